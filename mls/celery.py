@@ -1,0 +1,28 @@
+"""The Celery app. Tasks live in each app's `tasks.py`; tenant tasks use `mls.tasks.TenantTask`."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mls.settings")
+
+app = Celery("mls")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+class TenantTask(app.Task):
+    """Base of every tenant task: takes `organization_id=` and runs the body inside that organization's scope.
+
+    Enqueue tenant tasks from services with `transaction.on_commit(lambda: task.delay(...))`, so a worker
+    never sees an id whose transaction rolled back.
+    """
+
+    def __call__(self, *args: object, organization_id: int, **kwargs: object) -> object:
+        # Imported here: this module is loaded by mls/__init__.py before Django's app registry is ready.
+        from mls.models import Organization  # noqa: PLC0415
+        from mls.tenancy import organization_scope  # noqa: PLC0415
+
+        organization = Organization.objects.get(pk=organization_id)
+        with organization_scope(organization):
+            return super().__call__(*args, organization_id=organization_id, **kwargs)

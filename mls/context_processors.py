@@ -1,0 +1,42 @@
+"""Header data for every page: the organization switcher and the area navigation."""
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from .enums import Permission
+from .selectors import organizations_of
+
+# The areas of DESIGN.md §8 in menu order. An area whose pages are not built yet has no URL name and is shown
+# as plain text, so the menu never links to a 404.
+NAVIGATION: list[tuple[str, str | None, str | None]] = [
+    ("Dashboard", "reporting:dashboard", None),
+    ("Engagements", None, None),
+    ("Delivery", None, None),
+    ("Learners", None, None),
+    ("Compliance", None, None),
+    ("SLAs", None, None),
+    ("Credits & statements", None, None),
+    ("QBRs", None, None),
+    ("Disputes", None, None),
+    ("Audit log", "org:audit_log", Permission.VIEW_AUDIT_LOG),
+    ("Settings", "org:members", Permission.MANAGE_MEMBERS),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    if not request.user.is_authenticated:
+        return {}
+    context: dict[str, object] = {"user_organizations": organizations_of(request.user)}
+    membership = getattr(request, "membership", None)
+    if membership is None:
+        return context
+    slug = request.organization.slug
+    items = []
+    for label, url_name, permission in NAVIGATION:
+        if permission and not membership.has_permission(permission):
+            continue
+        url = reverse(url_name, kwargs={"organization_slug": slug}) if url_name else None
+        current = url is not None and (request.path == url if url_name == "reporting:dashboard" else request.path.startswith(url))
+        items.append({"label": label, "url": url, "current": current})
+    context["nav_items"] = items
+    return context

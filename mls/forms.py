@@ -1,0 +1,82 @@
+"""Input validation for the tenancy pages. Forms validate; services write."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from vendors.models import Provider
+
+from .enums import Role
+from .models import Organization, User
+
+
+class SignupForm(forms.Form):
+    """Extra sign-up field (allauth's ACCOUNT_SIGNUP_FORM_CLASS): the organization the new user will own."""
+
+    organization_name = forms.CharField(
+        label="Organization name",
+        max_length=200,
+        required=False,
+        help_text="Your company's workspace; you become its owner. Leave empty if you are joining by invitation.",
+    )
+
+    def signup(self, request: object, user: User) -> None:
+        from .services import create_organization  # noqa: PLC0415 - allauth imports this form at settings load
+
+        name = self.cleaned_data.get("organization_name", "").strip()
+        if name:
+            create_organization(owner=user, name=name)
+
+
+class OrganizationForm(forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = ["name", "timezone", "currency", "holiday_country", "holiday_subdivision"]
+        help_texts = {
+            "timezone": "IANA name, e.g. Europe/London. Dates and SLA periods use it.",
+            "currency": "ISO 4217 code, e.g. GBP.",
+            "holiday_country": "ISO country code for business-day deadlines, e.g. GB.",
+        }
+
+
+class _RoleProviderForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+    provider = forms.ModelChoiceField(
+        queryset=Provider.objects.none(),
+        required=False,
+        help_text="Required for provider account managers: the provider whose work they log.",
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Evaluated lazily inside the request's organization scope.
+        self.fields["provider"].queryset = Provider.objects.all()
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        role, provider = cleaned.get("role"), cleaned.get("provider")
+        if role == Role.PROVIDER_MANAGER and provider is None:
+            self.add_error("provider", "Choose the provider this account manager works for.")
+        if role and role != Role.PROVIDER_MANAGER and provider is not None:
+            self.add_error("provider", "Only provider account managers are linked to a provider.")
+        return cleaned
+
+
+class InvitationForm(_RoleProviderForm):
+    email = forms.EmailField(label="Email address")
+    field_order = ["email", "role", "provider"]
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+
+class MemberRoleForm(_RoleProviderForm):
+    pass
+
+
+def apply_service_error(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: field errors on their field, the rest on top."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)

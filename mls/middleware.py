@@ -1,0 +1,42 @@
+"""Resolves `/o/<organization_slug>/...` to an organization the user belongs to and enters its scope."""
+
+from collections.abc import Callable
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
+
+from .models import Membership, Organization
+from .tenancy import organization_scope
+
+
+class OrganizationScopeMiddleware:
+    """Every `/o/<slug>/` request runs inside that organization's scope, or gets 404.
+
+    A non-member gets the same 404 as a missing organization, so slugs of other tenants are not disclosed.
+    Requests outside `/o/` run with no scope at all, where any tenant query raises `ScopeError`.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)
+        slug = match.kwargs.get("organization_slug")
+        if slug is None:
+            return self.get_response(request)
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        organization = Organization.objects.filter(slug=slug).first()
+        if organization is None:
+            raise Http404("No such organization.")
+        with organization_scope(organization):
+            membership = Membership.objects.select_related("provider").filter(user=request.user).first()
+            if membership is None:
+                raise Http404("No such organization.")
+            request.organization = organization
+            request.membership = membership
+            return self.get_response(request)

@@ -1,0 +1,206 @@
+"""Tenancy core: users, organizations (the tenants), memberships, invitations and the audit log.
+
+Every tenant table inherits `TenantModel`: a direct `organization` FK, a django-scopes manager that refuses
+to query outside `organization_scope()`, and `organization` in every unique constraint (DESIGN.md §2).
+"""
+
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.timezone import now
+from django_scopes import ScopedManager
+
+from .enums import ROLE_PERMISSIONS, Role
+from .validators import validate_currency, validate_holiday_country, validate_timezone
+
+INVITATION_VALID_FOR = timedelta(days=14)
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> "User":
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> "User":
+        return self.create_user(email, password, is_staff=True, is_superuser=True, **extra)
+
+
+class User(AbstractUser):
+    """A person; identified by email. Belongs to organizations through memberships."""
+
+    username = None
+    email = models.EmailField("email address", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+
+class Organization(models.Model):
+    """A client organization: the tenant. Its delivery data is client-owned."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    currency = models.CharField(max_length=3, default="GBP", validators=[validate_currency])
+    holiday_country = models.CharField(max_length=3, default="GB", validators=[validate_holiday_country])
+    holiday_subdivision = models.CharField(max_length=10, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("reporting:dashboard", kwargs={"organization_slug": self.slug})
+
+
+class TenantModel(models.Model):
+    """Base of every tenant table (DESIGN.md §2)."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="%(app_label)s_%(class)s_set",
+        related_query_name="%(app_label)s_%(class)s",
+    )
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        abstract = True
+        constraints = [
+            # Lets the table be distributed by organization later (Citus needs the tenant in every key).
+            models.UniqueConstraint(fields=["organization", "id"], name="%(app_label)s_%(class)s_org_id"),
+        ]
+
+
+class Membership(TenantModel):
+    """A user's role in an organization; provider managers are tied to one Provider."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    provider = models.ForeignKey("vendors.Provider", on_delete=models.PROTECT, null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["user__email"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "user"], name="mls_membership_one_per_user"),
+            models.CheckConstraint(
+                condition=Q(role=Role.PROVIDER_MANAGER, provider__isnull=False)
+                | (~Q(role=Role.PROVIDER_MANAGER) & Q(provider__isnull=True)),
+                name="mls_membership_provider_iff_provider_manager",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()}"
+
+    def has_permission(self, permission: str) -> bool:
+        return permission in ROLE_PERMISSIONS[self.role]
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"
+
+
+class Invitation(TenantModel):
+    """An owner's invitation of an email address to join the organization with a role."""
+
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=Role.choices)
+    provider = models.ForeignKey("vendors.Provider", on_delete=models.PROTECT, null=True, blank=True)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="mls_invitation_one_open_per_email",
+            ),
+            models.CheckConstraint(
+                condition=Q(role=Role.PROVIDER_MANAGER, provider__isnull=False)
+                | (~Q(role=Role.PROVIDER_MANAGER) & Q(provider__isnull=True)),
+                name="mls_invitation_provider_iff_provider_manager",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} as {self.get_role_display()}"
+
+    @property
+    def status(self) -> InvitationStatus:
+        if self.accepted_at:
+            return InvitationStatus.ACCEPTED
+        if self.revoked_at:
+            return InvitationStatus.REVOKED
+        if self.expires_at <= now():
+            return InvitationStatus.EXPIRED
+        return InvitationStatus.PENDING
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """The audit log is evidence: rows are written once and never changed or removed through the ORM."""
+
+    def update(self, **kwargs: object) -> int:
+        raise PermissionError("Audit events are append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit events are append-only.")
+
+
+class AuditEvent(TenantModel):
+    """Who did what to which object, with the state before and after. Written by services only."""
+
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor_label = models.CharField(max_length=254, blank=True, help_text="Kept when the user is deleted.")
+    action = models.CharField(max_length=80)
+    object_type = models.CharField(max_length=80)
+    object_id = models.CharField(max_length=64)
+    before = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    after = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    at = models.DateTimeField(default=now)
+
+    objects = ScopedManager(organization="organization", _manager_class=models.Manager.from_queryset(AppendOnlyQuerySet))
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["organization", "-at"], name="mls_audit_org_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label or 'system'} {self.action}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise PermissionError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit events are append-only.")

@@ -1,0 +1,268 @@
+"""Writes of the tenancy core: organizations, members, invitations. Each use case is atomic and audited."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import models, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from vendors.models import Provider
+
+from .enums import Role
+from .models import INVITATION_VALID_FOR, AuditEvent, Invitation, InvitationStatus, Membership, Organization, User
+from .tasks import send_invitation_email_task
+
+INVITATION_TOKEN_SALT = "mls.invitation"
+
+
+# --- Audit -------------------------------------------------------------------------------------
+
+
+def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    """The audited state of `instance`: FKs as ids, so the log does not depend on related rows surviving."""
+    return {name: getattr(instance, instance._meta.get_field(name).attname) for name in fields}
+
+
+def record_audit(
+    *,
+    organization: Organization,
+    actor: User | None,
+    action: str,
+    obj: models.Model,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        organization=organization,
+        actor=actor,
+        actor_label=actor.email if actor else "",
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        before=before,
+        after=after,
+    )
+
+
+MEMBERSHIP_FIELDS = ("user", "role", "provider")
+INVITATION_FIELDS = ("email", "role", "provider", "expires_at", "accepted_at", "revoked_at")
+
+
+# --- Organizations -----------------------------------------------------------------------------
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:50] or "organization"
+    slug, n = base, 1
+    while Organization.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+@transaction.atomic
+def create_organization(*, owner: User, name: str, **settings_: str) -> Organization:
+    """Create an organization with `owner` as its first owner (sign-up, or "new organization")."""
+    organization = Organization(name=name.strip(), slug=_unique_slug(name), **settings_)
+    organization.full_clean()
+    organization.save()
+    membership = Membership.objects.create(organization=organization, user=owner, role=Role.OWNER)
+    record_audit(
+        organization=organization,
+        actor=owner,
+        action="organization.created",
+        obj=organization,
+        after=snapshot(organization, ("name", "slug", "timezone", "currency", "holiday_country")),
+    )
+    record_audit(
+        organization=organization,
+        actor=owner,
+        action="member.added",
+        obj=membership,
+        after=snapshot(membership, MEMBERSHIP_FIELDS),
+    )
+    return organization
+
+
+# --- Invitations -------------------------------------------------------------------------------
+
+
+def _check_provider_for_role(organization: Organization, role: str, provider: Provider | None) -> None:
+    if role == Role.PROVIDER_MANAGER and provider is None:
+        raise ValidationError({"provider": "A provider account manager must be linked to a provider."})
+    if role != Role.PROVIDER_MANAGER and provider is not None:
+        raise ValidationError({"provider": "Only provider account managers are linked to a provider."})
+    if provider is not None and provider.organization_id != organization.pk:
+        raise ValidationError({"provider": "Choose a provider of this organization."})
+
+
+def invitation_token(invitation: Invitation) -> str:
+    """A signed, unguessable token naming the tenant, so acceptance can enter the right scope."""
+    return signing.dumps({"o": invitation.organization_id, "i": invitation.pk}, salt=INVITATION_TOKEN_SALT)
+
+
+def read_invitation_token(token: str) -> tuple[int, int] | None:
+    try:
+        data = signing.loads(token, salt=INVITATION_TOKEN_SALT)
+    except signing.BadSignature:
+        return None
+    return int(data["o"]), int(data["i"])
+
+
+def invitation_url(invitation: Invitation) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("invitation_accept", kwargs={"token": invitation_token(invitation)})
+
+
+@transaction.atomic
+def invite_member(
+    *, organization: Organization, invited_by: User, email: str, role: str, provider: Provider | None = None
+) -> Invitation:
+    """Invite `email` with `role`; re-inviting replaces the open invitation (fresh link, fresh expiry)."""
+    email = email.strip().lower()
+    _check_provider_for_role(organization, role, provider)
+    if Membership.objects.filter(user__email__iexact=email).exists():
+        raise ValidationError({"email": f"{email} is already a member of {organization.name}."})
+    for previous in Invitation.objects.select_for_update().filter(
+        email=email, accepted_at__isnull=True, revoked_at__isnull=True
+    ):
+        _revoke(previous, actor=invited_by)
+    now = timezone.now()
+    invitation = Invitation.objects.create(
+        organization=organization,
+        email=email,
+        role=role,
+        provider=provider,
+        invited_by=invited_by,
+        created_at=now,
+        expires_at=now + INVITATION_VALID_FOR,
+    )
+    record_audit(
+        organization=organization,
+        actor=invited_by,
+        action="invitation.created",
+        obj=invitation,
+        after=snapshot(invitation, INVITATION_FIELDS),
+    )
+    transaction.on_commit(
+        lambda: send_invitation_email_task.delay(organization_id=organization.pk, invitation_id=invitation.pk)
+    )
+    return invitation
+
+
+def send_invitation_email(invitation: Invitation) -> None:
+    """Email the invitation link. Called by the Celery task after the invitation is committed."""
+    if invitation.status != InvitationStatus.PENDING:
+        return
+    context = {"invitation": invitation, "organization": invitation.organization, "url": invitation_url(invitation)}
+    send_mail(
+        subject=f"You are invited to {invitation.organization.name} on MLS",
+        message=render_to_string("mls/email/invitation.txt", context),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+
+
+def _revoke(invitation: Invitation, *, actor: User) -> None:
+    before = snapshot(invitation, INVITATION_FIELDS)
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    record_audit(
+        organization=invitation.organization,
+        actor=actor,
+        action="invitation.revoked",
+        obj=invitation,
+        before=before,
+        after=snapshot(invitation, INVITATION_FIELDS),
+    )
+
+
+@transaction.atomic
+def revoke_invitation(*, invitation: Invitation, actor: User) -> None:
+    if invitation.status != InvitationStatus.PENDING:
+        raise ValidationError(f"This invitation is {invitation.status.label.lower()} and cannot be revoked.")
+    _revoke(invitation, actor=actor)
+
+
+@transaction.atomic
+def accept_invitation(*, invitation: Invitation, user: User) -> Membership:
+    """Turn a pending invitation into a membership for the invited email's user."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != InvitationStatus.PENDING:
+        raise ValidationError(f"This invitation is {invitation.status.label.lower()}.")
+    if user.email.lower() != invitation.email:
+        raise ValidationError(f"This invitation was sent to {invitation.email}; you are signed in as {user.email}.")
+    before = snapshot(invitation, INVITATION_FIELDS)
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    record_audit(
+        organization=invitation.organization,
+        actor=user,
+        action="invitation.accepted",
+        obj=invitation,
+        before=before,
+        after=snapshot(invitation, INVITATION_FIELDS),
+    )
+    membership, created = Membership.objects.get_or_create(
+        organization=invitation.organization,
+        user=user,
+        defaults={"role": invitation.role, "provider": invitation.provider},
+    )
+    if created:
+        record_audit(
+            organization=invitation.organization,
+            actor=user,
+            action="member.added",
+            obj=membership,
+            after=snapshot(membership, MEMBERSHIP_FIELDS),
+        )
+    return membership
+
+
+# --- Members -----------------------------------------------------------------------------------
+
+
+def _ensure_another_owner_remains(membership: Membership) -> None:
+    owners = Membership.objects.select_for_update().filter(role=Role.OWNER).exclude(pk=membership.pk)
+    if membership.role == Role.OWNER and not owners.exists():
+        raise ValidationError("An organization needs at least one owner; make someone else owner first.")
+
+
+@transaction.atomic
+def change_member_role(*, membership: Membership, role: str, provider: Provider | None, actor: User) -> Membership:
+    _check_provider_for_role(membership.organization, role, provider)
+    if role != Role.OWNER:
+        _ensure_another_owner_remains(membership)
+    before = snapshot(membership, MEMBERSHIP_FIELDS)
+    membership.role = role
+    membership.provider = provider
+    membership.save(update_fields=["role", "provider"])
+    record_audit(
+        organization=membership.organization,
+        actor=actor,
+        action="member.role_changed",
+        obj=membership,
+        before=before,
+        after=snapshot(membership, MEMBERSHIP_FIELDS),
+    )
+    return membership
+
+
+@transaction.atomic
+def remove_member(*, membership: Membership, actor: User) -> None:
+    _ensure_another_owner_remains(membership)
+    record_audit(
+        organization=membership.organization,
+        actor=actor,
+        action="member.removed",
+        obj=membership,
+        before=snapshot(membership, MEMBERSHIP_FIELDS),
+    )
+    membership.delete()

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+organization_patterns = [
+    path("", include("reporting.urls")),
+    path("", include("mls.urls_organization")),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/", include("allauth.urls")),
+    path("organizations/", views.organization_list, name="organization_list"),
+    path("organizations/new/", views.organization_create, name="organization_create"),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("o/<slug:organization_slug>/", include(organization_patterns)),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,175 @@
+"""HTML views of the tenancy core: thin; forms validate, services write, selectors read."""
+
+from allauth.account.adapter import get_adapter
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from . import selectors, services
+from .adapters import PENDING_INVITATION_SESSION_KEY
+from .decorators import permission_required
+from .enums import Permission
+from .forms import InvitationForm, MemberRoleForm, OrganizationForm, apply_service_error
+from .models import Invitation, InvitationStatus, Membership
+from .tenancy import organization_scope
+
+AUDIT_PAGE_SIZE = 50
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect("account_login")
+    organization = selectors.organizations_of(request.user).first()
+    if organization is None:
+        return redirect("organization_create")
+    return redirect(organization)
+
+
+@login_required
+def organization_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "mls/organization_list.html", {"organizations": selectors.organizations_of(request.user)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organization_create(request: HttpRequest) -> HttpResponse:
+    form = OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        organization = services.create_organization(owner=request.user, **form.cleaned_data)
+        messages.success(request, f"{organization.name} is ready. Invite your colleagues from Settings → Members.")
+        return redirect(organization)
+    return render(request, "mls/organization_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """Outside `/o/`: the invitee is not a member yet. The signed token names the tenant to scope into."""
+    ids = services.read_invitation_token(token)
+    if ids is None:
+        raise Http404("Unknown invitation.")
+    organization_id, invitation_id = ids
+    with organization_scope(organization_id):
+        invitation = Invitation.objects.select_related("organization", "provider").filter(pk=invitation_id).first()
+        if invitation is None:
+            raise Http404("Unknown invitation.")
+        context = {"invitation": invitation, "organization": invitation.organization}
+        if invitation.status != InvitationStatus.PENDING:
+            return render(request, "mls/invitation_accept.html", context, status=410)
+        if not request.user.is_authenticated:
+            # Following the emailed link proves the address: sign-up with it needs no extra verification.
+            get_adapter(request).stash_verified_email(request, invitation.email)
+            request.session[PENDING_INVITATION_SESSION_KEY] = token
+            context["next"] = request.path
+            return render(request, "mls/invitation_accept.html", context)
+        if request.method == "POST":
+            try:
+                services.accept_invitation(invitation=invitation, user=request.user)
+            except ValidationError as error:
+                context["error"] = error.messages[0]
+                return render(request, "mls/invitation_accept.html", context, status=400)
+            messages.success(request, f"Welcome to {invitation.organization.name}.")
+            return redirect(invitation.organization)
+        if request.user.email.lower() != invitation.email:
+            context["error"] = (
+                f"This invitation was sent to {invitation.email}; you are signed in as {request.user.email}."
+            )
+        return render(request, "mls/invitation_accept.html", context)
+
+
+@permission_required(Permission.MANAGE_MEMBERS)
+@require_http_methods(["GET", "POST"])
+def members(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = services.invite_member(
+                organization=request.organization, invited_by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, f"Invitation sent to {invitation.email}.")
+            return redirect("org:members", organization_slug=organization_slug)
+    context = {"form": form, "members": selectors.members(), "invitations": selectors.open_invitations()}
+    return render(request, "mls/members.html", context, status=400 if form.errors else 200)
+
+
+@permission_required(Permission.MANAGE_MEMBERS)
+@require_http_methods(["GET", "POST"])
+def member_edit(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    membership = get_object_or_404(selectors.members(), pk=pk)
+    form = MemberRoleForm(request.POST or None, initial={"role": membership.role, "provider": membership.provider})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_member_role(membership=membership, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+            return redirect("org:members", organization_slug=organization_slug)
+    context = {"form": form, "membership": membership}
+    return render(request, "mls/member_edit.html", context, status=400 if form.errors else 200)
+
+
+@permission_required(Permission.MANAGE_MEMBERS)
+@require_http_methods(["GET", "POST"])
+def member_remove(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    membership = get_object_or_404(selectors.members(), pk=pk)
+    context = {
+        "title": f"Remove {membership.user.email}?",
+        "body": f"They lose access to {request.organization.name} at once. Their past actions stay in the audit log.",
+        "action": "Remove member",
+        "cancel_url": reverse("org:members", kwargs={"organization_slug": organization_slug}),
+    }
+    if request.method == "POST":
+        try:
+            services.remove_member(membership=membership, actor=request.user)
+        except ValidationError as error:
+            context["error"] = error.messages[0]
+            return render(request, "mls/confirm.html", context, status=400)
+        messages.success(request, f"{membership.user.email} was removed.")
+        if membership.user == request.user:
+            return redirect("home")
+        return redirect("org:members", organization_slug=organization_slug)
+    return render(request, "mls/confirm.html", context)
+
+
+@permission_required(Permission.MANAGE_MEMBERS)
+@require_http_methods(["GET", "POST"])
+def invitation_revoke(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    invitation = get_object_or_404(selectors.open_invitations(), pk=pk)
+    context = {
+        "title": f"Revoke the invitation to {invitation.email}?",
+        "body": "The emailed link stops working. You can invite the address again later.",
+        "action": "Revoke invitation",
+        "cancel_url": reverse("org:members", kwargs={"organization_slug": organization_slug}),
+    }
+    if request.method == "POST":
+        try:
+            services.revoke_invitation(invitation=invitation, actor=request.user)
+        except ValidationError as error:
+            context["error"] = error.messages[0]
+            return render(request, "mls/confirm.html", context, status=400)
+        messages.success(request, f"Invitation to {invitation.email} revoked.")
+        return redirect("org:members", organization_slug=organization_slug)
+    return render(request, "mls/confirm.html", context)
+
+
+@permission_required(Permission.VIEW_AUDIT_LOG)
+def audit_log(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    action = request.GET.get("action", "").strip()
+    object_type = request.GET.get("object_type", "").strip()
+    events = selectors.audit_events(action=action, object_type=object_type)
+    page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "action": action,
+        "object_type": object_type,
+        "object_types": selectors.audit_object_types(),
+    }
+    return render(request, "mls/audit_log.html", context)
