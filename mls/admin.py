@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 
 from .models import AuditEvent, Invitation, Membership, Organization, User
 

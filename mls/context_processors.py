@@ -36,7 +36,9 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         if permission and not membership.has_permission(permission):
             continue
         url = reverse(url_name, kwargs={"organization_slug": slug}) if url_name else None
-        current = url is not None and (request.path == url if url_name == "reporting:dashboard" else request.path.startswith(url))
+        current = url is not None and (
+            request.path == url if url_name == "reporting:dashboard" else request.path.startswith(url)
+        )
         items.append({"label": label, "url": url, "current": current})
     context["nav_items"] = items
     return context

@@ -188,7 +188,9 @@ class AuditEvent(TenantModel):
     after = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     at = models.DateTimeField(default=now)
 
-    objects = ScopedManager(organization="organization", _manager_class=models.Manager.from_queryset(AppendOnlyQuerySet))
+    objects = ScopedManager(
+        organization="organization", _manager_class=models.Manager.from_queryset(AppendOnlyQuerySet)
+    )
 
     class Meta(TenantModel.Meta):
         ordering = ["-at", "-id"]

@@ -19,7 +19,7 @@ from .enums import Role
 from .models import INVITATION_VALID_FOR, AuditEvent, Invitation, InvitationStatus, Membership, Organization, User
 from .tasks import send_invitation_email_task
 
-INVITATION_TOKEN_SALT = "mls.invitation"
+INVITATION_TOKEN_SALT = "mls.invitation"  # noqa: S105 - a signing namespace, not a secret
 
 
 # --- Audit -------------------------------------------------------------------------------------

@@ -14,10 +14,7 @@ from .models import Organization
 
 @contextmanager
 def organization_scope(organization: Organization | int) -> Iterator[None]:
-    if isinstance(organization, Organization):
-        organization_id = organization.pk
-    else:
-        organization_id = organization
+    organization_id = organization.pk if isinstance(organization, Organization) else organization
     if not isinstance(organization_id, int) or isinstance(organization_id, bool):
         raise ValueError(f"organization_scope needs a saved Organization or its id, got {organization!r}")
     with scope(organization=organization_id):

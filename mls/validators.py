@@ -24,4 +24,6 @@ def validate_currency(value: str) -> None:
 
 def validate_holiday_country(value: str) -> None:
     if value not in holidays.list_supported_countries():
-        raise ValidationError("%(value)s has no public-holiday calendar; use an ISO code such as GB.", params={"value": value})
+        raise ValidationError(
+            "%(value)s has no public-holiday calendar; use an ISO code such as GB.", params={"value": value}
+        )

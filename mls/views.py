@@ -15,7 +15,7 @@ from .adapters import PENDING_INVITATION_SESSION_KEY
 from .decorators import permission_required
 from .enums import Permission
 from .forms import InvitationForm, MemberRoleForm, OrganizationForm, apply_service_error
-from .models import Invitation, InvitationStatus, Membership
+from .models import Invitation, InvitationStatus
 from .tenancy import organization_scope
 
 AUDIT_PAGE_SIZE = 50

@@ -6,75 +6,113 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('mls', '0001_initial'),
-        ('vendors', '0001_initial'),
+        ("mls", "0001_initial"),
+        ("vendors", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='invitation',
-            name='provider',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='vendors.provider'),
+            model_name="invitation",
+            name="provider",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to="vendors.provider"
+            ),
         ),
         migrations.AddField(
-            model_name='membership',
-            name='provider',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='vendors.provider'),
+            model_name="membership",
+            name="provider",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to="vendors.provider"
+            ),
         ),
         migrations.AddField(
-            model_name='membership',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL),
+            model_name="membership",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="memberships", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='membership',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='%(app_label)s_%(class)s_set', related_query_name='%(app_label)s_%(class)s', to='mls.organization'),
+            model_name="membership",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="%(app_label)s_%(class)s_set",
+                related_query_name="%(app_label)s_%(class)s",
+                to="mls.organization",
+            ),
         ),
         migrations.AddField(
-            model_name='invitation',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='%(app_label)s_%(class)s_set', related_query_name='%(app_label)s_%(class)s', to='mls.organization'),
+            model_name="invitation",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="%(app_label)s_%(class)s_set",
+                related_query_name="%(app_label)s_%(class)s",
+                to="mls.organization",
+            ),
         ),
         migrations.AddField(
-            model_name='auditevent',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='%(app_label)s_%(class)s_set', related_query_name='%(app_label)s_%(class)s', to='mls.organization'),
+            model_name="auditevent",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="%(app_label)s_%(class)s_set",
+                related_query_name="%(app_label)s_%(class)s",
+                to="mls.organization",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('organization', 'id'), name='mls_membership_org_id'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(fields=("organization", "id"), name="mls_membership_org_id"),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('organization', 'user'), name='mls_membership_one_per_user'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(fields=("organization", "user"), name="mls_membership_one_per_user"),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('provider__isnull', False), ('role', 'provider_manager')), models.Q(models.Q(('role', 'provider_manager'), _negated=True), ('provider__isnull', True)), _connector='OR'), name='mls_membership_provider_iff_provider_manager'),
+            model_name="membership",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("provider__isnull", False), ("role", "provider_manager")),
+                    models.Q(models.Q(("role", "provider_manager"), _negated=True), ("provider__isnull", True)),
+                    _connector="OR",
+                ),
+                name="mls_membership_provider_iff_provider_manager",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invitation',
-            constraint=models.UniqueConstraint(fields=('organization', 'id'), name='mls_invitation_org_id'),
+            model_name="invitation",
+            constraint=models.UniqueConstraint(fields=("organization", "id"), name="mls_invitation_org_id"),
         ),
         migrations.AddConstraint(
-            model_name='invitation',
-            constraint=models.UniqueConstraint(condition=models.Q(('accepted_at__isnull', True), ('revoked_at__isnull', True)), fields=('organization', 'email'), name='mls_invitation_one_open_per_email'),
+            model_name="invitation",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("accepted_at__isnull", True), ("revoked_at__isnull", True)),
+                fields=("organization", "email"),
+                name="mls_invitation_one_open_per_email",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invitation',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('provider__isnull', False), ('role', 'provider_manager')), models.Q(models.Q(('role', 'provider_manager'), _negated=True), ('provider__isnull', True)), _connector='OR'), name='mls_invitation_provider_iff_provider_manager'),
+            model_name="invitation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("provider__isnull", False), ("role", "provider_manager")),
+                    models.Q(models.Q(("role", "provider_manager"), _negated=True), ("provider__isnull", True)),
+                    _connector="OR",
+                ),
+                name="mls_invitation_provider_iff_provider_manager",
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['organization', '-at'], name='mls_audit_org_at'),
+            model_name="auditevent",
+            index=models.Index(fields=["organization", "-at"], name="mls_audit_org_at"),
         ),
         migrations.AddConstraint(
-            model_name='auditevent',
-            constraint=models.UniqueConstraint(fields=('organization', 'id'), name='mls_auditevent_org_id'),
+            model_name="auditevent",
+            constraint=models.UniqueConstraint(fields=("organization", "id"), name="mls_auditevent_org_id"),
         ),
     ]

@@ -22,7 +22,7 @@ DROP FUNCTION IF EXISTS mls_auditevent_append_only();
 def _run_on_postgres(sql: str):  # noqa: ANN202 - migration operation factory
     def run(apps, schema_editor) -> None:  # noqa: ANN001 - Django's migration signature
         if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)
 
     return run
 

@@ -6,27 +6,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('mls', '0001_initial'),
+        ("mls", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Provider',
+            name="Provider",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('contact_email', models.EmailField(blank=True, max_length=254)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='%(app_label)s_%(class)s_set', related_query_name='%(app_label)s_%(class)s', to='mls.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                ("contact_email", models.EmailField(blank=True, max_length=254)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="%(app_label)s_%(class)s_set",
+                        related_query_name="%(app_label)s_%(class)s",
+                        to="mls.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'abstract': False,
-                'constraints': [models.UniqueConstraint(fields=('organization', 'id'), name='vendors_provider_org_id'), models.UniqueConstraint(fields=('organization', 'name'), name='vendors_provider_unique_name')],
+                "ordering": ["name"],
+                "abstract": False,
+                "constraints": [
+                    models.UniqueConstraint(fields=("organization", "id"), name="vendors_provider_org_id"),
+                    models.UniqueConstraint(fields=("organization", "name"), name="vendors_provider_unique_name"),
+                ],
             },
         ),
     ]

@@ -59,7 +59,9 @@ class Command(BaseCommand):
                     user=users[email],
                     defaults={"role": role, "provider": provider if role == Role.PROVIDER_MANAGER else None},
                 )
-        self.stdout.write(self.style.SUCCESS(f"Demo organization {organization.name} is ready (/o/{organization.slug}/)."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo organization {organization.name} is ready (/o/{organization.slug}/).")
+        )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, _first, _last, role in DEMO_USERS:
             self.stdout.write(f"  {email:<24} {Role(role).label}")

@@ -1,0 +1,52 @@
+import pytest
+from django.db import connection
+
+from mls.enums import Role
+from mls.tenancy import organization_scope
+from tests.factories import MembershipFactory, OrganizationFactory, ProviderFactory
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(request: pytest.FixtureRequest) -> None:
+    """The suite's contract is PostgreSQL (constraints, triggers); SQLite is only the zero-config run path."""
+    if "django_db_setup" in request.fixturenames and connection.vendor != "postgresql":
+        pytest.fail("The test suite runs on PostgreSQL: use scripts/test or set DATABASE_URL=postgres://...")
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing_and_eager_celery(settings) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
+class Tenant:
+    """One client organization with a member of every role, built the same way for A and B."""
+
+    def __init__(self, name: str, slug: str) -> None:
+        self.organization = OrganizationFactory(name=name, slug=slug)
+        self.provider = ProviderFactory(organization=self.organization, name="Northwind Learning")
+        self.members = {
+            role: MembershipFactory(
+                organization=self.organization,
+                role=role,
+                provider=self.provider if role == Role.PROVIDER_MANAGER else None,
+            )
+            for role in Role.values
+        }
+
+    def user(self, role: str):
+        return self.members[role].user
+
+    def scope(self):
+        return organization_scope(self.organization)
+
+
+@pytest.fixture
+def tenant_a(db) -> Tenant:
+    return Tenant("Acme Corp", "acme")
+
+
+@pytest.fixture
+def tenant_b(db) -> Tenant:
+    # Same names as A on purpose: a leak would be indistinguishable by name, so tests compare ids.
+    return Tenant("Acme Corp", "acme-2")

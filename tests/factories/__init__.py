@@ -1,0 +1,72 @@
+"""factory-boy factories. Tenant objects are created with `Model.objects.create`, which scopes allow."""
+
+from datetime import timedelta
+
+import factory
+from allauth.account.models import EmailAddress
+from django.utils import timezone
+
+from mls.enums import Role
+from mls.models import Invitation, Membership, Organization, User
+from vendors.models import Provider
+
+PASSWORD = "correct-horse-battery-9"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.test")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def verified_email(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            self.save()
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"Client {n}")
+    slug = factory.Sequence(lambda n: f"client-{n}")
+    timezone = "Europe/London"
+    currency = "GBP"
+    holiday_country = "GB"
+
+
+class ProviderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Provider
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Provider {n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    organization = factory.SubFactory(OrganizationFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Role.VIEWER
+    provider = factory.Maybe(
+        factory.LazyAttribute(lambda m: m.role == Role.PROVIDER_MANAGER),
+        yes_declaration=factory.SubFactory(ProviderFactory, organization=factory.SelfAttribute("..organization")),
+        no_declaration=None,
+    )
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Invitation
+
+    organization = factory.SubFactory(OrganizationFactory)
+    email = factory.Sequence(lambda n: f"invitee{n}@example.test")
+    role = Role.LD_DIRECTOR
+    created_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyAttribute(lambda i: i.created_at + timedelta(days=14))
