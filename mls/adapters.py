@@ -8,9 +8,14 @@ PENDING_INVITATION_SESSION_KEY = "mls_pending_invitation"
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    def get_login_redirect_url(self, request: HttpRequest) -> str:
-        # Someone who opened an invitation link before signing in goes back to it.
+    """Someone who opened an invitation link before signing in or up goes back to it afterwards."""
+
+    def _pending_invitation_url(self, request: HttpRequest) -> str | None:
         token = request.session.pop(PENDING_INVITATION_SESSION_KEY, None)
-        if token:
-            return reverse("invitation_accept", kwargs={"token": token})
-        return super().get_login_redirect_url(request)
+        return reverse("invitation_accept", kwargs={"token": token}) if token else None
+
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        return self._pending_invitation_url(request) or super().get_login_redirect_url(request)
+
+    def get_signup_redirect_url(self, request: HttpRequest) -> str:
+        return self._pending_invitation_url(request) or super().get_signup_redirect_url(request)

@@ -14,9 +14,13 @@ def _postgres_only(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fast_hashing_and_eager_celery(settings) -> None:
+def _test_settings(settings, request: pytest.FixtureRequest) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    # A fresh cache per test: allauth's rate limits must not carry over between tests or runs.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": request.node.nodeid}
+    }
 
 
 class Tenant:

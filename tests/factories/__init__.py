@@ -7,7 +7,7 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from mls.enums import Role
-from mls.models import Invitation, Membership, Organization, User
+from mls.models import AuditEvent, Invitation, Membership, Organization, User
 from vendors.models import Provider
 
 PASSWORD = "correct-horse-battery-9"
@@ -70,3 +70,13 @@ class InvitationFactory(factory.django.DjangoModelFactory):
     role = Role.LD_DIRECTOR
     created_at = factory.LazyFunction(timezone.now)
     expires_at = factory.LazyAttribute(lambda i: i.created_at + timedelta(days=14))
+
+
+class AuditEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AuditEvent
+
+    organization = factory.SubFactory(OrganizationFactory)
+    action = "member.added"
+    object_type = "mls.membership"
+    object_id = factory.Sequence(str)

@@ -24,11 +24,12 @@ def test_every_route_is_in_the_access_matrix():
     missing = [
         r
         for r in all_routes()
-        if "<slug:organization_slug>" in r.route
-        and r.name not in ORGANIZATION_ROUTES
-        or "<slug:organization_slug>" not in r.route
-        and r.name not in NON_TENANT_ROUTES
-        and not r.route.startswith(tuple(NON_TENANT_PREFIXES))
+        if ("<slug:organization_slug>" in r.route and r.name not in ORGANIZATION_ROUTES)
+        or (
+            "<slug:organization_slug>" not in r.route
+            and r.name not in NON_TENANT_ROUTES
+            and not r.route.startswith(tuple(NON_TENANT_PREFIXES))
+        )
     ]
 
     assert missing == []

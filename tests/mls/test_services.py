@@ -163,11 +163,15 @@ def test_accept_invitation_refuses_unusable_invitation(tenant_a, change, message
 def test_last_owner_cannot_be_demoted_or_removed(tenant_a, operation):
     owner = tenant_a.members[Role.OWNER]
 
+    act = {
+        "demote": lambda: services.change_member_role(
+            membership=owner, role=Role.VIEWER, provider=None, actor=owner.user
+        ),
+        "remove": lambda: services.remove_member(membership=owner, actor=owner.user),
+    }[operation]
+
     with tenant_a.scope(), pytest.raises(ValidationError, match="at least one owner"):
-        if operation == "demote":
-            services.change_member_role(membership=owner, role=Role.VIEWER, provider=None, actor=owner.user)
-        else:
-            services.remove_member(membership=owner, actor=owner.user)
+        act()
 
     owner.refresh_from_db()
     assert owner.role == Role.OWNER
