@@ -65,6 +65,10 @@ class InvitationForm(_RoleProviderForm):
     email = forms.EmailField(label="Email address")
     field_order = ["email", "role", "provider"]
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].initial = Role.VIEWER  # least privilege unless the owner chooses otherwise
+
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip().lower()
 
