@@ -104,14 +104,17 @@ def _check_provider_for_role(organization: Organization, role: str, provider: Pr
 
 
 def invitation_token(invitation: Invitation) -> str:
-    """A signed, unguessable token naming the tenant, so acceptance can enter the right scope."""
-    return signing.dumps({"o": invitation.organization_id, "i": invitation.pk}, salt=INVITATION_TOKEN_SALT)
+    """A signed, unforgeable token naming the tenant, so acceptance can enter the right scope.
+
+    Not timestamped: expiry and revocation live on the Invitation row.
+    """
+    return signing.Signer(salt=INVITATION_TOKEN_SALT).sign_object({"o": invitation.organization_id, "i": invitation.pk})
 
 
 def read_invitation_token(token: str) -> tuple[int, int] | None:
     try:
-        data = signing.loads(token, salt=INVITATION_TOKEN_SALT)
-    except signing.BadSignature:
+        data = signing.Signer(salt=INVITATION_TOKEN_SALT).unsign_object(token)
+    except (signing.BadSignature, ValueError):
         return None
     return int(data["o"]), int(data["i"])
 

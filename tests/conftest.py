@@ -1,6 +1,9 @@
+from collections.abc import Iterator
+
 import pytest
 from django.db import connection
 
+from mls.celery import app as celery_app
 from mls.enums import Role
 from mls.tenancy import organization_scope
 from tests.factories import MembershipFactory, OrganizationFactory, ProviderFactory
@@ -16,11 +19,19 @@ def _postgres_only(request: pytest.FixtureRequest) -> None:
 @pytest.fixture(autouse=True)
 def _test_settings(settings, request: pytest.FixtureRequest) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     # A fresh cache per test: allauth's rate limits must not carry over between tests or runs.
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": request.node.nodeid}
     }
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery() -> Iterator[None]:
+    """Unit and view tests run tasks inline; the real-worker tests switch this off for themselves."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
 
 
 class Tenant:

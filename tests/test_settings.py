@@ -1,0 +1,67 @@
+"""Settings from the environment: production passes `check --deploy`; zero-config runs on SQLite."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "x7#k2Lq9-production-like-secret-key-with-enough-entropy-0123456789",
+    "ALLOWED_HOSTS": "mls.example.com",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL"}}
+    return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_settings_pass_check_deploy_with_no_warnings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "System check identified no issues (0 silenced)."
+
+
+def test_production_settings_refuse_to_start_without_secret_key():
+    result = manage("check", env={**PRODUCTION_ENV, "SECRET_KEY": ""})
+
+    assert result.returncode == 1
+    assert "SECRET_KEY must be set when DEBUG is off." in result.stderr
+
+
+def test_invalid_boolean_in_environment_is_reported_by_name():
+    result = manage("check", env={**PRODUCTION_ENV, "DEBUG": "maybe"})
+
+    assert result.returncode == 1
+    assert "DEBUG must be true or false, got 'maybe'" in result.stderr
+
+
+def test_zero_config_default_migrates_and_seeds_demo_on_sqlite(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'mls.sqlite3'}"}  # the default, relocated away from the dev DB
+
+    migrate = manage("migrate", "--noinput", env=env)
+    seed = manage("seed_demo", env=env)
+    seed_again = manage("seed_demo", env=env)
+
+    assert migrate.returncode == 0, migrate.stderr
+    assert seed.returncode == 0, seed.stderr
+    assert "director@demo.test" in seed.stdout
+    assert "demo-pass-2026" in seed.stdout
+    assert seed_again.returncode == 0, seed_again.stderr  # idempotent
