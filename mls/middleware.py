@@ -1,17 +1,19 @@
 """Resolves `/o/<organization_slug>/...` to an organization the user belongs to and enters its scope."""
 
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 
 from .models import Membership, Organization
 from .tenancy import organization_scope
 
 
 class OrganizationScopeMiddleware:
-    """Every `/o/<slug>/` request runs inside that organization's scope, or gets 404.
+    """Every `/o/<slug>/` request runs inside that organization's scope and timezone, or gets 404.
 
     A non-member gets the same 404 as a missing organization, so slugs of other tenants are not disclosed.
     Requests outside `/o/` run with no scope at all, where any tenant query raises `ScopeError`.
@@ -33,7 +35,7 @@ class OrganizationScopeMiddleware:
         organization = Organization.objects.filter(slug=slug).first()
         if organization is None:
             raise Http404("No such organization.")
-        with organization_scope(organization):
+        with organization_scope(organization), timezone.override(ZoneInfo(organization.timezone)):
             membership = Membership.objects.select_related("provider").filter(user=request.user).first()
             if membership is None:
                 raise Http404("No such organization.")

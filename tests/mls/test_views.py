@@ -1,6 +1,7 @@
 """Tenancy pages through the test client: sign-up, MFA login, invitations, members, audit log."""
 
 import re
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 import pytest
@@ -309,3 +310,14 @@ def test_audit_log_query_count_is_constant(client, tenant_a, django_assert_num_q
     assert len(response.context["page"].object_list) == events
     with tenant_a.scope():
         assert AuditEvent.objects.count() == events
+
+
+def test_audit_log_shows_times_in_the_organizations_timezone(client, tenant_a):
+    # 2026-07-01 12:00 UTC is 13:00 in London (BST, UTC+1).
+    AuditEventFactory(organization=tenant_a.organization, at=datetime(2026, 7, 1, 12, 0, tzinfo=UTC))
+    client.force_login(tenant_a.user(Role.VIEWER))
+
+    response = client.get(reverse("org:audit_log", kwargs={"organization_slug": tenant_a.organization.slug}))
+
+    assert b'<time datetime="2026-07-01T13:00:00+01:00">2026-07-01 13:00</time>' in response.content
+    assert b"When (Europe/London)" in response.content

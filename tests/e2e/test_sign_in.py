@@ -1,0 +1,38 @@
+"""Journey: the demo L&D director signs in and lands on Acme Corp's dashboard."""
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import Page, expect
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_demo_director_signs_in_and_sees_acme_dashboard(live_server, page: Page, screenshot_path):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115 - silence the command's console output
+
+    page.goto(f"{live_server.url}/")
+    expect(page).to_have_url(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill("director@demo.test")
+    page.get_by_label("Password").fill("demo-pass-2026")
+    page.get_by_role("button", name="Sign In").click()
+
+    expect(page).to_have_url(f"{live_server.url}/o/acme/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Acme Corp")
+    expect(page.get_by_text("Signed in as L&D director")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard")).to_have_attribute(
+        "aria-current", "page"
+    )
+    page.screenshot(path=screenshot_path, full_page=True)
+
+
+def test_wrong_password_keeps_the_user_on_the_login_form_with_an_error(live_server, page: Page, screenshot_path):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115 - silence the command's console output
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill("director@demo.test")
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Sign In").click()
+
+    expect(page.get_by_text("The email address and/or password you specified are not correct.")).to_be_visible()
+    expect(page.get_by_label("Email")).to_have_value("director@demo.test")
+    page.screenshot(path=screenshot_path, full_page=True)
