@@ -1,0 +1,1 @@
+"""Models of the engagements app arrive with their issue; tenant models inherit mls.models.TenantModel."""

@@ -1,0 +1,1 @@
+"""Reporting stores nothing yet; QBR documents and exports arrive with their issue (mls.models.TenantModel)."""
