@@ -1,1 +1,0 @@
-"""Reporting stores nothing yet; QBR documents and exports arrive with their issue (mls.models.TenantModel)."""

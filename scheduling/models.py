@@ -1,1 +1,0 @@
-"""Models of the scheduling app arrive with their issue; tenant models inherit mls.models.TenantModel."""
