@@ -1,0 +1,427 @@
+"""Contracts: engagements with their MSA terms, SoWs with immutable versions, scope, pricing, change requests.
+
+A signed SoW version never changes: its scope rows, service lines and bands refuse writes, and an amendment
+is a new version produced by an approved ChangeRequest (SPEC-SLA §7).
+"""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.timezone import now
+
+from mls.business_days import BusinessCalendar
+from mls.models import TenantModel
+from mls.validators import validate_currency, validate_holiday_country, validate_timezone
+
+from .enums import (
+    ChangeRequestStatus,
+    DataExportFormat,
+    EngagementModel,
+    EngagementStatus,
+    IpTerms,
+    LineBasis,
+    PricingModel,
+    Responsibility,
+    Side,
+    StandardService,
+    UsageKey,
+    VendorModel,
+    VersionStatus,
+)
+
+ZERO = Decimal("0")
+NON_NEGATIVE = [MinValueValidator(ZERO)]
+
+
+def _between(low: int, high: int) -> list:
+    return [MinValueValidator(low), MaxValueValidator(high)]
+
+
+def _in_range(field: str, low: int, high: int, name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(condition=Q(**{f"{field}__gte": low, f"{field}__lte": high}), name=name)
+
+
+class Engagement(TenantModel):
+    """A client ↔ provider engagement and its MSA terms."""
+
+    provider = models.ForeignKey("vendors.Provider", on_delete=models.PROTECT, related_name="engagements")
+    name = models.CharField(max_length=200)
+    engagement_model = models.CharField(max_length=30, choices=EngagementModel.choices)
+    vendor_model = models.CharField(max_length=30, choices=VendorModel.choices)
+    status = models.CharField(max_length=20, choices=EngagementStatus.choices, default=EngagementStatus.DRAFT)
+    currency = models.CharField(max_length=3, validators=[validate_currency])
+    timezone = models.CharField(max_length=64, validators=[validate_timezone])
+    holiday_country = models.CharField(max_length=3, validators=[validate_holiday_country])
+    holiday_subdivision = models.CharField(max_length=10, blank=True)
+    start_date = models.DateField()
+    end_date = models.DateField(help_text="Renewal date: the engagement ends or renews on this date.")
+    # MSA terms
+    annual_value = models.DecimalField(max_digits=14, decimal_places=2, validators=NON_NEGATIVE)
+    liability_cap_multiple = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("1.00"), validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    termination_notice_days = models.PositiveSmallIntegerField(default=90, validators=_between(60, 90))
+    auto_renewal = models.BooleanField(default=True)
+    renewal_notice_days = models.PositiveSmallIntegerField(default=90, validators=_between(60, 90))
+    transition_period_days = models.PositiveSmallIntegerField(default=90, validators=_between(60, 120))
+    cr_response_business_days = models.PositiveSmallIntegerField(default=10, validators=_between(1, 30))
+    dispute_escalation_days = models.PositiveSmallIntegerField(default=30, validators=_between(1, 90))
+    ip_terms = models.CharField(max_length=30, choices=IpTerms.choices, default=IpTerms.BESPOKE_CLIENT_OWNED)
+    data_export_format = models.CharField(
+        max_length=10, choices=DataExportFormat.choices, default=DataExportFormat.CSV_AND_JSON
+    )
+    data_export_days = models.PositiveSmallIntegerField(default=30, validators=_between(1, 90))
+    created_at = models.DateTimeField(default=now)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["name"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "name"], name="engagements_engagement_unique_name"),
+            models.CheckConstraint(
+                condition=Q(end_date__gt=models.F("start_date")), name="engagements_engagement_ends_after_start"
+            ),
+            models.CheckConstraint(condition=Q(annual_value__gte=0), name="engagements_engagement_value_gte_0"),
+            _in_range("termination_notice_days", 60, 90, "engagements_engagement_termination_notice_60_90"),
+            _in_range("renewal_notice_days", 60, 90, "engagements_engagement_renewal_notice_60_90"),
+            _in_range("transition_period_days", 60, 120, "engagements_engagement_transition_60_120"),
+            _in_range("cr_response_business_days", 1, 30, "engagements_engagement_cr_response_1_30"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("engagements:detail", kwargs={"organization_slug": self.organization.slug, "pk": self.pk})
+
+    def clean(self) -> None:
+        if self.start_date and self.end_date and self.end_date <= self.start_date:
+            raise ValidationError({"end_date": "The end date must be after the start date."})
+
+    @property
+    def calendar(self) -> BusinessCalendar:
+        return BusinessCalendar(self.timezone, self.holiday_country, self.holiday_subdivision)
+
+    @property
+    def liability_cap(self) -> Decimal:
+        return (self.annual_value * self.liability_cap_multiple).quantize(Decimal("0.01"))
+
+    @property
+    def renewal_notice_deadline(self) -> date:
+        """Last day to give notice before the contract auto-renews."""
+        return self.end_date - timedelta(days=self.renewal_notice_days)
+
+    @property
+    def transition_end(self) -> date:
+        return self.end_date + timedelta(days=self.transition_period_days)
+
+
+class IndexSeries(TenantModel):
+    """A price index (e.g. UK CPI) whose monthly values procurement enters for annual adjustments."""
+
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=300, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["name"]
+        verbose_name_plural = "index series"
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "name"], name="engagements_indexseries_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IndexValue(TenantModel):
+    series = models.ForeignKey(IndexSeries, on_delete=models.CASCADE, related_name="values")
+    month = models.DateField(help_text="First day of the month.")
+    value = models.DecimalField(max_digits=12, decimal_places=4, validators=[MinValueValidator(Decimal("0.0001"))])
+
+    class Meta(TenantModel.Meta):
+        ordering = ["series", "month"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "series", "month"], name="engagements_indexvalue_month"),
+            models.CheckConstraint(condition=Q(value__gt=0), name="engagements_indexvalue_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series} {self.month:%Y-%m}: {self.value}"
+
+    def clean(self) -> None:
+        if self.month and self.month.day != 1:
+            raise ValidationError({"month": "Use the first day of the month."})
+
+
+class Sow(TenantModel):
+    """A statement of work under the engagement's MSA. Its content lives in versions."""
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="sows")
+    reference = models.CharField(max_length=30)
+    title = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["engagement", "reference"]
+        verbose_name = "SoW"
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "engagement", "reference"], name="engagements_sow_ref"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+
+class SignedVersionError(ValidationError):
+    """Raised on any attempt to change a signed (or superseded) SoW version or its rows."""
+
+
+class SowVersion(TenantModel):
+    """One version of a SoW. Drafts are edited; a signed version is immutable evidence of what was agreed."""
+
+    sow = models.ForeignKey(Sow, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=20, choices=VersionStatus.choices, default=VersionStatus.DRAFT)
+    effective_from = models.DateField()
+    pricing_model = models.CharField(max_length=20, choices=PricingModel.choices)
+    forecast_learners = models.PositiveIntegerField(default=0, help_text="Billable learners expected per month.")
+    variance_threshold_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("20"), validators=[MinValueValidator(ZERO)]
+    )
+    index_series = models.ForeignKey(IndexSeries, on_delete=models.PROTECT, null=True, blank=True)
+    index_cap_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(ZERO)]
+    )
+    notes = models.TextField(blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=now)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["sow", "number"]
+        verbose_name = "SoW version"
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "sow", "number"], name="engagements_sowversion_number"),
+            models.UniqueConstraint(
+                fields=["organization", "sow"],
+                condition=Q(status=VersionStatus.SIGNED),
+                name="engagements_sowversion_one_signed",
+            ),
+            models.CheckConstraint(
+                condition=Q(index_series__isnull=True) | Q(index_cap_percent__isnull=False),
+                name="engagements_sowversion_index_needs_cap",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sow.reference} v{self.number}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == VersionStatus.DRAFT
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            stored = type(self)._base_manager.filter(pk=self.pk).values_list("status", flat=True).first()
+            status_change_only = set(kwargs.get("update_fields") or ()) == {"status"}
+            if stored != VersionStatus.DRAFT and not status_change_only:
+                raise SignedVersionError(f"Version {self.number} is {stored}; amend it with a change request instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        if not self.is_editable:
+            raise SignedVersionError(f"Version {self.number} is {self.status} and cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+
+class VersionContent(TenantModel):
+    """Rows that belong to a SoW version: writable only while that version is a draft."""
+
+    class Meta(TenantModel.Meta):
+        abstract = True
+
+    def owning_version(self) -> SowVersion:
+        return self.version
+
+    def _refuse_if_signed(self) -> None:
+        version = self.owning_version()
+        if not version.is_editable:
+            raise SignedVersionError(
+                f"{version} is {version.status}; its scope and pricing can only change through a change request."
+            )
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self._refuse_if_signed()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        self._refuse_if_signed()
+        return super().delete(*args, **kwargs)
+
+
+class ScopeItem(VersionContent):
+    """One row of the scope matrix: who is responsible for a service."""
+
+    version = models.ForeignKey(SowVersion, on_delete=models.CASCADE, related_name="scope_items")
+    service = models.CharField(max_length=30, choices=StandardService.choices)
+    custom_name = models.CharField(max_length=120, blank=True)
+    responsibility = models.CharField(max_length=20, choices=Responsibility.choices)
+    notes = models.CharField(max_length=500, blank=True)
+
+    class Meta(VersionContent.Meta):
+        ordering = ["version", "id"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["organization", "version", "service", "custom_name"], name="engagements_scopeitem_unique"
+            ),
+            models.CheckConstraint(
+                condition=(Q(service=StandardService.CUSTOM) & ~Q(custom_name=""))
+                | (~Q(service=StandardService.CUSTOM) & Q(custom_name="")),
+                name="engagements_scopeitem_custom_name_iff_custom",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return self.custom_name or self.get_service_display()
+
+
+class ServiceLine(VersionContent):
+    """An itemized, priced service of a SoW version (never bundled into one figure)."""
+
+    version = models.ForeignKey(SowVersion, on_delete=models.CASCADE, related_name="service_lines")
+    name = models.CharField(max_length=120)
+    basis = models.CharField(max_length=20, choices=LineBasis.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO, validators=NON_NEGATIVE)
+    included_learners = models.PositiveIntegerField(default=0)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO, validators=NON_NEGATIVE)
+    usage_key = models.CharField(max_length=30, choices=UsageKey.choices, blank=True)
+    gain_share_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, default=ZERO, validators=[MinValueValidator(ZERO), MaxValueValidator(100)]
+    )
+    baseline = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    required_uplift = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO, validators=NON_NEGATIVE)
+
+    class Meta(VersionContent.Meta):
+        ordering = ["version", "id"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "version", "name"], name="engagements_serviceline_name"),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0, unit_price__gte=0, required_uplift__gte=0),
+                name="engagements_serviceline_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(gain_share_percent__gte=0, gain_share_percent__lte=100),
+                name="engagements_serviceline_gain_share_0_100",
+            ),
+            models.CheckConstraint(
+                condition=(Q(basis=LineBasis.UNIT) & ~Q(usage_key="")) | (~Q(basis=LineBasis.UNIT) & Q(usage_key="")),
+                name="engagements_serviceline_usage_iff_unit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VolumeBand(VersionContent):
+    """A graduated per-learner band: learners up to `up_to` (inclusive) at `rate`; the last band is open."""
+
+    line = models.ForeignKey(ServiceLine, on_delete=models.CASCADE, related_name="bands")
+    up_to = models.PositiveIntegerField(null=True, blank=True)
+    rate = models.DecimalField(max_digits=12, decimal_places=2, validators=NON_NEGATIVE)
+
+    class Meta(VersionContent.Meta):
+        ordering = ["line", models.F("up_to").asc(nulls_last=True)]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "line", "up_to"], name="engagements_volumeband_edge"),
+            models.CheckConstraint(condition=Q(rate__gte=0), name="engagements_volumeband_rate_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"≤ {self.up_to or '∞'} at {self.rate}"
+
+    def owning_version(self) -> SowVersion:
+        return self.line.version
+
+
+class ChangeRequest(TenantModel):
+    """A written request to amend a SoW; approved by both sides it becomes the SoW's next version."""
+
+    sow = models.ForeignKey(Sow, on_delete=models.PROTECT, related_name="change_requests")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+    proposed_by_side = models.CharField(max_length=10, choices=Side.choices)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    base_version = models.ForeignKey(SowVersion, on_delete=models.PROTECT, related_name="+")
+    proposed_version = models.ForeignKey(SowVersion, on_delete=models.PROTECT, related_name="change_requests")
+    status = models.CharField(max_length=30, choices=ChangeRequestStatus.choices, default=ChangeRequestStatus.DRAFT)
+    created_at = models.DateTimeField(default=now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    respond_by = models.DateTimeField(null=True, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True, help_text="First decision by the receiving side.")
+    client_approved_at = models.DateTimeField(null=True, blank=True)
+    client_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    provider_approved_at = models.DateTimeField(null=True, blank=True)
+    provider_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    rejection_reason = models.TextField(blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "sow", "number"], name="engagements_cr_number"),
+            models.UniqueConstraint(fields=["organization", "proposed_version"], name="engagements_cr_one_per_version"),
+            models.CheckConstraint(
+                condition=~Q(status=ChangeRequestStatus.REJECTED) | ~Q(rejection_reason=""),
+                name="engagements_cr_rejection_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=ChangeRequestStatus.DRAFT) | Q(submitted_at__isnull=False, respond_by__isnull=False),
+                name="engagements_cr_submitted_has_deadline",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"CR-{self.number} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in {
+            ChangeRequestStatus.DRAFT,
+            ChangeRequestStatus.SUBMITTED,
+            ChangeRequestStatus.APPROVED_BY_CLIENT,
+            ChangeRequestStatus.APPROVED_BY_PROVIDER,
+        }
+
+    @property
+    def receiving_side(self) -> str:
+        return Side.PROVIDER if self.proposed_by_side == Side.CLIENT else Side.CLIENT

@@ -1,0 +1,439 @@
+"""Writes of the contracts domain. Each use case is atomic and audited (SPEC-SLA §6–7)."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from mls.enums import Role
+from mls.models import Membership, User
+from mls.services import record_audit, snapshot
+
+from . import pricing
+from .enums import PRICING_MODEL_BASES, ChangeRequestStatus, LineBasis, Side, VersionStatus
+from .models import (
+    ChangeRequest,
+    Engagement,
+    IndexSeries,
+    IndexValue,
+    ScopeItem,
+    ServiceLine,
+    Sow,
+    SowVersion,
+    VolumeBand,
+)
+
+ENGAGEMENT_FIELDS = (
+    "provider",
+    "name",
+    "engagement_model",
+    "vendor_model",
+    "status",
+    "currency",
+    "timezone",
+    "holiday_country",
+    "holiday_subdivision",
+    "start_date",
+    "end_date",
+    "annual_value",
+    "liability_cap_multiple",
+    "termination_notice_days",
+    "auto_renewal",
+    "renewal_notice_days",
+    "transition_period_days",
+    "cr_response_business_days",
+    "dispute_escalation_days",
+    "ip_terms",
+    "data_export_format",
+    "data_export_days",
+)
+VERSION_FIELDS = (
+    "number",
+    "status",
+    "effective_from",
+    "pricing_model",
+    "forecast_learners",
+    "variance_threshold_percent",
+    "index_series",
+    "index_cap_percent",
+    "notes",
+)
+LINE_FIELDS = (
+    "name",
+    "basis",
+    "amount",
+    "included_learners",
+    "unit_price",
+    "usage_key",
+    "gain_share_percent",
+    "baseline",
+    "required_uplift",
+)
+CR_FIELDS = ("status", "submitted_at", "respond_by", "responded_at", "client_approved_at", "provider_approved_at")
+CLIENT_APPROVERS = frozenset({Role.OWNER, Role.LD_DIRECTOR})
+CLIENT_PROPOSERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROCUREMENT})
+
+
+def _audit(actor: User, action: str, obj: Any, fields: tuple[str, ...], before: dict | None = None) -> None:
+    record_audit(
+        organization=obj.organization, actor=actor, action=action, obj=obj, before=before, after=snapshot(obj, fields)
+    )
+
+
+# --- Engagements -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_engagement(*, organization: Any, actor: User, **fields: Any) -> Engagement:
+    provider = fields.get("provider")
+    if provider is not None and provider.organization_id != organization.pk:
+        raise ValidationError({"provider": "Choose a provider of this organization."})
+    engagement = Engagement(organization=organization, **fields)
+    engagement.full_clean()
+    engagement.save()
+    _audit(actor, "engagement.created", engagement, ENGAGEMENT_FIELDS)
+    return engagement
+
+
+@transaction.atomic
+def update_engagement(*, engagement: Engagement, actor: User, **fields: Any) -> Engagement:
+    before = snapshot(engagement, ENGAGEMENT_FIELDS)
+    for name, value in fields.items():
+        setattr(engagement, name, value)
+    engagement.full_clean()
+    engagement.save()
+    _audit(actor, "engagement.updated", engagement, ENGAGEMENT_FIELDS, before)
+    return engagement
+
+
+# --- SoWs and versions -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_sow(
+    *, engagement: Engagement, actor: User, reference: str, title: str, effective_from: date, pricing_model: str
+) -> Sow:
+    """A new SoW with an empty draft v1 to fill in (scope matrix, service lines) and sign."""
+    sow = Sow(organization=engagement.organization, engagement=engagement, reference=reference, title=title)
+    sow.full_clean()
+    sow.save()
+    version = SowVersion(
+        organization=sow.organization, sow=sow, number=1, effective_from=effective_from, pricing_model=pricing_model
+    )
+    version.full_clean()
+    version.save()
+    _audit(actor, "sow.created", sow, ("engagement", "reference", "title"))
+    _audit(actor, "sow_version.created", version, VERSION_FIELDS)
+    return sow
+
+
+def _require_draft(version: SowVersion) -> None:
+    if not version.is_editable:
+        raise ValidationError(
+            f"{version} is {version.get_status_display().lower()}: it cannot be edited. Propose a change request."
+        )
+
+
+@transaction.atomic
+def update_draft_version(*, version: SowVersion, actor: User, **fields: Any) -> SowVersion:
+    _require_draft(version)
+    before = snapshot(version, VERSION_FIELDS)
+    for name, value in fields.items():
+        setattr(version, name, value)
+    version.full_clean()
+    version.save()
+    _audit(actor, "sow_version.updated", version, VERSION_FIELDS, before)
+    return version
+
+
+@transaction.atomic
+def set_scope_item(
+    *, version: SowVersion, actor: User, service: str, responsibility: str, custom_name: str = "", notes: str = ""
+) -> ScopeItem:
+    """Add or change one scope-matrix row of a draft version (one row per service)."""
+    _require_draft(version)
+    item = ScopeItem.objects.filter(version=version, service=service, custom_name=custom_name).first()
+    before = snapshot(item, ("service", "custom_name", "responsibility", "notes")) if item else None
+    item = item or ScopeItem(organization=version.organization, version=version, service=service)
+    item.custom_name, item.responsibility, item.notes = custom_name, responsibility, notes
+    item.full_clean()
+    item.save()
+    _audit(actor, "scope_item.saved", item, ("version", "service", "custom_name", "responsibility", "notes"), before)
+    return item
+
+
+@transaction.atomic
+def remove_scope_item(*, item: ScopeItem, actor: User) -> None:
+    _require_draft(item.version)
+    record_audit(
+        organization=item.organization,
+        actor=actor,
+        action="scope_item.removed",
+        obj=item,
+        before=snapshot(item, ("version", "service", "custom_name", "responsibility")),
+    )
+    item.delete()
+
+
+@transaction.atomic
+def add_service_line(
+    *, version: SowVersion, actor: User, bands: list[tuple[int | None, Decimal]] = (), **fields: Any
+) -> ServiceLine:
+    """Add a priced line to a draft version; per-learner lines need graduated bands (validated)."""
+    _require_draft(version)
+    line = ServiceLine(organization=version.organization, version=version, **fields)
+    line.full_clean()
+    if line.basis == LineBasis.PER_LEARNER:
+        try:
+            pricing.validate_bands(tuple(pricing.Band(up_to, rate) for up_to, rate in bands))
+        except ValueError as error:
+            raise ValidationError({"bands": str(error)}) from error
+    elif bands:
+        raise ValidationError({"bands": "Only per-learner lines have volume bands."})
+    line.save()
+    for up_to, rate in bands:
+        VolumeBand.objects.create(organization=line.organization, line=line, up_to=up_to, rate=rate)
+    _audit(actor, "service_line.added", line, ("version", *LINE_FIELDS))
+    return line
+
+
+@transaction.atomic
+def remove_service_line(*, line: ServiceLine, actor: User) -> None:
+    _require_draft(line.version)
+    record_audit(
+        organization=line.organization,
+        actor=actor,
+        action="service_line.removed",
+        obj=line,
+        before=snapshot(line, ("version", *LINE_FIELDS)),
+    )
+    line.delete()
+
+
+def signing_problems(version: SowVersion) -> list[str]:
+    """Why `version` cannot be signed yet (empty when it can)."""
+    problems = []
+    if not version.scope_items.exists():
+        problems.append("The scope matrix is empty: say which services are included, excluded or client-retained.")
+    bases = set(version.service_lines.values_list("basis", flat=True))
+    expected = PRICING_MODEL_BASES[version.pricing_model]
+    if not bases:
+        problems.append("There are no service lines: pricing must be itemized.")
+    elif bases != expected:
+        names = ", ".join(sorted(LineBasis(b).label.lower() for b in expected))
+        problems.append(f"A {version.get_pricing_model_display().lower()} SoW is priced with: {names}.")
+    if version.pricing_model == "hybrid" and not version.service_lines.filter(included_learners__gt=0).exists():
+        problems.append("A hybrid SoW's per-learner line must say how many learners the retainer includes.")
+    return problems
+
+
+@transaction.atomic
+def sign_version(*, version: SowVersion, actor: User) -> SowVersion:
+    """Sign the first version of a SoW. Later versions are signed by approving their change request."""
+    version = SowVersion.objects.select_for_update().get(pk=version.pk)
+    _require_draft(version)
+    if hasattr(version, "change_requests") and version.change_requests.exists():
+        raise ValidationError("This version belongs to a change request: it is signed when both sides approve it.")
+    if SowVersion.objects.filter(sow=version.sow_id, status=VersionStatus.SIGNED).exists():
+        raise ValidationError("This SoW already has a signed version; amend it with a change request.")
+    return _sign(version, actor)
+
+
+def _sign(version: SowVersion, actor: User) -> SowVersion:
+    problems = signing_problems(version)
+    if problems:
+        raise ValidationError(problems)
+    before = snapshot(version, VERSION_FIELDS)
+    version.status, version.signed_at, version.signed_by = VersionStatus.SIGNED, timezone.now(), actor
+    # Bypass the immutability guard only for this transition: the row is still a draft in the database.
+    version.save(update_fields=["status", "signed_at", "signed_by"])
+    _audit(actor, "sow_version.signed", version, VERSION_FIELDS, before)
+    return version
+
+
+# --- Change requests ---------------------------------------------------------------------------
+
+
+def acting_side(membership: Membership, engagement: Engagement, *, approving: bool = False) -> str:
+    """Which side of the contract a member acts for; refuses members who may not act on change requests."""
+    if membership.role == Role.PROVIDER_MANAGER and membership.provider_id == engagement.provider_id:
+        return Side.PROVIDER
+    if membership.role in (CLIENT_APPROVERS if approving else CLIENT_PROPOSERS):
+        return Side.CLIENT
+    raise ValidationError("Your role cannot act on change requests of this engagement.")
+
+
+def _copy_version(base: SowVersion, number: int) -> SowVersion:
+    fields = {name: getattr(base, name) for name in VERSION_FIELDS if name not in {"number", "status"}}
+    draft = SowVersion.objects.create(organization=base.organization, sow=base.sow, number=number, **fields)
+    ScopeItem.objects.bulk_create(
+        ScopeItem(
+            organization=base.organization,
+            version=draft,
+            service=item.service,
+            custom_name=item.custom_name,
+            responsibility=item.responsibility,
+            notes=item.notes,
+        )
+        for item in base.scope_items.all()
+    )
+    for line in base.service_lines.prefetch_related("bands"):
+        copy = ServiceLine.objects.create(
+            organization=base.organization, version=draft, **{name: getattr(line, name) for name in LINE_FIELDS}
+        )
+        VolumeBand.objects.bulk_create(
+            VolumeBand(organization=base.organization, line=copy, up_to=band.up_to, rate=band.rate)
+            for band in line.bands.all()
+        )
+    return draft
+
+
+@transaction.atomic
+def propose_change_request(*, sow: Sow, membership: Membership, title: str, description: str) -> ChangeRequest:
+    """Open a draft CR whose proposed version starts as a copy of the signed version."""
+    side = acting_side(membership, sow.engagement)
+    base = SowVersion.objects.filter(sow=sow, status=VersionStatus.SIGNED).first()
+    if base is None:
+        raise ValidationError("Sign the SoW's first version before proposing changes to it.")
+    next_number = (SowVersion.objects.filter(sow=sow).aggregate(n=Max("number"))["n"] or 0) + 1
+    cr_number = (ChangeRequest.objects.filter(sow=sow).aggregate(n=Max("number"))["n"] or 0) + 1
+    change_request = ChangeRequest(
+        organization=sow.organization,
+        sow=sow,
+        number=cr_number,
+        title=title,
+        description=description,
+        proposed_by_side=side,
+        proposed_by=membership.user,
+        base_version=base,
+        proposed_version=_copy_version(base, next_number),
+    )
+    change_request.full_clean()
+    change_request.save()
+    _audit(membership.user, "change_request.proposed", change_request, ("title", "proposed_by_side", *CR_FIELDS))
+    return change_request
+
+
+def _locked(change_request: ChangeRequest) -> ChangeRequest:
+    return ChangeRequest.objects.select_for_update().select_related("sow__engagement").get(pk=change_request.pk)
+
+
+@transaction.atomic
+def submit_change_request(*, change_request: ChangeRequest, membership: Membership) -> ChangeRequest:
+    """Submit for the other side's response, due N business days later (MSA, engagement calendar)."""
+    change_request = _locked(change_request)
+    if acting_side(membership, change_request.sow.engagement) != change_request.proposed_by_side:
+        raise ValidationError("Only the proposing side submits its change request.")
+    if change_request.status != ChangeRequestStatus.DRAFT:
+        raise ValidationError("Only a draft change request can be submitted.")
+    before = snapshot(change_request, CR_FIELDS)
+    engagement = change_request.sow.engagement
+    change_request.submitted_at = timezone.now()
+    change_request.respond_by = engagement.calendar.deadline_after(
+        change_request.submitted_at, engagement.cr_response_business_days
+    )
+    change_request.status = ChangeRequestStatus.SUBMITTED
+    change_request.save()
+    _audit(membership.user, "change_request.submitted", change_request, CR_FIELDS, before)
+    return change_request
+
+
+@transaction.atomic
+def approve_change_request(*, change_request: ChangeRequest, membership: Membership) -> ChangeRequest:
+    """Record one side's approval; the second approval signs the proposed version and supersedes the base."""
+    change_request = _locked(change_request)
+    side = acting_side(membership, change_request.sow.engagement, approving=True)
+    awaiting = {
+        ChangeRequestStatus.SUBMITTED: {Side.CLIENT, Side.PROVIDER},
+        ChangeRequestStatus.APPROVED_BY_CLIENT: {Side.PROVIDER},
+        ChangeRequestStatus.APPROVED_BY_PROVIDER: {Side.CLIENT},
+    }.get(change_request.status, set())
+    if side not in awaiting:
+        raise ValidationError(f"This change request is not awaiting the {Side(side).label.lower()}'s approval.")
+    before = snapshot(change_request, CR_FIELDS)
+    now = timezone.now()
+    if side == Side.CLIENT:
+        change_request.client_approved_at, change_request.client_approved_by = now, membership.user
+    else:
+        change_request.provider_approved_at, change_request.provider_approved_by = now, membership.user
+    if side == change_request.receiving_side and change_request.responded_at is None:
+        change_request.responded_at = now
+    both = change_request.client_approved_at and change_request.provider_approved_at
+    if both:
+        _adopt_proposed_version(change_request, membership.user)
+        change_request.status = ChangeRequestStatus.APPROVED
+    else:
+        change_request.status = (
+            ChangeRequestStatus.APPROVED_BY_CLIENT if side == Side.CLIENT else ChangeRequestStatus.APPROVED_BY_PROVIDER
+        )
+    change_request.save()
+    _audit(membership.user, f"change_request.{change_request.status}", change_request, CR_FIELDS, before)
+    return change_request
+
+
+def _adopt_proposed_version(change_request: ChangeRequest, actor: User) -> None:
+    base = SowVersion.objects.select_for_update().get(pk=change_request.base_version_id)
+    if base.status != VersionStatus.SIGNED:
+        raise ValidationError("The SoW has changed since this request was proposed; propose it again.")
+    base.status = VersionStatus.SUPERSEDED
+    base.save(update_fields=["status"])
+    _audit(actor, "sow_version.superseded", base, VERSION_FIELDS)
+    _sign(SowVersion.objects.select_for_update().get(pk=change_request.proposed_version_id), actor)
+
+
+@transaction.atomic
+def reject_change_request(*, change_request: ChangeRequest, membership: Membership, reason: str) -> ChangeRequest:
+    change_request = _locked(change_request)
+    side = acting_side(membership, change_request.sow.engagement, approving=True)
+    if change_request.status not in {
+        ChangeRequestStatus.SUBMITTED,
+        ChangeRequestStatus.APPROVED_BY_CLIENT,
+        ChangeRequestStatus.APPROVED_BY_PROVIDER,
+    }:
+        raise ValidationError("Only a submitted change request can be rejected.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the change request is rejected."})
+    before = snapshot(change_request, CR_FIELDS)
+    now = timezone.now()
+    change_request.status = ChangeRequestStatus.REJECTED
+    change_request.rejected_at, change_request.rejected_by = now, membership.user
+    change_request.rejection_reason = reason.strip()
+    if side == change_request.receiving_side and change_request.responded_at is None:
+        change_request.responded_at = now
+    change_request.save()
+    _audit(membership.user, "change_request.rejected", change_request, (*CR_FIELDS, "rejection_reason"), before)
+    return change_request
+
+
+@transaction.atomic
+def withdraw_change_request(*, change_request: ChangeRequest, membership: Membership) -> ChangeRequest:
+    change_request = _locked(change_request)
+    if acting_side(membership, change_request.sow.engagement) != change_request.proposed_by_side:
+        raise ValidationError("Only the proposing side can withdraw its change request.")
+    if not change_request.is_open:
+        raise ValidationError(f"This change request is already {change_request.get_status_display().lower()}.")
+    before = snapshot(change_request, CR_FIELDS)
+    change_request.status, change_request.withdrawn_at = ChangeRequestStatus.WITHDRAWN, timezone.now()
+    change_request.save()
+    _audit(membership.user, "change_request.withdrawn", change_request, CR_FIELDS, before)
+    return change_request
+
+
+# --- Index series ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_index_value(*, series: IndexSeries, actor: User, month: date, value: Decimal) -> IndexValue:
+    """Enter or correct one month of an index series (procurement)."""
+    existing = IndexValue.objects.filter(series=series, month=month).first()
+    before = snapshot(existing, ("series", "month", "value")) if existing else None
+    index_value = existing or IndexValue(organization=series.organization, series=series, month=month)
+    index_value.value = value
+    index_value.full_clean()
+    index_value.save()
+    _audit(actor, "index_value.recorded", index_value, ("series", "month", "value"), before)
+    return index_value
