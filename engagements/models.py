@@ -252,14 +252,15 @@ class VersionContent(TenantModel):
     class Meta(TenantModel.Meta):
         abstract = True
 
-    def owning_version(self) -> SowVersion:
-        return self.version
+    def owning_version_filter(self) -> Q:
+        return Q(pk=self.version_id)
 
     def _refuse_if_signed(self) -> None:
-        version = self.owning_version()
-        if not version.is_editable:
+        # Read the stored status: an in-memory version object may be stale (signed since it was loaded).
+        stored = SowVersion._base_manager.filter(self.owning_version_filter()).values_list("number", "status").first()
+        if stored is not None and stored[1] != VersionStatus.DRAFT:
             raise SignedVersionError(
-                f"{version} is {version.status}; its scope and pricing can only change through a change request."
+                f"Version {stored[0]} is {stored[1]}; its scope and pricing can only change through a change request."
             )
 
     def save(self, *args: object, **kwargs: object) -> None:
@@ -359,8 +360,8 @@ class VolumeBand(VersionContent):
     def __str__(self) -> str:
         return f"≤ {self.up_to or '∞'} at {self.rate}"
 
-    def owning_version(self) -> SowVersion:
-        return self.line.version
+    def owning_version_filter(self) -> Q:
+        return Q(service_lines=self.line_id)
 
 
 class ChangeRequest(TenantModel):

@@ -132,9 +132,17 @@ def create_sow(
 
 
 def _require_draft(version: SowVersion) -> None:
+    # Lock and re-read: the caller's object may predate a signature or a submission.
+    version.status = SowVersion.objects.select_for_update().values_list("status", flat=True).get(pk=version.pk)
     if not version.is_editable:
         raise ValidationError(
             f"{version} is {version.get_status_display().lower()}: it cannot be edited. Propose a change request."
+        )
+    change_request = version.change_requests.first()
+    if change_request is not None and change_request.status != ChangeRequestStatus.DRAFT:
+        # The other side approves exactly what it saw: a submitted proposal is frozen.
+        raise ValidationError(
+            f"{change_request} is {change_request.get_status_display().lower()}; its proposal can no longer change."
         )
 
 
@@ -236,7 +244,7 @@ def sign_version(*, version: SowVersion, actor: User) -> SowVersion:
     """Sign the first version of a SoW. Later versions are signed by approving their change request."""
     version = SowVersion.objects.select_for_update().get(pk=version.pk)
     _require_draft(version)
-    if hasattr(version, "change_requests") and version.change_requests.exists():
+    if version.change_requests.exists():
         raise ValidationError("This version belongs to a change request: it is signed when both sides approve it.")
     if SowVersion.objects.filter(sow=version.sow_id, status=VersionStatus.SIGNED).exists():
         raise ValidationError("This SoW already has a signed version; amend it with a change request.")
@@ -267,8 +275,15 @@ def acting_side(membership: Membership, engagement: Engagement, *, approving: bo
     raise ValidationError("Your role cannot act on change requests of this engagement.")
 
 
+def _first_of_next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
 def _copy_version(base: SowVersion, number: int) -> SowVersion:
+    """A draft copy of `base`, effective from next month by default: an amendment never rewrites past fees."""
     fields = {name: getattr(base, name) for name in VERSION_FIELDS if name not in {"number", "status"}}
+    today = timezone.localdate(timezone=base.sow.engagement.calendar.zone)
+    fields["effective_from"] = max(base.effective_from, _first_of_next_month(today))
     draft = SowVersion.objects.create(organization=base.organization, sow=base.sow, number=number, **fields)
     ScopeItem.objects.bulk_create(
         ScopeItem(
@@ -379,10 +394,15 @@ def _adopt_proposed_version(change_request: ChangeRequest, actor: User) -> None:
     base = SowVersion.objects.select_for_update().get(pk=change_request.base_version_id)
     if base.status != VersionStatus.SIGNED:
         raise ValidationError("The SoW has changed since this request was proposed; propose it again.")
+    proposed = SowVersion.objects.select_for_update().get(pk=change_request.proposed_version_id)
+    if proposed.effective_from <= base.effective_from:
+        raise ValidationError(
+            f"The amended version must take effect after {base} (effective {base.effective_from:%d %b %Y})."
+        )
     base.status = VersionStatus.SUPERSEDED
     base.save(update_fields=["status"])
     _audit(actor, "sow_version.superseded", base, VERSION_FIELDS)
-    _sign(SowVersion.objects.select_for_update().get(pk=change_request.proposed_version_id), actor)
+    _sign(proposed, actor)
 
 
 @transaction.atomic

@@ -1,0 +1,189 @@
+"""Reads of the contracts domain: what a member may see, version diffs, the fee for a period."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db.models import QuerySet
+
+from mls.enums import Role
+from mls.models import Membership
+
+from . import pricing
+from .enums import LineBasis, VersionStatus
+from .models import ChangeRequest, Engagement, ScopeItem, ServiceLine, Sow, SowVersion
+
+DIFF_VERSION_FIELDS = (
+    "effective_from",
+    "pricing_model",
+    "forecast_learners",
+    "variance_threshold_percent",
+    "index_series",
+    "index_cap_percent",
+    "notes",
+)
+DIFF_LINE_FIELDS = (
+    "basis",
+    "amount",
+    "included_learners",
+    "unit_price",
+    "usage_key",
+    "gain_share_percent",
+    "baseline",
+    "required_uplift",
+)
+
+
+def engagements_for(membership: Membership) -> QuerySet[Engagement]:
+    """Provider managers see only their provider's engagements (DESIGN.md §3); everyone else sees all."""
+    engagements = Engagement.objects.select_related("provider")
+    if membership.role == Role.PROVIDER_MANAGER:
+        return engagements.filter(provider=membership.provider_id)
+    return engagements
+
+
+def sows_for(membership: Membership) -> QuerySet[Sow]:
+    return Sow.objects.filter(engagement__in=engagements_for(membership)).select_related("engagement")
+
+
+def versions_for(membership: Membership) -> QuerySet[SowVersion]:
+    return SowVersion.objects.filter(sow__in=sows_for(membership)).select_related("sow__engagement")
+
+
+def change_requests_for(membership: Membership) -> QuerySet[ChangeRequest]:
+    return ChangeRequest.objects.filter(sow__in=sows_for(membership)).select_related(
+        "sow__engagement", "proposed_version", "base_version"
+    )
+
+
+def signed_version(sow: Sow) -> SowVersion | None:
+    return sow.versions.filter(status=VersionStatus.SIGNED).first()
+
+
+def version_in_force(sow: Sow, on: date) -> SowVersion | None:
+    """The latest agreed version (signed or since superseded) already effective on `on`."""
+    return (
+        sow.versions.filter(status__in=[VersionStatus.SIGNED, VersionStatus.SUPERSEDED], effective_from__lte=on)
+        .order_by("-number")
+        .first()
+    )
+
+
+# --- Diff --------------------------------------------------------------------------------------
+
+
+@dataclass
+class FieldChange:
+    label: str
+    old: object
+    new: object
+
+
+@dataclass
+class RowChange:
+    key: str
+    kind: str  # "added" | "removed" | "changed"
+    changes: list[FieldChange] = field(default_factory=list)
+
+
+@dataclass
+class VersionDiff:
+    fields: list[FieldChange]
+    scope: list[RowChange]
+    lines: list[RowChange]
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.fields or self.scope or self.lines)
+
+
+def _changes(old: object, new: object, names: tuple[str, ...], model: type) -> list[FieldChange]:
+    changes = []
+    for name in names:
+        before, after = getattr(old, name), getattr(new, name)
+        if before != after:
+            label = str(model._meta.get_field(name).verbose_name).capitalize()
+            changes.append(FieldChange(label, before, after))
+    return changes
+
+
+def _row_diff(old: dict, new: dict, compare: Callable[[Any, Any], list[FieldChange]]) -> list[RowChange]:
+    rows = [RowChange(key, "removed") for key in old if key not in new]
+    rows += [RowChange(key, "added") for key in new if key not in old]
+    for key in old.keys() & new.keys():
+        changes = compare(old[key], new[key])
+        if changes:
+            rows.append(RowChange(key, "changed", changes))
+    return sorted(rows, key=lambda row: row.key)
+
+
+def _bands(line: ServiceLine) -> str:
+    return ", ".join(f"≤{band.up_to or '∞'} @ {band.rate}" for band in line.bands.all())
+
+
+def version_diff(old: SowVersion, new: SowVersion) -> VersionDiff:
+    """What changed from `old` to `new`: terms field by field, scope rows and service lines row by row."""
+    scope_old = {item.label: item for item in old.scope_items.all()}
+    scope_new = {item.label: item for item in new.scope_items.all()}
+    lines_old = {line.name: line for line in old.service_lines.prefetch_related("bands")}
+    lines_new = {line.name: line for line in new.service_lines.prefetch_related("bands")}
+
+    def compare_scope(a: ScopeItem, b: ScopeItem) -> list[FieldChange]:
+        return _changes(a, b, ("responsibility", "notes"), ScopeItem)
+
+    def compare_lines(a: ServiceLine, b: ServiceLine) -> list[FieldChange]:
+        changes = _changes(a, b, DIFF_LINE_FIELDS, ServiceLine)
+        if a.basis == b.basis == LineBasis.PER_LEARNER and _bands(a) != _bands(b):
+            changes.append(FieldChange("Volume bands", _bands(a), _bands(b)))
+        return changes
+
+    return VersionDiff(
+        fields=_changes(old, new, DIFF_VERSION_FIELDS, SowVersion),
+        scope=_row_diff(scope_old, scope_new, compare_scope),
+        lines=_row_diff(lines_old, lines_new, compare_lines),
+    )
+
+
+# --- Fees --------------------------------------------------------------------------------------
+
+
+def pricing_terms(version: SowVersion) -> tuple[pricing.ServiceLineTerms, ...]:
+    return tuple(
+        pricing.ServiceLineTerms(
+            name=line.name,
+            basis=line.basis,
+            amount=line.amount,
+            bands=tuple(pricing.Band(band.up_to, band.rate) for band in line.bands.all()),
+            included_learners=line.included_learners,
+            unit_price=line.unit_price,
+            usage_key=line.usage_key,
+            gain_share_percent=line.gain_share_percent,
+            baseline=line.baseline,
+            required_uplift=line.required_uplift,
+        )
+        for line in version.service_lines.prefetch_related("bands").order_by("id")
+    )
+
+
+def index_adjustment(version: SowVersion) -> pricing.IndexAdjustment | None:
+    if version.index_series_id is None:
+        return None
+    first = version.sow.versions.order_by("number").first()
+    return pricing.IndexAdjustment(
+        start_date=first.effective_from,
+        cap_percent=version.index_cap_percent,
+        index_values=dict(version.index_series.values.values_list("month", "value")),
+    )
+
+
+def fee_for_period(sow: Sow, period_start: date, usage: pricing.Usage) -> list[pricing.FeeLine]:
+    """SPEC-SLA §6: the itemized fee of `sow` for the month starting `period_start`, given that month's usage.
+
+    Usage (billable learners, delivered hours, completions, enrollments, outcome value) is measured from
+    delivery data by the caller; the version in force and the index adjustment come from the contract.
+    """
+    version = version_in_force(sow, period_start)
+    if version is None:
+        return []
+    return pricing.fee_lines(pricing_terms(version), usage, period_start, index_adjustment(version))
