@@ -5,13 +5,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from mls.enums import Role
+from mls.enums import Permission, Role
 from mls.models import Membership
 
 from . import pricing
-from .enums import LineBasis, VersionStatus
+from .enums import ChangeRequestStatus, LineBasis, Side, VersionStatus
 from .models import ChangeRequest, Engagement, ScopeItem, ServiceLine, Sow, SowVersion
 
 DIFF_VERSION_FIELDS = (
@@ -187,3 +187,28 @@ def fee_for_period(sow: Sow, period_start: date, usage: pricing.Usage) -> list[p
     if version is None:
         return []
     return pricing.fee_lines(pricing_terms(version), usage, period_start, index_adjustment(version))
+
+
+def may_edit_version(membership: Membership, version: SowVersion) -> bool:
+    """Drafts only: a first version by contract managers, a CR's proposal by the proposing side while a draft."""
+    if not version.is_editable:
+        return False
+    change_request = version.change_requests.first()
+    if change_request is None:
+        return membership.has_permission(Permission.MANAGE_CONTRACTS)
+    if change_request.status != ChangeRequestStatus.DRAFT:
+        return False
+    if change_request.proposed_by_side == Side.PROVIDER:
+        return membership.role == Role.PROVIDER_MANAGER
+    return membership.has_permission(Permission.MANAGE_CONTRACTS)
+
+
+def engagement_list(
+    membership: Membership, *, search: str = "", status: str = "", order: str = "name"
+) -> QuerySet[Engagement]:
+    engagements = engagements_for(membership)
+    if search:
+        engagements = engagements.filter(Q(name__icontains=search) | Q(provider__name__icontains=search))
+    if status:
+        engagements = engagements.filter(status=status)
+    return engagements.order_by(order, "pk")

@@ -10,7 +10,7 @@ from .selectors import organizations_of
 # as plain text, so the menu never links to a 404.
 NAVIGATION: list[tuple[str, str | None, str | None]] = [
     ("Dashboard", "reporting:dashboard", None),
-    ("Engagements", None, None),
+    ("Engagements", "engagements:list", None),
     ("Delivery", None, None),
     ("Learners", None, None),
     ("Compliance", None, None),

@@ -6,6 +6,7 @@ from . import views
 organization_patterns = [
     path("", include("reporting.urls")),
     path("", include("mls.urls_organization")),
+    path("", include("engagements.urls")),
 ]
 
 urlpatterns = [

@@ -14,21 +14,64 @@ from mls.enums import Role
 ALL_ROLES = frozenset(Role.values)
 CLIENT_ROLES = ALL_ROLES - {Role.PROVIDER_MANAGER}
 OWNER_ONLY = frozenset({Role.OWNER})
+CONTRACT_MANAGERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROCUREMENT})
+CHANGE_PROPOSERS = CONTRACT_MANAGERS | {Role.PROVIDER_MANAGER}
+GET, POST = ("GET",), ("POST",)
 
 
 @dataclass(frozen=True)
 class OrganizationRoute:
+    """Who may use a route of their own organization, and how to build its URL from a tests.conftest.Tenant."""
+
     allowed_roles: frozenset[str]
     kwargs: Callable[[object], dict[str, object]] = field(default=lambda tenant: {})
+    methods: tuple[str, ...] = ("GET", "POST")
+    ok: int = 200  # status of a GET by an allowed role
+
+    def first_allowed_role(self) -> str:
+        return sorted(self.allowed_roles)[0]
+
+
+def _version(tenant: object) -> dict[str, object]:
+    return {"pk": tenant.contract.signed_version.pk}
+
+
+def _proposal(tenant: object) -> dict[str, object]:
+    return {"pk": tenant.contract.change_request.proposed_version_id}
 
 
 ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
-    "reporting:dashboard": OrganizationRoute(ALL_ROLES),
+    "reporting:dashboard": OrganizationRoute(ALL_ROLES, methods=GET),
     "org:members": OrganizationRoute(OWNER_ONLY),
     "org:member_edit": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.members[Role.VIEWER].pk}),
     "org:member_remove": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.members[Role.VIEWER].pk}),
     "org:invitation_revoke": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.invitation.pk}),
-    "org:audit_log": OrganizationRoute(CLIENT_ROLES),
+    "org:audit_log": OrganizationRoute(CLIENT_ROLES, methods=GET),
+    "engagements:list": OrganizationRoute(ALL_ROLES, methods=GET),
+    "engagements:create": OrganizationRoute(CONTRACT_MANAGERS),
+    "engagements:detail": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.engagement.pk}, methods=GET),
+    "engagements:edit": OrganizationRoute(CONTRACT_MANAGERS, lambda t: {"pk": t.contract.engagement.pk}),
+    "engagements:sow_create": OrganizationRoute(CONTRACT_MANAGERS, lambda t: {"pk": t.contract.engagement.pk}),
+    "engagements:version": OrganizationRoute(ALL_ROLES, _version, methods=GET),
+    "engagements:version_diff": OrganizationRoute(
+        ALL_ROLES, lambda t: {**_version(t), "other_pk": t.contract.change_request.proposed_version_id}, methods=GET
+    ),
+    # The proposal is the provider's draft: only its side edits it.
+    "engagements:version_terms": OrganizationRoute(frozenset({Role.PROVIDER_MANAGER}), _proposal, methods=POST),
+    "engagements:scope_item_save": OrganizationRoute(frozenset({Role.PROVIDER_MANAGER}), _proposal, methods=POST),
+    "engagements:service_line_add": OrganizationRoute(frozenset({Role.PROVIDER_MANAGER}), _proposal, methods=POST),
+    "engagements:version_sign": OrganizationRoute(CONTRACT_MANAGERS, _version, methods=POST),
+    "engagements:row_remove": OrganizationRoute(
+        frozenset({Role.PROVIDER_MANAGER}),
+        lambda t: {"kind": "scope", "pk": t.contract.proposal_scope_item.pk},
+    ),
+    "engagements:change_request_create": OrganizationRoute(CHANGE_PROPOSERS, lambda t: {"pk": t.contract.sow.pk}),
+    "engagements:change_request": OrganizationRoute(
+        ALL_ROLES, lambda t: {"pk": t.contract.change_request.pk}, methods=GET, ok=302
+    ),
+    "engagements:change_request_action": OrganizationRoute(
+        CHANGE_PROPOSERS, lambda t: {"pk": t.contract.change_request.pk, "action": "withdraw"}, methods=POST
+    ),
 }
 
 # Routes outside any organization, by name or by URL prefix, with why they are not tenant routes.

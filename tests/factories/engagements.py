@@ -1,12 +1,15 @@
 """Factories for the contracts domain: a signed retainer SoW is one call away."""
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 import factory
 
+from engagements import services
 from engagements.enums import EngagementModel, LineBasis, PricingModel, Responsibility, StandardService, VendorModel
-from engagements.models import Engagement, ScopeItem, ServiceLine, Sow, SowVersion
+from engagements.models import ChangeRequest, Engagement, ScopeItem, ServiceLine, Sow, SowVersion
+from mls.enums import Role
 from tests.factories import OrganizationFactory, ProviderFactory
 
 
@@ -72,3 +75,25 @@ def draft_retainer_version(sow: Sow, monthly: str = "48250.00", number: int = 1)
         amount=Decimal(monthly),
     )
     return version
+
+
+@dataclass
+class Contract:
+    engagement: Engagement
+    sow: Sow
+    signed_version: SowVersion
+    change_request: ChangeRequest
+    proposal_scope_item: ScopeItem
+
+
+def signed_contract_with_proposal(tenant: object) -> Contract:
+    """An engagement with tenant's provider, a signed SoW v1 and the provider's draft change request (v2)."""
+    engagement = EngagementFactory(organization=tenant.organization, provider=tenant.provider)
+    sow = SowFactory(engagement=engagement)
+    with tenant.scope():
+        version = services.sign_version(version=draft_retainer_version(sow), actor=tenant.user(Role.PROCUREMENT))
+        change_request = services.propose_change_request(
+            sow=sow, membership=tenant.members[Role.PROVIDER_MANAGER], title="More support", description="Extend."
+        )
+        scope_item = change_request.proposed_version.scope_items.first()
+    return Contract(engagement, sow, version, change_request, scope_item)

@@ -1,0 +1,165 @@
+"""Input validation for the contract pages. Forms validate; services write."""
+
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+
+from vendors.models import Provider
+
+from .enums import LineBasis, PricingModel, Responsibility, StandardService, UsageKey
+from .models import Engagement, IndexSeries, SowVersion
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class EngagementForm(forms.ModelForm):
+    # Declared, not generated: a generated choice field would query Provider at import, outside any tenant scope.
+    provider = forms.ModelChoiceField(queryset=Provider.objects.none())
+
+    class Meta:
+        model = Engagement
+        fields = [
+            "name",
+            "engagement_model",
+            "vendor_model",
+            "status",
+            "start_date",
+            "end_date",
+            "currency",
+            "timezone",
+            "holiday_country",
+            "holiday_subdivision",
+            "annual_value",
+            "liability_cap_multiple",
+            "termination_notice_days",
+            "auto_renewal",
+            "renewal_notice_days",
+            "transition_period_days",
+            "cr_response_business_days",
+            "dispute_escalation_days",
+            "ip_terms",
+            "data_export_format",
+            "data_export_days",
+        ]
+        widgets = {"start_date": DATE, "end_date": DATE}
+        help_texts = {
+            "termination_notice_days": "Termination for convenience: 60–90 days.",
+            "renewal_notice_days": "Notice before auto-renewal: 60–90 days.",
+            "transition_period_days": "Exit transition support: 60–120 days.",
+            "cr_response_business_days": "Business days the other side has to answer a change request.",
+            "liability_cap_multiple": "Liability cap as a multiple of the annual value.",
+            "data_export_days": "Days the provider has to hand over all data in the agreed format.",
+        }
+
+    field_order = ["name", "provider"]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].queryset = Provider.objects.order_by("name")
+        if self.instance.pk:
+            self.initial.setdefault("provider", self.instance.provider_id)
+
+
+class SowForm(forms.Form):
+    reference = forms.CharField(max_length=30, help_text="e.g. SOW-001")
+    title = forms.CharField(max_length=200)
+    effective_from = forms.DateField(widget=DATE)
+    pricing_model = forms.ChoiceField(choices=PricingModel.choices)
+
+
+class VersionTermsForm(forms.ModelForm):
+    index_series = forms.ModelChoiceField(queryset=IndexSeries.objects.none(), required=False)  # see EngagementForm
+
+    class Meta:
+        model = SowVersion
+        fields = [
+            "effective_from",
+            "pricing_model",
+            "forecast_learners",
+            "variance_threshold_percent",
+            "index_cap_percent",
+            "notes",
+        ]
+        widgets = {"effective_from": DATE, "notes": forms.Textarea(attrs={"rows": 3})}
+
+    field_order = ["effective_from", "pricing_model", "forecast_learners", "variance_threshold_percent", "index_series"]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["index_series"].queryset = IndexSeries.objects.order_by("name")
+        self.initial.setdefault("index_series", self.instance.index_series_id)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("index_series") and cleaned.get("index_cap_percent") is None:
+            self.add_error("index_cap_percent", "An index-linked price adjustment needs a cap.")
+        return cleaned
+
+
+class ScopeItemForm(forms.Form):
+    service = forms.ChoiceField(choices=StandardService.choices)
+    custom_name = forms.CharField(max_length=120, required=False, help_text="Only for a custom service.")
+    responsibility = forms.ChoiceField(choices=Responsibility.choices)
+    notes = forms.CharField(max_length=500, required=False)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        custom = cleaned.get("service") == StandardService.CUSTOM
+        if custom and not cleaned.get("custom_name"):
+            self.add_error("custom_name", "Name the custom service.")
+        if not custom and cleaned.get("custom_name"):
+            self.add_error("custom_name", "Only custom services have their own name.")
+        return cleaned
+
+
+def parse_bands(text: str) -> list[tuple[int | None, Decimal]]:
+    """Bands written one per line as `up_to: rate`, the last one `*: rate` (e.g. `100: 12.00`, `*: 9.50`)."""
+    bands = []
+    for number, raw in enumerate(text.strip().splitlines(), start=1):
+        if not raw.strip():
+            continue
+        edge, sep, rate = raw.partition(":")
+        if not sep:
+            raise forms.ValidationError(f"Line {number}: write `learners: rate`, e.g. `100: 12.00` or `*: 9.50`.")
+        try:
+            up_to = None if edge.strip() == "*" else int(edge.strip())
+            price = Decimal(rate.strip())
+        except (ValueError, InvalidOperation) as error:
+            raise forms.ValidationError(f"Line {number}: {raw.strip()!r} is not `learners: rate`.") from error
+        bands.append((up_to, price))
+    return bands
+
+
+class ServiceLineForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    basis = forms.ChoiceField(choices=LineBasis.choices)
+    amount = forms.DecimalField(max_digits=12, decimal_places=2, required=False, min_value=0, label="Monthly amount")
+    included_learners = forms.IntegerField(
+        min_value=0, required=False, help_text="Hybrid: learners the retainer covers."
+    )
+    bands = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "100: 12.00\n250: 10.00\n*: 8.50"}),
+        required=False,
+        help_text="Per-learner bands, one per line: `up to: rate`; the last line `*: rate`.",
+    )
+    unit_price = forms.DecimalField(max_digits=12, decimal_places=2, required=False, min_value=0)
+    usage_key = forms.ChoiceField(choices=[("", "—"), *UsageKey.choices], required=False, label="Usage")
+    gain_share_percent = forms.DecimalField(max_digits=5, decimal_places=2, required=False, min_value=0, max_value=100)
+    baseline = forms.DecimalField(max_digits=12, decimal_places=2, required=False)
+    required_uplift = forms.DecimalField(max_digits=12, decimal_places=2, required=False, min_value=0)
+
+    def clean_bands(self) -> list[tuple[int | None, Decimal]]:
+        return parse_bands(self.cleaned_data.get("bands") or "")
+
+    def service_fields(self) -> dict:
+        """The cleaned values as service arguments, with model defaults for blanks."""
+        data = {key: value for key, value in self.cleaned_data.items() if value not in (None, "")}
+        data.setdefault("bands", [])
+        return data
+
+
+class ChangeRequestForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}), help_text="What changes and why; you edit the proposed SoW next."
+    )

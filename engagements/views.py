@@ -1,0 +1,312 @@
+"""Contract pages: engagements, SoW versions (scope matrix, pricing, diff) and change requests. Thin over services."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from mls.decorators import permission_required
+from mls.enums import Permission
+from mls.forms import apply_service_error
+
+from . import selectors, services
+from .enums import EngagementStatus
+from .forms import ChangeRequestForm, EngagementForm, ScopeItemForm, ServiceLineForm, SowForm, VersionTermsForm
+from .models import ScopeItem, ServiceLine, SowVersion
+
+PAGE_SIZE = 25
+SORTS = {"name": "name", "provider": "provider__name", "start": "start_date", "end": "end_date", "-end": "-end_date"}
+
+
+def _url(request: HttpRequest, name: str, **kwargs: object) -> str:
+    return reverse(name, kwargs={"organization_slug": request.organization.slug, **kwargs})
+
+
+# --- Engagements -------------------------------------------------------------------------------
+
+
+def engagement_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    search = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "")
+    status = status if status in EngagementStatus.values else ""
+    sort = request.GET.get("sort", "name")
+    sort = sort if sort in SORTS else "name"
+    engagements = selectors.engagement_list(request.membership, search=search, status=status, order=SORTS[sort])
+    context = {
+        "page": Paginator(engagements, PAGE_SIZE).get_page(request.GET.get("page")),
+        "search": search,
+        "status": status,
+        "sort": sort,
+        "statuses": EngagementStatus.choices,
+        "can_create": request.membership.has_permission(Permission.MANAGE_CONTRACTS),
+    }
+    return render(request, "engagements/engagement_list.html", context)
+
+
+@permission_required(Permission.MANAGE_CONTRACTS)
+@require_http_methods(["GET", "POST"])
+def engagement_create(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    organization = request.organization
+    initial = {
+        "currency": organization.currency,
+        "timezone": organization.timezone,
+        "holiday_country": organization.holiday_country,
+        "holiday_subdivision": organization.holiday_subdivision,
+    }
+    form = EngagementForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            engagement = services.create_engagement(organization=organization, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, f"Engagement {engagement.name} created. Add its first SoW.")
+            return redirect(engagement)
+    context = {"form": form, "title": "New engagement", "cancel_url": _url(request, "engagements:list")}
+    return render(request, "engagements/form.html", context, status=400 if form.errors else 200)
+
+
+def engagement_detail(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    engagement = get_object_or_404(selectors.engagements_for(request.membership), pk=pk)
+    sows = engagement.sows.prefetch_related("versions").order_by("reference")
+    change_requests = selectors.change_requests_for(request.membership).filter(sow__engagement=engagement)
+    context = {
+        "engagement": engagement,
+        "sows": sows,
+        "change_requests": change_requests,
+        "can_manage": request.membership.has_permission(Permission.MANAGE_CONTRACTS),
+    }
+    return render(request, "engagements/engagement_detail.html", context)
+
+
+@permission_required(Permission.MANAGE_CONTRACTS)
+@require_http_methods(["GET", "POST"])
+def engagement_edit(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    engagement = get_object_or_404(selectors.engagements_for(request.membership), pk=pk)
+    form = EngagementForm(request.POST or None, instance=engagement)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_engagement(engagement=engagement, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, "MSA terms saved.")
+            return redirect(engagement)
+    context = {"form": form, "title": f"Edit {engagement.name}", "cancel_url": engagement.get_absolute_url()}
+    return render(request, "engagements/form.html", context, status=400 if form.errors else 200)
+
+
+@permission_required(Permission.MANAGE_CONTRACTS)
+@require_http_methods(["GET", "POST"])
+def sow_create(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    engagement = get_object_or_404(selectors.engagements_for(request.membership), pk=pk)
+    form = SowForm(request.POST or None, initial={"effective_from": engagement.start_date})
+    if request.method == "POST" and form.is_valid():
+        try:
+            sow = services.create_sow(engagement=engagement, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, f"{sow.reference} created as a draft v1: fill in its scope and pricing.")
+            return redirect(_url(request, "engagements:version", pk=sow.versions.get().pk))
+    context = {"form": form, "title": f"New SoW for {engagement.name}", "cancel_url": engagement.get_absolute_url()}
+    return render(request, "engagements/form.html", context, status=400 if form.errors else 200)
+
+
+# --- SoW versions ------------------------------------------------------------------------------
+
+
+def _version(request: HttpRequest, pk: int) -> SowVersion:
+    return get_object_or_404(selectors.versions_for(request.membership).select_related("index_series"), pk=pk)
+
+
+def _editable_version(request: HttpRequest, pk: int) -> SowVersion:
+    version = _version(request, pk)
+    if not selectors.may_edit_version(request.membership, version):
+        raise PermissionDenied
+    return version
+
+
+def _version_page(request: HttpRequest, version: SowVersion, status: int = 200, **forms: object) -> HttpResponse:
+    editable = selectors.may_edit_version(request.membership, version)
+    change_request = version.change_requests.first()
+    context = {
+        "version": version,
+        "engagement": version.sow.engagement,
+        "scope_items": version.scope_items.all(),
+        "lines": version.service_lines.prefetch_related("bands"),
+        "editable": editable,
+        "change_request": change_request,
+        "diff": selectors.version_diff(change_request.base_version, version) if change_request else None,
+        "other_versions": version.sow.versions.exclude(pk=version.pk).order_by("number"),
+        "signing_problems": services.signing_problems(version) if editable and not change_request else [],
+        "terms_form": forms.get("terms_form") or (VersionTermsForm(instance=version) if editable else None),
+        "scope_form": forms.get("scope_form") or (ScopeItemForm() if editable else None),
+        "line_form": forms.get("line_form") or (ServiceLineForm() if editable else None),
+    }
+    return render(request, "engagements/version_detail.html", context, status=status)
+
+
+def version_detail(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    return _version_page(request, _version(request, pk))
+
+
+def version_diff(request: HttpRequest, organization_slug: str, pk: int, other_pk: int) -> HttpResponse:
+    version = _version(request, pk)
+    other = get_object_or_404(version.sow.versions.all(), pk=other_pk)
+    old, new = sorted([version, other], key=lambda v: v.number)
+    context = {"old": old, "new": new, "diff": selectors.version_diff(old, new), "engagement": version.sow.engagement}
+    return render(request, "engagements/version_diff.html", context)
+
+
+def _post_to_version(request: HttpRequest, version: SowVersion, form_name: str, form: object, write: object):
+    """Run `write` for a valid form; re-render the version page with the form's errors otherwise."""
+    if form.is_valid():
+        try:
+            write(form)
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            return redirect(_url(request, "engagements:version", pk=version.pk))
+    return _version_page(request, version, status=400, **{form_name: form})
+
+
+@require_POST
+def version_terms(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    version = _editable_version(request, pk)
+    form = VersionTermsForm(request.POST, instance=SowVersion.objects.get(pk=version.pk))
+    return _post_to_version(
+        request,
+        version,
+        "terms_form",
+        form,
+        lambda f: services.update_draft_version(version=version, actor=request.user, **f.cleaned_data),
+    )
+
+
+@require_POST
+def scope_item_save(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    version = _editable_version(request, pk)
+    return _post_to_version(
+        request,
+        version,
+        "scope_form",
+        ScopeItemForm(request.POST),
+        lambda f: services.set_scope_item(version=version, actor=request.user, **f.cleaned_data),
+    )
+
+
+@require_POST
+def service_line_add(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    version = _editable_version(request, pk)
+    return _post_to_version(
+        request,
+        version,
+        "line_form",
+        ServiceLineForm(request.POST),
+        lambda f: services.add_service_line(version=version, actor=request.user, **f.service_fields()),
+    )
+
+
+VERSION_ROWS = {
+    "scope": (ScopeItem, lambda row, actor: services.remove_scope_item(item=row, actor=actor)),
+    "line": (ServiceLine, lambda row, actor: services.remove_service_line(line=row, actor=actor)),
+}
+
+
+@require_http_methods(["GET", "POST"])
+def version_row_remove(request: HttpRequest, organization_slug: str, kind: str, pk: int) -> HttpResponse:
+    """Remove a scope row or a service line of a draft, after confirmation."""
+    if kind not in VERSION_ROWS:
+        raise Http404
+    model, remove = VERSION_ROWS[kind]
+    row = get_object_or_404(model.objects.filter(version__in=selectors.versions_for(request.membership)), pk=pk)
+    version = _editable_version(request, row.version_id)
+    context = {
+        "title": f"Remove “{row}” from {version}?",
+        "body": "The draft changes at once; signed versions are never affected.",
+        "action": "Remove",
+        "cancel_url": _url(request, "engagements:version", pk=version.pk),
+    }
+    if request.method == "POST":
+        try:
+            remove(row, request.user)
+        except ValidationError as error:
+            context["error"] = error.messages[0]
+            return render(request, "mls/confirm.html", context, status=400)
+        messages.success(request, f"Removed {row}.")
+        return redirect(context["cancel_url"])
+    return render(request, "mls/confirm.html", context)
+
+
+@require_POST
+def version_sign(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    version = _editable_version(request, pk)
+    try:
+        services.sign_version(version=version, actor=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"{version} is signed. From now on it changes only through change requests.")
+    return redirect(_url(request, "engagements:version", pk=version.pk))
+
+
+# --- Change requests ---------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def change_request_create(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    sow = get_object_or_404(selectors.sows_for(request.membership), pk=pk)
+    try:
+        services.acting_side(request.membership, sow.engagement)
+    except ValidationError as error:
+        raise PermissionDenied(error.messages[0]) from error
+    form = ChangeRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            change_request = services.propose_change_request(
+                sow=sow, membership=request.membership, **form.cleaned_data
+            )
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, "Draft change request created: edit the proposed version, then submit it.")
+            return redirect(_url(request, "engagements:version", pk=change_request.proposed_version_id))
+    context = {"form": form, "title": f"Propose a change to {sow}", "cancel_url": sow.engagement.get_absolute_url()}
+    return render(request, "engagements/form.html", context, status=400 if form.errors else 200)
+
+
+def change_request_detail(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    change_request = get_object_or_404(selectors.change_requests_for(request.membership), pk=pk)
+    return redirect(_url(request, "engagements:version", pk=change_request.proposed_version_id))
+
+
+CHANGE_REQUEST_ACTIONS = {
+    "submit": (services.submit_change_request, "submitted for the other side's response"),
+    "approve": (services.approve_change_request, "approved"),
+    "withdraw": (services.withdraw_change_request, "withdrawn"),
+}
+
+
+@require_POST
+def change_request_action(request: HttpRequest, organization_slug: str, pk: int, action: str) -> HttpResponse:
+    change_request = get_object_or_404(selectors.change_requests_for(request.membership), pk=pk)
+    if action not in CHANGE_REQUEST_ACTIONS and action != "reject":
+        raise Http404
+    try:
+        if action == "reject":
+            services.reject_change_request(
+                change_request=change_request, membership=request.membership, reason=request.POST.get("reason", "")
+            )
+        else:
+            CHANGE_REQUEST_ACTIONS[action][0](change_request=change_request, membership=request.membership)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"{change_request} {CHANGE_REQUEST_ACTIONS.get(action, (None, 'rejected'))[1]}.")
+    return redirect(_url(request, "engagements:version", pk=change_request.proposed_version_id))
