@@ -1,0 +1,238 @@
+"""Contract pages through the test client: validation, visibility per role, signing and change requests."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from engagements.enums import ChangeRequestStatus
+from engagements.models import ChangeRequest, Engagement, ServiceLine
+from mls.enums import Role
+from tests.factories.engagements import EngagementFactory, signed_contract_with_proposal
+
+pytestmark = pytest.mark.integration
+
+
+def org_url(tenant, name, **kwargs):
+    return reverse(name, kwargs={"organization_slug": tenant.organization.slug, **kwargs})
+
+
+VALID_ENGAGEMENT = {
+    "name": "Acme learning operations",
+    "engagement_model": "managed_services",
+    "vendor_model": "master_service_provider",
+    "status": "active",
+    "start_date": "2026-01-01",
+    "end_date": "2028-12-31",
+    "currency": "GBP",
+    "timezone": "Europe/London",
+    "holiday_country": "GB",
+    "holiday_subdivision": "ENG",
+    "annual_value": "579000.00",
+    "liability_cap_multiple": "1.50",
+    "termination_notice_days": "90",
+    "auto_renewal": "on",
+    "renewal_notice_days": "60",
+    "transition_period_days": "90",
+    "cr_response_business_days": "10",
+    "dispute_escalation_days": "30",
+    "ip_terms": "bespoke_client_owned",
+    "data_export_format": "csv_json",
+    "data_export_days": "30",
+}
+
+
+def test_create_engagement_saves_msa_terms_and_audits(client, tenant_a):
+    client.force_login(tenant_a.user(Role.PROCUREMENT))
+
+    response = client.post(
+        org_url(tenant_a, "engagements:create"), {**VALID_ENGAGEMENT, "provider": tenant_a.provider.pk}
+    )
+
+    with tenant_a.scope():
+        engagement = Engagement.objects.get()
+    assert response["Location"] == org_url(tenant_a, "engagements:detail", pk=engagement.pk)
+    assert (engagement.renewal_notice_deadline.isoformat(), engagement.liability_cap) == (
+        "2028-11-01",  # 31 Dec 2028 − 60 days
+        Decimal("868500.00"),  # 579,000.00 × 1.50
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"end_date": "2025-12-31"}, "end_date"),
+        ({"termination_notice_days": "30"}, "termination_notice_days"),
+        ({"renewal_notice_days": "120"}, "renewal_notice_days"),
+        ({"transition_period_days": "200"}, "transition_period_days"),
+        ({"annual_value": "-1"}, "annual_value"),
+        ({"timezone": "Europe/Atlantis"}, "timezone"),
+    ],
+)
+def test_create_engagement_bad_input_shows_field_error_and_writes_nothing(client, tenant_a, change, field):
+    client.force_login(tenant_a.user(Role.PROCUREMENT))
+
+    response = client.post(
+        org_url(tenant_a, "engagements:create"), {**VALID_ENGAGEMENT, "provider": tenant_a.provider.pk, **change}
+    )
+
+    assert response.status_code == 400
+    assert list(response.context["form"].errors) == [field]
+    with tenant_a.scope():
+        assert Engagement.objects.count() == 0
+
+
+def test_create_engagement_refuses_provider_of_another_tenant(client, tenant_a, tenant_b):
+    client.force_login(tenant_a.user(Role.OWNER))
+
+    response = client.post(
+        org_url(tenant_a, "engagements:create"), {**VALID_ENGAGEMENT, "provider": tenant_b.provider.pk}
+    )
+
+    assert response.status_code == 400
+    assert list(response.context["form"].errors) == ["provider"]
+
+
+def test_provider_manager_sees_only_their_providers_engagements(client, tenant_a):
+    own = EngagementFactory(organization=tenant_a.organization, provider=tenant_a.provider, name="Ours")
+    other_provider = type(tenant_a.provider).objects.create(organization=tenant_a.organization, name="Contoso")
+    theirs = EngagementFactory(organization=tenant_a.organization, provider=other_provider, name="Theirs")
+    client.force_login(tenant_a.user(Role.PROVIDER_MANAGER))
+
+    listed = client.get(org_url(tenant_a, "engagements:list"))
+    hidden = client.get(org_url(tenant_a, "engagements:detail", pk=theirs.pk))
+
+    assert [e.pk for e in listed.context["page"].object_list] == [own.pk]
+    assert hidden.status_code == 404
+
+
+def test_engagement_list_searches_sorts_and_paginates(client, tenant_a):
+    for n in range(30):
+        EngagementFactory(organization=tenant_a.organization, provider=tenant_a.provider, name=f"Programme {n:02}")
+    EngagementFactory(organization=tenant_a.organization, provider=tenant_a.provider, name="Leadership academy")
+    client.force_login(tenant_a.user(Role.VIEWER))
+
+    found = client.get(org_url(tenant_a, "engagements:list"), {"q": "academy"})
+    second_page = client.get(org_url(tenant_a, "engagements:list"), {"page": 2, "sort": "name"})
+
+    assert [e.name for e in found.context["page"].object_list] == ["Leadership academy"]
+    assert [e.name for e in second_page.context["page"].object_list] == [
+        "Programme 24",
+        "Programme 25",
+        "Programme 26",
+        "Programme 27",
+        "Programme 28",
+        "Programme 29",
+    ]
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_engagement_list_query_count_is_constant(client, tenant_a, django_assert_num_queries, count):
+    for _ in range(count):
+        EngagementFactory(organization=tenant_a.organization, provider=tenant_a.provider)
+    client.force_login(tenant_a.user(Role.VIEWER))
+
+    # Queries: session, user, organization, membership, switcher, count, page (with provider).
+    with django_assert_num_queries(7):
+        response = client.get(org_url(tenant_a, "engagements:list"))
+
+    assert len(response.context["page"].object_list) == count
+
+
+def test_signed_version_page_says_why_it_cannot_be_edited_and_offers_no_form(client, tenant_a):
+    contract = signed_contract_with_proposal(tenant_a)
+    client.force_login(tenant_a.user(Role.OWNER))
+
+    response = client.get(org_url(tenant_a, "engagements:version", pk=contract.signed_version.pk))
+
+    assert b"Signed versions never change: to amend it," in response.content
+    assert response.context["editable"] is False
+    assert response.context["line_form"] is None
+
+
+def test_posting_to_a_signed_version_is_forbidden_and_changes_nothing(client, tenant_a):
+    contract = signed_contract_with_proposal(tenant_a)
+    client.force_login(tenant_a.user(Role.OWNER))
+
+    response = client.post(
+        org_url(tenant_a, "engagements:service_line_add", pk=contract.signed_version.pk),
+        {"name": "Sneaky", "basis": "fixed", "amount": "1.00"},
+    )
+
+    assert response.status_code == 403
+    with tenant_a.scope():
+        assert list(ServiceLine.objects.filter(version=contract.signed_version).values_list("name", flat=True)) == [
+            "Learning operations retainer"
+        ]
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"name": "Delivery", "basis": "per_learner", "bands": "100: 12\n50: 10\n*: 9"}, "bands", "increasing"),
+        ({"name": "Delivery", "basis": "per_learner", "bands": "100 12"}, "bands", "Line 1"),
+        ({"name": "Delivery", "basis": "fixed", "amount": "-10"}, "amount", "greater than or equal to 0"),
+    ],
+)
+def test_service_line_bad_input_rerenders_version_with_error(client, tenant_a, data, field, message):
+    contract = signed_contract_with_proposal(tenant_a)
+    proposal = contract.change_request.proposed_version
+    client.force_login(tenant_a.user(Role.PROVIDER_MANAGER))
+
+    response = client.post(org_url(tenant_a, "engagements:service_line_add", pk=proposal.pk), data)
+
+    assert response.status_code == 400
+    assert message in " ".join(response.context["line_form"].errors[field])
+    with tenant_a.scope():
+        assert ServiceLine.objects.filter(version=proposal).count() == 1
+
+
+def test_change_request_flow_through_the_pages(client, tenant_a):
+    contract = signed_contract_with_proposal(tenant_a)
+    cr = contract.change_request
+    proposal_url = org_url(tenant_a, "engagements:version", pk=cr.proposed_version_id)
+    client.force_login(tenant_a.user(Role.PROVIDER_MANAGER))
+    client.post(
+        org_url(tenant_a, "engagements:scope_item_save", pk=cr.proposed_version_id),
+        {"service": "learner_support", "responsibility": "included", "notes": "08:00–18:00"},
+    )
+    client.post(org_url(tenant_a, "engagements:change_request_action", pk=cr.pk, action="submit"))
+
+    client.force_login(tenant_a.user(Role.LD_DIRECTOR))
+    page = client.get(proposal_url)
+    client.post(org_url(tenant_a, "engagements:change_request_action", pk=cr.pk, action="approve"))
+    client.force_login(tenant_a.user(Role.PROVIDER_MANAGER))
+    response = client.post(org_url(tenant_a, "engagements:change_request_action", pk=cr.pk, action="approve"))
+
+    assert [(row.key, row.kind) for row in page.context["diff"].scope] == [("Learner support", "added")]
+    assert response["Location"] == proposal_url
+    with tenant_a.scope():
+        cr = ChangeRequest.objects.select_related("proposed_version").get(pk=cr.pk)
+        assert (cr.status, cr.proposed_version.status) == (ChangeRequestStatus.APPROVED, "signed")
+
+
+def test_reject_without_reason_shows_error_and_keeps_request_open(client, tenant_a):
+    contract = signed_contract_with_proposal(tenant_a)
+    cr = contract.change_request
+    client.force_login(tenant_a.user(Role.PROVIDER_MANAGER))
+    client.post(org_url(tenant_a, "engagements:change_request_action", pk=cr.pk, action="submit"))
+    client.force_login(tenant_a.user(Role.LD_DIRECTOR))
+
+    response = client.post(
+        org_url(tenant_a, "engagements:change_request_action", pk=cr.pk, action="reject"), {"reason": ""}, follow=True
+    )
+
+    assert [str(m) for m in response.context["messages"]][-1] == "Say why the change request is rejected."
+    cr.refresh_from_db()
+    assert cr.status == ChangeRequestStatus.SUBMITTED
+
+
+def test_unknown_change_request_action_is_404(client, tenant_a):
+    contract = signed_contract_with_proposal(tenant_a)
+    client.force_login(tenant_a.user(Role.OWNER))
+
+    response = client.post(
+        org_url(tenant_a, "engagements:change_request_action", pk=contract.change_request.pk, action="explode")
+    )
+
+    assert response.status_code == 404
