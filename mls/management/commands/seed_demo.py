@@ -4,6 +4,7 @@ from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from engagements.demo import seed_demo_contract
 from mls.enums import Role
 from mls.models import Membership, Organization, User
 from mls.services import create_organization
@@ -59,9 +60,12 @@ class Command(BaseCommand):
                     user=users[email],
                     defaults={"role": role, "provider": provider if role == Role.PROVIDER_MANAGER else None},
                 )
+            memberships = {m.user.email: m for m in Membership.objects.select_related("user", "provider")}
+            engagement = seed_demo_contract(organization, provider, memberships)
         self.stdout.write(
             self.style.SUCCESS(f"Demo organization {organization.name} is ready (/o/{organization.slug}/).")
         )
+        self.stdout.write(f"Engagement: {engagement.name} (signed SoW v1, change request awaiting the client).")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, _first, _last, role in DEMO_USERS:
             self.stdout.write(f"  {email:<24} {Role(role).label}")
