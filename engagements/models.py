@@ -118,6 +118,11 @@ class Engagement(TenantModel):
         return self.end_date - timedelta(days=self.renewal_notice_days)
 
     @property
+    def termination_notice_deadline(self) -> date:
+        """Last day to give notice of termination for convenience so the contract ends on its end date."""
+        return self.end_date - timedelta(days=self.termination_notice_days)
+
+    @property
     def transition_end(self) -> date:
         return self.end_date + timedelta(days=self.transition_period_days)
 
@@ -426,3 +431,33 @@ class ChangeRequest(TenantModel):
     @property
     def receiving_side(self) -> str:
         return Side.PROVIDER if self.proposed_by_side == Side.CLIENT else Side.CLIENT
+
+
+class ContractMilestone(models.TextChoices):
+    RENEWAL_NOTICE_DEADLINE = "renewal_notice_deadline", "Auto-renewal notice deadline"
+    TERMINATION_NOTICE_DEADLINE = "termination_notice_deadline", "Last day to give termination notice"
+    RENEWAL_DATE = "renewal_date", "Renewal / end date"
+    TRANSITION_END = "transition_end", "Transition period ends"
+
+
+class ContractReminder(TenantModel):
+    """Ledger of reminders sent: the unique constraint is what makes the daily task send each one once."""
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="reminders")
+    milestone = models.CharField(max_length=40, choices=ContractMilestone.choices)
+    milestone_date = models.DateField()
+    days_before = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(default=now)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-sent_at"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["organization", "engagement", "milestone", "milestone_date", "days_before"],
+                name="engagements_contractreminder_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_milestone_display()} {self.milestone_date} (−{self.days_before} days)"

@@ -1,6 +1,6 @@
 """Writes of the contracts domain. Each use case is atomic and audited (SPEC-SLA §6–7)."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -11,12 +11,14 @@ from django.utils import timezone
 
 from mls.enums import Role
 from mls.models import Membership, User
-from mls.services import record_audit, snapshot
+from mls.services import notify, record_audit, snapshot
 
 from . import pricing
-from .enums import PRICING_MODEL_BASES, ChangeRequestStatus, LineBasis, Side, VersionStatus
+from .enums import PRICING_MODEL_BASES, ChangeRequestStatus, EngagementStatus, LineBasis, Side, VersionStatus
 from .models import (
     ChangeRequest,
+    ContractMilestone,
+    ContractReminder,
     Engagement,
     IndexSeries,
     IndexValue,
@@ -457,3 +459,61 @@ def record_index_value(*, series: IndexSeries, actor: User, month: date, value: 
     index_value.save()
     _audit(actor, "index_value.recorded", index_value, ("series", "month", "value"), before)
     return index_value
+
+
+# --- Contract calendar reminders ---------------------------------------------------------------
+
+REMINDER_DAYS_BEFORE = (90, 60, 30, 7)
+REMINDED_ROLES = (Role.OWNER, Role.LD_DIRECTOR, Role.PROCUREMENT)
+
+
+def contract_milestones(engagement: Engagement) -> list[tuple[str, date]]:
+    """The dates a client must not miss (SPEC-SLA §7): notice deadlines, the renewal date, the end of transition."""
+    milestones = [
+        (
+            ContractMilestone.TERMINATION_NOTICE_DEADLINE,
+            engagement.end_date - timedelta(engagement.termination_notice_days),
+        ),
+        (ContractMilestone.RENEWAL_DATE, engagement.end_date),
+        (ContractMilestone.TRANSITION_END, engagement.transition_end),
+    ]
+    if engagement.auto_renewal:
+        milestones.insert(0, (ContractMilestone.RENEWAL_NOTICE_DEADLINE, engagement.renewal_notice_deadline))
+    return milestones
+
+
+@transaction.atomic
+def send_contract_reminders(*, today: date | None = None) -> list[ContractReminder]:
+    """Remind client decision makers 90/60/30/7 days before each milestone, each reminder exactly once.
+
+    When the task missed days, only the most urgent threshold already reached is sent. The unique constraint
+    on ContractReminder makes a second run (or a concurrent one) a no-op.
+    """
+    sent = []
+    recipients = [m.user for m in Membership.objects.filter(role__in=REMINDED_ROLES).select_related("user")]
+    engagements = Engagement.objects.filter(status__in=[EngagementStatus.ACTIVE, EngagementStatus.IN_TRANSITION])
+    for engagement in engagements.select_related("organization"):
+        local_today = today or timezone.localdate(timezone=engagement.calendar.zone)
+        for milestone, milestone_date in contract_milestones(engagement):
+            due = [n for n in REMINDER_DAYS_BEFORE if milestone_date - timedelta(n) <= local_today <= milestone_date]
+            if not due:
+                continue
+            reminder, created = ContractReminder.objects.get_or_create(
+                organization=engagement.organization,
+                engagement=engagement,
+                milestone=milestone,
+                milestone_date=milestone_date,
+                days_before=min(due),
+            )
+            if created:
+                days_left = (milestone_date - local_today).days
+                label = ContractMilestone(milestone).label
+                notify(
+                    organization=engagement.organization,
+                    users=recipients,
+                    title=f"{engagement.name}: {label.lower()} in {days_left} days",
+                    body=f"{label} of {engagement.name} with {engagement.provider} is on {milestone_date:%d %B %Y}.",
+                    url=engagement.get_absolute_url(),
+                )
+                sent.append(reminder)
+    return sent

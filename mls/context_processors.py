@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from .enums import Permission
+from .models import Notification
 from .selectors import organizations_of
 
 # The areas of DESIGN.md §8 in menu order. An area whose pages are not built yet has no URL name and is shown
@@ -41,4 +42,5 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         )
         items.append({"label": label, "url": url, "current": current})
     context["nav_items"] = items
+    context["unread_notifications"] = Notification.objects.filter(user=request.user, read_at__isnull=True).count()
     return context

@@ -206,3 +206,21 @@ class AuditEvent(TenantModel):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise PermissionError("Audit events are append-only.")
+
+
+class Notification(TenantModel):
+    """An in-app message to one member (reminders, escalations, approvals awaiting them)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "user", "read_at"], name="mls_notification_inbox")]
+
+    def __str__(self) -> str:
+        return self.title

@@ -16,7 +16,16 @@ from django.utils.text import slugify
 from vendors.models import Provider
 
 from .enums import Role
-from .models import INVITATION_VALID_FOR, AuditEvent, Invitation, InvitationStatus, Membership, Organization, User
+from .models import (
+    INVITATION_VALID_FOR,
+    AuditEvent,
+    Invitation,
+    InvitationStatus,
+    Membership,
+    Notification,
+    Organization,
+    User,
+)
 from .tasks import send_invitation_email_task
 
 INVITATION_TOKEN_SALT = "mls.invitation"  # noqa: S105 - a signing namespace, not a secret
@@ -269,3 +278,27 @@ def remove_member(*, membership: Membership, actor: User) -> None:
         before=snapshot(membership, MEMBERSHIP_FIELDS),
     )
     membership.delete()
+
+
+# --- Notifications -----------------------------------------------------------------------------
+
+
+def notify(*, organization: Organization, users: Iterable[User], title: str, body: str, url: str = "") -> None:
+    """Tell members something twice: an in-app notification and an email (after the transaction commits)."""
+    users = list(users)
+    Notification.objects.bulk_create(
+        Notification(organization=organization, user=user, title=title, body=body, url=url) for user in users
+    )
+    link = f"\n\n{settings.SITE_URL.rstrip('/')}{url}" if url else ""
+    recipients = [user.email for user in users]
+    if recipients:
+        transaction.on_commit(
+            lambda: send_mail(subject=title, message=body + link, from_email=None, recipient_list=recipients)
+        )
+
+
+def mark_notifications_read(*, user: User, ids: Iterable[int] | None = None) -> int:
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    return unread.update(read_at=timezone.now())

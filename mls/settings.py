@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -133,6 +134,13 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Synced into django-celery-beat's tables by the scheduler; times are UTC (CELERY_TIMEZONE).
+CELERY_BEAT_SCHEDULE = {
+    "contract-reminders": {
+        "task": "engagements.tasks.dispatch_contract_reminders",
+        "schedule": crontab(hour=6, minute=0),
+    },
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Auth --------------------------------------------------------------------------------------

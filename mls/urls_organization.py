@@ -12,4 +12,5 @@ urlpatterns = [
     path("settings/members/<int:pk>/remove/", views.member_remove, name="member_remove"),
     path("settings/invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("notifications/", views.notifications, name="notifications"),
 ]

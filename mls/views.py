@@ -15,7 +15,7 @@ from .adapters import PENDING_INVITATION_SESSION_KEY
 from .decorators import permission_required
 from .enums import Permission
 from .forms import InvitationForm, MemberRoleForm, OrganizationForm, apply_service_error
-from .models import Invitation, InvitationStatus
+from .models import Invitation, InvitationStatus, Notification
 from .tenancy import organization_scope
 
 AUDIT_PAGE_SIZE = 50
@@ -173,3 +173,15 @@ def audit_log(request: HttpRequest, organization_slug: str) -> HttpResponse:
         "object_types": selectors.audit_object_types(),
     }
     return render(request, "mls/audit_log.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def notifications(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    """The member's own inbox in this organization; POST marks everything read."""
+    if request.method == "POST":
+        count = services.mark_notifications_read(user=request.user)
+        messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
+        return redirect("org:notifications", organization_slug=organization_slug)
+    inbox = Notification.objects.filter(user=request.user)
+    page = Paginator(inbox, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "mls/notifications.html", {"page": page})

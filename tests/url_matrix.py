@@ -47,6 +47,7 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "org:member_remove": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.members[Role.VIEWER].pk}),
     "org:invitation_revoke": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.invitation.pk}),
     "org:audit_log": OrganizationRoute(CLIENT_ROLES, methods=GET),
+    "org:notifications": OrganizationRoute(ALL_ROLES),
     "engagements:list": OrganizationRoute(ALL_ROLES, methods=GET),
     "engagements:create": OrganizationRoute(CONTRACT_MANAGERS),
     "engagements:detail": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.engagement.pk}, methods=GET),

@@ -132,8 +132,8 @@ def test_engagement_list_query_count_is_constant(client, tenant_a, django_assert
         EngagementFactory(organization=tenant_a.organization, provider=tenant_a.provider)
     client.force_login(tenant_a.user(Role.VIEWER))
 
-    # Queries: session, user, organization, membership, switcher, count, page (with provider).
-    with django_assert_num_queries(7):
+    # Queries: session, user, organization, membership, switcher, unread count, count, page (with provider).
+    with django_assert_num_queries(8):
         response = client.get(org_url(tenant_a, "engagements:list"))
 
     assert len(response.context["page"].object_list) == count

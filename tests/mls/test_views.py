@@ -15,8 +15,9 @@ from allauth.mfa.totp.internal.auth import (
 from django.core import mail
 from django.urls import reverse
 
+from mls import services
 from mls.enums import Role
-from mls.models import AuditEvent, Invitation, Membership, Organization, User
+from mls.models import AuditEvent, Invitation, Membership, Notification, Organization, User
 from mls.selectors import organizations_of
 from mls.services import invitation_token
 from tests.factories import PASSWORD, AuditEventFactory, InvitationFactory, MembershipFactory, UserFactory
@@ -180,8 +181,8 @@ def test_members_page_query_count_is_constant(client, tenant_a, django_assert_nu
         InvitationFactory(organization=tenant_a.organization)
     client.force_login(tenant_a.user(Role.OWNER))
 
-    # Queries: session, user, organization, membership, switcher, members, invitations, form's providers.
-    with django_assert_num_queries(8):
+    # Queries: session, user, organization, membership, switcher, unread count, members, invitations, providers.
+    with django_assert_num_queries(9):
         response = client.get(members_url(tenant_a))
 
     assert len(response.context["members"]) == 5 + extra_members
@@ -303,8 +304,8 @@ def test_audit_log_query_count_is_constant(client, tenant_a, django_assert_num_q
     AuditEventFactory.create_batch(events, organization=tenant_a.organization)
     client.force_login(tenant_a.user(Role.VIEWER))
 
-    # Queries: session, user, organization, membership, switcher, count, page, object types.
-    with django_assert_num_queries(8):
+    # Queries: session, user, organization, membership, switcher, unread count, count, page, object types.
+    with django_assert_num_queries(9):
         response = client.get(reverse("org:audit_log", kwargs={"organization_slug": tenant_a.organization.slug}))
 
     assert len(response.context["page"].object_list) == events
@@ -321,3 +322,21 @@ def test_audit_log_shows_times_in_the_organizations_timezone(client, tenant_a):
 
     assert b'<time datetime="2026-07-01T13:00:00+01:00">2026-07-01 13:00</time>' in response.content
     assert b"When (Europe/London)" in response.content
+
+
+def test_notifications_page_lists_only_my_notifications_and_marks_them_read(client, tenant_a):
+    me, colleague = tenant_a.user(Role.LD_DIRECTOR), tenant_a.user(Role.OWNER)
+    with tenant_a.scope():
+        services.notify(organization=tenant_a.organization, users=[me], title="Renewal notice in 90 days", body="x")
+        services.notify(organization=tenant_a.organization, users=[colleague], title="Not for you", body="y")
+    client.force_login(me)
+    url = reverse("org:notifications", kwargs={"organization_slug": tenant_a.organization.slug})
+
+    inbox = client.get(url)
+    client.post(url)
+    after = client.get(url)
+
+    assert [n.title for n in inbox.context["page"].object_list] == ["Renewal notice in 90 days"]
+    assert (inbox.context["unread_notifications"], after.context["unread_notifications"]) == (1, 0)
+    with tenant_a.scope():
+        assert Notification.objects.get(user=colleague).read_at is None
