@@ -103,3 +103,21 @@ class ChangeRequestStatus(models.TextChoices):
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
     WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class MeetingKind(models.TextChoices):
+    MONTHLY_OPERATIONAL_REVIEW = "monthly_operational_review", "Monthly operational review"
+    QUARTERLY_BUSINESS_REVIEW = "quarterly_business_review", "Quarterly business review"
+    ANNUAL_STRATEGIC_REVIEW = "annual_strategic_review", "Annual strategic review"
+    PERFORMANCE_REVIEW = "performance_review", "Performance review"
+
+
+class DisputeTier(models.TextChoices):
+    ACCOUNT_MANAGEMENT = "account_management", "Account management"
+    EXECUTIVE_SPONSOR = "executive_sponsor", "Executive sponsor"
+    MEDIATION = "mediation", "Mediation"
+    CLOSED = "closed", "Closed"
+
+
+# The dispute ladder of SPEC-SLA §7, in order.
+DISPUTE_LADDER = [DisputeTier.ACCOUNT_MANAGEMENT, DisputeTier.EXECUTIVE_SPONSOR, DisputeTier.MEDIATION]

@@ -6,7 +6,7 @@ from django import forms
 
 from vendors.models import Provider
 
-from .enums import LineBasis, PricingModel, Responsibility, StandardService, UsageKey
+from .enums import LineBasis, MeetingKind, PricingModel, Responsibility, Side, StandardService, UsageKey
 from .models import Engagement, IndexSeries, SowVersion
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -163,3 +163,75 @@ class ChangeRequestForm(forms.Form):
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}), help_text="What changes and why; you edit the proposed SoW next."
     )
+
+
+class MeetingForm(forms.Form):
+    kind = forms.ChoiceField(choices=MeetingKind.choices)
+    scheduled_for = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M"],
+        help_text="In the organization's timezone.",
+    )
+    agenda = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class MinutesForm(forms.Form):
+    minutes = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}))
+
+
+class MeetingActionForm(forms.Form):
+    description = forms.CharField(max_length=500)
+    owner_side = forms.ChoiceField(choices=Side.choices, label="Owner side")
+    owner_name = forms.CharField(max_length=120, label="Owner")
+    due_on = forms.DateField(widget=DATE)
+
+
+class DisputeForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), help_text="Facts, amounts, dates.")
+
+
+class DisputeNoteForm(forms.Form):
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Why escalate")
+
+
+class DisputeCloseForm(forms.Form):
+    resolution = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+
+class ContractReviewForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 14}), required=False, label="Contract text")
+    document = forms.FileField(required=False, help_text="Or upload a .txt or .pdf (up to 10 MB).")
+
+    def clean_document(self) -> object:
+        document = self.cleaned_data.get("document")
+        if document is None:
+            return None
+        if document.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError("The file is larger than 10 MB.")
+        if not document.name.lower().endswith((".txt", ".pdf")):
+            raise forms.ValidationError("Upload a .txt or .pdf file.")
+        return document
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not self.errors and not cleaned.get("text", "").strip() and not cleaned.get("document"):
+            raise forms.ValidationError("Paste the contract text or upload a file.")
+        return cleaned
+
+
+class IndexSeriesForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="e.g. UK CPI")
+    description = forms.CharField(max_length=300, required=False)
+
+
+class IndexValueForm(forms.Form):
+    month = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        input_formats=["%Y-%m"],
+        help_text="The month the value is for.",
+    )
+    value = forms.DecimalField(max_digits=12, decimal_places=4, min_value=Decimal("0.0001"))

@@ -22,10 +22,12 @@ from mls.validators import validate_currency, validate_holiday_country, validate
 from .enums import (
     ChangeRequestStatus,
     DataExportFormat,
+    DisputeTier,
     EngagementModel,
     EngagementStatus,
     IpTerms,
     LineBasis,
+    MeetingKind,
     PricingModel,
     Responsibility,
     Side,
@@ -461,3 +463,82 @@ class ContractReminder(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_milestone_display()} {self.milestone_date} (−{self.days_before} days)"
+
+
+class GovernanceMeeting(TenantModel):
+    """A governance meeting of the engagement (operational, QBR, annual, performance review)."""
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="meetings")
+    kind = models.CharField(max_length=40, choices=MeetingKind.choices)
+    scheduled_for = models.DateTimeField()
+    agenda = models.TextField()
+    minutes = models.TextField(blank=True)
+    held_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-scheduled_for"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.scheduled_for:%d %b %Y}"
+
+
+class MeetingAction(TenantModel):
+    """An action agreed in a meeting: who does what by when."""
+
+    meeting = models.ForeignKey(GovernanceMeeting, on_delete=models.CASCADE, related_name="actions")
+    description = models.CharField(max_length=500)
+    owner_side = models.CharField(max_length=10, choices=Side.choices)
+    owner_name = models.CharField(max_length=120)
+    due_on = models.DateField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["due_on", "id"]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class Dispute(TenantModel):
+    """A dispute climbing the tiers of SPEC-SLA §7; each step is dated (DisputeStep) and audited."""
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="disputes")
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+    raised_by_side = models.CharField(max_length=10, choices=Side.choices)
+    tier = models.CharField(max_length=30, choices=DisputeTier.choices, default=DisputeTier.ACCOUNT_MANAGEMENT)
+    opened_at = models.DateTimeField(default=now)
+    executive_due_on = models.DateField(help_text="Executive sponsors must be involved by then if still unresolved.")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.TextField(blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-opened_at"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.CheckConstraint(
+                condition=~Q(tier=DisputeTier.CLOSED) | (Q(closed_at__isnull=False) & ~Q(resolution="")),
+                name="engagements_dispute_closed_has_resolution",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def is_overdue_for_executives(self, today: date) -> bool:
+        return self.tier == DisputeTier.ACCOUNT_MANAGEMENT and today > self.executive_due_on
+
+
+class DisputeStep(TenantModel):
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="steps")
+    tier = models.CharField(max_length=30, choices=DisputeTier.choices)
+    at = models.DateTimeField(default=now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    note = models.TextField()
+
+    class Meta(TenantModel.Meta):
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_tier_display()} {self.at:%d %b %Y}"

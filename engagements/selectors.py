@@ -12,7 +12,17 @@ from mls.models import Membership
 
 from . import pricing
 from .enums import ChangeRequestStatus, LineBasis, Side, VersionStatus
-from .models import ChangeRequest, Engagement, ScopeItem, ServiceLine, Sow, SowVersion
+from .models import (
+    ChangeRequest,
+    Dispute,
+    Engagement,
+    GovernanceMeeting,
+    MeetingAction,
+    ScopeItem,
+    ServiceLine,
+    Sow,
+    SowVersion,
+)
 
 DIFF_VERSION_FIELDS = (
     "effective_from",
@@ -212,3 +222,15 @@ def engagement_list(
     if status:
         engagements = engagements.filter(status=status)
     return engagements.order_by(order, "pk")
+
+
+def meetings_for(membership: Membership) -> QuerySet[GovernanceMeeting]:
+    return GovernanceMeeting.objects.filter(engagement__in=engagements_for(membership)).select_related("engagement")
+
+
+def meeting_actions_for(membership: Membership) -> QuerySet[MeetingAction]:
+    return MeetingAction.objects.filter(meeting__in=meetings_for(membership)).select_related("meeting__engagement")
+
+
+def disputes_for(membership: Membership) -> QuerySet[Dispute]:
+    return Dispute.objects.filter(engagement__in=engagements_for(membership)).select_related("engagement__provider")

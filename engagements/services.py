@@ -14,14 +14,27 @@ from mls.models import Membership, User
 from mls.services import notify, record_audit, snapshot
 
 from . import pricing
-from .enums import PRICING_MODEL_BASES, ChangeRequestStatus, EngagementStatus, LineBasis, Side, VersionStatus
+from .enums import (
+    DISPUTE_LADDER,
+    PRICING_MODEL_BASES,
+    ChangeRequestStatus,
+    DisputeTier,
+    EngagementStatus,
+    LineBasis,
+    Side,
+    VersionStatus,
+)
 from .models import (
     ChangeRequest,
     ContractMilestone,
     ContractReminder,
+    Dispute,
+    DisputeStep,
     Engagement,
+    GovernanceMeeting,
     IndexSeries,
     IndexValue,
+    MeetingAction,
     ScopeItem,
     ServiceLine,
     Sow,
@@ -449,6 +462,15 @@ def withdraw_change_request(*, change_request: ChangeRequest, membership: Member
 
 
 @transaction.atomic
+def create_index_series(*, organization: Any, actor: User, name: str, description: str = "") -> IndexSeries:
+    series = IndexSeries(organization=organization, name=name.strip(), description=description)
+    series.full_clean()
+    series.save()
+    _audit(actor, "index_series.created", series, ("name", "description"))
+    return series
+
+
+@transaction.atomic
 def record_index_value(*, series: IndexSeries, actor: User, month: date, value: Decimal) -> IndexValue:
     """Enter or correct one month of an index series (procurement)."""
     existing = IndexValue.objects.filter(series=series, month=month).first()
@@ -517,3 +539,143 @@ def send_contract_reminders(*, today: date | None = None) -> list[ContractRemind
                 )
                 sent.append(reminder)
     return sent
+
+
+# --- Governance --------------------------------------------------------------------------------
+
+MEETING_FIELDS = ("engagement", "kind", "scheduled_for", "agenda", "minutes", "held_at")
+ACTION_FIELDS = ("meeting", "description", "owner_side", "owner_name", "due_on", "done_at")
+
+
+@transaction.atomic
+def schedule_meeting(
+    *, engagement: Engagement, membership: Membership, kind: str, scheduled_for: Any, agenda: str
+) -> GovernanceMeeting:
+    acting_side(membership, engagement)
+    meeting = GovernanceMeeting(
+        organization=engagement.organization,
+        engagement=engagement,
+        kind=kind,
+        scheduled_for=scheduled_for,
+        agenda=agenda,
+    )
+    meeting.full_clean()
+    meeting.save()
+    _audit(membership.user, "meeting.scheduled", meeting, MEETING_FIELDS)
+    return meeting
+
+
+@transaction.atomic
+def record_minutes(*, meeting: GovernanceMeeting, membership: Membership, minutes: str) -> GovernanceMeeting:
+    acting_side(membership, meeting.engagement)
+    if not minutes.strip():
+        raise ValidationError({"minutes": "Write the minutes: decisions, figures discussed, disagreements."})
+    before = snapshot(meeting, MEETING_FIELDS)
+    meeting.minutes = minutes.strip()
+    meeting.held_at = meeting.held_at or timezone.now()
+    meeting.save(update_fields=["minutes", "held_at"])
+    _audit(membership.user, "meeting.minutes_recorded", meeting, MEETING_FIELDS, before)
+    return meeting
+
+
+@transaction.atomic
+def add_meeting_action(
+    *,
+    meeting: GovernanceMeeting,
+    membership: Membership,
+    description: str,
+    owner_side: str,
+    owner_name: str,
+    due_on: date,
+) -> MeetingAction:
+    acting_side(membership, meeting.engagement)
+    action = MeetingAction(
+        organization=meeting.organization,
+        meeting=meeting,
+        description=description,
+        owner_side=owner_side,
+        owner_name=owner_name,
+        due_on=due_on,
+    )
+    action.full_clean()
+    action.save()
+    _audit(membership.user, "meeting_action.added", action, ACTION_FIELDS)
+    return action
+
+
+@transaction.atomic
+def complete_meeting_action(*, action: MeetingAction, membership: Membership) -> MeetingAction:
+    acting_side(membership, action.meeting.engagement)
+    if action.done_at is not None:
+        raise ValidationError("This action is already done.")
+    before = snapshot(action, ACTION_FIELDS)
+    action.done_at = timezone.now()
+    action.save(update_fields=["done_at"])
+    _audit(membership.user, "meeting_action.done", action, ACTION_FIELDS, before)
+    return action
+
+
+# --- Disputes ----------------------------------------------------------------------------------
+
+DISPUTE_FIELDS = ("engagement", "title", "raised_by_side", "tier", "executive_due_on", "closed_at", "resolution")
+
+
+def _step(dispute: Dispute, membership: Membership, note: str) -> None:
+    DisputeStep.objects.create(
+        organization=dispute.organization, dispute=dispute, tier=dispute.tier, actor=membership.user, note=note
+    )
+
+
+@transaction.atomic
+def open_dispute(*, engagement: Engagement, membership: Membership, title: str, description: str) -> Dispute:
+    """Open at account management; executives must be involved within the MSA's dispute_escalation_days."""
+    side = acting_side(membership, engagement)
+    opened_at = timezone.now()
+    dispute = Dispute(
+        organization=engagement.organization,
+        engagement=engagement,
+        title=title,
+        description=description,
+        raised_by_side=side,
+        opened_at=opened_at,
+        executive_due_on=timezone.localdate(opened_at, engagement.calendar.zone)
+        + timedelta(days=engagement.dispute_escalation_days),
+    )
+    dispute.full_clean()
+    dispute.save()
+    _step(dispute, membership, description)
+    _audit(membership.user, "dispute.opened", dispute, DISPUTE_FIELDS)
+    return dispute
+
+
+@transaction.atomic
+def escalate_dispute(*, dispute: Dispute, membership: Membership, note: str) -> Dispute:
+    """Move the dispute one tier up the ladder: account management → executive sponsor → mediation."""
+    dispute = Dispute.objects.select_for_update().select_related("engagement").get(pk=dispute.pk)
+    acting_side(membership, dispute.engagement)
+    if dispute.tier not in DISPUTE_LADDER[:-1]:
+        raise ValidationError(f"A dispute at {dispute.get_tier_display().lower()} cannot be escalated further.")
+    if not note.strip():
+        raise ValidationError({"note": "Say why the dispute is escalated."})
+    before = snapshot(dispute, DISPUTE_FIELDS)
+    dispute.tier = DISPUTE_LADDER[DISPUTE_LADDER.index(dispute.tier) + 1]
+    dispute.save(update_fields=["tier"])
+    _step(dispute, membership, note.strip())
+    _audit(membership.user, "dispute.escalated", dispute, DISPUTE_FIELDS, before)
+    return dispute
+
+
+@transaction.atomic
+def close_dispute(*, dispute: Dispute, membership: Membership, resolution: str) -> Dispute:
+    dispute = Dispute.objects.select_for_update().select_related("engagement").get(pk=dispute.pk)
+    acting_side(membership, dispute.engagement)
+    if dispute.tier == DisputeTier.CLOSED:
+        raise ValidationError("This dispute is already closed.")
+    if not resolution.strip():
+        raise ValidationError({"resolution": "Record how the dispute was resolved."})
+    before = snapshot(dispute, DISPUTE_FIELDS)
+    dispute.tier, dispute.closed_at, dispute.resolution = DisputeTier.CLOSED, timezone.now(), resolution.strip()
+    dispute.save(update_fields=["tier", "closed_at", "resolution"])
+    _step(dispute, membership, dispute.resolution)
+    _audit(membership.user, "dispute.closed", dispute, DISPUTE_FIELDS, before)
+    return dispute

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_governance, views_tools
 
 app_name = "engagements"
 
@@ -20,4 +20,17 @@ urlpatterns = [
     path("sows/<int:pk>/change-requests/new/", views.change_request_create, name="change_request_create"),
     path("change-requests/<int:pk>/", views.change_request_detail, name="change_request"),
     path("change-requests/<int:pk>/<str:action>/", views.change_request_action, name="change_request_action"),
+    path("engagements/<int:pk>/meetings/new/", views_governance.meeting_create, name="meeting_create"),
+    path("meetings/<int:pk>/", views_governance.meeting_detail, name="meeting"),
+    path("meetings/<int:pk>/minutes/", views_governance.meeting_minutes, name="meeting_minutes"),
+    path("meetings/<int:pk>/actions/", views_governance.meeting_action_add, name="meeting_action_add"),
+    path("meeting-actions/<int:pk>/done/", views_governance.meeting_action_done, name="meeting_action_done"),
+    path("disputes/", views_governance.dispute_list, name="disputes"),
+    path("engagements/<int:pk>/disputes/new/", views_governance.dispute_create, name="dispute_create"),
+    path("disputes/<int:pk>/", views_governance.dispute_detail, name="dispute"),
+    path("disputes/<int:pk>/escalate/", views_governance.dispute_escalate, name="dispute_escalate"),
+    path("disputes/<int:pk>/close/", views_governance.dispute_close, name="dispute_close"),
+    path("contract-review/", views_tools.contract_review, name="contract_review"),
+    path("index-series/", views_tools.index_series_list, name="index_series"),
+    path("index-series/<int:pk>/", views_tools.index_series_detail, name="index_series_detail"),
 ]

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from mls.decorators import permission_required
 from mls.enums import Permission
 from mls.forms import apply_service_error
+from mls.views_support import write_or_rerender
 
 from . import selectors, services
 from .enums import EngagementStatus
@@ -77,6 +78,8 @@ def engagement_detail(request: HttpRequest, organization_slug: str, pk: int) -> 
         "engagement": engagement,
         "sows": sows,
         "change_requests": change_requests,
+        "meetings": engagement.meetings.order_by("-scheduled_for")[:10],
+        "disputes": engagement.disputes.order_by("-opened_at")[:10],
         "can_manage": request.membership.has_permission(Permission.MANAGE_CONTRACTS),
     }
     return render(request, "engagements/engagement_detail.html", context)
@@ -163,15 +166,12 @@ def version_diff(request: HttpRequest, organization_slug: str, pk: int, other_pk
 
 
 def _post_to_version(request: HttpRequest, version: SowVersion, form_name: str, form: object, write: object):
-    """Run `write` for a valid form; re-render the version page with the form's errors otherwise."""
-    if form.is_valid():
-        try:
-            write(form)
-        except ValidationError as error:
-            apply_service_error(form, error)
-        else:
-            return redirect(_url(request, "engagements:version", pk=version.pk))
-    return _version_page(request, version, status=400, **{form_name: form})
+    return write_or_rerender(
+        form,
+        write,
+        lambda: redirect(_url(request, "engagements:version", pk=version.pk)),
+        lambda invalid: _version_page(request, version, status=400, **{form_name: invalid}),
+    )
 
 
 @require_POST

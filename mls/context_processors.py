@@ -18,7 +18,7 @@ NAVIGATION: list[tuple[str, str | None, str | None]] = [
     ("SLAs", None, None),
     ("Credits & statements", None, None),
     ("QBRs", None, None),
-    ("Disputes", None, None),
+    ("Disputes", "engagements:disputes", None),
     ("Audit log", "org:audit_log", Permission.VIEW_AUDIT_LOG),
     ("Settings", "org:members", Permission.MANAGE_MEMBERS),
 ]

@@ -70,6 +70,30 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "engagements:change_request": OrganizationRoute(
         ALL_ROLES, lambda t: {"pk": t.contract.change_request.pk}, methods=GET, ok=302
     ),
+    "engagements:meeting_create": OrganizationRoute(CHANGE_PROPOSERS, lambda t: {"pk": t.contract.engagement.pk}),
+    "engagements:meeting": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.meeting.pk}, methods=GET),
+    "engagements:meeting_minutes": OrganizationRoute(
+        CHANGE_PROPOSERS, lambda t: {"pk": t.contract.meeting.pk}, methods=POST
+    ),
+    "engagements:meeting_action_add": OrganizationRoute(
+        CHANGE_PROPOSERS, lambda t: {"pk": t.contract.meeting.pk}, methods=POST
+    ),
+    "engagements:meeting_action_done": OrganizationRoute(
+        CHANGE_PROPOSERS, lambda t: {"pk": t.contract.action.pk}, methods=POST
+    ),
+    "engagements:disputes": OrganizationRoute(ALL_ROLES, methods=GET),
+    "engagements:dispute_create": OrganizationRoute(CHANGE_PROPOSERS, lambda t: {"pk": t.contract.engagement.pk}),
+    "engagements:dispute": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.dispute.pk}, methods=GET),
+    "engagements:dispute_escalate": OrganizationRoute(
+        CHANGE_PROPOSERS, lambda t: {"pk": t.contract.dispute.pk}, methods=POST
+    ),
+    "engagements:dispute_close": OrganizationRoute(
+        CHANGE_PROPOSERS, lambda t: {"pk": t.contract.dispute.pk}, methods=POST
+    ),
+    "engagements:contract_review": OrganizationRoute(CLIENT_ROLES),
+    # Everyone reads price indices; writing them is checked in tests/engagements/test_governance_views.py.
+    "engagements:index_series": OrganizationRoute(ALL_ROLES),
+    "engagements:index_series_detail": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.index_series.pk}),
     "engagements:change_request_action": OrganizationRoute(
         CHANGE_PROPOSERS, lambda t: {"pk": t.contract.change_request.pk, "action": "withdraw"}, methods=POST
     ),

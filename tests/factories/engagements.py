@@ -1,14 +1,34 @@
 """Factories for the contracts domain: a signed retainer SoW is one call away."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import factory
 
 from engagements import services
-from engagements.enums import EngagementModel, LineBasis, PricingModel, Responsibility, StandardService, VendorModel
-from engagements.models import ChangeRequest, Engagement, ScopeItem, ServiceLine, Sow, SowVersion
+from engagements.enums import (
+    EngagementModel,
+    LineBasis,
+    MeetingKind,
+    PricingModel,
+    Responsibility,
+    Side,
+    StandardService,
+    VendorModel,
+)
+from engagements.models import (
+    ChangeRequest,
+    Dispute,
+    Engagement,
+    GovernanceMeeting,
+    IndexSeries,
+    MeetingAction,
+    ScopeItem,
+    ServiceLine,
+    Sow,
+    SowVersion,
+)
 from mls.enums import Role
 from tests.factories import OrganizationFactory, ProviderFactory
 
@@ -84,6 +104,10 @@ class Contract:
     signed_version: SowVersion
     change_request: ChangeRequest
     proposal_scope_item: ScopeItem
+    meeting: GovernanceMeeting
+    action: MeetingAction
+    dispute: Dispute
+    index_series: IndexSeries
 
 
 def signed_contract_with_proposal(tenant: object) -> Contract:
@@ -96,4 +120,26 @@ def signed_contract_with_proposal(tenant: object) -> Contract:
             sow=sow, membership=tenant.members[Role.PROVIDER_MANAGER], title="More support", description="Extend."
         )
         scope_item = change_request.proposed_version.scope_items.first()
-    return Contract(engagement, sow, version, change_request, scope_item)
+        director = tenant.members[Role.LD_DIRECTOR]
+        meeting = services.schedule_meeting(
+            engagement=engagement,
+            membership=director,
+            kind=MeetingKind.MONTHLY_OPERATIONAL_REVIEW,
+            scheduled_for=datetime(2026, 3, 2, 10, 0, tzinfo=UTC),
+            agenda="SLA results; open actions",
+        )
+        action = services.add_meeting_action(
+            meeting=meeting,
+            membership=director,
+            description="Send the February ticket log",
+            owner_side=Side.PROVIDER,
+            owner_name="Noah",
+            due_on=date(2026, 3, 9),
+        )
+        dispute = services.open_dispute(
+            engagement=engagement, membership=director, title="Invoice 2026-02", description="Credits missing."
+        )
+        index_series = services.create_index_series(
+            organization=tenant.organization, actor=director.user, name="UK CPI"
+        )
+    return Contract(engagement, sow, version, change_request, scope_item, meeting, action, dispute, index_series)

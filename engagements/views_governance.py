@@ -1,0 +1,213 @@
+"""Governance pages: meetings with minutes and actions, and tiered disputes. Thin over services."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from mls.forms import apply_service_error
+from mls.views_support import write_or_rerender
+
+from . import selectors, services
+from .enums import DisputeTier
+from .forms import DisputeCloseForm, DisputeForm, DisputeNoteForm, MeetingActionForm, MeetingForm, MinutesForm
+from .models import Engagement
+
+PAGE_SIZE = 25
+
+
+def _url(request: HttpRequest, name: str, **kwargs: object) -> str:
+    return reverse(name, kwargs={"organization_slug": request.organization.slug, **kwargs})
+
+
+def _can_act(request: HttpRequest, engagement: Engagement) -> bool:
+    try:
+        services.acting_side(request.membership, engagement)
+    except ValidationError:
+        return False
+    return True
+
+
+def _engagement_for_acting(request: HttpRequest, pk: int) -> Engagement:
+    engagement = get_object_or_404(selectors.engagements_for(request.membership), pk=pk)
+    if not _can_act(request, engagement):
+        raise PermissionDenied
+    return engagement
+
+
+# --- Meetings ----------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_create(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    engagement = _engagement_for_acting(request, pk)
+    form = MeetingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = services.schedule_meeting(
+                engagement=engagement, membership=request.membership, **form.cleaned_data
+            )
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, f"{meeting} scheduled.")
+            return redirect(_url(request, "engagements:meeting", pk=meeting.pk))
+    context = {
+        "form": form,
+        "title": f"Schedule a meeting for {engagement}",
+        "cancel_url": engagement.get_absolute_url(),
+    }
+    return render(request, "engagements/form.html", context, status=400 if form.errors else 200)
+
+
+def _meeting_page(request: HttpRequest, meeting: object, status: int = 200, **forms: object) -> HttpResponse:
+    can_act = _can_act(request, meeting.engagement)
+    context = {
+        "meeting": meeting,
+        "engagement": meeting.engagement,
+        "actions": meeting.actions.all(),
+        "can_act": can_act,
+        "minutes_form": forms.get("minutes_form") or MinutesForm(initial={"minutes": meeting.minutes}),
+        "action_form": forms.get("action_form") or MeetingActionForm(),
+        "today": timezone.localdate(),
+    }
+    return render(request, "engagements/meeting_detail.html", context, status=status)
+
+
+def meeting_detail(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    return _meeting_page(request, get_object_or_404(selectors.meetings_for(request.membership), pk=pk))
+
+
+def _meeting_write(request: HttpRequest, pk: int, form_name: str, form: object, write: object) -> HttpResponse:
+    meeting = get_object_or_404(selectors.meetings_for(request.membership), pk=pk)
+    if not _can_act(request, meeting.engagement):
+        raise PermissionDenied
+    return write_or_rerender(
+        form,
+        lambda valid: write(meeting, valid.cleaned_data),
+        lambda: redirect(_url(request, "engagements:meeting", pk=meeting.pk)),
+        lambda invalid: _meeting_page(request, meeting, status=400, **{form_name: invalid}),
+    )
+
+
+@require_POST
+def meeting_minutes(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    return _meeting_write(
+        request,
+        pk,
+        "minutes_form",
+        MinutesForm(request.POST),
+        lambda meeting, data: services.record_minutes(meeting=meeting, membership=request.membership, **data),
+    )
+
+
+@require_POST
+def meeting_action_add(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    return _meeting_write(
+        request,
+        pk,
+        "action_form",
+        MeetingActionForm(request.POST),
+        lambda meeting, data: services.add_meeting_action(meeting=meeting, membership=request.membership, **data),
+    )
+
+
+@require_POST
+def meeting_action_done(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    action = get_object_or_404(selectors.meeting_actions_for(request.membership), pk=pk)
+    if not _can_act(request, action.meeting.engagement):
+        raise PermissionDenied
+    try:
+        services.complete_meeting_action(action=action, membership=request.membership)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    return redirect(_url(request, "engagements:meeting", pk=action.meeting_id))
+
+
+# --- Disputes ----------------------------------------------------------------------------------
+
+
+def dispute_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    show = request.GET.get("show", "open")
+    disputes = selectors.disputes_for(request.membership)
+    if show == "open":
+        disputes = disputes.exclude(tier=DisputeTier.CLOSED)
+    context = {
+        "page": Paginator(disputes, PAGE_SIZE).get_page(request.GET.get("page")),
+        "show": show,
+        "today": timezone.localdate(),
+    }
+    return render(request, "engagements/dispute_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def dispute_create(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    engagement = _engagement_for_acting(request, pk)
+    form = DisputeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            dispute = services.open_dispute(engagement=engagement, membership=request.membership, **form.cleaned_data)
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(
+                request, f"Dispute opened at account management; executives by {dispute.executive_due_on}."
+            )
+            return redirect(_url(request, "engagements:dispute", pk=dispute.pk))
+    context = {"form": form, "title": f"Raise a dispute on {engagement}", "cancel_url": engagement.get_absolute_url()}
+    return render(request, "engagements/form.html", context, status=400 if form.errors else 200)
+
+
+def _dispute_page(request: HttpRequest, dispute: object, status: int = 200, **forms: object) -> HttpResponse:
+    context = {
+        "dispute": dispute,
+        "steps": dispute.steps.select_related("actor"),
+        "can_act": _can_act(request, dispute.engagement) and dispute.tier != DisputeTier.CLOSED,
+        "can_escalate": dispute.tier not in (DisputeTier.MEDIATION, DisputeTier.CLOSED),
+        "escalate_form": forms.get("escalate_form") or DisputeNoteForm(),
+        "close_form": forms.get("close_form") or DisputeCloseForm(),
+        "overdue": dispute.is_overdue_for_executives(timezone.localdate()),
+    }
+    return render(request, "engagements/dispute_detail.html", context, status=status)
+
+
+def dispute_detail(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    return _dispute_page(request, get_object_or_404(selectors.disputes_for(request.membership), pk=pk))
+
+
+def _dispute_write(request: HttpRequest, pk: int, form_name: str, form: object, write: object) -> HttpResponse:
+    dispute = get_object_or_404(selectors.disputes_for(request.membership), pk=pk)
+    if not _can_act(request, dispute.engagement):
+        raise PermissionDenied
+    return write_or_rerender(
+        form,
+        lambda valid: write(dispute, valid.cleaned_data),
+        lambda: redirect(_url(request, "engagements:dispute", pk=dispute.pk)),
+        lambda invalid: _dispute_page(request, dispute, status=400, **{form_name: invalid}),
+    )
+
+
+@require_POST
+def dispute_escalate(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    return _dispute_write(
+        request,
+        pk,
+        "escalate_form",
+        DisputeNoteForm(request.POST),
+        lambda dispute, data: services.escalate_dispute(dispute=dispute, membership=request.membership, **data),
+    )
+
+
+@require_POST
+def dispute_close(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    return _dispute_write(
+        request,
+        pk,
+        "close_form",
+        DisputeCloseForm(request.POST),
+        lambda dispute, data: services.close_dispute(dispute=dispute, membership=request.membership, **data),
+    )
