@@ -74,6 +74,16 @@ class Engagement(TenantModel):
     transition_period_days = models.PositiveSmallIntegerField(default=90, validators=_between(60, 120))
     cr_response_business_days = models.PositiveSmallIntegerField(default=10, validators=_between(1, 30))
     dispute_escalation_days = models.PositiveSmallIntegerField(default=30, validators=_between(1, 90))
+    # Escalation ladder of SPEC-SLA §5 as agreed in the MSA; the SLA schedule starts from these.
+    formal_review_after = models.PositiveSmallIntegerField(
+        default=2, validators=_between(1, 12), help_text="Consecutive breached periods before a formal review."
+    )
+    exit_right_after = models.PositiveSmallIntegerField(
+        default=3, validators=_between(1, 12), help_text="Consecutive breached periods before the client may exit."
+    )
+    critical_breach_count = models.PositiveSmallIntegerField(
+        default=3, validators=_between(1, 17), help_text="Targets breached in one period that force a formal review."
+    )
     ip_terms = models.CharField(max_length=30, choices=IpTerms.choices, default=IpTerms.BESPOKE_CLIENT_OWNED)
     data_export_format = models.CharField(
         max_length=10, choices=DataExportFormat.choices, default=DataExportFormat.CSV_AND_JSON
@@ -94,6 +104,10 @@ class Engagement(TenantModel):
             _in_range("renewal_notice_days", 60, 90, "engagements_engagement_renewal_notice_60_90"),
             _in_range("transition_period_days", 60, 120, "engagements_engagement_transition_60_120"),
             _in_range("cr_response_business_days", 1, 30, "engagements_engagement_cr_response_1_30"),
+            models.CheckConstraint(
+                condition=Q(exit_right_after__gte=models.F("formal_review_after")),
+                name="engagements_engagement_exit_after_review",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -105,6 +119,8 @@ class Engagement(TenantModel):
     def clean(self) -> None:
         if self.start_date and self.end_date and self.end_date <= self.start_date:
             raise ValidationError({"end_date": "The end date must be after the start date."})
+        if self.formal_review_after and self.exit_right_after and self.exit_right_after < self.formal_review_after:
+            raise ValidationError({"exit_right_after": "The exit right cannot come before the formal review."})
 
     @property
     def calendar(self) -> BusinessCalendar:

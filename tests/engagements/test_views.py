@@ -36,6 +36,9 @@ VALID_ENGAGEMENT = {
     "transition_period_days": "90",
     "cr_response_business_days": "10",
     "dispute_escalation_days": "30",
+    "formal_review_after": "2",
+    "exit_right_after": "3",
+    "critical_breach_count": "3",
     "ip_terms": "bespoke_client_owned",
     "data_export_format": "csv_json",
     "data_export_days": "30",
@@ -67,6 +70,7 @@ def test_create_engagement_saves_msa_terms_and_audits(client, tenant_a):
         ({"transition_period_days": "200"}, "transition_period_days"),
         ({"annual_value": "-1"}, "annual_value"),
         ({"timezone": "Europe/Atlantis"}, "timezone"),
+        ({"formal_review_after": "4", "exit_right_after": "3"}, "exit_right_after"),
     ],
 )
 def test_create_engagement_bad_input_shows_field_error_and_writes_nothing(client, tenant_a, change, field):
