@@ -18,32 +18,7 @@ class EngagementForm(forms.ModelForm):
 
     class Meta:
         model = Engagement
-        fields = [
-            "name",
-            "engagement_model",
-            "vendor_model",
-            "status",
-            "start_date",
-            "end_date",
-            "currency",
-            "timezone",
-            "holiday_country",
-            "holiday_subdivision",
-            "annual_value",
-            "liability_cap_multiple",
-            "termination_notice_days",
-            "auto_renewal",
-            "renewal_notice_days",
-            "transition_period_days",
-            "cr_response_business_days",
-            "dispute_escalation_days",
-            "formal_review_after",
-            "exit_right_after",
-            "critical_breach_count",
-            "ip_terms",
-            "data_export_format",
-            "data_export_days",
-        ]
+        fields = [name for name in Engagement.EDITABLE_FIELDS if name != "provider"]  # provider: declared above
         widgets = {"start_date": DATE, "end_date": DATE}
         help_texts = {
             "termination_notice_days": "Termination for convenience: 60–90 days.",

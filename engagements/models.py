@@ -52,6 +52,35 @@ def _in_range(field: str, low: int, high: int, name: str) -> models.CheckConstra
 class Engagement(TenantModel):
     """A client ↔ provider engagement and its MSA terms."""
 
+    # What users edit (and the audit log records): everything but the tenant and bookkeeping.
+    EDITABLE_FIELDS = (
+        "provider",
+        "name",
+        "engagement_model",
+        "vendor_model",
+        "status",
+        "currency",
+        "timezone",
+        "holiday_country",
+        "holiday_subdivision",
+        "start_date",
+        "end_date",
+        "annual_value",
+        "liability_cap_multiple",
+        "termination_notice_days",
+        "auto_renewal",
+        "renewal_notice_days",
+        "transition_period_days",
+        "cr_response_business_days",
+        "dispute_escalation_days",
+        "formal_review_after",
+        "exit_right_after",
+        "critical_breach_count",
+        "ip_terms",
+        "data_export_format",
+        "data_export_days",
+    )
+
     provider = models.ForeignKey("vendors.Provider", on_delete=models.PROTECT, related_name="engagements")
     name = models.CharField(max_length=200)
     engagement_model = models.CharField(max_length=30, choices=EngagementModel.choices)
@@ -328,6 +357,17 @@ class ScopeItem(VersionContent):
 
 class ServiceLine(VersionContent):
     """An itemized, priced service of a SoW version (never bundled into one figure)."""
+
+    PRICE_FIELDS = (
+        "basis",
+        "amount",
+        "included_learners",
+        "unit_price",
+        "usage_key",
+        "gain_share_percent",
+        "baseline",
+        "required_uplift",
+    )
 
     version = models.ForeignKey(SowVersion, on_delete=models.CASCADE, related_name="service_lines")
     name = models.CharField(max_length=120)

@@ -33,16 +33,6 @@ DIFF_VERSION_FIELDS = (
     "index_cap_percent",
     "notes",
 )
-DIFF_LINE_FIELDS = (
-    "basis",
-    "amount",
-    "included_learners",
-    "unit_price",
-    "usage_key",
-    "gain_share_percent",
-    "baseline",
-    "required_uplift",
-)
 
 
 def engagements_for(membership: Membership) -> QuerySet[Engagement]:
@@ -143,7 +133,7 @@ def version_diff(old: SowVersion, new: SowVersion) -> VersionDiff:
         return _changes(a, b, ("responsibility", "notes"), ScopeItem)
 
     def compare_lines(a: ServiceLine, b: ServiceLine) -> list[FieldChange]:
-        changes = _changes(a, b, DIFF_LINE_FIELDS, ServiceLine)
+        changes = _changes(a, b, ServiceLine.PRICE_FIELDS, ServiceLine)
         if a.basis == b.basis == LineBasis.PER_LEARNER and _bands(a) != _bands(b):
             changes.append(FieldChange("Volume bands", _bands(a), _bands(b)))
         return changes

@@ -42,33 +42,7 @@ from .models import (
     VolumeBand,
 )
 
-ENGAGEMENT_FIELDS = (
-    "provider",
-    "name",
-    "engagement_model",
-    "vendor_model",
-    "status",
-    "currency",
-    "timezone",
-    "holiday_country",
-    "holiday_subdivision",
-    "start_date",
-    "end_date",
-    "annual_value",
-    "liability_cap_multiple",
-    "termination_notice_days",
-    "auto_renewal",
-    "renewal_notice_days",
-    "transition_period_days",
-    "cr_response_business_days",
-    "dispute_escalation_days",
-    "formal_review_after",
-    "exit_right_after",
-    "critical_breach_count",
-    "ip_terms",
-    "data_export_format",
-    "data_export_days",
-)
+ENGAGEMENT_FIELDS = Engagement.EDITABLE_FIELDS
 VERSION_FIELDS = (
     "number",
     "status",
@@ -80,17 +54,7 @@ VERSION_FIELDS = (
     "index_cap_percent",
     "notes",
 )
-LINE_FIELDS = (
-    "name",
-    "basis",
-    "amount",
-    "included_learners",
-    "unit_price",
-    "usage_key",
-    "gain_share_percent",
-    "baseline",
-    "required_uplift",
-)
+LINE_FIELDS = ("name", *ServiceLine.PRICE_FIELDS)
 CR_FIELDS = ("status", "submitted_at", "respond_by", "responded_at", "client_approved_at", "provider_approved_at")
 CLIENT_APPROVERS = frozenset({Role.OWNER, Role.LD_DIRECTOR})
 CLIENT_PROPOSERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROCUREMENT})
@@ -102,14 +66,29 @@ def _audit(actor: User, action: str, obj: Any, fields: tuple[str, ...], before: 
     )
 
 
+def _update(obj: Any, *, actor: User, action: str, audited: tuple[str, ...], changes: dict[str, Any]) -> Any:
+    """Apply `changes`, validate the whole object (constraints included), save, and audit before → after."""
+    before = snapshot(obj, audited)
+    for name, value in changes.items():
+        setattr(obj, name, value)
+    obj.full_clean()
+    obj.save()
+    _audit(actor, action, obj, audited, before)
+    return obj
+
+
 # --- Engagements -------------------------------------------------------------------------------
+
+
+def _require_own_provider(organization_id: int, fields: dict[str, Any]) -> None:
+    provider = fields.get("provider")
+    if provider is not None and provider.organization_id != organization_id:
+        raise ValidationError({"provider": "Choose a provider of this organization."})
 
 
 @transaction.atomic
 def create_engagement(*, organization: Any, actor: User, **fields: Any) -> Engagement:
-    provider = fields.get("provider")
-    if provider is not None and provider.organization_id != organization.pk:
-        raise ValidationError({"provider": "Choose a provider of this organization."})
+    _require_own_provider(organization.pk, fields)
     engagement = Engagement(organization=organization, **fields)
     engagement.full_clean()
     engagement.save()
@@ -119,13 +98,8 @@ def create_engagement(*, organization: Any, actor: User, **fields: Any) -> Engag
 
 @transaction.atomic
 def update_engagement(*, engagement: Engagement, actor: User, **fields: Any) -> Engagement:
-    before = snapshot(engagement, ENGAGEMENT_FIELDS)
-    for name, value in fields.items():
-        setattr(engagement, name, value)
-    engagement.full_clean()
-    engagement.save()
-    _audit(actor, "engagement.updated", engagement, ENGAGEMENT_FIELDS, before)
-    return engagement
+    _require_own_provider(engagement.organization_id, fields)
+    return _update(engagement, actor=actor, action="engagement.updated", audited=ENGAGEMENT_FIELDS, changes=fields)
 
 
 # --- SoWs and versions -------------------------------------------------------------------------
@@ -167,13 +141,7 @@ def _require_draft(version: SowVersion) -> None:
 @transaction.atomic
 def update_draft_version(*, version: SowVersion, actor: User, **fields: Any) -> SowVersion:
     _require_draft(version)
-    before = snapshot(version, VERSION_FIELDS)
-    for name, value in fields.items():
-        setattr(version, name, value)
-    version.full_clean()
-    version.save()
-    _audit(actor, "sow_version.updated", version, VERSION_FIELDS, before)
-    return version
+    return _update(version, actor=actor, action="sow_version.updated", audited=VERSION_FIELDS, changes=fields)
 
 
 @transaction.atomic

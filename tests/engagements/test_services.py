@@ -281,3 +281,15 @@ def test_change_request_side_is_recorded(contract):
     assert (by_provider.proposed_by_side, by_provider.number) == (Side.PROVIDER, 2)
     with tenant.scope():
         assert ScopeItem.objects.filter(version=by_provider.proposed_version).count() == 2
+
+
+def test_update_engagement_refuses_provider_of_another_organization(contract, tenant_b):
+    tenant, sow, _version = contract
+    engagement = sow.engagement
+
+    with tenant.scope(), pytest.raises(ValidationError) as error:
+        services.update_engagement(engagement=engagement, actor=tenant.user(Role.OWNER), provider=tenant_b.provider)
+
+    assert list(error.value.error_dict) == ["provider"]
+    engagement.refresh_from_db()
+    assert engagement.provider_id == tenant.provider.pk
