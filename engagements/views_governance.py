@@ -16,8 +16,7 @@ from . import selectors, services
 from .enums import DisputeTier
 from .forms import DisputeCloseForm, DisputeForm, DisputeNoteForm, MeetingActionForm, MeetingForm, MinutesForm
 from .models import Engagement
-
-PAGE_SIZE = 25
+from .views import PAGE_SIZE
 
 
 def _url(request: HttpRequest, name: str, **kwargs: object) -> str:

@@ -18,7 +18,7 @@ from .forms import InvitationForm, MemberRoleForm, OrganizationForm, apply_servi
 from .models import Invitation, InvitationStatus, Notification
 from .tenancy import organization_scope
 
-AUDIT_PAGE_SIZE = 50
+PAGE_SIZE = 50  # audit log and notifications: long, scanned lists
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -165,7 +165,7 @@ def audit_log(request: HttpRequest, organization_slug: str) -> HttpResponse:
     action = request.GET.get("action", "").strip()
     object_type = request.GET.get("object_type", "").strip()
     events = selectors.audit_events(action=action, object_type=object_type)
-    page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "action": action,
@@ -183,5 +183,5 @@ def notifications(request: HttpRequest, organization_slug: str) -> HttpResponse:
         messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
         return redirect("org:notifications", organization_slug=organization_slug)
     inbox = Notification.objects.filter(user=request.user)
-    page = Paginator(inbox, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(inbox, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "mls/notifications.html", {"page": page})
