@@ -2,6 +2,8 @@
 
 from django.db import migrations
 
+from mls.postgres import postgres_only
+
 FORWARD = """
 CREATE FUNCTION mls_auditevent_append_only() RETURNS trigger AS $$
 BEGIN
@@ -19,15 +21,7 @@ DROP FUNCTION IF EXISTS mls_auditevent_append_only();
 """
 
 
-def _run_on_postgres(sql: str):  # noqa: ANN202 - migration operation factory
-    def run(apps, schema_editor) -> None:  # noqa: ANN001 - Django's migration signature
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql, params=None)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("mls", "0002_initial")]
 
-    operations = [migrations.RunPython(_run_on_postgres(FORWARD), _run_on_postgres(BACKWARD))]
+    operations = [postgres_only(FORWARD, BACKWARD)]

@@ -1,0 +1,379 @@
+"""Delivery data every SLA is computed from (SPEC-SLA §3). Timestamps are stored in UTC.
+
+Double booking is refused by the database on PostgreSQL: exclusion constraints over tstzrange on
+SessionInstructor (instructor) and Session (room), added by migration 0002 (PostgreSQL only), with the same check
+in services for a friendly message and for SQLite.
+"""
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.timezone import now
+
+from engagements.enums import Side
+from mls.models import TenantModel
+from mls.validators import validate_timezone
+
+from .enums import CompletionSource, ContentOwnership, EnrollmentStatus, Modality, SessionStatus, TicketCategory
+
+SCORE = [MinValueValidator(1), MaxValueValidator(5)]
+
+
+def _unique_external_id(model: str) -> models.UniqueConstraint:
+    """Integrators upsert by external_id, unique per organization when given."""
+    return models.UniqueConstraint(
+        fields=["organization", "external_id"], condition=~Q(external_id=""), name=f"scheduling_{model}_external_id"
+    )
+
+
+class Course(TenantModel):
+    external_id = models.CharField(max_length=100, blank=True)
+    code = models.CharField(max_length=40)
+    title = models.CharField(max_length=200)
+    modality = models.CharField(max_length=20, choices=Modality.choices, default=Modality.ILT)
+    duration_hours = models.DecimalField(max_digits=6, decimal_places=2, validators=[MinValueValidator(0)])
+    ownership = models.CharField(max_length=20, choices=ContentOwnership.choices, default=ContentOwnership.BESPOKE)
+    regulated = models.BooleanField(default=False)
+    last_reviewed_on = models.DateField(null=True, blank=True)
+    review_interval_days = models.PositiveIntegerField(default=365)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["code"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "code"], name="scheduling_course_code"),
+            _unique_external_id("course"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class Venue(TenantModel):
+    name = models.CharField(max_length=200)
+    address = models.TextField(blank=True)
+    timezone = models.CharField(max_length=64, validators=[validate_timezone])
+
+    class Meta(TenantModel.Meta):
+        ordering = ["name"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "name"], name="scheduling_venue_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Room(TenantModel):
+    venue = models.ForeignKey(Venue, on_delete=models.CASCADE, related_name="rooms")
+    name = models.CharField(max_length=100)
+    capacity = models.PositiveIntegerField()
+    resources = models.CharField(max_length=300, blank=True, help_text="e.g. projector, 12 laptops")
+
+    class Meta(TenantModel.Meta):
+        ordering = ["venue", "name"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "venue", "name"], name="scheduling_room_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.venue} · {self.name}"
+
+
+class Session(TenantModel):
+    """A scheduled delivery of a course. Cancelled sessions are kept, with who cancelled and why."""
+
+    external_id = models.CharField(max_length=100, blank=True)
+    engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="sessions")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="sessions")
+    modality = models.CharField(max_length=20, choices=Modality.choices)
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions")
+    join_url = models.URLField(blank=True)
+    capacity = models.PositiveIntegerField()
+    status = models.CharField(max_length=20, choices=SessionStatus.choices, default=SessionStatus.REQUESTED)
+    requested_at = models.DateTimeField(default=now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.CharField(max_length=10, choices=Side.choices, blank=True)
+    cancellation_reason = models.TextField(blank=True)
+    replaces = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="replacements")
+
+    class Meta(TenantModel.Meta):
+        ordering = ["starts_at", "id"]
+        indexes = [models.Index(fields=["organization", "engagement", "starts_at"], name="scheduling_session_start")]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            _unique_external_id("session"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="scheduling_session_ends_after"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=SessionStatus.CANCELLED)
+                | (Q(cancelled_at__isnull=False) & ~Q(cancelled_by="") & ~Q(cancellation_reason="")),
+                name="scheduling_session_cancellation_recorded",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=SessionStatus.REQUESTED)
+                | Q(status=SessionStatus.CANCELLED)
+                | Q(confirmed_at__isnull=False),
+                name="scheduling_session_confirmed_at_set",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course.code} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class SessionInstructor(TenantModel):
+    """An instructor on a session. The session's times and whether it occupies the instructor are copied here
+    so a PostgreSQL exclusion constraint can refuse double booking within one table."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="session_instructors")
+    instructor = models.ForeignKey("vendors.Instructor", on_delete=models.PROTECT, related_name="session_slots")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    occupies = models.BooleanField(default=False)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["organization", "session", "instructor"], name="scheduling_sessioninstructor_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instructor} on {self.session_id}"
+
+
+class Learner(TenantModel):
+    external_id = models.CharField(max_length=100, blank=True)
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    business_unit = models.CharField(max_length=120, blank=True)
+    manager_email = models.EmailField(blank=True)
+    region = models.CharField(max_length=60, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["name"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "email"], name="scheduling_learner_email"),
+            _unique_external_id("learner"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Enrollment(TenantModel):
+    """A learner's place on a session, or in its waitlist (FIFO by requested_at)."""
+
+    external_id = models.CharField(max_length=100, blank=True)
+    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="enrollments")
+    learner = models.ForeignKey(Learner, on_delete=models.PROTECT, related_name="enrollments")
+    status = models.CharField(max_length=20, choices=EnrollmentStatus.choices)
+    requested_at = models.DateTimeField(default=now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["requested_at", "id"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            _unique_external_id("enrollment"),
+            models.UniqueConstraint(
+                fields=["organization", "session", "learner"],
+                condition=~Q(status=EnrollmentStatus.CANCELLED),
+                name="scheduling_enrollment_one_live_per_learner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} on {self.session_id} ({self.status})"
+
+
+class Attendance(TenantModel):
+    """Recorded by the provider for delivered sessions; `present` makes the learner billable (SPEC-SLA §6)."""
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="attendances")
+    present = models.BooleanField()
+    recorded_at = models.DateTimeField(default=now)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "enrollment"], name="scheduling_attendance_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment_id}: {'present' if self.present else 'absent'}"
+
+
+class Completion(TenantModel):
+    external_id = models.CharField(max_length=100, blank=True)
+    learner = models.ForeignKey(Learner, on_delete=models.PROTECT, related_name="completions")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="completions")
+    session = models.ForeignKey(Session, on_delete=models.PROTECT, null=True, blank=True, related_name="completions")
+    completed_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(default=now)
+    source = models.CharField(max_length=20, choices=CompletionSource.choices, default=CompletionSource.PROVIDER_LOG)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-completed_at"]
+        constraints = [*TenantModel.Meta.constraints, _unique_external_id("completion")]
+
+    def __str__(self) -> str:
+        return f"{self.learner} completed {self.course.code}"
+
+
+class AssessmentAttempt(TenantModel):
+    learner = models.ForeignKey(Learner, on_delete=models.PROTECT, related_name="assessment_attempts")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="assessment_attempts")
+    attempt_number = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    attempted_at = models.DateTimeField()
+    score = models.DecimalField(max_digits=5, decimal_places=2)
+    pass_mark = models.DecimalField(max_digits=5, decimal_places=2)
+    passed = models.BooleanField()
+
+    class Meta(TenantModel.Meta):
+        ordering = ["learner", "course", "attempt_number"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["organization", "learner", "course", "attempt_number"], name="scheduling_attempt_number"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} {self.course.code} attempt {self.attempt_number}"
+
+
+class Feedback(TenantModel):
+    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="feedback")
+    learner = models.ForeignKey(Learner, on_delete=models.SET_NULL, null=True, blank=True, related_name="feedback")
+    instructor_score = models.PositiveSmallIntegerField(validators=SCORE)
+    overall_score = models.PositiveSmallIntegerField(validators=SCORE)
+    comment = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(default=now)
+
+    class Meta(TenantModel.Meta):
+        verbose_name_plural = "feedback"
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(
+                    instructor_score__gte=1, instructor_score__lte=5, overall_score__gte=1, overall_score__lte=5
+                ),
+                name="scheduling_feedback_scores_1_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Feedback {self.overall_score}/5 on {self.session_id}"
+
+
+class ComplianceRequirement(TenantModel):
+    """Mandatory training: who must complete which course(s), and how often to recertify."""
+
+    name = models.CharField(max_length=200)
+    audience_business_units = models.CharField(max_length=300, blank=True, help_text="Comma-separated; empty = all.")
+    audience_regions = models.CharField(max_length=300, blank=True, help_text="Comma-separated; empty = all.")
+    recertification_interval_days = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["name"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "name"], name="scheduling_requirement_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RequirementCourse(TenantModel):
+    """A course that satisfies a requirement (explicit through-table so it carries the tenant)."""
+
+    requirement = models.ForeignKey(ComplianceRequirement, on_delete=models.CASCADE, related_name="requirement_courses")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="+")
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "requirement", "course"], name="scheduling_reqcourse_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.requirement_id} ← {self.course_id}"
+
+
+class ComplianceAssignment(TenantModel):
+    requirement = models.ForeignKey(ComplianceRequirement, on_delete=models.PROTECT, related_name="assignments")
+    learner = models.ForeignKey(Learner, on_delete=models.PROTECT, related_name="compliance_assignments")
+    due_on = models.DateField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completion = models.ForeignKey(Completion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta(TenantModel.Meta):
+        ordering = ["due_on", "id"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["organization", "requirement", "learner", "due_on"], name="scheduling_assignment_cycle"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} · {self.requirement} due {self.due_on}"
+
+
+class SupportTicket(TenantModel):
+    external_id = models.CharField(max_length=100, blank=True)
+    engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="tickets")
+    learner = models.ForeignKey(Learner, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets")
+    category = models.CharField(max_length=20, choices=TicketCategory.choices)
+    subject = models.CharField(max_length=200)
+    opened_at = models.DateTimeField(default=now)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-opened_at"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            _unique_external_id("ticket"),
+            models.CheckConstraint(
+                condition=Q(first_response_at__isnull=True) | Q(first_response_at__gte=models.F("opened_at")),
+                name="scheduling_ticket_response_after_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=models.F("opened_at")),
+                name="scheduling_ticket_resolved_after_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class Outage(TenantModel):
+    engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="outages")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    planned = models.BooleanField(default=False, help_text="Planned maintenance is excluded from uptime minutes.")
+    description = models.CharField(max_length=300)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-starts_at"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="scheduling_outage_ends_after"),
+        ]
+
+    def __str__(self) -> str:
+        return self.description

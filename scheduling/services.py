@@ -1,0 +1,375 @@
+"""Writes of the delivery domain (issue 5 rules), each atomic and audited.
+
+Double booking: the services check overlaps first (clear message, and the only guard on SQLite); on PostgreSQL
+the exclusion constraints of migration 0003 also refuse it, which closes the race between two requests.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from engagements.enums import Side
+from engagements.models import Engagement
+from mls.enums import Role
+from mls.models import Membership, User
+from mls.services import record_audit, snapshot
+from vendors.models import Instructor
+
+from .enums import OCCUPYING_STATUSES, SEATED_STATUSES, EnrollmentStatus, Modality, SessionStatus
+from .models import Attendance, Course, Enrollment, Learner, Room, Session, SessionInstructor
+
+SESSION_FIELDS = (
+    "engagement",
+    "course",
+    "modality",
+    "room",
+    "join_url",
+    "capacity",
+    "status",
+    "requested_at",
+    "confirmed_at",
+    "starts_at",
+    "ends_at",
+    "cancelled_at",
+    "cancelled_by",
+    "cancellation_reason",
+    "replaces",
+)
+ENROLLMENT_FIELDS = ("session", "learner", "status", "requested_at", "processed_at", "cancelled_at")
+CONSTRAINT_MESSAGES = {
+    "scheduling_instructor_not_double_booked": "An instructor of this session is already booked at that time.",
+    "scheduling_room_not_double_booked": "The room is already booked at that time.",
+}
+
+
+def require_delivery_writer(membership: Membership, engagement: Engagement) -> None:
+    """Provider managers log delivery for their provider's engagements; owners may correct anything."""
+    if membership.role == Role.OWNER:
+        return
+    if membership.role == Role.PROVIDER_MANAGER and membership.provider_id == engagement.provider_id:
+        return
+    raise ValidationError("Only the provider's account managers log delivery for this engagement.")
+
+
+def _audit(actor: User, action: str, obj: Any, fields: tuple[str, ...], before: dict | None = None) -> None:
+    record_audit(
+        organization=obj.organization, actor=actor, action=action, obj=obj, before=before, after=snapshot(obj, fields)
+    )
+
+
+def _email_after_commit(subject: str, body: str, recipients: Iterable[str]) -> None:
+    recipients = sorted(set(recipients))
+    if recipients:
+        transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
+
+
+# --- Sessions ----------------------------------------------------------------------------------
+
+
+def _overlapping(starts_at: datetime, ends_at: datetime) -> Q:
+    return Q(starts_at__lt=ends_at, ends_at__gt=starts_at)
+
+
+def _check_bookable(session: Session, instructors: Iterable[Instructor]) -> None:
+    """Refuse a room or instructor already held by another occupying session at an overlapping time."""
+    errors = {}
+    if session.room_id and (
+        Session.objects.filter(room=session.room_id, status__in=OCCUPYING_STATUSES)
+        .filter(_overlapping(session.starts_at, session.ends_at))
+        .exclude(pk=session.pk)
+        .exists()
+    ):
+        errors["room"] = CONSTRAINT_MESSAGES["scheduling_room_not_double_booked"]
+    busy = (
+        SessionInstructor.objects.filter(instructor__in=list(instructors), occupies=True)
+        .filter(_overlapping(session.starts_at, session.ends_at))
+        .exclude(session=session.pk)
+        .select_related("instructor")
+    )
+    names = sorted({slot.instructor.name for slot in busy})
+    if names:
+        errors["instructors"] = f"Already booked at that time: {', '.join(names)}."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_delivery_setup(session: Session) -> None:
+    if session.modality == Modality.ILT and session.room_id is None:
+        raise ValidationError({"room": "A classroom session needs a room."})
+    if session.modality == Modality.VILT and not session.join_url:
+        raise ValidationError({"join_url": "A virtual session needs a join link."})
+    if session.room_id and session.capacity > session.room.capacity:
+        raise ValidationError({"capacity": f"The room seats {session.room.capacity}; lower the capacity."})
+
+
+def _save_mapping_constraints(obj: Any, **save_kwargs: Any) -> None:
+    """Save; turn a double-booking exclusion violation (a concurrent booking) into a clear ValidationError."""
+    try:
+        with transaction.atomic():
+            obj.save(**save_kwargs)
+    except IntegrityError as error:
+        for name, message in CONSTRAINT_MESSAGES.items():
+            if name in str(error):
+                raise ValidationError(message) from error
+        raise
+
+
+def _sync_instructor_slots(session: Session) -> None:
+    occupies = session.status in OCCUPYING_STATUSES
+    for slot in session.session_instructors.all():
+        slot.starts_at, slot.ends_at, slot.occupies = session.starts_at, session.ends_at, occupies
+        _save_mapping_constraints(slot)
+
+
+@transaction.atomic
+def request_session(
+    *,
+    engagement: Engagement,
+    membership: Membership,
+    course: Course,
+    modality: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    capacity: int,
+    room: Room | None = None,
+    join_url: str = "",
+    instructors: Iterable[Instructor] = (),
+    requested_at: datetime | None = None,
+    external_id: str = "",
+) -> Session:
+    """Record a session request (requested_at starts the confirmation clock of SPEC-SLA §3)."""
+    require_delivery_writer(membership, engagement)
+    session = Session(
+        organization=engagement.organization,
+        engagement=engagement,
+        course=course,
+        modality=modality,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        capacity=capacity,
+        room=room,
+        join_url=join_url,
+        requested_at=requested_at or timezone.now(),
+        external_id=external_id,
+    )
+    session.full_clean()
+    session.save()
+    for instructor in instructors:
+        if instructor.provider_id != engagement.provider_id:
+            raise ValidationError({"instructors": f"{instructor} does not work for {engagement.provider}."})
+        SessionInstructor.objects.create(
+            organization=session.organization,
+            session=session,
+            instructor=instructor,
+            starts_at=starts_at,
+            ends_at=ends_at,
+        )
+    _audit(membership.user, "session.requested", session, SESSION_FIELDS)
+    return session
+
+
+@transaction.atomic
+def confirm_session(*, session: Session, membership: Membership) -> Session:
+    """Confirm a requested session: the room and instructors become occupied (no double booking)."""
+    session = Session.objects.select_for_update(of=("self",)).select_related("room").get(pk=session.pk)
+    require_delivery_writer(membership, session.engagement)
+    if session.status != SessionStatus.REQUESTED:
+        raise ValidationError(f"Only a requested session can be confirmed; this one is {session.status}.")
+    _check_delivery_setup(session)
+    _check_bookable(session, Instructor.objects.filter(session_slots__session=session))
+    before = snapshot(session, SESSION_FIELDS)
+    session.status, session.confirmed_at = SessionStatus.CONFIRMED, timezone.now()
+    _save_mapping_constraints(session)
+    _sync_instructor_slots(session)
+    _audit(membership.user, "session.confirmed", session, SESSION_FIELDS, before)
+    return session
+
+
+@transaction.atomic
+def cancel_session(*, session: Session, membership: Membership, cancelled_by: str, reason: str) -> Session:
+    """Cancel, keeping the session with who cancelled and why; enrolled learners are told by email."""
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    require_delivery_writer(membership, session.engagement)
+    if session.status not in (SessionStatus.REQUESTED, SessionStatus.CONFIRMED):
+        raise ValidationError(f"A {session.get_status_display().lower()} session cannot be cancelled.")
+    if cancelled_by not in Side.values:
+        raise ValidationError({"cancelled_by": "Say which side cancelled: client or provider."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Give the reason for the cancellation."})
+    before = snapshot(session, SESSION_FIELDS)
+    session.status, session.cancelled_at = SessionStatus.CANCELLED, timezone.now()
+    session.cancelled_by, session.cancellation_reason = cancelled_by, reason.strip()
+    session.save()
+    _sync_instructor_slots(session)
+    learners = Learner.objects.filter(enrollments__session=session, enrollments__status__in=SEATED_STATUSES)
+    _email_after_commit(
+        f"Cancelled: {session.course.title} on {session.starts_at:%d %b %Y}",
+        f"The session you were enrolled on has been cancelled ({session.cancellation_reason}). "
+        "You will hear from us when it is rescheduled.",
+        learners.values_list("email", flat=True),
+    )
+    _audit(membership.user, "session.cancelled", session, SESSION_FIELDS, before)
+    return session
+
+
+@transaction.atomic
+def reschedule_session(
+    *, session: Session, membership: Membership, starts_at: datetime, ends_at: datetime, room: Room | None = None
+) -> Session:
+    """Create the confirmed replacement of a cancelled session and move its live enrollments there."""
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    require_delivery_writer(membership, session.engagement)
+    if session.status != SessionStatus.CANCELLED:
+        raise ValidationError("Cancel the session (with its reason) before rescheduling it.")
+    if session.replacements.exists():
+        raise ValidationError("This session has already been rescheduled.")
+    replacement = request_session(
+        engagement=session.engagement,
+        membership=membership,
+        course=session.course,
+        modality=session.modality,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        capacity=session.capacity,
+        room=room if room is not None else session.room,
+        join_url=session.join_url,
+        instructors=Instructor.objects.filter(session_slots__session=session),
+    )
+    replacement.replaces = session
+    replacement.save(update_fields=["replaces"])
+    replacement = confirm_session(session=replacement, membership=membership)
+    moved = session.enrollments.exclude(status=EnrollmentStatus.CANCELLED)
+    learners = list(moved.values_list("learner__email", flat=True))
+    moved.update(session=replacement)
+    _email_after_commit(
+        f"Rescheduled: {session.course.title}",
+        f"Your place has moved to {replacement.starts_at:%d %b %Y %H:%M} UTC.",
+        learners,
+    )
+    return replacement
+
+
+# --- Enrollments -------------------------------------------------------------------------------
+
+
+def _seats_taken(session: Session) -> int:
+    return session.enrollments.filter(status__in=SEATED_STATUSES).count()
+
+
+@transaction.atomic
+def enroll(
+    *, session: Session, learner: Learner, membership: Membership, requested_at: datetime | None = None
+) -> Enrollment:
+    """A seat if one is free, otherwise a place on the waitlist (first come, first served)."""
+    session = Session.objects.select_for_update().get(pk=session.pk)  # serialize seat counting
+    require_delivery_writer(membership, session.engagement)
+    if session.status in (SessionStatus.CANCELLED, SessionStatus.DELIVERED):
+        raise ValidationError(f"The session is {session.get_status_display().lower()}: enroll on another one.")
+    if session.enrollments.filter(learner=learner).exclude(status=EnrollmentStatus.CANCELLED).exists():
+        raise ValidationError({"learner": f"{learner} is already on this session."})
+    status = EnrollmentStatus.ENROLLED if _seats_taken(session) < session.capacity else EnrollmentStatus.WAITLISTED
+    enrollment = Enrollment.objects.create(
+        organization=session.organization,
+        session=session,
+        learner=learner,
+        status=status,
+        requested_at=requested_at or timezone.now(),
+        processed_at=timezone.now(),
+    )
+    _audit(membership.user, f"enrollment.{status}", enrollment, ENROLLMENT_FIELDS)
+    return enrollment
+
+
+@transaction.atomic
+def cancel_enrollment(*, enrollment: Enrollment, membership: Membership) -> Enrollment | None:
+    """Free the seat; the first waitlisted learner (FIFO) is promoted and told. Returns the promoted one."""
+    session = Session.objects.select_for_update().get(pk=enrollment.session_id)
+    require_delivery_writer(membership, session.engagement)
+    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    if enrollment.status not in (EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED):
+        raise ValidationError(f"A {enrollment.get_status_display().lower()} enrollment cannot be cancelled.")
+    held_seat = enrollment.status == EnrollmentStatus.ENROLLED
+    before = snapshot(enrollment, ENROLLMENT_FIELDS)
+    enrollment.status, enrollment.cancelled_at = EnrollmentStatus.CANCELLED, timezone.now()
+    enrollment.save()
+    _audit(membership.user, "enrollment.cancelled", enrollment, ENROLLMENT_FIELDS, before)
+    if not held_seat:
+        return None
+    promoted = (
+        session.enrollments.select_for_update()
+        .filter(status=EnrollmentStatus.WAITLISTED)
+        .order_by("requested_at", "id")
+        .select_related("learner")
+        .first()
+    )
+    if promoted is None:
+        return None
+    before = snapshot(promoted, ENROLLMENT_FIELDS)
+    promoted.status = EnrollmentStatus.ENROLLED
+    promoted.save(update_fields=["status"])
+    _audit(membership.user, "enrollment.promoted", promoted, ENROLLMENT_FIELDS, before)
+    _email_after_commit(
+        f"You have a place: {session.course.title}",
+        f"A seat became free on {session.starts_at:%d %b %Y %H:%M} UTC and it is yours.",
+        [promoted.learner.email],
+    )
+    return promoted
+
+
+# --- Attendance and delivery -------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_attendance(*, session: Session, membership: Membership, present_ids: Iterable[int]) -> int:
+    """Mark every seated enrollment present (ids given) or absent; returns how many were present."""
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    require_delivery_writer(membership, session.engagement)
+    if session.status not in OCCUPYING_STATUSES:
+        raise ValidationError("Attendance is recorded for confirmed or delivered sessions only.")
+    if session.starts_at > timezone.now():
+        raise ValidationError("The session has not started yet.")
+    present_ids = set(present_ids)
+    seated = list(session.enrollments.filter(status__in=SEATED_STATUSES))
+    unknown = present_ids - {e.pk for e in seated}
+    if unknown:
+        raise ValidationError(f"Not enrolled on this session: {sorted(unknown)}.")
+    for enrollment in seated:
+        present = enrollment.pk in present_ids
+        Attendance.objects.update_or_create(
+            organization=session.organization,
+            enrollment=enrollment,
+            defaults={"present": present, "recorded_at": timezone.now()},
+        )
+        enrollment.status = EnrollmentStatus.ATTENDED if present else EnrollmentStatus.NO_SHOW
+        enrollment.save(update_fields=["status"])
+    record_audit(
+        organization=session.organization,
+        actor=membership.user,
+        action="session.attendance_recorded",
+        obj=session,
+        after={"present": sorted(present_ids), "seated": sorted(e.pk for e in seated)},
+    )
+    return len(present_ids)
+
+
+@transaction.atomic
+def mark_delivered(*, session: Session, membership: Membership) -> Session:
+    """A session counts as delivered only once its attendance is recorded."""
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    require_delivery_writer(membership, session.engagement)
+    if session.status != SessionStatus.CONFIRMED:
+        raise ValidationError("Only a confirmed session can be marked delivered.")
+    missing = session.enrollments.filter(status=EnrollmentStatus.ENROLLED).count()
+    if missing:
+        raise ValidationError(f"Record attendance first: {missing} enrolled learner(s) have none.")
+    before = snapshot(session, SESSION_FIELDS)
+    session.status = SessionStatus.DELIVERED
+    session.save(update_fields=["status"])
+    _audit(membership.user, "session.delivered", session, SESSION_FIELDS, before)
+    return session

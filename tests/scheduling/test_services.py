@@ -1,0 +1,255 @@
+"""Delivery rules: no double booking (service and PostgreSQL), capacity and FIFO waitlist, cancel/reschedule."""
+
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from mls.enums import Role
+from scheduling import services
+from scheduling.enums import EnrollmentStatus, Modality, SessionStatus
+from scheduling.models import Session, SessionInstructor
+from tests.factories.engagements import EngagementFactory
+from tests.factories.scheduling import CourseFactory, InstructorFactory, LearnerFactory, RoomFactory, at
+
+pytestmark = pytest.mark.unit
+
+
+class Delivery:
+    """Tenant A's engagement with one room, one instructor and one course, acted on by its provider manager."""
+
+    def __init__(self, tenant) -> None:
+        org = tenant.organization
+        self.tenant = tenant
+        self.pm = tenant.members[Role.PROVIDER_MANAGER]
+        self.engagement = EngagementFactory(organization=org, provider=tenant.provider)
+        self.course = CourseFactory(organization=org)
+        self.room = RoomFactory(organization=org, capacity=12)
+        self.instructor = InstructorFactory(organization=org, provider=tenant.provider)
+
+    def session(self, start, hours=3, capacity=10, room="default", confirm=True, instructors=None) -> Session:
+        session = services.request_session(
+            engagement=self.engagement,
+            membership=self.pm,
+            course=self.course,
+            modality=Modality.ILT,
+            starts_at=start,
+            ends_at=start + timedelta(hours=hours),
+            capacity=capacity,
+            room=self.room if room == "default" else room,
+            instructors=[self.instructor] if instructors is None else instructors,
+        )
+        return services.confirm_session(session=session, membership=self.pm) if confirm else session
+
+
+@pytest.fixture
+def delivery(tenant_a):
+    with tenant_a.scope():
+        yield Delivery(tenant_a)
+
+
+def test_overlapping_confirmation_for_the_same_instructor_is_refused_with_a_clear_error(delivery):
+    delivery.session(at(2, 9))
+    clash = delivery.session(at(2, 11), room=RoomFactory(organization=delivery.tenant.organization), confirm=False)
+
+    with pytest.raises(ValidationError) as error:
+        services.confirm_session(session=clash, membership=delivery.pm)
+
+    assert error.value.message_dict == {"instructors": [f"Already booked at that time: {delivery.instructor.name}."]}
+    clash.refresh_from_db()
+    assert clash.status == SessionStatus.REQUESTED
+
+
+def test_overlapping_confirmation_for_the_same_room_is_refused(delivery):
+    delivery.session(at(2, 9))
+    other = InstructorFactory(organization=delivery.tenant.organization, provider=delivery.tenant.provider)
+    clash = delivery.session(at(2, 10), instructors=[other], confirm=False)
+
+    with pytest.raises(ValidationError) as error:
+        services.confirm_session(session=clash, membership=delivery.pm)
+
+    assert error.value.message_dict == {"room": ["The room is already booked at that time."]}
+
+
+def test_back_to_back_sessions_do_not_overlap(delivery):
+    delivery.session(at(2, 9), hours=3)
+
+    second = delivery.session(at(2, 12), hours=3)
+
+    assert second.status == SessionStatus.CONFIRMED
+
+
+@pytest.mark.parametrize("constraint", ["instructor", "room"])
+def test_postgres_exclusion_constraint_refuses_double_booking_when_the_service_check_is_raced(delivery, constraint):
+    delivery.session(at(2, 9))
+    if constraint == "instructor":
+        clash = delivery.session(at(2, 10), room=RoomFactory(organization=delivery.tenant.organization), confirm=False)
+        expected = "An instructor of this session is already booked at that time."
+    else:
+        other = InstructorFactory(organization=delivery.tenant.organization, provider=delivery.tenant.provider)
+        clash = delivery.session(at(2, 10), instructors=[other], confirm=False)
+        expected = "The room is already booked at that time."
+
+    # A concurrent request passed the service check at the same moment: only the database can stop it now.
+    with mock.patch("scheduling.services._check_bookable"), pytest.raises(ValidationError) as error:
+        services.confirm_session(session=clash, membership=delivery.pm)
+
+    assert error.value.messages == [expected]
+    assert SessionInstructor.objects.filter(occupies=True).count() == 1
+
+
+def test_postgres_constraint_rejects_a_raw_overlapping_slot(delivery):
+    first = delivery.session(at(2, 9))
+    slot = first.session_instructors.get()
+
+    with pytest.raises(IntegrityError, match="scheduling_instructor_not_double_booked"), transaction.atomic():
+        SessionInstructor.objects.create(
+            organization=slot.organization,
+            session=delivery.session(at(5, 9), confirm=False, instructors=[]),
+            instructor=slot.instructor,
+            starts_at=at(2, 10),
+            ends_at=at(2, 11),
+            occupies=True,
+        )
+
+
+def test_same_times_in_two_organizations_never_conflict(tenant_a, tenant_b):
+    for tenant in (tenant_a, tenant_b):
+        with tenant.scope():
+            session = Delivery(tenant).session(at(2, 9))
+        assert session.status == SessionStatus.CONFIRMED
+
+
+def test_cancelled_session_frees_instructor_and_room(delivery):
+    first = delivery.session(at(2, 9))
+    services.cancel_session(session=first, membership=delivery.pm, cancelled_by="provider", reason="Trainer ill")
+
+    second = delivery.session(at(2, 9))
+
+    assert second.status == SessionStatus.CONFIRMED
+
+
+def test_capacity_overflow_goes_to_waitlist_and_cancellation_promotes_first_in_line(
+    delivery, django_capture_on_commit_callbacks
+):
+    session = delivery.session(at(2, 9), capacity=2)
+    first, second, late, early = (LearnerFactory(organization=delivery.tenant.organization) for _ in range(4))
+    seated = services.enroll(session=session, learner=first, membership=delivery.pm)
+    services.enroll(session=session, learner=second, membership=delivery.pm)
+    # Waitlisted in request order, not creation order: `early` asked first.
+    services.enroll(session=session, learner=late, membership=delivery.pm, requested_at=at(1, 12, month=2))
+    waiting = services.enroll(session=session, learner=early, membership=delivery.pm, requested_at=at(1, 9, month=2))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        promoted = services.cancel_enrollment(enrollment=seated, membership=delivery.pm)
+
+    assert (waiting.status, promoted.pk) == (EnrollmentStatus.WAITLISTED, waiting.pk)
+    assert list(session.enrollments.order_by("learner__name").values_list("learner__name", "status")) == sorted(
+        [
+            (first.name, "cancelled"),
+            (second.name, "enrolled"),
+            (late.name, "waitlisted"),
+            (early.name, "enrolled"),
+        ]
+    )
+    assert [m.to for m in mail.outbox] == [[early.email]]
+
+
+def test_cancelling_a_waitlisted_enrollment_promotes_nobody(delivery):
+    session = delivery.session(at(2, 9), capacity=1)
+    learners = [LearnerFactory(organization=delivery.tenant.organization) for _ in range(3)]
+    enrollments = [services.enroll(session=session, learner=x, membership=delivery.pm) for x in learners]
+
+    promoted = services.cancel_enrollment(enrollment=enrollments[1], membership=delivery.pm)
+
+    assert promoted is None
+    assert [e.status for e in session.enrollments.order_by("id")] == ["enrolled", "cancelled", "waitlisted"]
+
+
+def test_cancel_then_reschedule_keeps_history_and_moves_enrollments(delivery, django_capture_on_commit_callbacks):
+    session = delivery.session(at(2, 9))
+    learners = [LearnerFactory(organization=delivery.tenant.organization) for _ in range(2)]
+    for learner in learners:
+        services.enroll(session=session, learner=learner, membership=delivery.pm)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_session(session=session, membership=delivery.pm, cancelled_by="provider", reason="Trainer ill")
+        replacement = services.reschedule_session(
+            session=session, membership=delivery.pm, starts_at=at(9, 9), ends_at=at(9, 12)
+        )
+
+    session.refresh_from_db()
+    assert (session.status, session.cancelled_by, session.cancellation_reason) == (
+        "cancelled",
+        "provider",
+        "Trainer ill",
+    )
+    assert (replacement.status, replacement.replaces_id) == (SessionStatus.CONFIRMED, session.pk)
+    assert sorted(replacement.enrollments.values_list("learner__email", flat=True)) == sorted(x.email for x in learners)
+    assert session.enrollments.count() == 0
+    # One cancellation email to both learners, then one rescheduling email to both.
+    assert [sorted(m.to) for m in mail.outbox] == [sorted(x.email for x in learners)] * 2
+
+
+@pytest.mark.parametrize(
+    ("side", "reason", "field"), [("provider", " ", "reason"), ("vendor", "Room flooded", "cancelled_by")]
+)
+def test_cancel_session_requires_side_and_reason(delivery, side, reason, field):
+    session = delivery.session(at(2, 9))
+
+    with pytest.raises(ValidationError) as error:
+        services.cancel_session(session=session, membership=delivery.pm, cancelled_by=side, reason=reason)
+
+    assert list(error.value.message_dict) == [field]
+    session.refresh_from_db()
+    assert session.status == SessionStatus.CONFIRMED
+
+
+def test_delivered_requires_attendance_first(delivery):
+    session = delivery.session(at(2, 9))
+    learners = [LearnerFactory(organization=delivery.tenant.organization) for _ in range(3)]
+    enrollments = [services.enroll(session=session, learner=x, membership=delivery.pm) for x in learners]
+
+    with pytest.raises(ValidationError, match="Record attendance first: 3 enrolled"):
+        services.mark_delivered(session=session, membership=delivery.pm)
+    services.record_attendance(
+        session=session, membership=delivery.pm, present_ids=[enrollments[0].pk, enrollments[2].pk]
+    )
+    delivered = services.mark_delivered(session=session, membership=delivery.pm)
+
+    assert delivered.status == SessionStatus.DELIVERED
+    assert [e.status for e in session.enrollments.order_by("id")] == ["attended", "no_show", "attended"]
+
+
+def test_attendance_before_the_session_starts_is_refused(delivery):
+    future = delivery.session(at(2, 9, year=2030))
+
+    with pytest.raises(ValidationError, match="has not started yet"):
+        services.record_attendance(session=future, membership=delivery.pm, present_ids=[])
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.LD_DIRECTOR, Role.PROCUREMENT])
+def test_only_the_providers_managers_and_owners_log_delivery(delivery, role):
+    with pytest.raises(ValidationError, match="Only the provider's account managers"):
+        services.request_session(
+            engagement=delivery.engagement,
+            membership=delivery.tenant.members[role],
+            course=delivery.course,
+            modality=Modality.VILT,
+            starts_at=at(2, 9),
+            ends_at=at(2, 10),
+            capacity=5,
+            join_url="https://meet.example/x",
+        )
+
+
+def test_classroom_session_needs_a_room_to_be_confirmed(delivery):
+    session = delivery.session(at(2, 9), room=None, confirm=False)
+
+    with pytest.raises(ValidationError) as error:
+        services.confirm_session(session=session, membership=delivery.pm)
+
+    assert error.value.message_dict == {"room": ["A classroom session needs a room."]}
