@@ -12,7 +12,7 @@ from .selectors import organizations_of
 NAVIGATION: list[tuple[str, str | None, str | None]] = [
     ("Dashboard", "reporting:dashboard", None),
     ("Engagements", "engagements:list", None),
-    ("Delivery", None, None),
+    ("Delivery", "scheduling:sessions", None),
     ("Learners", None, None),
     ("Compliance", None, None),
     ("SLAs", None, None),

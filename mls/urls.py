@@ -7,6 +7,7 @@ organization_patterns = [
     path("", include("reporting.urls")),
     path("", include("mls.urls_organization")),
     path("", include("engagements.urls")),
+    path("", include("scheduling.urls")),
 ]
 
 urlpatterns = [

@@ -16,6 +16,7 @@ CLIENT_ROLES = ALL_ROLES - {Role.PROVIDER_MANAGER}
 OWNER_ONLY = frozenset({Role.OWNER})
 CONTRACT_MANAGERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROCUREMENT})
 CHANGE_PROPOSERS = CONTRACT_MANAGERS | {Role.PROVIDER_MANAGER}
+DELIVERY_WRITERS = frozenset({Role.OWNER, Role.PROVIDER_MANAGER})
 GET, POST = ("GET",), ("POST",)
 
 
@@ -34,6 +35,10 @@ class OrganizationRoute:
 
 def _version(tenant: object) -> dict[str, object]:
     return {"pk": tenant.contract.signed_version.pk}
+
+
+def _session(tenant: object) -> dict[str, object]:
+    return {"pk": tenant.contract.session.pk}
 
 
 def _proposal(tenant: object) -> dict[str, object]:
@@ -94,6 +99,23 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     # Everyone reads price indices; writing them is checked in tests/engagements/test_governance_views.py.
     "engagements:index_series": OrganizationRoute(ALL_ROLES),
     "engagements:index_series_detail": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.index_series.pk}),
+    "scheduling:sessions": OrganizationRoute(ALL_ROLES, methods=GET),
+    "scheduling:session_create": OrganizationRoute(DELIVERY_WRITERS),
+    "scheduling:session": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.session.pk}, methods=GET),
+    "scheduling:session_cancel": OrganizationRoute(DELIVERY_WRITERS, _session, methods=POST),
+    "scheduling:session_reschedule": OrganizationRoute(DELIVERY_WRITERS, _session, methods=POST),
+    "scheduling:session_enroll": OrganizationRoute(DELIVERY_WRITERS, _session, methods=POST),
+    "scheduling:session_attendance": OrganizationRoute(DELIVERY_WRITERS, _session, methods=POST),
+    "scheduling:session_action": OrganizationRoute(
+        DELIVERY_WRITERS, lambda t: {**_session(t), "action": "confirm"}, methods=POST
+    ),
+    "scheduling:session_ics": OrganizationRoute(ALL_ROLES, _session, methods=GET),
+    "scheduling:learner_ics": OrganizationRoute(
+        ALL_ROLES, lambda t: {"pk": t.contract.enrollment.learner_id}, methods=GET
+    ),
+    "scheduling:enrollment_cancel": OrganizationRoute(
+        DELIVERY_WRITERS, lambda t: {"pk": t.contract.enrollment.pk}, methods=POST
+    ),
     "engagements:change_request_action": OrganizationRoute(
         CHANGE_PROPOSERS, lambda t: {"pk": t.contract.change_request.pk, "action": "withdraw"}, methods=POST
     ),

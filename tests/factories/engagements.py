@@ -30,6 +30,9 @@ from engagements.models import (
     SowVersion,
 )
 from mls.enums import Role
+from scheduling import services as delivery_services
+from scheduling.enums import Modality
+from scheduling.models import Course, Enrollment, Learner, Session
 from tests.factories import OrganizationFactory, ProviderFactory
 
 
@@ -108,6 +111,8 @@ class Contract:
     action: MeetingAction
     dispute: Dispute
     index_series: IndexSeries
+    session: Session
+    enrollment: Enrollment
 
 
 def signed_contract_with_proposal(tenant: object) -> Contract:
@@ -142,4 +147,32 @@ def signed_contract_with_proposal(tenant: object) -> Contract:
         index_series = services.create_index_series(
             organization=tenant.organization, actor=director.user, name="UK CPI"
         )
-    return Contract(engagement, sow, version, change_request, scope_item, meeting, action, dispute, index_series)
+        provider_manager = tenant.members[Role.PROVIDER_MANAGER]
+        course = Course.objects.create(
+            organization=tenant.organization, code="LEAD-1", title="Leading teams", duration_hours=3
+        )
+        session = delivery_services.request_session(
+            engagement=engagement,
+            membership=provider_manager,
+            course=course,
+            modality=Modality.VILT,
+            starts_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
+            ends_at=datetime(2026, 3, 2, 12, 0, tzinfo=UTC),
+            capacity=10,
+            join_url="https://meet.example/lead-1",
+        )
+        learner = Learner.objects.create(organization=tenant.organization, name="Ada Learner", email="ada@acme.example")
+        enrollment = delivery_services.enroll(session=session, learner=learner, membership=provider_manager)
+    return Contract(
+        engagement,
+        sow,
+        version,
+        change_request,
+        scope_item,
+        meeting,
+        action,
+        dispute,
+        index_series,
+        session,
+        enrollment,
+    )

@@ -1,0 +1,91 @@
+"""Input validation for the delivery pages. Forms validate; services write."""
+
+from django import forms
+
+from engagements.enums import Side
+from engagements.models import Engagement
+from vendors.models import Instructor
+
+from .enums import Modality, SessionStatus
+from .models import Course, Learner, Room
+
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M"]
+
+
+def _datetime(label: str, **kwargs: object) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label, widget=DATETIME, input_formats=DATETIME_FORMATS, help_text="Organization time.", **kwargs
+    )
+
+
+class SessionForm(forms.Form):
+    # Choice querysets are set per request: at import time no tenant scope is active.
+    engagement = forms.ModelChoiceField(queryset=Engagement.objects.none())
+    course = forms.ModelChoiceField(queryset=Course.objects.none())
+    modality = forms.ChoiceField(choices=Modality.choices)
+    starts_at = _datetime("Starts")
+    ends_at = _datetime("Ends")
+    capacity = forms.IntegerField(min_value=1, max_value=1000)
+    room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False, help_text="Classroom sessions.")
+    join_url = forms.URLField(required=False, help_text="Virtual sessions.")
+    instructors = forms.ModelMultipleChoiceField(queryset=Instructor.objects.none(), required=False)
+    requested_at = _datetime("Requested by the client at", required=False)
+
+    def __init__(self, *args: object, engagements: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["engagement"].queryset = engagements
+        self.fields["course"].queryset = Course.objects.order_by("code")
+        self.fields["room"].queryset = Room.objects.select_related("venue").order_by("venue__name", "name")
+        self.fields["instructors"].queryset = Instructor.objects.filter(
+            provider__in=engagements.values("provider")
+        ).order_by("name")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_at", "The session must end after it starts.")
+        return cleaned
+
+
+class CancelSessionForm(forms.Form):
+    cancelled_by = forms.ChoiceField(choices=Side.choices, label="Cancelled by")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RescheduleForm(forms.Form):
+    starts_at = _datetime("New start")
+    ends_at = _datetime("New end")
+    room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False, help_text="Empty: same room.")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["room"].queryset = Room.objects.select_related("venue").order_by("venue__name", "name")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_at", "The session must end after it starts.")
+        return cleaned
+
+
+class EnrollForm(forms.Form):
+    learner = forms.ModelChoiceField(queryset=Learner.objects.none())
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["learner"].queryset = Learner.objects.order_by("name")
+
+
+class SessionFilterForm(forms.Form):
+    engagement = forms.ModelChoiceField(queryset=Engagement.objects.none(), required=False)
+    status = forms.ChoiceField(choices=[("", "Any"), *SessionStatus.choices], required=False)
+    course = forms.CharField(required=False, label="Course")
+    starts_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
+    starts_until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Until")
+
+    def __init__(self, *args: object, engagements: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["engagement"].queryset = engagements

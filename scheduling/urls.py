@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import views
+
+app_name = "scheduling"
+
+urlpatterns = [
+    path("sessions/", views.session_list, name="sessions"),
+    path("sessions/new/", views.session_create, name="session_create"),
+    path("sessions/<int:pk>/", views.session_detail, name="session"),
+    path("sessions/<int:pk>/cancel/", views.session_cancel, name="session_cancel"),
+    path("sessions/<int:pk>/reschedule/", views.session_reschedule, name="session_reschedule"),
+    path("sessions/<int:pk>/enroll/", views.session_enroll, name="session_enroll"),
+    path("sessions/<int:pk>/attendance/", views.session_attendance, name="session_attendance"),
+    path("sessions/<int:pk>/calendar.ics", views.session_ics, name="session_ics"),
+    path("sessions/<int:pk>/<str:action>/", views.session_action, name="session_action"),
+    path("enrollments/<int:pk>/cancel/", views.enrollment_cancel, name="enrollment_cancel"),
+    path("learners/<int:pk>/calendar.ics", views.learner_ics, name="learner_ics"),
+]

@@ -1,0 +1,248 @@
+"""Delivery pages for provider account managers (and read-only for the client). Thin over services."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from engagements.models import Engagement
+from engagements.selectors import engagements_for
+from mls.enums import Role
+from mls.views_support import write_or_rerender
+
+from . import calendars, selectors, services
+from .enums import SEATED_STATUSES, EnrollmentStatus, SessionStatus
+from .forms import CancelSessionForm, EnrollForm, RescheduleForm, SessionFilterForm, SessionForm
+from .models import Enrollment, Learner, Session
+
+PAGE_SIZE = 25
+
+
+def _url(request: HttpRequest, name: str, **kwargs: object) -> str:
+    return reverse(name, kwargs={"organization_slug": request.organization.slug, **kwargs})
+
+
+def _writable_engagements(request: HttpRequest) -> QuerySet[Engagement]:
+    """Engagements whose delivery this member may log: the provider's own for its managers; all for owners."""
+    if request.membership.role in (Role.OWNER, Role.PROVIDER_MANAGER):
+        return engagements_for(request.membership).order_by("name")
+    return Engagement.objects.none()
+
+
+def _may_write(request: HttpRequest, session: Session) -> bool:
+    try:
+        services.require_delivery_writer(request.membership, session.engagement)
+    except ValidationError:
+        return False
+    return True
+
+
+def session_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    engagements = engagements_for(request.membership).order_by("name")
+    filters = SessionFilterForm(request.GET or None, engagements=engagements)
+    criteria = filters.cleaned_data if filters.is_valid() else {}
+    sessions = selectors.session_list(
+        request.membership,
+        engagement_id=criteria.get("engagement") and criteria["engagement"].pk,
+        status=criteria.get("status", ""),
+        course=criteria.get("course", ""),
+        starts_from=criteria.get("starts_from"),
+        starts_until=criteria.get("starts_until"),
+    )
+    context = {
+        "filters": filters,
+        "page": Paginator(sessions, PAGE_SIZE).get_page(request.GET.get("page")),
+        "can_create": _writable_engagements(request).exists(),
+    }
+    return render(request, "scheduling/session_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def session_create(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    engagements = _writable_engagements(request)
+    if not engagements.exists():
+        raise PermissionDenied
+
+    def page(form: SessionForm, status: int = 200) -> HttpResponse:
+        context = {"form": form, "title": "New session", "cancel_url": _url(request, "scheduling:sessions")}
+        return render(request, "engagements/form.html", context, status=status)
+
+    if request.method == "GET":
+        return page(SessionForm(engagements=engagements))
+    created = {}
+
+    def write(form: SessionForm) -> None:
+        data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+        created["session"] = services.request_session(membership=request.membership, **data)
+
+    return write_or_rerender(
+        SessionForm(request.POST, engagements=engagements),
+        write,
+        lambda: redirect(_url(request, "scheduling:session", pk=created["session"].pk)),
+        lambda invalid: page(invalid, status=400),
+    )
+
+
+def _session(request: HttpRequest, pk: int) -> Session:
+    return get_object_or_404(selectors.sessions_for(request.membership), pk=pk)
+
+
+def _session_page(request: HttpRequest, session: Session, status: int = 200, **forms: object) -> HttpResponse:
+    can_write = _may_write(request, session)
+    enrollments = list(selectors.roster(session))
+    context = {
+        "session": session,
+        "instructors": [slot.instructor for slot in session.session_instructors.select_related("instructor")],
+        "seated": [e for e in enrollments if e.status not in (EnrollmentStatus.WAITLISTED, EnrollmentStatus.CANCELLED)],
+        "waitlist": [e for e in enrollments if e.status == EnrollmentStatus.WAITLISTED],
+        "cancelled": [e for e in enrollments if e.status == EnrollmentStatus.CANCELLED],
+        "replacement": session.replacements.first(),
+        "can_write": can_write,
+        "cancel_form": forms.get("cancel_form") or CancelSessionForm(),
+        "reschedule_form": forms.get("reschedule_form") or RescheduleForm(),
+        "enroll_form": forms.get("enroll_form") or EnrollForm(),
+        "attendance_open": session.status in (SessionStatus.CONFIRMED, SessionStatus.DELIVERED),
+    }
+    template = "scheduling/_roster.html" if request.htmx and not forms else "scheduling/session_detail.html"
+    return render(request, template, context, status=status)
+
+
+def session_detail(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    return _session_page(request, _session(request, pk))
+
+
+def _session_write(request: HttpRequest, pk: int, form_name: str, form: object, write: object) -> HttpResponse:
+    session = _session(request, pk)
+    if not _may_write(request, session):
+        raise PermissionDenied
+    return write_or_rerender(
+        form,
+        lambda valid: write(session, valid.cleaned_data),
+        lambda: redirect(_url(request, "scheduling:session", pk=session.pk)),
+        lambda invalid: _session_page(request, session, status=400, **{form_name: invalid}),
+    )
+
+
+@require_POST
+def session_cancel(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    return _session_write(
+        request,
+        pk,
+        "cancel_form",
+        CancelSessionForm(request.POST),
+        lambda session, data: services.cancel_session(session=session, membership=request.membership, **data),
+    )
+
+
+@require_POST
+def session_reschedule(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    replacement = {}
+
+    def write(session: Session, data: dict) -> None:
+        replacement["session"] = services.reschedule_session(session=session, membership=request.membership, **data)
+
+    response = _session_write(request, pk, "reschedule_form", RescheduleForm(request.POST), write)
+    if "session" in replacement:
+        messages.success(request, "Rescheduled: the enrolled learners moved to this session.")
+        return redirect(_url(request, "scheduling:session", pk=replacement["session"].pk))
+    return response
+
+
+@require_POST
+def session_enroll(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    return _session_write(
+        request,
+        pk,
+        "enroll_form",
+        EnrollForm(request.POST),
+        lambda session, data: services.enroll(session=session, membership=request.membership, **data),
+    )
+
+
+SESSION_ACTIONS = {
+    "confirm": (services.confirm_session, "Session confirmed."),
+    "deliver": (services.mark_delivered, "Session marked delivered."),
+}
+
+
+@require_POST
+def session_action(request: HttpRequest, organization_slug: str, pk: int, action: str) -> HttpResponse:
+    session = _session(request, pk)
+    if action not in SESSION_ACTIONS:
+        raise Http404
+    if not _may_write(request, session):
+        raise PermissionDenied
+    act, done = SESSION_ACTIONS[action]
+    try:
+        act(session=session, membership=request.membership)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, done)
+    return redirect(_url(request, "scheduling:session", pk=session.pk))
+
+
+@require_POST
+def session_attendance(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    """Checkbox per seated learner; with htmx only the roster is swapped."""
+    session = _session(request, pk)
+    if not _may_write(request, session):
+        raise PermissionDenied
+    try:
+        present = [int(value) for value in request.POST.getlist("present")]
+        count = services.record_attendance(session=session, membership=request.membership, present_ids=present)
+    except (ValueError, ValidationError) as error:
+        message = error.messages[0] if isinstance(error, ValidationError) else "Invalid attendance data."
+        messages.error(request, message)
+        status = 400
+    else:
+        messages.success(request, f"Attendance saved: {count} present.")
+        status = 200
+    if request.htmx:
+        return _session_page(request, Session.objects.get(pk=session.pk), status=status)
+    return redirect(_url(request, "scheduling:session", pk=session.pk))
+
+
+@require_POST
+def enrollment_cancel(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    enrollment = get_object_or_404(
+        Enrollment.objects.filter(session__in=selectors.sessions_for(request.membership)), pk=pk
+    )
+    if not _may_write(request, enrollment.session):
+        raise PermissionDenied
+    try:
+        promoted = services.cancel_enrollment(enrollment=enrollment, membership=request.membership)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        note = f" {promoted.learner} moved up from the waitlist." if promoted else ""
+        messages.success(request, f"Enrollment of {enrollment.learner} cancelled.{note}")
+    return redirect(_url(request, "scheduling:session", pk=enrollment.session_id))
+
+
+def _ics_response(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def session_ics(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    session = _session(request, pk)
+    return _ics_response(calendars.session_calendar(session), f"session-{session.pk}.ics")
+
+
+def learner_ics(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    """A learner's live sessions, limited to the engagements this member may see."""
+    learner = get_object_or_404(Learner, pk=pk)
+    sessions = (
+        selectors.sessions_for(request.membership)
+        .filter(enrollments__learner=learner, enrollments__status__in=SEATED_STATUSES)
+        .exclude(status=SessionStatus.CANCELLED)
+        .distinct()
+    )
+    return _ics_response(calendars.learner_calendar(learner, list(sessions)), f"learner-{learner.pk}.ics")

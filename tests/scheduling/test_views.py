@@ -1,0 +1,193 @@
+"""Delivery pages through the test client: filters, bad input, htmx attendance, cancel/reschedule, ICS."""
+
+from datetime import timedelta
+
+import icalendar
+import pytest
+from django.urls import reverse
+
+from mls.enums import Role
+from scheduling import services
+from scheduling.enums import Modality, SessionStatus
+from scheduling.models import Enrollment, Session
+from tests.factories.engagements import EngagementFactory
+from tests.factories.scheduling import CourseFactory, InstructorFactory, LearnerFactory, RoomFactory, at
+
+pytestmark = pytest.mark.integration
+
+
+def org_url(tenant, name, **kwargs):
+    return reverse(name, kwargs={"organization_slug": tenant.organization.slug, **kwargs})
+
+
+@pytest.fixture
+def delivery(tenant_a):
+    org = tenant_a.organization
+    engagement = EngagementFactory(organization=org, provider=tenant_a.provider)
+    course, room = CourseFactory(organization=org, code="LEAD-1"), RoomFactory(organization=org)
+    instructor = InstructorFactory(organization=org, provider=tenant_a.provider)
+    pm = tenant_a.members[Role.PROVIDER_MANAGER]
+
+    def make(start, confirm=True, **extra):
+        with tenant_a.scope():
+            session = services.request_session(
+                engagement=engagement,
+                membership=pm,
+                course=extra.pop("course", course),
+                modality=Modality.ILT,
+                starts_at=start,
+                ends_at=start + timedelta(hours=3),
+                capacity=extra.pop("capacity", 10),
+                room=room,
+                instructors=[instructor],
+            )
+            return services.confirm_session(session=session, membership=pm) if confirm else session
+
+    return tenant_a, engagement, course, make
+
+
+def test_session_list_filters_by_status_and_course(client, delivery):
+    tenant, _engagement, _course, make = delivery
+    confirmed = make(at(2, 9))
+    make(at(3, 9), confirm=False)
+    make(at(4, 9), course=CourseFactory(organization=tenant.organization, code="XCEL-2"))
+    client.force_login(tenant.user(Role.VIEWER))
+
+    response = client.get(org_url(tenant, "scheduling:sessions"), {"status": "confirmed", "course": "lead"})
+
+    assert [s.pk for s in response.context["page"].object_list] == [confirmed.pk]
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_session_list_query_count_is_constant(client, delivery, django_assert_num_queries, count):
+    tenant, _engagement, _course, make = delivery
+    for day in range(count):
+        make(at(2 + day, 9))
+    client.force_login(tenant.user(Role.PROVIDER_MANAGER))
+
+    # Queries: session, user, organization, membership, switcher, unread, engagements (filter), count, page,
+    # and whether the member may create sessions.
+    with django_assert_num_queries(10):
+        response = client.get(org_url(tenant, "scheduling:sessions"))
+
+    assert len(response.context["page"].object_list) == count
+
+
+def test_new_session_with_end_before_start_shows_error_and_writes_nothing(client, delivery):
+    tenant, engagement, course, _make = delivery
+    client.force_login(tenant.user(Role.PROVIDER_MANAGER))
+
+    response = client.post(
+        org_url(tenant, "scheduling:session_create"),
+        {
+            "engagement": engagement.pk,
+            "course": course.pk,
+            "modality": "vilt",
+            "starts_at": "2026-03-02T12:00",
+            "ends_at": "2026-03-02T09:00",
+            "capacity": "10",
+            "join_url": "https://meet.example/x",
+        },
+    )
+
+    assert response.status_code == 400
+    assert list(response.context["form"].errors) == ["ends_at"]
+    with tenant.scope():
+        assert Session.objects.count() == 0
+
+
+def test_new_session_times_are_read_in_the_organizations_timezone(client, delivery):
+    tenant, engagement, course, _make = delivery
+    client.force_login(tenant.user(Role.PROVIDER_MANAGER))
+
+    client.post(
+        org_url(tenant, "scheduling:session_create"),
+        {
+            "engagement": engagement.pk,
+            "course": course.pk,
+            "modality": "vilt",
+            "starts_at": "2026-07-01T09:00",  # London, BST (UTC+1) → 08:00Z
+            "ends_at": "2026-07-01T12:00",
+            "capacity": "10",
+            "join_url": "https://meet.example/x",
+        },
+    )
+
+    with tenant.scope():
+        assert Session.objects.get().starts_at.isoformat() == "2026-07-01T08:00:00+00:00"
+
+
+def test_attendance_with_htmx_swaps_only_the_roster(client, delivery):
+    tenant, _engagement, _course, make = delivery
+    session = make(at(2, 9))
+    with tenant.scope():
+        learners = [LearnerFactory(organization=tenant.organization) for _ in range(2)]
+        enrollments = [
+            services.enroll(session=session, learner=learner, membership=tenant.members[Role.PROVIDER_MANAGER])
+            for learner in learners
+        ]
+    client.force_login(tenant.user(Role.PROVIDER_MANAGER))
+
+    response = client.post(
+        org_url(tenant, "scheduling:session_attendance", pk=session.pk),
+        {"present": [enrollments[0].pk]},
+        HTTP_HX_REQUEST="true",
+    )
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert content.lstrip().startswith('<section id="roster"')
+    assert "Attendance saved: 1 present." in content
+    with tenant.scope():
+        assert list(Enrollment.objects.order_by("pk").values_list("status", flat=True)) == ["attended", "no_show"]
+
+
+def test_cancel_without_reason_shows_error_then_reschedule_lands_on_the_replacement(client, delivery):
+    tenant, _engagement, _course, make = delivery
+    session = make(at(2, 9))
+    client.force_login(tenant.user(Role.PROVIDER_MANAGER))
+
+    bad = client.post(org_url(tenant, "scheduling:session_cancel", pk=session.pk), {"cancelled_by": "provider"})
+    client.post(
+        org_url(tenant, "scheduling:session_cancel", pk=session.pk), {"cancelled_by": "client", "reason": "Strike"}
+    )
+    response = client.post(
+        org_url(tenant, "scheduling:session_reschedule", pk=session.pk),
+        {"starts_at": "2026-03-09T09:00", "ends_at": "2026-03-09T12:00"},
+    )
+
+    assert bad.status_code == 400
+    assert list(bad.context["cancel_form"].errors) == ["reason"]
+    with tenant.scope():
+        replacement = Session.objects.get(replaces=session)
+    assert response["Location"] == org_url(tenant, "scheduling:session", pk=replacement.pk)
+    assert replacement.status == SessionStatus.CONFIRMED
+
+
+def test_session_ics_parses_back_to_the_same_instant(client, delivery):
+    tenant, _engagement, _course, make = delivery
+    session = make(at(2, 9))
+    client.force_login(tenant.user(Role.VIEWER))
+
+    response = client.get(org_url(tenant, "scheduling:session_ics", pk=session.pk))
+
+    event = icalendar.Calendar.from_ical(response.content).walk("VEVENT")[0]
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    assert event.decoded("DTSTART").astimezone(at(2, 9).tzinfo) == at(2, 9)
+
+
+def test_sessions_of_another_provider_are_invisible_to_a_provider_manager(client, delivery):
+    tenant, _engagement, _course, make = delivery
+    session = make(at(2, 9))
+    other = type(tenant.provider).objects.create(organization=tenant.organization, name="Contoso Training")
+    EngagementFactory(organization=tenant.organization, provider=other)
+    outsider = tenant.members[Role.PROVIDER_MANAGER]
+    outsider.provider = other
+    outsider.save()
+    client.force_login(outsider.user)
+
+    listed = client.get(org_url(tenant, "scheduling:sessions"))
+    detail = client.get(org_url(tenant, "scheduling:session", pk=session.pk))
+
+    assert list(listed.context["page"].object_list) == []
+    assert detail.status_code == 404
