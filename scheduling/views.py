@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from engagements.models import Engagement
@@ -105,7 +106,9 @@ def _session_page(request: HttpRequest, session: Session, status: int = 200, **f
         "cancel_form": forms.get("cancel_form") or CancelSessionForm(),
         "reschedule_form": forms.get("reschedule_form") or RescheduleForm(),
         "enroll_form": forms.get("enroll_form") or EnrollForm(),
-        "attendance_open": session.status in (SessionStatus.CONFIRMED, SessionStatus.DELIVERED),
+        # Attendance (and with it delivery) can only be recorded once the session has started.
+        "attendance_open": session.status in (SessionStatus.CONFIRMED, SessionStatus.DELIVERED)
+        and session.starts_at <= timezone.now(),
     }
     template = "scheduling/_roster.html" if request.htmx and not forms else "scheduling/session_detail.html"
     return render(request, template, context, status=status)

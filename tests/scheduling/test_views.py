@@ -191,3 +191,15 @@ def test_sessions_of_another_provider_are_invisible_to_a_provider_manager(client
 
     assert list(listed.context["page"].object_list) == []
     assert detail.status_code == 404
+
+
+def test_future_session_offers_no_attendance_or_delivery(client, delivery):
+    tenant, _engagement, _course, make = delivery
+    session = make(at(2, 9, year=2030))
+    client.force_login(tenant.user(Role.PROVIDER_MANAGER))
+
+    response = client.get(org_url(tenant, "scheduling:session", pk=session.pk))
+
+    assert response.context["attendance_open"] is False
+    assert b"Mark delivered" not in response.content
+    assert b'name="present"' not in response.content

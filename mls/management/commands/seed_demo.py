@@ -3,12 +3,14 @@
 from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 
 from engagements.demo import seed_demo_contract
 from mls.enums import Role
 from mls.models import Membership, Organization, User
 from mls.services import create_organization
 from mls.tenancy import organization_scope
+from scheduling.demo import seed_demo_delivery
 from vendors.models import Provider
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - documented demo login, printed on the console
@@ -34,8 +36,13 @@ def _demo_user(email: str, first_name: str, last_name: str) -> User:
 class Command(BaseCommand):
     help = "Seed the demo organization Acme Corp (idempotent) and print the demo logins."
 
-    @transaction.atomic
     def handle(self, *args: object, **options: object) -> None:
+        # Learner notifications are sent on commit; demo learners are fictional, so nothing is sent at all.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            self._seed()
+
+    @transaction.atomic
+    def _seed(self) -> None:
         users = {email: _demo_user(email, first, last) for email, first, last, _role in DEMO_USERS}
         organization = Organization.objects.filter(slug="acme").first()
         if organization is None:
@@ -62,10 +69,12 @@ class Command(BaseCommand):
                 )
             memberships = {m.user.email: m for m in Membership.objects.select_related("user", "provider")}
             engagement = seed_demo_contract(organization, provider, memberships)
+            sessions = seed_demo_delivery(engagement, memberships["provider@demo.test"])
         self.stdout.write(
             self.style.SUCCESS(f"Demo organization {organization.name} is ready (/o/{organization.slug}/).")
         )
         self.stdout.write(f"Engagement: {engagement.name} (signed SoW v1, change request awaiting the client).")
+        self.stdout.write(f"Delivery: {sessions} sessions in Q3 2026 and December, with learners, tickets, feedback.")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, _first, _last, role in DEMO_USERS:
             self.stdout.write(f"  {email:<24} {Role(role).label}")
