@@ -140,6 +140,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "engagements.tasks.dispatch_contract_reminders",
         "schedule": crontab(hour=6, minute=0),
     },
+    "recertification-reminders": {
+        "task": "scheduling.tasks.dispatch_recertification_reminders",
+        "schedule": crontab(hour=6, minute=15),
+    },
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

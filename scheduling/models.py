@@ -377,3 +377,22 @@ class Outage(TenantModel):
 
     def __str__(self) -> str:
         return self.description
+
+
+class ComplianceReminder(TenantModel):
+    """Ledger of recertification reminders sent: unique, so the daily task sends each one once."""
+
+    assignment = models.ForeignKey(ComplianceAssignment, on_delete=models.CASCADE, related_name="reminders")
+    days_before = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(default=now)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["organization", "assignment", "days_before"], name="scheduling_compliancereminder_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment} (−{self.days_before} days)"

@@ -5,8 +5,9 @@ the exclusion constraints of migration 0003 also refuse it, which closes the rac
 """
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -21,8 +22,19 @@ from mls.models import Membership, User
 from mls.services import record_audit, snapshot
 from vendors.models import Instructor
 
-from .enums import OCCUPYING_STATUSES, SEATED_STATUSES, EnrollmentStatus, Modality, SessionStatus
-from .models import Attendance, Course, Enrollment, Learner, Room, Session, SessionInstructor
+from .enums import OCCUPYING_STATUSES, SEATED_STATUSES, CompletionSource, EnrollmentStatus, Modality, SessionStatus
+from .models import (
+    Attendance,
+    Completion,
+    ComplianceAssignment,
+    ComplianceReminder,
+    Course,
+    Enrollment,
+    Learner,
+    Room,
+    Session,
+    SessionInstructor,
+)
 
 SESSION_FIELDS = (
     "engagement",
@@ -373,3 +385,74 @@ def mark_delivered(*, session: Session, membership: Membership) -> Session:
     session.save(update_fields=["status"])
     _audit(membership.user, "session.delivered", session, SESSION_FIELDS, before)
     return session
+
+
+# --- Completions and compliance ----------------------------------------------------------------
+
+RECERTIFICATION_REMINDER_DAYS = (90, 60, 30, 7)
+
+
+@transaction.atomic
+def record_completion(
+    *,
+    learner: Learner,
+    course: Course,
+    completed_at: datetime,
+    membership: Membership,
+    engagement: Engagement,
+    session: Session | None = None,
+    source: str = CompletionSource.PROVIDER_LOG,
+) -> Completion:
+    """Record a completion; it closes the learner's open assignments the course satisfies and opens the next cycle."""
+    require_delivery_writer(membership, engagement)
+    completion = Completion(
+        organization=learner.organization,
+        learner=learner,
+        course=course,
+        session=session,
+        completed_at=completed_at,
+        source=source,
+    )
+    completion.full_clean()
+    completion.save()
+    _audit(membership.user, "completion.recorded", completion, ("learner", "course", "completed_at", "source"))
+    local_day = timezone.localdate(completed_at, ZoneInfo(engagement.timezone))
+    open_assignments = ComplianceAssignment.objects.select_for_update().filter(
+        learner=learner, completed_at__isnull=True, requirement__requirement_courses__course=course
+    )
+    for assignment in open_assignments.select_related("requirement"):
+        assignment.completed_at, assignment.completion = completed_at, completion
+        assignment.save(update_fields=["completed_at", "completion"])
+        interval = assignment.requirement.recertification_interval_days
+        if interval:
+            ComplianceAssignment.objects.get_or_create(
+                organization=assignment.organization,
+                requirement=assignment.requirement,
+                learner=learner,
+                due_on=local_day + timedelta(days=interval),
+            )
+    return completion
+
+
+@transaction.atomic
+def send_recertification_reminders(*, today: date) -> int:
+    """Email learners 90/60/30/7 days before an open assignment is due; each reminder once (unique ledger)."""
+    horizon = today + timedelta(days=max(RECERTIFICATION_REMINDER_DAYS))
+    due_soon = ComplianceAssignment.objects.filter(
+        completed_at__isnull=True, due_on__gte=today, due_on__lte=horizon
+    ).select_related("learner", "requirement")
+    sent = 0
+    for assignment in due_soon:
+        days_left = (assignment.due_on - today).days
+        threshold = min(n for n in RECERTIFICATION_REMINDER_DAYS if n >= days_left)
+        _, created = ComplianceReminder.objects.get_or_create(
+            organization=assignment.organization, assignment=assignment, days_before=threshold
+        )
+        if created:
+            sent += 1
+            _email_after_commit(
+                f"Mandatory training due in {days_left} days: {assignment.requirement.name}",
+                f"Please complete {assignment.requirement.name} by {assignment.due_on:%d %B %Y}.",
+                [assignment.learner.email],
+            )
+    return sent
