@@ -89,3 +89,25 @@ class SessionFilterForm(forms.Form):
     def __init__(self, *args: object, engagements: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["engagement"].queryset = engagements
+
+
+class ImportUploadForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=[
+            ("learners", "Learners"),
+            ("sessions", "Sessions"),
+            ("enrollments", "Enrollments"),
+            ("completions", "Completions"),
+            ("tickets", "Support tickets"),
+        ],
+        label="The file contains",
+    )
+    file = forms.FileField(help_text="CSV, UTF-8, first line the column names (download a template below).")
+
+    def clean_file(self) -> object:
+        upload = self.cleaned_data["file"]
+        if upload.size > 20 * 1024 * 1024:
+            raise forms.ValidationError("The file is larger than 20 MB; split it.")
+        if not upload.name.lower().endswith(".csv"):
+            raise forms.ValidationError("Upload a .csv file.")
+        return upload

@@ -25,3 +25,12 @@ def send_recertification_reminders_task(*, organization_id: int) -> int:
 
     organization = Organization.objects.get(pk=organization_id)
     return services.send_recertification_reminders(today=timezone.localdate(timezone=ZoneInfo(organization.timezone)))
+
+
+@app.task(base=TenantTask)
+def run_import_task(*, organization_id: int, job_id: int) -> str:
+    from scheduling import import_jobs  # noqa: PLC0415 - see above
+    from scheduling.models import ImportJob  # noqa: PLC0415 - see above
+
+    job = ImportJob.objects.filter(pk=job_id).first()
+    return import_jobs.run(job).status if job else "missing"

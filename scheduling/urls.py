@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_imports
 
 app_name = "scheduling"
 
@@ -16,4 +16,8 @@ urlpatterns = [
     path("sessions/<int:pk>/<str:action>/", views.session_action, name="session_action"),
     path("enrollments/<int:pk>/cancel/", views.enrollment_cancel, name="enrollment_cancel"),
     path("learners/<int:pk>/calendar.ics", views.learner_ics, name="learner_ics"),
+    path("imports/", views_imports.import_list, name="imports"),
+    path("imports/template/<str:kind>/", views_imports.import_template, name="import_template"),
+    path("imports/<int:pk>/", views_imports.import_job, name="import_job"),
+    path("imports/<int:pk>/start/", views_imports.import_start, name="import_start"),
 ]

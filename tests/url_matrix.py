@@ -28,6 +28,7 @@ class OrganizationRoute:
     kwargs: Callable[[object], dict[str, object]] = field(default=lambda tenant: {})
     methods: tuple[str, ...] = ("GET", "POST")
     ok: int = 200  # status of a GET by an allowed role
+    names_tenant_object: bool = True  # False where the URL's arguments are not tenant rows (e.g. a template kind)
 
     def first_allowed_role(self) -> str:
         return sorted(self.allowed_roles)[0]
@@ -113,6 +114,16 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "scheduling:learner_ics": OrganizationRoute(
         ALL_ROLES, lambda t: {"pk": t.contract.enrollment.learner_id}, methods=GET
     ),
+    "scheduling:imports": OrganizationRoute(DELIVERY_WRITERS),
+    "scheduling:import_template": OrganizationRoute(
+        ALL_ROLES, lambda t: {"kind": "learners"}, methods=GET, names_tenant_object=False
+    ),
+    "scheduling:import_job": OrganizationRoute(
+        DELIVERY_WRITERS, lambda t: {"pk": t.contract.import_job.pk}, methods=GET
+    ),
+    "scheduling:import_start": OrganizationRoute(
+        DELIVERY_WRITERS, lambda t: {"pk": t.contract.import_job.pk}, methods=POST
+    ),
     "scheduling:enrollment_cancel": OrganizationRoute(
         DELIVERY_WRITERS, lambda t: {"pk": t.contract.enrollment.pk}, methods=POST
     ),
@@ -161,5 +172,13 @@ def organization_route_names() -> list[str]:
 
 
 def object_route_names() -> list[str]:
-    """Organization routes that also name an object (`<int:pk>` etc.): candidates for foreign-object tests."""
-    return sorted({r.name for r in all_routes() if "<slug:organization_slug>" in r.route and r.route.count("<") > 1})
+    """Organization routes whose URL also names a tenant row (`<int:pk>` etc.): the foreign-object tests."""
+    return sorted(
+        {
+            r.name
+            for r in all_routes()
+            if "<slug:organization_slug>" in r.route
+            and r.route.count("<") > 1
+            and ORGANIZATION_ROUTES.get(r.name, OrganizationRoute(ALL_ROLES)).names_tenant_object
+        }
+    )

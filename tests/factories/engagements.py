@@ -30,9 +30,10 @@ from engagements.models import (
     SowVersion,
 )
 from mls.enums import Role
+from scheduling import import_jobs
 from scheduling import services as delivery_services
 from scheduling.enums import Modality
-from scheduling.models import Course, Enrollment, Learner, Session
+from scheduling.models import Course, Enrollment, ImportJob, Learner, Session
 from tests.factories import OrganizationFactory, ProviderFactory
 
 
@@ -113,6 +114,7 @@ class Contract:
     index_series: IndexSeries
     session: Session
     enrollment: Enrollment
+    import_job: ImportJob
 
 
 def signed_contract_with_proposal(tenant: object) -> Contract:
@@ -163,6 +165,13 @@ def signed_contract_with_proposal(tenant: object) -> Contract:
         )
         learner = Learner.objects.create(organization=tenant.organization, name="Ada Learner", email="ada@acme.example")
         enrollment = delivery_services.enroll(session=session, learner=learner, membership=provider_manager)
+        import_job = import_jobs.upload(
+            organization=tenant.organization,
+            membership=provider_manager,
+            kind="learners",
+            filename="learners.csv",
+            text="external_id,name,email\nHR-1,Ada Learner,ada@acme.example\n",
+        )
     return Contract(
         engagement,
         sow,
@@ -175,4 +184,5 @@ def signed_contract_with_proposal(tenant: object) -> Contract:
         index_series,
         session,
         enrollment,
+        import_job,
     )

@@ -1,0 +1,101 @@
+"""Import jobs: the user-facing flow around scheduling.imports (upload → preview → run in Celery → result).
+
+Progress lives in the cache, not the job row: the import writes inside one transaction, and progress written in
+that transaction would stay invisible to the page polling it until the very end.
+"""
+
+import csv
+import io
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from mls.enums import Role
+from mls.models import Membership, Organization, User
+from mls.services import record_audit
+
+from . import imports
+from .models import ImportJob, ImportStatus
+from .tasks import run_import_task
+
+PREVIEW_ROWS = 10
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+PROGRESS_TTL_SECONDS = 60 * 60
+
+
+def progress_key(job: ImportJob) -> str:
+    return f"mls:import-progress:{job.organization_id}:{job.pk}"
+
+
+def progress(job: ImportJob) -> tuple[int, int]:
+    """(rows done, rows total) of a running import."""
+    return cache.get(progress_key(job), (0, job.total_rows))
+
+
+def decode_upload(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValidationError("The file is not UTF-8 text: export it from your spreadsheet as CSV UTF-8.") from error
+
+
+@transaction.atomic
+def upload(*, organization: Organization, membership: Membership, kind: str, filename: str, text: str) -> ImportJob:
+    if kind not in imports.SHEETS:
+        raise ValidationError({"kind": "Choose what the file contains."})
+    if membership.role not in (Role.OWNER, Role.PROVIDER_MANAGER):
+        raise ValidationError("Only owners and provider account managers import delivery data.")
+    total = max(sum(1 for _ in csv.reader(io.StringIO(text))) - 1, 0)
+    job = ImportJob.objects.create(
+        organization=organization,
+        kind=kind,
+        filename=filename[:200],
+        content=text,
+        total_rows=total,
+        created_by=membership.user,
+    )
+    record_audit(organization=organization, actor=membership.user, action="import.uploaded", obj=job)
+    return job
+
+
+def preview(job: ImportJob) -> tuple[list[str], list[list[str]]]:
+    """Header and the first rows, as the user's spreadsheet shows them."""
+    reader = csv.reader(io.StringIO(job.content))
+    header = next(reader, [])
+    return header, [row for _, row in zip(range(PREVIEW_ROWS), reader, strict=False)]
+
+
+@transaction.atomic
+def start(*, job: ImportJob, membership: Membership) -> ImportJob:
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != ImportStatus.UPLOADED:
+        raise ValidationError(f"This import is already {job.get_status_display().lower()}.")
+    job.status = ImportStatus.QUEUED
+    job.save(update_fields=["status"])
+    transaction.on_commit(lambda: run_import_task.delay(organization_id=job.organization_id, job_id=job.pk))
+    return job
+
+
+def run(job: ImportJob) -> ImportJob:
+    """Run the import (Celery); all-or-nothing, so a failed job wrote nothing but its error list."""
+    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.QUEUED).update(status=ImportStatus.RUNNING)
+    if not claimed:  # already run (a retried or duplicated task): idempotent
+        return ImportJob.objects.get(pk=job.pk)
+    job.refresh_from_db()
+
+    def report(done: int, total: int) -> None:
+        cache.set(progress_key(job), (done, total), PROGRESS_TTL_SECONDS)
+
+    actor = User.objects.filter(pk=job.created_by_id).first()
+    result = imports.import_csv(
+        kind=job.kind, organization=job.organization, text=job.content, actor=actor, progress=report
+    )
+    job.errors = [{"row": e.row, "column": e.column, "message": e.message} for e in result.errors]
+    job.created, job.updated = result.created, result.updated
+    job.status = ImportStatus.FAILED if result.errors else ImportStatus.SUCCEEDED
+    job.finished_at = timezone.now()
+    job.save(update_fields=["errors", "created", "updated", "status", "finished_at"])
+    cache.delete(progress_key(job))
+    return job

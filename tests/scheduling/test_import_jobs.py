@@ -1,0 +1,139 @@
+"""CSV import flow: upload → preview → Celery run → result; all-or-nothing with row-numbered errors."""
+
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from mls.celery import app
+from mls.enums import Role
+from scheduling import import_jobs
+from scheduling.models import ImportJob, Learner
+
+pytestmark = pytest.mark.integration
+
+
+def org_url(tenant, name, **kwargs):
+    return reverse(name, kwargs={"organization_slug": tenant.organization.slug, **kwargs})
+
+
+def learners_csv(count, bad_rows=()):
+    """`count` learners; data row n is spreadsheet row n + 1. Bad rows get an invalid email."""
+    lines = ["external_id,name,email,business_unit"]
+    for n in range(1, count + 1):
+        email = "not-an-email" if n + 1 in bad_rows else f"learner{n}@acme.example"
+        lines.append(f"HR-{n},Learner {n},{email},Retail")
+    return "\n".join(lines) + "\n"
+
+
+def upload(client, tenant, text, name="learners.csv"):
+    return client.post(
+        org_url(tenant, "scheduling:imports"),
+        {"kind": "learners", "file": SimpleUploadedFile(name, text.encode(), content_type="text/csv")},
+    )
+
+
+def test_ten_thousand_rows_with_three_bad_ones_import_nothing_then_the_fixed_file_imports(
+    client, tenant_a, django_capture_on_commit_callbacks
+):
+    client.force_login(tenant_a.user(Role.PROVIDER_MANAGER))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        bad = upload(client, tenant_a, learners_csv(10_000, bad_rows=(2, 5001, 10001)))
+        client.post(bad["Location"] + "start/")
+    failed = client.get(bad["Location"])
+    with django_capture_on_commit_callbacks(execute=True):
+        good = upload(client, tenant_a, learners_csv(10_000))
+        client.post(good["Location"] + "start/")
+    succeeded = client.get(good["Location"])
+
+    assert [(e["row"], e["column"]) for e in failed.context["job"].errors] == [
+        (2, "email"),
+        (5001, "email"),
+        (10001, "email"),
+    ]
+    assert b"Nothing was imported: fix these 3 errors" in failed.content
+    assert succeeded.context["job"].status == "succeeded"
+    assert (succeeded.context["job"].created, succeeded.context["job"].updated) == (10_000, 0)
+    with tenant_a.scope():
+        assert Learner.objects.count() == 10_000
+
+
+def test_upload_shows_a_preview_and_imports_nothing_until_started(client, tenant_a):
+    client.force_login(tenant_a.user(Role.OWNER))
+
+    response = client.get(upload(client, tenant_a, learners_csv(3))["Location"])
+
+    assert response.context["header"] == ["external_id", "name", "email", "business_unit"]
+    assert response.context["rows"][0] == ["HR-1", "Learner 1", "learner1@acme.example", "Retail"]
+    with tenant_a.scope():
+        assert Learner.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("learners.xlsx", b"x", "Upload a .csv file."),
+        ("learners.csv", "external_id,name\n1,é".encode("latin-1"), "The file is not UTF-8 text"),
+    ],
+)
+def test_bad_upload_is_refused_with_a_reason(client, tenant_a, name, content, message):
+    client.force_login(tenant_a.user(Role.OWNER))
+
+    response = client.post(
+        org_url(tenant_a, "scheduling:imports"), {"kind": "learners", "file": SimpleUploadedFile(name, content)}
+    )
+
+    assert response.status_code == 400
+    assert message in str(response.context["form"].errors)
+    with tenant_a.scope():
+        assert ImportJob.objects.count() == 0
+
+
+def test_progress_is_polled_with_htmx_while_running(client, tenant_a):
+    client.force_login(tenant_a.user(Role.OWNER))
+    job_url = upload(client, tenant_a, learners_csv(4))["Location"]
+    with tenant_a.scope():
+        job = ImportJob.objects.get()
+        job.status = "running"
+        job.save()
+        cache.set(import_jobs.progress_key(job), (3, 8))
+
+    response = client.get(job_url, HTTP_HX_REQUEST="true")
+
+    content = response.content.decode()
+    assert content.lstrip().startswith('<div id="import-status"')
+    assert 'hx-trigger="every 1s"' in content
+    assert '<progress max="100" value="38"' in content  # 3 of 8 steps → 37.5 → 38 %
+
+
+def test_template_download_is_the_engines_template(client, tenant_a):
+    client.force_login(tenant_a.user(Role.VIEWER))
+
+    response = client.get(org_url(tenant_a, "scheduling:import_template", kind="learners"))
+
+    assert response["Content-Disposition"] == 'attachment; filename="mls-learners-template.csv"'
+    assert response.content.decode().splitlines()[0].startswith("external_id,name,email")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_runs_in_a_real_worker_over_redis(client, tenant_a):
+    client.force_login(tenant_a.user(Role.OWNER))
+    job_url = upload(client, tenant_a, learners_csv(50))["Location"]
+    app.conf.task_always_eager = False
+    app.loader.import_module("celery.contrib.testing.tasks")
+
+    with start_worker(app, pool="solo", perform_ping_check=True, shutdown_timeout=10):
+        client.post(job_url + "start/")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with tenant_a.scope():
+                if ImportJob.objects.get().is_finished:
+                    break
+            time.sleep(0.2)
+
+    with tenant_a.scope():
+        assert (ImportJob.objects.get().status, Learner.objects.count()) == ("succeeded", 50)
