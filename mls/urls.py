@@ -8,6 +8,7 @@ organization_patterns = [
     path("", include("mls.urls_organization")),
     path("", include("engagements.urls")),
     path("", include("scheduling.urls")),
+    path("", include("vendors.urls")),
 ]
 
 urlpatterns = [

@@ -6,7 +6,7 @@ from engagements.enums import Side
 from engagements.models import Engagement
 from vendors.models import Instructor
 
-from .enums import Modality, SessionStatus
+from .enums import Modality, SessionStatus, TicketCategory
 from .models import Course, Learner, Room
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -111,3 +111,21 @@ class ImportUploadForm(forms.Form):
         if not upload.name.lower().endswith(".csv"):
             raise forms.ValidationError("Upload a .csv file.")
         return upload
+
+
+class TicketForm(forms.Form):
+    engagement = forms.ModelChoiceField(queryset=Engagement.objects.none())
+    category = forms.ChoiceField(choices=TicketCategory.choices)
+    subject = forms.CharField(max_length=200)
+    opened_at = _datetime("Opened at")
+    learner = forms.ModelChoiceField(queryset=Learner.objects.none(), required=False)
+
+    def __init__(self, *args: object, engagements: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["engagement"].queryset = engagements
+        self.fields["learner"].queryset = Learner.objects.order_by("name")
+
+
+class TicketTimesForm(forms.Form):
+    first_response_at = _datetime("First response at", required=False)
+    resolved_at = _datetime("Resolved at", required=False)

@@ -3,14 +3,14 @@
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from engagements.selectors import engagements_for
 from mls.models import Membership
 
 from .enums import SEATED_STATUSES, EnrollmentStatus
-from .models import Enrollment, Session
+from .models import ComplianceAssignment, ComplianceRequirement, Enrollment, Learner, Session, SupportTicket
 
 
 def sessions_for(membership: Membership) -> QuerySet[Session]:
@@ -50,3 +50,51 @@ def session_list(
 def roster(session: Session) -> QuerySet[Enrollment]:
     """Seated learners first, then the waitlist in FIFO order, then cancellations."""
     return session.enrollments.select_related("learner").prefetch_related("attendances").order_by("requested_at", "pk")
+
+
+def learner_list(search: str = "") -> QuerySet[Learner]:
+    learners = Learner.objects.all()
+    if search:
+        learners = learners.filter(
+            Q(name__icontains=search) | Q(email__icontains=search) | Q(external_id__icontains=search)
+        )
+    return learners.annotate(sessions=Count("enrollments", filter=Q(enrollments__status__in=SEATED_STATUSES))).order_by(
+        "name", "pk"
+    )
+
+
+def tickets_for(membership: Membership) -> QuerySet[SupportTicket]:
+    return SupportTicket.objects.filter(engagement__in=engagements_for(membership)).select_related(
+        "engagement", "learner"
+    )
+
+
+def compliance_overview(today: date) -> QuerySet[ComplianceRequirement]:
+    """Per requirement, in one query: assignments due so far, completed on time, overdue, upcoming."""
+    due = Q(assignments__due_on__lte=today)
+    on_time = (
+        due
+        & Q(assignments__completed_at__isnull=False)
+        & Q(assignments__completed_at__date__lte=F("assignments__due_on"))
+    )
+    return ComplianceRequirement.objects.annotate(
+        due_count=Count("assignments", filter=due),
+        on_time_count=Count("assignments", filter=on_time),
+        overdue_count=Count("assignments", filter=Q(assignments__due_on__lt=today, assignments__completed_at=None)),
+        upcoming_count=Count("assignments", filter=Q(assignments__due_on__gt=today, assignments__completed_at=None)),
+    ).order_by("name")
+
+
+def overdue_assignments(today: date) -> QuerySet[ComplianceAssignment]:
+    return (
+        ComplianceAssignment.objects.filter(due_on__lt=today, completed_at=None)
+        .select_related("learner", "requirement")
+        .order_by("due_on", "pk")
+    )
+
+
+def compliance_report(requirement: ComplianceRequirement) -> QuerySet[ComplianceAssignment]:
+    """Who is (or was) compliant, when, and the evidence: the completion and the session it came from."""
+    return requirement.assignments.select_related("learner", "completion__course", "completion__session").order_by(
+        "learner__name", "due_on"
+    )

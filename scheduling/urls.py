@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_imports
+from . import views, views_imports, views_records
 
 app_name = "scheduling"
 
@@ -16,6 +16,12 @@ urlpatterns = [
     path("sessions/<int:pk>/<str:action>/", views.session_action, name="session_action"),
     path("enrollments/<int:pk>/cancel/", views.enrollment_cancel, name="enrollment_cancel"),
     path("learners/<int:pk>/calendar.ics", views.learner_ics, name="learner_ics"),
+    path("learners/", views_records.learner_list, name="learners"),
+    path("learners/<int:pk>/", views_records.learner_detail, name="learner"),
+    path("tickets/", views_records.ticket_list, name="tickets"),
+    path("tickets/<int:pk>/", views_records.ticket_detail, name="ticket"),
+    path("compliance/", views_records.compliance_overview, name="compliance"),
+    path("compliance/<int:pk>/", views_records.compliance_report, name="compliance_report"),
     path("imports/", views_imports.import_list, name="imports"),
     path("imports/template/<str:kind>/", views_imports.import_template, name="import_template"),
     path("imports/<int:pk>/", views_imports.import_job, name="import_job"),

@@ -114,6 +114,15 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "scheduling:learner_ics": OrganizationRoute(
         ALL_ROLES, lambda t: {"pk": t.contract.enrollment.learner_id}, methods=GET
     ),
+    "scheduling:learners": OrganizationRoute(ALL_ROLES, methods=GET),
+    "scheduling:learner": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.enrollment.learner_id}, methods=GET),
+    "scheduling:tickets": OrganizationRoute(ALL_ROLES),
+    "scheduling:ticket": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.ticket.pk}),
+    "scheduling:compliance": OrganizationRoute(ALL_ROLES, methods=GET),
+    "scheduling:compliance_report": OrganizationRoute(
+        ALL_ROLES, lambda t: {"pk": t.contract.requirement.pk}, methods=GET
+    ),
+    "vendors:suppliers": OrganizationRoute(ALL_ROLES, methods=GET),
     "scheduling:imports": OrganizationRoute(DELIVERY_WRITERS),
     "scheduling:import_template": OrganizationRoute(
         ALL_ROLES, lambda t: {"kind": "learners"}, methods=GET, names_tenant_object=False

@@ -33,7 +33,15 @@ from mls.enums import Role
 from scheduling import import_jobs
 from scheduling import services as delivery_services
 from scheduling.enums import Modality
-from scheduling.models import Course, Enrollment, ImportJob, Learner, Session
+from scheduling.models import (
+    ComplianceRequirement,
+    Course,
+    Enrollment,
+    ImportJob,
+    Learner,
+    Session,
+    SupportTicket,
+)
 from tests.factories import OrganizationFactory, ProviderFactory
 
 
@@ -115,6 +123,8 @@ class Contract:
     session: Session
     enrollment: Enrollment
     import_job: ImportJob
+    ticket: SupportTicket
+    requirement: ComplianceRequirement
 
 
 def signed_contract_with_proposal(tenant: object) -> Contract:
@@ -165,6 +175,14 @@ def signed_contract_with_proposal(tenant: object) -> Contract:
         )
         learner = Learner.objects.create(organization=tenant.organization, name="Ada Learner", email="ada@acme.example")
         enrollment = delivery_services.enroll(session=session, learner=learner, membership=provider_manager)
+        ticket = delivery_services.log_ticket(
+            engagement=engagement,
+            membership=provider_manager,
+            category="enrollment",
+            subject="Cannot see my session",
+            opened_at=datetime(2026, 3, 2, 8, 0, tzinfo=UTC),
+        )
+        requirement = ComplianceRequirement.objects.create(organization=tenant.organization, name="Data protection")
         import_job = import_jobs.upload(
             organization=tenant.organization,
             membership=provider_manager,
@@ -185,4 +203,6 @@ def signed_contract_with_proposal(tenant: object) -> Contract:
         session,
         enrollment,
         import_job,
+        ticket,
+        requirement,
     )

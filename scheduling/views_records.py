@@ -1,0 +1,111 @@
+"""Learners, support tickets and compliance pages. Thin over selectors and services."""
+
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from mls.views_support import write_or_rerender
+
+from . import selectors, services
+from .enums import TicketCategory
+from .forms import TicketForm, TicketTimesForm
+from .models import ComplianceRequirement, Learner
+from .views import PAGE_SIZE, _writable_engagements
+
+
+def learner_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    search = request.GET.get("q", "").strip()
+    page = Paginator(selectors.learner_list(search), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "scheduling/learner_list.html", {"page": page, "search": search})
+
+
+def learner_detail(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    learner = get_object_or_404(Learner, pk=pk)
+    context = {
+        "learner": learner,
+        # Only sessions of engagements this member may see (provider managers: their provider's).
+        "enrollments": learner.enrollments.filter(session__in=selectors.sessions_for(request.membership))
+        .select_related("session__course")
+        .order_by("-session__starts_at"),
+        "assignments": learner.compliance_assignments.select_related("requirement").order_by("-due_on"),
+    }
+    return render(request, "scheduling/learner_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def ticket_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    engagements = _writable_engagements(request)
+    if request.method == "POST" and not engagements.exists():
+        raise PermissionDenied
+    category = request.GET.get("category", "")
+    show_open = request.GET.get("open") == "1"
+    tickets = selectors.tickets_for(request.membership)
+    if category in TicketCategory.values:
+        tickets = tickets.filter(category=category)
+    if show_open:
+        tickets = tickets.filter(resolved_at=None)
+
+    def page(form: TicketForm, status: int = 200) -> HttpResponse:
+        context = {
+            "page": Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page")),
+            "form": form if engagements.exists() else None,
+            "categories": TicketCategory.choices,
+            "category": category,
+            "show_open": show_open,
+        }
+        return render(request, "scheduling/ticket_list.html", context, status=status)
+
+    if request.method == "GET":
+        return page(TicketForm(engagements=engagements, initial={"opened_at": timezone.localtime()}))
+    return write_or_rerender(
+        TicketForm(request.POST, engagements=engagements),
+        lambda valid: services.log_ticket(membership=request.membership, **valid.cleaned_data),
+        lambda: redirect(reverse("scheduling:tickets", kwargs={"organization_slug": organization_slug})),
+        lambda invalid: page(invalid, status=400),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def ticket_detail(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    ticket = get_object_or_404(selectors.tickets_for(request.membership), pk=pk)
+    can_write = _writable_engagements(request).filter(pk=ticket.engagement_id).exists()
+    if request.method == "POST" and not can_write:
+        raise PermissionDenied
+
+    def page(form: TicketTimesForm, status: int = 200) -> HttpResponse:
+        context = {"ticket": ticket, "form": form if can_write else None}
+        return render(request, "scheduling/ticket_detail.html", context, status=status)
+
+    if request.method == "GET":
+        return page(TicketTimesForm())
+    return write_or_rerender(
+        TicketTimesForm(request.POST),
+        lambda valid: services.update_ticket_times(ticket=ticket, membership=request.membership, **valid.cleaned_data),
+        lambda: redirect(reverse("scheduling:ticket", kwargs={"organization_slug": organization_slug, "pk": pk})),
+        lambda invalid: page(invalid, status=400),
+    )
+
+
+def compliance_overview(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    today = timezone.localdate()
+    context = {
+        "requirements": selectors.compliance_overview(today),
+        "overdue": Paginator(selectors.overdue_assignments(today), PAGE_SIZE).get_page(request.GET.get("page")),
+        "today": today,
+    }
+    return render(request, "scheduling/compliance.html", context)
+
+
+def compliance_report(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    requirement = get_object_or_404(ComplianceRequirement, pk=pk)
+    context = {
+        "requirement": requirement,
+        "assignments": selectors.compliance_report(requirement),
+        "courses": [rc.course for rc in requirement.requirement_courses.select_related("course")],
+        "today": timezone.localdate(),
+    }
+    return render(request, "scheduling/compliance_report.html", context)

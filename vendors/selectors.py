@@ -1,0 +1,49 @@
+"""Reads of the vendors domain: supplier performance from the delivery data (one aggregate query)."""
+
+from django.db.models import Avg, Count, Q, QuerySet
+
+from mls.enums import Role
+from mls.models import Membership
+
+from .models import Instructor, Supplier
+
+
+def suppliers_for(membership: Membership) -> QuerySet[Supplier]:
+    suppliers = Supplier.objects.all()
+    if membership.role == Role.PROVIDER_MANAGER:
+        suppliers = suppliers.filter(provider=membership.provider_id)
+    return suppliers
+
+
+def instructors_for(membership: Membership) -> QuerySet[Instructor]:
+    instructors = Instructor.objects.select_related("supplier", "provider").prefetch_related("qualifications")
+    if membership.role == Role.PROVIDER_MANAGER:
+        instructors = instructors.filter(provider=membership.provider_id)
+    return instructors.order_by("name")
+
+
+def supplier_performance(membership: Membership) -> QuerySet[Supplier]:
+    """Per supplier: delivered sessions, sessions the provider cancelled, delivery rate inputs, mean rating.
+
+    Sessions are attributed to a supplier through their instructors; `distinct` counts each session once.
+    """
+    session = "instructors__session_slots__session"
+    return (
+        suppliers_for(membership)
+        .select_related("provider")
+        .annotate(
+            delivered=Count(session, filter=Q(**{f"{session}__status": "delivered"}), distinct=True),
+            provider_cancelled=Count(
+                session,
+                filter=Q(**{f"{session}__status": "cancelled", f"{session}__cancelled_by": "provider"}),
+                distinct=True,
+            ),
+            client_cancelled=Count(
+                session,
+                filter=Q(**{f"{session}__status": "cancelled", f"{session}__cancelled_by": "client"}),
+                distinct=True,
+            ),
+            mean_instructor_rating=Avg(f"{session}__feedback__instructor_score"),
+        )
+        .order_by("name")
+    )
