@@ -129,3 +129,7 @@ class TicketForm(forms.Form):
 class TicketTimesForm(forms.Form):
     first_response_at = _datetime("First response at", required=False)
     resolved_at = _datetime("Resolved at", required=False)
+
+
+class CompletionsForm(forms.Form):
+    completed_at = _datetime("Completed at")

@@ -516,3 +516,38 @@ def update_ticket_times(
     ticket.save()
     _audit(membership.user, "ticket.updated", ticket, TICKET_FIELDS, before)
     return ticket
+
+
+@transaction.atomic
+def record_session_completions(
+    *, session: Session, membership: Membership, enrollment_ids: Iterable[int], completed_at: datetime
+) -> int:
+    """Bulk entry: completions for attendees of a delivered session (each also updates compliance)."""
+    require_delivery_writer(membership, session.engagement)
+    if session.status != SessionStatus.DELIVERED:
+        raise ValidationError("Completions are recorded for delivered sessions.")
+    if completed_at < session.starts_at:
+        raise ValidationError({"completed_at": "A completion cannot precede the session."})
+    ids = set(enrollment_ids)
+    attendees = session.enrollments.filter(pk__in=ids, status=EnrollmentStatus.ATTENDED).select_related("learner")
+    if len(attendees) != len(ids):
+        raise ValidationError("Only attendees of this session can be given a completion.")
+    already = set(
+        Completion.objects.filter(session=session, learner__in=[e.learner for e in attendees]).values_list(
+            "learner", flat=True
+        )
+    )
+    recorded = 0
+    for enrollment in attendees:
+        if enrollment.learner_id in already:
+            continue
+        record_completion(
+            learner=enrollment.learner,
+            course=session.course,
+            completed_at=completed_at,
+            membership=membership,
+            engagement=session.engagement,
+            session=session,
+        )
+        recorded += 1
+    return recorded

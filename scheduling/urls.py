@@ -12,6 +12,7 @@ urlpatterns = [
     path("sessions/<int:pk>/reschedule/", views.session_reschedule, name="session_reschedule"),
     path("sessions/<int:pk>/enroll/", views.session_enroll, name="session_enroll"),
     path("sessions/<int:pk>/attendance/", views.session_attendance, name="session_attendance"),
+    path("sessions/<int:pk>/completions/", views.session_completions, name="session_completions"),
     path("sessions/<int:pk>/calendar.ics", views.session_ics, name="session_ics"),
     path("sessions/<int:pk>/<str:action>/", views.session_action, name="session_action"),
     path("enrollments/<int:pk>/cancel/", views.enrollment_cancel, name="enrollment_cancel"),

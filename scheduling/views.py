@@ -17,7 +17,7 @@ from mls.views_support import write_or_rerender
 
 from . import calendars, selectors, services
 from .enums import SEATED_STATUSES, EnrollmentStatus, SessionStatus
-from .forms import CancelSessionForm, EnrollForm, RescheduleForm, SessionFilterForm, SessionForm
+from .forms import CancelSessionForm, CompletionsForm, EnrollForm, RescheduleForm, SessionFilterForm, SessionForm
 from .models import Enrollment, Learner, Session
 
 PAGE_SIZE = 25
@@ -109,6 +109,7 @@ def _session_page(request: HttpRequest, session: Session, status: int = 200, **f
         # Attendance (and with it delivery) can only be recorded once the session has started.
         "attendance_open": session.status in (SessionStatus.CONFIRMED, SessionStatus.DELIVERED)
         and session.starts_at <= timezone.now(),
+        "completed_learners": set(session.completions.values_list("learner", flat=True)),
     }
     template = "scheduling/_roster.html" if request.htmx and not forms else "scheduling/session_detail.html"
     return render(request, template, context, status=status)
@@ -249,3 +250,27 @@ def learner_ics(request: HttpRequest, organization_slug: str, pk: int) -> HttpRe
         .distinct()
     )
     return _ics_response(calendars.learner_calendar(learner, list(sessions)), f"learner-{learner.pk}.ics")
+
+
+@require_POST
+def session_completions(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    """Bulk completion entry for a delivered session's attendees."""
+    session = _session(request, pk)
+    if not _may_write(request, session):
+        raise PermissionDenied
+    form = CompletionsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the date and time the learners completed the course.")
+        return redirect(_url(request, "scheduling:session", pk=session.pk))
+    try:
+        ids = [int(value) for value in request.POST.getlist("enrollment")]
+        count = services.record_session_completions(
+            session=session, membership=request.membership, enrollment_ids=ids, **form.cleaned_data
+        )
+    except ValueError:
+        messages.error(request, "Invalid selection.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{count} completion{'s' if count != 1 else ''} recorded.")
+    return redirect(_url(request, "scheduling:session", pk=session.pk))

@@ -107,6 +107,7 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "scheduling:session_reschedule": OrganizationRoute(DELIVERY_WRITERS, _session, methods=POST),
     "scheduling:session_enroll": OrganizationRoute(DELIVERY_WRITERS, _session, methods=POST),
     "scheduling:session_attendance": OrganizationRoute(DELIVERY_WRITERS, _session, methods=POST),
+    "scheduling:session_completions": OrganizationRoute(DELIVERY_WRITERS, _session, methods=POST),
     "scheduling:session_action": OrganizationRoute(
         DELIVERY_WRITERS, lambda t: {**_session(t), "action": "confirm"}, methods=POST
     ),

@@ -9,7 +9,7 @@ from django.urls import reverse
 from mls.enums import Role
 from scheduling import services
 from scheduling.enums import Modality, SessionStatus
-from scheduling.models import Enrollment, Session
+from scheduling.models import Completion, Enrollment, Session
 from tests.factories.engagements import EngagementFactory
 from tests.factories.scheduling import CourseFactory, InstructorFactory, LearnerFactory, RoomFactory, at
 
@@ -203,3 +203,31 @@ def test_future_session_offers_no_attendance_or_delivery(client, delivery):
     assert response.context["attendance_open"] is False
     assert b"Mark delivered" not in response.content
     assert b'name="present"' not in response.content
+
+
+def test_bulk_completion_entry_records_attendees_once(client, delivery):
+    tenant, _engagement, _course, make = delivery
+    session = make(at(2, 9))
+    pm = tenant.members[Role.PROVIDER_MANAGER]
+    with tenant.scope():
+        enrollments = [
+            services.enroll(session=session, learner=LearnerFactory(organization=tenant.organization), membership=pm)
+            for _ in range(3)
+        ]
+        services.record_attendance(session=session, membership=pm, present_ids=[e.pk for e in enrollments[:2]])
+        services.mark_delivered(session=session, membership=pm)
+    client.force_login(pm.user)
+    url = org_url(tenant, "scheduling:session_completions", pk=session.pk)
+
+    client.post(url, {"enrollment": [enrollments[0].pk, enrollments[1].pk], "completed_at": "2026-03-02T12:00"})
+    again = client.post(url, {"enrollment": [enrollments[0].pk], "completed_at": "2026-03-02T12:00"}, follow=True)
+    absentee = client.post(url, {"enrollment": [enrollments[2].pk], "completed_at": "2026-03-02T12:00"}, follow=True)
+
+    with tenant.scope():
+        assert sorted(Completion.objects.values_list("learner", flat=True)) == sorted(
+            e.learner_id for e in enrollments[:2]
+        )
+    assert [str(m) for m in again.context["messages"]][-1] == "0 completions recorded."
+    assert [str(m) for m in absentee.context["messages"]][
+        -1
+    ] == "Only attendees of this session can be given a completion."
