@@ -133,3 +133,22 @@ class TicketTimesForm(forms.Form):
 
 class CompletionsForm(forms.Form):
     completed_at = _datetime("Completed at")
+
+
+class OutageForm(forms.Form):
+    engagement = forms.ModelChoiceField(queryset=Engagement.objects.none())
+    starts_at = _datetime("Started")
+    ends_at = _datetime("Ended")
+    planned = forms.BooleanField(required=False, help_text="Planned maintenance does not count against uptime.")
+    description = forms.CharField(max_length=300)
+
+    def __init__(self, *args: object, engagements: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["engagement"].queryset = engagements
+
+
+class CourseForm(forms.ModelForm):
+    class Meta:
+        model = Course
+        fields = ["code", "title", "modality", "duration_hours", "ownership", "regulated", "last_reviewed_on"]
+        widgets = {"last_reviewed_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}

@@ -31,6 +31,7 @@ from .models import (
     Course,
     Enrollment,
     Learner,
+    Outage,
     Room,
     Session,
     SessionInstructor,
@@ -551,3 +552,38 @@ def record_session_completions(
         )
         recorded += 1
     return recorded
+
+
+@transaction.atomic
+def log_outage(
+    *, engagement: Engagement, membership: Membership, starts_at: datetime, ends_at: datetime, planned: bool,
+    description: str,
+) -> Outage:  # fmt: skip
+    """Platform downtime; planned maintenance is excluded from the uptime SLA's minutes (SPEC-SLA §3)."""
+    require_delivery_writer(membership, engagement)
+    outage = Outage(
+        organization=engagement.organization, engagement=engagement, starts_at=starts_at, ends_at=ends_at,
+        planned=planned, description=description,
+    )  # fmt: skip
+    if ends_at <= starts_at:
+        raise ValidationError({"ends_at": "The outage must end after it starts."})
+    outage.full_clean()
+    outage.save()
+    _audit(membership.user, "outage.logged", outage, ("engagement", "starts_at", "ends_at", "planned", "description"))
+    return outage
+
+
+COURSE_FIELDS = ("code", "title", "modality", "duration_hours", "ownership", "regulated", "last_reviewed_on")
+
+
+@transaction.atomic
+def add_course(*, organization: Any, membership: Membership, **fields: Any) -> Course:
+    if membership.role not in (Role.OWNER, Role.PROVIDER_MANAGER, Role.LD_DIRECTOR):
+        raise ValidationError("Your role cannot add courses.")
+    if Course.objects.filter(code=fields.get("code", "")).exists():
+        raise ValidationError({"code": f"Course {fields['code']} already exists."})
+    course = Course(organization=organization, **fields)
+    course.full_clean()
+    course.save()
+    _audit(membership.user, "course.added", course, COURSE_FIELDS)
+    return course

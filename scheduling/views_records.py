@@ -8,12 +8,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from engagements.selectors import engagements_for
+from mls.enums import Role
 from mls.views_support import write_or_rerender
 
 from . import selectors, services
 from .enums import TicketCategory
-from .forms import TicketForm, TicketTimesForm
-from .models import ComplianceRequirement, Learner
+from .forms import CourseForm, OutageForm, TicketForm, TicketTimesForm
+from .models import ComplianceRequirement, Course, Learner, Outage
 from .views import PAGE_SIZE, _writable_engagements
 
 
@@ -109,3 +111,52 @@ def compliance_report(request: HttpRequest, organization_slug: str, pk: int) -> 
         "today": timezone.localdate(),
     }
     return render(request, "scheduling/compliance_report.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def outage_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    engagements = _writable_engagements(request)
+    if request.method == "POST" and not engagements.exists():
+        raise PermissionDenied
+    outages = Outage.objects.filter(engagement__in=engagements_for(request.membership)).select_related("engagement")
+
+    def page(form: OutageForm, status: int = 200) -> HttpResponse:
+        context = {
+            "page": Paginator(outages, PAGE_SIZE).get_page(request.GET.get("page")),
+            "form": form if engagements.exists() else None,
+        }
+        return render(request, "scheduling/outage_list.html", context, status=status)
+
+    if request.method == "GET":
+        return page(OutageForm(engagements=engagements))
+    return write_or_rerender(
+        OutageForm(request.POST, engagements=engagements),
+        lambda valid: services.log_outage(membership=request.membership, **valid.cleaned_data),
+        lambda: redirect(reverse("scheduling:outages", kwargs={"organization_slug": organization_slug})),
+        lambda invalid: page(invalid, status=400),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def course_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    can_add = request.membership.role in (Role.OWNER, Role.PROVIDER_MANAGER, Role.LD_DIRECTOR)
+    if request.method == "POST" and not can_add:
+        raise PermissionDenied
+
+    def page(form: CourseForm, status: int = 200) -> HttpResponse:
+        context = {
+            "page": Paginator(Course.objects.order_by("code"), PAGE_SIZE).get_page(request.GET.get("page")),
+            "form": form if can_add else None,
+        }
+        return render(request, "scheduling/course_list.html", context, status=status)
+
+    if request.method == "GET":
+        return page(CourseForm())
+    return write_or_rerender(
+        CourseForm(request.POST),
+        lambda valid: services.add_course(
+            organization=request.organization, membership=request.membership, **valid.cleaned_data
+        ),
+        lambda: redirect(reverse("scheduling:courses", kwargs={"organization_slug": organization_slug})),
+        lambda invalid: page(invalid, status=400),
+    )

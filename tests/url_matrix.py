@@ -119,6 +119,8 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "scheduling:learner": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.enrollment.learner_id}, methods=GET),
     "scheduling:tickets": OrganizationRoute(ALL_ROLES),
     "scheduling:ticket": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.ticket.pk}),
+    "scheduling:outages": OrganizationRoute(ALL_ROLES),
+    "scheduling:courses": OrganizationRoute(ALL_ROLES),
     "scheduling:compliance": OrganizationRoute(ALL_ROLES, methods=GET),
     "scheduling:compliance_report": OrganizationRoute(
         ALL_ROLES, lambda t: {"pk": t.contract.requirement.pk}, methods=GET

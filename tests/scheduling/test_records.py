@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from mls.enums import Role
 from scheduling import services
-from scheduling.models import ComplianceAssignment, ComplianceRequirement, Feedback, SupportTicket
+from scheduling.models import ComplianceAssignment, ComplianceRequirement, Course, Feedback, Outage, SupportTicket
 from tests.factories.engagements import EngagementFactory
 from tests.factories.scheduling import CourseFactory, LearnerFactory, RoomFactory, at
 from vendors.models import Instructor, Supplier
@@ -168,3 +168,37 @@ def test_ticket_list_query_count_is_constant(client, tenant_a, django_assert_num
         response = client.get(org_url(tenant_a, "scheduling:tickets"))
 
     assert len(response.context["page"].object_list) == count
+
+
+def test_outage_log_validates_times_and_records_planned_flag(client, tenant_a):
+    engagement = EngagementFactory(organization=tenant_a.organization, provider=tenant_a.provider)
+    client.force_login(tenant_a.user(Role.PROVIDER_MANAGER))
+    url = org_url(tenant_a, "scheduling:outages")
+    data = {"engagement": engagement.pk, "description": "SSO down", "starts_at": "2026-08-12T10:00"}
+
+    bad = client.post(url, {**data, "ends_at": "2026-08-12T09:00"})
+    client.post(url, {**data, "ends_at": "2026-08-12T11:35"})
+
+    assert bad.status_code == 400
+    assert list(bad.context["form"].errors) == ["ends_at"]
+    with tenant_a.scope():
+        # London in August is BST: 10:00–11:35 local is 09:00–10:35Z, unplanned.
+        assert list(Outage.objects.values_list("starts_at", "ends_at", "planned")) == [
+            (datetime(2026, 8, 12, 9, 0, tzinfo=UTC), datetime(2026, 8, 12, 10, 35, tzinfo=UTC), False)
+        ]
+
+
+def test_course_with_a_duplicate_code_is_refused_on_the_form(client, tenant_a):
+    client.force_login(tenant_a.user(Role.LD_DIRECTOR))
+    url = org_url(tenant_a, "scheduling:courses")
+    course = {"code": "LEAD-1", "title": "Leading teams", "modality": "ilt", "duration_hours": "6"}
+    course["ownership"] = "bespoke"
+
+    first = client.post(url, course)
+    duplicate = client.post(url, {**course, "title": "Another"})
+
+    assert first.status_code == 302
+    assert duplicate.status_code == 400
+    assert duplicate.context["form"].errors == {"code": ["Course LEAD-1 already exists."]}
+    with tenant_a.scope():
+        assert list(Course.objects.values_list("title", flat=True)) == ["Leading teams"]
