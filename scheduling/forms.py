@@ -152,3 +152,7 @@ class CourseForm(forms.ModelForm):
         model = Course
         fields = ["code", "title", "modality", "duration_hours", "ownership", "regulated", "last_reviewed_on"]
         widgets = {"last_reviewed_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+
+class AssignRequirementForm(forms.Form):
+    due_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), label="Due on")

@@ -28,6 +28,7 @@ from .models import (
     Completion,
     ComplianceAssignment,
     ComplianceReminder,
+    ComplianceRequirement,
     Course,
     Enrollment,
     Learner,
@@ -587,3 +588,39 @@ def add_course(*, organization: Any, membership: Membership, **fields: Any) -> C
     course.save()
     _audit(membership.user, "course.added", course, COURSE_FIELDS)
     return course
+
+
+def _audience(requirement: ComplianceRequirement) -> Q:
+    """Learners the requirement applies to: its business units and regions (empty = everyone)."""
+    condition = Q()
+    units = [u.strip() for u in requirement.audience_business_units.split(",") if u.strip()]
+    regions = [r.strip() for r in requirement.audience_regions.split(",") if r.strip()]
+    if units:
+        condition &= Q(business_unit__in=units)
+    if regions:
+        condition &= Q(region__in=regions)
+    return condition
+
+
+@transaction.atomic
+def assign_requirement(*, requirement: ComplianceRequirement, membership: Membership, due_on: date) -> int:
+    """Assign the requirement to every learner in its audience who has no assignment due that day yet."""
+    if membership.role not in (Role.OWNER, Role.LD_DIRECTOR, Role.PROVIDER_MANAGER):
+        raise ValidationError("Your role cannot assign mandatory training.")
+    learners = Learner.objects.filter(_audience(requirement)).exclude(
+        compliance_assignments__requirement=requirement, compliance_assignments__due_on=due_on
+    )
+    created = ComplianceAssignment.objects.bulk_create(
+        ComplianceAssignment(
+            organization=requirement.organization, requirement=requirement, learner=learner, due_on=due_on
+        )
+        for learner in learners
+    )
+    record_audit(
+        organization=requirement.organization,
+        actor=membership.user,
+        action="compliance.assigned",
+        obj=requirement,
+        after={"due_on": due_on, "learners": len(created)},
+    )
+    return len(created)

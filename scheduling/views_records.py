@@ -1,5 +1,6 @@
 """Learners, support tickets and compliance pages. Thin over selectors and services."""
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -14,7 +15,7 @@ from mls.views_support import write_or_rerender
 
 from . import selectors, services
 from .enums import TicketCategory
-from .forms import CourseForm, OutageForm, TicketForm, TicketTimesForm
+from .forms import AssignRequirementForm, CourseForm, OutageForm, TicketForm, TicketTimesForm
 from .models import ComplianceRequirement, Course, Learner, Outage
 from .views import PAGE_SIZE, _writable_engagements
 
@@ -102,15 +103,39 @@ def compliance_overview(request: HttpRequest, organization_slug: str) -> HttpRes
     return render(request, "scheduling/compliance.html", context)
 
 
+@require_http_methods(["GET", "POST"])
 def compliance_report(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
     requirement = get_object_or_404(ComplianceRequirement, pk=pk)
-    context = {
-        "requirement": requirement,
-        "assignments": selectors.compliance_report(requirement),
-        "courses": [rc.course for rc in requirement.requirement_courses.select_related("course")],
-        "today": timezone.localdate(),
-    }
-    return render(request, "scheduling/compliance_report.html", context)
+    can_assign = request.membership.role in (Role.OWNER, Role.LD_DIRECTOR, Role.PROVIDER_MANAGER)
+    if request.method == "POST" and not can_assign:
+        raise PermissionDenied
+
+    def page(form: AssignRequirementForm, status: int = 200) -> HttpResponse:
+        context = {
+            "requirement": requirement,
+            "assignments": selectors.compliance_report(requirement),
+            "courses": [rc.course for rc in requirement.requirement_courses.select_related("course")],
+            "today": timezone.localdate(),
+            "form": form if can_assign else None,
+        }
+        return render(request, "scheduling/compliance_report.html", context, status=status)
+
+    if request.method == "GET":
+        return page(AssignRequirementForm())
+    assigned = {}
+
+    def write(valid: AssignRequirementForm) -> None:
+        assigned["count"] = services.assign_requirement(
+            requirement=requirement, membership=request.membership, **valid.cleaned_data
+        )
+
+    def done() -> HttpResponse:
+        messages.success(request, f"Assigned to {assigned['count']} learner{'s' if assigned['count'] != 1 else ''}.")
+        return redirect(
+            reverse("scheduling:compliance_report", kwargs={"organization_slug": organization_slug, "pk": pk})
+        )
+
+    return write_or_rerender(AssignRequirementForm(request.POST), write, done, lambda invalid: page(invalid, 400))
 
 
 @require_http_methods(["GET", "POST"])

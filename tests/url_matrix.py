@@ -122,9 +122,7 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "scheduling:outages": OrganizationRoute(ALL_ROLES),
     "scheduling:courses": OrganizationRoute(ALL_ROLES),
     "scheduling:compliance": OrganizationRoute(ALL_ROLES, methods=GET),
-    "scheduling:compliance_report": OrganizationRoute(
-        ALL_ROLES, lambda t: {"pk": t.contract.requirement.pk}, methods=GET
-    ),
+    "scheduling:compliance_report": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.requirement.pk}),
     "vendors:suppliers": OrganizationRoute(ALL_ROLES, methods=GET),
     "scheduling:imports": OrganizationRoute(DELIVERY_WRITERS),
     "scheduling:import_template": OrganizationRoute(

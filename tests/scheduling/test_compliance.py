@@ -94,3 +94,25 @@ def test_completed_assignments_get_no_reminder(compliance):
 
 def test_daily_task_fans_out_per_organization(compliance, tenant_b):
     assert dispatch_recertification_reminders.delay().get() == 2
+
+
+def test_assign_requirement_targets_its_audience_once(tenant_a):
+    org = tenant_a.organization
+    requirement = ComplianceRequirement.objects.create(
+        organization=org, name="Anti-money laundering", audience_business_units="Finance, Retail", audience_regions="UK"
+    )
+    in_audience = [
+        LearnerFactory(organization=org, business_unit="Finance", region="UK"),
+        LearnerFactory(organization=org, business_unit="Retail", region="UK"),
+    ]
+    LearnerFactory(organization=org, business_unit="Finance", region="DACH")  # wrong region
+    LearnerFactory(organization=org, business_unit="Technology", region="UK")  # wrong unit
+    director = tenant_a.members[Role.LD_DIRECTOR]
+
+    with tenant_a.scope():
+        first = services.assign_requirement(requirement=requirement, membership=director, due_on=date(2026, 12, 31))
+        again = services.assign_requirement(requirement=requirement, membership=director, due_on=date(2026, 12, 31))
+        assigned = set(requirement.assignments.values_list("learner", flat=True))
+
+    assert (first, again) == (2, 0)
+    assert assigned == {learner.pk for learner in in_audience}
