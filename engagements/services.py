@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from mls.enums import Role
 from mls.models import Membership, User
-from mls.services import notify, record_audit, snapshot
+from mls.services import audit_change, notify, record_audit, snapshot
 
 from . import pricing
 from .enums import (
@@ -60,12 +60,6 @@ CLIENT_APPROVERS = frozenset({Role.OWNER, Role.LD_DIRECTOR})
 CLIENT_PROPOSERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROCUREMENT})
 
 
-def _audit(actor: User, action: str, obj: Any, fields: tuple[str, ...], before: dict | None = None) -> None:
-    record_audit(
-        organization=obj.organization, actor=actor, action=action, obj=obj, before=before, after=snapshot(obj, fields)
-    )
-
-
 def _update(obj: Any, *, actor: User, action: str, audited: tuple[str, ...], changes: dict[str, Any]) -> Any:
     """Apply `changes`, validate the whole object (constraints included), save, and audit before → after."""
     before = snapshot(obj, audited)
@@ -73,7 +67,7 @@ def _update(obj: Any, *, actor: User, action: str, audited: tuple[str, ...], cha
         setattr(obj, name, value)
     obj.full_clean()
     obj.save()
-    _audit(actor, action, obj, audited, before)
+    audit_change(actor, action, obj, audited, before)
     return obj
 
 
@@ -92,7 +86,7 @@ def create_engagement(*, organization: Any, actor: User, **fields: Any) -> Engag
     engagement = Engagement(organization=organization, **fields)
     engagement.full_clean()
     engagement.save()
-    _audit(actor, "engagement.created", engagement, ENGAGEMENT_FIELDS)
+    audit_change(actor, "engagement.created", engagement, ENGAGEMENT_FIELDS)
     return engagement
 
 
@@ -118,8 +112,8 @@ def create_sow(
     )
     version.full_clean()
     version.save()
-    _audit(actor, "sow.created", sow, ("engagement", "reference", "title"))
-    _audit(actor, "sow_version.created", version, VERSION_FIELDS)
+    audit_change(actor, "sow.created", sow, ("engagement", "reference", "title"))
+    audit_change(actor, "sow_version.created", version, VERSION_FIELDS)
     return sow
 
 
@@ -156,7 +150,9 @@ def set_scope_item(
     item.custom_name, item.responsibility, item.notes = custom_name, responsibility, notes
     item.full_clean()
     item.save()
-    _audit(actor, "scope_item.saved", item, ("version", "service", "custom_name", "responsibility", "notes"), before)
+    audit_change(
+        actor, "scope_item.saved", item, ("version", "service", "custom_name", "responsibility", "notes"), before
+    )
     return item
 
 
@@ -191,7 +187,7 @@ def add_service_line(
     line.save()
     for up_to, rate in bands:
         VolumeBand.objects.create(organization=line.organization, line=line, up_to=up_to, rate=rate)
-    _audit(actor, "service_line.added", line, ("version", *LINE_FIELDS))
+    audit_change(actor, "service_line.added", line, ("version", *LINE_FIELDS))
     return line
 
 
@@ -245,7 +241,7 @@ def _sign(version: SowVersion, actor: User) -> SowVersion:
     version.status, version.signed_at, version.signed_by = VersionStatus.SIGNED, timezone.now(), actor
     # Bypass the immutability guard only for this transition: the row is still a draft in the database.
     version.save(update_fields=["status", "signed_at", "signed_by"])
-    _audit(actor, "sow_version.signed", version, VERSION_FIELDS, before)
+    audit_change(actor, "sow_version.signed", version, VERSION_FIELDS, before)
     return version
 
 
@@ -315,7 +311,7 @@ def propose_change_request(*, sow: Sow, membership: Membership, title: str, desc
     )
     change_request.full_clean()
     change_request.save()
-    _audit(membership.user, "change_request.proposed", change_request, ("title", "proposed_by_side", *CR_FIELDS))
+    audit_change(membership.user, "change_request.proposed", change_request, ("title", "proposed_by_side", *CR_FIELDS))
     return change_request
 
 
@@ -339,7 +335,7 @@ def submit_change_request(*, change_request: ChangeRequest, membership: Membersh
     )
     change_request.status = ChangeRequestStatus.SUBMITTED
     change_request.save()
-    _audit(membership.user, "change_request.submitted", change_request, CR_FIELDS, before)
+    audit_change(membership.user, "change_request.submitted", change_request, CR_FIELDS, before)
     return change_request
 
 
@@ -372,7 +368,7 @@ def approve_change_request(*, change_request: ChangeRequest, membership: Members
             ChangeRequestStatus.APPROVED_BY_CLIENT if side == Side.CLIENT else ChangeRequestStatus.APPROVED_BY_PROVIDER
         )
     change_request.save()
-    _audit(membership.user, f"change_request.{change_request.status}", change_request, CR_FIELDS, before)
+    audit_change(membership.user, f"change_request.{change_request.status}", change_request, CR_FIELDS, before)
     return change_request
 
 
@@ -387,7 +383,7 @@ def _adopt_proposed_version(change_request: ChangeRequest, actor: User) -> None:
         )
     base.status = VersionStatus.SUPERSEDED
     base.save(update_fields=["status"])
-    _audit(actor, "sow_version.superseded", base, VERSION_FIELDS)
+    audit_change(actor, "sow_version.superseded", base, VERSION_FIELDS)
     _sign(proposed, actor)
 
 
@@ -411,7 +407,7 @@ def reject_change_request(*, change_request: ChangeRequest, membership: Membersh
     if side == change_request.receiving_side and change_request.responded_at is None:
         change_request.responded_at = now
     change_request.save()
-    _audit(membership.user, "change_request.rejected", change_request, (*CR_FIELDS, "rejection_reason"), before)
+    audit_change(membership.user, "change_request.rejected", change_request, (*CR_FIELDS, "rejection_reason"), before)
     return change_request
 
 
@@ -425,7 +421,7 @@ def withdraw_change_request(*, change_request: ChangeRequest, membership: Member
     before = snapshot(change_request, CR_FIELDS)
     change_request.status, change_request.withdrawn_at = ChangeRequestStatus.WITHDRAWN, timezone.now()
     change_request.save()
-    _audit(membership.user, "change_request.withdrawn", change_request, CR_FIELDS, before)
+    audit_change(membership.user, "change_request.withdrawn", change_request, CR_FIELDS, before)
     return change_request
 
 
@@ -437,7 +433,7 @@ def create_index_series(*, organization: Any, actor: User, name: str, descriptio
     series = IndexSeries(organization=organization, name=name.strip(), description=description)
     series.full_clean()
     series.save()
-    _audit(actor, "index_series.created", series, ("name", "description"))
+    audit_change(actor, "index_series.created", series, ("name", "description"))
     return series
 
 
@@ -450,7 +446,7 @@ def record_index_value(*, series: IndexSeries, actor: User, month: date, value: 
     index_value.value = value
     index_value.full_clean()
     index_value.save()
-    _audit(actor, "index_value.recorded", index_value, ("series", "month", "value"), before)
+    audit_change(actor, "index_value.recorded", index_value, ("series", "month", "value"), before)
     return index_value
 
 
@@ -532,7 +528,7 @@ def schedule_meeting(
     )
     meeting.full_clean()
     meeting.save()
-    _audit(membership.user, "meeting.scheduled", meeting, MEETING_FIELDS)
+    audit_change(membership.user, "meeting.scheduled", meeting, MEETING_FIELDS)
     return meeting
 
 
@@ -545,7 +541,7 @@ def record_minutes(*, meeting: GovernanceMeeting, membership: Membership, minute
     meeting.minutes = minutes.strip()
     meeting.held_at = meeting.held_at or timezone.now()
     meeting.save(update_fields=["minutes", "held_at"])
-    _audit(membership.user, "meeting.minutes_recorded", meeting, MEETING_FIELDS, before)
+    audit_change(membership.user, "meeting.minutes_recorded", meeting, MEETING_FIELDS, before)
     return meeting
 
 
@@ -570,7 +566,7 @@ def add_meeting_action(
     )
     action.full_clean()
     action.save()
-    _audit(membership.user, "meeting_action.added", action, ACTION_FIELDS)
+    audit_change(membership.user, "meeting_action.added", action, ACTION_FIELDS)
     return action
 
 
@@ -582,7 +578,7 @@ def complete_meeting_action(*, action: MeetingAction, membership: Membership) ->
     before = snapshot(action, ACTION_FIELDS)
     action.done_at = timezone.now()
     action.save(update_fields=["done_at"])
-    _audit(membership.user, "meeting_action.done", action, ACTION_FIELDS, before)
+    audit_change(membership.user, "meeting_action.done", action, ACTION_FIELDS, before)
     return action
 
 
@@ -615,7 +611,7 @@ def open_dispute(*, engagement: Engagement, membership: Membership, title: str, 
     dispute.full_clean()
     dispute.save()
     _step(dispute, membership, description)
-    _audit(membership.user, "dispute.opened", dispute, DISPUTE_FIELDS)
+    audit_change(membership.user, "dispute.opened", dispute, DISPUTE_FIELDS)
     return dispute
 
 
@@ -632,7 +628,7 @@ def escalate_dispute(*, dispute: Dispute, membership: Membership, note: str) -> 
     dispute.tier = DISPUTE_LADDER[DISPUTE_LADDER.index(dispute.tier) + 1]
     dispute.save(update_fields=["tier"])
     _step(dispute, membership, note.strip())
-    _audit(membership.user, "dispute.escalated", dispute, DISPUTE_FIELDS, before)
+    audit_change(membership.user, "dispute.escalated", dispute, DISPUTE_FIELDS, before)
     return dispute
 
 
@@ -648,5 +644,5 @@ def close_dispute(*, dispute: Dispute, membership: Membership, resolution: str) 
     dispute.tier, dispute.closed_at, dispute.resolution = DisputeTier.CLOSED, timezone.now(), resolution.strip()
     dispute.save(update_fields=["tier", "closed_at", "resolution"])
     _step(dispute, membership, dispute.resolution)
-    _audit(membership.user, "dispute.closed", dispute, DISPUTE_FIELDS, before)
+    audit_change(membership.user, "dispute.closed", dispute, DISPUTE_FIELDS, before)
     return dispute

@@ -1,21 +1,16 @@
 """Celery entry points of the contracts domain: thin, they scope to a tenant and call a service."""
 
-from mls.celery import TenantTask, app
+from mls.celery import TenantTask, app, for_each_organization
 
 
 @app.task
 def dispatch_contract_reminders() -> int:
     """Daily (beat): one reminder run per organization, each in its own tenant scope."""
-    from mls.models import Organization  # noqa: PLC0415 - tasks are a leaf layer (STYLE.md)
-
-    organization_ids = list(Organization.objects.values_list("id", flat=True))
-    for organization_id in organization_ids:
-        send_contract_reminders_task.delay(organization_id=organization_id)
-    return len(organization_ids)
+    return for_each_organization(send_contract_reminders_task)
 
 
 @app.task(base=TenantTask)
 def send_contract_reminders_task(*, organization_id: int) -> int:
-    from engagements import services  # noqa: PLC0415 - see above
+    from engagements import services  # noqa: PLC0415 - tasks are a leaf layer (STYLE.md)
 
     return len(services.send_contract_reminders())

@@ -26,3 +26,13 @@ class TenantTask(app.Task):
         organization = Organization.objects.get(pk=organization_id)
         with organization_scope(organization):
             return super().__call__(*args, organization_id=organization_id, **kwargs)
+
+
+def for_each_organization(task: TenantTask) -> int:
+    """Enqueue `task` once per organization (daily beat jobs fan out so each run has its own tenant scope)."""
+    from mls.models import Organization  # noqa: PLC0415 - this module loads before Django's app registry
+
+    organization_ids = list(Organization.objects.values_list("id", flat=True))
+    for organization_id in organization_ids:
+        task.delay(organization_id=organization_id)
+    return len(organization_ids)

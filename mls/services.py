@@ -60,6 +60,15 @@ def record_audit(
     )
 
 
+def audit_change(
+    actor: User | None, action: str, obj: models.Model, fields: Iterable[str], before: dict[str, Any] | None = None
+) -> AuditEvent:
+    """Audit `obj`'s new state (its `fields`), with the state `before` the change when there was one."""
+    return record_audit(
+        organization=obj.organization, actor=actor, action=action, obj=obj, before=before, after=snapshot(obj, fields)
+    )
+
+
 MEMBERSHIP_FIELDS = ("user", "role", "provider")
 INVITATION_FIELDS = ("email", "role", "provider", "expires_at", "accepted_at", "revoked_at")
 

@@ -19,7 +19,18 @@ def _datetime(label: str, **kwargs: object) -> forms.DateTimeField:
     )
 
 
-class SessionForm(forms.Form):
+class EndsAfterStartsForm(forms.Form):
+    """A form with `starts_at`/`ends_at`: the end must come after the start."""
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_at", "The end must come after the start.")
+        return cleaned
+
+
+class SessionForm(EndsAfterStartsForm):
     # Choice querysets are set per request: at import time no tenant scope is active.
     engagement = forms.ModelChoiceField(queryset=Engagement.objects.none())
     course = forms.ModelChoiceField(queryset=Course.objects.none())
@@ -41,20 +52,13 @@ class SessionForm(forms.Form):
             provider__in=engagements.values("provider")
         ).order_by("name")
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
-        if starts and ends and ends <= starts:
-            self.add_error("ends_at", "The session must end after it starts.")
-        return cleaned
-
 
 class CancelSessionForm(forms.Form):
     cancelled_by = forms.ChoiceField(choices=Side.choices, label="Cancelled by")
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class RescheduleForm(forms.Form):
+class RescheduleForm(EndsAfterStartsForm):
     starts_at = _datetime("New start")
     ends_at = _datetime("New end")
     room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False, help_text="Empty: same room.")
@@ -62,13 +66,6 @@ class RescheduleForm(forms.Form):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["room"].queryset = Room.objects.select_related("venue").order_by("venue__name", "name")
-
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
-        if starts and ends and ends <= starts:
-            self.add_error("ends_at", "The session must end after it starts.")
-        return cleaned
 
 
 class EnrollForm(forms.Form):
@@ -135,7 +132,7 @@ class CompletionsForm(forms.Form):
     completed_at = _datetime("Completed at")
 
 
-class OutageForm(forms.Form):
+class OutageForm(EndsAfterStartsForm):
     engagement = forms.ModelChoiceField(queryset=Engagement.objects.none())
     starts_at = _datetime("Started")
     ends_at = _datetime("Ended")

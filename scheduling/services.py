@@ -18,8 +18,8 @@ from django.utils import timezone
 from engagements.enums import Side
 from engagements.models import Engagement
 from mls.enums import Role
-from mls.models import Membership, User
-from mls.services import record_audit, snapshot
+from mls.models import Membership
+from mls.services import audit_change, record_audit, snapshot
 from vendors.models import Instructor
 
 from .enums import OCCUPYING_STATUSES, SEATED_STATUSES, CompletionSource, EnrollmentStatus, Modality, SessionStatus
@@ -70,12 +70,6 @@ def require_delivery_writer(membership: Membership, engagement: Engagement) -> N
     if membership.role == Role.PROVIDER_MANAGER and membership.provider_id == engagement.provider_id:
         return
     raise ValidationError("Only the provider's account managers log delivery for this engagement.")
-
-
-def _audit(actor: User, action: str, obj: Any, fields: tuple[str, ...], before: dict | None = None) -> None:
-    record_audit(
-        organization=obj.organization, actor=actor, action=action, obj=obj, before=before, after=snapshot(obj, fields)
-    )
 
 
 def _email_after_commit(subject: str, body: str, recipients: Iterable[str]) -> None:
@@ -185,7 +179,7 @@ def request_session(
             starts_at=starts_at,
             ends_at=ends_at,
         )
-    _audit(membership.user, "session.requested", session, SESSION_FIELDS)
+    audit_change(membership.user, "session.requested", session, SESSION_FIELDS)
     return session
 
 
@@ -202,7 +196,7 @@ def confirm_session(*, session: Session, membership: Membership) -> Session:
     session.status, session.confirmed_at = SessionStatus.CONFIRMED, timezone.now()
     _save_mapping_constraints(session)
     _sync_instructor_slots(session)
-    _audit(membership.user, "session.confirmed", session, SESSION_FIELDS, before)
+    audit_change(membership.user, "session.confirmed", session, SESSION_FIELDS, before)
     return session
 
 
@@ -229,7 +223,7 @@ def cancel_session(*, session: Session, membership: Membership, cancelled_by: st
         "You will hear from us when it is rescheduled.",
         learners.values_list("email", flat=True),
     )
-    _audit(membership.user, "session.cancelled", session, SESSION_FIELDS, before)
+    audit_change(membership.user, "session.cancelled", session, SESSION_FIELDS, before)
     return session
 
 
@@ -297,7 +291,7 @@ def enroll(
         requested_at=requested_at or timezone.now(),
         processed_at=timezone.now(),
     )
-    _audit(membership.user, f"enrollment.{status}", enrollment, ENROLLMENT_FIELDS)
+    audit_change(membership.user, f"enrollment.{status}", enrollment, ENROLLMENT_FIELDS)
     return enrollment
 
 
@@ -313,7 +307,7 @@ def cancel_enrollment(*, enrollment: Enrollment, membership: Membership) -> Enro
     before = snapshot(enrollment, ENROLLMENT_FIELDS)
     enrollment.status, enrollment.cancelled_at = EnrollmentStatus.CANCELLED, timezone.now()
     enrollment.save()
-    _audit(membership.user, "enrollment.cancelled", enrollment, ENROLLMENT_FIELDS, before)
+    audit_change(membership.user, "enrollment.cancelled", enrollment, ENROLLMENT_FIELDS, before)
     if not held_seat:
         return None
     promoted = (
@@ -328,7 +322,7 @@ def cancel_enrollment(*, enrollment: Enrollment, membership: Membership) -> Enro
     before = snapshot(promoted, ENROLLMENT_FIELDS)
     promoted.status = EnrollmentStatus.ENROLLED
     promoted.save(update_fields=["status"])
-    _audit(membership.user, "enrollment.promoted", promoted, ENROLLMENT_FIELDS, before)
+    audit_change(membership.user, "enrollment.promoted", promoted, ENROLLMENT_FIELDS, before)
     _email_after_commit(
         f"You have a place: {session.course.title}",
         f"A seat became free on {session.starts_at:%d %b %Y %H:%M} UTC and it is yours.",
@@ -386,7 +380,7 @@ def mark_delivered(*, session: Session, membership: Membership) -> Session:
     before = snapshot(session, SESSION_FIELDS)
     session.status = SessionStatus.DELIVERED
     session.save(update_fields=["status"])
-    _audit(membership.user, "session.delivered", session, SESSION_FIELDS, before)
+    audit_change(membership.user, "session.delivered", session, SESSION_FIELDS, before)
     return session
 
 
@@ -418,7 +412,7 @@ def record_completion(
     )
     completion.full_clean()
     completion.save()
-    _audit(membership.user, "completion.recorded", completion, ("learner", "course", "completed_at", "source"))
+    audit_change(membership.user, "completion.recorded", completion, ("learner", "course", "completed_at", "source"))
     local_day = timezone.localdate(completed_at, ZoneInfo(engagement.timezone))
     open_assignments = ComplianceAssignment.objects.select_for_update().filter(
         learner=learner, completed_at__isnull=True, requirement__requirement_courses__course=course
@@ -487,7 +481,7 @@ def log_ticket(
     )
     ticket.full_clean()
     ticket.save()
-    _audit(membership.user, "ticket.logged", ticket, TICKET_FIELDS)
+    audit_change(membership.user, "ticket.logged", ticket, TICKET_FIELDS)
     return ticket
 
 
@@ -516,7 +510,7 @@ def update_ticket_times(
         raise ValidationError(errors)
     ticket.full_clean()
     ticket.save()
-    _audit(membership.user, "ticket.updated", ticket, TICKET_FIELDS, before)
+    audit_change(membership.user, "ticket.updated", ticket, TICKET_FIELDS, before)
     return ticket
 
 
@@ -570,7 +564,9 @@ def log_outage(
         raise ValidationError({"ends_at": "The outage must end after it starts."})
     outage.full_clean()
     outage.save()
-    _audit(membership.user, "outage.logged", outage, ("engagement", "starts_at", "ends_at", "planned", "description"))
+    audit_change(
+        membership.user, "outage.logged", outage, ("engagement", "starts_at", "ends_at", "planned", "description")
+    )
     return outage
 
 
@@ -586,7 +582,7 @@ def add_course(*, organization: Any, membership: Membership, **fields: Any) -> C
     course = Course(organization=organization, **fields)
     course.full_clean()
     course.save()
-    _audit(membership.user, "course.added", course, COURSE_FIELDS)
+    audit_change(membership.user, "course.added", course, COURSE_FIELDS)
     return course
 
 

@@ -1,26 +1,21 @@
 """Celery entry points of the delivery domain: thin, they scope to a tenant and call a service."""
 
-from mls.celery import TenantTask, app
+from mls.celery import TenantTask, app, for_each_organization
 
 
 @app.task
 def dispatch_recertification_reminders() -> int:
     """Daily (beat): one reminder run per organization, each in its own tenant scope."""
-    from mls.models import Organization  # noqa: PLC0415 - tasks are a leaf layer (STYLE.md)
-
-    organization_ids = list(Organization.objects.values_list("id", flat=True))
-    for organization_id in organization_ids:
-        send_recertification_reminders_task.delay(organization_id=organization_id)
-    return len(organization_ids)
+    return for_each_organization(send_recertification_reminders_task)
 
 
 @app.task(base=TenantTask)
 def send_recertification_reminders_task(*, organization_id: int) -> int:
-    from zoneinfo import ZoneInfo  # noqa: PLC0415 - see above
+    from zoneinfo import ZoneInfo  # noqa: PLC0415 - tasks are a leaf layer (STYLE.md)
 
     from django.utils import timezone  # noqa: PLC0415 - see above
 
-    from mls.models import Organization  # noqa: PLC0415 - see above
+    from mls.models import Organization  # noqa: PLC0415 - tasks are a leaf layer (STYLE.md)
     from scheduling import services  # noqa: PLC0415 - see above
 
     organization = Organization.objects.get(pk=organization_id)
