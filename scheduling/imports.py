@@ -319,9 +319,16 @@ class _SessionSheet(_Sheet):
 class _EnrollmentSheet(_Sheet):
     model = Enrollment
     required = ("external_id", "session_external_id", "learner_external_id")
-    optional = ("requested_at", "status")
-    example = ("E-3001", "S-2001", "L-1001", "2026-02-10T09:00:00+00:00", EnrollmentStatus.ENROLLED)
-    fields = ("session", "learner", "requested_at", "status")
+    optional = ("requested_at", "status", "processed_at")
+    example = (
+        "E-3001",
+        "S-2001",
+        "L-1001",
+        "2026-02-10T09:00:00+00:00",
+        EnrollmentStatus.ENROLLED,
+        "2026-02-10T15:00:00+00:00",
+    )
+    fields = ("session", "learner", "requested_at", "status", "processed_at")
     columns = {"session": "session_external_id", "learner": "learner_external_id"}
     existing_related = ("session__engagement",)
     provider_delivery = True
@@ -345,6 +352,13 @@ class _EnrollmentSheet(_Sheet):
         requested_at = row.moment("requested_at")
         if requested_at or obj._state.adding:
             obj.requested_at = requested_at or timezone.now()
+        # When the provider acted on the request (the enrollment-processing SLA clock); blank keeps what is stored.
+        processed_at = row.moment("processed_at")
+        if processed_at and not row.failed("requested_at") and processed_at < obj.requested_at:
+            stored = "" if row.text("requested_at") else f" ({obj.requested_at.isoformat()}, as requested_at is blank)"
+            row.error("processed_at", f"processed_at cannot be before requested_at{stored}.")
+        elif processed_at:
+            obj.processed_at = processed_at
         status = row.choice("status", IMPORTABLE_ENROLLMENT_STATUSES, required=False)
         if status and obj.status in ATTENDANCE_STATUSES and status != obj.status:
             row.error("status", f"Attendance is recorded for this enrollment: its status stays {obj.status}.")
@@ -621,7 +635,7 @@ def import_csv(
 
     `progress(done, total)` is called every BATCH_SIZE steps; total is twice the rows (each is checked, then
     saved), so a stored percentage never goes backwards. Blank optional cells clear the field, except those with
-    a default (requested_at, recorded_at, status), which keep an existing row's value.
+    a default (requested_at, recorded_at, status) and processed_at, which keep an existing row's value.
     """
     sheet = _sheet(kind)
     _check_scope(organization)

@@ -436,6 +436,72 @@ def test_enrollment_import_refuses_unknown_references_and_a_second_live_place(de
     assert Enrollment.objects.count() == 0
 
 
+ENROLLMENT = {
+    "external_id": "E-1",
+    "session_external_id": "S-1",
+    "learner_external_id": "L-1",
+    "requested_at": "2026-02-10T09:00:00+00:00",
+    "processed_at": "2026-02-10T16:30:00+01:00",
+}
+
+
+def test_enrollment_import_records_when_the_request_was_processed(delivery, session):
+    result = run(
+        delivery,
+        "enrollments",
+        sheet(ENROLLMENT, {**ENROLLMENT, "external_id": "E-2", "learner_external_id": "L-2", "processed_at": ""}),
+    )
+
+    assert result == ImportResult(created=2, updated=0, errors=[])
+    # 16:30 at UTC+1 is 15:30Z; a blank cell leaves a new enrollment unprocessed, as before the column existed.
+    assert list(Enrollment.objects.order_by("external_id").values_list("external_id", "processed_at")) == [
+        ("E-1", datetime(2026, 2, 10, 15, 30, tzinfo=UTC)),
+        ("E-2", None),
+    ]
+
+
+def test_enrollment_reimport_with_a_blank_processed_at_keeps_the_stored_one(delivery, session):
+    run(delivery, "enrollments", sheet(ENROLLMENT))
+
+    result = run(delivery, "enrollments", sheet({**ENROLLMENT, "processed_at": ""}))
+
+    assert result == ImportResult(created=0, updated=0, errors=[], unchanged=1)
+    assert Enrollment.objects.get().processed_at == datetime(2026, 2, 10, 15, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("processed_at", "message"),
+    [
+        ("2026-02-10T08:59:00+00:00", "processed_at cannot be before requested_at."),
+        ("2026-02-10T16:30:00", "'2026-02-10T16:30:00' has no UTC offset; add it, e.g. 2026-03-02T09:00:00+00:00."),
+        ("tomorrow", "'tomorrow' is not a date and time; use ISO 8601, e.g. 2026-03-02T09:00:00+00:00."),
+    ],
+    ids=["before-request", "naive", "not-a-date"],
+)
+def test_enrollment_import_with_a_bad_processed_at_names_its_row_and_writes_nothing(
+    delivery, session, processed_at, message
+):
+    good = {**ENROLLMENT, "external_id": "E-2", "learner_external_id": "L-2"}
+
+    result = run(delivery, "enrollments", sheet(good, {**ENROLLMENT, "processed_at": processed_at}))
+
+    assert result == ImportResult(created=0, updated=0, errors=[RowError(3, "processed_at", message)])
+    assert Enrollment.objects.count() == 0
+
+
+def test_enrollment_template_offers_processed_at_after_requested_at(acme):
+    header, example = csv.reader(io.StringIO(template_csv("enrollments")))
+
+    assert dict(zip(header, example, strict=True)) == {
+        "external_id": "E-3001",
+        "session_external_id": "S-2001",
+        "learner_external_id": "L-1001",
+        "requested_at": "2026-02-10T09:00:00+00:00",
+        "status": "enrolled",
+        "processed_at": "2026-02-10T15:00:00+00:00",
+    }
+
+
 def test_completion_import_creates_completions_marked_as_imported(delivery):
     text = sheet(
         {
