@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from mls.enums import Role
 from mls.models import Membership, User
-from mls.services import audit_change, notify, record_audit, snapshot
+from mls.services import audit_change, notify, record_audit, save_audited, snapshot
 
 from . import pricing
 from .enums import (
@@ -60,17 +60,6 @@ CLIENT_APPROVERS = frozenset({Role.OWNER, Role.LD_DIRECTOR})
 CLIENT_PROPOSERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROCUREMENT})
 
 
-def _update(obj: Any, *, actor: User, action: str, audited: tuple[str, ...], changes: dict[str, Any]) -> Any:
-    """Apply `changes`, validate the whole object (constraints included), save, and audit before → after."""
-    before = snapshot(obj, audited)
-    for name, value in changes.items():
-        setattr(obj, name, value)
-    obj.full_clean()
-    obj.save()
-    audit_change(actor, action, obj, audited, before)
-    return obj
-
-
 # --- Engagements -------------------------------------------------------------------------------
 
 
@@ -93,7 +82,7 @@ def create_engagement(*, organization: Any, actor: User, **fields: Any) -> Engag
 @transaction.atomic
 def update_engagement(*, engagement: Engagement, actor: User, **fields: Any) -> Engagement:
     _require_own_provider(engagement.organization_id, fields)
-    return _update(engagement, actor=actor, action="engagement.updated", audited=ENGAGEMENT_FIELDS, changes=fields)
+    return save_audited(engagement, actor=actor, action="engagement.updated", fields=ENGAGEMENT_FIELDS, changes=fields)
 
 
 # --- SoWs and versions -------------------------------------------------------------------------
@@ -135,7 +124,7 @@ def _require_draft(version: SowVersion) -> None:
 @transaction.atomic
 def update_draft_version(*, version: SowVersion, actor: User, **fields: Any) -> SowVersion:
     _require_draft(version)
-    return _update(version, actor=actor, action="sow_version.updated", audited=VERSION_FIELDS, changes=fields)
+    return save_audited(version, actor=actor, action="sow_version.updated", fields=VERSION_FIELDS, changes=fields)
 
 
 @transaction.atomic

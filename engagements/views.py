@@ -67,7 +67,7 @@ def engagement_create(request: HttpRequest, organization_slug: str) -> HttpRespo
             messages.success(request, f"Engagement {engagement.name} created. Add its first SoW.")
             return redirect(engagement)
     context = {"form": form, "title": "New engagement", "cancel_url": _url(request, "engagements:list")}
-    return render(request, "engagements/form.html", context, status=400 if form.errors else 200)
+    return render(request, "mls/form.html", context, status=400 if form.errors else 200)
 
 
 def engagement_detail(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
@@ -99,7 +99,7 @@ def engagement_edit(request: HttpRequest, organization_slug: str, pk: int) -> Ht
             messages.success(request, "MSA terms saved.")
             return redirect(engagement)
     context = {"form": form, "title": f"Edit {engagement.name}", "cancel_url": engagement.get_absolute_url()}
-    return render(request, "engagements/form.html", context, status=400 if form.errors else 200)
+    return render(request, "mls/form.html", context, status=400 if form.errors else 200)
 
 
 @permission_required(Permission.MANAGE_CONTRACTS)
@@ -116,7 +116,7 @@ def sow_create(request: HttpRequest, organization_slug: str, pk: int) -> HttpRes
             messages.success(request, f"{sow.reference} created as a draft v1: fill in its scope and pricing.")
             return redirect(_url(request, "engagements:version", pk=sow.versions.get().pk))
     context = {"form": form, "title": f"New SoW for {engagement.name}", "cancel_url": engagement.get_absolute_url()}
-    return render(request, "engagements/form.html", context, status=400 if form.errors else 200)
+    return render(request, "mls/form.html", context, status=400 if form.errors else 200)
 
 
 # --- SoW versions ------------------------------------------------------------------------------
@@ -277,7 +277,7 @@ def change_request_create(request: HttpRequest, organization_slug: str, pk: int)
             messages.success(request, "Draft change request created: edit the proposed version, then submit it.")
             return redirect(_url(request, "engagements:version", pk=change_request.proposed_version_id))
     context = {"form": form, "title": f"Propose a change to {sow}", "cancel_url": sow.engagement.get_absolute_url()}
-    return render(request, "engagements/form.html", context, status=400 if form.errors else 200)
+    return render(request, "mls/form.html", context, status=400 if form.errors else 200)
 
 
 def change_request_detail(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:

@@ -60,7 +60,7 @@ def meeting_create(request: HttpRequest, organization_slug: str, pk: int) -> Htt
         "title": f"Schedule a meeting for {engagement}",
         "cancel_url": engagement.get_absolute_url(),
     }
-    return render(request, "engagements/form.html", context, status=400 if form.errors else 200)
+    return render(request, "mls/form.html", context, status=400 if form.errors else 200)
 
 
 def _meeting_page(request: HttpRequest, meeting: object, status: int = 200, **forms: object) -> HttpResponse:
@@ -158,7 +158,7 @@ def dispute_create(request: HttpRequest, organization_slug: str, pk: int) -> Htt
             )
             return redirect(_url(request, "engagements:dispute", pk=dispute.pk))
     context = {"form": form, "title": f"Raise a dispute on {engagement}", "cancel_url": engagement.get_absolute_url()}
-    return render(request, "engagements/form.html", context, status=400 if form.errors else 200)
+    return render(request, "mls/form.html", context, status=400 if form.errors else 200)
 
 
 def _dispute_page(request: HttpRequest, dispute: object, status: int = 200, **forms: object) -> HttpResponse:

@@ -15,14 +15,18 @@ class Permission(models.TextChoices):
     MANAGE_MEMBERS = "manage_members", "Manage members and invitations"
     VIEW_AUDIT_LOG = "view_audit_log", "View the audit log"
     MANAGE_CONTRACTS = "manage_contracts", "Create and edit engagements, SoWs and pricing"
+    MANAGE_VENUES = "manage_venues", "Maintain venues and rooms"
+    MANAGE_SUPPLIERS = "manage_suppliers", "Maintain suppliers, instructors and their qualifications"
+    MANAGE_COMPLIANCE = "manage_compliance", "Define mandatory training (compliance requirements)"
 
 
 # Client-side roles see everything of their organization; a provider manager sees only its Provider's work,
-# which is why client-internal records such as the audit log are not theirs to read.
+# which is why client-internal records such as the audit log are not theirs to read. A provider manager maintains
+# suppliers and instructors of their own provider only; the services enforce that part.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.OWNER: frozenset({Permission.MANAGE_MEMBERS, Permission.VIEW_AUDIT_LOG, Permission.MANAGE_CONTRACTS}),
-    Role.LD_DIRECTOR: frozenset({Permission.VIEW_AUDIT_LOG, Permission.MANAGE_CONTRACTS}),
-    Role.PROCUREMENT: frozenset({Permission.VIEW_AUDIT_LOG, Permission.MANAGE_CONTRACTS}),
-    Role.PROVIDER_MANAGER: frozenset(),
+    Role.OWNER: frozenset(Permission.values),
+    Role.LD_DIRECTOR: frozenset({Permission.VIEW_AUDIT_LOG, Permission.MANAGE_CONTRACTS, Permission.MANAGE_COMPLIANCE}),
+    Role.PROCUREMENT: frozenset({Permission.VIEW_AUDIT_LOG, Permission.MANAGE_CONTRACTS, Permission.MANAGE_SUPPLIERS}),
+    Role.PROVIDER_MANAGER: frozenset({Permission.MANAGE_VENUES, Permission.MANAGE_SUPPLIERS}),
     Role.VIEWER: frozenset({Permission.VIEW_AUDIT_LOG}),
 }

@@ -69,6 +69,21 @@ def audit_change(
     )
 
 
+def save_audited(
+    obj: models.Model, *, actor: User | None, action: str, fields: Iterable[str], changes: dict[str, Any]
+) -> models.Model:
+    """Apply `changes` to a new or stored row, validate it whole (constraints included), save, and audit its
+    `fields` before → after (a new row has no before)."""
+    fields = tuple(fields)
+    before = None if obj._state.adding else snapshot(obj, fields)
+    for name, value in changes.items():
+        setattr(obj, name, value)
+    obj.full_clean()
+    obj.save()
+    audit_change(actor, action, obj, fields, before)
+    return obj
+
+
 MEMBERSHIP_FIELDS = ("user", "role", "provider")
 INVITATION_FIELDS = ("email", "role", "provider", "expires_at", "accepted_at", "revoked_at")
 

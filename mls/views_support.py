@@ -3,8 +3,10 @@
 from collections.abc import Callable
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 
 from .forms import apply_service_error
 
@@ -24,3 +26,34 @@ def write_or_rerender(
         else:
             return on_success()
     return rerender(form)
+
+
+def form_page(
+    request: HttpRequest,
+    form: forms.Form,
+    write: Callable[[dict], object],
+    *,
+    title: str,
+    cancel_url: str,
+    saved: str,
+    done_url: Callable[[object], str] | None = None,
+) -> HttpResponse:
+    """A page that is one form: GET shows it; POST writes through the service and redirects with the `saved`
+    message (to `done_url(what write returned)`, else back to `cancel_url`), or shows the form again with its
+    errors and the user's input (400)."""
+
+    def page(status: int = 200) -> HttpResponse:
+        context = {"form": form, "title": title, "cancel_url": cancel_url}
+        return render(request, "mls/form.html", context, status=status)
+
+    if request.method != "POST":
+        return page()
+    written = {}
+
+    def done() -> HttpResponse:
+        messages.success(request, saved)
+        return redirect(done_url(written["object"]) if done_url else cancel_url)
+
+    return write_or_rerender(
+        form, lambda valid: written.update(object=write(valid.cleaned_data)), done, lambda invalid: page(400)
+    )

@@ -70,7 +70,7 @@ def session_create(request: HttpRequest, organization_slug: str) -> HttpResponse
 
     def page(form: SessionForm, status: int = 200) -> HttpResponse:
         context = {"form": form, "title": "New session", "cancel_url": _url(request, "scheduling:sessions")}
-        return render(request, "engagements/form.html", context, status=status)
+        return render(request, "mls/form.html", context, status=status)
 
     if request.method == "GET":
         return page(SessionForm(engagements=engagements))
