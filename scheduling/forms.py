@@ -7,7 +7,7 @@ from engagements.models import Engagement
 from vendors.models import Instructor
 
 from .enums import Modality, SessionStatus, TicketCategory
-from .models import Course, Learner, Room
+from .models import ComplianceRequirement, Course, Learner, Room, Venue
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M"]
@@ -149,6 +149,57 @@ class CourseForm(forms.ModelForm):
         model = Course
         fields = ["code", "title", "modality", "duration_hours", "ownership", "regulated", "last_reviewed_on"]
         widgets = {"last_reviewed_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+
+class VenueForm(forms.ModelForm):
+    class Meta:
+        model = Venue
+        fields = ["name", "address", "timezone"]
+        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {"timezone": "IANA name, e.g. Europe/London: session times at this venue are shown in it."}
+
+
+class RoomForm(forms.ModelForm):
+    class Meta:
+        model = Room
+        fields = ["name", "capacity", "resources"]
+        labels = {"capacity": "Seats"}
+
+
+def _comma_separated(value: str) -> str:
+    return ", ".join(part.strip() for part in value.split(",") if part.strip())
+
+
+class RequirementForm(forms.ModelForm):
+    courses = forms.ModelMultipleChoiceField(
+        queryset=Course.objects.none(),
+        help_text="Completing any one of them satisfies the requirement. Ctrl (⌘ on a Mac) chooses several.",
+    )
+
+    class Meta:
+        model = ComplianceRequirement
+        fields = ["name", "audience_business_units", "audience_regions", "recertification_interval_days"]
+        labels = {
+            "audience_business_units": "Business units",
+            "audience_regions": "Regions",
+            "recertification_interval_days": "Recertify every (days)",
+        }
+        help_texts = {"recertification_interval_days": "Empty: a one-off requirement."}
+
+    field_order = ["name", "courses"]
+
+    def __init__(self, *args: object, business_units: list[str], regions: list[str], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["courses"].queryset = Course.objects.order_by("code")
+        for name, known in (("audience_business_units", business_units), ("audience_regions", regions)):
+            hint = f" On learner records: {', '.join(known)}." if known else ""
+            self.fields[name].help_text = f"Comma-separated; empty = everyone.{hint}"
+
+    def clean_audience_business_units(self) -> str:
+        return _comma_separated(self.cleaned_data["audience_business_units"])
+
+    def clean_audience_regions(self) -> str:
+        return _comma_separated(self.cleaned_data["audience_regions"])
 
 
 class AssignRequirementForm(forms.Form):

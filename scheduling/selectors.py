@@ -3,14 +3,23 @@
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from engagements.selectors import engagements_for
 from mls.models import Membership
 
 from .enums import SEATED_STATUSES, EnrollmentStatus
-from .models import ComplianceAssignment, ComplianceRequirement, Enrollment, Learner, Session, SupportTicket
+from .models import (
+    ComplianceAssignment,
+    ComplianceRequirement,
+    Enrollment,
+    Learner,
+    Room,
+    Session,
+    SupportTicket,
+    Venue,
+)
 
 
 def sessions_for(membership: Membership) -> QuerySet[Session]:
@@ -97,4 +106,26 @@ def compliance_report(requirement: ComplianceRequirement) -> QuerySet[Compliance
     """Who is (or was) compliant, when, and the evidence: the completion and the session it came from."""
     return requirement.assignments.select_related("learner", "completion__course", "completion__session").order_by(
         "learner__name", "due_on"
+    )
+
+
+AUDIENCE_HINT_SIZE = 20
+
+
+def learner_audiences() -> tuple[list[str], list[str]]:
+    """The business units and regions on learner records (the first few), so requirements name them exactly."""
+    units = Learner.objects.exclude(business_unit="").order_by("business_unit").values_list("business_unit", flat=True)
+    regions = Learner.objects.exclude(region="").order_by("region").values_list("region", flat=True)
+    return (
+        list(units.distinct()[:AUDIENCE_HINT_SIZE]),
+        list(regions.distinct()[:AUDIENCE_HINT_SIZE]),
+    )
+
+
+def venue_list() -> QuerySet[Venue]:
+    """Venues with their rooms and total seats: one query for the venues, one for all their rooms."""
+    return (
+        Venue.objects.annotate(room_count=Count("rooms"), seats=Sum("rooms__capacity"))
+        .prefetch_related(Prefetch("rooms", queryset=Room.objects.order_by("name")))
+        .order_by("name", "pk")
     )

@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from engagements.enums import Side
 from engagements.models import Engagement
-from mls.enums import Role
+from mls.enums import Permission, Role
 from mls.models import Membership
-from mls.services import audit_change, record_audit, snapshot
+from mls.services import audit_change, record_audit, save_audited, snapshot
 from vendors.models import Instructor
 
 from .enums import OCCUPYING_STATUSES, SEATED_STATUSES, CompletionSource, EnrollmentStatus, Modality, SessionStatus
@@ -33,10 +33,12 @@ from .models import (
     Enrollment,
     Learner,
     Outage,
+    RequirementCourse,
     Room,
     Session,
     SessionInstructor,
     SupportTicket,
+    Venue,
 )
 
 SESSION_FIELDS = (
@@ -620,3 +622,128 @@ def assign_requirement(*, requirement: ComplianceRequirement, membership: Member
         after={"due_on": due_on, "learners": len(created)},
     )
     return len(created)
+
+
+REQUIREMENT_FIELDS = ("name", "audience_business_units", "audience_regions", "recertification_interval_days")
+
+
+@transaction.atomic
+def define_requirement(
+    *, organization: Any, membership: Membership, courses: Iterable[Course], **fields: Any
+) -> ComplianceRequirement:
+    """Mandatory training: the client side decides who must complete which courses, and how often."""
+    requirement = ComplianceRequirement(organization=organization)
+    return _save_requirement(requirement, membership, "compliance.requirement_defined", courses, fields)
+
+
+@transaction.atomic
+def update_requirement(
+    *, requirement: ComplianceRequirement, membership: Membership, courses: Iterable[Course], **fields: Any
+) -> ComplianceRequirement:
+    """Existing assignments keep their due dates; a changed audience counts from the next assignment."""
+    return _save_requirement(requirement, membership, "compliance.requirement_updated", courses, fields)
+
+
+def _save_requirement(
+    requirement: ComplianceRequirement, membership: Membership, action: str, courses: Iterable[Course], fields: dict
+) -> ComplianceRequirement:
+    if not membership.has_permission(Permission.MANAGE_COMPLIANCE):
+        raise ValidationError("Only the client's owners and L&D directors define mandatory training.")
+    courses = set(courses)
+    if not courses:
+        raise ValidationError({"courses": "Choose at least one course that satisfies the requirement."})
+    if any(course.organization_id != requirement.organization_id for course in courses):
+        raise ValidationError({"courses": "Choose courses of this organization."})
+    if ComplianceRequirement.objects.filter(name=fields.get("name")).exclude(pk=requirement.pk).exists():
+        raise ValidationError({"name": f"A requirement named {fields['name']} already exists."})
+    before = None
+    if not requirement._state.adding:
+        before = {**snapshot(requirement, REQUIREMENT_FIELDS), "courses": _requirement_course_ids(requirement)}
+    for name, value in fields.items():
+        setattr(requirement, name, value)
+    requirement.full_clean()
+    requirement.save()
+    requirement.requirement_courses.exclude(course__in=courses).delete()
+    kept = set(requirement.requirement_courses.values_list("course", flat=True))
+    RequirementCourse.objects.bulk_create(
+        RequirementCourse(organization=requirement.organization, requirement=requirement, course=course)
+        for course in courses
+        if course.pk not in kept
+    )
+    after = {**snapshot(requirement, REQUIREMENT_FIELDS), "courses": _requirement_course_ids(requirement)}
+    record_audit(
+        organization=requirement.organization,
+        actor=membership.user,
+        action=action,
+        obj=requirement,
+        before=before,
+        after=after,
+    )
+    return requirement
+
+
+def _requirement_course_ids(requirement: ComplianceRequirement) -> list[int]:
+    return sorted(requirement.requirement_courses.values_list("course", flat=True))
+
+
+# --- Venues and rooms --------------------------------------------------------------------------
+
+VENUE_FIELDS = ("name", "address", "timezone")
+ROOM_FIELDS = ("venue", "name", "capacity", "resources")
+
+
+def _require_venue_keeper(membership: Membership) -> None:
+    if not membership.has_permission(Permission.MANAGE_VENUES):
+        raise ValidationError("Only owners and the provider's account managers maintain venues and rooms.")
+
+
+def _refuse_duplicate_venue(venue: Venue, name: str) -> None:
+    if Venue.objects.filter(name=name).exclude(pk=venue.pk).exists():
+        raise ValidationError({"name": f"A venue named {name} already exists."})
+
+
+@transaction.atomic
+def add_venue(*, organization: Any, membership: Membership, **fields: Any) -> Venue:
+    _require_venue_keeper(membership)
+    venue = Venue(organization=organization)
+    _refuse_duplicate_venue(venue, fields.get("name", ""))
+    return save_audited(venue, actor=membership.user, action="venue.added", fields=VENUE_FIELDS, changes=fields)
+
+
+@transaction.atomic
+def update_venue(*, venue: Venue, membership: Membership, **fields: Any) -> Venue:
+    _require_venue_keeper(membership)
+    _refuse_duplicate_venue(venue, fields.get("name", venue.name))
+    return save_audited(venue, actor=membership.user, action="venue.updated", fields=VENUE_FIELDS, changes=fields)
+
+
+def _check_room(room: Room, name: str, capacity: int | None) -> None:
+    """A unique name within the venue, and enough seats for the sessions already booked in the room."""
+    if Room.objects.filter(venue=room.venue_id, name=name).exclude(pk=room.pk).exists():
+        raise ValidationError({"name": f"{room.venue} already has a room named {name}."})
+    if room.pk and capacity is not None:
+        larger = room.sessions.filter(
+            status__in=OCCUPYING_STATUSES, ends_at__gt=timezone.now(), capacity__gt=capacity
+        ).count()
+        if larger:
+            raise ValidationError(
+                {
+                    "capacity": f"{larger} confirmed session(s) to come in this room seat more than {capacity}: "
+                    "lower their capacity or move them first."
+                }
+            )
+
+
+@transaction.atomic
+def add_room(*, venue: Venue, membership: Membership, **fields: Any) -> Room:
+    _require_venue_keeper(membership)
+    room = Room(organization=venue.organization, venue=venue)
+    _check_room(room, fields.get("name", ""), fields.get("capacity"))
+    return save_audited(room, actor=membership.user, action="room.added", fields=ROOM_FIELDS, changes=fields)
+
+
+@transaction.atomic
+def update_room(*, room: Room, membership: Membership, **fields: Any) -> Room:
+    _require_venue_keeper(membership)
+    _check_room(room, fields.get("name", room.name), fields.get("capacity"))
+    return save_audited(room, actor=membership.user, action="room.updated", fields=ROOM_FIELDS, changes=fields)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_imports, views_records
+from . import views, views_imports, views_records, views_reference
 
 app_name = "scheduling"
 
@@ -25,6 +25,13 @@ urlpatterns = [
     path("courses/", views_records.course_list, name="courses"),
     path("compliance/", views_records.compliance_overview, name="compliance"),
     path("compliance/<int:pk>/", views_records.compliance_report, name="compliance_report"),
+    path("compliance/new/", views_reference.requirement_create, name="requirement_create"),
+    path("compliance/<int:pk>/edit/", views_reference.requirement_edit, name="requirement_edit"),
+    path("venues/", views_reference.venue_list, name="venues"),
+    path("venues/new/", views_reference.venue_create, name="venue_create"),
+    path("venues/<int:pk>/edit/", views_reference.venue_edit, name="venue_edit"),
+    path("venues/<int:pk>/rooms/new/", views_reference.room_create, name="room_create"),
+    path("rooms/<int:pk>/edit/", views_reference.room_edit, name="room_edit"),
     path("imports/", views_imports.import_list, name="imports"),
     path("imports/template/<str:kind>/", views_imports.import_template, name="import_template"),
     path("imports/<int:pk>/", views_imports.import_job, name="import_job"),

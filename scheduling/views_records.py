@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from engagements.selectors import engagements_for
-from mls.enums import Role
+from mls.enums import Permission, Role
 from mls.views_support import write_or_rerender
 
 from . import selectors, services
@@ -93,12 +93,18 @@ def ticket_detail(request: HttpRequest, organization_slug: str, pk: int) -> Http
     )
 
 
+def _can_assign(request: HttpRequest) -> bool:
+    return request.membership.role in (Role.OWNER, Role.LD_DIRECTOR, Role.PROVIDER_MANAGER)
+
+
 def compliance_overview(request: HttpRequest, organization_slug: str) -> HttpResponse:
     today = timezone.localdate()
     context = {
         "requirements": selectors.compliance_overview(today),
         "overdue": Paginator(selectors.overdue_assignments(today), PAGE_SIZE).get_page(request.GET.get("page")),
         "today": today,
+        "can_define": request.membership.has_permission(Permission.MANAGE_COMPLIANCE),
+        "can_assign": _can_assign(request),
     }
     return render(request, "scheduling/compliance.html", context)
 
@@ -106,7 +112,7 @@ def compliance_overview(request: HttpRequest, organization_slug: str) -> HttpRes
 @require_http_methods(["GET", "POST"])
 def compliance_report(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
     requirement = get_object_or_404(ComplianceRequirement, pk=pk)
-    can_assign = request.membership.role in (Role.OWNER, Role.LD_DIRECTOR, Role.PROVIDER_MANAGER)
+    can_assign = _can_assign(request)
     if request.method == "POST" and not can_assign:
         raise PermissionDenied
 
@@ -117,6 +123,7 @@ def compliance_report(request: HttpRequest, organization_slug: str, pk: int) -> 
             "courses": [rc.course for rc in requirement.requirement_courses.select_related("course")],
             "today": timezone.localdate(),
             "form": form if can_assign else None,
+            "can_define": request.membership.has_permission(Permission.MANAGE_COMPLIANCE),
         }
         return render(request, "scheduling/compliance_report.html", context, status=status)
 

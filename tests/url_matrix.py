@@ -17,6 +17,7 @@ OWNER_ONLY = frozenset({Role.OWNER})
 CONTRACT_MANAGERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROCUREMENT})
 CHANGE_PROPOSERS = CONTRACT_MANAGERS | {Role.PROVIDER_MANAGER}
 DELIVERY_WRITERS = frozenset({Role.OWNER, Role.PROVIDER_MANAGER})
+COMPLIANCE_DEFINERS = frozenset({Role.OWNER, Role.LD_DIRECTOR})
 GET, POST = ("GET",), ("POST",)
 
 
@@ -124,6 +125,13 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "scheduling:compliance": OrganizationRoute(ALL_ROLES, methods=GET),
     "scheduling:compliance_report": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.requirement.pk}),
     "vendors:suppliers": OrganizationRoute(ALL_ROLES, methods=GET),
+    "scheduling:venues": OrganizationRoute(ALL_ROLES, methods=GET),
+    "scheduling:venue_create": OrganizationRoute(DELIVERY_WRITERS),
+    "scheduling:venue_edit": OrganizationRoute(DELIVERY_WRITERS, lambda t: {"pk": t.contract.venue.pk}),
+    "scheduling:room_create": OrganizationRoute(DELIVERY_WRITERS, lambda t: {"pk": t.contract.venue.pk}),
+    "scheduling:room_edit": OrganizationRoute(DELIVERY_WRITERS, lambda t: {"pk": t.contract.room.pk}),
+    "scheduling:requirement_create": OrganizationRoute(COMPLIANCE_DEFINERS),
+    "scheduling:requirement_edit": OrganizationRoute(COMPLIANCE_DEFINERS, lambda t: {"pk": t.contract.requirement.pk}),
     "scheduling:imports": OrganizationRoute(DELIVERY_WRITERS),
     "scheduling:import_template": OrganizationRoute(
         ALL_ROLES, lambda t: {"kind": "learners"}, methods=GET, names_tenant_object=False

@@ -39,8 +39,10 @@ from scheduling.models import (
     Enrollment,
     ImportJob,
     Learner,
+    Room,
     Session,
     SupportTicket,
+    Venue,
 )
 from tests.factories import OrganizationFactory, ProviderFactory
 
@@ -122,6 +124,8 @@ class Contract:
     index_series: IndexSeries
     session: Session
     enrollment: Enrollment
+    venue: Venue
+    room: Room
     import_job: ImportJob
     ticket: SupportTicket
     requirement: ComplianceRequirement
@@ -175,6 +179,10 @@ def signed_contract_with_proposal(tenant: object) -> Contract:
         )
         learner = Learner.objects.create(organization=tenant.organization, name="Ada Learner", email="ada@acme.example")
         enrollment = delivery_services.enroll(session=session, learner=learner, membership=provider_manager)
+        venue = delivery_services.add_venue(
+            organization=tenant.organization, membership=provider_manager, name="HQ", timezone="Europe/London"
+        )
+        room = delivery_services.add_room(venue=venue, membership=provider_manager, name="Room 1", capacity=12)
         ticket = delivery_services.log_ticket(
             engagement=engagement,
             membership=provider_manager,
@@ -202,6 +210,8 @@ def signed_contract_with_proposal(tenant: object) -> Contract:
         index_series,
         session,
         enrollment,
+        venue,
+        room,
         import_job,
         ticket,
         requirement,
