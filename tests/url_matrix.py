@@ -17,6 +17,7 @@ OWNER_ONLY = frozenset({Role.OWNER})
 CONTRACT_MANAGERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROCUREMENT})
 CHANGE_PROPOSERS = CONTRACT_MANAGERS | {Role.PROVIDER_MANAGER}
 DELIVERY_WRITERS = frozenset({Role.OWNER, Role.PROVIDER_MANAGER})
+VENDOR_KEEPERS = frozenset({Role.OWNER, Role.PROCUREMENT, Role.PROVIDER_MANAGER})  # a provider: its own only
 COMPLIANCE_DEFINERS = frozenset({Role.OWNER, Role.LD_DIRECTOR})
 GET, POST = ("GET",), ("POST",)
 
@@ -125,6 +126,14 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "scheduling:compliance": OrganizationRoute(ALL_ROLES, methods=GET),
     "scheduling:compliance_report": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.requirement.pk}),
     "vendors:suppliers": OrganizationRoute(ALL_ROLES, methods=GET),
+    "vendors:supplier_create": OrganizationRoute(VENDOR_KEEPERS),
+    "vendors:supplier_edit": OrganizationRoute(VENDOR_KEEPERS, lambda t: {"pk": t.contract.supplier.pk}),
+    "vendors:instructor_create": OrganizationRoute(VENDOR_KEEPERS),
+    "vendors:instructor": OrganizationRoute(VENDOR_KEEPERS, lambda t: {"pk": t.contract.instructor.pk}),
+    "vendors:qualification_add": OrganizationRoute(
+        VENDOR_KEEPERS, lambda t: {"pk": t.contract.instructor.pk}, methods=POST
+    ),
+    "vendors:qualification_remove": OrganizationRoute(VENDOR_KEEPERS, lambda t: {"pk": t.contract.qualification.pk}),
     "scheduling:venues": OrganizationRoute(ALL_ROLES, methods=GET),
     "scheduling:venue_create": OrganizationRoute(DELIVERY_WRITERS),
     "scheduling:venue_edit": OrganizationRoute(DELIVERY_WRITERS, lambda t: {"pk": t.contract.venue.pk}),

@@ -5,7 +5,7 @@ from django.db.models import Avg, Count, Q, QuerySet
 from mls.enums import Role
 from mls.models import Membership
 
-from .models import Instructor, Supplier
+from .models import Instructor, InstructorQualification, Provider, Supplier
 
 
 def suppliers_for(membership: Membership) -> QuerySet[Supplier]:
@@ -20,6 +20,21 @@ def instructors_for(membership: Membership) -> QuerySet[Instructor]:
     if membership.role == Role.PROVIDER_MANAGER:
         instructors = instructors.filter(provider=membership.provider_id)
     return instructors.order_by("name")
+
+
+def qualifications_for(membership: Membership) -> QuerySet[InstructorQualification]:
+    qualifications = InstructorQualification.objects.select_related("instructor__provider")
+    if membership.role == Role.PROVIDER_MANAGER:
+        qualifications = qualifications.filter(instructor__provider=membership.provider_id)
+    return qualifications
+
+
+def providers_for(membership: Membership) -> QuerySet[Provider]:
+    """The providers whose suppliers and instructors `membership` may maintain."""
+    providers = Provider.objects.order_by("name")
+    if membership.role == Role.PROVIDER_MANAGER:
+        providers = providers.filter(pk=membership.provider_id)
+    return providers
 
 
 def supplier_performance(membership: Membership) -> QuerySet[Supplier]:

@@ -1,10 +1,26 @@
-"""Supplier pages: who the provider sub-contracts, and how they perform on the client's delivery data."""
+"""Supplier pages: who the provider sub-contracts, how they perform on the client's delivery data, and the
+maintenance of suppliers, instructors and qualifications. Thin over selectors and services."""
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
 
-from . import selectors
+from mls.decorators import permission_required
+from mls.enums import Permission
+from mls.views_support import form_page, write_or_rerender
+
+from . import selectors, services
+from .forms import InstructorForm, QualificationForm, SupplierForm
+from .models import Instructor
+
+
+def _url(request: HttpRequest, name: str, **kwargs: object) -> str:
+    return reverse(name, kwargs={"organization_slug": request.organization.slug, **kwargs})
 
 
 def supplier_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
@@ -12,5 +28,142 @@ def supplier_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
         "suppliers": selectors.supplier_performance(request.membership),
         "instructors": selectors.instructors_for(request.membership),
         "today": timezone.localdate(),
+        "can_manage": request.membership.has_permission(Permission.MANAGE_SUPPLIERS),
     }
     return render(request, "vendors/supplier_list.html", context)
+
+
+# --- Suppliers ---------------------------------------------------------------------------------
+
+
+@permission_required(Permission.MANAGE_SUPPLIERS)
+@require_http_methods(["GET", "POST"])
+def supplier_create(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    providers = selectors.providers_for(request.membership)
+    initial = {"provider": request.membership.provider_id}
+    return form_page(
+        request,
+        SupplierForm(request.POST or None, initial=initial, providers=providers),
+        lambda data: services.add_supplier(membership=request.membership, **data),
+        title="New supplier",
+        cancel_url=_url(request, "vendors:suppliers"),
+        saved="Supplier added.",
+    )
+
+
+@permission_required(Permission.MANAGE_SUPPLIERS)
+@require_http_methods(["GET", "POST"])
+def supplier_edit(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    supplier = get_object_or_404(selectors.suppliers_for(request.membership).select_related("provider"), pk=pk)
+    providers = selectors.providers_for(request.membership)
+    return form_page(
+        request,
+        SupplierForm(request.POST or None, initial=model_to_dict(supplier), providers=providers),
+        lambda data: services.update_supplier(supplier=supplier, membership=request.membership, **data),
+        title=f"Edit {supplier.name}",
+        cancel_url=_url(request, "vendors:suppliers"),
+        saved="Supplier saved.",
+    )
+
+
+# --- Instructors and qualifications ------------------------------------------------------------
+
+
+@permission_required(Permission.MANAGE_SUPPLIERS)
+@require_http_methods(["GET", "POST"])
+def instructor_create(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    providers = selectors.providers_for(request.membership)
+    return form_page(
+        request,
+        InstructorForm(request.POST or None, initial={"provider": request.membership.provider_id}, providers=providers),
+        lambda data: services.add_instructor(membership=request.membership, **data),
+        title="New instructor",
+        cancel_url=_url(request, "vendors:suppliers"),
+        saved="Instructor added; record their qualifications.",
+        done_url=lambda instructor: _url(request, "vendors:instructor", pk=instructor.pk),
+    )
+
+
+def _instructor(request: HttpRequest, pk: int) -> Instructor:
+    return get_object_or_404(selectors.instructors_for(request.membership), pk=pk)
+
+
+def _instructor_page(
+    request: HttpRequest,
+    instructor: Instructor,
+    form: InstructorForm | None = None,
+    qualification_form: QualificationForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    providers = selectors.providers_for(request.membership)
+    context = {
+        "instructor": instructor,
+        "qualifications": instructor.qualifications.order_by("name"),
+        "form": form or InstructorForm(initial=model_to_dict(instructor), providers=providers),
+        "qualification_form": qualification_form or QualificationForm(),
+        "today": timezone.localdate(),
+    }
+    return render(request, "vendors/instructor_detail.html", context, status=status)
+
+
+@permission_required(Permission.MANAGE_SUPPLIERS)
+@require_http_methods(["GET", "POST"])
+def instructor_detail(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    """The instructor's details (editable) and qualifications."""
+    instructor = _instructor(request, pk)
+    if request.method == "GET":
+        return _instructor_page(request, instructor)
+
+    def done() -> HttpResponse:
+        messages.success(request, "Instructor saved.")
+        return redirect(_url(request, "vendors:instructor", pk=instructor.pk))
+
+    return write_or_rerender(
+        InstructorForm(request.POST, providers=selectors.providers_for(request.membership)),
+        lambda valid: services.update_instructor(
+            instructor=instructor, membership=request.membership, **valid.cleaned_data
+        ),
+        done,
+        lambda invalid: _instructor_page(request, _instructor(request, pk), form=invalid, status=400),
+    )
+
+
+@require_POST
+@permission_required(Permission.MANAGE_SUPPLIERS)
+def qualification_add(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    instructor = _instructor(request, pk)
+
+    def done() -> HttpResponse:
+        messages.success(request, "Qualification recorded.")
+        return redirect(_url(request, "vendors:instructor", pk=instructor.pk))
+
+    return write_or_rerender(
+        QualificationForm(request.POST),
+        lambda valid: services.add_qualification(
+            instructor=instructor, membership=request.membership, **valid.cleaned_data
+        ),
+        done,
+        lambda invalid: _instructor_page(request, instructor, qualification_form=invalid, status=400),
+    )
+
+
+@permission_required(Permission.MANAGE_SUPPLIERS)
+@require_http_methods(["GET", "POST"])
+def qualification_remove(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    qualification = get_object_or_404(selectors.qualifications_for(request.membership), pk=pk)
+    instructor = qualification.instructor
+    context = {
+        "title": f"Remove {qualification.name} from {instructor.name}?",
+        "body": "The qualification is deleted; the audit log keeps a record of it.",
+        "action": "Remove qualification",
+        "cancel_url": _url(request, "vendors:instructor", pk=instructor.pk),
+    }
+    if request.method == "POST":
+        try:
+            services.remove_qualification(qualification=qualification, membership=request.membership)
+        except ValidationError as error:
+            context["error"] = error.messages[0]
+            return render(request, "mls/confirm.html", context, status=400)
+        messages.success(request, f"Removed {qualification.name}.")
+        return redirect(context["cancel_url"])
+    return render(request, "mls/confirm.html", context)

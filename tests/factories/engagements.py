@@ -45,6 +45,8 @@ from scheduling.models import (
     Venue,
 )
 from tests.factories import OrganizationFactory, ProviderFactory
+from vendors import services as vendor_services
+from vendors.models import Instructor, InstructorQualification, Supplier
 
 
 class EngagementFactory(factory.django.DjangoModelFactory):
@@ -126,6 +128,9 @@ class Contract:
     enrollment: Enrollment
     venue: Venue
     room: Room
+    supplier: Supplier
+    instructor: Instructor
+    qualification: InstructorQualification
     import_job: ImportJob
     ticket: SupportTicket
     requirement: ComplianceRequirement
@@ -183,6 +188,15 @@ def signed_contract_with_proposal(tenant: object) -> Contract:
             organization=tenant.organization, membership=provider_manager, name="HQ", timezone="Europe/London"
         )
         room = delivery_services.add_room(venue=venue, membership=provider_manager, name="Room 1", capacity=12)
+        supplier = vendor_services.add_supplier(
+            membership=provider_manager, provider=tenant.provider, name="Brightpath Training"
+        )
+        instructor = vendor_services.add_instructor(
+            membership=provider_manager, provider=tenant.provider, supplier=supplier, name="Ines", email="ines@x.test"
+        )
+        qualification = vendor_services.add_qualification(
+            instructor=instructor, membership=provider_manager, name="First aid", expires_on=date(2027, 1, 31)
+        )
         ticket = delivery_services.log_ticket(
             engagement=engagement,
             membership=provider_manager,
@@ -212,6 +226,9 @@ def signed_contract_with_proposal(tenant: object) -> Contract:
         enrollment,
         venue,
         room,
+        supplier,
+        instructor,
+        qualification,
         import_job,
         ticket,
         requirement,

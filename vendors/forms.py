@@ -1,0 +1,61 @@
+"""Input validation for the supplier and instructor pages. Forms validate; services write."""
+
+from django import forms
+from django.db.models import QuerySet
+
+from .models import Instructor, InstructorQualification, Provider, Supplier
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class SupplierForm(forms.ModelForm):
+    # Declared, not generated: a generated choice field would query Provider at import, outside any tenant scope.
+    provider = forms.ModelChoiceField(queryset=Provider.objects.none(), help_text="Who sub-contracts this supplier.")
+
+    class Meta:
+        model = Supplier
+        fields = ["name", "categories", "regions", "rate_card", "insurance_expires_on", "contract_expires_on"]
+        widgets = {
+            "rate_card": forms.Textarea(attrs={"rows": 4}),
+            "insurance_expires_on": DATE,
+            "contract_expires_on": DATE,
+        }
+        labels = {"insurance_expires_on": "Insurance expires on", "contract_expires_on": "Contract expires on"}
+
+    field_order = ["name", "provider"]
+
+    def __init__(self, *args: object, providers: QuerySet[Provider], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].queryset = providers
+
+
+class InstructorForm(forms.ModelForm):
+    provider = forms.ModelChoiceField(queryset=Provider.objects.none())
+    supplier = forms.ModelChoiceField(
+        queryset=Supplier.objects.none(), required=False, help_text="Empty: employed by the provider itself."
+    )
+
+    class Meta:
+        model = Instructor
+        fields = ["name", "email"]
+
+    field_order = ["name", "email", "provider", "supplier"]
+
+    def __init__(self, *args: object, providers: QuerySet[Provider], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].queryset = providers
+        # Every supplier of those providers; the service refuses one of another provider than the chosen one.
+        supplier = self.fields["supplier"]
+        supplier.queryset = Supplier.objects.filter(provider__in=providers).select_related("provider").order_by("name")
+        supplier.label_from_instance = lambda choice: f"{choice.name} ({choice.provider.name})"
+
+
+class QualificationForm(forms.ModelForm):
+    prefix = "qualification"  # shares its page with the instructor's form: distinct field ids
+
+    class Meta:
+        model = InstructorQualification
+        fields = ["name", "expires_on"]
+        widgets = {"expires_on": DATE}
+        labels = {"name": "Qualification", "expires_on": "Expires on"}
+        help_texts = {"expires_on": "Empty: does not expire."}

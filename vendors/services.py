@@ -1,0 +1,155 @@
+"""Writes of the vendors domain: suppliers, instructors and their qualifications. Each atomic and audited.
+
+The client's owners and procurement maintain every supplier and instructor; a provider's account manager only
+those of their own provider, so one provider never edits another's sub-contractors or trainers.
+"""
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from mls.enums import Permission, Role
+from mls.models import Membership
+from mls.services import record_audit, save_audited, snapshot
+
+from .models import Instructor, InstructorQualification, Provider, Supplier
+
+SUPPLIER_FIELDS = (
+    "provider",
+    "name",
+    "categories",
+    "regions",
+    "rate_card",
+    "insurance_expires_on",
+    "contract_expires_on",
+)
+INSTRUCTOR_FIELDS = ("provider", "supplier", "name", "email")
+QUALIFICATION_FIELDS = ("instructor", "name", "expires_on")
+
+
+def require_vendor_keeper(membership: Membership, provider: Provider) -> None:
+    """May `membership` maintain the suppliers and instructors of `provider`?"""
+    if not membership.has_permission(Permission.MANAGE_SUPPLIERS):
+        raise ValidationError("Only owners, procurement and the provider's account managers maintain suppliers.")
+    if provider.organization_id != membership.organization_id:
+        raise ValidationError({"provider": "Choose a provider of this organization."})
+    if membership.role == Role.PROVIDER_MANAGER and provider.pk != membership.provider_id:
+        raise ValidationError({"provider": f"You maintain only {membership.provider}'s suppliers and instructors."})
+
+
+# --- Suppliers ---------------------------------------------------------------------------------
+
+
+def _check_supplier(supplier: Supplier, provider: Provider, name: str) -> None:
+    if Supplier.objects.filter(provider=provider, name=name).exclude(pk=supplier.pk).exists():
+        raise ValidationError({"name": f"{provider} already has a supplier named {name}."})
+    if supplier.pk and provider.pk != supplier.provider_id and supplier.instructors.exists():
+        raise ValidationError(
+            {"provider": "Its instructors work for the current provider: move or remove them before the supplier."}
+        )
+
+
+@transaction.atomic
+def add_supplier(*, membership: Membership, provider: Provider, **fields: Any) -> Supplier:
+    require_vendor_keeper(membership, provider)
+    supplier = Supplier(organization=provider.organization)
+    _check_supplier(supplier, provider, fields.get("name", ""))
+    return save_audited(
+        supplier,
+        actor=membership.user,
+        action="supplier.added",
+        fields=SUPPLIER_FIELDS,
+        changes={"provider": provider, **fields},
+    )
+
+
+@transaction.atomic
+def update_supplier(*, supplier: Supplier, membership: Membership, provider: Provider, **fields: Any) -> Supplier:
+    require_vendor_keeper(membership, supplier.provider)
+    require_vendor_keeper(membership, provider)
+    _check_supplier(supplier, provider, fields.get("name", supplier.name))
+    return save_audited(
+        supplier,
+        actor=membership.user,
+        action="supplier.updated",
+        fields=SUPPLIER_FIELDS,
+        changes={"provider": provider, **fields},
+    )
+
+
+# --- Instructors and qualifications ------------------------------------------------------------
+
+
+def _check_instructor(instructor: Instructor, provider: Provider, supplier: Supplier | None, email: str) -> None:
+    if supplier is not None and supplier.provider_id != provider.pk:
+        raise ValidationError({"supplier": f"{supplier} is a supplier of {supplier.provider}, not of {provider}."})
+    if Instructor.objects.filter(email__iexact=email).exclude(pk=instructor.pk).exists():
+        raise ValidationError({"email": f"Another instructor already has the email {email}."})
+    if instructor.pk and provider.pk != instructor.provider_id and instructor.session_slots.exists():
+        # Past sessions stay attributed to the provider that delivered them.
+        raise ValidationError({"provider": "This instructor has sessions with the current provider; add them anew."})
+
+
+@transaction.atomic
+def add_instructor(
+    *, membership: Membership, provider: Provider, supplier: Supplier | None = None, **fields: Any
+) -> Instructor:
+    require_vendor_keeper(membership, provider)
+    instructor = Instructor(organization=provider.organization)
+    _check_instructor(instructor, provider, supplier, fields.get("email", ""))
+    return save_audited(
+        instructor,
+        actor=membership.user,
+        action="instructor.added",
+        fields=INSTRUCTOR_FIELDS,
+        changes={"provider": provider, "supplier": supplier, **fields},
+    )
+
+
+@transaction.atomic
+def update_instructor(
+    *, instructor: Instructor, membership: Membership, provider: Provider, supplier: Supplier | None = None,
+    **fields: Any,
+) -> Instructor:  # fmt: skip
+    require_vendor_keeper(membership, instructor.provider)
+    require_vendor_keeper(membership, provider)
+    _check_instructor(instructor, provider, supplier, fields.get("email", instructor.email))
+    return save_audited(
+        instructor,
+        actor=membership.user,
+        action="instructor.updated",
+        fields=INSTRUCTOR_FIELDS,
+        changes={"provider": provider, "supplier": supplier, **fields},
+    )
+
+
+@transaction.atomic
+def add_qualification(
+    *, instructor: Instructor, membership: Membership, name: str, expires_on: date | None = None
+) -> InstructorQualification:
+    require_vendor_keeper(membership, instructor.provider)
+    if instructor.qualifications.filter(name__iexact=name).exists():
+        raise ValidationError({"name": f"{instructor} already holds {name}; remove it to record a renewal."})
+    qualification = InstructorQualification(organization=instructor.organization, instructor=instructor)
+    return save_audited(
+        qualification,
+        actor=membership.user,
+        action="qualification.added",
+        fields=QUALIFICATION_FIELDS,
+        changes={"name": name, "expires_on": expires_on},
+    )
+
+
+@transaction.atomic
+def remove_qualification(*, qualification: InstructorQualification, membership: Membership) -> None:
+    require_vendor_keeper(membership, qualification.instructor.provider)
+    record_audit(
+        organization=qualification.organization,
+        actor=membership.user,
+        action="qualification.removed",
+        obj=qualification,
+        before=snapshot(qualification, QUALIFICATION_FIELDS),
+    )
+    qualification.delete()
