@@ -173,6 +173,7 @@ def _comma_separated(value: str) -> str:
 class RequirementForm(forms.ModelForm):
     courses = forms.ModelMultipleChoiceField(
         queryset=Course.objects.none(),
+        widget=forms.SelectMultiple(attrs={"size": 8}),
         help_text="Completing any one of them satisfies the requirement. Ctrl (⌘ on a Mac) chooses several.",
     )
 

@@ -202,16 +202,16 @@ def test_qualification_is_added_then_removed_only_after_confirmation(client, ten
 
 
 @pytest.mark.parametrize(
-    ("days", "cell"),
+    ("days", "shown"),
     [
         (-1, '<span class="badge badge--red">Expired {on}</span>'),
         (0, '<span class="badge badge--amber">Expires {on} (today)</span>'),
         (30, '<span class="badge badge--amber">Expires {on} (in 30 days)</span>'),
-        (31, "<td>{on}</td>"),
+        (31, "{on}"),
     ],
     ids=["yesterday", "today", "in-30-days", "in-31-days"],
 )
-def test_supplier_list_flags_contract_and_insurance_dates_past_or_within_30_days(client, tenant_a, days, cell):
+def test_supplier_list_flags_contract_and_insurance_dates_past_or_within_30_days(client, tenant_a, days, shown):
     on = timezone.localdate() + timedelta(days=days)
     Supplier.objects.create(
         organization=tenant_a.organization,
@@ -224,7 +224,8 @@ def test_supplier_list_flags_contract_and_insurance_dates_past_or_within_30_days
 
     content = client.get(org_url(tenant_a, "vendors:suppliers")).content.decode()
 
-    assert content.count(cell.format(on=f"{on:%-d %b %Y}")) == 2  # the contract and the insurance column
+    shown = shown.format(on=f"{on:%-d %b %Y}")
+    assert f"<td>Contract: {shown}<br>Insurance: {shown}</td>" in content
 
 
 @pytest.mark.parametrize("count", [1, 3])
