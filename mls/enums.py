@@ -18,6 +18,7 @@ class Permission(models.TextChoices):
     MANAGE_VENUES = "manage_venues", "Maintain venues and rooms"
     MANAGE_SUPPLIERS = "manage_suppliers", "Maintain suppliers, instructors and their qualifications"
     MANAGE_COMPLIANCE = "manage_compliance", "Define mandatory training (compliance requirements)"
+    MANAGE_SLAS = "manage_slas", "Set SLA schedules and targets; run the SLA computation"
 
 
 # Client-side roles see everything of their organization; a provider manager sees only its Provider's work,
@@ -25,8 +26,12 @@ class Permission(models.TextChoices):
 # suppliers and instructors of their own provider only; the services enforce that part.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(Permission.values),
-    Role.LD_DIRECTOR: frozenset({Permission.VIEW_AUDIT_LOG, Permission.MANAGE_CONTRACTS, Permission.MANAGE_COMPLIANCE}),
-    Role.PROCUREMENT: frozenset({Permission.VIEW_AUDIT_LOG, Permission.MANAGE_CONTRACTS, Permission.MANAGE_SUPPLIERS}),
+    Role.LD_DIRECTOR: frozenset(
+        {Permission.VIEW_AUDIT_LOG, Permission.MANAGE_CONTRACTS, Permission.MANAGE_COMPLIANCE, Permission.MANAGE_SLAS}
+    ),
+    Role.PROCUREMENT: frozenset(
+        {Permission.VIEW_AUDIT_LOG, Permission.MANAGE_CONTRACTS, Permission.MANAGE_SUPPLIERS, Permission.MANAGE_SLAS}
+    ),
     Role.PROVIDER_MANAGER: frozenset({Permission.MANAGE_VENUES, Permission.MANAGE_SUPPLIERS}),
     Role.VIEWER: frozenset({Permission.VIEW_AUDIT_LOG}),
 }

@@ -9,6 +9,7 @@ organization_patterns = [
     path("", include("engagements.urls")),
     path("", include("scheduling.urls")),
     path("", include("vendors.urls")),
+    path("", include("slas.urls")),
 ]
 
 urlpatterns = [

@@ -157,6 +157,7 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "engagements:change_request_action": OrganizationRoute(
         CHANGE_PROPOSERS, lambda t: {"pk": t.contract.change_request.pk, "action": "withdraw"}, methods=POST
     ),
+    "slas:engagement": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.engagement.pk}, methods=GET),
 }
 
 # Routes outside any organization, by name or by URL prefix, with why they are not tenant routes.

@@ -1,0 +1,503 @@
+"""How each metric of SPEC-SLA §3 is measured: one set-based query per metric and period.
+
+Every percentage metric is an `ItemRule`: the population (items anchored in the period, minus approved relief),
+a `met` condition and a `pending` condition (unresolved and not yet due at `as_of`); everything else failed.
+The database classifies the items and returns their ids per outcome in a single aggregate query; Python only
+turns the counts into a value. Deadlines in business days are precomputed per local day of the period by the
+one `BusinessCalendar` (the change-request deadlines use the same), so the SQL never needs a holiday table.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import (
+    Aggregate,
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from engagements.enums import Side
+from engagements.models import ChangeRequest, Engagement
+from mls.business_days import END_OF_DAY, BusinessCalendar
+from scheduling.enums import SessionStatus, TicketCategory
+from scheduling.models import (
+    AssessmentAttempt,
+    Attendance,
+    ComplianceAssignment,
+    Course,
+    Enrollment,
+    Feedback,
+    Outage,
+    RequirementCourse,
+    Session,
+    SupportTicket,
+)
+
+from .arithmetic import mean, percentage
+from .catalog import METRICS
+from .enums import ItemOutcome, ManualStatus
+from .models import ManualMeasurement, ReliefEvent
+from .periods import Period
+from .selectors import engagement_completions
+
+NEVER = Q(pk__isnull=True)
+
+
+class ItemIds(Aggregate):
+    """The ids of the aggregated rows: ARRAY_AGG on PostgreSQL, GROUP_CONCAT on SQLite."""
+
+    function = "ARRAY_AGG"
+    output_field = TextField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):  # noqa: ANN001, ANN201 - Django's signature
+        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra_context)
+
+
+def _ids(value: list[int] | str | None) -> list[int]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        return sorted(int(part) for part in value.split(","))
+    return sorted(value)
+
+
+@dataclass(frozen=True)
+class MetricContext:
+    engagement: Engagement
+    period: Period
+    as_of: datetime
+    relief: tuple[ReliefEvent, ...] = ()
+    manual: dict[str, ManualMeasurement] = field(default_factory=dict)
+
+    @property
+    def calendar(self) -> BusinessCalendar:
+        return self.engagement.calendar
+
+    def relief_for(self, metric: str) -> list[ReliefEvent]:
+        return [event for event in self.relief if event.covers(metric)]
+
+    def in_period(self, anchor: str) -> Q:
+        return Q(**{f"{anchor}__gte": self.period.start, f"{anchor}__lt": self.period.end})
+
+    def engagement_courses(self) -> QuerySet:
+        """Courses delivered in this engagement: what completions, assessments and compliance count against."""
+        return Session.objects.filter(engagement=self.engagement).values("course_id")
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    metric: str
+    value: Decimal | None
+    numerator: Decimal
+    denominator: Decimal
+    sample: int  # items met + failed, scores, seats or minutes: compared with the target's min_sample
+    pending: int = 0
+    inputs: dict = field(default_factory=dict)
+    awaiting_verification: bool = False
+
+
+@dataclass(frozen=True)
+class ItemRule:
+    population: QuerySet
+    anchor: str  # the timestamp (or date) that places an item in a period and inside relief
+    met: Q
+    pending: Q = NEVER
+
+
+def _relief_exclusion(context: MetricContext, metric: str, anchor: str, *, is_date: bool = False) -> Q:
+    excluded = Q()
+    for event in context.relief_for(metric):
+        if is_date:
+            excluded |= Q(**{f"{anchor}__gte": event.starts_on, f"{anchor}__lte": event.ends_on})
+        else:
+            start, end = context.period.midnight(event.starts_on), context.period.midnight(event.ends_on + timedelta(1))
+            excluded |= Q(**{f"{anchor}__gte": start, f"{anchor}__lt": end})
+    return ~excluded if excluded else Q()
+
+
+def _classify(metric: str, rule: ItemRule, context: MetricContext, *, anchor_is_date: bool = False) -> MetricResult:
+    outcome = Case(
+        When(rule.met, then=Value(ItemOutcome.MET)),
+        When(rule.pending, then=Value(ItemOutcome.PENDING)),
+        default=Value(ItemOutcome.FAILED),
+    )
+    row = (
+        rule.population.filter(_relief_exclusion(context, metric, rule.anchor, is_date=anchor_is_date))
+        .annotate(outcome=outcome)
+        .aggregate(**{key: ItemIds("pk", filter=Q(outcome=key)) for key in ItemOutcome.values})
+    )
+    met, failed, pending = (_ids(row[key]) for key in ItemOutcome.values)
+    sample = len(met) + len(failed)
+    return MetricResult(
+        metric=metric,
+        value=percentage(len(met), sample) if sample else None,
+        numerator=Decimal(len(met)),
+        denominator=Decimal(sample),
+        sample=sample,
+        pending=len(pending),
+        inputs={"met": met, "failed": failed, "pending": pending},
+    )
+
+
+def _resolved_by(population: QuerySet, resolved: str, deadline: object, as_of: datetime) -> tuple[QuerySet, Q, Q]:
+    """Items resolved (at `resolved`, no later than `as_of`) by the deadline are met; unresolved items whose
+    deadline is still after `as_of` are pending; the rest failed."""
+    population = population.alias(deadline=deadline)
+    met = Q(**{f"{resolved}__lte": as_of}) & Q(**{f"{resolved}__lte": F("deadline")})
+    unresolved = Q(**{f"{resolved}__isnull": True}) | Q(**{f"{resolved}__gt": as_of})
+    return population, met, unresolved & Q(deadline__gt=as_of)
+
+
+def _hours_after(anchor: str, hours: int) -> ExpressionWrapper:
+    return ExpressionWrapper(F(anchor) + timedelta(hours=hours), output_field=DateTimeField())
+
+
+def _business_days_after(anchor: str, count: int, context: MetricContext) -> Case:
+    """Deadline of "N business days after the anchor" (SPEC-SLA §1), chosen by the anchor's local day."""
+    return Case(
+        *(
+            When(
+                **{f"{anchor}__gte": start, f"{anchor}__lt": end},
+                then=Value(context.calendar.deadline_after(start, count), output_field=DateTimeField()),
+            )
+            for _, start, end in context.period.days()
+        ),
+        output_field=DateTimeField(),
+    )
+
+
+def _end_of_due_day(context: MetricContext) -> Case:
+    return Case(
+        *(
+            When(due_on=day, then=Value(datetime.combine(day, END_OF_DAY, tzinfo=context.period.zone)))
+            for day, _, _ in context.period.days()
+        ),
+        output_field=DateTimeField(),
+    )
+
+
+def _sessions(context: MetricContext, anchor: str) -> QuerySet:
+    return Session.objects.filter(context.in_period(anchor), engagement=context.engagement)
+
+
+def _first_replacement_start(context: MetricContext) -> Subquery:
+    replacements = Session.objects.filter(replaces=OuterRef("pk"), requested_at__lte=context.as_of)
+    return Subquery(replacements.order_by("starts_at").values("starts_at")[:1])
+
+
+# --- The metrics -----------------------------------------------------------------------------------------------
+
+
+def session_confirmation_turnaround(context: MetricContext, hours: int) -> MetricResult:
+    population, met, pending = _resolved_by(
+        _sessions(context, "requested_at"), "confirmed_at", _hours_after("requested_at", hours), context.as_of
+    )
+    return _classify("session_confirmation_turnaround", ItemRule(population, "requested_at", met, pending), context)
+
+
+def scheduling_lead_time(context: MetricContext, days: int) -> MetricResult:
+    """The start that counts is the session's own, or for a cancelled session its first replacement's."""
+    population = (
+        _sessions(context, "requested_at")
+        .exclude(cancelled_by=Side.CLIENT)
+        .alias(
+            effective_start=Case(
+                When(status=SessionStatus.CANCELLED, then=_first_replacement_start(context)),
+                default=F("starts_at"),
+            ),
+            deadline=_hours_after("requested_at", days * 24),
+        )
+    )
+    met = Q(effective_start__isnull=False, effective_start__lte=F("deadline"))
+    pending = Q(effective_start__isnull=True, deadline__gt=context.as_of)
+    return _classify("scheduling_lead_time", ItemRule(population, "requested_at", met, pending), context)
+
+
+def reschedule_within_window(context: MetricContext, business_days: int) -> MetricResult:
+    population = (
+        _sessions(context, "cancelled_at")
+        .filter(status=SessionStatus.CANCELLED, cancelled_by=Side.PROVIDER)
+        .alias(
+            replacement_start=_first_replacement_start(context),
+            deadline=_business_days_after("cancelled_at", business_days, context),
+        )
+    )
+    met = Q(replacement_start__isnull=False, replacement_start__lte=F("deadline"))
+    pending = Q(replacement_start__isnull=True, deadline__gt=context.as_of)
+    return _classify("reschedule_within_window", ItemRule(population, "cancelled_at", met, pending), context)
+
+
+def session_delivery_rate(context: MetricContext) -> MetricResult:
+    """Delivered sessions are met, provider cancellations failed; a session not yet ended at as_of is pending."""
+    population = _sessions(context, "starts_at").exclude(cancelled_by=Side.CLIENT)
+    met = Q(status=SessionStatus.DELIVERED)
+    pending = Q(status__in=[SessionStatus.REQUESTED, SessionStatus.CONFIRMED], ends_at__gt=context.as_of)
+    return _classify("session_delivery_rate", ItemRule(population, "starts_at", met, pending), context)
+
+
+def _tickets(context: MetricContext) -> QuerySet:
+    return SupportTicket.objects.filter(context.in_period("opened_at"), engagement=context.engagement)
+
+
+def support_first_response(context: MetricContext, hours: int) -> MetricResult:
+    population, met, pending = _resolved_by(
+        _tickets(context), "first_response_at", _hours_after("opened_at", hours), context.as_of
+    )
+    return _classify("support_first_response", ItemRule(population, "opened_at", met, pending), context)
+
+
+def audit_report_turnaround(context: MetricContext, hours: int) -> MetricResult:
+    population, met, pending = _resolved_by(
+        _tickets(context).filter(category=TicketCategory.AUDIT_REQUEST),
+        "resolved_at",
+        _hours_after("opened_at", hours),
+        context.as_of,
+    )
+    return _classify("audit_report_turnaround", ItemRule(population, "opened_at", met, pending), context)
+
+
+def enrollment_processing(context: MetricContext, business_days: int) -> MetricResult:
+    enrollments = Enrollment.objects.filter(context.in_period("requested_at"), session__engagement=context.engagement)
+    population, met, pending = _resolved_by(
+        enrollments, "processed_at", _business_days_after("requested_at", business_days, context), context.as_of
+    )
+    return _classify("enrollment_processing", ItemRule(population, "requested_at", met, pending), context)
+
+
+def completion_reporting_timeliness(context: MetricContext, business_days: int) -> MetricResult:
+    """Completions of the engagement's sessions, or (self-paced, no session) of courses it delivers."""
+    completions = engagement_completions(context.engagement, context.period)
+    population, met, pending = _resolved_by(
+        completions, "recorded_at", _business_days_after("completed_at", business_days, context), context.as_of
+    )
+    return _classify("completion_reporting_timeliness", ItemRule(population, "completed_at", met, pending), context)
+
+
+def mandatory_training_on_time(context: MetricContext) -> MetricResult:
+    """Assignments due in the period for requirements met by a course the engagement delivers."""
+    delivered_here = RequirementCourse.objects.filter(
+        requirement=OuterRef("requirement"), course_id__in=context.engagement_courses()
+    )
+    assignments = ComplianceAssignment.objects.filter(
+        due_on__gte=context.period.month, due_on__lt=context.period.next_month
+    ).filter(Exists(delivered_here))
+    population, met, pending = _resolved_by(assignments, "completed_at", _end_of_due_day(context), context.as_of)
+    rule = ItemRule(population, "due_on", met, pending)
+    return _classify("mandatory_training_on_time", rule, context, anchor_is_date=True)
+
+
+def assessment_pass_rate(context: MetricContext) -> MetricResult:
+    attempts = AssessmentAttempt.objects.filter(
+        context.in_period("attempted_at"), attempt_number=1, course_id__in=context.engagement_courses()
+    )
+    return _classify("assessment_pass_rate", ItemRule(attempts, "attempted_at", Q(passed=True)), context)
+
+
+def content_freshness(context: MetricContext, days: int) -> MetricResult:
+    """Regulated courses the engagement delivers, judged at period end; relief on the last day excludes all."""
+    courses = Course.objects.filter(regulated=True, pk__in=context.engagement_courses())
+    last_day = context.period.last_day
+    if any(event.starts_on <= last_day <= event.ends_on for event in context.relief_for("content_freshness")):
+        courses = courses.none()
+    met = Q(last_reviewed_on__gte=context.period.next_month - timedelta(days=days))
+    return _classify("content_freshness", ItemRule(courses, "last_reviewed_on", met), context, anchor_is_date=True)
+
+
+def change_request_response(context: MetricContext, business_days: int) -> MetricResult:
+    requests = ChangeRequest.objects.filter(context.in_period("submitted_at"), sow__engagement=context.engagement)
+    population, met, pending = _resolved_by(
+        requests, "responded_at", _business_days_after("submitted_at", business_days, context), context.as_of
+    )
+    return _classify("change_request_response", ItemRule(population, "submitted_at", met, pending), context)
+
+
+def _feedback_mean(metric: str, score: str, context: MetricContext) -> MetricResult:
+    feedback = Feedback.objects.filter(
+        context.in_period("session__starts_at"),
+        session__engagement=context.engagement,
+        session__status=SessionStatus.DELIVERED,
+        submitted_at__lte=context.as_of,
+    ).filter(_relief_exclusion(context, metric, "session__starts_at"))
+    row = feedback.aggregate(count=Count("pk"), total=Sum(score), ids=ItemIds("pk"))
+    count, total = row["count"], Decimal(row["total"] or 0)
+    return MetricResult(
+        metric=metric,
+        value=mean(total, count) if count else None,
+        numerator=total,
+        denominator=Decimal(count),
+        sample=count,
+        inputs={"scored": _ids(row["ids"])},
+    )
+
+
+def instructor_rating(context: MetricContext) -> MetricResult:
+    return _feedback_mean("instructor_rating", "instructor_score", context)
+
+
+def learner_satisfaction(context: MetricContext) -> MetricResult:
+    return _feedback_mean("learner_satisfaction", "overall_score", context)
+
+
+def training_utilization(context: MetricContext) -> MetricResult:
+    """Attended seats over capacity, summed over the delivered sessions (not a mean of ratios)."""
+    present = (
+        Attendance.objects.filter(enrollment__session=OuterRef("pk"), present=True)
+        .values("enrollment__session")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    sessions = (
+        _sessions(context, "starts_at")
+        .filter(status=SessionStatus.DELIVERED)
+        .filter(_relief_exclusion(context, "training_utilization", "starts_at"))
+        .annotate(attended=Coalesce(Subquery(present, output_field=IntegerField()), 0))
+    )
+    row = sessions.aggregate(seats=Sum("capacity"), attended=Sum("attended"), ids=ItemIds("pk"))
+    seats, attended = row["seats"] or 0, row["attended"] or 0
+    return MetricResult(
+        metric="training_utilization",
+        value=percentage(attended, seats) if seats else None,
+        numerator=Decimal(attended),
+        denominator=Decimal(seats),
+        sample=seats,
+        inputs={"sessions": _ids(row["ids"])},
+    )
+
+
+Interval = tuple[datetime, datetime]
+
+
+def _merge(intervals: Iterable[Interval]) -> list[Interval]:
+    merged: list[Interval] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _seconds(intervals: Iterable[Interval]) -> int:
+    return sum(int((end - start).total_seconds()) for start, end in intervals)
+
+
+def _subtract(intervals: list[Interval], holes: list[Interval]) -> list[Interval]:
+    remaining = []
+    for start, end in intervals:
+        cursor = start
+        for hole_start, hole_end in holes:
+            if hole_end <= cursor or hole_start >= end:
+                continue
+            if hole_start > cursor:
+                remaining.append((cursor, hole_start))
+            cursor = max(cursor, hole_end)
+        if cursor < end:
+            remaining.append((cursor, end))
+    return remaining
+
+
+def _minutes(seconds: int) -> Decimal:
+    return (Decimal(seconds) / 60).quantize(Decimal("0.0001"))
+
+
+def platform_uptime(context: MetricContext) -> MetricResult:
+    """Minutes of the period up to as_of, less planned maintenance and relief; down = unplanned outage minutes.
+
+    The population is minutes, not rows: one query fetches the period's outages, the interval arithmetic
+    (overlaps merged, so a minute is never counted twice) runs here. The value uses exact seconds.
+    """
+    window_start, window_end = context.period.start, min(context.period.end, context.as_of)
+    if window_end <= window_start:
+        return MetricResult("platform_uptime", None, Decimal(0), Decimal(0), sample=0)
+    outages = list(
+        Outage.objects.filter(
+            engagement=context.engagement, starts_at__lt=window_end, ends_at__gt=window_start
+        ).values_list("pk", "starts_at", "ends_at", "planned")
+    )
+
+    def clip(start: datetime, end: datetime) -> Interval:
+        return max(start, window_start), min(end, window_end)
+
+    excluded = [clip(start, end) for _, start, end, planned in outages if planned]
+    excluded += [
+        clip(context.period.midnight(event.starts_on), context.period.midnight(event.ends_on + timedelta(1)))
+        for event in context.relief_for("platform_uptime")
+    ]
+    excluded = _merge(interval for interval in excluded if interval[0] < interval[1])
+    eligible = _subtract([(window_start, window_end)], excluded)
+    down = _subtract(_merge(clip(start, end) for _, start, end, planned in outages if not planned), excluded)
+    eligible_seconds, down_seconds = _seconds(eligible), _seconds(down)
+    up_seconds = eligible_seconds - down_seconds
+    return MetricResult(
+        metric="platform_uptime",
+        value=percentage(up_seconds, eligible_seconds) if eligible_seconds else None,
+        numerator=_minutes(up_seconds),
+        denominator=_minutes(eligible_seconds),
+        sample=eligible_seconds // 60,
+        inputs={
+            "unplanned_outages": sorted(pk for pk, *_, planned in outages if not planned),
+            "planned_outages": sorted(pk for pk, *_, planned in outages if planned),
+            "down_minutes": str(_minutes(down_seconds)),
+        },
+    )
+
+
+def completion_reporting_accuracy(context: MetricContext) -> MetricResult:
+    """A manual metric: the submitted audit value, which counts only once the other side has verified it."""
+    submitted = context.manual.get("completion_reporting_accuracy")
+    if submitted is None:
+        return MetricResult("completion_reporting_accuracy", None, Decimal(0), Decimal(0), sample=0)
+    return MetricResult(
+        metric="completion_reporting_accuracy",
+        value=submitted.value,
+        numerator=submitted.value,
+        denominator=Decimal(100),
+        sample=submitted.sample_size,
+        inputs={"manual_measurement": submitted.pk, "status": submitted.status},
+        awaiting_verification=submitted.status != ManualStatus.VERIFIED,
+    )
+
+
+MEASURES: dict[str, Callable[..., MetricResult]] = {
+    "session_confirmation_turnaround": session_confirmation_turnaround,
+    "scheduling_lead_time": scheduling_lead_time,
+    "reschedule_within_window": reschedule_within_window,
+    "session_delivery_rate": session_delivery_rate,
+    "support_first_response": support_first_response,
+    "enrollment_processing": enrollment_processing,
+    "completion_reporting_timeliness": completion_reporting_timeliness,
+    "completion_reporting_accuracy": completion_reporting_accuracy,
+    "mandatory_training_on_time": mandatory_training_on_time,
+    "audit_report_turnaround": audit_report_turnaround,
+    "instructor_rating": instructor_rating,
+    "learner_satisfaction": learner_satisfaction,
+    "assessment_pass_rate": assessment_pass_rate,
+    "content_freshness": content_freshness,
+    "platform_uptime": platform_uptime,
+    "change_request_response": change_request_response,
+    "training_utilization": training_utilization,
+}
+assert set(MEASURES) == set(METRICS)  # noqa: S101 - every catalog metric is measured
+
+
+def measure(metric: str, context: MetricContext, threshold: int | None) -> MetricResult:
+    """The metric's result for the context's period; `threshold` is the target's H/D/N/R parameter."""
+    if METRICS[metric].threshold_unit:
+        return MEASURES[metric](context, threshold)
+    return MEASURES[metric](context)

@@ -1,0 +1,556 @@
+"""Writes of the SLA engine: schedules and targets, measuring periods, finalizing them into breaches, service
+credits, earn-backs and escalations (SPEC-SLA §2–5), relief events and manual measurements.
+
+Finalizing is idempotent and safe to run concurrently: the period row is locked (`SELECT … FOR UPDATE`), a
+finalized period is left alone, and every derived row has a unique constraint. Events for webhooks are audit
+events (`breach.created`, `credit.issued`, `credit.earned_back`, `escalation.created`) written in the same
+transaction, so nothing is announced that did not commit.
+"""
+
+from collections import defaultdict
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from engagements.enums import MeetingKind
+from engagements.models import Engagement, GovernanceMeeting
+from engagements.services import acting_side, open_dispute
+from mls.enums import Role
+from mls.models import Membership, User
+from mls.services import audit_change, notify, record_audit, snapshot
+
+from . import arithmetic
+from .catalog import METRICS, Kind
+from .enums import CreditStatus, EscalationLevel, ManualStatus, MeasurementStatus, PeriodStatus, ReliefStatus
+from .metrics import MetricContext, MetricResult, measure
+from .models import (
+    Breach,
+    Escalation,
+    ManualMeasurement,
+    Measurement,
+    ReliefEvent,
+    ServiceCredit,
+    SlaPeriod,
+    SlaSchedule,
+    SlaTarget,
+)
+from .periods import Period, months_between
+from .selectors import approved_relief, monthly_fee, schedule_of
+
+MEASUREMENT_FIELDS = (
+    "target",
+    "target_value",
+    "value",
+    "numerator",
+    "denominator",
+    "pending",
+    "status",
+    "meets_target",
+    "as_of",
+    "inputs",
+    "finalized",
+    "computed_at",
+)
+CREDIT_FIELDS = ("period", "metric", "allocation_percent", "amount", "currency", "capped", "status")
+RELIEF_FIELDS = ("kind", "starts_on", "ends_on", "metrics", "reason", "status")
+MANUAL_FIELDS = ("month", "metric", "value", "sample_size", "status")
+REVIEW_BUSINESS_DAYS = 10  # SPEC-SLA §5: a performance review meeting within 10 business days
+
+
+# --- Schedules and targets ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_schedule(*, engagement: Engagement, actor: User, **fields: Any) -> SlaSchedule:
+    """The ladder defaults come from the MSA terms of the engagement."""
+    defaults = {
+        "formal_review_after": engagement.formal_review_after,
+        "exit_right_after": engagement.exit_right_after,
+        "critical_breach_count": engagement.critical_breach_count,
+    }
+    schedule = SlaSchedule(organization=engagement.organization, engagement=engagement, **{**defaults, **fields})
+    schedule.full_clean()
+    schedule.save()
+    audit_change(actor, "sla_schedule.created", schedule, SlaSchedule.EDITABLE_FIELDS)
+    return schedule
+
+
+@transaction.atomic
+def update_schedule(*, schedule: SlaSchedule, actor: User, **fields: Any) -> SlaSchedule:
+    before = snapshot(schedule, SlaSchedule.EDITABLE_FIELDS)
+    for name, value in fields.items():
+        setattr(schedule, name, value)
+    schedule.full_clean()
+    schedule.save()
+    audit_change(actor, "sla_schedule.updated", schedule, SlaSchedule.EDITABLE_FIELDS, before)
+    return schedule
+
+
+def _check_no_overlap(target: SlaTarget) -> None:
+    overlapping = SlaTarget.objects.filter(schedule=target.schedule_id, metric=target.metric).exclude(pk=target.pk)
+    if target.active_to:
+        overlapping = overlapping.filter(active_from__lte=target.active_to)
+    overlapping = overlapping.filter(Q(active_to__isnull=True) | Q(active_to__gte=target.active_from))
+    if overlapping.exists():
+        raise ValidationError({"active_from": "This metric already has a target in force for these dates."})
+
+
+@transaction.atomic
+def save_target(*, schedule: SlaSchedule, actor: User, existing: SlaTarget | None = None, **fields: Any) -> SlaTarget:
+    """Add a target, or change the `existing` one; the threshold defaults to the catalog's."""
+    before = snapshot(existing, SlaTarget.EDITABLE_FIELDS) if existing else None
+    target = existing or SlaTarget(organization=schedule.organization, schedule=schedule)
+    for name, value in fields.items():
+        setattr(target, name, value)
+    metric = METRICS.get(target.metric)
+    if metric and metric.threshold_unit and target.threshold is None:
+        target.threshold = metric.default_threshold
+    target.full_clean()
+    _check_no_overlap(target)
+    target.save()
+    action = "sla_target.updated" if before else "sla_target.created"
+    audit_change(actor, action, target, SlaTarget.EDITABLE_FIELDS, before)
+    return target
+
+
+# --- Measuring a period ------------------------------------------------------------------------------
+
+
+def _period_row(engagement: Engagement, period: Period) -> SlaPeriod:
+    row, _ = SlaPeriod.objects.get_or_create(
+        organization=engagement.organization, engagement=engagement, month=period.month
+    )
+    return row
+
+
+def _locked_period(engagement: Engagement, period: Period) -> SlaPeriod:
+    """The period row, created if needed (outside the caller's lock) and then locked for this transaction."""
+    row = _period_row(engagement, period)
+    return SlaPeriod.objects.select_for_update().get(pk=row.pk)
+
+
+def assess(result: MetricResult, target: SlaTarget, *, final: bool) -> tuple[str, bool | None]:
+    """SPEC-SLA §2: the measurement's status, and whether its value meets the target (None: not judged)."""
+    enough = result.value is not None and result.sample >= target.min_sample and not result.awaiting_verification
+    meets = METRICS[target.metric].meets(result.value, target.target) if enough else None
+    if not final:
+        return MeasurementStatus.PROVISIONAL, meets
+    if result.awaiting_verification:
+        return MeasurementStatus.PENDING_VERIFICATION, None
+    if meets is None:
+        return MeasurementStatus.INSUFFICIENT_DATA, None
+    return (MeasurementStatus.MET if meets else MeasurementStatus.BREACHED), meets
+
+
+def schedule_required(engagement: Engagement) -> SlaSchedule:
+    schedule = schedule_of(engagement)
+    if schedule is None:
+        raise ValidationError(f"{engagement} has no SLA schedule yet.")
+    return schedule
+
+
+def _measure(
+    engagement: Engagement, schedule: SlaSchedule, row: SlaPeriod, as_of: datetime, *, final: bool
+) -> list[Measurement]:
+    """Measure every target in force for the period, in a constant number of queries, and upsert the rows."""
+    period = Period(row.month, engagement.timezone)
+    targets = [t for t in schedule.targets.all() if t.applies_to(period.month, period.next_month)]
+    manual = ManualMeasurement.objects.filter(engagement=engagement, month=period.month).exclude(
+        status=ManualStatus.DISPUTED
+    )
+    context = MetricContext(
+        engagement=engagement,
+        period=period,
+        as_of=as_of,
+        relief=tuple(approved_relief(engagement, period)),
+        manual={m.metric: m for m in manual},
+    )
+    computed_at = timezone.now()
+    rows = []
+    for target in targets:
+        result = measure(target.metric, context, target.threshold)
+        status, meets = assess(result, target, final=final)
+        rows.append(
+            Measurement(
+                organization=engagement.organization,
+                engagement=engagement,
+                period=row,
+                metric=target.metric,
+                target=target,
+                target_value=target.target,
+                value=result.value,
+                numerator=result.numerator,
+                denominator=result.denominator,
+                pending=result.pending,
+                status=status,
+                meets_target=meets,
+                as_of=as_of,
+                inputs=result.inputs,
+                finalized=final,
+                computed_at=computed_at,
+            )
+        )
+    Measurement.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["organization", "engagement", "period", "metric"],
+        update_fields=list(MEASUREMENT_FIELDS),
+    )
+    return rows
+
+
+@transaction.atomic
+def compute_period(
+    *, engagement: Engagement, period: Period, now: datetime | None = None, schedule: SlaSchedule | None = None
+) -> SlaPeriod:
+    """Recompute a provisional period as of now (hourly); a finalized period is left as it is."""
+    now = now or timezone.now()
+    schedule = schedule or schedule_required(engagement)
+    row = _locked_period(engagement, period)
+    if row.is_finalized:
+        return row
+    row.as_of = period.as_of(now, schedule.grace_days)
+    row.computed_at = now
+    _measure(engagement, schedule, row, row.as_of, final=False)
+    row.save(update_fields=["as_of", "computed_at"])
+    return row
+
+
+def _check_previous_finalized(engagement: Engagement, period: Period) -> None:
+    earlier = engagement.sla_periods.filter(month__lt=period.month, status=PeriodStatus.PROVISIONAL).first()
+    if earlier is not None:
+        raise ValidationError(f"Finalize {earlier.month:%Y-%m} first: periods close in order.")
+
+
+@transaction.atomic
+def finalize_period(
+    *, engagement: Engagement, period: Period, now: datetime | None = None, schedule: SlaSchedule | None = None
+) -> SlaPeriod:
+    """Close a period after its grace days: final measurements, breaches, credits, earn-backs, escalations.
+
+    Running it again, or in two workers at once, changes nothing: the second caller waits for the lock and then
+    finds the period finalized.
+    """
+    now = now or timezone.now()
+    schedule = schedule or schedule_required(engagement)
+    closes_at = period.closes_at(schedule.grace_days)
+    if now < closes_at:
+        raise ValidationError(f"{period} stays provisional until {closes_at:%Y-%m-%d %H:%M %Z} (grace days).")
+    row = _locked_period(engagement, period)
+    if row.is_finalized:
+        return row
+    _check_previous_finalized(engagement, period)
+    measurements = _measure(engagement, schedule, row, closes_at, final=True)
+    row.monthly_fee, lines = monthly_fee(engagement, period)
+    row.fee_lines = [
+        {"name": line.name, "basis": line.basis, "amount": str(line.amount), "detail": line.detail} for line in lines
+    ]
+    row.at_risk = arithmetic.at_risk_amount(row.monthly_fee, schedule.at_risk_percent)
+    row.status, row.as_of, row.computed_at, row.finalized_at = PeriodStatus.FINALIZED, closes_at, now, now
+    row.save()
+    breached = Measurement.objects.filter(period=row, status=MeasurementStatus.BREACHED).select_related("target")
+    breaches = _record_breaches(engagement, row, list(breached))
+    credits = _issue_credits(engagement, row, breaches)
+    earned_back = _earn_back(engagement, schedule, row)
+    escalations = _escalate(engagement, schedule, row, len(breaches))
+    _announce(engagement, row, measurements, credits, earned_back, escalations)
+    return row
+
+
+def _record_breaches(engagement: Engagement, row: SlaPeriod, measurements: list[Measurement]) -> list[Breach]:
+    breaches = Breach.objects.bulk_create(
+        Breach(organization=engagement.organization, engagement=engagement, period=row, metric=m.metric, measurement=m)
+        for m in measurements
+    )
+    for breach in breaches:
+        record_audit(
+            organization=engagement.organization,
+            actor=None,
+            action="breach.created",
+            obj=breach,
+            after={
+                "engagement": engagement.pk,
+                "period": f"{row.month:%Y-%m}",
+                "metric": breach.metric,
+                "value": str(breach.measurement.value),
+                "target": str(breach.measurement.target_value),
+            },
+        )
+    return breaches
+
+
+def _issue_credits(engagement: Engagement, row: SlaPeriod, breaches: list[Breach]) -> list[ServiceCredit]:
+    """SPEC-SLA §4: each breach's credit from the period's at-risk amount, capped with a proportional split."""
+    allocations = {breach.metric: breach.measurement.target.allocation_percent for breach in breaches}
+    split = arithmetic.service_credits(row.at_risk, allocations)
+    credits = ServiceCredit.objects.bulk_create(
+        ServiceCredit(
+            organization=engagement.organization,
+            engagement=engagement,
+            period=row,
+            metric=breach.metric,
+            breach=breach,
+            allocation_percent=allocations[breach.metric],
+            amount=split.amounts[breach.metric],
+            currency=engagement.currency,
+            capped=split.capped,
+        )
+        for breach in breaches
+    )
+    for credit in credits:
+        audit_change(None, "credit.issued", credit, CREDIT_FIELDS)
+    return credits
+
+
+def _outcomes_by_metric(engagement: Engagement, schedule: SlaSchedule) -> dict[str, list[arithmetic.PeriodOutcome]]:
+    history: dict[str, list[arithmetic.PeriodOutcome]] = defaultdict(list)
+    finalized = Measurement.objects.filter(engagement=engagement, finalized=True).select_related("period")
+    for m in finalized.order_by("period__month"):
+        beats = m.status == MeasurementStatus.MET and METRICS[m.metric].meets(
+            m.value, m.target_value, margin=schedule.earn_back_margin
+        )
+        history[m.metric].append(arithmetic.PeriodOutcome(m.period.month, m.status, beats))
+    return history
+
+
+def _earn_back(engagement: Engagement, schedule: SlaSchedule, row: SlaPeriod) -> list[ServiceCredit]:
+    """SPEC-SLA §5: issued credits whose metric has now been met (by the margin) in K measured periods."""
+    if not schedule.earn_back_enabled:
+        return []
+    history = _outcomes_by_metric(engagement, schedule)
+    earned = []
+    for credit in ServiceCredit.objects.filter(engagement=engagement, status=CreditStatus.ISSUED).select_related(
+        "period"
+    ):
+        later = [outcome for outcome in history[credit.metric] if outcome.month > credit.period.month]
+        if arithmetic.earned_back_in(later, schedule.earn_back_periods) != row.month:
+            continue
+        before = snapshot(credit, CREDIT_FIELDS)
+        credit.status = CreditStatus.EARNED_BACK
+        credit.earned_back_period, credit.earned_back_at = row, row.finalized_at
+        credit.save(update_fields=["status", "earned_back_period", "earned_back_at"])
+        audit_change(None, "credit.earned_back", credit, (*CREDIT_FIELDS, "earned_back_period"), before)
+        earned.append(credit)
+    return earned
+
+
+def _escalate(engagement: Engagement, schedule: SlaSchedule, row: SlaPeriod, breach_count: int) -> list[Escalation]:
+    """SPEC-SLA §5: rungs first reached in this period, plus the engagement-level review for many breaches."""
+    reached = [
+        (metric, rung.level, rung.breaches)
+        for metric, outcomes in _outcomes_by_metric(engagement, schedule).items()
+        for rung in arithmetic.escalation_ladder(outcomes, schedule.formal_review_after, schedule.exit_right_after)
+        if rung.month == row.month
+    ]
+    if breach_count >= schedule.critical_breach_count:
+        reached.append(("", EscalationLevel.FORMAL_REVIEW, breach_count))
+    escalations = []
+    for metric, level, breaches in reached:
+        escalation, created = Escalation.objects.get_or_create(
+            organization=engagement.organization,
+            engagement=engagement,
+            period=row,
+            metric=metric,
+            level=level,
+            defaults={"breaches": breaches, "created_at": row.finalized_at},
+        )
+        if created:
+            _act_on(escalation)
+            escalations.append(escalation)
+    return escalations
+
+
+def _act_on(escalation: Escalation) -> None:
+    """A notice gives the provider a response deadline; a formal review books a performance review meeting."""
+    engagement = escalation.engagement
+    calendar = engagement.calendar
+    if escalation.level == EscalationLevel.NOTICE:
+        escalation.respond_by = calendar.deadline_after(escalation.created_at, engagement.cr_response_business_days)
+    elif escalation.level == EscalationLevel.FORMAL_REVIEW:
+        day = calendar.add_business_days(calendar.local_date(escalation.created_at), REVIEW_BUSINESS_DAYS)
+        subject = METRICS[escalation.metric].name if escalation.metric else "several SLA targets"
+        escalation.meeting = GovernanceMeeting.objects.create(
+            organization=engagement.organization,
+            engagement=engagement,
+            kind=MeetingKind.PERFORMANCE_REVIEW,
+            scheduled_for=datetime.combine(day, time(10), tzinfo=calendar.zone),
+            agenda=f"Formal performance review: {subject} breached in {escalation.period.month:%B %Y} "
+            f"({escalation.breaches}). The provider presents a remediation plan.",
+        )
+    escalation.save()
+    audit_change(None, "escalation.created", escalation, ("period", "metric", "level", "breaches", "respond_by"))
+
+
+def _announce(
+    engagement: Engagement,
+    row: SlaPeriod,
+    measurements: list[Measurement],
+    credits: list[ServiceCredit],
+    earned_back: list[ServiceCredit],
+    escalations: list[Escalation],
+) -> None:
+    """Tell the L&D directors, procurement, owners and the engagement's provider managers (in-app and email)."""
+    recipients = User.objects.filter(
+        Q(memberships__role__in=[Role.OWNER, Role.LD_DIRECTOR, Role.PROCUREMENT])
+        | Q(memberships__role=Role.PROVIDER_MANAGER, memberships__provider=engagement.provider_id),
+        memberships__organization=engagement.organization,
+    ).distinct()
+    breached = sum(1 for m in measurements if m.status == MeasurementStatus.BREACHED)
+    total = sum((c.amount for c in credits), Decimal("0.00"))
+    lines = [
+        f"{len(measurements)} targets measured, {breached} breached.",
+        f"Service credits: {total} {engagement.currency}.",
+    ]
+    if earned_back:
+        lines.append(f"Earned back: {sum(c.amount for c in earned_back)} {engagement.currency}.")
+    lines += [f"Escalation: {escalation}." for escalation in escalations]
+    notify(
+        organization=engagement.organization,
+        users=recipients,
+        title=f"{engagement.name}: SLA results for {row.month:%B %Y} are final",
+        body="\n".join(lines),
+        url=reverse(
+            "slas:engagement",
+            kwargs={"organization_slug": engagement.organization.slug, "pk": engagement.pk},
+        ),
+    )
+
+
+# --- Operating the engine ----------------------------------------------------------------------------
+
+
+def sla_months(engagement: Engagement, schedule: SlaSchedule, now: datetime) -> list[Period]:
+    """Months the schedule covers, from its first target to the current month (or the engagement's end)."""
+    first = min((t.active_from for t in schedule.targets.all()), default=None)
+    if first is None:
+        return []
+    today = timezone.localdate(now, engagement.calendar.zone)
+    last = min(today, engagement.end_date)
+    return [Period(month, engagement.timezone) for month in months_between(max(first, engagement.start_date), last)]
+
+
+def recompute_open_periods(*, engagement: Engagement, now: datetime | None = None) -> list[SlaPeriod]:
+    """The hourly job: refresh every period of the engagement that is not yet past its grace days."""
+    now = now or timezone.now()
+    schedule = schedule_required(engagement)
+    return [
+        compute_period(engagement=engagement, period=period, now=now, schedule=schedule)
+        for period in sla_months(engagement, schedule, now)
+        if now < period.closes_at(schedule.grace_days)
+    ]
+
+
+def finalize_due_periods(*, engagement: Engagement, now: datetime | None = None) -> list[SlaPeriod]:
+    """The daily job: finalize, oldest first, every period whose grace days are over."""
+    now = now or timezone.now()
+    schedule = schedule_required(engagement)
+    return [
+        finalize_period(engagement=engagement, period=period, now=now, schedule=schedule)
+        for period in sla_months(engagement, schedule, now)
+        if period.closes_at(schedule.grace_days) <= now
+    ]
+
+
+# --- Relief and manual measurements -----------------------------------------------------------------
+
+
+@transaction.atomic
+def request_relief(*, engagement: Engagement, membership: Membership, **fields: Any) -> ReliefEvent:
+    """Either side asks for relief; the client approves (a client request is approved at once when its author
+    may approve relief)."""
+    acting_side(membership, engagement)
+    unknown = set(fields.get("metrics") or []) - set(METRICS)
+    if unknown:
+        raise ValidationError({"metrics": f"Unknown metrics: {', '.join(sorted(unknown))}."})
+    relief = ReliefEvent(
+        organization=engagement.organization, engagement=engagement, requested_by=membership.user, **fields
+    )
+    relief.full_clean()
+    relief.save()
+    audit_change(membership.user, "relief.requested", relief, RELIEF_FIELDS)
+    return relief
+
+
+@transaction.atomic
+def decide_relief(*, relief: ReliefEvent, membership: Membership, approve: bool) -> ReliefEvent:
+    """Only the client approves or rejects; periods already finalized are not reopened."""
+    if membership.role not in (Role.OWNER, Role.LD_DIRECTOR):
+        raise ValidationError("Only the client's L&D director or an owner decides on relief.")
+    relief = ReliefEvent.objects.select_for_update().get(pk=relief.pk)
+    if relief.status != ReliefStatus.REQUESTED:
+        raise ValidationError(f"This relief request is already {relief.get_status_display().lower()}.")
+    before = snapshot(relief, RELIEF_FIELDS)
+    relief.status = ReliefStatus.APPROVED if approve else ReliefStatus.REJECTED
+    relief.decided_by, relief.decided_at = membership.user, timezone.now()
+    relief.save()
+    audit_change(membership.user, f"relief.{relief.status}", relief, RELIEF_FIELDS, before)
+    return relief
+
+
+@transaction.atomic
+def submit_manual_measurement(
+    *, engagement: Engagement, membership: Membership, month: date, metric: str, **fields: Any
+) -> ManualMeasurement:
+    if METRICS.get(metric) is None or METRICS[metric].kind != Kind.MANUAL:
+        raise ValidationError({"metric": "Only manual metrics take submitted values."})
+    side = acting_side(membership, engagement)
+    if engagement.sla_periods.filter(month=month, status=PeriodStatus.FINALIZED).exists():
+        raise ValidationError({"month": f"{month:%Y-%m} is finalized; its measurements no longer change."})
+    manual = ManualMeasurement(
+        organization=engagement.organization,
+        engagement=engagement,
+        month=month.replace(day=1),
+        metric=metric,
+        submitted_side=side,
+        submitted_by=membership.user,
+        **fields,
+    )
+    manual.full_clean()
+    manual.save()
+    audit_change(membership.user, "manual_measurement.submitted", manual, MANUAL_FIELDS)
+    return manual
+
+
+def _reviewable(manual: ManualMeasurement, membership: Membership) -> ManualMeasurement:
+    side = acting_side(membership, manual.engagement, approving=True)
+    if side == manual.submitted_side:
+        raise ValidationError("The other side verifies a submitted value, not the side that submitted it.")
+    manual = ManualMeasurement.objects.select_for_update().get(pk=manual.pk)
+    if manual.status != ManualStatus.SUBMITTED:
+        raise ValidationError(f"This value is already {manual.get_status_display().lower()}.")
+    return manual
+
+
+@transaction.atomic
+def verify_manual_measurement(*, manual: ManualMeasurement, membership: Membership) -> ManualMeasurement:
+    manual = _reviewable(manual, membership)
+    before = snapshot(manual, MANUAL_FIELDS)
+    manual.status, manual.reviewed_by, manual.reviewed_at = ManualStatus.VERIFIED, membership.user, timezone.now()
+    manual.save()
+    audit_change(membership.user, "manual_measurement.verified", manual, MANUAL_FIELDS, before)
+    return manual
+
+
+@transaction.atomic
+def dispute_manual_measurement(*, manual: ManualMeasurement, membership: Membership, reason: str) -> ManualMeasurement:
+    """A disputed value never counts; it opens a dispute (SPEC-SLA §7) and the submitter may send a new one."""
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the value is disputed."})
+    manual = _reviewable(manual, membership)
+    before = snapshot(manual, MANUAL_FIELDS)
+    manual.dispute = open_dispute(
+        engagement=manual.engagement,
+        membership=membership,
+        title=f"Disputed {METRICS[manual.metric].name.lower()} for {manual.month:%B %Y}",
+        description=reason,
+    )
+    manual.status, manual.reviewed_by, manual.reviewed_at = ManualStatus.DISPUTED, membership.user, timezone.now()
+    manual.save()
+    audit_change(membership.user, "manual_measurement.disputed", manual, MANUAL_FIELDS, before)
+    return manual
