@@ -144,6 +144,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scheduling.tasks.dispatch_recertification_reminders",
         "schedule": crontab(hour=6, minute=15),
     },
+    "sla-recompute": {
+        "task": "slas.tasks.dispatch_sla_recompute",
+        "schedule": crontab(minute=5),
+    },
+    "sla-finalization": {
+        "task": "slas.tasks.dispatch_sla_finalization",
+        "schedule": crontab(hour=1, minute=30),
+    },
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

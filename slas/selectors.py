@@ -112,3 +112,8 @@ def approved_relief(engagement: Engagement, period: Period) -> QuerySet:
     return engagement.relief_events.filter(
         status=ReliefStatus.APPROVED, starts_on__lte=period.last_day, ends_on__gte=period.month
     )
+
+
+def engagements_with_sla() -> QuerySet[Engagement]:
+    """Engagements of the current scope that have an SLA schedule: what the hourly and daily jobs visit."""
+    return Engagement.objects.filter(sla_schedules__isnull=False).order_by("pk")

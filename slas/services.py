@@ -4,7 +4,8 @@ credits, earn-backs and escalations (SPEC-SLA §2–5), relief events and manual
 Finalizing is idempotent and safe to run concurrently: the period row is locked (`SELECT … FOR UPDATE`), a
 finalized period is left alone, and every derived row has a unique constraint. Events for webhooks are audit
 events (`breach.created`, `credit.issued`, `credit.earned_back`, `escalation.created`) written in the same
-transaction, so nothing is announced that did not commit.
+transaction (the outbox a webhook dispatcher replays) and announced through `mls.events` after the commit,
+so nothing is announced that did not commit.
 """
 
 from collections import defaultdict
@@ -22,6 +23,7 @@ from engagements.enums import MeetingKind
 from engagements.models import Engagement, GovernanceMeeting
 from engagements.services import acting_side, open_dispute
 from mls.enums import Role
+from mls.events import emit_after_commit
 from mls.models import Membership, User
 from mls.services import audit_change, notify, record_audit, snapshot
 
@@ -269,7 +271,7 @@ def _record_breaches(engagement: Engagement, row: SlaPeriod, measurements: list[
         for m in measurements
     )
     for breach in breaches:
-        record_audit(
+        event = record_audit(
             organization=engagement.organization,
             actor=None,
             action="breach.created",
@@ -282,6 +284,7 @@ def _record_breaches(engagement: Engagement, row: SlaPeriod, measurements: list[
                 "target": str(breach.measurement.target_value),
             },
         )
+        emit_after_commit(event)
     return breaches
 
 
@@ -304,7 +307,7 @@ def _issue_credits(engagement: Engagement, row: SlaPeriod, breaches: list[Breach
         for breach in breaches
     )
     for credit in credits:
-        audit_change(None, "credit.issued", credit, CREDIT_FIELDS)
+        emit_after_commit(audit_change(None, "credit.issued", credit, CREDIT_FIELDS))
     return credits
 
 
@@ -335,7 +338,9 @@ def _earn_back(engagement: Engagement, schedule: SlaSchedule, row: SlaPeriod) ->
         credit.status = CreditStatus.EARNED_BACK
         credit.earned_back_period, credit.earned_back_at = row, row.finalized_at
         credit.save(update_fields=["status", "earned_back_period", "earned_back_at"])
-        audit_change(None, "credit.earned_back", credit, (*CREDIT_FIELDS, "earned_back_period"), before)
+        emit_after_commit(
+            audit_change(None, "credit.earned_back", credit, (*CREDIT_FIELDS, "earned_back_period"), before)
+        )
         earned.append(credit)
     return earned
 
@@ -384,7 +389,8 @@ def _act_on(escalation: Escalation) -> None:
             f"({escalation.breaches}). The provider presents a remediation plan.",
         )
     escalation.save()
-    audit_change(None, "escalation.created", escalation, ("period", "metric", "level", "breaches", "respond_by"))
+    fields = ("period", "metric", "level", "breaches", "respond_by")
+    emit_after_commit(audit_change(None, "escalation.created", escalation, fields))
 
 
 def _announce(
