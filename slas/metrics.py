@@ -368,8 +368,9 @@ def training_utilization(context: MetricContext) -> MetricResult:
         .filter(_relief_exclusion(context, "training_utilization", "starts_at"))
         .annotate(attended=Coalesce(Subquery(present, output_field=IntegerField()), 0))
     )
-    row = sessions.aggregate(seats=Sum("capacity"), attended=Sum("attended"), ids=ItemIds("pk"))
-    seats, attended = row["seats"] or 0, row["attended"] or 0
+    # The aggregate needs its own name: reusing the annotation's ("attended") loses the column in the SQL.
+    row = sessions.aggregate(seats=Sum("capacity"), attended_seats=Sum("attended"), ids=ItemIds("pk"))
+    seats, attended = row["seats"] or 0, row["attended_seats"] or 0
     return MetricResult(
         metric="training_utilization",
         value=percentage(attended, seats) if seats else None,
