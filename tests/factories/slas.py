@@ -6,15 +6,32 @@ where its hand computation needs it.
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from itertools import count
 
 from engagements import services as contract_services
-from engagements.enums import Side
-from engagements.models import Engagement
+from engagements.enums import ChangeRequestStatus, Side
+from engagements.models import ChangeRequest, Engagement
 from mls.enums import Role
-from scheduling.enums import Modality, SessionStatus, TicketCategory
-from scheduling.models import Course, Session, SupportTicket
+from scheduling.enums import EnrollmentStatus, Modality, SessionStatus, TicketCategory
+from scheduling.models import (
+    AssessmentAttempt,
+    Attendance,
+    Completion,
+    ComplianceAssignment,
+    ComplianceRequirement,
+    Course,
+    Enrollment,
+    Feedback,
+    Learner,
+    Outage,
+    RequirementCourse,
+    Session,
+    SupportTicket,
+)
 from slas import services
-from slas.models import SlaSchedule
+from slas.enums import ReliefKind
+from slas.models import Measurement, ReliefEvent, SlaSchedule
+from slas.periods import Period
 from tests.factories.engagements import EngagementFactory, SowFactory, draft_retainer_version
 
 DEFAULT_TARGETS: dict[str, dict] = {
@@ -116,3 +133,179 @@ def ticket(
         first_response_at=first_response_at,
         resolved_at=resolved_at,
     )
+
+
+# --- Further delivery items for the metric fixtures (tests/slas/test_metrics*.py) ------------------------------
+
+
+def targets(*metrics: str, min_sample: int = 1, **fields: object) -> dict[str, dict]:
+    """Target fields for `sla_engagement(targets=...)`: each metric at target 95 (allocation 10 %) unless `fields`
+    say otherwise; `min_sample` 1 so a fixture of a handful of items is measured."""
+    return {
+        metric: {"target": Decimal("95"), "allocation_percent": Decimal("10"), "min_sample": min_sample, **fields}
+        for metric in metrics
+    }
+
+
+_sequence = count(1)
+
+
+def learner(engagement: Engagement, **fields: object) -> Learner:
+    n = next(_sequence)
+    return Learner.objects.create(
+        organization=engagement.organization, name=f"Learner {n}", email=f"metric-learner{n}@acme.example", **fields
+    )
+
+
+def enrollment(
+    session_: Session,
+    requested_at: datetime,
+    processed_at: datetime | None = None,
+    *,
+    status: str = EnrollmentStatus.ENROLLED,
+    learner_: Learner | None = None,
+) -> Enrollment:
+    return Enrollment.objects.create(
+        organization=session_.organization,
+        session=session_,
+        learner=learner_ or learner(session_.engagement),
+        status=status,
+        requested_at=requested_at,
+        processed_at=processed_at,
+    )
+
+
+def attendance(enrollment_: Enrollment, *, present: bool = True) -> Attendance:
+    return Attendance.objects.create(organization=enrollment_.organization, enrollment=enrollment_, present=present)
+
+
+def completion(
+    session_: Session, completed_at: datetime, recorded_at: datetime, *, learner_: Learner | None = None
+) -> Completion:
+    return Completion.objects.create(
+        organization=session_.organization,
+        learner=learner_ or learner(session_.engagement),
+        course=session_.course,
+        session=session_,
+        completed_at=completed_at,
+        recorded_at=recorded_at,
+    )
+
+
+def attempt(
+    course_: Course,
+    attempted_at: datetime,
+    *,
+    passed: bool,
+    attempt_number: int = 1,
+    learner_: Learner | None = None,
+    engagement: Engagement | None = None,
+) -> AssessmentAttempt:
+    """An assessment attempt; pass `learner_` (or `engagement`, to make a new learner)."""
+    return AssessmentAttempt.objects.create(
+        organization=course_.organization,
+        learner=learner_ or learner(engagement),
+        course=course_,
+        attempt_number=attempt_number,
+        attempted_at=attempted_at,
+        score=Decimal("80") if passed else Decimal("50"),
+        pass_mark=Decimal("70"),
+        passed=passed,
+    )
+
+
+def feedback(session_: Session, instructor_score: int, overall_score: int, **fields: object) -> Feedback:
+    return Feedback.objects.create(
+        organization=session_.organization,
+        session=session_,
+        instructor_score=instructor_score,
+        overall_score=overall_score,
+        **fields,
+    )
+
+
+def requirement(course_: Course, name: str = "Data protection") -> ComplianceRequirement:
+    """A mandatory-training requirement met by `course_`."""
+    required = ComplianceRequirement.objects.create(organization=course_.organization, name=name)
+    RequirementCourse.objects.create(organization=course_.organization, requirement=required, course=course_)
+    return required
+
+
+def assignment(
+    requirement_: ComplianceRequirement, due_on: date, completed_at: datetime | None = None, *, engagement: Engagement
+) -> ComplianceAssignment:
+    return ComplianceAssignment.objects.create(
+        organization=requirement_.organization,
+        requirement=requirement_,
+        learner=learner(engagement),
+        due_on=due_on,
+        completed_at=completed_at,
+    )
+
+
+def outage(engagement: Engagement, starts_at: datetime, ends_at: datetime, *, planned: bool = False) -> Outage:
+    return Outage.objects.create(
+        organization=engagement.organization,
+        engagement=engagement,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        planned=planned,
+        description="Maintenance" if planned else "LMS down",
+    )
+
+
+def change_request(
+    engagement: Engagement, tenant: object, submitted_at: datetime, responded_at: datetime | None = None
+) -> ChangeRequest:
+    """The provider's change request, submitted at `submitted_at` with the MSA deadline the submit service sets
+    (`engagement.calendar.deadline_after`), answered by the client at `responded_at` (None: still open)."""
+    proposed = contract_services.propose_change_request(
+        sow=engagement.sows.get(),
+        membership=tenant.members[Role.PROVIDER_MANAGER],
+        title="More support hours",
+        description="Extend the support desk.",
+    )
+    ChangeRequest.objects.filter(pk=proposed.pk).update(
+        status=ChangeRequestStatus.APPROVED_BY_CLIENT if responded_at else ChangeRequestStatus.SUBMITTED,
+        submitted_at=submitted_at,
+        respond_by=engagement.calendar.deadline_after(submitted_at, engagement.cr_response_business_days),
+        responded_at=responded_at,
+        client_approved_at=responded_at,
+    )
+    proposed.refresh_from_db()
+    return proposed
+
+
+def relief(
+    engagement: Engagement,
+    tenant: object,
+    starts_on: date,
+    ends_on: date,
+    metrics: tuple[str, ...] = (),
+    *,
+    approve: bool = True,
+) -> ReliefEvent:
+    """Client-caused relief requested by the L&D director and, unless `approve` is False, approved by them."""
+    director = tenant.members[Role.LD_DIRECTOR]
+    requested = services.request_relief(
+        engagement=engagement,
+        membership=director,
+        kind=ReliefKind.CLIENT_CAUSED,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        metrics=list(metrics),
+        reason="Client closed its offices",
+    )
+    return services.decide_relief(relief=requested, membership=director, approve=True) if approve else requested
+
+
+def measured(engagement: Engagement, month: str, now: datetime) -> dict[str, Measurement]:
+    """Compute the month (`YYYY-MM`, engagement timezone) as of `now`; its measurements by metric."""
+    period = services.compute_period(engagement=engagement, period=Period.parse(month, engagement.timezone), now=now)
+    return {m.metric: m for m in Measurement.objects.filter(period=period)}
+
+
+def finalized(engagement: Engagement, month: str, now: datetime) -> dict[str, Measurement]:
+    """Finalize the month (`now` past its grace days); its final measurements by metric."""
+    period = services.finalize_period(engagement=engagement, period=Period.parse(month, engagement.timezone), now=now)
+    return {m.metric: m for m in Measurement.objects.filter(period=period)}
