@@ -8,7 +8,7 @@ one `BusinessCalendar` (the change-request deadlines use the same), so the SQL n
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -310,13 +310,18 @@ def assessment_pass_rate(context: MetricContext) -> MetricResult:
 
 
 def content_freshness(context: MetricContext, days: int) -> MetricResult:
-    """Regulated courses the engagement delivers, judged at period end; relief on the last day excludes all."""
+    """Regulated courses the engagement delivers, judged at period end; relief on the last day excludes all.
+
+    The anchor of every course is the period end, so relief is decided here alone: `_classify` gets no relief,
+    otherwise it would also drop a course whose `last_reviewed_on` happens to fall on a relief day.
+    """
     courses = Course.objects.filter(regulated=True, pk__in=context.engagement_courses())
     last_day = context.period.last_day
     if any(event.starts_on <= last_day <= event.ends_on for event in context.relief_for("content_freshness")):
         courses = courses.none()
     met = Q(last_reviewed_on__gte=context.period.next_month - timedelta(days=days))
-    return _classify("content_freshness", ItemRule(courses, "last_reviewed_on", met), context, anchor_is_date=True)
+    rule = ItemRule(courses, "last_reviewed_on", met)
+    return _classify("content_freshness", rule, replace(context, relief=()), anchor_is_date=True)
 
 
 def change_request_response(context: MetricContext, business_days: int) -> MetricResult:
