@@ -5,12 +5,14 @@ import threading
 import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from mls.celery import app
 from slas import services, tasks
@@ -196,13 +198,14 @@ def test_daily_dispatch_finalizes_every_organizations_due_periods(tenant_a, tena
 
 
 def test_hourly_dispatch_recomputes_open_periods(tenant_a):
-    engagement, _ = sla_engagement(tenant_a, active_from=date(2026, 11, 1))
+    this_month = timezone.localdate(timezone.now(), ZoneInfo("Europe/London")).replace(day=1)
+    engagement, _ = sla_engagement(tenant_a, active_from=this_month)
 
     assert tasks.dispatch_sla_recompute.delay().get() == 1
 
     with tenant_a.scope():
         period = SlaPeriod.objects.get(engagement=engagement)
-        assert (period.month, period.status) == (date(2026, 11, 1), PeriodStatus.PROVISIONAL)
+        assert (period.month, period.status) == (this_month, PeriodStatus.PROVISIONAL)
         assert Measurement.objects.filter(period=period).count() == 4
 
 
