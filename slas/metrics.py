@@ -9,7 +9,7 @@ one `BusinessCalendar` (the change-request deadlines use the same), so the SQL n
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import (
@@ -400,7 +400,9 @@ def _merge(intervals: Iterable[Interval]) -> list[Interval]:
 
 
 def _seconds(intervals: Iterable[Interval]) -> int:
-    return sum(int((end - start).total_seconds()) for start, end in intervals)
+    """Elapsed seconds, as UTC instants: two aware datetimes sharing a tzinfo (the period's local midnights)
+    subtract as wall-clock times, which would make March 744 h instead of 743 h in Europe/London."""
+    return sum(int((end.astimezone(UTC) - start.astimezone(UTC)).total_seconds()) for start, end in intervals)
 
 
 def _subtract(intervals: list[Interval], holes: list[Interval]) -> list[Interval]:
