@@ -215,12 +215,13 @@ def attempt(
 
 
 def feedback(session_: Session, instructor_score: int, overall_score: int, **fields: object) -> Feedback:
+    """Feedback submitted when the session ends unless `submitted_at` says otherwise."""
     return Feedback.objects.create(
         organization=session_.organization,
         session=session_,
         instructor_score=instructor_score,
         overall_score=overall_score,
-        **fields,
+        **{"submitted_at": session_.ends_at, **fields},
     )
 
 
