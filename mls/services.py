@@ -75,7 +75,8 @@ def save_audited(
     """Apply `changes` to a new or stored row, validate it whole (constraints included), save, and audit its
     `fields` before → after (a new row has no before)."""
     fields = tuple(fields)
-    before = None if obj._state.adding else snapshot(obj, fields)
+    # "Before" is read from the database: a bound ModelForm has already copied the new values onto `obj`.
+    before = None if obj._state.adding else snapshot(type(obj)._default_manager.get(pk=obj.pk), fields)
     for name, value in changes.items():
         setattr(obj, name, value)
     obj.full_clean()

@@ -8,6 +8,7 @@ from django.urls import reverse
 from engagements.enums import ChangeRequestStatus
 from engagements.models import ChangeRequest, Engagement, ServiceLine
 from mls.enums import Role
+from mls.models import AuditEvent
 from tests.factories.engagements import EngagementFactory, signed_contract_with_proposal
 
 pytestmark = pytest.mark.integration
@@ -43,6 +44,20 @@ VALID_ENGAGEMENT = {
     "data_export_format": "csv_json",
     "data_export_days": "30",
 }
+
+
+def test_editing_msa_terms_audits_the_old_and_the_new_values(client, tenant_a):
+    engagement = EngagementFactory(organization=tenant_a.organization, provider=tenant_a.provider)
+    client.force_login(tenant_a.user(Role.PROCUREMENT))
+
+    client.post(
+        org_url(tenant_a, "engagements:edit", pk=engagement.pk),
+        {**VALID_ENGAGEMENT, "provider": tenant_a.provider.pk, "termination_notice_days": "60"},
+    )
+
+    with tenant_a.scope():
+        event = AuditEvent.objects.get(action="engagement.updated")
+    assert (event.before["termination_notice_days"], event.after["termination_notice_days"]) == (90, 60)
 
 
 def test_create_engagement_saves_msa_terms_and_audits(client, tenant_a):
