@@ -120,8 +120,9 @@ def test_scheduling_lead_time_counts_the_replacement_start_of_a_provider_cancell
     - starts after 20 days: met; after exactly 720 h (2 Mar 09:00 → 1 Apr 09:00 UTC): met; after 30 d 1 h: failed;
     - cancelled by the provider: its own start (6 days) no longer counts, its replacement's does —
       replacement 35 days after the request: failed; another's replacement 28 days after (own start 56 days): met;
+    - cancelled by the provider on 31 Mar with no replacement yet: due 29 Apr, after as_of: pending;
     - cancelled by the client: not in the population.
-    3 / 5 = 60.00. The replacements were requested in April, so they are April's items."""
+    3 / 5 = 60.00, 1 pending. The replacements were requested in April, so they are April's items."""
     with tenant_a.scope():
         engagement, _ = sla_engagement(tenant_a, targets=targets("scheduling_lead_time", threshold=30))
         twenty_days = session(engagement, requested_at=utc(2), starts_at=utc(22))
@@ -133,6 +134,13 @@ def test_scheduling_lead_time_counts_the_replacement_start_of_a_provider_cancell
         session(engagement, requested_at=utc(1, month=4), starts_at=utc(8, month=4), replaces=late_replacement)
         rescued = session(engagement, requested_at=utc(5), starts_at=utc(30, month=4), status=SessionStatus.CANCELLED)
         session(engagement, requested_at=utc(1, month=4), starts_at=utc(2, month=4), replaces=rescued)
+        awaiting = session(
+            engagement,
+            requested_at=utc(30),
+            starts_at=utc(20, month=4),
+            status=SessionStatus.CANCELLED,
+            cancelled_at=utc(31),
+        )
         session(
             engagement,
             requested_at=utc(6),
@@ -143,8 +151,10 @@ def test_scheduling_lead_time_counts_the_replacement_start_of_a_provider_cancell
 
         m = measured(engagement, "2026-03", AFTER_GRACE)["scheduling_lead_time"]
 
-    assert (m.value, m.numerator, m.denominator) == (Decimal("60.00"), 3, 5)
-    assert m.inputs == outcomes(met=(twenty_days, exactly, rescued), failed=(hour_over, late_replacement))
+    assert (m.value, m.numerator, m.denominator, m.pending) == (Decimal("60.00"), 3, 5, 1)
+    assert m.inputs == outcomes(
+        met=(twenty_days, exactly, rescued), failed=(hour_over, late_replacement), pending=(awaiting,)
+    )
 
 
 def test_reschedule_within_window_counts_replacements_within_n_business_days(tenant_a):
@@ -288,6 +298,23 @@ def test_mandatory_training_on_time_compares_local_dates(tenant_a):
 
     assert (m.value, m.numerator, m.denominator) == (Decimal("40.00"), 2, 5)
     assert m.inputs == outcomes(met=(on_the_day, bst_evening), failed=(next_day, bst_after_midnight, never))
+
+
+def test_mandatory_training_relief_excludes_assignments_due_on_relief_days(tenant_a):
+    """Approved relief on 10 Mar for mandatory training (the anchor is the due date): the uncompleted assignment
+    due 10 Mar is excluded; due 9 Mar and completed: met; due 11 Mar and never completed: failed. 1 / 2 = 50.00."""
+    with tenant_a.scope():
+        engagement, _ = sla_engagement(tenant_a, targets=targets("mandatory_training_on_time"))
+        required = requirement(session(engagement, starts_at=utc(2)).course)
+        done = assignment(required, date(2026, 3, 9), utc(9, 12), engagement=engagement)
+        assignment(required, date(2026, 3, 10), engagement=engagement)
+        missed = assignment(required, date(2026, 3, 11), engagement=engagement)
+        relief(engagement, tenant_a, date(2026, 3, 10), date(2026, 3, 10), ("mandatory_training_on_time",))
+
+        m = measured(engagement, "2026-03", AFTER_GRACE)["mandatory_training_on_time"]
+
+    assert (m.value, m.numerator, m.denominator) == (Decimal("50.00"), 1, 2)
+    assert m.inputs == outcomes(met=(done,), failed=(missed,))
 
 
 def test_assessment_pass_rate_counts_first_attempts_only(tenant_a):
