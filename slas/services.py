@@ -111,7 +111,10 @@ def save_target(*, schedule: SlaSchedule, actor: User, existing: SlaTarget | Non
     for name, value in fields.items():
         setattr(target, name, value)
     metric = METRICS.get(target.metric)
-    if metric and metric.threshold_unit and target.threshold is None:
+    if target.metric == "change_request_response" and target.threshold is None:
+        # SPEC-SLA §3: N comes from the MSA, so the SLA and each change request's respond_by agree by default.
+        target.threshold = schedule.engagement.cr_response_business_days
+    elif metric and metric.threshold_unit and target.threshold is None:
         target.threshold = metric.default_threshold
     target.full_clean()
     _check_no_overlap(target)
