@@ -37,14 +37,16 @@ def form_page(
     cancel_url: str,
     saved: str,
     done_url: Callable[[object], str] | None = None,
+    template: str = "mls/form.html",
+    extra_context: dict | None = None,
 ) -> HttpResponse:
     """A page that is one form: GET shows it; POST writes through the service and redirects with the `saved`
     message (to `done_url(what write returned)`, else back to `cancel_url`), or shows the form again with its
-    errors and the user's input (400)."""
+    errors and the user's input (400). A `template` extending mls/form.html may add to the page."""
 
     def page(status: int = 200) -> HttpResponse:
-        context = {"form": form, "title": title, "cancel_url": cancel_url}
-        return render(request, "mls/form.html", context, status=status)
+        context = {"form": form, "title": title, "cancel_url": cancel_url, **(extra_context or {})}
+        return render(request, template, context, status=status)
 
     if request.method != "POST":
         return page()
