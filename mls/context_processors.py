@@ -15,7 +15,7 @@ NAVIGATION: list[tuple[str, str | None, str | None]] = [
     ("Delivery", "scheduling:sessions", None),
     ("Learners", "scheduling:learners", None),
     ("Compliance", "scheduling:compliance", None),
-    ("SLAs", None, None),
+    ("SLAs", "slas:list", None),
     ("Credits & statements", None, None),
     ("QBRs", None, None),
     ("Disputes", "engagements:disputes", None),

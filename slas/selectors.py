@@ -1,21 +1,37 @@
 """Reads of the SLA engine: what a period's fee was (the base of the at-risk amount) and what the pages show."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Sum
+from django.core.exceptions import ValidationError
+from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from engagements import pricing
+from engagements.enums import Side
 from engagements.models import Engagement
 from engagements.selectors import engagements_for, fee_for_period
+from engagements.services import acting_side
 from mls.models import Membership
 from scheduling.enums import EnrollmentStatus, SessionStatus
 from scheduling.models import Attendance, Completion, Enrollment, Learner, Session
 
-from .catalog import METRICS, RECOMMENDED_TARGET_COUNT
-from .enums import ReliefStatus
-from .models import Measurement, ServiceCredit, SlaPeriod, SlaSchedule, SlaTarget
+from . import arithmetic
+from .catalog import METRICS, RECOMMENDED_TARGET_COUNT, Kind
+from .enums import CreditStatus, MeasurementStatus, ReliefStatus
+from .models import (
+    Breach,
+    Escalation,
+    ManualMeasurement,
+    Measurement,
+    ReliefEvent,
+    ServiceCredit,
+    SlaPeriod,
+    SlaSchedule,
+    SlaTarget,
+)
 from .periods import Period
 
 HOUR = timedelta(hours=1)
@@ -117,3 +133,159 @@ def approved_relief(engagement: Engagement, period: Period) -> QuerySet:
 def engagements_with_sla() -> QuerySet[Engagement]:
     """Engagements of the current scope that have an SLA schedule: what the hourly and daily jobs visit."""
     return Engagement.objects.filter(sla_schedules__isnull=False).order_by("pk")
+
+
+# --- The SLA pages -----------------------------------------------------------------------------------
+
+
+def sla_engagement_list(membership: Membership) -> QuerySet[Engagement]:
+    """The SLAs area's index: each engagement the member sees with its schedule and targets, its breaches so far
+    and the credits still issued (not earned back), in a constant number of queries."""
+    issued = (
+        ServiceCredit.objects.filter(engagement=OuterRef("pk"), status=CreditStatus.ISSUED)
+        .values("engagement")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    breaches = Breach.objects.filter(engagement=OuterRef("pk")).values("engagement").annotate(n=Count("pk")).values("n")
+    return (
+        sla_engagements_for(membership)
+        .prefetch_related("sla_schedules__targets")
+        .annotate(credits_issued=Subquery(issued), breach_count=Coalesce(Subquery(breaches), 0))
+        .order_by("name", "pk")
+    )
+
+
+def side_of(membership: Membership, engagement: Engagement, *, approving: bool = False) -> str | None:
+    """The side a member acts for on the engagement (engagements.services.acting_side), or None when their role
+    cannot act: the pages offer a form or button only to members whose post the service would accept."""
+    try:
+        return acting_side(membership, engagement, approving=approving)
+    except ValidationError:
+        return None
+
+
+def may_decide_relief(membership: Membership, engagement: Engagement) -> bool:
+    """The client approves relief: an approving client-side member (owner, L&D director), as decide_relief wants."""
+    return side_of(membership, engagement, approving=True) == Side.CLIENT
+
+
+def may_review_manual(membership: Membership, manual: ManualMeasurement) -> bool:
+    """The other side verifies or disputes a submitted value (slas.services._reviewable)."""
+    side = side_of(membership, manual.engagement, approving=True)
+    return side is not None and side != manual.submitted_side
+
+
+@dataclass(frozen=True)
+class Rag:
+    """How a scorecard cell reads: a colour tone for the eye and a status text, so colour is never the only cue."""
+
+    tone: str  # green, red, amber, neutral, grey
+    label: str
+
+
+def rag_of(measurement: Measurement) -> Rag:
+    """Final results are green or red; a provisional value on target is neutral, below target amber; a cell
+    without a judgeable value (too few items, awaiting verification) is grey."""
+    if measurement.status == MeasurementStatus.MET:
+        return Rag("green", "Met")
+    if measurement.status == MeasurementStatus.BREACHED:
+        return Rag("red", "Breached")
+    if measurement.status == MeasurementStatus.INSUFFICIENT_DATA:
+        return Rag("grey", "Insufficient data")
+    if measurement.status == MeasurementStatus.PENDING_VERIFICATION:
+        return Rag("grey", "Awaiting verification")
+    if measurement.meets_target is True:
+        return Rag("neutral", "On target (provisional)")
+    if measurement.meets_target is False:
+        return Rag("amber", "Below target (provisional)")
+    return Rag("grey", "Too few items yet (provisional)")
+
+
+def sample_label(measurement: Measurement) -> str:
+    """The measurement's base in the metric's own unit: items, scores, seats or minutes."""
+    metric = METRICS[measurement.metric]
+    denominator = f"{measurement.denominator.normalize():f}"
+    if metric.key == "platform_uptime":
+        return f"{denominator} min"
+    if metric.key == "training_utilization":
+        return f"{denominator} seats"
+    if metric.kind == Kind.MEAN:
+        return f"{denominator} scores"
+    if metric.kind == Kind.MANUAL:
+        return "audited sample"
+    return f"{denominator} items"
+
+
+@dataclass(frozen=True)
+class CreditLine:
+    credit: ServiceCredit
+    uncapped: Decimal  # at_risk × allocation / 100, before the cap
+
+
+@dataclass(frozen=True)
+class PeriodCredits:
+    """One finalized period's credits with the cap arithmetic of SPEC-SLA §4 spelled out."""
+
+    period: SlaPeriod
+    lines: list[CreditLine]
+    uncapped_total: Decimal
+    total: Decimal
+    capped: bool
+
+
+def credit_statement(engagement: Engagement) -> list[PeriodCredits]:
+    """Credits by period, newest first: each breach's uncapped share of the at-risk amount (re-derived from the
+    stored at-risk amount and allocations), their sum against the cap, and what was credited. One query."""
+    by_period: dict[int, list[ServiceCredit]] = defaultdict(list)
+    for credit in credits_of(engagement).order_by("-period__month", "metric"):
+        by_period[credit.period_id].append(credit)
+    statement = []
+    for credits in by_period.values():
+        period = credits[0].period
+        split = arithmetic.service_credits(period.at_risk, {c.metric: c.allocation_percent for c in credits})
+        statement.append(
+            PeriodCredits(
+                period=period,
+                lines=[CreditLine(c, split.uncapped[c.metric]) for c in credits],
+                uncapped_total=sum(split.uncapped.values(), Decimal("0.00")),
+                total=sum((c.amount for c in credits), Decimal("0.00")),
+                capped=any(c.capped for c in credits),
+            )
+        )
+    return statement
+
+
+def escalations_of(engagement: Engagement) -> QuerySet[Escalation]:
+    return Escalation.objects.filter(engagement=engagement).select_related("period", "meeting")
+
+
+def relief_of(engagement: Engagement) -> QuerySet[ReliefEvent]:
+    return ReliefEvent.objects.filter(engagement=engagement).select_related("requested_by", "decided_by")
+
+
+def manual_measurements_of(engagement: Engagement) -> QuerySet[ManualMeasurement]:
+    return ManualMeasurement.objects.filter(engagement=engagement).select_related(
+        "engagement", "submitted_by", "reviewed_by", "dispute"
+    )
+
+
+def measurements_for(membership: Membership) -> QuerySet[Measurement]:
+    """Measurements of the engagements the member sees (a provider manager: its provider's only)."""
+    return Measurement.objects.filter(engagement__in=engagements_for(membership)).select_related(
+        "engagement", "period", "target"
+    )
+
+
+def targets_for(membership: Membership) -> QuerySet[SlaTarget]:
+    return SlaTarget.objects.filter(schedule__engagement__in=engagements_for(membership)).select_related(
+        "schedule__engagement"
+    )
+
+
+def relief_for(membership: Membership) -> QuerySet[ReliefEvent]:
+    return ReliefEvent.objects.filter(engagement__in=engagements_for(membership)).select_related("engagement")
+
+
+def manual_for(membership: Membership) -> QuerySet[ManualMeasurement]:
+    return ManualMeasurement.objects.filter(engagement__in=engagements_for(membership)).select_related("engagement")

@@ -1,12 +1,322 @@
-"""SLA pages: thin over the selectors and services of the engine."""
+"""SLA pages: each engagement's results with credits, escalations, relief and manual values; the drill-down to the
+items behind a value; the forms that set the terms and targets, ask for relief and submit or review manual values.
+Thin over slas.selectors, slas.drilldown and slas.services."""
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from datetime import date
+from pathlib import PurePath
 
-from . import selectors
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.forms.models import model_to_dict
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from engagements.models import Engagement
+from engagements.selectors import engagements_for
+from mls.decorators import permission_required
+from mls.enums import Permission
+from mls.views_support import form_page
+
+from . import drilldown, selectors, services
+from .catalog import METRICS
+from .enums import ReliefStatus
+from .forms import DisputeReasonForm, ManualMeasurementForm, ReliefForm, ScheduleForm, TargetForm
+from .models import ManualMeasurement, ReliefEvent, SlaSchedule, SlaTarget
+
+PAGE_SIZE = 25
+SCORECARD_MONTHS = 6
+
+
+def _url(request: HttpRequest, name: str, **kwargs: object) -> str:
+    return reverse(name, kwargs={"organization_slug": request.organization.slug, **kwargs})
+
+
+def _engagement(request: HttpRequest, pk: int) -> Engagement:
+    return get_object_or_404(engagements_for(request.membership), pk=pk)
+
+
+def _sla_url(request: HttpRequest, engagement_id: int) -> str:
+    return _url(request, "slas:engagement", pk=engagement_id)
+
+
+def _today(engagement: Engagement) -> date:
+    return timezone.localdate(timezone=engagement.calendar.zone)
+
+
+# --- Reading ---------------------------------------------------------------------------------------------------
+
+
+def sla_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    engagements = selectors.sla_engagement_list(request.membership)
+    context = {
+        "page": Paginator(engagements, PAGE_SIZE).get_page(request.GET.get("page")),
+        "can_manage": request.membership.has_permission(Permission.MANAGE_SLAS),
+    }
+    return render(request, "slas/sla_list.html", context)
 
 
 def engagement_sla(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
-    engagement = get_object_or_404(selectors.sla_engagements_for(request.membership), pk=pk)
-    context = {"engagement": engagement, "scorecard": selectors.scorecard(engagement)}
+    engagement = _engagement(request, pk)
+    schedule = selectors.schedule_of(engagement)
+    targets = selectors.targets_of(schedule) if schedule else []
+    membership = request.membership
+    context = {
+        "engagement": engagement,
+        "schedule": schedule,
+        "targets": targets,
+        "allocation_total": sum(t.allocation_percent for t in targets),
+        "target_warning": selectors.target_count_warning(schedule, _today(engagement)) if schedule else "",
+        "scorecard": selectors.scorecard(engagement, SCORECARD_MONTHS),
+        "credit_statement": selectors.credit_statement(engagement),
+        "escalations": selectors.escalations_of(engagement),
+        "relief_events": selectors.relief_of(engagement),
+        "manual_measurements": selectors.manual_measurements_of(engagement),
+        "can_manage": membership.has_permission(Permission.MANAGE_SLAS),
+        "can_act": selectors.side_of(membership, engagement) is not None,
+        "review_side": selectors.side_of(membership, engagement, approving=True),
+        "can_decide_relief": selectors.may_decide_relief(membership, engagement),
+    }
     return render(request, "slas/engagement_sla.html", context)
+
+
+def measurement_detail(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    measurement = get_object_or_404(selectors.measurements_for(request.membership), pk=pk)
+    manual_pk = (measurement.inputs or {}).get("manual_measurement")
+    context = {
+        "measurement": measurement,
+        "engagement": measurement.engagement,
+        "metric": METRICS[measurement.metric],
+        "formula": drilldown.formula_of(measurement),
+        "items": drilldown.item_page(measurement, request.GET.get("show"), request.GET.get("page")),
+        "manual": selectors.manual_measurements_of(measurement.engagement).filter(pk=manual_pk).first()
+        if manual_pk
+        else None,
+    }
+    return render(request, "slas/measurement_detail.html", context)
+
+
+def manual_evidence(request: HttpRequest, organization_slug: str, pk: int) -> FileResponse:
+    """The evidence file, for members who see the engagement: never a public media URL."""
+    manual = get_object_or_404(selectors.manual_for(request.membership), pk=pk)
+    try:
+        handle = manual.evidence.open("rb")
+    except FileNotFoundError as error:
+        raise Http404("The evidence file is missing.") from error
+    return FileResponse(handle, as_attachment=True, filename=PurePath(manual.evidence.name).name)
+
+
+# --- Terms and targets -----------------------------------------------------------------------------------------
+
+
+@permission_required(Permission.MANAGE_SLAS)
+@require_http_methods(["GET", "POST"])
+def schedule_edit(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    """Create the engagement's SLA schedule, or edit it; a new one starts from the MSA's escalation terms."""
+    engagement = _engagement(request, pk)
+    schedule = selectors.schedule_of(engagement)
+    if schedule:
+        initial = model_to_dict(schedule, fields=SlaSchedule.EDITABLE_FIELDS)
+    else:
+        initial = {
+            "formal_review_after": engagement.formal_review_after,
+            "exit_right_after": engagement.exit_right_after,
+            "critical_breach_count": engagement.critical_breach_count,
+        }
+
+    def write(data: dict) -> SlaSchedule:
+        if schedule:
+            return services.update_schedule(schedule=schedule, actor=request.user, **data)
+        return services.create_schedule(engagement=engagement, actor=request.user, **data)
+
+    return form_page(
+        request,
+        ScheduleForm(request.POST or None, initial=initial),
+        write,
+        title=f"{'Edit the' if schedule else 'New'} SLA schedule of {engagement.name}",
+        cancel_url=_sla_url(request, engagement.pk),
+        saved="SLA terms saved." if schedule else "SLA schedule created: now add its targets.",
+    )
+
+
+def _target_page(request: HttpRequest, form: TargetForm, write: object, *, title: str, engagement_id: int):
+    return form_page(
+        request,
+        form,
+        write,
+        title=title,
+        cancel_url=_sla_url(request, engagement_id),
+        saved="Target saved.",
+        template="slas/target_form.html",
+        extra_context={"metrics": METRICS.values()},
+    )
+
+
+@permission_required(Permission.MANAGE_SLAS)
+@require_http_methods(["GET", "POST"])
+def target_create(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    engagement = _engagement(request, pk)
+    schedule = selectors.schedule_of(engagement)
+    if schedule is None:
+        messages.info(request, "Set the SLA terms first; then add targets.")
+        return redirect(_url(request, "slas:schedule", pk=engagement.pk))
+    initial = {"active_from": _today(engagement).replace(day=1), "min_sample": 5}
+    return _target_page(
+        request,
+        TargetForm(request.POST or None, initial=initial),
+        lambda data: services.save_target(schedule=schedule, actor=request.user, **data),
+        title=f"New SLA target for {engagement.name}",
+        engagement_id=engagement.pk,
+    )
+
+
+@permission_required(Permission.MANAGE_SLAS)
+@require_http_methods(["GET", "POST"])
+def target_edit(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    target = get_object_or_404(selectors.targets_for(request.membership), pk=pk)
+    return _target_page(
+        request,
+        TargetForm(request.POST or None, initial=model_to_dict(target, fields=SlaTarget.EDITABLE_FIELDS)),
+        lambda data: services.save_target(schedule=target.schedule, actor=request.user, existing=target, **data),
+        title=f"Edit the {target.definition.name.lower()} target",
+        engagement_id=target.schedule.engagement_id,
+    )
+
+
+@require_POST
+@permission_required(Permission.MANAGE_SLAS)
+def compute(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    """Recompute the open (provisional) periods now instead of waiting for the hourly job."""
+    engagement = _engagement(request, pk)
+    try:
+        periods = services.recompute_open_periods(engagement=engagement)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"Recomputed {len(periods)} open period{'s' if len(periods) != 1 else ''}.")
+    return redirect(_sla_url(request, engagement.pk))
+
+
+# --- Relief ----------------------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def relief_create(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    engagement = _engagement(request, pk)
+    if selectors.side_of(request.membership, engagement) is None:
+        raise PermissionDenied
+    return form_page(
+        request,
+        ReliefForm(request.POST or None),
+        lambda data: services.request_relief(engagement=engagement, membership=request.membership, **data),
+        title=f"Ask for SLA relief on {engagement.name}",
+        cancel_url=_sla_url(request, engagement.pk),
+        saved="Relief requested; it counts once the client's L&D director approves it.",
+    )
+
+
+RELIEF_DECISIONS = {"approve": True, "reject": False}
+
+
+def _relief_summary(relief: ReliefEvent) -> str:
+    metrics = ", ".join(METRICS[key].name for key in relief.metrics) if relief.metrics else "every metric"
+    return f"{relief.get_kind_display()} relief {relief.starts_on:%d %b %Y}–{relief.ends_on:%d %b %Y} for {metrics}"
+
+
+@require_http_methods(["GET", "POST"])
+def relief_decide(request: HttpRequest, organization_slug: str, pk: int, decision: str) -> HttpResponse:
+    """Approve or reject a relief request, after confirmation; only the client's approvers decide."""
+    if decision not in RELIEF_DECISIONS:
+        raise Http404
+    relief = get_object_or_404(selectors.relief_for(request.membership), pk=pk)
+    if not selectors.may_decide_relief(request.membership, relief.engagement):
+        raise PermissionDenied("Only the client's L&D director or an owner decides on relief.")
+    approve = RELIEF_DECISIONS[decision]
+    context = {
+        "title": f"{decision.capitalize()} this relief request?",
+        "body": f"{_relief_summary(relief)}: “{relief.reason}”. "
+        + (
+            "Items of those days are left out of periods not yet final; finalized periods are not reopened."
+            if approve
+            else "The provider is measured on those days as usual."
+        ),
+        "action": decision.capitalize(),
+        "cancel_url": _sla_url(request, relief.engagement_id),
+    }
+    if relief.status != ReliefStatus.REQUESTED:
+        context["error"] = f"This relief request is already {relief.get_status_display().lower()}."
+    if request.method == "POST":
+        try:
+            services.decide_relief(relief=relief, membership=request.membership, approve=approve)
+        except ValidationError as error:
+            context["error"] = error.messages[0]
+            return render(request, "mls/confirm.html", context, status=400)
+        messages.success(request, f"Relief {'approved' if approve else 'rejected'}.")
+        return redirect(context["cancel_url"])
+    return render(request, "mls/confirm.html", context)
+
+
+# --- Manual measurements ---------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def manual_create(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    engagement = _engagement(request, pk)
+    if selectors.side_of(request.membership, engagement) is None:
+        raise PermissionDenied
+    form = ManualMeasurementForm(
+        request.POST or None, request.FILES or None, initial={"month": _today(engagement).replace(day=1)}
+    )
+    return form_page(
+        request,
+        form,
+        lambda data: services.submit_manual_measurement(engagement=engagement, membership=request.membership, **data),
+        title=f"Submit a manual SLA value for {engagement.name}",
+        cancel_url=_sla_url(request, engagement.pk),
+        saved="Value submitted; it counts once the other side verifies it.",
+    )
+
+
+def _reviewable_manual(request: HttpRequest, pk: int) -> ManualMeasurement:
+    manual = get_object_or_404(selectors.manual_for(request.membership), pk=pk)
+    if not selectors.may_review_manual(request.membership, manual):
+        raise PermissionDenied("The other side verifies or disputes a submitted value.")
+    return manual
+
+
+@require_http_methods(["GET", "POST"])
+def manual_verify(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    manual = _reviewable_manual(request, pk)
+    context = {
+        "title": f"Verify {METRICS[manual.metric].name.lower()} of {manual.month:%B %Y}?",
+        "body": f"{manual.value} % on a sample of {manual.sample_size} records. Once verified it counts for the "
+        "period, including any breach and service credit.",
+        "action": "Verify",
+        "cancel_url": _sla_url(request, manual.engagement_id),
+    }
+    if request.method == "POST":
+        try:
+            services.verify_manual_measurement(manual=manual, membership=request.membership)
+        except ValidationError as error:
+            context["error"] = error.messages[0]
+            return render(request, "mls/confirm.html", context, status=400)
+        messages.success(request, "Value verified.")
+        return redirect(context["cancel_url"])
+    return render(request, "mls/confirm.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def manual_dispute(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    manual = _reviewable_manual(request, pk)
+    return form_page(
+        request,
+        DisputeReasonForm(request.POST or None),
+        lambda data: services.dispute_manual_measurement(manual=manual, membership=request.membership, **data),
+        title=f"Dispute {METRICS[manual.metric].name.lower()} of {manual.month:%B %Y}",
+        cancel_url=_sla_url(request, manual.engagement_id),
+        saved="Value disputed: a dispute is open at account management, and the value does not count.",
+        done_url=lambda disputed: _url(request, "engagements:dispute", pk=disputed.dispute_id),
+    )

@@ -17,8 +17,10 @@ def _postgres_only(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings, request: pytest.FixtureRequest) -> None:
+def _test_settings(settings, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Uploads (SLA evidence) go to a temporary directory, never into the checkout's media/.
+    settings.MEDIA_ROOT = tmp_path_factory.getbasetemp() / "media"
     # A fresh cache per test: allauth's rate limits must not carry over between tests or runs.
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": request.node.nodeid}

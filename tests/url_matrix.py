@@ -19,6 +19,8 @@ CHANGE_PROPOSERS = CONTRACT_MANAGERS | {Role.PROVIDER_MANAGER}
 DELIVERY_WRITERS = frozenset({Role.OWNER, Role.PROVIDER_MANAGER})
 VENDOR_KEEPERS = frozenset({Role.OWNER, Role.PROCUREMENT, Role.PROVIDER_MANAGER})  # a provider: its own only
 COMPLIANCE_DEFINERS = frozenset({Role.OWNER, Role.LD_DIRECTOR})
+SLA_MANAGERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROCUREMENT})  # Permission.MANAGE_SLAS
+CLIENT_APPROVERS = frozenset({Role.OWNER, Role.LD_DIRECTOR})  # decide relief; review what the provider submitted
 GET, POST = ("GET",), ("POST",)
 
 
@@ -158,6 +160,23 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
         CHANGE_PROPOSERS, lambda t: {"pk": t.contract.change_request.pk, "action": "withdraw"}, methods=POST
     ),
     "slas:engagement": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.engagement.pk}, methods=GET),
+    "slas:list": OrganizationRoute(ALL_ROLES, methods=GET),
+    "slas:measurement": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.measurement.pk}, methods=GET),
+    "slas:schedule": OrganizationRoute(SLA_MANAGERS, lambda t: {"pk": t.contract.engagement.pk}),
+    "slas:target_create": OrganizationRoute(SLA_MANAGERS, lambda t: {"pk": t.contract.engagement.pk}),
+    "slas:target_edit": OrganizationRoute(SLA_MANAGERS, lambda t: {"pk": t.contract.sla_target.pk}),
+    "slas:compute": OrganizationRoute(SLA_MANAGERS, lambda t: {"pk": t.contract.engagement.pk}, methods=POST),
+    "slas:relief_create": OrganizationRoute(CHANGE_PROPOSERS, lambda t: {"pk": t.contract.engagement.pk}),
+    "slas:relief_decide": OrganizationRoute(
+        CLIENT_APPROVERS, lambda t: {"pk": t.contract.relief.pk, "decision": "approve"}
+    ),
+    "slas:manual_create": OrganizationRoute(CHANGE_PROPOSERS, lambda t: {"pk": t.contract.engagement.pk}),
+    # The contract's manual value was submitted by the provider: the client's approvers review it.
+    "slas:manual_verify": OrganizationRoute(CLIENT_APPROVERS, lambda t: {"pk": t.contract.manual_measurement.pk}),
+    "slas:manual_dispute": OrganizationRoute(CLIENT_APPROVERS, lambda t: {"pk": t.contract.manual_measurement.pk}),
+    "slas:manual_evidence": OrganizationRoute(
+        ALL_ROLES, lambda t: {"pk": t.contract.manual_measurement.pk}, methods=GET
+    ),
 }
 
 # Routes outside any organization, by name or by URL prefix, with why they are not tenant routes.

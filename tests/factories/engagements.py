@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import factory
+from django.core.files.base import ContentFile
 
 from engagements import services
 from engagements.enums import (
@@ -44,6 +45,10 @@ from scheduling.models import (
     SupportTicket,
     Venue,
 )
+from slas import services as sla_services
+from slas.enums import ReliefKind
+from slas.models import ManualMeasurement, Measurement, ReliefEvent, SlaSchedule, SlaTarget
+from slas.periods import Period
 from tests.factories import OrganizationFactory, ProviderFactory
 from vendors import services as vendor_services
 from vendors.models import Instructor, InstructorQualification, Supplier
@@ -134,6 +139,11 @@ class Contract:
     import_job: ImportJob
     ticket: SupportTicket
     requirement: ComplianceRequirement
+    sla_schedule: SlaSchedule
+    sla_target: SlaTarget
+    measurement: Measurement
+    relief: ReliefEvent
+    manual_measurement: ManualMeasurement
 
 
 def signed_contract_with_proposal(tenant: object) -> Contract:
@@ -212,6 +222,41 @@ def signed_contract_with_proposal(tenant: object) -> Contract:
             filename="learners.csv",
             text="external_id,name,email\nHR-1,Ada Learner,ada@acme.example\n",
         )
+        owner = tenant.user(Role.OWNER)
+        sla_schedule = sla_services.create_schedule(engagement=engagement, actor=owner, at_risk_percent=Decimal("12"))
+        sla_target = sla_services.save_target(
+            schedule=sla_schedule,
+            actor=owner,
+            metric="support_first_response",
+            target=Decimal("95"),
+            allocation_percent=Decimal("40"),
+            active_from=date(2026, 3, 1),
+        )
+        march = sla_services.compute_period(
+            engagement=engagement,
+            period=Period(date(2026, 3, 1), engagement.timezone),
+            now=datetime(2026, 3, 10, tzinfo=UTC),
+        )
+        measurement = march.measurements.get()
+        relief = sla_services.request_relief(
+            engagement=engagement,
+            membership=provider_manager,
+            kind=ReliefKind.CLIENT_CAUSED,
+            starts_on=date(2026, 3, 16),
+            ends_on=date(2026, 3, 17),
+            metrics=[],
+            reason="The client's LMS was frozen for its migration",
+        )
+        manual_measurement = sla_services.submit_manual_measurement(
+            engagement=engagement,
+            membership=provider_manager,
+            month=date(2026, 3, 1),
+            metric="completion_reporting_accuracy",
+            value=Decimal("98.50"),
+            sample_size=40,
+            evidence=ContentFile(b"record,matches\nC-1,yes\n", name="accuracy-audit.csv"),
+            note="",
+        )
     return Contract(
         engagement,
         sow,
@@ -232,4 +277,9 @@ def signed_contract_with_proposal(tenant: object) -> Contract:
         import_job,
         ticket,
         requirement,
+        sla_schedule,
+        sla_target,
+        measurement,
+        relief,
+        manual_measurement,
     )
