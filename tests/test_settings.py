@@ -1,6 +1,7 @@
 """Settings from the environment: production passes `check --deploy`; zero-config runs on SQLite."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -68,4 +69,10 @@ def test_zero_config_default_migrates_and_seeds_demo_on_sqlite(tmp_path):
     assert seed.returncode == 0, seed.stderr
     assert "director@demo.test" in seed.stdout
     assert "demo-pass-2026" in seed.stdout
+    # The demo's delivery is measured: months finalized with breaches and service credits.
+    slas = re.search(
+        r"SLAs: 6 targets, [1-9]\d* months finalized with [1-9]\d* breaches, [1-9][\d.]* GBP .*", seed.stdout
+    )
+    assert slas, seed.stdout
     assert seed_again.returncode == 0, seed_again.stderr  # idempotent
+    assert slas[0] in seed_again.stdout

@@ -4,11 +4,22 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
+from mls.models import Organization
+from mls.tenancy import organization_scope
+from slas.enums import EscalationLevel, MeasurementStatus, PeriodStatus
+from slas.models import Escalation, Measurement, ServiceCredit, SlaPeriod
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_demo_director_signs_in_and_sees_acme_dashboard(live_server, page: Page, screenshot_path):
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115 - silence the command's console output
+    with organization_scope(Organization.objects.get(slug="acme")):  # the demo's delivery is measured
+        assert SlaPeriod.objects.filter(status=PeriodStatus.FINALIZED).exists()
+        assert Measurement.objects.filter(finalized=True, status=MeasurementStatus.BREACHED).exists()
+        assert Measurement.objects.filter(finalized=True, status=MeasurementStatus.MET).exists()
+        assert ServiceCredit.objects.filter(amount__gt=0).exists()
+        assert Escalation.objects.filter(level=EscalationLevel.NOTICE).exists()
 
     page.goto(f"{live_server.url}/")
     expect(page).to_have_url(f"{live_server.url}/accounts/login/")

@@ -11,6 +11,7 @@ from mls.models import Membership, Organization, User
 from mls.services import create_organization
 from mls.tenancy import organization_scope
 from scheduling.demo import seed_demo_delivery
+from slas.demo import seed_demo_slas
 from vendors.models import Provider
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - documented demo login, printed on the console
@@ -70,11 +71,16 @@ class Command(BaseCommand):
             memberships = {m.user.email: m for m in Membership.objects.select_related("user", "provider")}
             engagement = seed_demo_contract(organization, provider, memberships)
             sessions = seed_demo_delivery(engagement, memberships["provider@demo.test"])
+            slas = seed_demo_slas(engagement, memberships["director@demo.test"].user)
         self.stdout.write(
             self.style.SUCCESS(f"Demo organization {organization.name} is ready (/o/{organization.slug}/).")
         )
         self.stdout.write(f"Engagement: {engagement.name} (signed SoW v1, change request awaiting the client).")
         self.stdout.write(f"Delivery: {sessions} sessions in Q3 2026 and December, with learners, tickets, feedback.")
+        self.stdout.write(
+            f"SLAs: {slas.targets} targets, {slas.finalized} months finalized with {slas.breaches} breaches, "
+            f"{slas.credits} {engagement.currency} of service credits and {slas.escalations} escalations."
+        )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, _first, _last, role in DEMO_USERS:
             self.stdout.write(f"  {email:<24} {Role(role).label}")
