@@ -26,6 +26,7 @@ from .enums import (
     ReliefKind,
     ReliefStatus,
 )
+from .fields import ItemSnapshotField
 
 PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 
@@ -222,7 +223,7 @@ class Measurement(FinalizedRecord):
     status = models.CharField(max_length=30, choices=MeasurementStatus.choices)
     meets_target = models.BooleanField(null=True, help_text="Whether the value meets the target (None: no value).")
     as_of = models.DateTimeField()
-    inputs = models.JSONField(default=dict, blank=True)
+    inputs = ItemSnapshotField(default=dict, blank=True, help_text="Item ids by outcome (met / failed / pending).")
     finalized = models.BooleanField(default=False)
     computed_at = models.DateTimeField(default=now)
 

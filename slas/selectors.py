@@ -114,7 +114,10 @@ class Scorecard:
 
 def scorecard(engagement: Engagement, months: int = 6) -> Scorecard:
     periods = list(engagement.sla_periods.order_by("-month")[:months])[::-1]
-    measurements = Measurement.objects.filter(engagement=engagement, period__in=periods).select_related("period")
+    # The item snapshot can hold a million ids; the table needs the figures only.
+    measurements = (
+        Measurement.objects.filter(engagement=engagement, period__in=periods).select_related("period").defer("inputs")
+    )
     by_cell = {(m.metric, m.period_id): m for m in measurements}
     metrics = [key for key in METRICS if any((key, p.pk) in by_cell for p in periods)]
     return Scorecard(periods, [(key, [by_cell.get((key, p.pk)) for p in periods]) for key in metrics])

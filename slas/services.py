@@ -259,7 +259,11 @@ def finalize_period(
     row.at_risk = arithmetic.at_risk_amount(row.monthly_fee, schedule.at_risk_percent)
     row.status, row.as_of, row.computed_at, row.finalized_at = PeriodStatus.FINALIZED, closes_at, now, now
     row.save()
-    breached = Measurement.objects.filter(period=row, status=MeasurementStatus.BREACHED).select_related("target")
+    breached = (
+        Measurement.objects.filter(period=row, status=MeasurementStatus.BREACHED)
+        .select_related("target")
+        .defer("inputs")
+    )
     breaches = _record_breaches(engagement, row, list(breached))
     credits = _issue_credits(engagement, row, breaches)
     earned_back = _earn_back(engagement, schedule, row)
@@ -316,7 +320,9 @@ def _issue_credits(engagement: Engagement, row: SlaPeriod, breaches: list[Breach
 
 def _outcomes_by_metric(engagement: Engagement, schedule: SlaSchedule) -> dict[str, list[arithmetic.PeriodOutcome]]:
     history: dict[str, list[arithmetic.PeriodOutcome]] = defaultdict(list)
-    finalized = Measurement.objects.filter(engagement=engagement, finalized=True).select_related("period")
+    finalized = (
+        Measurement.objects.filter(engagement=engagement, finalized=True).select_related("period").defer("inputs")
+    )
     for m in finalized.order_by("period__month"):
         beats = m.status == MeasurementStatus.MET and METRICS[m.metric].meets(
             m.value, m.target_value, margin=schedule.earn_back_margin
