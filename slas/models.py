@@ -173,6 +173,9 @@ class SlaPeriod(TenantModel):
     finalized_at = models.DateTimeField(null=True, blank=True)
     monthly_fee = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     at_risk = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    at_risk_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, help_text="The schedule's at-risk percent when final."
+    )
     fee_lines = models.JSONField(default=list, blank=True)
 
     class Meta(TenantModel.Meta):

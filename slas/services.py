@@ -90,6 +90,7 @@ def update_schedule(*, schedule: SlaSchedule, actor: User, **fields: Any) -> Sla
         setattr(schedule, name, value)
     schedule.full_clean()
     schedule.save()
+    schedule.refresh_from_db()  # audit the stored values (12.00), not the typed ones ("12")
     audit_change(actor, "sla_schedule.updated", schedule, SlaSchedule.EDITABLE_FIELDS, before)
     return schedule
 
@@ -119,6 +120,7 @@ def save_target(*, schedule: SlaSchedule, actor: User, existing: SlaTarget | Non
     target.full_clean()
     _check_no_overlap(target)
     target.save()
+    target.refresh_from_db()  # audit the stored values, as the "before" snapshot has them
     action = "sla_target.updated" if before else "sla_target.created"
     audit_change(actor, action, target, SlaTarget.EDITABLE_FIELDS, before)
     return target
@@ -256,7 +258,8 @@ def finalize_period(
     row.fee_lines = [
         {"name": line.name, "basis": line.basis, "amount": str(line.amount), "detail": line.detail} for line in lines
     ]
-    row.at_risk = arithmetic.at_risk_amount(row.monthly_fee, schedule.at_risk_percent)
+    row.at_risk_percent = schedule.at_risk_percent
+    row.at_risk = arithmetic.at_risk_amount(row.monthly_fee, row.at_risk_percent)
     row.status, row.as_of, row.computed_at, row.finalized_at = PeriodStatus.FINALIZED, closes_at, now, now
     row.save()
     breached = (
