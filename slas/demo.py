@@ -21,11 +21,11 @@ from .models import Escalation, ServiceCredit, SlaPeriod, SlaSchedule
 
 # metric, target, threshold (H hours / N business days), allocation of the at-risk amount (%)
 TARGETS = [
-    ("support_first_response", "95", 8, "40"),
+    ("support_first_response", "80", 8, "40"),
     ("session_delivery_rate", "98", None, "35"),
     ("mandatory_training_on_time", "90", None, "30"),
     ("instructor_rating", "4.2", None, "25"),
-    ("enrollment_processing", "95", 2, "20"),
+    ("enrollment_processing", "90", 2, "20"),
     ("platform_uptime", "99.5", None, "20"),
 ]
 
