@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from mls.decorators import permission_required
 from mls.enums import Permission
 from mls.forms import apply_service_error
-from mls.views_support import write_or_rerender
+from mls.views_support import confirm_page, write_or_rerender
 
 from . import selectors, services
 from .enums import EngagementStatus
@@ -225,21 +225,15 @@ def version_row_remove(request: HttpRequest, organization_slug: str, kind: str, 
     model, remove = VERSION_ROWS[kind]
     row = get_object_or_404(model.objects.filter(version__in=selectors.versions_for(request.membership)), pk=pk)
     version = _editable_version(request, row.version_id)
-    context = {
-        "title": f"Remove “{row}” from {version}?",
-        "body": "The draft changes at once; signed versions are never affected.",
-        "action": "Remove",
-        "cancel_url": _url(request, "engagements:version", pk=version.pk),
-    }
-    if request.method == "POST":
-        try:
-            remove(row, request.user)
-        except ValidationError as error:
-            context["error"] = error.messages[0]
-            return render(request, "mls/confirm.html", context, status=400)
-        messages.success(request, f"Removed {row}.")
-        return redirect(context["cancel_url"])
-    return render(request, "mls/confirm.html", context)
+    return confirm_page(
+        request,
+        lambda: remove(row, request.user),
+        title=f"Remove “{row}” from {version}?",
+        body="The draft changes at once; signed versions are never affected.",
+        action="Remove",
+        cancel_url=_url(request, "engagements:version", pk=version.pk),
+        done=f"Removed {row}.",
+    )
 
 
 @require_POST

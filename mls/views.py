@@ -17,6 +17,7 @@ from .enums import Permission
 from .forms import InvitationForm, MemberRoleForm, OrganizationForm, apply_service_error
 from .models import Invitation, InvitationStatus, Notification
 from .tenancy import organization_scope
+from .views_support import confirm_page
 
 PAGE_SIZE = 50  # audit log and notifications: long, scanned lists
 
@@ -120,44 +121,32 @@ def member_edit(request: HttpRequest, organization_slug: str, pk: int) -> HttpRe
 @require_http_methods(["GET", "POST"])
 def member_remove(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
     membership = get_object_or_404(selectors.members(), pk=pk)
-    context = {
-        "title": f"Remove {membership.user.email}?",
-        "body": f"They lose access to {request.organization.name} at once. Their past actions stay in the audit log.",
-        "action": "Remove member",
-        "cancel_url": reverse("org:members", kwargs={"organization_slug": organization_slug}),
-    }
-    if request.method == "POST":
-        try:
-            services.remove_member(membership=membership, actor=request.user)
-        except ValidationError as error:
-            context["error"] = error.messages[0]
-            return render(request, "mls/confirm.html", context, status=400)
-        messages.success(request, f"{membership.user.email} was removed.")
-        if membership.user == request.user:
-            return redirect("home")
-        return redirect("org:members", organization_slug=organization_slug)
-    return render(request, "mls/confirm.html", context)
+    members_url = reverse("org:members", kwargs={"organization_slug": organization_slug})
+    return confirm_page(
+        request,
+        lambda: services.remove_member(membership=membership, actor=request.user),
+        title=f"Remove {membership.user.email}?",
+        body=f"They lose access to {request.organization.name} at once. Their past actions stay in the audit log.",
+        action="Remove member",
+        cancel_url=members_url,
+        done=f"{membership.user.email} was removed.",
+        done_url=reverse("home") if membership.user == request.user else members_url,
+    )
 
 
 @permission_required(Permission.MANAGE_MEMBERS)
 @require_http_methods(["GET", "POST"])
 def invitation_revoke(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
     invitation = get_object_or_404(selectors.open_invitations(), pk=pk)
-    context = {
-        "title": f"Revoke the invitation to {invitation.email}?",
-        "body": "The emailed link stops working. You can invite the address again later.",
-        "action": "Revoke invitation",
-        "cancel_url": reverse("org:members", kwargs={"organization_slug": organization_slug}),
-    }
-    if request.method == "POST":
-        try:
-            services.revoke_invitation(invitation=invitation, actor=request.user)
-        except ValidationError as error:
-            context["error"] = error.messages[0]
-            return render(request, "mls/confirm.html", context, status=400)
-        messages.success(request, f"Invitation to {invitation.email} revoked.")
-        return redirect("org:members", organization_slug=organization_slug)
-    return render(request, "mls/confirm.html", context)
+    return confirm_page(
+        request,
+        lambda: services.revoke_invitation(invitation=invitation, actor=request.user),
+        title=f"Revoke the invitation to {invitation.email}?",
+        body="The emailed link stops working. You can invite the address again later.",
+        action="Revoke invitation",
+        cancel_url=reverse("org:members", kwargs={"organization_slug": organization_slug}),
+        done=f"Invitation to {invitation.email} revoked.",
+    )
 
 
 @permission_required(Permission.VIEW_AUDIT_LOG)

@@ -59,3 +59,29 @@ def form_page(
     return write_or_rerender(
         form, lambda valid: written.update(object=write(valid.cleaned_data)), done, lambda invalid: page(400)
     )
+
+
+def confirm_page(
+    request: HttpRequest,
+    act: Callable[[], object],
+    *,
+    title: str,
+    body: str,
+    action: str,
+    cancel_url: str,
+    done: str,
+    done_url: str | None = None,
+    error: str = "",
+) -> HttpResponse:
+    """A destructive or deciding action behind a confirmation: GET asks (mls/confirm.html); POST runs `act` and
+    redirects with the `done` message (to `done_url`, else `cancel_url`), or asks again with the service's
+    refusal (400) — nothing is written then."""
+    context = {"title": title, "body": body, "action": action, "cancel_url": cancel_url, "error": error}
+    if request.method != "POST":
+        return render(request, "mls/confirm.html", context)
+    try:
+        act()
+    except ValidationError as refusal:
+        return render(request, "mls/confirm.html", {**context, "error": refusal.messages[0]}, status=400)
+    messages.success(request, done)
+    return redirect(done_url or cancel_url)

@@ -19,7 +19,7 @@ from engagements.models import Engagement
 from engagements.selectors import engagements_for
 from mls.decorators import permission_required
 from mls.enums import Permission
-from mls.views_support import form_page
+from mls.views_support import confirm_page, form_page
 
 from . import drilldown, selectors, services
 from .catalog import METRICS
@@ -235,28 +235,22 @@ def relief_decide(request: HttpRequest, organization_slug: str, pk: int, decisio
     if not selectors.may_decide_relief(request.membership, relief.engagement):
         raise PermissionDenied("Only the client's L&D director or an owner decides on relief.")
     approve = RELIEF_DECISIONS[decision]
-    context = {
-        "title": f"{decision.capitalize()} this relief request?",
-        "body": f"{_relief_summary(relief)}: “{relief.reason}”. "
+    already = relief.status != ReliefStatus.REQUESTED
+    return confirm_page(
+        request,
+        lambda: services.decide_relief(relief=relief, membership=request.membership, approve=approve),
+        title=f"{decision.capitalize()} this relief request?",
+        body=f"{_relief_summary(relief)}: “{relief.reason}”. "
         + (
             "Items of those days are left out of periods not yet final; finalized periods are not reopened."
             if approve
             else "The provider is measured on those days as usual."
         ),
-        "action": decision.capitalize(),
-        "cancel_url": _sla_url(request, relief.engagement_id),
-    }
-    if relief.status != ReliefStatus.REQUESTED:
-        context["error"] = f"This relief request is already {relief.get_status_display().lower()}."
-    if request.method == "POST":
-        try:
-            services.decide_relief(relief=relief, membership=request.membership, approve=approve)
-        except ValidationError as error:
-            context["error"] = error.messages[0]
-            return render(request, "mls/confirm.html", context, status=400)
-        messages.success(request, f"Relief {'approved' if approve else 'rejected'}.")
-        return redirect(context["cancel_url"])
-    return render(request, "mls/confirm.html", context)
+        action=decision.capitalize(),
+        cancel_url=_sla_url(request, relief.engagement_id),
+        done=f"Relief {'approved' if approve else 'rejected'}.",
+        error=f"This relief request is already {relief.get_status_display().lower()}." if already else "",
+    )
 
 
 # --- Manual measurements ---------------------------------------------------------------------------------------
@@ -290,22 +284,16 @@ def _reviewable_manual(request: HttpRequest, pk: int) -> ManualMeasurement:
 @require_http_methods(["GET", "POST"])
 def manual_verify(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
     manual = _reviewable_manual(request, pk)
-    context = {
-        "title": f"Verify {METRICS[manual.metric].name.lower()} of {manual.month:%B %Y}?",
-        "body": f"{manual.value} % on a sample of {manual.sample_size} records. Once verified it counts for the "
+    return confirm_page(
+        request,
+        lambda: services.verify_manual_measurement(manual=manual, membership=request.membership),
+        title=f"Verify {METRICS[manual.metric].name.lower()} of {manual.month:%B %Y}?",
+        body=f"{manual.value} % on a sample of {manual.sample_size} records. Once verified it counts for the "
         "period, including any breach and service credit.",
-        "action": "Verify",
-        "cancel_url": _sla_url(request, manual.engagement_id),
-    }
-    if request.method == "POST":
-        try:
-            services.verify_manual_measurement(manual=manual, membership=request.membership)
-        except ValidationError as error:
-            context["error"] = error.messages[0]
-            return render(request, "mls/confirm.html", context, status=400)
-        messages.success(request, "Value verified.")
-        return redirect(context["cancel_url"])
-    return render(request, "mls/confirm.html", context)
+        action="Verify",
+        cancel_url=_sla_url(request, manual.engagement_id),
+        done="Value verified.",
+    )
 
 
 @require_http_methods(["GET", "POST"])

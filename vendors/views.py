@@ -2,7 +2,6 @@
 maintenance of suppliers, instructors and qualifications. Thin over selectors and services."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from mls.decorators import permission_required
 from mls.enums import Permission
-from mls.views_support import form_page, write_or_rerender
+from mls.views_support import confirm_page, form_page, write_or_rerender
 
 from . import selectors, services
 from .forms import InstructorForm, QualificationForm, SupplierForm
@@ -152,18 +151,12 @@ def qualification_add(request: HttpRequest, organization_slug: str, pk: int) -> 
 def qualification_remove(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
     qualification = get_object_or_404(selectors.qualifications_for(request.membership), pk=pk)
     instructor = qualification.instructor
-    context = {
-        "title": f"Remove {qualification.name} from {instructor.name}?",
-        "body": "The qualification is deleted; the audit log keeps a record of it.",
-        "action": "Remove qualification",
-        "cancel_url": _url(request, "vendors:instructor", pk=instructor.pk),
-    }
-    if request.method == "POST":
-        try:
-            services.remove_qualification(qualification=qualification, membership=request.membership)
-        except ValidationError as error:
-            context["error"] = error.messages[0]
-            return render(request, "mls/confirm.html", context, status=400)
-        messages.success(request, f"Removed {qualification.name}.")
-        return redirect(context["cancel_url"])
-    return render(request, "mls/confirm.html", context)
+    return confirm_page(
+        request,
+        lambda: services.remove_qualification(qualification=qualification, membership=request.membership),
+        title=f"Remove {qualification.name} from {instructor.name}?",
+        body="The qualification is deleted; the audit log keeps a record of it.",
+        action="Remove qualification",
+        cancel_url=_url(request, "vendors:instructor", pk=instructor.pk),
+        done=f"Removed {qualification.name}.",
+    )
