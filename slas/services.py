@@ -43,7 +43,7 @@ from .models import (
     SlaTarget,
 )
 from .periods import Period, months_between
-from .selectors import approved_relief, monthly_fee, schedule_of
+from .selectors import approved_relief, may_decide_relief, monthly_fee, schedule_of
 
 MEASUREMENT_FIELDS = (
     "target",
@@ -498,7 +498,7 @@ def request_relief(*, engagement: Engagement, membership: Membership, **fields: 
 @transaction.atomic
 def decide_relief(*, relief: ReliefEvent, membership: Membership, approve: bool) -> ReliefEvent:
     """Only the client approves or rejects; periods already finalized are not reopened."""
-    if membership.role not in (Role.OWNER, Role.LD_DIRECTOR):
+    if not may_decide_relief(membership, relief.engagement):
         raise ValidationError("Only the client's L&D director or an owner decides on relief.")
     relief = ReliefEvent.objects.select_for_update().get(pk=relief.pk)
     if relief.status != ReliefStatus.REQUESTED:
