@@ -20,10 +20,6 @@ PACK_FROM = 1000  # lists at least this long are packed; shorter ones stay reada
 PACKED = "zlib_deltas"
 
 
-def _is_id_list(value: object) -> bool:
-    return isinstance(value, list) and all(type(item) is int for item in value)
-
-
 def pack_ids(ids: list[int]) -> dict[str, str]:
     gaps = array("q", map(operator.sub, ids, [0, *ids[:-1]]))
     return {PACKED: base64.b64encode(zlib.compress(gaps.tobytes(), 1)).decode("ascii")}
@@ -35,15 +31,21 @@ def unpack_ids(packed: dict[str, str]) -> list[int]:
     return list(accumulate(gaps))
 
 
+def _packed_if_long(item: object) -> object:
+    if not isinstance(item, list) or len(item) < PACK_FROM:
+        return item
+    try:
+        return pack_ids(item)  # array("q") takes only integers: anything else stays a plain JSON list
+    except (TypeError, OverflowError):
+        return item
+
+
 class ItemSnapshotField(models.JSONField):
     """A JSON object whose long lists of ids are stored packed (see the module docstring)."""
 
     def get_prep_value(self, value: Any) -> Any:
         if isinstance(value, dict):
-            value = {
-                key: pack_ids(item) if isinstance(item, list) and len(item) >= PACK_FROM and _is_id_list(item) else item
-                for key, item in value.items()
-            }
+            value = {key: _packed_if_long(item) for key, item in value.items()}
         return super().get_prep_value(value)
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
