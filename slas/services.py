@@ -162,7 +162,7 @@ def schedule_required(engagement: Engagement) -> SlaSchedule:
     return schedule
 
 
-def _prefer_parallel_scans() -> None:
+def prefer_parallel_scans() -> None:
     """Each measurement query hands every item id of the month to one `array_agg`, which PostgreSQL 15 cannot run
     in parallel; its default cost of passing rows up from parallel workers (0.1 each) then rules out a parallel
     scan and join below it, though with a million items that scan is a quarter of the time (bench/slas.py).
@@ -181,7 +181,7 @@ def _measure(
     manual = ManualMeasurement.objects.filter(engagement=engagement, month=period.month).exclude(
         status=ManualStatus.DISPUTED
     )
-    _prefer_parallel_scans()
+    prefer_parallel_scans()
     context = MetricContext(
         engagement=engagement,
         period=period,
