@@ -280,8 +280,9 @@ def finalize_period(
     )
     breaches = _record_breaches(engagement, row, list(breached))
     credits = _issue_credits(engagement, row, breaches)
-    earned_back = _earn_back(engagement, schedule, row)
-    escalations = _escalate(engagement, schedule, row, len(breaches))
+    history = _outcomes_by_metric(engagement, schedule)  # every finalized period, this one included
+    earned_back = _earn_back(engagement, schedule, row, history)
+    escalations = _escalate(engagement, schedule, row, history, len(breaches))
     _announce(engagement, row, measurements, credits, earned_back, escalations)
     return row
 
@@ -332,7 +333,10 @@ def _issue_credits(engagement: Engagement, row: SlaPeriod, breaches: list[Breach
     return credits
 
 
-def _outcomes_by_metric(engagement: Engagement, schedule: SlaSchedule) -> dict[str, list[arithmetic.PeriodOutcome]]:
+Outcomes = dict[str, list[arithmetic.PeriodOutcome]]  # metric → its finalized periods in order
+
+
+def _outcomes_by_metric(engagement: Engagement, schedule: SlaSchedule) -> Outcomes:
     history: dict[str, list[arithmetic.PeriodOutcome]] = defaultdict(list)
     finalized = (
         Measurement.objects.filter(engagement=engagement, finalized=True).select_related("period").defer("inputs")
@@ -345,11 +349,10 @@ def _outcomes_by_metric(engagement: Engagement, schedule: SlaSchedule) -> dict[s
     return history
 
 
-def _earn_back(engagement: Engagement, schedule: SlaSchedule, row: SlaPeriod) -> list[ServiceCredit]:
+def _earn_back(engagement: Engagement, schedule: SlaSchedule, row: SlaPeriod, history: Outcomes) -> list[ServiceCredit]:
     """SPEC-SLA §5: issued credits whose metric has now been met (by the margin) in K measured periods."""
     if not schedule.earn_back_enabled:
         return []
-    history = _outcomes_by_metric(engagement, schedule)
     earned = []
     for credit in ServiceCredit.objects.filter(engagement=engagement, status=CreditStatus.ISSUED).select_related(
         "period"
@@ -368,11 +371,13 @@ def _earn_back(engagement: Engagement, schedule: SlaSchedule, row: SlaPeriod) ->
     return earned
 
 
-def _escalate(engagement: Engagement, schedule: SlaSchedule, row: SlaPeriod, breach_count: int) -> list[Escalation]:
+def _escalate(
+    engagement: Engagement, schedule: SlaSchedule, row: SlaPeriod, history: Outcomes, breach_count: int
+) -> list[Escalation]:
     """SPEC-SLA §5: rungs first reached in this period, plus the engagement-level review for many breaches."""
     reached = [
         (metric, rung.level, rung.breaches)
-        for metric, outcomes in _outcomes_by_metric(engagement, schedule).items()
+        for metric, outcomes in history.items()
         for rung in arithmetic.escalation_ladder(outcomes, schedule.formal_review_after, schedule.exit_right_after)
         if rung.month == row.month
     ]
