@@ -61,12 +61,6 @@ class Period:
     def midnight(self, day: date) -> datetime:
         return datetime.combine(day, time.min, tzinfo=self.zone)
 
-    def next(self) -> "Period":
-        return Period(self.next_month, self.timezone)
-
-    def previous(self) -> "Period":
-        return Period((self.month - timedelta(days=1)).replace(day=1), self.timezone)
-
     def days(self) -> Iterator[tuple[date, datetime, datetime]]:
         """Each local day of the period with its [start, end) instants."""
         day = self.month
