@@ -69,6 +69,7 @@ def seed_demo_contract(
         start_date=date(2026, 1, 1),
         end_date=date(2028, 12, 31),
         annual_value=Decimal("579000.00"),
+        annual_budget=Decimal("600000.00"),
         liability_cap_multiple=Decimal("1.50"),
         renewal_notice_days=90,
     )

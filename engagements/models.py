@@ -66,6 +66,7 @@ class Engagement(TenantModel):
         "start_date",
         "end_date",
         "annual_value",
+        "annual_budget",
         "liability_cap_multiple",
         "termination_notice_days",
         "auto_renewal",
@@ -94,6 +95,15 @@ class Engagement(TenantModel):
     end_date = models.DateField(help_text="Renewal date: the engagement ends or renews on this date.")
     # MSA terms
     annual_value = models.DecimalField(max_digits=14, decimal_places=2, validators=NON_NEGATIVE)
+    # The client's own budget line for the engagement; spend is reported against it, or the MSA value if blank.
+    annual_budget = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=NON_NEGATIVE,
+        help_text="The client's yearly L&D budget for this engagement. Blank: the annual contract value.",
+    )
     liability_cap_multiple = models.DecimalField(
         max_digits=5, decimal_places=2, default=Decimal("1.00"), validators=[MinValueValidator(Decimal("0.01"))]
     )
@@ -119,6 +129,11 @@ class Engagement(TenantModel):
     )
     data_export_days = models.PositiveSmallIntegerField(default=30, validators=_between(1, 90))
     created_at = models.DateTimeField(default=now)
+
+    @property
+    def budget(self) -> Decimal:
+        """What spend is compared with on the dashboard and in the QBR (per year)."""
+        return self.annual_value if self.annual_budget is None else self.annual_budget
 
     class Meta(TenantModel.Meta):
         ordering = ["name"]
