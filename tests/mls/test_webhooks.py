@@ -1,12 +1,15 @@
 """Outbound webhooks: signing, target checks, backoff, fan-out from domain events, and delivery to a real receiver."""
 
+import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from celery.contrib.testing.worker import start_worker
 from django.core.exceptions import ValidationError
 
 from mls import webhooks
+from mls.celery import app as celery_app
 from mls.enums import Role, WebhookDeliveryStatus
 from mls.models import AuditEvent, WebhookAttempt, WebhookDelivery
 from mls.tasks import deliver_webhook_task
@@ -362,3 +365,25 @@ def test_paused_endpoint_refuses_ping_and_redelivery(tenant_a):
             webhooks.redeliver(delivery=delivery, actor=None)
 
         assert WebhookDelivery.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ping_is_delivered_by_a_real_worker_over_redis(tenant_a, receiver):
+    assert celery_app.conf.broker_url.startswith("redis://"), "this test needs REDIS_URL (a real broker)"
+    celery_app.conf.task_always_eager = False
+    celery_app.loader.import_module("celery.contrib.testing.tasks")  # the worker's ping task
+    with tenant_a.scope():
+        endpoint = WebhookEndpointFactory(organization=tenant_a.organization, url=receiver.url)
+    receiver.secret = endpoint.secret
+
+    with start_worker(celery_app, pool="solo", perform_ping_check=True, shutdown_timeout=10):
+        with tenant_a.scope():
+            delivery = webhooks.send_ping(endpoint=endpoint, actor=tenant_a.user(Role.OWNER))
+        deadline = time.monotonic() + 20
+        while delivery.status != WebhookDeliveryStatus.SUCCEEDED and time.monotonic() < deadline:
+            time.sleep(0.1)
+            with tenant_a.scope():
+                delivery.refresh_from_db()
+
+    assert [(r.headers["MLS-Event"], r.signature_valid) for r in receiver.requests] == [("ping", True)]
+    assert (delivery.status, delivery.attempts, delivery.last_response_code) == ("succeeded", 1, 200)
