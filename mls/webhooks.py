@@ -7,7 +7,7 @@ endpoint; a Celery task POSTs it and retries with exponential backoff. Each requ
 
 so a receiver can check it came from MLS and is fresh (`verify_signature` is the reference implementation).
 Target URLs are checked when saved and again, after resolving the host, before every attempt: the connection
-goes to the address that was checked, so a DNS answer that changes in between (rebinding) cannot redirect it.
+goes to the addresses that were checked, so a DNS answer that changes in between (rebinding) cannot redirect it.
 """
 
 import hashlib
@@ -30,7 +30,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from .enums import WebhookDeliveryStatus
-from .models import AuditEvent, Organization, User, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from .models import (
+    AuditEvent,
+    Organization,
+    User,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    new_webhook_secret,
+)
 from .services import audit_change, save_audited
 from .tasks import deliver_webhook_task
 from .tenancy import organization_scope
@@ -89,8 +97,8 @@ def _is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def resolve_target(url: str) -> str:
-    """The IP address to connect to for `url`, or a ValidationError saying why MLS will not send there."""
+def resolve_target(url: str) -> list[str]:
+    """The IP addresses to connect to for `url`, or a ValidationError saying why MLS will not send there."""
     allow_private = settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or (parts.scheme == "http" and not allow_private):
@@ -102,10 +110,10 @@ def resolve_target(url: str) -> str:
         found = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (OSError, ValueError) as error:
         raise ValidationError({"url": f"{parts.hostname} cannot be resolved ({error})."}) from error
-    addresses = [info[4][0] for info in found]
+    addresses = list(dict.fromkeys(info[4][0] for info in found))
     if not allow_private and not all(_is_public(address) for address in addresses):
         raise ValidationError({"url": f"{parts.hostname} is a loopback, private or reserved address."})
-    return addresses[0]
+    return addresses
 
 
 # --- Endpoints (also the API's `webhooks` resource) ------------------------------------------------------------
@@ -174,7 +182,7 @@ def delete_endpoint(*, endpoint: WebhookEndpoint, actor: User | None) -> None:
 @transaction.atomic
 def roll_secret(*, endpoint: WebhookEndpoint, actor: User | None) -> WebhookEndpoint:
     """A new secret at once: the receiver must switch to it, since deliveries from now on are signed with it."""
-    endpoint.secret = WebhookEndpoint._meta.get_field("secret").get_default()
+    endpoint.secret = new_webhook_secret()
     endpoint.save(update_fields=["secret"])
     audit_change(actor, "webhook.secret_rolled", endpoint, ENDPOINT_FIELDS)
     return endpoint
@@ -183,13 +191,13 @@ def roll_secret(*, endpoint: WebhookEndpoint, actor: User | None) -> WebhookEndp
 # --- Deliveries ------------------------------------------------------------------------------------------------
 
 
-def _payload(event: AuditEvent, name: str, organization: Organization) -> dict[str, Any]:
+def _payload(event: AuditEvent, name: str) -> dict[str, Any]:
     data = {"object_type": event.object_type, "object_id": event.object_id, **(event.after or event.before or {})}
     return {
         "id": event.pk,  # the same for a redelivery: receivers de-duplicate on it
         "event": name,
         "created_at": event.at.isoformat(),
-        "organization": organization.slug,
+        "organization": event.organization.slug,
         "data": data,
     }
 
@@ -201,7 +209,7 @@ def _enqueue(deliveries: list[WebhookDelivery]) -> None:
 
 
 def _create_deliveries(endpoints: list[WebhookEndpoint], event: AuditEvent, name: str) -> list[WebhookDelivery]:
-    payload = _payload(event, name, event.organization)
+    payload = _payload(event, name)
     deliveries = WebhookDelivery.objects.bulk_create(
         WebhookDelivery(organization=event.organization, endpoint=e, event=name, audit_event=event, payload=payload)
         for e in endpoints
@@ -272,42 +280,51 @@ class Response:
         return self.code is not None and 200 <= self.code < 300
 
 
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to the address that passed the target check instead of resolving the host again."""
+def _connect(addresses: list[str], port: int, timeout: float) -> socket.socket:
+    """A connection to the first of the checked `addresses` that answers (a host may have IPv6 and IPv4 ones)."""
+    for address in addresses[:-1]:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError:
+            continue
+    return socket.create_connection((addresses[-1], port), timeout)
 
-    def __init__(self, host: str, port: int | None, address: str) -> None:
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the addresses that passed the target check instead of resolving the host again."""
+
+    def __init__(self, host: str, port: int | None, addresses: list[str]) -> None:
         super().__init__(host, port, timeout=TIMEOUT_SECONDS)
-        self.address = address
+        self.addresses = addresses
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = _connect(self.addresses, self.port, self.timeout)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """As above; the certificate is still checked against the host name (SNI and hostname verification)."""
 
-    def __init__(self, host: str, port: int | None, address: str) -> None:
+    def __init__(self, host: str, port: int | None, addresses: list[str]) -> None:
         self.tls = ssl.create_default_context()
         super().__init__(host, port, timeout=TIMEOUT_SECONDS, context=self.tls)
-        self.address = address
+        self.addresses = addresses
 
     def connect(self) -> None:
-        sock = socket.create_connection((self.address, self.port), self.timeout)
-        self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self.tls.wrap_socket(_connect(self.addresses, self.port, self.timeout), server_hostname=self.host)
 
 
 def _post(delivery: WebhookDelivery) -> Response:
     """One POST, no redirects followed (http.client never follows them; a 3xx is a failed attempt)."""
     endpoint = delivery.endpoint
     try:
-        address = resolve_target(endpoint.url)
+        addresses = resolve_target(endpoint.url)
     except ValidationError as refusal:
         return Response(None, error=refusal.messages[0])
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
     timestamp = int(timezone.now().timestamp())
     parts = urlsplit(endpoint.url)
     connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
-    connection = connection_class(parts.hostname, parts.port, address)
+    connection = connection_class(parts.hostname, parts.port, addresses)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "MLS-Webhooks/1",
@@ -320,7 +337,7 @@ def _post(delivery: WebhookDelivery) -> Response:
         response = connection.getresponse()
         excerpt = response.read(EXCERPT_CHARS).decode("utf-8", errors="replace")
         return Response(response.status, excerpt=excerpt)
-    except (OSError, http.client.HTTPException) as error:
+    except (OSError, ValueError, http.client.HTTPException) as error:  # refused, timed out, TLS, malformed
         return Response(None, error=f"{type(error).__name__}: {error}"[:EXCERPT_CHARS])
     finally:
         connection.close()

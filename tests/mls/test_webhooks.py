@@ -91,13 +91,13 @@ def test_private_loopback_and_plain_http_targets_are_refused_in_production(setti
 def test_public_https_target_is_accepted_and_resolved(settings):
     settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
 
-    assert webhooks.resolve_target("https://93.184.216.34:8443/hook") == "93.184.216.34"
+    assert webhooks.resolve_target("https://93.184.216.34:8443/hook") == ["93.184.216.34"]
 
 
 def test_development_allowance_accepts_a_local_http_receiver(settings):
     settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
 
-    assert webhooks.resolve_target("http://localhost:9000/hook") in {"127.0.0.1", "::1"}
+    assert set(webhooks.resolve_target("http://localhost:9000/hook")) <= {"127.0.0.1", "::1"}
 
 
 # --- Backoff ---------------------------------------------------------------------------------------------------
@@ -333,6 +333,24 @@ def test_unreachable_receiver_is_logged_as_an_error_and_retried(tenant_a, receiv
     assert attempt.response_code is None
     assert attempt.error.startswith("ConnectionRefusedError")
     assert delivery.status == WebhookDeliveryStatus.RETRYING
+
+
+def test_https_delivery_checks_the_certificate_against_the_host_name(
+    tenant_a, https_receiver, localhost_certificate, monkeypatch
+):
+    """The connection goes to the checked address, yet TLS still verifies the certificate for the URL's host."""
+    with tenant_a.scope():
+        delivery = WebhookDeliveryFactory(organization=tenant_a.organization, endpoint__url=https_receiver.url)
+
+        webhooks.attempt_delivery(delivery_id=delivery.pk, attempt=1)  # the self-signed certificate is not trusted
+        monkeypatch.setenv("SSL_CERT_FILE", str(localhost_certificate))
+        webhooks.attempt_delivery(delivery_id=delivery.pk, attempt=2)  # now it is
+
+        attempts = list(WebhookAttempt.objects.values_list("response_code", "error"))
+    assert attempts[0][0] is None
+    assert attempts[0][1].startswith("SSLCertVerificationError")
+    assert attempts[1] == (200, "")
+    assert len(https_receiver.requests) == 1
 
 
 def test_redeliver_sends_the_same_payload_as_a_new_delivery(tenant_a, receiver, django_capture_on_commit_callbacks):
