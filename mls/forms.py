@@ -86,7 +86,7 @@ class WebhookEndpointForm(forms.Form):
     )
     description = forms.CharField(max_length=200, required=False, help_text="e.g. the system that receives it")
     events = forms.MultipleChoiceField(
-        choices=WebhookEvent.choices,
+        choices=[(event.value, f"{event.value}: {event.label}") for event in WebhookEvent],
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text="None ticked: every event, including ones added later.",
