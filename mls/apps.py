@@ -7,6 +7,12 @@ class MlsConfig(AppConfig):
     name = "mls"
     verbose_name = "MLS core"
 
+    def ready(self) -> None:
+        from .events import domain_event  # noqa: PLC0415 - models must be loaded first
+        from .webhooks import on_domain_event  # noqa: PLC0415 - see above
+
+        domain_event.connect(on_domain_event, dispatch_uid="mls.webhooks")
+
 
 class MLSAdminConfig(admin_apps.AdminConfig):
     """The admin site runs with tenant scopes disabled (see mls.admin_site.MLSAdminSite)."""

@@ -19,6 +19,7 @@ class Permission(models.TextChoices):
     MANAGE_SUPPLIERS = "manage_suppliers", "Maintain suppliers, instructors and their qualifications"
     MANAGE_COMPLIANCE = "manage_compliance", "Define mandatory training (compliance requirements)"
     MANAGE_SLAS = "manage_slas", "Set SLA schedules and targets; run the SLA computation"
+    MANAGE_WEBHOOKS = "manage_webhooks", "Add webhook endpoints, see their deliveries and secrets"
 
 
 # Client-side roles see everything of their organization; a provider manager sees only its Provider's work,
@@ -35,3 +36,21 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.PROVIDER_MANAGER: frozenset({Permission.MANAGE_VENUES, Permission.MANAGE_SUPPLIERS}),
     Role.VIEWER: frozenset({Permission.VIEW_AUDIT_LOG}),
 }
+
+
+class WebhookEvent(models.TextChoices):
+    """The domain events an integrator can subscribe to: audit actions announced by `mls.events.emit_after_commit`."""
+
+    BREACH_CREATED = "breach.created", "An SLA target was breached in a finalized period"
+    CREDIT_ISSUED = "credit.issued", "A service credit was issued for a breach"
+    CREDIT_EARNED_BACK = "credit.earned_back", "The provider earned a service credit back"
+    ESCALATION_CREATED = "escalation.created", "An SLA escalation was raised (notice, formal review, exit right)"
+    QBR_READY = "qbr.ready", "A quarterly business review PDF is ready"
+    SESSION_CANCELLED = "session.cancelled", "A training session was cancelled"
+
+
+class WebhookDeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RETRYING = "retrying", "Retrying"
+    SUCCEEDED = "succeeded", "Delivered"
+    FAILED = "failed", "Failed"

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from vendors.models import Provider
 
-from .enums import Role
+from .enums import Role, WebhookEvent
 from .models import Organization, User
 
 
@@ -75,6 +75,25 @@ class InvitationForm(_RoleProviderForm):
 
 class MemberRoleForm(_RoleProviderForm):
     pass
+
+
+class WebhookEndpointForm(forms.Form):
+    url = forms.URLField(
+        label="Payload URL",
+        max_length=500,
+        assume_scheme="https",
+        help_text="MLS POSTs JSON here, signed with the endpoint's secret. Public https addresses only.",
+    )
+    description = forms.CharField(max_length=200, required=False, help_text="e.g. the system that receives it")
+    events = forms.MultipleChoiceField(
+        choices=[(event.value, f"{event.value}: {event.label}") for event in WebhookEvent],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="None ticked: every event, including ones added later.",
+    )
+    is_active = forms.BooleanField(
+        label="Active", required=False, initial=True, help_text="Paused endpoints get nothing."
+    )
 
 
 def apply_service_error(form: forms.Form, error: ValidationError) -> None:

@@ -4,9 +4,11 @@ Every tenant table inherits `TenantModel`: a direct `organization` FK, a django-
 to query outside `organization_scope()`, and `organization` in every unique constraint (DESIGN.md §2).
 """
 
+import secrets
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
@@ -14,7 +16,7 @@ from django.urls import reverse
 from django.utils.timezone import now
 from django_scopes import ScopedManager
 
-from .enums import ROLE_PERMISSIONS, Role
+from .enums import ROLE_PERMISSIONS, Role, WebhookDeliveryStatus, WebhookEvent
 from .validators import validate_currency, validate_holiday_country, validate_timezone
 
 INVITATION_VALID_FOR = timedelta(days=14)
@@ -224,3 +226,85 @@ class Notification(TenantModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- Webhooks (DESIGN.md §4): the audit log's domain events, signed and pushed to integrators ------------------
+
+
+def new_webhook_secret() -> str:
+    """32 random bytes, hex: the HMAC key the integrator shares with us to check each delivery came from MLS."""
+    return secrets.token_hex(32)
+
+
+class WebhookEndpoint(TenantModel):
+    """An integrator's URL that receives the organization's domain events it subscribes to (none ticked: all)."""
+
+    url = models.URLField("URL", max_length=500)
+    description = models.CharField(max_length=200, blank=True)
+    secret = models.CharField(max_length=64, default=new_webhook_secret, editable=False)
+    events = models.JSONField(default=list, blank=True, help_text="Event names; empty means every event.")
+    is_active = models.BooleanField("active", default=True)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=now)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["url", "id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def subscribes_to(self, event: str) -> bool:
+        return not self.events or event in self.events
+
+    def clean(self) -> None:
+        unknown = sorted(set(self.events) - set(WebhookEvent.values))
+        if unknown:
+            raise ValidationError({"events": f"Unknown events: {', '.join(unknown)}."})
+
+
+class WebhookDelivery(TenantModel):
+    """One event sent (and retried) to one endpoint; a redelivery is a new row with the same payload."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=80)
+    audit_event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, related_name="+")
+    payload = models.JSONField(encoder=DjangoJSONEncoder)
+    status = models.CharField(
+        max_length=10, choices=WebhookDeliveryStatus.choices, default=WebhookDeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "endpoint", "-created_at"], name="mls_webhook_delivery_log")]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint_id} ({self.get_status_display()})"
+
+
+class WebhookAttempt(TenantModel):
+    """One HTTP POST of a delivery: what the receiver answered (or why it could not be reached)."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveSmallIntegerField()
+    at = models.DateTimeField(default=now)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_excerpt = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="When the retry is due, if any.")
+
+    class Meta(TenantModel.Meta):
+        ordering = ["delivery", "number"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["organization", "delivery", "number"], name="mls_webhook_attempt_once_per_number"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number}: {self.response_code or self.error}"

@@ -1,8 +1,9 @@
 """Reads of the tenancy core. Tenant queries run inside the request's organization scope."""
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from .models import AuditEvent, Invitation, Membership, Organization, User
+from .enums import WebhookDeliveryStatus
+from .models import AuditEvent, Invitation, Membership, Organization, User, WebhookDelivery, WebhookEndpoint
 
 
 def organizations_of(user: User) -> QuerySet[Organization]:
@@ -31,3 +32,15 @@ def audit_events(*, action: str = "", object_type: str = "") -> QuerySet[AuditEv
 
 def audit_object_types() -> list[str]:
     return list(AuditEvent.objects.order_by("object_type").values_list("object_type", flat=True).distinct())
+
+
+def webhook_endpoints() -> QuerySet[WebhookEndpoint]:
+    """Endpoints with how many deliveries gave up, the one figure that says an integration is broken."""
+    return WebhookEndpoint.objects.annotate(
+        failed_deliveries=Count("deliveries", filter=Q(deliveries__status=WebhookDeliveryStatus.FAILED))
+    )
+
+
+def webhook_deliveries(endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
+    """The endpoint's delivery log, newest first, each with its attempts (the response codes in order)."""
+    return WebhookDelivery.objects.filter(endpoint=endpoint).prefetch_related("attempt_log")

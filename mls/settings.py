@@ -218,6 +218,9 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+# Outbound webhooks may target loopback/private addresses only in development (a receiver on your machine);
+# in production that would let a tenant probe the internal network (SSRF).
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", DEBUG)
 SPECTACULAR_SETTINGS = {
     "TITLE": "MLS API",
     "VERSION": "1.0.0",

@@ -11,3 +11,16 @@ def send_invitation_email_task(*, organization_id: int, invitation_id: int) -> N
     invitation = Invitation.objects.select_related("organization").filter(pk=invitation_id).first()
     if invitation is not None:
         services.send_invitation_email(invitation)
+
+
+@app.task(base=TenantTask)
+def deliver_webhook_task(*, organization_id: int, delivery_id: int, attempt: int) -> None:
+    """POST one attempt of a webhook delivery; a failed attempt schedules the next one after the backoff delay."""
+    from mls import webhooks  # noqa: PLC0415 - webhooks imports this module (layer 0)
+
+    delay = webhooks.attempt_delivery(delivery_id=delivery_id, attempt=attempt)
+    if delay is not None:
+        deliver_webhook_task.apply_async(
+            kwargs={"organization_id": organization_id, "delivery_id": delivery_id, "attempt": attempt + 1},
+            countdown=delay.total_seconds(),
+        )

@@ -18,6 +18,7 @@ from django.utils import timezone
 from engagements.enums import Side
 from engagements.models import Engagement
 from mls.enums import Permission, Role
+from mls.events import emit_after_commit
 from mls.models import Membership
 from mls.services import audit_change, record_audit, save_audited, snapshot
 from vendors.models import Instructor
@@ -225,7 +226,7 @@ def cancel_session(*, session: Session, membership: Membership, cancelled_by: st
         "You will hear from us when it is rescheduled.",
         learners.values_list("email", flat=True),
     )
-    audit_change(membership.user, "session.cancelled", session, SESSION_FIELDS, before)
+    emit_after_commit(audit_change(membership.user, "session.cancelled", session, SESSION_FIELDS, before))
     return session
 
 

@@ -7,7 +7,7 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from mls.enums import Role
-from mls.models import AuditEvent, Invitation, Membership, Organization, User
+from mls.models import AuditEvent, Invitation, Membership, Organization, User, WebhookDelivery, WebhookEndpoint
 from vendors.models import Provider
 
 PASSWORD = "correct-horse-battery-9"
@@ -80,3 +80,26 @@ class AuditEventFactory(factory.django.DjangoModelFactory):
     action = "member.added"
     object_type = "mls.membership"
     object_id = factory.Sequence(str)
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    """Saved directly, without the service's target check: tests point it wherever they need."""
+
+    class Meta:
+        model = WebhookEndpoint
+
+    organization = factory.SubFactory(OrganizationFactory)
+    url = factory.Sequence(lambda n: f"https://hooks{n}.example.test/mls")
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookDelivery
+
+    organization = factory.SubFactory(OrganizationFactory)
+    endpoint = factory.SubFactory(WebhookEndpointFactory, organization=factory.SelfAttribute("..organization"))
+    audit_event = factory.SubFactory(
+        AuditEventFactory, organization=factory.SelfAttribute("..organization"), action="breach.created"
+    )
+    event = "breach.created"
+    payload = factory.LazyAttribute(lambda d: {"id": d.audit_event.pk, "event": d.event, "data": {}})

@@ -1,0 +1,390 @@
+"""Outbound webhooks (DESIGN.md §4): the audit log's domain events, signed and POSTed to integrators' endpoints.
+
+`mls.events.domain_event` (sent after the causing transaction commits) creates one delivery per subscribed
+endpoint; a Celery task POSTs it and retries with exponential backoff. Each request carries
+
+    MLS-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, f"{t}.{raw body}")>
+
+so a receiver can check it came from MLS and is fresh (`verify_signature` is the reference implementation).
+Target URLs are checked when saved and again, after resolving the host, before every attempt: the connection
+goes to the addresses that were checked, so a DNS answer that changes in between (rebinding) cannot redirect it.
+"""
+
+import hashlib
+import hmac
+import http.client
+import ipaddress
+import json
+import random
+import socket
+import ssl
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .enums import WebhookDeliveryStatus
+from .models import (
+    AuditEvent,
+    Organization,
+    User,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    new_webhook_secret,
+)
+from .services import audit_change, save_audited
+from .tasks import deliver_webhook_task
+from .tenancy import organization_scope
+
+ENDPOINT_FIELDS = ("url", "description", "events", "is_active")  # audited; the secret never is
+PING = "ping"  # sent by "Send test ping" to one endpoint; not a domain event, so nobody subscribes to it
+TIMEOUT_SECONDS = 5
+EXCERPT_CHARS = 1000
+SIGNATURE_TOLERANCE = timedelta(minutes=5)
+
+# Attempt n that fails is retried after FIRST_RETRY × 5^(n-1) (1, 5, 25, 125, 625 minutes) plus up to 10 % jitter,
+# so many endpoints failing together do not come back in lockstep; after MAX_ATTEMPTS the delivery has failed.
+FIRST_RETRY = timedelta(minutes=1)
+BACKOFF_FACTOR = 5
+MAX_ATTEMPTS = 6
+JITTER = 0.1
+
+
+# --- Signing ---------------------------------------------------------------------------------------------------
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    message = f"{timestamp}.".encode() + body
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signature_header(secret: str, timestamp: int, body: bytes) -> str:
+    return f"t={timestamp},v1={sign(secret, timestamp, body)}"
+
+
+def verify_signature(
+    secret: str, header: str, body: bytes, now: datetime, tolerance: timedelta = SIGNATURE_TOLERANCE
+) -> bool:
+    """What a receiver does with `MLS-Signature`: the HMAC of the raw body matches and the timestamp is within
+    `tolerance` of `now` (an old captured request replayed later fails)."""
+    parts = [part.partition("=") for part in header.split(",")]
+    timestamps = [value for key, _, value in parts if key.strip() == "t"]
+    signatures = [value.strip() for key, _, value in parts if key.strip() == "v1"]
+    if len(timestamps) != 1 or not timestamps[0].strip().isdigit():
+        return False
+    timestamp = int(timestamps[0])
+    if abs(now.timestamp() - timestamp) > tolerance.total_seconds():
+        return False
+    expected = sign(secret, timestamp, body)
+    return any(hmac.compare_digest(expected, signature) for signature in signatures)
+
+
+# --- Target URLs -----------------------------------------------------------------------------------------------
+
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # an IPv6 link-local address may carry a %zone
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    # is_global is False for loopback, private, link-local, reserved, unspecified and shared (CGNAT) ranges.
+    return ip.is_global and not ip.is_multicast
+
+
+def resolve_target(url: str) -> list[str]:
+    """The IP addresses to connect to for `url`, or a ValidationError saying why MLS will not send there."""
+    allow_private = settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or (parts.scheme == "http" and not allow_private):
+        raise ValidationError({"url": "Use an https:// URL."})
+    if not parts.hostname:
+        raise ValidationError({"url": "The URL needs a host name."})
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        found = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (OSError, ValueError) as error:
+        raise ValidationError({"url": f"{parts.hostname} cannot be resolved ({error})."}) from error
+    addresses = list(dict.fromkeys(info[4][0] for info in found))
+    if not allow_private and not all(_is_public(address) for address in addresses):
+        raise ValidationError({"url": f"{parts.hostname} is a loopback, private or reserved address."})
+    return addresses
+
+
+# --- Endpoints (also the API's `webhooks` resource) ------------------------------------------------------------
+
+
+def _save_endpoint(
+    endpoint: WebhookEndpoint,
+    *,
+    actor: User | None,
+    action: str,
+    url: str,
+    description: str,
+    events: Iterable[str],
+    is_active: bool,
+) -> WebhookEndpoint:
+    resolve_target(url)
+    changes = {"url": url, "description": description, "events": sorted(set(events)), "is_active": is_active}
+    return save_audited(endpoint, actor=actor, action=action, fields=ENDPOINT_FIELDS, changes=changes)
+
+
+@transaction.atomic
+def create_endpoint(
+    *,
+    organization: Organization,
+    actor: User | None,
+    url: str,
+    description: str = "",
+    events: Iterable[str] = (),
+    is_active: bool = True,
+) -> WebhookEndpoint:
+    """A new endpoint with a fresh secret; `events` empty subscribes it to every event."""
+    endpoint = WebhookEndpoint(organization=organization, created_by=actor)
+    return _save_endpoint(
+        endpoint,
+        actor=actor,
+        action="webhook.created",
+        url=url,
+        description=description,
+        events=events,
+        is_active=is_active,
+    )
+
+
+@transaction.atomic
+def update_endpoint(
+    *, endpoint: WebhookEndpoint, actor: User | None, url: str, description: str, events: Iterable[str], is_active: bool
+) -> WebhookEndpoint:
+    return _save_endpoint(
+        endpoint,
+        actor=actor,
+        action="webhook.updated",
+        url=url,
+        description=description,
+        events=events,
+        is_active=is_active,
+    )
+
+
+@transaction.atomic
+def delete_endpoint(*, endpoint: WebhookEndpoint, actor: User | None) -> None:
+    """Removes the endpoint and its delivery log; the audit log keeps what it was."""
+    audit_change(actor, "webhook.deleted", endpoint, ENDPOINT_FIELDS)
+    endpoint.delete()
+
+
+@transaction.atomic
+def roll_secret(*, endpoint: WebhookEndpoint, actor: User | None) -> WebhookEndpoint:
+    """A new secret at once: the receiver must switch to it, since deliveries from now on are signed with it."""
+    endpoint.secret = new_webhook_secret()
+    endpoint.save(update_fields=["secret"])
+    audit_change(actor, "webhook.secret_rolled", endpoint, ENDPOINT_FIELDS)
+    return endpoint
+
+
+# --- Deliveries ------------------------------------------------------------------------------------------------
+
+
+def _payload(event: AuditEvent, name: str) -> dict[str, Any]:
+    data = {"object_type": event.object_type, "object_id": event.object_id, **(event.after or event.before or {})}
+    return {
+        "id": event.pk,  # the same for a redelivery: receivers de-duplicate on it
+        "event": name,
+        "created_at": event.at.isoformat(),
+        "organization": event.organization.slug,
+        "data": data,
+    }
+
+
+def _enqueue(deliveries: list[WebhookDelivery]) -> None:
+    for delivery in deliveries:
+        kwargs = {"organization_id": delivery.organization_id, "delivery_id": delivery.pk, "attempt": 1}
+        transaction.on_commit(lambda kwargs=kwargs: deliver_webhook_task.delay(**kwargs))
+
+
+def _create_deliveries(endpoints: list[WebhookEndpoint], event: AuditEvent, name: str) -> list[WebhookDelivery]:
+    payload = _payload(event, name)
+    deliveries = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(organization=event.organization, endpoint=e, event=name, audit_event=event, payload=payload)
+        for e in endpoints
+    )
+    _enqueue(deliveries)
+    return deliveries
+
+
+@transaction.atomic
+def dispatch_event(*, name: str, audit_event: AuditEvent) -> list[WebhookDelivery]:
+    """One delivery per active endpoint subscribed to `name` (an organization has a handful of endpoints, so the
+    subscription filter runs in Python; JSON containment is not portable to SQLite)."""
+    endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True) if e.subscribes_to(name)]
+    return _create_deliveries(endpoints, audit_event, name)
+
+
+def on_domain_event(sender: object, *, organization_id: int, name: str, audit_event_id: int, **kwargs: object) -> None:
+    """`domain_event` receiver (connected in MlsConfig.ready): runs after commit, maybe outside any scope."""
+    with organization_scope(organization_id):
+        dispatch_event(name=name, audit_event=AuditEvent.objects.select_related("organization").get(pk=audit_event_id))
+
+
+def _require_active(endpoint: WebhookEndpoint) -> None:
+    if not endpoint.is_active:
+        raise ValidationError("This endpoint is paused: activate it first.")
+
+
+@transaction.atomic
+def send_ping(*, endpoint: WebhookEndpoint, actor: User | None) -> WebhookDelivery:
+    """A `ping` to this endpoint only, so an integrator can check their receiver and its signature check."""
+    _require_active(endpoint)
+    event = audit_change(actor, "webhook.pinged", endpoint, ENDPOINT_FIELDS)
+    [delivery] = _create_deliveries([endpoint], event, PING)
+    return delivery
+
+
+@transaction.atomic
+def redeliver(*, delivery: WebhookDelivery, actor: User | None) -> WebhookDelivery:
+    """Send a delivery's payload again as a fresh delivery (its own attempts), e.g. after fixing the receiver."""
+    _require_active(delivery.endpoint)
+    again = WebhookDelivery.objects.create(
+        organization=delivery.organization,
+        endpoint=delivery.endpoint,
+        event=delivery.event,
+        audit_event=delivery.audit_event,
+        payload=delivery.payload,
+    )
+    audit_change(actor, "webhook.redelivered", again, ("endpoint", "event", "audit_event"))
+    _enqueue([again])
+    return again
+
+
+def retry_delay(attempt: int, jitter: Callable[[], float] = random.random) -> timedelta | None:
+    """How long after failed attempt number `attempt` the next one is due; None once attempts are used up."""
+    if attempt >= MAX_ATTEMPTS:
+        return None
+    return FIRST_RETRY * BACKOFF_FACTOR ** (attempt - 1) * (1 + JITTER * jitter())
+
+
+@dataclass(frozen=True)
+class Response:
+    code: int | None
+    excerpt: str = ""
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.code is not None and 200 <= self.code < 300
+
+
+def _connect(addresses: list[str], port: int, timeout: float) -> socket.socket:
+    """A connection to the first of the checked `addresses` that answers (a host may have IPv6 and IPv4 ones)."""
+    for address in addresses[:-1]:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError:
+            continue
+    return socket.create_connection((addresses[-1], port), timeout)
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the addresses that passed the target check instead of resolving the host again."""
+
+    def __init__(self, host: str, port: int | None, addresses: list[str]) -> None:
+        super().__init__(host, port, timeout=TIMEOUT_SECONDS)
+        self.addresses = addresses
+
+    def connect(self) -> None:
+        self.sock = _connect(self.addresses, self.port, self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """As above; the certificate is still checked against the host name (SNI and hostname verification)."""
+
+    def __init__(self, host: str, port: int | None, addresses: list[str]) -> None:
+        self.tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=TIMEOUT_SECONDS, context=self.tls)
+        self.addresses = addresses
+
+    def connect(self) -> None:
+        self.sock = self.tls.wrap_socket(_connect(self.addresses, self.port, self.timeout), server_hostname=self.host)
+
+
+def _post(delivery: WebhookDelivery) -> Response:
+    """One POST, no redirects followed (http.client never follows them; a 3xx is a failed attempt)."""
+    endpoint = delivery.endpoint
+    try:
+        addresses = resolve_target(endpoint.url)
+    except ValidationError as refusal:
+        return Response(None, error=refusal.messages[0])
+    body = json.dumps(delivery.payload, separators=(",", ":")).encode()
+    timestamp = int(timezone.now().timestamp())
+    parts = urlsplit(endpoint.url)
+    connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
+    connection = connection_class(parts.hostname, parts.port, addresses)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "MLS-Webhooks/1",
+        "MLS-Event": delivery.event,
+        "MLS-Delivery": str(delivery.pk),
+        "MLS-Signature": signature_header(endpoint.secret, timestamp, body),
+    }
+    try:
+        connection.request("POST", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), body, headers)
+        response = connection.getresponse()
+        excerpt = response.read(EXCERPT_CHARS).decode("utf-8", errors="replace")
+        return Response(response.status, excerpt=excerpt)
+    except (OSError, ValueError, http.client.HTTPException) as error:  # refused, timed out, TLS, malformed
+        return Response(None, error=f"{type(error).__name__}: {error}"[:EXCERPT_CHARS])
+    finally:
+        connection.close()
+
+
+def attempt_delivery(*, delivery_id: int, attempt: int) -> timedelta | None:
+    """Make attempt number `attempt` of a delivery and log it; returns the delay before the next attempt, if one
+    is due. A duplicate task (same delivery and attempt) finds the attempt already claimed and sends nothing."""
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery_id,
+        attempts=attempt - 1,
+        status__in=[WebhookDeliveryStatus.PENDING, WebhookDeliveryStatus.RETRYING],
+    ).update(attempts=attempt)
+    if not claimed:
+        return None
+    delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
+    at = timezone.now()
+    response = (
+        _post(delivery)
+        if delivery.endpoint.is_active
+        else Response(None, error="The endpoint was paused; nothing was sent.")
+    )
+    delay = None if response.ok or not delivery.endpoint.is_active else retry_delay(attempt)
+    _record(delivery, attempt, at, response, delay)
+    return delay
+
+
+@transaction.atomic
+def _record(delivery: WebhookDelivery, attempt: int, at: datetime, response: Response, delay: timedelta | None) -> None:
+    next_attempt_at = at + delay if delay else None
+    WebhookAttempt.objects.create(
+        organization=delivery.organization,
+        delivery=delivery,
+        number=attempt,
+        at=at,
+        response_code=response.code,
+        response_excerpt=response.excerpt,
+        error=response.error,
+        next_attempt_at=next_attempt_at,
+    )
+    if response.ok:
+        status = WebhookDeliveryStatus.SUCCEEDED
+    else:
+        status = WebhookDeliveryStatus.RETRYING if delay else WebhookDeliveryStatus.FAILED
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=status,
+        last_response_code=response.code,
+        next_attempt_at=next_attempt_at,
+        delivered_at=timezone.now() if response.ok else None,
+    )
