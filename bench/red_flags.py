@@ -12,6 +12,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import report
+
 from engagements.red_flags import MAX_CONTRACT_CHARS, review_contract
 
 CASES = {
@@ -39,6 +41,7 @@ def main() -> None:
         review = best_of(3, lambda text=text: review_contract(text))
         floor = best_of(3, lambda text=text: WORD.findall(text))
         print(f"| {name} | {review:.3f} | {floor:.4f} | {review / floor:.0f}× |")
+        report.ratio(f"Red-flag review, 500k chars, {name}", review, floor, floor="one \\w+ regex pass")
 
 
 if __name__ == "__main__":
