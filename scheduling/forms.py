@@ -39,7 +39,7 @@ class SessionForm(EndsAfterStartsForm):
     ends_at = _datetime("Ends")
     capacity = forms.IntegerField(min_value=1, max_value=1000)
     room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False, help_text="Classroom sessions.")
-    join_url = forms.URLField(required=False, help_text="Virtual sessions.")
+    join_url = forms.URLField(required=False, assume_scheme="https", help_text="Virtual sessions.")
     instructors = forms.ModelMultipleChoiceField(queryset=Instructor.objects.none(), required=False)
     requested_at = _datetime("Requested by the client at", required=False)
 
