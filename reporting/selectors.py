@@ -65,6 +65,7 @@ UPCOMING_DAYS = 14
 UPCOMING_SESSIONS = 10
 DEADLINE_SOON_DAYS = 30
 CONTRACT_DATES = 8
+SPEND_CHART_WIDTH, SPEND_CHART_HEIGHT = 360, 180  # a third of the page: the labels stay legible unscaled
 HOUR = timedelta(hours=1)
 ZERO = Decimal("0.00")
 NOTICE_DEADLINES = frozenset({ContractMilestone.RENEWAL_NOTICE_DEADLINE, ContractMilestone.TERMINATION_NOTICE_DEADLINE})
@@ -189,6 +190,13 @@ class SlaTile:
         )
 
 
+def _latest_result(history: dict[date, Measurement]) -> Measurement | None:
+    """The latest month with a value; the current month often has too few items yet to judge (then its predecessor
+    says more), and without any value the latest month still tells why."""
+    valued = [month for month, measurement in history.items() if measurement.value is not None]
+    return history[max(valued or history)] if history else None
+
+
 def sla_tiles(engagements: QuerySet[Engagement], today: date) -> list[SlaTile]:
     """Each target in force today, by engagement and catalog order, with the measurements of the last six months
     (two queries: the targets, then the measurements without their item snapshots)."""
@@ -218,7 +226,7 @@ def sla_tiles(engagements: QuerySet[Engagement], today: date) -> list[SlaTile]:
                 engagement=target.schedule.engagement,
                 metric=METRICS[target.metric],
                 target=target.target,
-                latest=history[max(history)] if history else None,
+                latest=_latest_result(history),
                 trend=trend,
             )
         )
@@ -478,6 +486,8 @@ def spend_chart(engagements: QuerySet[Engagement], currency: str, today: date, b
         title=f"Spend per month in {today.year} ({currency})",
         unit=currency,
         target=_money(budget / 12),
+        width=SPEND_CHART_WIDTH,
+        height=SPEND_CHART_HEIGHT,
         target_label="monthly budget",
         higher_is_better=False,
     )
