@@ -282,6 +282,16 @@ def _count(queryset: QuerySet, expression: str, *, distinct: bool = False) -> Co
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
+def _present_in(quarter: Quarter, engagement: OuterRef) -> QuerySet[Attendance]:
+    """Present learners' attendance at the engagement's sessions starting in the quarter."""
+    return Attendance.objects.filter(
+        present=True,
+        enrollment__session__engagement=engagement,
+        enrollment__session__starts_at__gte=quarter.starts_at,
+        enrollment__session__starts_at__lt=quarter.ends_at,
+    )
+
+
 @dataclass(frozen=True)
 class EngagementOverview:
     """One engagement's quarter and year: SLA breaches and credits, spend against budget, delivery volume."""
@@ -335,21 +345,9 @@ def engagement_overview(engagements: QuerySet[Engagement], quarter: Quarter, tod
     sessions = Session.objects.filter(
         engagement=OuterRef("pk"), starts_at__gte=quarter.starts_at, starts_at__lt=quarter.ends_at
     ).filter(status=SessionStatus.DELIVERED)
-    present = Attendance.objects.filter(
-        present=True,
-        enrollment__session__engagement=OuterRef("pk"),
-        enrollment__session__status=SessionStatus.DELIVERED,
-        enrollment__session__starts_at__gte=quarter.starts_at,
-        enrollment__session__starts_at__lt=quarter.ends_at,
-    )
+    present = _present_in(quarter, OuterRef("pk"))
     # Billable learners = learners present at a session of the quarter + those only with a completion in it.
-    present_elsewhere = Attendance.objects.filter(
-        present=True,
-        enrollment__learner=OuterRef("learner"),
-        enrollment__session__engagement=OuterRef(OuterRef("pk")),
-        enrollment__session__starts_at__gte=quarter.starts_at,
-        enrollment__session__starts_at__lt=quarter.ends_at,
-    )
+    present_too = _present_in(quarter, OuterRef(OuterRef("pk"))).filter(enrollment__learner=OuterRef("learner"))
     completions_only = (
         Completion.objects.filter(completed_at__gte=quarter.starts_at, completed_at__lt=quarter.ends_at)
         .filter(
@@ -359,7 +357,7 @@ def engagement_overview(engagements: QuerySet[Engagement], quarter: Quarter, tod
                 course_id__in=Session.objects.filter(engagement=OuterRef(OuterRef("pk"))).values("course_id"),
             )
         )
-        .exclude(Exists(present_elsewhere))
+        .exclude(Exists(present_too))
     )
     duration = ExpressionWrapper(F("ends_at") - F("starts_at"), output_field=DurationField())
     rows = engagements.annotate(
@@ -380,7 +378,7 @@ def engagement_overview(engagements: QuerySet[Engagement], quarter: Quarter, tod
         quarter_sessions=_count(sessions, "pk"),
         quarter_hours=_total(sessions, duration, DurationField()),
         quarter_seats=_total(sessions, F("capacity"), IntegerField()),
-        quarter_attended=_count(present, "pk"),
+        quarter_attended=_count(present.filter(enrollment__session__status=SessionStatus.DELIVERED), "pk"),
         quarter_learners=_count(present, "enrollment__learner", distinct=True)
         + _count(completions_only, "learner", distinct=True),
     ).order_by("name", "pk")
