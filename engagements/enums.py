@@ -105,6 +105,14 @@ class ChangeRequestStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
+# Whose approval a change request still waits for: both sides approve, in either order (SPEC-SLA §7).
+AWAITING_APPROVAL: dict[str, frozenset[str]] = {
+    ChangeRequestStatus.SUBMITTED: frozenset({Side.CLIENT, Side.PROVIDER}),
+    ChangeRequestStatus.APPROVED_BY_CLIENT: frozenset({Side.PROVIDER}),
+    ChangeRequestStatus.APPROVED_BY_PROVIDER: frozenset({Side.CLIENT}),
+}
+
+
 class MeetingKind(models.TextChoices):
     MONTHLY_OPERATIONAL_REVIEW = "monthly_operational_review", "Monthly operational review"
     QUARTERLY_BUSINESS_REVIEW = "quarterly_business_review", "Quarterly business review"

@@ -15,6 +15,7 @@ from mls.services import audit_change, notify, record_audit, save_audited, snaps
 
 from . import pricing
 from .enums import (
+    AWAITING_APPROVAL,
     DISPUTE_LADDER,
     PRICING_MODEL_BASES,
     ChangeRequestStatus,
@@ -333,12 +334,7 @@ def approve_change_request(*, change_request: ChangeRequest, membership: Members
     """Record one side's approval; the second approval signs the proposed version and supersedes the base."""
     change_request = _locked(change_request)
     side = acting_side(membership, change_request.sow.engagement, approving=True)
-    awaiting = {
-        ChangeRequestStatus.SUBMITTED: {Side.CLIENT, Side.PROVIDER},
-        ChangeRequestStatus.APPROVED_BY_CLIENT: {Side.PROVIDER},
-        ChangeRequestStatus.APPROVED_BY_PROVIDER: {Side.CLIENT},
-    }.get(change_request.status, set())
-    if side not in awaiting:
+    if side not in AWAITING_APPROVAL.get(change_request.status, frozenset()):
         raise ValidationError(f"This change request is not awaiting the {Side(side).label.lower()}'s approval.")
     before = snapshot(change_request, CR_FIELDS)
     now = timezone.now()

@@ -6,4 +6,5 @@ app_name = "reporting"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("engagements/<int:pk>/dashboard/", views.engagement_dashboard, name="engagement"),
 ]

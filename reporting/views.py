@@ -1,8 +1,16 @@
-"""The organization dashboard: SLA status per engagement, recent escalations, who is here and what happened."""
+"""The L&D director's dashboard: across the engagements a member sees, and for one engagement.
 
+Both pages show the same panels (quarter results, spend against budget, volume, escalations, sessions, contract
+dates, what waits for the member's side) from the same selectors; the organization page summarizes the SLAs per
+engagement, the engagement page shows every target as a tile.
+"""
+
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
+from engagements.models import Engagement
 from mls import selectors as mls_selectors
 from mls.enums import Permission
 from vendors.models import Provider
@@ -12,13 +20,53 @@ from . import selectors
 RECENT_ACTIVITY = 8
 
 
+def _panels(request: HttpRequest, engagements: QuerySet[Engagement], currency: str) -> dict[str, object]:
+    """Dates in the organization's timezone (the middleware made it current); money in `currency`."""
+    today, now = timezone.localdate(), timezone.now()
+    quarter = selectors.Quarter.containing(today, request.organization.timezone)
+    overview = selectors.engagement_overview(engagements, quarter, today)
+    membership = request.membership
+    totals = selectors.totals(overview, currency)
+    return {
+        "today": today,
+        "now": now,
+        "quarter": quarter,
+        "currency": currency,
+        "overview": overview,
+        "totals": totals,
+        "spend_chart": selectors.spend_chart(engagements, currency, today, totals.budget),
+        "escalations": selectors.open_escalations(engagements),
+        "upcoming": selectors.upcoming_sessions(membership, engagements, now)[: selectors.UPCOMING_SESSIONS],
+        "change_requests": selectors.pending_change_requests(membership, engagements),
+        "manual_values": selectors.pending_manual_values(membership, engagements),
+        "relief_requests": selectors.pending_relief(engagements),
+    }
+
+
 def dashboard(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    engagements = selectors.engagements_on_dashboard(request.membership)
     can_see_activity = request.membership.has_permission(Permission.VIEW_AUDIT_LOG)
+    panels = _panels(request, engagements, request.organization.currency)
+    status_of = {status.engagement_id: status for status in selectors.sla_status(engagements)}
     context = {
-        "sla_status": selectors.sla_status(request.membership),
-        "escalations": selectors.recent_escalations(request.membership),
+        **panels,
+        "engagement_rows": [(row, status_of.get(row.engagement.pk)) for row in panels["overview"]],
+        "compliance": selectors.compliance_status(timezone.localdate()),
+        "contract_dates": selectors.contract_dates(engagements, timezone.localdate())[: selectors.CONTRACT_DATES],
         "providers": Provider.objects.order_by("name"),
         "member_count": mls_selectors.members().count(),
         "recent_events": mls_selectors.audit_events()[:RECENT_ACTIVITY] if can_see_activity else None,
     }
     return render(request, "reporting/dashboard.html", context)
+
+
+def engagement_dashboard(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    engagement = get_object_or_404(selectors.engagements_on_dashboard(request.membership), pk=pk)
+    engagements = selectors.engagements_on_dashboard(request.membership, engagement.pk)
+    context = {
+        **_panels(request, engagements, engagement.currency),
+        "engagement": engagement,
+        "tiles": selectors.sla_tiles(engagements, timezone.localdate()),
+        "contract_dates": selectors.contract_dates(engagements, timezone.localdate()),
+    }
+    return render(request, "reporting/dashboard_engagement.html", context)

@@ -52,6 +52,7 @@ def _proposal(tenant: object) -> dict[str, object]:
 
 ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "reporting:dashboard": OrganizationRoute(ALL_ROLES, methods=GET),
+    "reporting:engagement": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.engagement.pk}, methods=GET),
     "org:members": OrganizationRoute(OWNER_ONLY),
     "org:member_edit": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.members[Role.VIEWER].pk}),
     "org:member_remove": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.members[Role.VIEWER].pk}),

@@ -1,0 +1,33 @@
+"""Journey: the demo L&D director reads the dashboard, opens the engagement's tiles and drills into one."""
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import Page, expect
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_director_goes_from_the_dashboard_to_an_sla_tile_and_its_items(live_server, page: Page, screenshot_path):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115 - silence the command's console output
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill("director@demo.test")
+    page.get_by_label("Password").fill("demo-pass-2026")
+    page.get_by_role("button", name="Sign In").click()
+    expect(page).to_have_url(f"{live_server.url}/o/acme/")
+
+    engagements = page.get_by_role("region", name="Engagements")
+    expect(engagements.get_by_role("rowheader")).to_have_count(1)
+    for heading in ("Open escalations", "Upcoming sessions (next 14 days)", "Contract dates", "Compliance"):
+        expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    expect(page.get_by_role("img", name="Spend per month in")).to_be_visible()
+    page.screenshot(path=screenshot_path.with_name("dashboard_organization.png"), full_page=True)
+
+    engagements.get_by_role("link", name="Acme learning operations").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Acme learning operations")
+    tiles = page.get_by_role("region", name="Service levels").get_by_role("listitem")
+    expect(tiles).to_have_count(6)  # the demo's six targets
+    expect(tiles.first.get_by_role("img")).to_have_count(1)  # each tile has its sparkline
+    page.screenshot(path=screenshot_path.with_name("dashboard_engagement.png"), full_page=True)
+
+    page.get_by_role("link", name="Support first response").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Support first response")
