@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import report
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
@@ -103,6 +104,8 @@ def main() -> None:
     print(f"| `engagement_overview` (volume, breaches, credits, spend) | {engine_seconds:.2f} | "
           f"{engine_seconds / floor_seconds:.2f}× |")  # fmt: skip
     print(f"| every selector of the engagement dashboard | {page_seconds:.2f} | {page_seconds / floor_seconds:.2f}× |")
+    report.ratio("Dashboard: engagement_overview", engine_seconds, floor_seconds, floor="one hand-written volume query")
+    report.ratio("Dashboard: every engagement-page selector", page_seconds, floor_seconds, floor="the same query")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ class Benchmark:
 
 BENCHMARKS = [
     Benchmark("slas.py", {"small": ["50000"], "full": ["1000000"]}),
+    Benchmark("dashboard.py", {"small": ["50000"], "full": ["1000000"]}),
     Benchmark("imports.py", {"small": ["2000"], "full": ["10000"]}),
     Benchmark("red_flags.py", {"small": [], "full": []}),
     Benchmark("workers.py", {"small": ["20000", "4"], "full": ["250000", "4"]}),
