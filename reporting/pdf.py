@@ -9,6 +9,7 @@ without the refused resource. Fonts come from static/fonts through the same fetc
 
 import logging
 import mimetypes
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -67,15 +68,23 @@ class StaticFilesOnly(URLFetcher):
         return path
 
 
-def html_to_pdf(html: str, fetcher: StaticFilesOnly | None = None) -> bytes:
+@dataclass(frozen=True)
+class Pdf:
+    content: bytes
+    pages: int
+
+
+def html_to_pdf(html: str, fetcher: StaticFilesOnly | None = None) -> Pdf:
     """The PDF of `html`, with the print stylesheet (fonts, @page running headers and page numbers)."""
     fetcher = fetcher or StaticFilesOnly()
     fonts = FontConfiguration()
     base_url = static_base_url()
     stylesheet = CSS(url=base_url + PRINT_STYLESHEET, url_fetcher=fetcher, font_config=fonts)
-    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
-    return document.write_pdf(stylesheets=[stylesheet], font_config=fonts)
+    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
+        stylesheets=[stylesheet], font_config=fonts
+    )
+    return Pdf(document.write_pdf(), len(document.pages))
 
 
-def render_pdf(template: str, context: dict) -> bytes:
+def render_pdf(template: str, context: dict) -> Pdf:
     return html_to_pdf(render_to_string(template, context))
