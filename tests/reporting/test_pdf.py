@@ -93,7 +93,7 @@ def test_hostile_document_renders_without_fetching_anything(web_server):
       </body></html>"""
     fetcher = StaticFilesOnly()
 
-    pdf = html_to_pdf(hostile, fetcher)
+    pdf = html_to_pdf(hostile, fetcher).content
 
     assert pdf.startswith(b"%PDF-")
     assert "Quarterly business review" in pdf_text(pdf)
@@ -113,7 +113,7 @@ def test_hostile_document_renders_without_fetching_anything(web_server):
 
 
 def test_pdf_embeds_the_static_font_and_numbers_its_pages():
-    pdf = html_to_pdf('<h1 class="document-title">Fee statement</h1><p style="break-before: page">Second</p>')
+    pdf = html_to_pdf('<h1 class="document-title">Fee statement</h1><p style="break-before: page">Second</p>').content
 
     rows = pdf_fonts(pdf)
     text = pdf_text(pdf)
