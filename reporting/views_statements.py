@@ -1,8 +1,6 @@
 """Fee statements per SoW and month: the index (with the SLA credit ledgers), a statement page, its PDF and CSV.
 Thin over reporting.statements."""
 
-from datetime import date
-
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -48,7 +46,7 @@ def statement_detail(request: HttpRequest, organization_slug: str, pk: int, mont
 def statement_pdf(request: HttpRequest, organization_slug: str, pk: int, month: str) -> HttpResponse:
     statement = _statement(request, pk, month)
     document = pdf.render_pdf(
-        "reporting/statements/document.html", {"statement": statement, "generated_on": date.today()}
+        "reporting/statements/document.html", {"statement": statement, "generated_on": timezone.localdate()}
     )
     response = HttpResponse(document.content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{_file_name(statement, "pdf")}"'
