@@ -21,20 +21,35 @@ class Permission(models.TextChoices):
     MANAGE_SLAS = "manage_slas", "Set SLA schedules and targets; run the SLA computation"
     MANAGE_WEBHOOKS = "manage_webhooks", "Add webhook endpoints, see their deliveries and secrets"
 
+    VIEW_COMMERCIALS = "view_commercials", "Read fee statements and download QBRs"
+
 
 # Client-side roles see everything of their organization; a provider manager sees only its Provider's work,
 # which is why client-internal records such as the audit log are not theirs to read. A provider manager maintains
-# suppliers and instructors of their own provider only; the services enforce that part.
+# suppliers and instructors of their own provider only; the services enforce that part. Fee statements and QBRs
+# are the client's commercial record (they set spend against the client's own budget), so they stay client-side.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(Permission.values),
     Role.LD_DIRECTOR: frozenset(
-        {Permission.VIEW_AUDIT_LOG, Permission.MANAGE_CONTRACTS, Permission.MANAGE_COMPLIANCE, Permission.MANAGE_SLAS}
+        {
+            Permission.VIEW_AUDIT_LOG,
+            Permission.MANAGE_CONTRACTS,
+            Permission.MANAGE_COMPLIANCE,
+            Permission.MANAGE_SLAS,
+            Permission.VIEW_COMMERCIALS,
+        }
     ),
     Role.PROCUREMENT: frozenset(
-        {Permission.VIEW_AUDIT_LOG, Permission.MANAGE_CONTRACTS, Permission.MANAGE_SUPPLIERS, Permission.MANAGE_SLAS}
+        {
+            Permission.VIEW_AUDIT_LOG,
+            Permission.MANAGE_CONTRACTS,
+            Permission.MANAGE_SUPPLIERS,
+            Permission.MANAGE_SLAS,
+            Permission.VIEW_COMMERCIALS,
+        }
     ),
     Role.PROVIDER_MANAGER: frozenset({Permission.MANAGE_VENUES, Permission.MANAGE_SUPPLIERS}),
-    Role.VIEWER: frozenset({Permission.VIEW_AUDIT_LOG}),
+    Role.VIEWER: frozenset({Permission.VIEW_AUDIT_LOG, Permission.VIEW_COMMERCIALS}),
 }
 
 

@@ -156,6 +156,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "slas.tasks.dispatch_sla_finalization",
         "schedule": crontab(hour=1, minute=30),
     },
+    # After finalization: a quarter's QBR is generated once its last month is final (grace days vary).
+    "qbr-generation": {
+        "task": "reporting.tasks.dispatch_qbr_generation",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

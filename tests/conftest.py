@@ -1,4 +1,5 @@
 from collections.abc import Iterator
+from functools import cached_property
 
 import pytest
 from django.db import connection
@@ -7,6 +8,7 @@ from mls.celery import app as celery_app
 from mls.enums import Role
 from mls.tenancy import organization_scope
 from tests.factories import MembershipFactory, OrganizationFactory, ProviderFactory
+from tests.factories.reporting import stored_qbr
 
 
 @pytest.fixture(autouse=True)
@@ -56,6 +58,12 @@ class Tenant:
 
     def scope(self):
         return organization_scope(self.organization)
+
+    @cached_property
+    def qbr(self):
+        """A stored QBR revision of the access tests' contract (`contract` is set by those tests)."""
+        with self.scope():
+            return stored_qbr(self.contract.engagement)
 
 
 @pytest.fixture

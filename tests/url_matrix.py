@@ -21,6 +21,7 @@ VENDOR_KEEPERS = frozenset({Role.OWNER, Role.PROCUREMENT, Role.PROVIDER_MANAGER}
 COMPLIANCE_DEFINERS = frozenset({Role.OWNER, Role.LD_DIRECTOR})
 SLA_MANAGERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROCUREMENT})  # Permission.MANAGE_SLAS
 CLIENT_APPROVERS = frozenset({Role.OWNER, Role.LD_DIRECTOR})  # decide relief; review what the provider submitted
+COMMERCIAL_READERS = CLIENT_ROLES  # Permission.VIEW_COMMERCIALS: fee statements and QBRs are client-side
 GET, POST = ("GET",), ("POST",)
 
 
@@ -46,6 +47,10 @@ def _session(tenant: object) -> dict[str, object]:
     return {"pk": tenant.contract.session.pk}
 
 
+def _statement(tenant: object) -> dict[str, object]:
+    return {"pk": tenant.contract.sow.pk, "month": "2026-03"}
+
+
 def _proposal(tenant: object) -> dict[str, object]:
     return {"pk": tenant.contract.change_request.proposed_version_id}
 
@@ -53,6 +58,18 @@ def _proposal(tenant: object) -> dict[str, object]:
 ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "reporting:dashboard": OrganizationRoute(ALL_ROLES, methods=GET),
     "reporting:engagement": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.engagement.pk}, methods=GET),
+
+    "reporting:qbrs": OrganizationRoute(COMMERCIAL_READERS, methods=GET),
+    "reporting:qbr_row": OrganizationRoute(COMMERCIAL_READERS, lambda t: {"pk": t.qbr.pk}, methods=GET),
+    "reporting:qbr_download": OrganizationRoute(COMMERCIAL_READERS, lambda t: {"pk": t.qbr.pk}, methods=GET),
+    "reporting:qbr_regenerate": OrganizationRoute(CONTRACT_MANAGERS, lambda t: {"pk": t.qbr.pk}),
+    "reporting:qbr_draft": OrganizationRoute(
+        COMMERCIAL_READERS, lambda t: {"pk": t.contract.engagement.pk}, methods=GET
+    ),
+    "reporting:statements": OrganizationRoute(COMMERCIAL_READERS, methods=GET),
+    "reporting:statement": OrganizationRoute(COMMERCIAL_READERS, _statement, methods=GET),
+    "reporting:statement_pdf": OrganizationRoute(COMMERCIAL_READERS, _statement, methods=GET),
+    "reporting:statement_csv": OrganizationRoute(COMMERCIAL_READERS, _statement, methods=GET),
     "org:members": OrganizationRoute(OWNER_ONLY),
     "org:member_edit": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.members[Role.VIEWER].pk}),
     "org:member_remove": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.members[Role.VIEWER].pk}),

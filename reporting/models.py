@@ -1,0 +1,84 @@
+"""Quarterly business reviews: each revision is a stored, immutable PDF with its SHA-256 and the data it used.
+
+A revision is created as `generating`, rendered once by a Celery task and then frozen as `ready` (or `failed`);
+the model refuses any later change or deletion, so a PDF a client received can always be matched against the
+stored file and hash. A new rendering is a new revision (N + 1), never an overwrite.
+"""
+
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.timezone import now
+
+from mls.models import TenantModel
+
+from .enums import QbrStatus
+
+
+class StoredRevisionError(ValidationError):
+    """A finished QBR revision was about to change: regenerate it as a new revision instead."""
+
+
+def quarter_label(quarter: date) -> str:
+    """`quarter` is the first day of a calendar quarter: 2026-07-01 → "2026 Q3"."""
+    return f"{quarter.year} Q{(quarter.month - 1) // 3 + 1}"
+
+
+class QuarterlyReview(TenantModel):
+    """One revision of an engagement's QBR for a calendar quarter (in the engagement's timezone)."""
+
+    engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="qbrs")
+    quarter = models.DateField(help_text="First day of the quarter.")
+    revision = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=20, choices=QbrStatus.choices, default=QbrStatus.GENERATING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=now)
+    file = models.FileField(upload_to="qbrs/", blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    pages = models.PositiveSmallIntegerField(null=True, blank=True)
+    generated_at = models.DateTimeField(null=True, blank=True)
+    snapshot = models.JSONField(
+        default=dict, blank=True, help_text="The finalized periods (ids, finalized_at) and totals the PDF shows."
+    )
+    error = models.TextField(blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-quarter", "engagement", "-revision"]
+        verbose_name = "QBR revision"
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["organization", "engagement", "quarter", "revision"], name="reporting_qbr_revision_once"
+            ),
+            models.CheckConstraint(condition=Q(revision__gte=1), name="reporting_qbr_revision_from_1"),
+            models.CheckConstraint(
+                condition=~Q(status=QbrStatus.READY) | (~Q(sha256="") & ~Q(file="") & Q(generated_at__isnull=False)),
+                name="reporting_qbr_ready_has_file",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"QBR {self.engagement} {self.quarter_label} r{self.revision}"
+
+    @property
+    def quarter_label(self) -> str:
+        return quarter_label(self.quarter)
+
+    @property
+    def is_generating(self) -> bool:
+        return self.status == QbrStatus.GENERATING
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            stored = type(self)._base_manager.filter(pk=self.pk).values_list("status", flat=True).first()
+            if stored != QbrStatus.GENERATING:
+                raise StoredRevisionError(f"QBR revision {self.revision} is {stored}; regenerate it as a new revision.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise StoredRevisionError("QBR revisions are kept.")
