@@ -57,6 +57,16 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "org:member_remove": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.members[Role.VIEWER].pk}),
     "org:invitation_revoke": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.invitation.pk}),
     "org:audit_log": OrganizationRoute(CLIENT_ROLES, methods=GET),
+    # CSV exports: every role, a provider manager gets its provider's rows (tests/reporting/test_exports.py).
+    "reporting:exports": OrganizationRoute(ALL_ROLES, methods=GET),
+    "reporting:export_csv": OrganizationRoute(
+        ALL_ROLES, lambda t: {"kind": "sessions"}, methods=GET, names_tenant_object=False
+    ),
+    "reporting:data_export_request": OrganizationRoute(OWNER_ONLY),
+    "reporting:data_export": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.contract.data_export.pk}, methods=GET),
+    "reporting:data_export_download": OrganizationRoute(
+        OWNER_ONLY, lambda t: {"pk": t.contract.data_export.pk}, methods=GET
+    ),
     "org:notifications": OrganizationRoute(ALL_ROLES),
     "engagements:list": OrganizationRoute(ALL_ROLES, methods=GET),
     "engagements:create": OrganizationRoute(CONTRACT_MANAGERS),
