@@ -36,6 +36,10 @@ class CsvExport:
     def header(self) -> tuple[str, ...]:
         return tuple(header for header, _ in self.columns)
 
+    @property
+    def lookups(self) -> tuple[str, ...]:
+        return tuple(lookup for _, lookup in self.columns)
+
 
 CSV_EXPORTS: dict[str, CsvExport] = {
     "sessions": CsvExport(
@@ -186,8 +190,8 @@ def export_rows(
     starts_on: date | None = None,
     ends_on: date | None = None,
 ) -> QuerySet:
-    """The export's rows as tuples in column order: those the member sees, of `engagement` if given, dated from
-    `starts_on` to `ends_on` inclusive (local days of `zone`)."""
+    """The export's rows (read them with queryset_rows and its lookups): those the member sees, of `engagement` if
+    given, dated from `starts_on` to `ends_on` inclusive (local days of `zone`)."""
     rows = export.rows(membership)
     if engagement is not None:
         rows = rows.filter(export.of_engagements([engagement]))
@@ -199,4 +203,4 @@ def export_rows(
             rows = rows.filter(**{f"{export.dated_by}__lte": ends_on})
         else:
             rows = rows.filter(**{f"{export.dated_by}__lt": _local_midnight(ends_on + timedelta(days=1), zone)})
-    return rows.order_by(export.dated_by, "pk").values_list(*(lookup for _, lookup in export.columns))
+    return rows.order_by(export.dated_by, "pk")

@@ -274,8 +274,9 @@ def test_an_export_is_one_query_whatever_its_size(client, tenant_a, engagement, 
             ticket(engagement, datetime(2026, 3, day, 8, tzinfo=UTC))
     client.force_login(tenant_a.user(Role.PROVIDER_MANAGER))
 
-    # session, user, organization, membership, the engagement filter's choice; then the rows in one query
-    with django_assert_num_queries(6):
+    # session, user, organization, membership, the engagement filter's choice; then the rows in one query, with
+    # its savepoint and the session timezone set and put back around it
+    with django_assert_num_queries(10):
         rows = download(client, tenant_a, "tickets", engagement=engagement.pk)
 
     assert len(rows) == count
@@ -299,3 +300,30 @@ def test_exports_page_links_each_export_with_the_filters(client, tenant_a, engag
     ]
     assert f'href="{export_url(tenant_a, "credits")}?engagement={engagement.pk}"' in content
     assert "Export all data" not in content  # the portability export is the owners'
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("zone_name", ["Europe/London", "America/St_Johns", "Asia/Kolkata", "UTC"])
+def test_postgresql_formats_datetimes_exactly_as_escape_cell(tenant_a, engagement, zone_name):
+    from zoneinfo import ZoneInfo
+
+    from reporting.exports import queryset_rows
+
+    zone = ZoneInfo(zone_name)
+    moments = [
+        datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
+        datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=UTC),  # London: last microsecond of GMT
+        datetime(2026, 3, 29, 1, 0, tzinfo=UTC),  # London: first moment of BST
+        datetime(2026, 7, 6, 8, 30, 0, 500000, tzinfo=UTC),
+        datetime(2026, 11, 1, 23, 15, 7, 42, tzinfo=UTC),
+    ]
+    with tenant_a.scope():
+        for moment in moments:
+            ticket(engagement, moment)
+
+        tickets = SupportTicket.objects.order_by("opened_at")
+        formatted = [opened for (opened,) in queryset_rows(tickets, ["opened_at"], zone)]
+        read_back = list(SupportTicket.objects.order_by("opened_at").values_list("opened_at", flat=True))
+
+    assert formatted == [escape_cell(moment, zone) for moment in moments]
+    assert read_back == moments  # the session timezone is back: Django reads timestamps right again
