@@ -19,6 +19,7 @@ NAVIGATION: list[tuple[str, str | None, str | None]] = [
     ("Credits & statements", "reporting:statements", Permission.VIEW_COMMERCIALS),
     ("QBRs", "reporting:qbrs", Permission.VIEW_COMMERCIALS),
     ("Disputes", "engagements:disputes", None),
+    ("Exports", "reporting:exports", None),
     ("Audit log", "org:audit_log", Permission.VIEW_AUDIT_LOG),
     ("Settings", "org:members", Permission.MANAGE_MEMBERS),
 ]

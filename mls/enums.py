@@ -20,8 +20,9 @@ class Permission(models.TextChoices):
     MANAGE_COMPLIANCE = "manage_compliance", "Define mandatory training (compliance requirements)"
     MANAGE_SLAS = "manage_slas", "Set SLA schedules and targets; run the SLA computation"
     MANAGE_WEBHOOKS = "manage_webhooks", "Add webhook endpoints, see their deliveries and secrets"
-
     VIEW_COMMERCIALS = "view_commercials", "Read fee statements and download QBRs"
+
+    EXPORT_ALL_DATA = "export_all_data", "Export every table of the organization (data portability)"
 
 
 # Client-side roles see everything of their organization; a provider manager sees only its Provider's work,

@@ -1,8 +1,8 @@
-"""Quarterly business reviews: each revision is a stored, immutable PDF with its SHA-256 and the data it used.
+"""Generated files of the reporting domain: QBR revisions and the organization's data-portability export.
 
-A revision is created as `generating`, rendered once by a Celery task and then frozen as `ready` (or `failed`);
-the model refuses any later change or deletion, so a PDF a client received can always be matched against the
-stored file and hash. A new rendering is a new revision (N + 1), never an overwrite.
+A QBR revision is created as `generating`, rendered once by a Celery task and then frozen as `ready` (or
+`failed`); the model refuses any later change or deletion, so a PDF a client received can always be matched
+against the stored file and hash. A new rendering is a new revision (N + 1), never an overwrite.
 """
 
 from datetime import date
@@ -15,7 +15,7 @@ from django.utils.timezone import now
 
 from mls.models import TenantModel
 
-from .enums import QbrStatus
+from .enums import ExportStatus, QbrStatus
 
 
 class StoredRevisionError(ValidationError):
@@ -82,3 +82,39 @@ class QuarterlyReview(TenantModel):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise StoredRevisionError("QBR revisions are kept.")
+
+
+class DataExport(TenantModel):
+    """Every table of the organization as CSV and JSON in one ZIP with a manifest (the client's exit right to its
+    data). Built by Celery; only the finished file, its SHA-256 and the row counts are kept here."""
+
+    requested_by = models.ForeignKey("mls.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    status = models.CharField(max_length=20, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    file = models.FileField(upload_to="exports/%Y/%m/", blank=True)
+    size = models.PositiveBigIntegerField(default=0, help_text="Bytes of the ZIP.")
+    sha256 = models.CharField(max_length=64, blank=True, help_text="Of the whole ZIP, to check the download.")
+    row_counts = models.JSONField(default=dict, blank=True, help_text="Rows exported per table.")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.CheckConstraint(
+                condition=~models.Q(status=ExportStatus.SUCCEEDED) | (~models.Q(file="") & ~models.Q(sha256="")),
+                name="reporting_dataexport_ready_has_file",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Data export of {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.row_counts.values())
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ExportStatus.SUCCEEDED, ExportStatus.FAILED)

@@ -6,11 +6,14 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
+from engagements.models import Engagement
 from engagements.selectors import engagements_for
+from mls.enums import Role
 from mls.models import Membership
 
 from .enums import SEATED_STATUSES, EnrollmentStatus
 from .models import (
+    Completion,
     ComplianceAssignment,
     ComplianceRequirement,
     Enrollment,
@@ -70,6 +73,24 @@ def learner_list(search: str = "") -> QuerySet[Learner]:
     return learners.annotate(sessions=Count("enrollments", filter=Q(enrollments__status__in=SEATED_STATUSES))).order_by(
         "name", "pk"
     )
+
+
+def enrollments_for(membership: Membership) -> QuerySet[Enrollment]:
+    return Enrollment.objects.filter(session__engagement__in=engagements_for(membership))
+
+
+def delivered_under(engagements: QuerySet[Engagement]) -> Q:
+    """Completions of the engagements' sessions, or self-paced (no session) of a course they deliver: the rule
+    the SLA completion metrics use (slas.selectors.engagement_completions)."""
+    delivered_courses = Session.objects.filter(engagement__in=engagements).values("course_id")
+    return Q(session__engagement__in=engagements) | Q(session__isnull=True, course_id__in=delivered_courses)
+
+
+def completions_for(membership: Membership) -> QuerySet[Completion]:
+    """Client roles see every completion (self-paced ones included); a provider manager those of its engagements."""
+    if membership.role == Role.PROVIDER_MANAGER:
+        return Completion.objects.filter(delivered_under(engagements_for(membership)))
+    return Completion.objects.all()
 
 
 def tickets_for(membership: Membership) -> QuerySet[SupportTicket]:

@@ -280,6 +280,10 @@ def measurements_for(membership: Membership) -> QuerySet[Measurement]:
     )
 
 
+def credits_for(membership: Membership) -> QuerySet[ServiceCredit]:
+    return ServiceCredit.objects.filter(engagement__in=engagements_for(membership))
+
+
 def targets_for(membership: Membership) -> QuerySet[SlaTarget]:
     return SlaTarget.objects.filter(schedule__engagement__in=engagements_for(membership)).select_related(
         "schedule__engagement"

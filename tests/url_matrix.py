@@ -58,7 +58,6 @@ def _proposal(tenant: object) -> dict[str, object]:
 ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "reporting:dashboard": OrganizationRoute(ALL_ROLES, methods=GET),
     "reporting:engagement": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.engagement.pk}, methods=GET),
-
     "reporting:qbrs": OrganizationRoute(COMMERCIAL_READERS, methods=GET),
     "reporting:qbr_row": OrganizationRoute(COMMERCIAL_READERS, lambda t: {"pk": t.qbr.pk}, methods=GET),
     "reporting:qbr_download": OrganizationRoute(COMMERCIAL_READERS, lambda t: {"pk": t.qbr.pk}, methods=GET),
@@ -83,6 +82,16 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "org:webhook_ping": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.webhook_delivery.endpoint_id}, methods=POST),
     "org:webhook_redeliver": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.webhook_delivery.pk}, methods=POST),
     "org:audit_log": OrganizationRoute(CLIENT_ROLES, methods=GET),
+    # CSV exports: every role, a provider manager gets its provider's rows (tests/reporting/test_exports.py).
+    "reporting:exports": OrganizationRoute(ALL_ROLES, methods=GET),
+    "reporting:export_csv": OrganizationRoute(
+        ALL_ROLES, lambda t: {"kind": "sessions"}, methods=GET, names_tenant_object=False
+    ),
+    "reporting:data_export_request": OrganizationRoute(OWNER_ONLY),
+    "reporting:data_export": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.contract.data_export.pk}, methods=GET),
+    "reporting:data_export_download": OrganizationRoute(
+        OWNER_ONLY, lambda t: {"pk": t.contract.data_export.pk}, methods=GET
+    ),
     "org:notifications": OrganizationRoute(ALL_ROLES),
     "engagements:list": OrganizationRoute(ALL_ROLES, methods=GET),
     "engagements:create": OrganizationRoute(CONTRACT_MANAGERS),

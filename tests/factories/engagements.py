@@ -31,6 +31,8 @@ from engagements.models import (
     SowVersion,
 )
 from mls.enums import Role
+from reporting.enums import ExportStatus
+from reporting.models import DataExport
 from scheduling import import_jobs
 from scheduling import services as delivery_services
 from scheduling.enums import Modality
@@ -144,6 +146,7 @@ class Contract:
     measurement: Measurement
     relief: ReliefEvent
     manual_measurement: ManualMeasurement
+    data_export: DataExport
 
 
 def signed_contract_with_proposal(tenant: object) -> Contract:
@@ -257,6 +260,15 @@ def signed_contract_with_proposal(tenant: object) -> Contract:
             evidence=ContentFile(b"record,matches\nC-1,yes\n", name="accuracy-audit.csv"),
             note="",
         )
+        # A finished data export, stored as is: building a real one is tests/reporting/test_portability.py's job.
+        data_export = DataExport.objects.create(
+            organization=tenant.organization,
+            requested_by=owner,
+            status=ExportStatus.SUCCEEDED,
+            file=ContentFile(b"PK\x05\x06" + bytes(18), name="mls-data.zip"),
+            size=22,
+            sha256="0" * 64,
+        )
     return Contract(
         engagement,
         sow,
@@ -282,4 +294,5 @@ def signed_contract_with_proposal(tenant: object) -> Contract:
         measurement,
         relief,
         manual_measurement,
+        data_export,
     )
