@@ -7,8 +7,6 @@ the same order in which the SLA engine adds up the SoWs' lines into the at-risk 
 statement says where they are. Splitting them pro rata would invent cent roundings the contract never agreed to.
 """
 
-import csv
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -117,20 +115,23 @@ def fee_statement(sow: Sow, month: date) -> FeeStatement:
     )
 
 
-def statement_rows(statement: FeeStatement) -> list[list[str]]:
-    """The statement as CSV rows: one per fee line, deducted credit and returned credit, then the total."""
+STATEMENT_CSV_HEADER = ("sow", "month", "kind", "item", "basis", "quantity", "detail", "amount", "currency")
+
+
+def statement_rows(statement: FeeStatement) -> list[list[object]]:
+    """The statement as CSV rows (STATEMENT_CSV_HEADER): one per fee line, deducted credit and returned credit, then
+    the total. Amounts stay numbers, so the CSV writer never mistakes a deduction for a formula."""
     currency, sow, month = statement.currency, statement.sow.reference, statement.period.label
-    rows = [["sow", "month", "kind", "item", "basis", "quantity", "detail", "amount", "currency"]]
-    rows += [
+    rows: list[list[object]] = [
         [
             sow,
             month,
             "fee",
             line.name,
             line.basis,
-            str(line.quantity),
+            line.quantity,
             line.detail,
-            str(line.amount),
+            line.amount,
             currency,
         ]
         for line in statement.lines
@@ -144,7 +145,7 @@ def statement_rows(statement: FeeStatement) -> list[list[str]]:
             "",
             "",
             f"credit for {statement.previous.month:%Y-%m}",
-            str(-credit.amount),
+            -credit.amount,
             currency,
         ]
         for credit in statement.credits
@@ -158,26 +159,13 @@ def statement_rows(statement: FeeStatement) -> list[list[str]]:
             "",
             "",
             f"credit of {credit.period.month:%Y-%m} earned back",
-            str(credit.amount),
+            credit.amount,
             currency,
         ]
         for credit in statement.earned_back
     ]
-    rows.append([sow, month, "total", "Amount due", "", "", "", str(statement.total), currency])
+    rows.append([sow, month, "total", "Amount due", "", "", "", statement.total, currency])
     return rows
-
-
-class _Echo:
-    """A file-like sink for csv.writer that hands each line back instead of storing it."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_lines(rows: Iterable[list[str]]) -> Iterator[str]:
-    """Rows as CSV text, one line at a time (for a StreamingHttpResponse)."""
-    writer = csv.writer(_Echo())
-    return (writer.writerow(row) for row in rows)
 
 
 def statement_index(membership: Membership) -> QuerySet[Sow]:

@@ -11,6 +11,7 @@ from mls.decorators import permission_required
 from mls.enums import Permission
 
 from . import pdf, statements
+from .exports import csv_response
 
 
 def _statement(request: HttpRequest, pk: int, month: str) -> statements.FeeStatement:
@@ -57,8 +58,5 @@ def statement_pdf(request: HttpRequest, organization_slug: str, pk: int, month: 
 @permission_required(Permission.VIEW_COMMERCIALS)
 def statement_csv(request: HttpRequest, organization_slug: str, pk: int, month: str) -> StreamingHttpResponse:
     statement = _statement(request, pk, month)
-    response = StreamingHttpResponse(
-        statements.csv_lines(statements.statement_rows(statement)), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{_file_name(statement, "csv")}"'
-    return response
+    rows = statements.statement_rows(statement)
+    return csv_response(_file_name(statement, "csv"), statements.STATEMENT_CSV_HEADER, rows)
