@@ -224,3 +224,69 @@ class Notification(TenantModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- API tokens (DESIGN.md §3, §4) ---------------------------------------------------------------
+
+
+class ApiTokenScope(models.TextChoices):
+    READ = "read", "Read only"
+    READ_WRITE = "read_write", "Read and write"
+
+
+class ApiToken(TenantModel):
+    """An integrator's credential. Only a SHA-256 of the secret is stored: the token is shown once, at creation.
+
+    The token names its organization (`mls_<organization id>_<secret>`) so a request can enter that tenant's
+    scope before looking the token up; the secret is what authenticates. A token acts with the rights of the
+    owner who created it, or like a provider account manager when it is restricted to a provider, and only while
+    its creator is still an owner.
+    """
+
+    name = models.CharField(max_length=100, help_text="What uses it, e.g. “Workday sync”.")
+    prefix = models.CharField(max_length=40, help_text="The token's first characters, to recognise it in lists.")
+    secret_hash = models.CharField(max_length=64)
+    scope = models.CharField(max_length=20, choices=ApiTokenScope.choices, default=ApiTokenScope.READ)
+    provider = models.ForeignKey(
+        "vendors.Provider",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text="Restrict the token to one provider's delivery; it then acts like that provider's account manager.",
+    )
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "secret_hash"], name="mls_apitoken_secret_hash"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def may_write(self) -> bool:
+        return self.scope == ApiTokenScope.READ_WRITE
+
+
+class TracksUpdates(models.Model):
+    """`updated_at`, for integrators' `?updated_since=`: bumped by every save, also one with `update_fields`."""
+
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
+        super().save(*args, **kwargs)

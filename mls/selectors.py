@@ -1,8 +1,11 @@
 """Reads of the tenancy core. Tenant queries run inside the request's organization scope."""
 
+import hmac
+
 from django.db.models import QuerySet
 
-from .models import AuditEvent, Invitation, Membership, Organization, User
+from .enums import Role
+from .models import ApiToken, AuditEvent, Invitation, Membership, Organization, User
 
 
 def organizations_of(user: User) -> QuerySet[Organization]:
@@ -31,3 +34,38 @@ def audit_events(*, action: str = "", object_type: str = "") -> QuerySet[AuditEv
 
 def audit_object_types() -> list[str]:
     return list(AuditEvent.objects.order_by("object_type").values_list("object_type", flat=True).distinct())
+
+
+def api_tokens() -> QuerySet[ApiToken]:
+    return ApiToken.objects.select_related("organization", "provider", "created_by")
+
+
+def token_organization_id(raw: str) -> int | None:
+    """The organization a token names (`mls_<id>_<secret>`), so its scope can be entered to look it up."""
+    marker, _, rest = raw.partition("_")
+    organization_id, _, secret = rest.partition("_")
+    if marker != "mls" or not organization_id.isdigit() or not secret:
+        return None
+    return int(organization_id)
+
+
+def api_caller(token_hash: str) -> tuple[ApiToken, Membership] | None:
+    """The active token with this hash and the member it acts as, or None. Call inside the token's scope.
+
+    A token acts with its creator's rights while the creator is an owner; restricted to a provider, it acts like
+    that provider's account manager (an unsaved Membership, so every service's permission check applies as is).
+    """
+    token = api_tokens().filter(secret_hash=token_hash, revoked_at__isnull=True).first()
+    if token is None or not hmac.compare_digest(token.secret_hash, token_hash):
+        return None
+    owner = Membership.objects.select_related("user").filter(user=token.created_by_id, role=Role.OWNER).first()
+    if owner is None:
+        return None
+    if token.provider_id is not None:
+        owner = Membership(
+            organization=token.organization,
+            user=owner.user,
+            role=Role.PROVIDER_MANAGER,
+            provider=token.provider,
+        )
+    return token, owner

@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "mls.middleware.OrganizationScopeMiddleware",
+    "mls.middleware.ApiScopeMiddleware",
 ]
 
 ROOT_URLCONF = "mls.urls"
@@ -211,12 +212,38 @@ STORAGES = {
 }
 
 # --- API ---------------------------------------------------------------------------------------
+# Throttling is per token (or per member for the web app's session calls); 429 carries Retry-After.
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "6000/hour")
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "mls.api_auth.TokenAuthentication",
+        "mls.api_auth.OrganizationSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["mls.api_auth.CallerPermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["mls.api_auth.CallerThrottle"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "mls.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "MLS API",
+    "DESCRIPTION": (
+        "The integrator API of MLS. Authenticate with `Authorization: Token mls_...` (owners create tokens under "
+        "Settings → API tokens). Lists are cursor-paginated (`next`/`previous` links, `?page_size=` up to 1,000) "
+        "and filter by `?engagement=`, `?status=`, date ranges and `?updated_since=`. Importable resources upsert "
+        "by `external_id` on POST and take up to 1,000 items at `POST .../bulk/`, all or nothing. Errors: 400 "
+        "`{field: [messages]}`, 401, 403 (a read token writing), 404 (missing, or another organization's), 409, "
+        "429 (with Retry-After)."
+    ),
     "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.timezone import now
 
 from engagements.enums import Side
-from mls.models import TenantModel
+from mls.models import TenantModel, TracksUpdates
 from mls.validators import validate_timezone
 
 from .enums import CompletionSource, ContentOwnership, EnrollmentStatus, Modality, SessionStatus, TicketCategory
@@ -82,7 +82,7 @@ class Room(TenantModel):
         return f"{self.venue} · {self.name}"
 
 
-class Session(TenantModel):
+class Session(TracksUpdates, TenantModel):
     """A scheduled delivery of a course. Cancelled sessions are kept, with who cancelled and why."""
 
     external_id = models.CharField(max_length=100, blank=True)
@@ -150,7 +150,7 @@ class SessionInstructor(TenantModel):
         return f"{self.instructor} on {self.session_id}"
 
 
-class Learner(TenantModel):
+class Learner(TracksUpdates, TenantModel):
     external_id = models.CharField(max_length=100, blank=True)
     name = models.CharField(max_length=200)
     email = models.EmailField()
@@ -170,7 +170,7 @@ class Learner(TenantModel):
         return self.name
 
 
-class Enrollment(TenantModel):
+class Enrollment(TracksUpdates, TenantModel):
     """A learner's place on a session, or in its waitlist (FIFO by requested_at)."""
 
     external_id = models.CharField(max_length=100, blank=True)
@@ -197,7 +197,7 @@ class Enrollment(TenantModel):
         return f"{self.learner} on {self.session_id} ({self.status})"
 
 
-class Attendance(TenantModel):
+class Attendance(TracksUpdates, TenantModel):
     """Recorded by the provider for delivered sessions; `present` makes the learner billable (SPEC-SLA §6)."""
 
     enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="attendances")
@@ -214,7 +214,7 @@ class Attendance(TenantModel):
         return f"{self.enrollment_id}: {'present' if self.present else 'absent'}"
 
 
-class Completion(TenantModel):
+class Completion(TracksUpdates, TenantModel):
     external_id = models.CharField(max_length=100, blank=True)
     learner = models.ForeignKey(Learner, on_delete=models.PROTECT, related_name="completions")
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="completions")
@@ -332,7 +332,7 @@ class ComplianceAssignment(TenantModel):
         return f"{self.learner} · {self.requirement} due {self.due_on}"
 
 
-class SupportTicket(TenantModel):
+class SupportTicket(TracksUpdates, TenantModel):
     external_id = models.CharField(max_length=100, blank=True)
     engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="tickets")
     learner = models.ForeignKey(Learner, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets")

@@ -257,7 +257,7 @@ def reschedule_session(
     replacement = confirm_session(session=replacement, membership=membership)
     moved = session.enrollments.exclude(status=EnrollmentStatus.CANCELLED)
     learners = list(moved.values_list("learner__email", flat=True))
-    moved.update(session=replacement)
+    moved.update(session=replacement, updated_at=timezone.now())
     _email_after_commit(
         f"Rescheduled: {session.course.title}",
         f"Your place has moved to {replacement.starts_at:%d %b %Y %H:%M} UTC.",

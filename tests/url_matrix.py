@@ -188,6 +188,7 @@ NON_TENANT_ROUTES: dict[str, str] = {
 }
 NON_TENANT_PREFIXES: dict[str, str] = {
     "accounts/": "allauth: the user's own account, MFA and password",
+    "api/v1/": "REST API: the tenant comes from the credential, not the URL; every route is in API_ROUTES below",
     "admin/": "platform operators only (is_staff), cross-tenant by design",
 }
 
@@ -229,3 +230,29 @@ def object_route_names() -> list[str]:
             and ORGANIZATION_ROUTES.get(r.name, OrganizationRoute(ALL_ROLES)).names_tenant_object
         }
     )
+
+
+# --- REST API (/api/v1/) ---------------------------------------------------------------------------------
+# Every API route by name: how to build its URL arguments from a Tenant (None: the route names no tenant row),
+# and whether it writes. tests/api/test_isolation.py requires every route under api/v1/ to be listed here.
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    kwargs: Callable[[object], dict[str, object]] | None = None  # None: a collection or a document
+    writes: bool = False  # a POST route (a read token gets 403)
+    methods: tuple[str, ...] = ("GET",)  # what an object route answers (others are 405 before any lookup)
+
+
+API_ROUTES: dict[str, ApiRoute] = {
+    "api:schema": ApiRoute(),
+    "api:docs": ApiRoute(),
+    "api:redoc": ApiRoute(),
+    "api:learner-list": ApiRoute(writes=True),
+    "api:learner-bulk": ApiRoute(writes=True),
+    "api:learner-detail": ApiRoute(lambda t: {"pk": t.contract.enrollment.learner_id}),
+}
+
+
+def api_route_names() -> list[str]:
+    return sorted({r.name for r in all_routes() if r.route.startswith("api/v1/")})

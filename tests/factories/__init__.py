@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from mls.enums import Role
 from mls.models import AuditEvent, Invitation, Membership, Organization, User
+from mls.services import create_api_token
 from vendors.models import Provider
 
 PASSWORD = "correct-horse-battery-9"
@@ -80,3 +81,12 @@ class AuditEventFactory(factory.django.DjangoModelFactory):
     action = "member.added"
     object_type = "mls.membership"
     object_id = factory.Sequence(str)
+
+
+def api_token(tenant: object, *, scope: str = "read_write", provider: Provider | None = None) -> str:
+    """A raw API token of `tenant`, created by its owner through the service (the only way tokens exist)."""
+    with tenant.scope():
+        _, raw = create_api_token(
+            membership=tenant.members[Role.OWNER], name="Integration", scope=scope, provider=provider
+        )
+    return raw

@@ -1,0 +1,182 @@
+"""The REST API's shared machinery (DESIGN.md §4): the base every resource goes through (`TenantViewSet`),
+cursor pages, filters, upserts, and errors in DRF's `{"field": ["message"]}` shape. Who is calling, and in which
+tenant, is mls.api_auth (authentication, the token's read/write scope, throttling).
+"""
+
+from typing import Protocol
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.db.models import ProtectedError, QuerySet
+from django_filters import rest_framework as filters
+from django_scopes import ScopeError
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions, mixins, pagination, viewsets
+from rest_framework.decorators import action
+from rest_framework.fields import get_error_detail
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .api_auth import OrganizationSessionAuthentication, TokenAuthentication, caller_of
+from .models import Membership
+
+MAX_BULK_ITEMS = 1000
+
+
+class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = TokenAuthentication
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema: object) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token mls_...`, created by an owner under Settings → API tokens.",
+        }
+
+
+class SessionAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = OrganizationSessionAuthentication
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema: object) -> dict[str, str]:
+        return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}
+
+
+# --- Pages, errors, the base viewset ------------------------------------------------------------------------
+
+
+class CursorPage(pagination.CursorPagination):
+    """Stable pages under concurrent writes; `?page_size=` up to 1,000."""
+
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+    ordering = ("id",)
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """Service refusals are 400 with field errors; a tenant query outside a scope or a protected row never 500s."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(detail=_field_errors(exc))
+    elif isinstance(exc, ScopeError):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, ProtectedError | IntegrityError):
+        exc = Conflict()
+    return drf_exception_handler(exc, context)
+
+
+def _field_errors(error: DjangoValidationError) -> dict[str, list[str]]:
+    if hasattr(error, "error_dict"):
+        return {
+            ("non_field_errors" if field == "__all__" else field): [str(m) for m in messages]
+            for field, messages in get_error_detail(error).items()
+        }
+    return {"non_field_errors": [str(m) for m in error.messages]}
+
+
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_detail = "The request conflicts with the current state of the data (e.g. another writer, or rows "
+    "that depend on this one)."
+    default_code = "conflict"
+
+
+class TenantFilterSet(filters.FilterSet):
+    """`?updated_since=` on every resource that records when it changed.
+
+    Filters are declared, never generated from `Meta.fields`: django-filter would query the scoped model while
+    building the class, outside any tenant scope.
+    """
+
+    updated_since = filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", help_text="Only rows changed at or after this ISO 8601 moment."
+    )
+
+
+class TenantViewSet(viewsets.GenericViewSet):
+    """The base of every API resource: the caller's rows only (a foreign or hidden row is 404), read by
+    `visible(membership)` — usually the same selector the HTML pages use."""
+
+    lookup_value_regex = r"[0-9]+"
+    pagination_class = CursorPage
+    ordering = ("id",)
+
+    def visible(self, membership: Membership) -> QuerySet:
+        raise NotImplementedError
+
+    @property
+    def membership(self) -> Membership:
+        return caller_of(self.request).membership
+
+    def get_queryset(self) -> QuerySet:
+        return self.visible(self.membership)
+
+
+class ReadOnlyResource(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """A resource integrators read; it is written in MLS itself (contracts, SLA results) or by other endpoints."""
+
+
+class RowProblem(Protocol):
+    row: int
+    column: str
+    message: str
+
+
+class UpsertOutcome(Protocol):
+    created: int
+    updated: int
+    unchanged: int
+    errors: list[RowProblem]
+
+
+def item_errors(problems: list[RowProblem]) -> dict[str, list[str]]:
+    """One item's problems in DRF's shape; a problem with the whole item is a non-field error."""
+    found: dict[str, list[str]] = {}
+    for problem in problems:
+        found.setdefault(problem.column or "non_field_errors", []).append(problem.message)
+    return found
+
+
+class UpsertResource(ReadOnlyResource):
+    """An importable resource: `POST` upserts one item by its key (`external_id`), `POST bulk/` up to
+    MAX_BULK_ITEMS, all or nothing. Subclasses say how: `upsert(items, membership)` and `key_of(item)`."""
+
+    key_field = "external_id"
+
+    def upsert(self, items: list[dict], membership: Membership) -> UpsertOutcome:
+        raise NotImplementedError
+
+    def create(self, request: Request) -> Response:
+        if not isinstance(request.data, dict):
+            raise exceptions.ValidationError({"non_field_errors": ["Send one JSON object."]})
+        outcome = self.upsert([request.data], self.membership)
+        if outcome.errors:
+            raise exceptions.ValidationError(item_errors(outcome.errors))
+        written = self.get_queryset().get(**{self.key_field: self.key_of(request.data)})
+        return Response(self.get_serializer(written).data, status=201 if outcome.created else 200)
+
+    def key_of(self, item: dict) -> object:
+        return str(item.get(self.key_field, "")).strip()
+
+    @action(detail=False, methods=["post"])
+    def bulk(self, request: Request) -> Response:
+        items = request.data
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            raise exceptions.ValidationError({"non_field_errors": ["Send a JSON array of objects."]})
+        if len(items) > MAX_BULK_ITEMS:
+            raise exceptions.ValidationError(
+                {"non_field_errors": [f"Send at most {MAX_BULK_ITEMS:,} items at a time; split the rest."]}
+            )
+        outcome = self.upsert(items, self.membership)
+        if outcome.errors:
+            by_index: dict[int, list[RowProblem]] = {}
+            for problem in outcome.errors:
+                by_index.setdefault(problem.row, []).append(problem)
+            errors = [{"index": index, "errors": item_errors(problems)} for index, problems in by_index.items()]
+            return Response({"written": False, "errors": errors}, status=400)
+        counts = {"created": outcome.created, "updated": outcome.updated, "unchanged": outcome.unchanged}
+        return Response({"written": True, **counts})
