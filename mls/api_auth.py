@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.validators import slug_re
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from rest_framework import exceptions, permissions, throttling
@@ -46,7 +47,7 @@ def caller_organization(request: HttpRequest) -> Organization | None:
         organization_id = selectors.token_organization_id(raw)
         return Organization.objects.filter(pk=organization_id).first() if organization_id else None
     slug = request.META.get(ORGANIZATION_HEADER, "")
-    if slug and request.user.is_authenticated:
+    if slug_re.fullmatch(slug) and request.user.is_authenticated:
         return Organization.objects.filter(slug=slug).first()
     return None
 

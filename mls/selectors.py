@@ -7,6 +7,8 @@ from django.db.models import QuerySet
 from .enums import Role
 from .models import ApiToken, AuditEvent, Invitation, Membership, Organization, User
 
+MAX_ID_DIGITS = 18  # a bigint's; a longer number would overflow the query instead of finding nothing
+
 
 def organizations_of(user: User) -> QuerySet[Organization]:
     """The organizations `user` belongs to (the header's switcher). Organization itself is not scoped."""
@@ -44,7 +46,7 @@ def token_organization_id(raw: str) -> int | None:
     """The organization a token names (`mls_<id>_<secret>`), so its scope can be entered to look it up."""
     marker, _, rest = raw.partition("_")
     organization_id, _, secret = rest.partition("_")
-    if marker != "mls" or not organization_id.isdigit() or not secret:
+    if marker != "mls" or not organization_id.isdigit() or len(organization_id) > MAX_ID_DIGITS or not secret:
         return None
     return int(organization_id)
 

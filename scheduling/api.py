@@ -1,15 +1,39 @@
 """API resources of the delivery domain. Importable ones upsert through the CSV import's checks
 (`imports.import_records`): an API item has exactly the columns of that import's CSV, so a rule holds for both."""
 
+from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
 
-from mls.api import MAX_BULK_ITEMS, TenantFilterSet, UpsertOutcome, UpsertResource
+from engagements.selectors import engagements_for
+from mls.api import (
+    MAX_BULK_ITEMS,
+    ReadOnlyResource,
+    ReadSerializer,
+    TenantFilterSet,
+    UpsertOutcome,
+    UpsertResource,
+    date_range,
+    moment_range,
+)
 from mls.models import Membership
 
 from . import imports
-from .models import Learner
+from .enums import EnrollmentStatus, Modality, SessionStatus, TicketCategory
+from .models import (
+    AssessmentAttempt,
+    Completion,
+    ComplianceAssignment,
+    Course,
+    Enrollment,
+    Feedback,
+    Learner,
+    Outage,
+    Session,
+    SupportTicket,
+    Venue,
+)
 
 BULK_RESULT = inline_serializer(
     "BulkResult",
@@ -99,13 +123,13 @@ class ImportableResource(UpsertResource):
         )
 
 
-# --- Learners ------------------------------------------------------------------------------------------------
+# --- Importable resources ----------------------------------------------------------------------------------
 
 
-class LearnerSerializer(serializers.ModelSerializer):
+class LearnerSerializer(ReadSerializer):
     class Meta:
         model = Learner
-        fields = ("id", "external_id", "name", "email", "business_unit", "manager_email", "region", "updated_at")
+        exclude = ("organization",)
 
 
 class LearnerFilter(TenantFilterSet):
@@ -117,12 +141,242 @@ class LearnerFilter(TenantFilterSet):
 
 @upsert_schema("learners", LearnerSerializer)
 class LearnerViewSet(ImportableResource):
-    """Learners of the organization (every role sees them: they are the client's people)."""
+    """The client's learners; every role sees them."""
 
     serializer_class = LearnerSerializer
     filterset_class = LearnerFilter
     ordering_fields = ("id", "name", "updated_at")
     import_kind = "learners"
 
-    def visible(self, membership: Membership) -> object:
+    def visible(self, membership: Membership) -> QuerySet[Learner]:
         return Learner.objects.all()
+
+
+class SessionSerializer(ReadSerializer):
+    class Meta:
+        model = Session
+        exclude = ("organization",)
+
+
+class SessionFilter(TenantFilterSet):
+    external_id = filters.CharFilter()
+    engagement = filters.NumberFilter()
+    course = filters.NumberFilter()
+    status = filters.ChoiceFilter(choices=SessionStatus.choices)
+    starts_after, starts_before = moment_range("starts_at")
+
+
+@upsert_schema("sessions", SessionSerializer)
+class SessionViewSet(ImportableResource):
+    """Sessions of the engagements the caller sees (a provider's token: its provider's only)."""
+
+    serializer_class = SessionSerializer
+    filterset_class = SessionFilter
+    ordering_fields = ("id", "starts_at", "updated_at")
+    import_kind = "sessions"
+
+    def visible(self, membership: Membership) -> QuerySet[Session]:
+        return Session.objects.filter(engagement__in=engagements_for(membership))
+
+
+class EnrollmentSerializer(ReadSerializer):
+    class Meta:
+        model = Enrollment
+        exclude = ("organization",)
+
+
+class EnrollmentFilter(TenantFilterSet):
+    external_id = filters.CharFilter()
+    engagement = filters.NumberFilter(field_name="session__engagement")
+    session = filters.NumberFilter()
+    learner = filters.NumberFilter()
+    status = filters.ChoiceFilter(choices=EnrollmentStatus.choices)
+    requested_after, requested_before = moment_range("requested_at")
+
+
+@upsert_schema("enrollments", EnrollmentSerializer)
+class EnrollmentViewSet(ImportableResource):
+    serializer_class = EnrollmentSerializer
+    filterset_class = EnrollmentFilter
+    ordering_fields = ("id", "requested_at", "updated_at")
+    import_kind = "enrollments"
+
+    def visible(self, membership: Membership) -> QuerySet[Enrollment]:
+        return Enrollment.objects.filter(session__engagement__in=engagements_for(membership))
+
+
+class CompletionSerializer(ReadSerializer):
+    class Meta:
+        model = Completion
+        exclude = ("organization",)
+
+
+class CompletionFilter(TenantFilterSet):
+    external_id = filters.CharFilter()
+    learner = filters.NumberFilter()
+    course = filters.NumberFilter()
+    session = filters.NumberFilter()
+    completed_after, completed_before = moment_range("completed_at")
+
+
+@upsert_schema("completions", CompletionSerializer)
+class CompletionViewSet(ImportableResource):
+    """Completions are the learner's record: every role sees them, like the learners."""
+
+    serializer_class = CompletionSerializer
+    filterset_class = CompletionFilter
+    ordering_fields = ("id", "completed_at", "updated_at")
+    import_kind = "completions"
+
+    def visible(self, membership: Membership) -> QuerySet[Completion]:
+        return Completion.objects.all()
+
+
+class TicketSerializer(ReadSerializer):
+    class Meta:
+        model = SupportTicket
+        exclude = ("organization",)
+
+
+class TicketFilter(TenantFilterSet):
+    external_id = filters.CharFilter()
+    engagement = filters.NumberFilter()
+    learner = filters.NumberFilter()
+    category = filters.ChoiceFilter(choices=TicketCategory.choices)
+    opened_after, opened_before = moment_range("opened_at")
+    resolved = filters.BooleanFilter(field_name="resolved_at", lookup_expr="isnull", exclude=True)
+
+
+@upsert_schema("tickets", TicketSerializer)
+class TicketViewSet(ImportableResource):
+    serializer_class = TicketSerializer
+    filterset_class = TicketFilter
+    ordering_fields = ("id", "opened_at", "updated_at")
+    import_kind = "tickets"
+
+    def visible(self, membership: Membership) -> QuerySet[SupportTicket]:
+        return SupportTicket.objects.filter(engagement__in=engagements_for(membership))
+
+
+# --- Read-only resources -------------------------------------------------------------------------------------
+
+
+class CourseSerializer(ReadSerializer):
+    class Meta:
+        model = Course
+        exclude = ("organization",)
+
+
+class CourseFilter(TenantFilterSet):
+    code = filters.CharFilter()
+    modality = filters.ChoiceFilter(choices=Modality.choices)
+    regulated = filters.BooleanFilter()
+
+
+class CourseViewSet(ReadOnlyResource):
+    serializer_class = CourseSerializer
+    filterset_class = CourseFilter
+    ordering_fields = ("id", "code")
+
+    def visible(self, membership: Membership) -> QuerySet[Course]:
+        return Course.objects.all()
+
+
+class VenueSerializer(ReadSerializer):
+    class Meta:
+        model = Venue
+        exclude = ("organization",)
+
+
+class VenueViewSet(ReadOnlyResource):
+    serializer_class = VenueSerializer
+    ordering_fields = ("id", "name")
+
+    def visible(self, membership: Membership) -> QuerySet[Venue]:
+        return Venue.objects.all()
+
+
+class AttemptSerializer(ReadSerializer):
+    class Meta:
+        model = AssessmentAttempt
+        exclude = ("organization",)
+
+
+class AttemptFilter(TenantFilterSet):
+    learner = filters.NumberFilter()
+    course = filters.NumberFilter()
+    passed = filters.BooleanFilter()
+    attempted_after, attempted_before = moment_range("attempted_at")
+
+
+class AssessmentAttemptViewSet(ReadOnlyResource):
+    serializer_class = AttemptSerializer
+    filterset_class = AttemptFilter
+    ordering_fields = ("id", "attempted_at")
+
+    def visible(self, membership: Membership) -> QuerySet[AssessmentAttempt]:
+        return AssessmentAttempt.objects.all()
+
+
+class FeedbackSerializer(ReadSerializer):
+    class Meta:
+        model = Feedback
+        exclude = ("organization",)
+
+
+class FeedbackFilter(TenantFilterSet):
+    engagement = filters.NumberFilter(field_name="session__engagement")
+    session = filters.NumberFilter()
+    submitted_after, submitted_before = moment_range("submitted_at")
+
+
+class FeedbackViewSet(ReadOnlyResource):
+    serializer_class = FeedbackSerializer
+    filterset_class = FeedbackFilter
+    ordering_fields = ("id", "submitted_at")
+
+    def visible(self, membership: Membership) -> QuerySet[Feedback]:
+        return Feedback.objects.filter(session__engagement__in=engagements_for(membership))
+
+
+class AssignmentSerializer(ReadSerializer):
+    class Meta:
+        model = ComplianceAssignment
+        exclude = ("organization",)
+
+
+class AssignmentFilter(TenantFilterSet):
+    requirement = filters.NumberFilter()
+    learner = filters.NumberFilter()
+    completed = filters.BooleanFilter(field_name="completed_at", lookup_expr="isnull", exclude=True)
+    due_after, due_before = date_range("due_on")
+
+
+class ComplianceAssignmentViewSet(ReadOnlyResource):
+    serializer_class = AssignmentSerializer
+    filterset_class = AssignmentFilter
+    ordering_fields = ("id", "due_on")
+
+    def visible(self, membership: Membership) -> QuerySet[ComplianceAssignment]:
+        return ComplianceAssignment.objects.all()
+
+
+class OutageSerializer(ReadSerializer):
+    class Meta:
+        model = Outage
+        exclude = ("organization",)
+
+
+class OutageFilter(TenantFilterSet):
+    engagement = filters.NumberFilter()
+    planned = filters.BooleanFilter()
+    starts_after, starts_before = moment_range("starts_at")
+
+
+class OutageViewSet(ReadOnlyResource):
+    serializer_class = OutageSerializer
+    filterset_class = OutageFilter
+    ordering_fields = ("id", "starts_at")
+
+    def visible(self, membership: Membership) -> QuerySet[Outage]:
+        return Outage.objects.filter(engagement__in=engagements_for(membership))

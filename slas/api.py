@@ -1,0 +1,122 @@
+"""API resources of the SLA engine: read-only results (measurements, credits, escalations) and terms."""
+
+from django.db.models import QuerySet
+from django_filters import rest_framework as filters
+
+from engagements.selectors import engagements_for
+from mls.api import ReadOnlyResource, ReadSerializer, TenantFilterSet, date_range, moment_range
+from mls.models import Membership
+
+from .catalog import MetricKey
+from .enums import CreditStatus, EscalationLevel, MeasurementStatus, ReliefStatus
+from .models import Escalation, Measurement, ReliefEvent, ServiceCredit, SlaTarget
+from .selectors import measurements_for, relief_for, targets_for
+
+
+class EngagementFilter(TenantFilterSet):
+    engagement = filters.NumberFilter()
+
+
+class MetricFilter(EngagementFilter):
+    metric = filters.ChoiceFilter(choices=MetricKey.choices)
+
+
+class ReliefSerializer(ReadSerializer):
+    class Meta:
+        model = ReliefEvent
+        exclude = ("organization",)
+
+
+class ReliefFilter(EngagementFilter):
+    status = filters.ChoiceFilter(choices=ReliefStatus.choices)
+    starts_after, starts_before = date_range("starts_on")
+
+
+class ReliefEventViewSet(ReadOnlyResource):
+    serializer_class = ReliefSerializer
+    filterset_class = ReliefFilter
+    ordering_fields = ("id", "starts_on")
+
+    def visible(self, membership: Membership) -> QuerySet[ReliefEvent]:
+        return relief_for(membership)
+
+
+class TargetSerializer(ReadSerializer):
+    class Meta:
+        model = SlaTarget
+        exclude = ("organization",)
+
+
+class TargetFilter(TenantFilterSet):
+    engagement = filters.NumberFilter(field_name="schedule__engagement")
+    metric = filters.ChoiceFilter(choices=MetricKey.choices)
+
+
+class SlaTargetViewSet(ReadOnlyResource):
+    serializer_class = TargetSerializer
+    filterset_class = TargetFilter
+    ordering_fields = ("id", "active_from")
+
+    def visible(self, membership: Membership) -> QuerySet[SlaTarget]:
+        return targets_for(membership)
+
+
+class MeasurementSerializer(ReadSerializer):
+    class Meta:
+        model = Measurement
+        exclude = ("organization", "inputs")  # item ids: the drill-down page shows them
+
+
+class MeasurementFilter(MetricFilter):
+    status = filters.ChoiceFilter(choices=MeasurementStatus.choices)
+    finalized = filters.BooleanFilter()
+    computed_after, computed_before = moment_range("computed_at")
+
+
+class MeasurementViewSet(ReadOnlyResource):
+    serializer_class = MeasurementSerializer
+    filterset_class = MeasurementFilter
+    ordering_fields = ("id", "computed_at")
+
+    def visible(self, membership: Membership) -> QuerySet[Measurement]:
+        return measurements_for(membership)
+
+
+class CreditSerializer(ReadSerializer):
+    class Meta:
+        model = ServiceCredit
+        exclude = ("organization",)
+
+
+class CreditFilter(MetricFilter):
+    status = filters.ChoiceFilter(choices=CreditStatus.choices)
+    issued_after, issued_before = moment_range("issued_at")
+
+
+class CreditViewSet(ReadOnlyResource):
+    serializer_class = CreditSerializer
+    filterset_class = CreditFilter
+    ordering_fields = ("id", "issued_at")
+
+    def visible(self, membership: Membership) -> QuerySet[ServiceCredit]:
+        return ServiceCredit.objects.filter(engagement__in=engagements_for(membership))
+
+
+class EscalationSerializer(ReadSerializer):
+    class Meta:
+        model = Escalation
+        exclude = ("organization",)
+
+
+class EscalationFilter(MetricFilter):
+    level = filters.ChoiceFilter(choices=EscalationLevel.choices)
+    created_after, created_before = moment_range("created_at")
+
+
+class EscalationViewSet(ReadOnlyResource):
+    serializer_class = EscalationSerializer
+    filterset_class = EscalationFilter
+    ordering_fields = ("id", "created_at")
+
+    def visible(self, membership: Membership) -> QuerySet[Escalation]:
+        return Escalation.objects.filter(engagement__in=engagements_for(membership))
