@@ -65,8 +65,9 @@ def test_foreign_objects_are_404_and_nothing_is_written(client, tenants):
     before = audit_count(b)
 
     statuses = {
-        (name, method): client.generic(method, url(name, b), "{}", content_type="application/json", **auth(raw))
-        .status_code
+        (name, method): client.generic(
+            method, url(name, b), "{}", content_type="application/json", **auth(raw)
+        ).status_code
         for name in OBJECT_ROUTES
         for method in API_ROUTES[name].methods
     }
