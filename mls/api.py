@@ -3,11 +3,13 @@ cursor pages, filters, upserts, and errors in DRF's `{"field": ["message"]}` sha
 tenant, is mls.api_auth (authentication, the token's read/write scope, throttling).
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, QuerySet
 from django_filters import rest_framework as filters
 from django_scopes import ScopeError
@@ -156,6 +158,51 @@ class UpsertOutcome(Protocol):
     updated: int
     unchanged: int
     errors: list[RowProblem]
+
+
+@dataclass(frozen=True)
+class ItemError:
+    row: int  # the item's index
+    column: str  # its field, "" for the whole item
+    message: str
+
+
+@dataclass
+class Written:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[ItemError] = field(default_factory=list)
+
+
+class _Refused(Exception):
+    """Rolls back every item's write when any item was refused."""
+
+
+def write_each_or_none(items: list[dict], write: Callable[[dict], bool]) -> Written:
+    """Write item by item through a service (`write(item)` returns whether it created a row), all or nothing:
+    each item runs in a savepoint so the later ones are still checked, and any refusal rolls back all of them."""
+    written = Written()
+    try:
+        with transaction.atomic():
+            for index, item in enumerate(items):
+                try:
+                    with transaction.atomic():
+                        created = write(item)
+                except DjangoValidationError as error:
+                    written.errors += [
+                        ItemError(index, "" if name == "non_field_errors" else name, message)
+                        for name, messages in _field_errors(error).items()
+                        for message in messages
+                    ]
+                    continue
+                written.created += created
+                written.updated += not created
+            if written.errors:
+                raise _Refused
+    except _Refused:
+        written.created = written.updated = 0
+    return written
 
 
 def item_errors(problems: list[RowProblem]) -> dict[str, list[str]]:

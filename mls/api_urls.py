@@ -26,6 +26,7 @@ RESOURCES = {
     "sessions": (scheduling_api.SessionViewSet, "session"),
     "learners": (scheduling_api.LearnerViewSet, "learner"),
     "enrollments": (scheduling_api.EnrollmentViewSet, "enrollment"),
+    "attendance": (scheduling_api.AttendanceViewSet, "attendance"),
     "completions": (scheduling_api.CompletionViewSet, "completion"),
     "assessment-attempts": (scheduling_api.AssessmentAttemptViewSet, "assessment-attempt"),
     "feedback": (scheduling_api.FeedbackViewSet, "feedback"),

@@ -1,6 +1,7 @@
 """API resources of the delivery domain. Importable ones upsert through the CSV import's checks
 (`imports.import_records`): an API item has exactly the columns of that import's CSV, so a rule holds for both."""
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
@@ -16,13 +17,15 @@ from mls.api import (
     UpsertResource,
     date_range,
     moment_range,
+    write_each_or_none,
 )
 from mls.models import Membership
 
-from . import imports
+from . import imports, services
 from .enums import EnrollmentStatus, Modality, SessionStatus, TicketCategory
 from .models import (
     AssessmentAttempt,
+    Attendance,
     Completion,
     ComplianceAssignment,
     Course,
@@ -256,6 +259,72 @@ class TicketViewSet(ImportableResource):
 
     def visible(self, membership: Membership) -> QuerySet[SupportTicket]:
         return SupportTicket.objects.filter(engagement__in=engagements_for(membership))
+
+
+class AttendanceSerializer(ReadSerializer):
+    class Meta:
+        model = Attendance
+        exclude = ("organization",)
+
+
+class AttendanceItem(serializers.Serializer):
+    """Attendance has no external_id: it is upserted by its enrollment (one attendance per enrollment)."""
+
+    enrollment = serializers.IntegerField(help_text="The enrollment's MLS id (see /enrollments/).")
+    present = serializers.BooleanField()
+
+
+class AttendanceFilter(TenantFilterSet):
+    engagement = filters.NumberFilter(field_name="enrollment__session__engagement")
+    session = filters.NumberFilter(field_name="enrollment__session")
+    enrollment = filters.NumberFilter()
+    present = filters.BooleanFilter()
+
+
+ATTENDANCE_EXAMPLE = {"enrollment": 1234, "present": True}
+
+
+@extend_schema_view(
+    create=extend_schema(
+        summary="Record or correct one learner's attendance (upsert by enrollment)",
+        request=AttendanceItem,
+        responses={201: AttendanceSerializer, 200: AttendanceSerializer, 400: FIELD_ERRORS},
+        examples=[OpenApiExample("Present", value=ATTENDANCE_EXAMPLE, request_only=True)],
+    ),
+    bulk=extend_schema(
+        summary=f"Record up to {MAX_BULK_ITEMS:,} attendances, all or nothing (upsert by enrollment)",
+        request=AttendanceItem(many=True),
+        responses={200: BULK_RESULT, 400: BULK_ERRORS},
+        examples=[OpenApiExample("Register", value=[ATTENDANCE_EXAMPLE], request_only=True)],
+    ),
+)
+class AttendanceViewSet(UpsertResource):
+    """Attendance of the sessions the caller sees, through the register's own rules (services)."""
+
+    serializer_class = AttendanceSerializer
+    filterset_class = AttendanceFilter
+    ordering_fields = ("id", "recorded_at", "updated_at")
+    key_field = "enrollment"
+
+    def visible(self, membership: Membership) -> QuerySet[Attendance]:
+        return Attendance.objects.filter(enrollment__session__engagement__in=engagements_for(membership))
+
+    def upsert(self, items: list[dict], membership: Membership) -> UpsertOutcome:
+        enrollments = Enrollment.objects.filter(session__engagement__in=engagements_for(membership))
+
+        def write(item: dict) -> bool:
+            parsed = AttendanceItem(data=item)
+            if not parsed.is_valid():
+                raise ValidationError(parsed.errors)
+            enrollment = enrollments.filter(pk=parsed.validated_data["enrollment"]).first()
+            if enrollment is None:
+                raise ValidationError({"enrollment": "No such enrollment."})
+            _, created = services.record_enrollment_attendance(
+                enrollment=enrollment, membership=membership, present=parsed.validated_data["present"]
+            )
+            return created
+
+        return write_each_or_none(items, write)
 
 
 # --- Read-only resources -------------------------------------------------------------------------------------

@@ -336,29 +336,40 @@ def cancel_enrollment(*, enrollment: Enrollment, membership: Membership) -> Enro
 # --- Attendance and delivery -------------------------------------------------------------------
 
 
-@transaction.atomic
-def record_attendance(*, session: Session, membership: Membership, present_ids: Iterable[int]) -> int:
-    """Mark every seated enrollment present (ids given) or absent; returns how many were present."""
+def _open_register(session: Session, membership: Membership) -> Session:
+    """The session, locked, if its attendance may be recorded now by `membership`."""
     session = Session.objects.select_for_update().get(pk=session.pk)
     require_delivery_writer(membership, session.engagement)
     if session.status not in OCCUPYING_STATUSES:
         raise ValidationError("Attendance is recorded for confirmed or delivered sessions only.")
     if session.starts_at > timezone.now():
         raise ValidationError("The session has not started yet.")
+    return session
+
+
+def _mark(enrollment: Enrollment, present: bool) -> tuple[Attendance, bool]:
+    """Present makes the learner billable (SPEC-SLA §6); the enrollment's status follows."""
+    attendance, created = Attendance.objects.update_or_create(
+        organization=enrollment.organization,
+        enrollment=enrollment,
+        defaults={"present": present, "recorded_at": timezone.now()},
+    )
+    enrollment.status = EnrollmentStatus.ATTENDED if present else EnrollmentStatus.NO_SHOW
+    enrollment.save(update_fields=["status"])
+    return attendance, created
+
+
+@transaction.atomic
+def record_attendance(*, session: Session, membership: Membership, present_ids: Iterable[int]) -> int:
+    """Mark every seated enrollment present (ids given) or absent; returns how many were present."""
+    session = _open_register(session, membership)
     present_ids = set(present_ids)
     seated = list(session.enrollments.filter(status__in=SEATED_STATUSES))
     unknown = present_ids - {e.pk for e in seated}
     if unknown:
         raise ValidationError(f"Not enrolled on this session: {sorted(unknown)}.")
     for enrollment in seated:
-        present = enrollment.pk in present_ids
-        Attendance.objects.update_or_create(
-            organization=session.organization,
-            enrollment=enrollment,
-            defaults={"present": present, "recorded_at": timezone.now()},
-        )
-        enrollment.status = EnrollmentStatus.ATTENDED if present else EnrollmentStatus.NO_SHOW
-        enrollment.save(update_fields=["status"])
+        _mark(enrollment, enrollment.pk in present_ids)
     record_audit(
         organization=session.organization,
         actor=membership.user,
@@ -367,6 +378,25 @@ def record_attendance(*, session: Session, membership: Membership, present_ids: 
         after={"present": sorted(present_ids), "seated": sorted(e.pk for e in seated)},
     )
     return len(present_ids)
+
+
+@transaction.atomic
+def record_enrollment_attendance(
+    *, enrollment: Enrollment, membership: Membership, present: bool
+) -> tuple[Attendance, bool]:
+    """One learner's attendance, recorded or corrected (the API's upsert by enrollment); returns it and whether
+    it is new. The same rules as the session's register."""
+    _open_register(enrollment.session, membership)
+    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    if enrollment.status not in SEATED_STATUSES:
+        raise ValidationError({"enrollment": f"A {enrollment.get_status_display().lower()} learner has no seat."})
+    before = Attendance.objects.filter(enrollment=enrollment).first()
+    attendance, created = _mark(enrollment, present)
+    fields = ("enrollment", "present")
+    audit_change(
+        membership.user, "attendance.recorded", attendance, fields, None if before is None else snapshot(before, fields)
+    )
+    return attendance, created
 
 
 @transaction.atomic

@@ -4,16 +4,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from scheduling.models import AssessmentAttempt, Completion, ComplianceAssignment, Feedback, Outage
+from scheduling.models import AssessmentAttempt, Attendance, Completion, ComplianceAssignment, Feedback, Outage
 from slas.enums import EscalationLevel
 from slas.models import Breach, Escalation, ServiceCredit
-from tests.factories.slas import assignment, attempt, completion, feedback, outage
+from tests.factories.slas import assignment, attempt, attendance, completion, feedback, outage
 
 MARCH = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
 @dataclass
 class ApiObjects:
+    attendance: Attendance
     completion: Completion
     attempt: AssessmentAttempt
     feedback: Feedback
@@ -46,6 +47,7 @@ def api_objects(tenant: object) -> ApiObjects:
             currency="GBP",
         )
         return ApiObjects(
+            attendance=attendance(contract.enrollment),
             completion=completion(session, MARCH, MARCH, learner_=contract.enrollment.learner),
             attempt=attempt(session.course, MARCH, passed=True, learner_=contract.enrollment.learner),
             feedback=feedback(session, 5, 4),
