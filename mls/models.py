@@ -290,3 +290,28 @@ class TracksUpdates(models.Model):
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
         super().save(*args, **kwargs)
+
+
+class IdempotencyKey(TenantModel):
+    """A write the API has seen under an `Idempotency-Key` (DESIGN.md §4), kept 24 hours.
+
+    The row is claimed (inserted, committed) before the write runs, so a concurrent duplicate finds it and gets 409;
+    once the write is answered its response is stored here and replayed to a retry with the same body.
+    """
+
+    credential = models.CharField(max_length=40, help_text="token-<id> or member-<id>: keys are per credential.")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path, query and body.")
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Blank while in flight.")
+    response_body = models.BinaryField(default=b"")
+    response_content_type = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=now, db_index=True)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "credential", "key"], name="mls_idempotencykey_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credential} {self.key}"

@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "mls.middleware.OrganizationScopeMiddleware",
     "mls.middleware.ApiScopeMiddleware",
+    "mls.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "mls.urls"
@@ -148,6 +149,10 @@ CELERY_BEAT_SCHEDULE = {
     "sla-recompute": {
         "task": "slas.tasks.dispatch_sla_recompute",
         "schedule": crontab(minute=5),
+    },
+    "idempotency-keys-purge": {
+        "task": "mls.tasks.dispatch_idempotency_purge",
+        "schedule": crontab(hour=3, minute=0),
     },
     "sla-finalization": {
         "task": "slas.tasks.dispatch_sla_finalization",
