@@ -123,4 +123,3 @@ class IdempotencyMiddleware:
             raise
         remember(row, response)
         return response
-
