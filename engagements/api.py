@@ -1,11 +1,16 @@
-"""API resources of the contracts domain: read-only (contracts are negotiated and signed in MLS itself)."""
+"""API resources of the contracts domain: read-only (contracts are negotiated and signed in MLS itself), except a
+SoW's title, changed with If-Match (mls.api_etags)."""
 
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
+from rest_framework import serializers
 
 from mls.api import ReadOnlyResource, ReadSerializer, TenantFilterSet, date_range
+from mls.api_etags import ContractResource, contract_schema
+from mls.enums import Permission
 from mls.models import Membership
 
+from . import services
 from .enums import ChangeRequestStatus, EngagementStatus
 from .models import ChangeRequest, Engagement, Sow
 from .selectors import change_requests_for, engagements_for, sows_for
@@ -44,13 +49,27 @@ class SowFilter(TenantFilterSet):
     engagement = filters.NumberFilter()
 
 
-class SowViewSet(ReadOnlyResource):
+class SowChanges(serializers.ModelSerializer):
+    class Meta:
+        model = Sow
+        fields = ("title",)
+
+
+@contract_schema(SowChanges, SowSerializer)
+class SowViewSet(ContractResource):
+    """A SoW's name changes here (PATCH with If-Match); its terms change through versions and change requests."""
+
     serializer_class = SowSerializer
+    update_serializer_class = SowChanges
+    write_permission = Permission.MANAGE_CONTRACTS
     filterset_class = SowFilter
     ordering_fields = ("id", "reference")
 
     def visible(self, membership: Membership) -> QuerySet[Sow]:
         return sows_for(membership)
+
+    def apply_changes(self, obj: Sow, fields: dict) -> Sow:
+        return services.update_sow(sow=obj, actor=self.membership.user, **fields)
 
 
 class ChangeRequestSerializer(ReadSerializer):

@@ -34,6 +34,7 @@ RESOURCES = {
     "tickets": (scheduling_api.TicketViewSet, "ticket"),
     "outages": (scheduling_api.OutageViewSet, "outage"),
     "relief-events": (slas_api.ReliefEventViewSet, "relief-event"),
+    "sla-schedules": (slas_api.SlaScheduleViewSet, "sla-schedule"),
     "sla-targets": (slas_api.SlaTargetViewSet, "sla-target"),
     "measurements": (slas_api.MeasurementViewSet, "measurement"),
     "credits": (slas_api.CreditViewSet, "credit"),

@@ -123,3 +123,20 @@ class IdempotencyMiddleware:
             raise
         remember(row, response)
         return response
+
+
+def document_header(result: dict, generator: object, request: object, public: bool) -> dict:
+    """drf-spectacular postprocessing hook: every POST and PATCH of the API takes the optional header."""
+    parameter = {
+        "in": "header",
+        "name": HEADER,
+        "required": False,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+        "description": "Send a new unique value (e.g. a UUID) per write; a retry with the same value and body gets "
+        "the first answer again (header Idempotent-Replayed: true) instead of writing twice. Kept 24 hours.",
+    }
+    for operations in result.get("paths", {}).values():
+        for method in ("post", "patch"):
+            if method in operations:
+                operations[method].setdefault("parameters", []).append(parameter)
+    return result

@@ -2,15 +2,19 @@
 
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
+from rest_framework import serializers
 
 from engagements.selectors import engagements_for
 from mls.api import ReadOnlyResource, ReadSerializer, TenantFilterSet, date_range, moment_range
+from mls.api_etags import ContractResource, contract_schema
+from mls.enums import Permission
 from mls.models import Membership
 
+from . import services
 from .catalog import MetricKey
 from .enums import CreditStatus, EscalationLevel, MeasurementStatus, ReliefStatus
-from .models import Escalation, Measurement, ReliefEvent, ServiceCredit, SlaTarget
-from .selectors import measurements_for, relief_for, targets_for
+from .models import Escalation, Measurement, ReliefEvent, ServiceCredit, SlaSchedule, SlaTarget
+from .selectors import measurements_for, relief_for, schedules_for, targets_for
 
 
 class EngagementFilter(TenantFilterSet):
@@ -41,10 +45,46 @@ class ReliefEventViewSet(ReadOnlyResource):
         return relief_for(membership)
 
 
+class ScheduleSerializer(ReadSerializer):
+    class Meta:
+        model = SlaSchedule
+        exclude = ("organization",)
+
+
+class ScheduleChanges(serializers.ModelSerializer):
+    class Meta:
+        model = SlaSchedule
+        fields = SlaSchedule.EDITABLE_FIELDS
+
+
+@contract_schema(ScheduleChanges, ScheduleSerializer)
+class SlaScheduleViewSet(ContractResource):
+    """An engagement's SLA schedule (at-risk share, grace days, earn-back, escalation ladder): PATCH with If-Match."""
+
+    serializer_class = ScheduleSerializer
+    update_serializer_class = ScheduleChanges
+    write_permission = Permission.MANAGE_SLAS
+    filterset_class = EngagementFilter
+
+    def visible(self, membership: Membership) -> QuerySet[SlaSchedule]:
+        return schedules_for(membership)
+
+    def apply_changes(self, obj: SlaSchedule, fields: dict) -> SlaSchedule:
+        return services.update_schedule(schedule=obj, actor=self.membership.user, **fields)
+
+
 class TargetSerializer(ReadSerializer):
     class Meta:
         model = SlaTarget
         exclude = ("organization",)
+
+
+class TargetChanges(serializers.ModelSerializer):
+    """What changes on a target in force; a different metric or start is a new target (made in MLS)."""
+
+    class Meta:
+        model = SlaTarget
+        fields = ("target", "threshold", "min_sample", "allocation_percent", "active_to")
 
 
 class TargetFilter(TenantFilterSet):
@@ -52,13 +92,22 @@ class TargetFilter(TenantFilterSet):
     metric = filters.ChoiceFilter(choices=MetricKey.choices)
 
 
-class SlaTargetViewSet(ReadOnlyResource):
+@contract_schema(TargetChanges, TargetSerializer)
+class SlaTargetViewSet(ContractResource):
+    """One metric's target of an SLA schedule: its level, threshold, sample floor, credit allocation and end can
+    change with PATCH and If-Match."""
+
     serializer_class = TargetSerializer
+    update_serializer_class = TargetChanges
+    write_permission = Permission.MANAGE_SLAS
     filterset_class = TargetFilter
     ordering_fields = ("id", "active_from")
 
     def visible(self, membership: Membership) -> QuerySet[SlaTarget]:
         return targets_for(membership)
+
+    def apply_changes(self, obj: SlaTarget, fields: dict) -> SlaTarget:
+        return services.save_target(schedule=obj.schedule, actor=self.membership.user, existing=obj, **fields)
 
 
 class MeasurementSerializer(ReadSerializer):

@@ -280,6 +280,10 @@ def measurements_for(membership: Membership) -> QuerySet[Measurement]:
     )
 
 
+def schedules_for(membership: Membership) -> QuerySet[SlaSchedule]:
+    return SlaSchedule.objects.filter(engagement__in=engagements_for(membership)).select_related("engagement")
+
+
 def targets_for(membership: Membership) -> QuerySet[SlaTarget]:
     return SlaTarget.objects.filter(schedule__engagement__in=engagements_for(membership)).select_related(
         "schedule__engagement"
