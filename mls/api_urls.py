@@ -13,7 +13,8 @@ from vendors import api as vendors_api
 app_name = "api"
 
 router = SimpleRouter()
-# DESIGN.md §4's resources, in its order. Added at merge: webhooks, qbrs, statements, xapi/statements.
+# DESIGN.md §4's resources, in its order (xapi/statements is a plain view below). Added at merge: webhooks, qbrs,
+# statements.
 RESOURCES = {
     "engagements": (engagements_api.EngagementViewSet, "engagement"),
     "sows": (engagements_api.SowViewSet, "sow"),
@@ -57,5 +58,6 @@ urlpatterns = [
         SpectacularRedocView.as_view(url_name="api:schema", permission_classes=[AllowAny], authentication_classes=[]),
         name="redoc",
     ),
+    path("xapi/statements", scheduling_api.XapiStatementsView.as_view(), name="xapi-statements"),
     path("", include(router.urls)),
 ]

@@ -3,13 +3,25 @@
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import exceptions, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from engagements.selectors import engagements_for
 from mls.api import (
     MAX_BULK_ITEMS,
+    Conflict,
     ReadOnlyResource,
     ReadSerializer,
     TenantFilterSet,
@@ -19,9 +31,10 @@ from mls.api import (
     moment_range,
     write_each_or_none,
 )
+from mls.api_auth import caller_of
 from mls.models import Membership
 
-from . import imports, services
+from . import imports, services, xapi
 from .enums import EnrollmentStatus, Modality, SessionStatus, TicketCategory
 from .models import (
     AssessmentAttempt,
@@ -449,3 +462,63 @@ class OutageViewSet(ReadOnlyResource):
 
     def visible(self, membership: Membership) -> QuerySet[Outage]:
         return Outage.objects.filter(engagement__in=engagements_for(membership))
+
+
+# --- xAPI statements ----------------------------------------------------------------------------------------
+
+XAPI_EXAMPLE = {
+    "actor": {"objectType": "Agent", "name": "Ada Lovelace", "mbox": "mailto:ada@example.com"},
+    "verb": {"id": "http://adlnet.gov/expapi/verbs/passed", "display": {"en-US": "passed"}},
+    "object": {"objectType": "Activity", "id": "https://lms.example.com/courses/C001"},
+    "result": {"score": {"scaled": 0.85}, "success": True},
+    "timestamp": "2026-03-02T12:00:00Z",
+}
+
+
+class XapiStatementsView(APIView):
+    """xAPI 1.0.3 statements from an LMS or LRS (one, or an array): `completed` records a completion, `passed` /
+    `failed` an assessment attempt, `attended` attendance. The actor is a learner by `mbox` or `account.name` (its
+    external_id); the object id is a course's external_id or an IRI ending in the course code. All or nothing;
+    answers the statement ids, like an LRS."""
+
+    @extend_schema(
+        operation_id="xapi_statements_create",
+        request={"application/json": {"oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}},
+        parameters=[
+            OpenApiParameter(
+                "X-Experience-API-Version",
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="1.0.3 (1.0.0 to 1.0.3 are accepted).",
+            )
+        ],
+        responses={
+            200: OpenApiResponse(serializers.ListSerializer(child=serializers.UUIDField()), description="The ids."),
+            400: OpenApiResponse(description="The statement's path and what is wrong with it."),
+            409: OpenApiResponse(description="A statement id already stored for another statement."),
+        },
+        examples=[
+            OpenApiExample("Passed, actor by mbox", value=XAPI_EXAMPLE, request_only=True),
+            OpenApiExample(
+                "Completed, actor by account",
+                value={
+                    **XAPI_EXAMPLE,
+                    "actor": {"account": {"homePage": "https://hris.example.com", "name": "L-1001"}},
+                    "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+                    "result": {"completion": True},
+                },
+                request_only=True,
+            ),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        try:
+            xapi.check_version(request.headers.get("X-Experience-API-Version"))
+            statements = xapi.parse_statements(request.data, received_at=timezone.now())
+            ids = xapi.record_statements(statements=statements, membership=caller_of(request).membership)
+        except xapi.StatementError as error:
+            raise exceptions.ValidationError({error.path: [error.message]}) from None
+        except xapi.StatementConflict as error:
+            raise Conflict(str(error)) from None
+        return Response(ids, headers={"X-Experience-API-Version": "1.0.3"})

@@ -430,3 +430,28 @@ class ImportJob(TenantModel):
     @property
     def is_finished(self) -> bool:
         return self.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED)
+
+
+class XapiStatement(TenantModel):
+    """An xAPI statement MLS accepted, kept by its id (re-sent: no-op; same id, other content: refused) with the
+    delivery record it became."""
+
+    statement_id = models.UUIDField()
+    verb = models.CharField(max_length=20)
+    learner = models.ForeignKey(Learner, on_delete=models.PROTECT, related_name="+")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="+")
+    statement = models.JSONField()
+    completion = models.ForeignKey(Completion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    attempt = models.ForeignKey(AssessmentAttempt, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    attendance = models.ForeignKey(Attendance, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    stored_at = models.DateTimeField(default=now)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = "xAPI statement"
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "statement_id"], name="scheduling_xapi_statement_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.verb} {self.statement_id}"

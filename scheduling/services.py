@@ -6,13 +6,14 @@ the exclusion constraints of migration 0003 also refuse it, which closes the rac
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from engagements.enums import Side
@@ -24,6 +25,7 @@ from vendors.models import Instructor
 
 from .enums import OCCUPYING_STATUSES, SEATED_STATUSES, CompletionSource, EnrollmentStatus, Modality, SessionStatus
 from .models import (
+    AssessmentAttempt,
     Attendance,
     Completion,
     ComplianceAssignment,
@@ -59,6 +61,7 @@ SESSION_FIELDS = (
     "replaces",
 )
 ENROLLMENT_FIELDS = ("session", "learner", "status", "requested_at", "processed_at", "cancelled_at")
+ATTEMPT_FIELDS = ("learner", "course", "attempt_number", "attempted_at", "score", "pass_mark", "passed")
 CONSTRAINT_MESSAGES = {
     "scheduling_instructor_not_double_booked": "An instructor of this session is already booked at that time.",
     "scheduling_room_not_double_booked": "The room is already booked at that time.",
@@ -461,6 +464,37 @@ def record_completion(
                 due_on=local_day + timedelta(days=interval),
             )
     return completion
+
+
+@transaction.atomic
+def record_assessment_attempt(
+    *,
+    learner: Learner,
+    course: Course,
+    attempted_at: datetime,
+    score: Decimal,
+    pass_mark: Decimal,
+    passed: bool,
+    membership: Membership,
+) -> AssessmentAttempt:
+    """The learner's next attempt at the course's assessment (numbered under a lock on the learner, so two
+    attempts recorded at once get 1 and 2, never 1 twice)."""
+    Learner.objects.select_for_update().get(pk=learner.pk)
+    latest = AssessmentAttempt.objects.filter(learner=learner, course=course).aggregate(number=Max("attempt_number"))
+    attempt = AssessmentAttempt(
+        organization=learner.organization,
+        learner=learner,
+        course=course,
+        attempt_number=(latest["number"] or 0) + 1,
+        attempted_at=attempted_at,
+        score=score,
+        pass_mark=pass_mark,
+        passed=passed,
+    )
+    attempt.full_clean()
+    attempt.save()
+    audit_change(membership.user, "assessment_attempt.recorded", attempt, ATTEMPT_FIELDS)
+    return attempt
 
 
 @transaction.atomic

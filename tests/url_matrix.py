@@ -293,6 +293,7 @@ API_ROUTES: dict[str, ApiRoute] = {
     "api:outage-detail": ApiRoute(lambda t: {"pk": t.api.outage.pk}),
     "api:relief-event-list": ApiRoute(),
     "api:relief-event-detail": ApiRoute(lambda t: {"pk": t.contract.relief.pk}),
+    "api:xapi-statements": ApiRoute(writes=True),
     "api:sla-schedule-list": ApiRoute(),
     "api:sla-schedule-detail": ApiRoute(lambda t: {"pk": t.contract.sla_target.schedule_id}, methods=("GET", "PATCH")),
     "api:sla-target-list": ApiRoute(),
