@@ -122,6 +122,18 @@ class ReadSerializer(serializers.ModelSerializer):
         return super().include_extra_kwargs(kwargs, {**extra_kwargs, "read_only": True})
 
 
+class TenantPrimaryKey(serializers.PrimaryKeyRelatedField):
+    """A writable reference to another row of the caller's organization. Its queryset is built per request, inside
+    the tenant scope (a class-level `Model.objects.all()` would be built outside it); a foreign id is "not found"."""
+
+    def __init__(self, *, model: type, **kwargs: object) -> None:
+        self.model = model
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> QuerySet:
+        return self.model.objects.all()
+
+
 class TenantViewSet(viewsets.GenericViewSet):
     """The base of every API resource: the caller's rows only (a foreign or hidden row is 404), read by
     `visible(membership)` — usually the same selector the HTML pages use."""

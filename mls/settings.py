@@ -249,7 +249,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"SideEnum": "engagements.enums.Side"},
+    "ENUM_NAME_OVERRIDES": {
+        "SideEnum": "engagements.enums.Side",
+        "EngagementStatusEnum": "engagements.enums.EngagementStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "mls.idempotency.document_header",

@@ -241,7 +241,7 @@ def object_route_names() -> list[str]:
 @dataclass(frozen=True)
 class ApiRoute:
     kwargs: Callable[[object], dict[str, object]] | None = None  # None: a collection or a document
-    writes: bool = False  # a POST route (a read token gets 403)
+    writes: bool = False  # answers POST (a read token gets 403)
     methods: tuple[str, ...] = ("GET",)  # what an object route answers (others are 405 before any lookup)
 
 
@@ -249,10 +249,11 @@ API_ROUTES: dict[str, ApiRoute] = {
     "api:schema": ApiRoute(),
     "api:docs": ApiRoute(),
     "api:redoc": ApiRoute(),
-    "api:engagement-list": ApiRoute(),
-    "api:engagement-detail": ApiRoute(lambda t: {"pk": t.contract.engagement.pk}),
+    "api:engagement-list": ApiRoute(writes=True),
+    "api:engagement-detail": ApiRoute(lambda t: {"pk": t.contract.engagement.pk}, methods=("GET", "PATCH")),
     "api:sow-list": ApiRoute(),
     "api:sow-detail": ApiRoute(lambda t: {"pk": t.contract.sow.pk}, methods=("GET", "PATCH")),
+    "api:sow-service-lines": ApiRoute(lambda t: {"pk": t.contract.sow.pk}, writes=True, methods=("POST",)),
     "api:change-request-list": ApiRoute(),
     "api:change-request-detail": ApiRoute(lambda t: {"pk": t.contract.change_request.pk}),
     "api:provider-list": ApiRoute(),

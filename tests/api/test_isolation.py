@@ -54,9 +54,11 @@ def test_own_objects_are_readable(client, tenants):
     a, _b = tenants
     raw = api_token(a)
 
-    found = {name: client.get(url(name, a), **auth(raw)).json().get("id") for name in OBJECT_ROUTES}
+    readable = [name for name in OBJECT_ROUTES if "GET" in API_ROUTES[name].methods]
 
-    assert found == {name: API_ROUTES[name].kwargs(a)["pk"] for name in OBJECT_ROUTES}
+    found = {name: client.get(url(name, a), **auth(raw)).json().get("id") for name in readable}
+
+    assert found == {name: API_ROUTES[name].kwargs(a)["pk"] for name in readable}
 
 
 def test_foreign_objects_are_404_and_nothing_is_written(client, tenants):
