@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 
-from mls.api import ReadOnlyResource, ReadSerializer, TenantFilterSet, date_range
+from mls.api import IdFilter, ReadOnlyResource, ReadSerializer, TenantFilterSet, date_range
 from mls.models import Membership
 
 from .enums import ChangeRequestStatus, EngagementStatus
@@ -18,7 +18,7 @@ class EngagementSerializer(ReadSerializer):
 
 
 class EngagementFilter(TenantFilterSet):
-    provider = filters.NumberFilter()
+    provider = IdFilter()
     status = filters.ChoiceFilter(choices=EngagementStatus.choices)
     ends_after, ends_before = date_range("end_date")
 
@@ -41,7 +41,7 @@ class SowSerializer(ReadSerializer):
 
 
 class SowFilter(TenantFilterSet):
-    engagement = filters.NumberFilter()
+    engagement = IdFilter()
 
 
 class SowViewSet(ReadOnlyResource):
@@ -60,8 +60,8 @@ class ChangeRequestSerializer(ReadSerializer):
 
 
 class ChangeRequestFilter(TenantFilterSet):
-    engagement = filters.NumberFilter(field_name="sow__engagement")
-    sow = filters.NumberFilter()
+    engagement = IdFilter(field_name="sow__engagement")
+    sow = IdFilter()
     status = filters.ChoiceFilter(choices=ChangeRequestStatus.choices)
 
 
