@@ -177,7 +177,7 @@ class TenantFilterSet(filters.FilterSet):
 
 
 def moment_range(field: str) -> tuple[MomentFilter, MomentFilter]:
-    """`<field>_after` and `<field>_before` filters (ISO 8601; a date means its midnight in the org's zone)."""
+    """`<field>_after` and `<field>_before` filters (ISO 8601; a moment without offset is in the org's zone)."""
     return (
         MomentFilter(field_name=field, lookup_expr="gte", help_text=f"{field} at or after this moment."),
         MomentFilter(field_name=field, lookup_expr="lt", help_text=f"{field} before this moment."),
