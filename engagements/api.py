@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mls.api import ReadOnlyResource, ReadSerializer, TenantFilterSet, TenantPrimaryKey, date_range
+from mls.api import IdFilter, ReadOnlyResource, ReadSerializer, TenantFilterSet, TenantPrimaryKey, date_range
 from mls.api_auth import caller_of
 from mls.api_etags import ContractResource, contract_schema, etag_of
 from mls.enums import Permission
@@ -30,7 +30,7 @@ class EngagementSerializer(ReadSerializer):
 
 
 class EngagementFilter(TenantFilterSet):
-    provider = filters.NumberFilter()
+    provider = IdFilter()
     status = filters.ChoiceFilter(choices=EngagementStatus.choices)
     ends_after, ends_before = date_range("end_date")
 
@@ -83,7 +83,7 @@ class SowSerializer(ReadSerializer):
 
 
 class SowFilter(TenantFilterSet):
-    engagement = filters.NumberFilter()
+    engagement = IdFilter()
 
 
 class SowChanges(serializers.ModelSerializer):
@@ -159,8 +159,8 @@ class ChangeRequestSerializer(ReadSerializer):
 
 
 class ChangeRequestFilter(TenantFilterSet):
-    engagement = filters.NumberFilter(field_name="sow__engagement")
-    sow = filters.NumberFilter()
+    engagement = IdFilter(field_name="sow__engagement")
+    sow = IdFilter()
     status = filters.ChoiceFilter(choices=ChangeRequestStatus.choices)
 
 

@@ -5,18 +5,22 @@ tenant, is mls.api_auth (authentication, the token's read/write scope, throttlin
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Protocol
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError, QuerySet
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from django_scopes import ScopeError
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, mixins, pagination, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.fields import get_error_detail
+from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -52,18 +56,59 @@ class SessionAuthenticationScheme(OpenApiAuthenticationExtension):
 
 
 class CursorPage(pagination.CursorPagination):
-    """Stable pages under concurrent writes; `?page_size=` up to 1,000."""
+    """Stable pages under concurrent writes; `?page_size=` up to 1,000 (anything else is a 400, not ignored)."""
 
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
     ordering = ("id",)
 
+    def get_page_size(self, request: Request) -> int:
+        asked = request.query_params.get(self.page_size_query_param)
+        if asked is None:
+            return self.page_size
+        if not asked.isdigit() or not 1 <= int(asked) <= self.max_page_size:
+            raise exceptions.ValidationError({"page_size": [f"A whole number from 1 to {self.max_page_size:,}."]})
+        return int(asked)
+
+
+class StrictOrdering(OrderingFilter):
+    """`?ordering=` names only the resource's ordering fields; an unknown one is a 400, not quietly ignored."""
+
+    def remove_invalid_fields(self, queryset: QuerySet, fields: list[str], view: object, request: Request) -> list:
+        valid = super().remove_invalid_fields(queryset, fields, view, request)
+        if len(valid) != len(fields):
+            names = ", ".join(name for name, _ in self.get_valid_fields(queryset, view, {"request": request}))
+            raise exceptions.ValidationError({"ordering": [f"Order by {names}, or the same with a leading '-'."]})
+        return valid
+
+
+class YesNoField(forms.NullBooleanField):
+    """true/false (or 1/0); anything else is an error, where Django's field would read it as "not given"."""
+
+    def to_python(self, value: object) -> bool | None:
+        if value in (None, ""):
+            return None
+        if value in (True, "true", "True", "1"):
+            return True
+        if value in (False, "false", "False", "0"):
+            return False
+        raise forms.ValidationError("Use true or false.")
+
+    def validate(self, value: object) -> None:
+        """to_python has decided."""
+
+
+class YesNoFilter(filters.BooleanFilter):
+    field_class = YesNoField
+
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """Service refusals are 400 with field errors; a tenant query outside a scope or a protected row never 500s."""
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=_field_errors(exc))
+    elif isinstance(exc, exceptions.ParseError):
+        exc = exceptions.ValidationError(detail={"non_field_errors": [str(exc.detail)]})
     elif isinstance(exc, ScopeError):
         exc = exceptions.NotFound()
     elif isinstance(exc, ProtectedError | IntegrityError):
@@ -87,6 +132,38 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class UtcMomentField(IsoDateTimeField):
+    """A moment with its offset, read as UTC: PostgreSQL refuses offsets Python allows (beyond ±15:59)."""
+
+    def to_python(self, value: object) -> datetime | None:
+        if value == "":
+            raise forms.ValidationError("Give a date and time, e.g. 2026-03-02T09:00:00+00:00.")
+        moment = super().to_python(value)
+        try:
+            return moment.astimezone(UTC) if moment else moment
+        except OverflowError as error:
+            raise forms.ValidationError("This moment is out of range.") from error
+
+
+class MomentFilter(filters.IsoDateTimeFilter):
+    field_class = UtcMomentField
+
+
+class GivenIntegerField(forms.IntegerField):
+    """`?engagement=` with no value is an error, not "no filter" (the schema says a whole number)."""
+
+    def to_python(self, value: object) -> int | None:
+        if value == "":
+            raise forms.ValidationError("Give a whole number.")
+        return super().to_python(value)
+
+
+class IdFilter(filters.NumberFilter):
+    """An MLS id: a whole number (django-filter's number filter would take 1.5)."""
+
+    field_class = GivenIntegerField
+
+
 class TenantFilterSet(filters.FilterSet):
     """`?updated_since=` on every resource that records when it changed.
 
@@ -94,16 +171,16 @@ class TenantFilterSet(filters.FilterSet):
     building the class, outside any tenant scope.
     """
 
-    updated_since = filters.IsoDateTimeFilter(
+    updated_since = MomentFilter(
         field_name="updated_at", lookup_expr="gte", help_text="Only rows changed at or after this ISO 8601 moment."
     )
 
 
-def moment_range(field: str) -> tuple[filters.IsoDateTimeFilter, filters.IsoDateTimeFilter]:
-    """`<field>_after` and `<field>_before` filters (ISO 8601; a date means its midnight in the org's zone)."""
+def moment_range(field: str) -> tuple[MomentFilter, MomentFilter]:
+    """`<field>_after` and `<field>_before` filters (ISO 8601; a moment without offset is in the org's zone)."""
     return (
-        filters.IsoDateTimeFilter(field_name=field, lookup_expr="gte", help_text=f"{field} at or after this moment."),
-        filters.IsoDateTimeFilter(field_name=field, lookup_expr="lt", help_text=f"{field} before this moment."),
+        MomentFilter(field_name=field, lookup_expr="gte", help_text=f"{field} at or after this moment."),
+        MomentFilter(field_name=field, lookup_expr="lt", help_text=f"{field} before this moment."),
     )
 
 
@@ -118,8 +195,19 @@ class ReadSerializer(serializers.ModelSerializer):
     """A resource's representation: output only (writes go through the services, never a serializer's save),
     foreign keys as ids, money and percentages as decimal strings."""
 
+    # Emails and links are plain strings here: a blank one is "" and must still match the schema.
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.EmailField: serializers.CharField,
+        models.URLField: serializers.CharField,
+    }
+
     def include_extra_kwargs(self, kwargs: dict, extra_kwargs: dict) -> dict:
-        return super().include_extra_kwargs(kwargs, {**extra_kwargs, "read_only": True})
+        allow_blank = kwargs.get("allow_blank", False)
+        kwargs = super().include_extra_kwargs(kwargs, {**extra_kwargs, "read_only": True})
+        if allow_blank:  # read_only drops it, but the schema must say "" is a value (a blank choice, say)
+            kwargs["allow_blank"] = True
+        return kwargs
 
 
 class TenantPrimaryKey(serializers.PrimaryKeyRelatedField):
@@ -138,8 +226,9 @@ class TenantViewSet(viewsets.GenericViewSet):
     """The base of every API resource: the caller's rows only (a foreign or hidden row is 404), read by
     `visible(membership)` — usually the same selector the HTML pages use."""
 
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_regex = r"[^/]+"  # any id reaches the view, so a malformed one is a JSON 404 like a missing one
     pagination_class = CursorPage
+    filter_backends = (filters.DjangoFilterBackend, StrictOrdering)
     ordering = ("id",)
 
     def visible(self, membership: Membership) -> QuerySet:
@@ -249,12 +338,13 @@ class UpsertResource(ReadOnlyResource):
     @action(detail=False, methods=["post"])
     def bulk(self, request: Request) -> Response:
         items = request.data
+        refusal = ""
         if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-            raise exceptions.ValidationError({"non_field_errors": ["Send a JSON array of objects."]})
-        if len(items) > MAX_BULK_ITEMS:
-            raise exceptions.ValidationError(
-                {"non_field_errors": [f"Send at most {MAX_BULK_ITEMS:,} items at a time; split the rest."]}
-            )
+            refusal = "Send a JSON array of objects."
+        elif len(items) > MAX_BULK_ITEMS:
+            refusal = f"Send at most {MAX_BULK_ITEMS:,} items at a time; split the rest."
+        if refusal:
+            return Response({"written": False, "non_field_errors": [refusal], "errors": []}, status=400)
         outcome = self.upsert(items, self.membership)
         if outcome.errors:
             by_index: dict[int, list[RowProblem]] = {}
@@ -264,3 +354,41 @@ class UpsertResource(ReadOnlyResource):
             return Response({"written": False, "errors": errors}, status=400)
         counts = {"created": outcome.created, "updated": outcome.updated, "unchanged": outcome.unchanged}
         return Response({"written": True, **counts})
+
+
+# --- Schema ---------------------------------------------------------------------------------------------------
+
+ERROR_RESPONSES = {
+    "401": "No token, or an invalid or revoked one (WWW-Authenticate: Token).",
+    "403": "A read token writing, or a role that may not do this.",
+    "404": "Missing, another organization's, hidden from a provider's token, or an invalid cursor.",
+    "429": "Too many requests for this token; retry after the Retry-After header's seconds.",
+}
+WRITE_ERROR_RESPONSES = {"409": "Another writer changed the rows meanwhile, or other rows depend on this one."}
+
+
+def add_error_responses(result: dict, generator: object, request: object, public: bool) -> dict:
+    """Every operation documents the errors every operation can give (DESIGN.md §4), with one error shape;
+    400 is field errors (`{"field": ["message"]}`) wherever input is read (filters, bodies)."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components["Error"] = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+    components["FieldErrors"] = {
+        "type": "object",
+        "description": "Messages by field; `non_field_errors` for the input as a whole.",
+        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    }
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for methods in result["paths"].values():
+        for method, operation in methods.items():
+            responses = operation.setdefault("responses", {})
+            writes = method not in ("get", "head", "options")
+            for status, description in {**ERROR_RESPONSES, **(WRITE_ERROR_RESPONSES if writes else {})}.items():
+                responses.setdefault(status, {"description": description, "content": error})
+            responses.setdefault(
+                "400",
+                {
+                    "description": "Invalid input: field errors, nothing written.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FieldErrors"}}},
+                },
+            )
+    return result

@@ -19,6 +19,7 @@ class Permission(models.TextChoices):
     MANAGE_SUPPLIERS = "manage_suppliers", "Maintain suppliers, instructors and their qualifications"
     MANAGE_COMPLIANCE = "manage_compliance", "Define mandatory training (compliance requirements)"
     MANAGE_SLAS = "manage_slas", "Set SLA schedules and targets; run the SLA computation"
+    MANAGE_API_TOKENS = "manage_api_tokens", "Create and revoke API tokens"
 
 
 # Client-side roles see everything of their organization; a provider manager sees only its Provider's work,

@@ -270,10 +270,6 @@ class ApiToken(TenantModel):
         return f"{self.name} ({self.prefix}…)"
 
     @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
-
-    @property
     def may_write(self) -> bool:
         return self.scope == ApiTokenScope.READ_WRITE
 

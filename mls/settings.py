@@ -227,10 +227,6 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["mls.api_auth.CallerPermission"],
     "DEFAULT_THROTTLE_CLASSES": ["mls.api_auth.CallerThrottle"],
-    "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
-    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "mls.api.exception_handler",
@@ -255,6 +251,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "mls.api.add_error_responses",
         "mls.idempotency.document_header",
     ],
     "SWAGGER_UI_DIST": "SIDECAR",

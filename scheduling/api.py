@@ -22,11 +22,13 @@ from engagements.selectors import engagements_for
 from mls.api import (
     MAX_BULK_ITEMS,
     Conflict,
+    IdFilter,
     ReadOnlyResource,
     ReadSerializer,
     TenantFilterSet,
     UpsertOutcome,
     UpsertResource,
+    YesNoFilter,
     date_range,
     moment_range,
     write_each_or_none,
@@ -63,7 +65,10 @@ BULK_RESULT = inline_serializer(
 BULK_ERRORS = inline_serializer(
     "BulkErrors",
     {
-        "written": serializers.BooleanField(default=False),
+        "written": serializers.BooleanField(required=False),
+        "non_field_errors": serializers.ListField(
+            child=serializers.CharField(), required=False, help_text="The request as a whole (not an array, too long)."
+        ),
         "errors": inline_serializer(
             "BulkItemError",
             {
@@ -71,11 +76,9 @@ BULK_ERRORS = inline_serializer(
                 "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
             },
             many=True,
+            required=False,
         ),
     },
-)
-FIELD_ERRORS = inline_serializer(
-    "FieldErrors", {"field": serializers.ListField(child=serializers.CharField(), required=False)}
 )
 MOMENT_HELP = "ISO 8601 with UTC offset, e.g. 2026-03-02T09:00:00+00:00."
 
@@ -106,7 +109,6 @@ def upsert_schema(kind: str, read_serializer: type[serializers.Serializer]) -> o
             responses={
                 201: read_serializer,
                 200: OpenApiResponse(read_serializer, description="An existing row was updated (or unchanged)."),
-                400: OpenApiResponse(FIELD_ERRORS, description="Field errors; nothing was written."),
             },
             examples=[OpenApiExample("Item", value=example, request_only=True)],
         ),
@@ -176,8 +178,8 @@ class SessionSerializer(ReadSerializer):
 
 class SessionFilter(TenantFilterSet):
     external_id = filters.CharFilter()
-    engagement = filters.NumberFilter()
-    course = filters.NumberFilter()
+    engagement = IdFilter()
+    course = IdFilter()
     status = filters.ChoiceFilter(choices=SessionStatus.choices)
     starts_after, starts_before = moment_range("starts_at")
 
@@ -203,9 +205,9 @@ class EnrollmentSerializer(ReadSerializer):
 
 class EnrollmentFilter(TenantFilterSet):
     external_id = filters.CharFilter()
-    engagement = filters.NumberFilter(field_name="session__engagement")
-    session = filters.NumberFilter()
-    learner = filters.NumberFilter()
+    engagement = IdFilter(field_name="session__engagement")
+    session = IdFilter()
+    learner = IdFilter()
     status = filters.ChoiceFilter(choices=EnrollmentStatus.choices)
     requested_after, requested_before = moment_range("requested_at")
 
@@ -229,9 +231,9 @@ class CompletionSerializer(ReadSerializer):
 
 class CompletionFilter(TenantFilterSet):
     external_id = filters.CharFilter()
-    learner = filters.NumberFilter()
-    course = filters.NumberFilter()
-    session = filters.NumberFilter()
+    learner = IdFilter()
+    course = IdFilter()
+    session = IdFilter()
     completed_after, completed_before = moment_range("completed_at")
 
 
@@ -256,11 +258,11 @@ class TicketSerializer(ReadSerializer):
 
 class TicketFilter(TenantFilterSet):
     external_id = filters.CharFilter()
-    engagement = filters.NumberFilter()
-    learner = filters.NumberFilter()
+    engagement = IdFilter()
+    learner = IdFilter()
     category = filters.ChoiceFilter(choices=TicketCategory.choices)
     opened_after, opened_before = moment_range("opened_at")
-    resolved = filters.BooleanFilter(field_name="resolved_at", lookup_expr="isnull", exclude=True)
+    resolved = YesNoFilter(field_name="resolved_at", lookup_expr="isnull", exclude=True)
 
 
 @upsert_schema("tickets", TicketSerializer)
@@ -288,10 +290,10 @@ class AttendanceItem(serializers.Serializer):
 
 
 class AttendanceFilter(TenantFilterSet):
-    engagement = filters.NumberFilter(field_name="enrollment__session__engagement")
-    session = filters.NumberFilter(field_name="enrollment__session")
-    enrollment = filters.NumberFilter()
-    present = filters.BooleanFilter()
+    engagement = IdFilter(field_name="enrollment__session__engagement")
+    session = IdFilter(field_name="enrollment__session")
+    enrollment = IdFilter()
+    present = YesNoFilter()
 
 
 ATTENDANCE_EXAMPLE = {"enrollment": 1234, "present": True}
@@ -301,7 +303,7 @@ ATTENDANCE_EXAMPLE = {"enrollment": 1234, "present": True}
     create=extend_schema(
         summary="Record or correct one learner's attendance (upsert by enrollment)",
         request=AttendanceItem,
-        responses={201: AttendanceSerializer, 200: AttendanceSerializer, 400: FIELD_ERRORS},
+        responses={201: AttendanceSerializer, 200: AttendanceSerializer},
         examples=[OpenApiExample("Present", value=ATTENDANCE_EXAMPLE, request_only=True)],
     ),
     bulk=extend_schema(
@@ -352,7 +354,7 @@ class CourseSerializer(ReadSerializer):
 class CourseFilter(TenantFilterSet):
     code = filters.CharFilter()
     modality = filters.ChoiceFilter(choices=Modality.choices)
-    regulated = filters.BooleanFilter()
+    regulated = YesNoFilter()
 
 
 class CourseViewSet(ReadOnlyResource):
@@ -385,9 +387,9 @@ class AttemptSerializer(ReadSerializer):
 
 
 class AttemptFilter(TenantFilterSet):
-    learner = filters.NumberFilter()
-    course = filters.NumberFilter()
-    passed = filters.BooleanFilter()
+    learner = IdFilter()
+    course = IdFilter()
+    passed = YesNoFilter()
     attempted_after, attempted_before = moment_range("attempted_at")
 
 
@@ -407,8 +409,8 @@ class FeedbackSerializer(ReadSerializer):
 
 
 class FeedbackFilter(TenantFilterSet):
-    engagement = filters.NumberFilter(field_name="session__engagement")
-    session = filters.NumberFilter()
+    engagement = IdFilter(field_name="session__engagement")
+    session = IdFilter()
     submitted_after, submitted_before = moment_range("submitted_at")
 
 
@@ -428,9 +430,9 @@ class AssignmentSerializer(ReadSerializer):
 
 
 class AssignmentFilter(TenantFilterSet):
-    requirement = filters.NumberFilter()
-    learner = filters.NumberFilter()
-    completed = filters.BooleanFilter(field_name="completed_at", lookup_expr="isnull", exclude=True)
+    requirement = IdFilter()
+    learner = IdFilter()
+    completed = YesNoFilter(field_name="completed_at", lookup_expr="isnull", exclude=True)
     due_after, due_before = date_range("due_on")
 
 
@@ -450,8 +452,8 @@ class OutageSerializer(ReadSerializer):
 
 
 class OutageFilter(TenantFilterSet):
-    engagement = filters.NumberFilter()
-    planned = filters.BooleanFilter()
+    engagement = IdFilter()
+    planned = YesNoFilter()
     starts_after, starts_before = moment_range("starts_at")
 
 

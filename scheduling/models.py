@@ -26,7 +26,7 @@ def _unique_external_id(model: str) -> models.UniqueConstraint:
     )
 
 
-class Course(TenantModel):
+class Course(TracksUpdates, TenantModel):
     external_id = models.CharField(max_length=100, blank=True)
     code = models.CharField(max_length=40)
     title = models.CharField(max_length=200)
@@ -49,7 +49,7 @@ class Course(TenantModel):
         return f"{self.code} {self.title}"
 
 
-class Venue(TenantModel):
+class Venue(TracksUpdates, TenantModel):
     name = models.CharField(max_length=200)
     address = models.TextField(blank=True)
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
@@ -231,7 +231,7 @@ class Completion(TracksUpdates, TenantModel):
         return f"{self.learner} completed {self.course.code}"
 
 
-class AssessmentAttempt(TenantModel):
+class AssessmentAttempt(TracksUpdates, TenantModel):
     learner = models.ForeignKey(Learner, on_delete=models.PROTECT, related_name="assessment_attempts")
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="assessment_attempts")
     attempt_number = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
@@ -253,7 +253,7 @@ class AssessmentAttempt(TenantModel):
         return f"{self.learner} {self.course.code} attempt {self.attempt_number}"
 
 
-class Feedback(TenantModel):
+class Feedback(TracksUpdates, TenantModel):
     session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="feedback")
     learner = models.ForeignKey(Learner, on_delete=models.SET_NULL, null=True, blank=True, related_name="feedback")
     instructor_score = models.PositiveSmallIntegerField(validators=SCORE)
@@ -312,7 +312,7 @@ class RequirementCourse(TenantModel):
         return f"{self.requirement_id} ← {self.course_id}"
 
 
-class ComplianceAssignment(TenantModel):
+class ComplianceAssignment(TracksUpdates, TenantModel):
     requirement = models.ForeignKey(ComplianceRequirement, on_delete=models.PROTECT, related_name="assignments")
     learner = models.ForeignKey(Learner, on_delete=models.PROTECT, related_name="compliance_assignments")
     due_on = models.DateField()
@@ -361,7 +361,7 @@ class SupportTicket(TracksUpdates, TenantModel):
         return self.subject
 
 
-class Outage(TenantModel):
+class Outage(TracksUpdates, TenantModel):
     engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="outages")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()

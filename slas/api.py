@@ -1,11 +1,22 @@
 """API resources of the SLA engine: read-only results (measurements, credits, escalations) and terms."""
 
-from django.db.models import QuerySet
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
 from rest_framework import serializers
 
 from engagements.selectors import engagements_for
-from mls.api import ReadOnlyResource, ReadSerializer, TenantFilterSet, date_range, moment_range
+from mls.api import (
+    IdFilter,
+    MomentFilter,
+    ReadOnlyResource,
+    ReadSerializer,
+    TenantFilterSet,
+    YesNoFilter,
+    date_range,
+    moment_range,
+)
 from mls.api_etags import ContractResource, contract_schema
 from mls.enums import Permission
 from mls.models import Membership
@@ -18,7 +29,7 @@ from .selectors import measurements_for, relief_for, schedules_for, targets_for
 
 
 class EngagementFilter(TenantFilterSet):
-    engagement = filters.NumberFilter()
+    engagement = IdFilter()
 
 
 class MetricFilter(EngagementFilter):
@@ -88,7 +99,7 @@ class TargetChanges(serializers.ModelSerializer):
 
 
 class TargetFilter(TenantFilterSet):
-    engagement = filters.NumberFilter(field_name="schedule__engagement")
+    engagement = IdFilter(field_name="schedule__engagement")
     metric = filters.ChoiceFilter(choices=MetricKey.choices)
 
 
@@ -117,8 +128,11 @@ class MeasurementSerializer(ReadSerializer):
 
 
 class MeasurementFilter(MetricFilter):
+    updated_since = MomentFilter(
+        field_name="computed_at", lookup_expr="gte", help_text="Computed (or recomputed) at or after this moment."
+    )
     status = filters.ChoiceFilter(choices=MeasurementStatus.choices)
-    finalized = filters.BooleanFilter()
+    finalized = YesNoFilter()
     computed_after, computed_before = moment_range("computed_at")
 
 
@@ -138,8 +152,14 @@ class CreditSerializer(ReadSerializer):
 
 
 class CreditFilter(MetricFilter):
+    updated_since = MomentFilter(
+        method="issued_or_earned_back_since", help_text="Issued or earned back at or after this moment."
+    )
     status = filters.ChoiceFilter(choices=CreditStatus.choices)
     issued_after, issued_before = moment_range("issued_at")
+
+    def issued_or_earned_back_since(self, credits: QuerySet, name: str, moment: datetime) -> QuerySet:
+        return credits.filter(Q(issued_at__gte=moment) | Q(earned_back_at__gte=moment))
 
 
 class CreditViewSet(ReadOnlyResource):
@@ -158,6 +178,9 @@ class EscalationSerializer(ReadSerializer):
 
 
 class EscalationFilter(MetricFilter):
+    updated_since = MomentFilter(
+        field_name="created_at", lookup_expr="gte", help_text="Escalations are never changed: created since."
+    )
     level = filters.ChoiceFilter(choices=EscalationLevel.choices)
     created_after, created_before = moment_range("created_at")
 

@@ -56,6 +56,8 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "org:member_edit": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.members[Role.VIEWER].pk}),
     "org:member_remove": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.members[Role.VIEWER].pk}),
     "org:invitation_revoke": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.invitation.pk}),
+    "org:api_tokens": OrganizationRoute(OWNER_ONLY),
+    "org:api_token_revoke": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.api_token.pk}),
     "org:audit_log": OrganizationRoute(CLIENT_ROLES, methods=GET),
     "org:notifications": OrganizationRoute(ALL_ROLES),
     "engagements:list": OrganizationRoute(ALL_ROLES, methods=GET),

@@ -1,9 +1,8 @@
 """API resources of the vendors domain: read-only (maintained on the vendors pages)."""
 
 from django.db.models import QuerySet
-from django_filters import rest_framework as filters
 
-from mls.api import ReadOnlyResource, ReadSerializer, TenantFilterSet
+from mls.api import IdFilter, ReadOnlyResource, ReadSerializer, TenantFilterSet
 from mls.models import Membership
 
 from .models import Instructor, Provider, Supplier
@@ -31,7 +30,7 @@ class SupplierSerializer(ReadSerializer):
 
 
 class ProviderFilter(TenantFilterSet):
-    provider = filters.NumberFilter()
+    provider = IdFilter()
 
 
 class SupplierViewSet(ReadOnlyResource):

@@ -71,7 +71,11 @@ def test_bulk_refuses_more_than_1000_items(client, token):
     response = client.post("/api/v1/learners/bulk/", items, content_type="application/json", **auth(token))
 
     assert response.status_code == 400
-    assert response.json() == {"non_field_errors": ["Send at most 1,000 items at a time; split the rest."]}
+    assert response.json() == {
+        "written": False,
+        "non_field_errors": ["Send at most 1,000 items at a time; split the rest."],
+        "errors": [],
+    }
 
 
 def test_attendance_is_upserted_by_enrollment_and_sets_the_enrollment_status(client, tenant_a, engagement, token):

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from mls.enums import Role
-from mls.models import AuditEvent, Membership
-from tests.factories import InvitationFactory
+from mls.models import ApiToken, AuditEvent, Membership
+from tests.factories import InvitationFactory, api_token
 from tests.factories.engagements import signed_contract_with_proposal
 from tests.url_matrix import (
     NON_TENANT_PREFIXES,
@@ -41,6 +41,9 @@ def test_every_route_is_in_the_access_matrix():
 def tenants(tenant_a, tenant_b):
     for tenant in (tenant_a, tenant_b):
         tenant.invitation = InvitationFactory(organization=tenant.organization)
+        api_token(tenant)
+        with tenant.scope():
+            tenant.api_token = ApiToken.objects.get()
         tenant.contract = signed_contract_with_proposal(tenant)
     return tenant_a, tenant_b
 

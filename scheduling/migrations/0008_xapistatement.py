@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("mls", "0006_idempotencykey"),
-        ("scheduling", "0006_attendance_updated_at_completion_updated_at_and_more"),
+        ("scheduling", "0007_assessmentattempt_updated_at_and_more"),
     ]
 
     operations = [
