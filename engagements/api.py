@@ -4,7 +4,7 @@ change requests happen in MLS itself."""
 
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -35,6 +35,27 @@ class EngagementFilter(TenantFilterSet):
     ends_after, ends_before = date_range("end_date")
 
 
+ENGAGEMENT_EXAMPLE = {
+    "provider": 1,
+    "name": "Leadership academy 2027",
+    "engagement_model": "managed_services",
+    "vendor_model": "master_service_provider",
+    "currency": "GBP",
+    "timezone": "Europe/London",
+    "holiday_country": "GB",
+    "holiday_subdivision": "ENG",
+    "start_date": "2027-01-01",
+    "end_date": "2029-12-31",
+    "annual_value": "250000.00",
+    "termination_notice_days": 90,
+}
+SERVICE_LINE_EXAMPLE = {
+    "name": "Learners trained",
+    "basis": "per_learner",
+    "bands": [{"up_to": 500, "rate": "40.00"}, {"up_to": None, "rate": "35.00"}],
+}
+
+
 class EngagementChanges(serializers.ModelSerializer):
     """The MSA terms as the engagement form has them; the whole engagement is validated again by the service."""
 
@@ -59,7 +80,11 @@ class EngagementViewSet(ContractResource):
     def visible(self, membership: Membership) -> QuerySet[Engagement]:
         return engagements_for(membership)
 
-    @extend_schema(request=EngagementChanges, responses={201: EngagementSerializer})
+    @extend_schema(
+        request=EngagementChanges,
+        responses={201: EngagementSerializer},
+        examples=[OpenApiExample("An engagement", value=ENGAGEMENT_EXAMPLE, request_only=True)],
+    )
     def create(self, request: Request) -> Response:
         caller = caller_of(request)
         if not caller.membership.has_permission(self.write_permission):
@@ -132,7 +157,11 @@ class SowViewSet(ContractResource):
     def apply_changes(self, obj: Sow, fields: dict) -> Sow:
         return services.update_sow(sow=obj, actor=self.membership.user, **fields)
 
-    @extend_schema(request=ServiceLineInput, responses={201: ServiceLineSerializer})
+    @extend_schema(
+        request=ServiceLineInput,
+        responses={201: ServiceLineSerializer},
+        examples=[OpenApiExample("Per learner, graduated", value=SERVICE_LINE_EXAMPLE, request_only=True)],
+    )
     @action(detail=True, methods=["post"], url_path="service-lines")
     def service_lines(self, request: Request, pk: str) -> Response:
         """Add a priced line to the SoW's draft version (a signed version changes only by change request)."""

@@ -126,7 +126,8 @@ class IdempotencyMiddleware:
 
 
 def document_header(result: dict, generator: object, request: object, public: bool) -> dict:
-    """drf-spectacular postprocessing hook: every POST and PATCH of the API takes the optional header."""
+    """drf-spectacular postprocessing hook: every POST and PATCH of the API takes the optional header (and may
+    answer what it implies)."""
     parameter = {
         "in": "header",
         "name": HEADER,
@@ -135,8 +136,16 @@ def document_header(result: dict, generator: object, request: object, public: bo
         "description": "Send a new unique value (e.g. a UUID) per write; a retry with the same value and body gets "
         "the first answer again (header Idempotent-Replayed: true) instead of writing twice. Kept 24 hours.",
     }
+    answers = {
+        "400": "A malformed Idempotency-Key (or field errors).",
+        "409": "A request with this Idempotency-Key is still being processed: retry in a moment.",
+        "422": "This Idempotency-Key was used for a different request.",
+    }
     for operations in result.get("paths", {}).values():
         for method in ("post", "patch"):
             if method in operations:
                 operations[method].setdefault("parameters", []).append(parameter)
+                responses = operations[method].setdefault("responses", {})
+                for status, description in answers.items():
+                    responses.setdefault(status, {"description": description})
     return result

@@ -35,7 +35,7 @@ class ImmutableRecordError(ValidationError):
     """A finalized SLA record was about to change (SPEC-SLA §2: corrections are explicit adjustments)."""
 
 
-class SlaSchedule(TenantModel):
+class SlaSchedule(TracksUpdates, TenantModel):
     """The SLA terms of an engagement: money at risk, grace, earn-back and the escalation ladder."""
 
     EDITABLE_FIELDS = (
