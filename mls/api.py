@@ -102,6 +102,10 @@ class YesNoField(forms.NullBooleanField):
 class YesNoFilter(filters.BooleanFilter):
     field_class = YesNoField
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("widget", forms.TextInput)  # django-filter's widget would read an unknown value as None
+        super().__init__(*args, **kwargs)
+
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """Service refusals are 400 with field errors; a tenant query outside a scope or a protected row never 500s."""

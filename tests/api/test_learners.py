@@ -94,3 +94,23 @@ def test_session_call_names_its_organization_in_a_header(client, tenant_a):
 
     assert (named.status_code, len(named.json()["results"])) == (200, 1)
     assert unnamed.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("query", "errors"),
+    [
+        ("region=EMEA&updated_since=yesterday", {"updated_since": ["Enter a valid date/time."]}),
+        ("page_size=0", {"page_size": ["A whole number from 1 to 1,000."]}),
+        ("ordering=email", {"ordering": ["Order by id, name, updated_at, or the same with a leading '-'."]}),
+    ],
+)
+def test_invalid_query_is_400_with_field_errors_not_ignored(client, token, query, errors):
+    response = client.get(f"{URL}?{query}", **auth(token))
+
+    assert (response.status_code, response.json()) == (400, errors)
+
+
+def test_invalid_yes_no_filter_is_400(client, token):
+    response = client.get("/api/v1/courses/?regulated=maybe", **auth(token))
+
+    assert (response.status_code, response.json()) == (400, {"regulated": ["Use true or false."]})
