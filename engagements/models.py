@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.timezone import now
 
 from mls.business_days import BusinessCalendar
-from mls.models import TenantModel
+from mls.models import TenantModel, TracksUpdates
 from mls.validators import validate_currency, validate_holiday_country, validate_timezone
 
 from .enums import (
@@ -49,7 +49,7 @@ def _in_range(field: str, low: int, high: int, name: str) -> models.CheckConstra
     return models.CheckConstraint(condition=Q(**{f"{field}__gte": low, f"{field}__lte": high}), name=name)
 
 
-class Engagement(TenantModel):
+class Engagement(TracksUpdates, TenantModel):
     """A client ↔ provider engagement and its MSA terms."""
 
     # What users edit (and the audit log records): everything but the tenant and bookkeeping.
@@ -228,7 +228,7 @@ class IndexValue(TenantModel):
             raise ValidationError({"month": "Use the first day of the month."})
 
 
-class Sow(TenantModel):
+class Sow(TracksUpdates, TenantModel):
     """A statement of work under the engagement's MSA. Its content lives in versions."""
 
     engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="sows")
@@ -442,7 +442,7 @@ class VolumeBand(VersionContent):
         return Q(service_lines=self.line_id)
 
 
-class ChangeRequest(TenantModel):
+class ChangeRequest(TracksUpdates, TenantModel):
     """A written request to amend a SoW; approved by both sides it becomes the SoW's next version."""
 
     sow = models.ForeignKey(Sow, on_delete=models.PROTECT, related_name="change_requests")

@@ -57,6 +57,11 @@ def change_requests_for(membership: Membership) -> QuerySet[ChangeRequest]:
     )
 
 
+def draft_version(sow: Sow) -> SowVersion | None:
+    """The version being prepared (a new SoW's first, or a change request's proposal)."""
+    return sow.versions.filter(status=VersionStatus.DRAFT).order_by("-number").first()
+
+
 def signed_version(sow: Sow) -> SowVersion | None:
     return sow.versions.filter(status=VersionStatus.SIGNED).first()
 

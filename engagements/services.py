@@ -123,6 +123,12 @@ def _require_draft(version: SowVersion) -> None:
 
 
 @transaction.atomic
+def update_sow(*, sow: Sow, actor: User, title: str) -> Sow:
+    """A SoW's own name; its terms change only through versions and change requests."""
+    return save_audited(sow, actor=actor, action="sow.updated", fields=("reference", "title"), changes={"title": title})
+
+
+@transaction.atomic
 def update_draft_version(*, version: SowVersion, actor: User, **fields: Any) -> SowVersion:
     _require_draft(version)
     return save_audited(version, actor=actor, action="sow_version.updated", fields=VERSION_FIELDS, changes=fields)

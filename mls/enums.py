@@ -24,6 +24,8 @@ class Permission(models.TextChoices):
 
     EXPORT_ALL_DATA = "export_all_data", "Export every table of the organization (data portability)"
 
+    MANAGE_API_TOKENS = "manage_api_tokens", "Create and revoke API tokens"
+
 
 # Client-side roles see everything of their organization; a provider manager sees only its Provider's work,
 # which is why client-internal records such as the audit log are not theirs to read. A provider manager maintains

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from vendors.models import Provider
 
 from .enums import Role, WebhookEvent
-from .models import Organization, User
+from .models import ApiTokenScope, Organization, User
 
 
 class SignupForm(forms.Form):
@@ -103,3 +103,17 @@ def apply_service_error(form: forms.Form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What uses it, e.g. “Workday sync”.")
+    scope = forms.ChoiceField(choices=ApiTokenScope.choices, initial=ApiTokenScope.READ)
+    provider = forms.ModelChoiceField(
+        queryset=Provider.objects.none(),
+        required=False,
+        help_text="Optional: the token then sees and writes only this provider's delivery, like its account manager.",
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].queryset = Provider.objects.all()  # evaluated inside the request's scope

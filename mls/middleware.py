@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
+from .api_auth import scoped_call
 from .models import Membership, Organization
 from .tenancy import organization_scope
 
@@ -42,3 +43,19 @@ class OrganizationScopeMiddleware:
             request.organization = organization
             request.membership = membership
             return self.get_response(request)
+
+
+class ApiScopeMiddleware:
+    """Every `/api/` request runs inside the scope and timezone of the organization its credential names.
+
+    The caller is resolved here, before any view, so that every tenant query of the request is scoped; a request
+    naming no organization (or a bad token) runs unscoped and is refused by the API's authentication.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path_info.startswith("/api/"):
+            return self.get_response(request)
+        return scoped_call(request, lambda: self.get_response(request))

@@ -308,3 +308,90 @@ class WebhookAttempt(TenantModel):
 
     def __str__(self) -> str:
         return f"attempt {self.number}: {self.response_code or self.error}"
+
+
+# --- API tokens (DESIGN.md §3, §4) ---------------------------------------------------------------
+
+
+class ApiTokenScope(models.TextChoices):
+    READ = "read", "Read only"
+    READ_WRITE = "read_write", "Read and write"
+
+
+class ApiToken(TenantModel):
+    """An integrator's credential. Only a SHA-256 of the secret is stored: the token is shown once, at creation.
+
+    The token names its organization (`mls_<organization id>_<secret>`) so a request can enter that tenant's
+    scope before looking the token up; the secret is what authenticates. A token acts with the rights of the
+    owner who created it, or like a provider account manager when it is restricted to a provider, and only while
+    its creator is still an owner.
+    """
+
+    name = models.CharField(max_length=100, help_text="What uses it, e.g. “Workday sync”.")
+    prefix = models.CharField(max_length=40, help_text="The token's first characters, to recognise it in lists.")
+    secret_hash = models.CharField(max_length=64)
+    scope = models.CharField(max_length=20, choices=ApiTokenScope.choices, default=ApiTokenScope.READ)
+    provider = models.ForeignKey(
+        "vendors.Provider",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text="Restrict the token to one provider's delivery; it then acts like that provider's account manager.",
+    )
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "secret_hash"], name="mls_apitoken_secret_hash"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def may_write(self) -> bool:
+        return self.scope == ApiTokenScope.READ_WRITE
+
+
+class TracksUpdates(models.Model):
+    """`updated_at`, for integrators' `?updated_since=`: bumped by every save, also one with `update_fields`."""
+
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
+        super().save(*args, **kwargs)
+
+
+class IdempotencyKey(TenantModel):
+    """A write the API has seen under an `Idempotency-Key` (DESIGN.md §4), kept 24 hours.
+
+    The row is claimed (inserted, committed) before the write runs, so a concurrent duplicate finds it and gets 409;
+    once the write is answered its response is stored here and replayed to a retry with the same body.
+    """
+
+    credential = models.CharField(max_length=40, help_text="token-<id> or member-<id>: keys are per credential.")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path, query and body.")
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Blank while in flight.")
+    response_body = models.BinaryField(default=b"")
+    response_content_type = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=now, db_index=True)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "credential", "key"], name="mls_idempotencykey_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credential} {self.key}"

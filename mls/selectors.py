@@ -1,9 +1,13 @@
 """Reads of the tenancy core. Tenant queries run inside the request's organization scope."""
 
+import hmac
+
 from django.db.models import Count, Q, QuerySet
 
-from .enums import WebhookDeliveryStatus
-from .models import AuditEvent, Invitation, Membership, Organization, User, WebhookDelivery, WebhookEndpoint
+from .enums import Role, WebhookDeliveryStatus
+from .models import ApiToken, AuditEvent, Invitation, Membership, Organization, User, WebhookDelivery, WebhookEndpoint
+
+MAX_ID_DIGITS = 18  # a bigint's; a longer number would overflow the query instead of finding nothing
 
 
 def organizations_of(user: User) -> QuerySet[Organization]:
@@ -44,3 +48,38 @@ def webhook_endpoints() -> QuerySet[WebhookEndpoint]:
 def webhook_deliveries(endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
     """The endpoint's delivery log, newest first, each with its attempts (the response codes in order)."""
     return WebhookDelivery.objects.filter(endpoint=endpoint).prefetch_related("attempt_log")
+
+
+def api_tokens() -> QuerySet[ApiToken]:
+    return ApiToken.objects.select_related("organization", "provider", "created_by")
+
+
+def token_organization_id(raw: str) -> int | None:
+    """The organization a token names (`mls_<id>_<secret>`), so its scope can be entered to look it up."""
+    marker, _, rest = raw.partition("_")
+    organization_id, _, secret = rest.partition("_")
+    if marker != "mls" or not organization_id.isdigit() or len(organization_id) > MAX_ID_DIGITS or not secret:
+        return None
+    return int(organization_id)
+
+
+def api_caller(token_hash: str) -> tuple[ApiToken, Membership] | None:
+    """The active token with this hash and the member it acts as, or None. Call inside the token's scope.
+
+    A token acts with its creator's rights while the creator is an owner; restricted to a provider, it acts like
+    that provider's account manager (an unsaved Membership, so every service's permission check applies as is).
+    """
+    token = api_tokens().filter(secret_hash=token_hash, revoked_at__isnull=True).first()
+    if token is None or not hmac.compare_digest(token.secret_hash, token_hash):
+        return None
+    owner = Membership.objects.select_related("user").filter(user=token.created_by_id, role=Role.OWNER).first()
+    if owner is None:
+        return None
+    if token.provider_id is not None:
+        owner = Membership(
+            organization=token.organization,
+            user=owner.user,
+            role=Role.PROVIDER_MANAGER,
+            provider=token.provider,
+        )
+    return token, owner

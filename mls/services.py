@@ -1,6 +1,9 @@
 """Writes of the tenancy core: organizations, members, invitations. Each use case is atomic and audited."""
 
+import hashlib
+import secrets
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +21,7 @@ from vendors.models import Provider
 from .enums import Role
 from .models import (
     INVITATION_VALID_FOR,
+    ApiToken,
     AuditEvent,
     Invitation,
     InvitationStatus,
@@ -327,3 +331,63 @@ def mark_notifications_read(*, user: User, ids: Iterable[int] | None = None) -> 
     if ids is not None:
         unread = unread.filter(pk__in=list(ids))
     return unread.update(read_at=timezone.now())
+
+
+# --- API tokens --------------------------------------------------------------------------------
+
+API_TOKEN_PREFIX = "mls_"  # noqa: S105 - the marker of every token, not a secret
+API_TOKEN_FIELDS = ("name", "prefix", "scope", "provider", "revoked_at")
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def api_token_hash(raw: str) -> str:
+    """A fast hash is enough: the secret is 256 random bits, so it cannot be guessed from the hash."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def create_api_token(
+    *, membership: Membership, name: str, scope: str, provider: Provider | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token for an integrator; returns it with its raw value, which is never shown again."""
+    if membership.role != Role.OWNER:
+        raise ValidationError("Only owners create API tokens.")
+    organization = membership.organization
+    if provider is not None and provider.organization_id != organization.pk:
+        raise ValidationError({"provider": "Choose a provider of this organization."})
+    raw = f"{API_TOKEN_PREFIX}{organization.pk}_{secrets.token_urlsafe(32)}"
+    token = ApiToken(
+        organization=organization,
+        name=name.strip(),
+        prefix=raw[: len(f"{API_TOKEN_PREFIX}{organization.pk}_") + 6],
+        secret_hash=api_token_hash(raw),
+        scope=scope,
+        provider=provider,
+        created_by=membership.user,
+    )
+    token.full_clean()
+    token.save()
+    audit_change(membership.user, "api_token.created", token, API_TOKEN_FIELDS)
+    return token, raw
+
+
+@transaction.atomic
+def revoke_api_token(*, token: ApiToken, membership: Membership) -> ApiToken:
+    if membership.role != Role.OWNER:
+        raise ValidationError("Only owners revoke API tokens.")
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is not None:
+        raise ValidationError("This token is already revoked.")
+    before = snapshot(token, API_TOKEN_FIELDS)
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit_change(membership.user, "api_token.revoked", token, API_TOKEN_FIELDS, before)
+    return token
+
+
+def note_api_token_use(token: ApiToken) -> None:
+    """Keep "last used" for the owners' list; written at most once a minute so requests stay read-only."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now

@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "mls.middleware.OrganizationScopeMiddleware",
+    "mls.middleware.ApiScopeMiddleware",
+    "mls.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "mls.urls"
@@ -151,6 +153,10 @@ CELERY_BEAT_SCHEDULE = {
     "sla-recompute": {
         "task": "slas.tasks.dispatch_sla_recompute",
         "schedule": crontab(minute=5),
+    },
+    "idempotency-keys-purge": {
+        "task": "mls.tasks.dispatch_idempotency_purge",
+        "schedule": crontab(hour=3, minute=0),
     },
     "sla-finalization": {
         "task": "slas.tasks.dispatch_sla_finalization",
@@ -220,15 +226,46 @@ STORAGES = {
 }
 
 # --- API ---------------------------------------------------------------------------------------
+# Throttling is per token (or per member for the web app's session calls); 429 carries Retry-After.
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "6000/hour")
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "mls.api_auth.TokenAuthentication",
+        "mls.api_auth.OrganizationSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["mls.api_auth.CallerPermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["mls.api_auth.CallerThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "mls.api.exception_handler",
 }
 # Outbound webhooks may target loopback/private addresses only in development (a receiver on your machine);
 # in production that would let a tenant probe the internal network (SSRF).
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", DEBUG)
 SPECTACULAR_SETTINGS = {
     "TITLE": "MLS API",
+    "DESCRIPTION": (
+        "The integrator API of MLS. Authenticate with `Authorization: Token mls_...` (owners create tokens under "
+        "Settings → API tokens). Lists are cursor-paginated (`next`/`previous` links, `?page_size=` up to 1,000) "
+        "and filter by `?engagement=`, `?status=`, date ranges and `?updated_since=`. Importable resources upsert "
+        "by `external_id` on POST and take up to 1,000 items at `POST .../bulk/`, all or nothing. Errors: 400 "
+        "`{field: [messages]}`, 401, 403 (a read token writing), 404 (missing, or another organization's), 409, "
+        "429 (with Retry-After)."
+    ),
     "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "SideEnum": "engagements.enums.Side",
+        "EngagementStatusEnum": "engagements.enums.EngagementStatus",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "mls.api.add_error_responses",
+        "mls.idempotency.document_header",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

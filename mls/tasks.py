@@ -1,6 +1,6 @@
 """Celery entry points of the tenancy core: thin, they load inside the tenant scope and call a service."""
 
-from mls.celery import TenantTask, app
+from mls.celery import TenantTask, app, for_each_organization
 
 
 @app.task(base=TenantTask)
@@ -24,3 +24,16 @@ def deliver_webhook_task(*, organization_id: int, delivery_id: int, attempt: int
             kwargs={"organization_id": organization_id, "delivery_id": delivery_id, "attempt": attempt + 1},
             countdown=delay.total_seconds(),
         )
+
+
+@app.task
+def dispatch_idempotency_purge() -> int:
+    """Daily (beat): forget the API's idempotency keys older than 24 hours, organization by organization."""
+    return for_each_organization(purge_idempotency_keys_task)
+
+
+@app.task(base=TenantTask)
+def purge_idempotency_keys_task(*, organization_id: int) -> int:
+    from mls import idempotency  # noqa: PLC0415 - see above
+
+    return idempotency.purge_expired()

@@ -19,6 +19,8 @@ urlpatterns = [
     path("settings/webhooks/<int:pk>/roll-secret/", views_webhooks.webhook_roll_secret, name="webhook_roll_secret"),
     path("settings/webhooks/<int:pk>/ping/", views_webhooks.webhook_ping, name="webhook_ping"),
     path("settings/webhook-deliveries/<int:pk>/redeliver/", views_webhooks.webhook_redeliver, name="webhook_redeliver"),
+    path("settings/api-tokens/", views.api_tokens, name="api_tokens"),
+    path("settings/api-tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("audit/", views.audit_log, name="audit_log"),
     path("notifications/", views.notifications, name="notifications"),
 ]

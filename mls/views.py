@@ -14,10 +14,10 @@ from . import selectors, services
 from .adapters import PENDING_INVITATION_SESSION_KEY
 from .decorators import permission_required
 from .enums import Permission
-from .forms import InvitationForm, MemberRoleForm, OrganizationForm, apply_service_error
+from .forms import ApiTokenForm, InvitationForm, MemberRoleForm, OrganizationForm, apply_service_error
 from .models import Invitation, InvitationStatus, Notification
 from .tenancy import organization_scope
-from .views_support import confirm_page
+from .views_support import confirm_page, write_or_rerender
 
 PAGE_SIZE = 50  # audit log and notifications: long, scanned lists
 
@@ -174,3 +174,42 @@ def notifications(request: HttpRequest, organization_slug: str) -> HttpResponse:
     inbox = Notification.objects.filter(user=request.user)
     page = Paginator(inbox, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "mls/notifications.html", {"page": page})
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+
+
+@permission_required(Permission.MANAGE_API_TOKENS)
+@require_http_methods(["GET", "POST"])
+def api_tokens(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    """The tokens and a form for a new one; a created token is shown once, on the page the POST answers."""
+    form = ApiTokenForm(request.POST or None)
+    created = {}
+
+    def page(status: int = 200) -> HttpResponse:
+        context = {"form": form, "tokens": selectors.api_tokens(), **created}
+        return render(request, "mls/api_tokens.html", context, status=status)
+
+    def create(valid: ApiTokenForm) -> None:
+        created["token"], created["raw_token"] = services.create_api_token(
+            membership=request.membership, **valid.cleaned_data
+        )
+
+    if request.method != "POST":
+        return page()
+    return write_or_rerender(form, create, lambda: page(201), lambda invalid: page(400))
+
+
+@permission_required(Permission.MANAGE_API_TOKENS)
+@require_http_methods(["GET", "POST"])
+def api_token_revoke(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    token = get_object_or_404(selectors.api_tokens().filter(revoked_at__isnull=True), pk=pk)
+    return confirm_page(
+        request,
+        lambda: services.revoke_api_token(token=token, membership=request.membership),
+        title=f"Revoke the token {token.name}?",
+        body=f"Integrations using {token.prefix}… are refused (401) from their next request. This cannot be undone.",
+        action="Revoke token",
+        cancel_url=reverse("org:api_tokens", kwargs={"organization_slug": organization_slug}),
+        done=f"The token {token.name} was revoked.",
+    )

@@ -14,7 +14,7 @@ the scoped managers, so another tenant's rows are invisible and cannot be matche
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -518,16 +518,20 @@ def _header_errors(columns: list[str], sheet: _Sheet) -> list[RowError]:
 def _data_row(number: int, columns: list[str], record: list[str]) -> _Row:
     row = _Row(number, {})
     for column, value in zip(columns, record, strict=False):
-        if column and "\x00" in value:
-            # PostgreSQL cannot store or even compare NUL; drop it so lookups stay safe, and say so.
-            row.error(column, "This cell contains a NUL character, which cannot be stored.")
-            value = value.replace("\x00", "")
         if column:
-            row.cells[column] = value.strip()
+            _put(row, column, value)
     unheaded = [value for column, value in zip(columns, record, strict=False) if not column and value.strip()]
     if unheaded or any(value.strip() for value in record[len(columns) :]):
         row.error("", "This row has values in a column without a heading.")
     return row
+
+
+def _put(row: _Row, column: str, value: str) -> None:
+    if "\x00" in value:
+        # PostgreSQL cannot store or even compare NUL; drop it so lookups stay safe, and say so.
+        row.error(column, "This cell contains a NUL character, which cannot be stored.")
+        value = value.replace("\x00", "")
+    row.cells[column] = value.strip()
 
 
 # --- Checking and writing ----------------------------------------------------------------------------------
@@ -642,8 +646,53 @@ def import_csv(
     rows, errors = _read(text, sheet)
     if errors:
         return ImportResult(created=0, updated=0, errors=errors)
+    return _import(kind, sheet, organization, rows, actor, _restricted_provider(actor), progress)
+
+
+def import_records(
+    *, kind: str, organization: Organization, records: Sequence[Mapping[str, Any]], membership: Membership
+) -> ImportResult:
+    """The API's upsert: the same checks and all-or-nothing write as a CSV, for records shaped like its rows.
+
+    Errors name the record's index (from 0) as their row and the field as their column. Values are read as a
+    CSV cell would be (numbers as their text, null as blank), so a rule about a cell holds for both.
+    """
+    sheet = _sheet(kind)
+    _check_scope(organization)
+    if not records:
+        return ImportResult(created=0, updated=0, errors=[RowError(0, "", "Send at least one item.")])
+    if len(records) > MAX_ROWS:
+        return ImportResult(
+            created=0, updated=0, errors=[RowError(0, "", f"Send at most {MAX_ROWS:,} items at a time.")]
+        )
+    rows = [_record_row(index, record, sheet) for index, record in enumerate(records)]
+    restricted = membership.provider_id if membership.role == Role.PROVIDER_MANAGER else None
+    return _import(kind, sheet, organization, rows, membership.user, restricted, None)
+
+
+def _record_row(index: int, record: Mapping[str, Any], sheet: _Sheet) -> _Row:
+    row = _Row(index, {})
+    for field, value in record.items():
+        if field not in sheet.all_columns:
+            row.error(field, f"Unknown field; the fields are: {', '.join(sheet.all_columns)}.")
+        elif isinstance(value, dict | list):
+            row.error(field, "Give a single value here, not a list or an object.")
+        else:
+            _put(row, field, "" if value is None else str(value).lower() if isinstance(value, bool) else str(value))
+    return row
+
+
+def _import(
+    kind: str,
+    sheet: _Sheet,
+    organization: Organization,
+    rows: list[_Row],
+    actor: User | None,
+    restricted_to_provider: int | None,
+    progress: Progress | None,
+) -> ImportResult:
     counter = _ProgressCounter(progress, len(rows))
-    context = _Context(_restricted_provider(actor) if sheet.provider_delivery else None, sheet.load(rows))
+    context = _Context(restricted_to_provider if sheet.provider_delivery else None, sheet.load(rows))
     file_ids = _column_values(rows, "external_id")
     existing = _by(sheet.model.objects.select_related(*sheet.existing_related), "external_id", file_ids)
     first_with: dict[str, _Row] = {}
@@ -693,9 +742,12 @@ def _write(
     to_update = [(obj, changed) for obj, changed in changes if changed and not obj._state.adding]
     to_create = [obj for obj, _ in changes if obj._state.adding]
     counter.advance(len(changes) - len(to_update) - len(to_create))
+    now = timezone.now()
     for batch in _chunks(to_update, BATCH_SIZE):
         fields = [name for name in sheet.fields if any(name in changed for _, changed in batch)]
-        sheet.model.objects.bulk_update([obj for obj, _ in batch], fields)
+        for obj, _ in batch:
+            obj.updated_at = now  # bulk_update does not run auto_now
+        sheet.model.objects.bulk_update([obj for obj, _ in batch], [*fields, "updated_at"])
         counter.advance(len(batch))
     for batch in _chunks(to_create, BATCH_SIZE):
         sheet.model.objects.bulk_create(batch)

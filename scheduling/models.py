@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.timezone import now
 
 from engagements.enums import Side
-from mls.models import TenantModel
+from mls.models import TenantModel, TracksUpdates
 from mls.validators import validate_timezone
 
 from .enums import CompletionSource, ContentOwnership, EnrollmentStatus, Modality, SessionStatus, TicketCategory
@@ -26,7 +26,7 @@ def _unique_external_id(model: str) -> models.UniqueConstraint:
     )
 
 
-class Course(TenantModel):
+class Course(TracksUpdates, TenantModel):
     external_id = models.CharField(max_length=100, blank=True)
     code = models.CharField(max_length=40)
     title = models.CharField(max_length=200)
@@ -49,7 +49,7 @@ class Course(TenantModel):
         return f"{self.code} {self.title}"
 
 
-class Venue(TenantModel):
+class Venue(TracksUpdates, TenantModel):
     name = models.CharField(max_length=200)
     address = models.TextField(blank=True)
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
@@ -82,7 +82,7 @@ class Room(TenantModel):
         return f"{self.venue} · {self.name}"
 
 
-class Session(TenantModel):
+class Session(TracksUpdates, TenantModel):
     """A scheduled delivery of a course. Cancelled sessions are kept, with who cancelled and why."""
 
     external_id = models.CharField(max_length=100, blank=True)
@@ -150,7 +150,7 @@ class SessionInstructor(TenantModel):
         return f"{self.instructor} on {self.session_id}"
 
 
-class Learner(TenantModel):
+class Learner(TracksUpdates, TenantModel):
     external_id = models.CharField(max_length=100, blank=True)
     name = models.CharField(max_length=200)
     email = models.EmailField()
@@ -170,7 +170,7 @@ class Learner(TenantModel):
         return self.name
 
 
-class Enrollment(TenantModel):
+class Enrollment(TracksUpdates, TenantModel):
     """A learner's place on a session, or in its waitlist (FIFO by requested_at)."""
 
     external_id = models.CharField(max_length=100, blank=True)
@@ -197,7 +197,7 @@ class Enrollment(TenantModel):
         return f"{self.learner} on {self.session_id} ({self.status})"
 
 
-class Attendance(TenantModel):
+class Attendance(TracksUpdates, TenantModel):
     """Recorded by the provider for delivered sessions; `present` makes the learner billable (SPEC-SLA §6)."""
 
     enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="attendances")
@@ -214,7 +214,7 @@ class Attendance(TenantModel):
         return f"{self.enrollment_id}: {'present' if self.present else 'absent'}"
 
 
-class Completion(TenantModel):
+class Completion(TracksUpdates, TenantModel):
     external_id = models.CharField(max_length=100, blank=True)
     learner = models.ForeignKey(Learner, on_delete=models.PROTECT, related_name="completions")
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="completions")
@@ -231,7 +231,7 @@ class Completion(TenantModel):
         return f"{self.learner} completed {self.course.code}"
 
 
-class AssessmentAttempt(TenantModel):
+class AssessmentAttempt(TracksUpdates, TenantModel):
     learner = models.ForeignKey(Learner, on_delete=models.PROTECT, related_name="assessment_attempts")
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="assessment_attempts")
     attempt_number = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
@@ -253,7 +253,7 @@ class AssessmentAttempt(TenantModel):
         return f"{self.learner} {self.course.code} attempt {self.attempt_number}"
 
 
-class Feedback(TenantModel):
+class Feedback(TracksUpdates, TenantModel):
     session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="feedback")
     learner = models.ForeignKey(Learner, on_delete=models.SET_NULL, null=True, blank=True, related_name="feedback")
     instructor_score = models.PositiveSmallIntegerField(validators=SCORE)
@@ -312,7 +312,7 @@ class RequirementCourse(TenantModel):
         return f"{self.requirement_id} ← {self.course_id}"
 
 
-class ComplianceAssignment(TenantModel):
+class ComplianceAssignment(TracksUpdates, TenantModel):
     requirement = models.ForeignKey(ComplianceRequirement, on_delete=models.PROTECT, related_name="assignments")
     learner = models.ForeignKey(Learner, on_delete=models.PROTECT, related_name="compliance_assignments")
     due_on = models.DateField()
@@ -332,7 +332,7 @@ class ComplianceAssignment(TenantModel):
         return f"{self.learner} · {self.requirement} due {self.due_on}"
 
 
-class SupportTicket(TenantModel):
+class SupportTicket(TracksUpdates, TenantModel):
     external_id = models.CharField(max_length=100, blank=True)
     engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="tickets")
     learner = models.ForeignKey(Learner, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets")
@@ -361,7 +361,7 @@ class SupportTicket(TenantModel):
         return self.subject
 
 
-class Outage(TenantModel):
+class Outage(TracksUpdates, TenantModel):
     engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="outages")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
@@ -430,3 +430,28 @@ class ImportJob(TenantModel):
     @property
     def is_finished(self) -> bool:
         return self.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED)
+
+
+class XapiStatement(TenantModel):
+    """An xAPI statement MLS accepted, kept by its id (re-sent: no-op; same id, other content: refused) with the
+    delivery record it became."""
+
+    statement_id = models.UUIDField()
+    verb = models.CharField(max_length=20)
+    learner = models.ForeignKey(Learner, on_delete=models.PROTECT, related_name="+")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="+")
+    statement = models.JSONField()
+    completion = models.ForeignKey(Completion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    attempt = models.ForeignKey(AssessmentAttempt, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    attendance = models.ForeignKey(Attendance, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    stored_at = models.DateTimeField(default=now)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = "xAPI statement"
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "statement_id"], name="scheduling_xapi_statement_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.verb} {self.statement_id}"

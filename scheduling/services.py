@@ -6,13 +6,14 @@ the exclusion constraints of migration 0003 also refuse it, which closes the rac
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from engagements.enums import Side
@@ -25,6 +26,7 @@ from vendors.models import Instructor
 
 from .enums import OCCUPYING_STATUSES, SEATED_STATUSES, CompletionSource, EnrollmentStatus, Modality, SessionStatus
 from .models import (
+    AssessmentAttempt,
     Attendance,
     Completion,
     ComplianceAssignment,
@@ -60,6 +62,7 @@ SESSION_FIELDS = (
     "replaces",
 )
 ENROLLMENT_FIELDS = ("session", "learner", "status", "requested_at", "processed_at", "cancelled_at")
+ATTEMPT_FIELDS = ("learner", "course", "attempt_number", "attempted_at", "score", "pass_mark", "passed")
 CONSTRAINT_MESSAGES = {
     "scheduling_instructor_not_double_booked": "An instructor of this session is already booked at that time.",
     "scheduling_room_not_double_booked": "The room is already booked at that time.",
@@ -258,7 +261,7 @@ def reschedule_session(
     replacement = confirm_session(session=replacement, membership=membership)
     moved = session.enrollments.exclude(status=EnrollmentStatus.CANCELLED)
     learners = list(moved.values_list("learner__email", flat=True))
-    moved.update(session=replacement)
+    moved.update(session=replacement, updated_at=timezone.now())
     _email_after_commit(
         f"Rescheduled: {session.course.title}",
         f"Your place has moved to {replacement.starts_at:%d %b %Y %H:%M} UTC.",
@@ -337,29 +340,40 @@ def cancel_enrollment(*, enrollment: Enrollment, membership: Membership) -> Enro
 # --- Attendance and delivery -------------------------------------------------------------------
 
 
-@transaction.atomic
-def record_attendance(*, session: Session, membership: Membership, present_ids: Iterable[int]) -> int:
-    """Mark every seated enrollment present (ids given) or absent; returns how many were present."""
+def _open_register(session: Session, membership: Membership) -> Session:
+    """The session, locked, if its attendance may be recorded now by `membership`."""
     session = Session.objects.select_for_update().get(pk=session.pk)
     require_delivery_writer(membership, session.engagement)
     if session.status not in OCCUPYING_STATUSES:
         raise ValidationError("Attendance is recorded for confirmed or delivered sessions only.")
     if session.starts_at > timezone.now():
         raise ValidationError("The session has not started yet.")
+    return session
+
+
+def _mark(enrollment: Enrollment, present: bool) -> tuple[Attendance, bool]:
+    """Present makes the learner billable (SPEC-SLA §6); the enrollment's status follows."""
+    attendance, created = Attendance.objects.update_or_create(
+        organization=enrollment.organization,
+        enrollment=enrollment,
+        defaults={"present": present, "recorded_at": timezone.now()},
+    )
+    enrollment.status = EnrollmentStatus.ATTENDED if present else EnrollmentStatus.NO_SHOW
+    enrollment.save(update_fields=["status"])
+    return attendance, created
+
+
+@transaction.atomic
+def record_attendance(*, session: Session, membership: Membership, present_ids: Iterable[int]) -> int:
+    """Mark every seated enrollment present (ids given) or absent; returns how many were present."""
+    session = _open_register(session, membership)
     present_ids = set(present_ids)
     seated = list(session.enrollments.filter(status__in=SEATED_STATUSES))
     unknown = present_ids - {e.pk for e in seated}
     if unknown:
         raise ValidationError(f"Not enrolled on this session: {sorted(unknown)}.")
     for enrollment in seated:
-        present = enrollment.pk in present_ids
-        Attendance.objects.update_or_create(
-            organization=session.organization,
-            enrollment=enrollment,
-            defaults={"present": present, "recorded_at": timezone.now()},
-        )
-        enrollment.status = EnrollmentStatus.ATTENDED if present else EnrollmentStatus.NO_SHOW
-        enrollment.save(update_fields=["status"])
+        _mark(enrollment, enrollment.pk in present_ids)
     record_audit(
         organization=session.organization,
         actor=membership.user,
@@ -368,6 +382,25 @@ def record_attendance(*, session: Session, membership: Membership, present_ids: 
         after={"present": sorted(present_ids), "seated": sorted(e.pk for e in seated)},
     )
     return len(present_ids)
+
+
+@transaction.atomic
+def record_enrollment_attendance(
+    *, enrollment: Enrollment, membership: Membership, present: bool
+) -> tuple[Attendance, bool]:
+    """One learner's attendance, recorded or corrected (the API's upsert by enrollment); returns it and whether
+    it is new. The same rules as the session's register."""
+    _open_register(enrollment.session, membership)
+    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    if enrollment.status not in SEATED_STATUSES:
+        raise ValidationError({"enrollment": f"A {enrollment.get_status_display().lower()} learner has no seat."})
+    before = Attendance.objects.filter(enrollment=enrollment).first()
+    attendance, created = _mark(enrollment, present)
+    fields = ("enrollment", "present")
+    audit_change(
+        membership.user, "attendance.recorded", attendance, fields, None if before is None else snapshot(before, fields)
+    )
+    return attendance, created
 
 
 @transaction.atomic
@@ -432,6 +465,37 @@ def record_completion(
                 due_on=local_day + timedelta(days=interval),
             )
     return completion
+
+
+@transaction.atomic
+def record_assessment_attempt(
+    *,
+    learner: Learner,
+    course: Course,
+    attempted_at: datetime,
+    score: Decimal,
+    pass_mark: Decimal,
+    passed: bool,
+    membership: Membership,
+) -> AssessmentAttempt:
+    """The learner's next attempt at the course's assessment (numbered under a lock on the learner, so two
+    attempts recorded at once get 1 and 2, never 1 twice)."""
+    Learner.objects.select_for_update().get(pk=learner.pk)
+    latest = AssessmentAttempt.objects.filter(learner=learner, course=course).aggregate(number=Max("attempt_number"))
+    attempt = AssessmentAttempt(
+        organization=learner.organization,
+        learner=learner,
+        course=course,
+        attempt_number=(latest["number"] or 0) + 1,
+        attempted_at=attempted_at,
+        score=score,
+        pass_mark=pass_mark,
+        passed=passed,
+    )
+    attempt.full_clean()
+    attempt.save()
+    audit_change(membership.user, "assessment_attempt.recorded", attempt, ATTEMPT_FIELDS)
+    return attempt
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.timezone import now
 
-from mls.models import TenantModel
+from mls.models import TenantModel, TracksUpdates
 
 from .catalog import METRICS, Metric, MetricKey
 from .enums import (
@@ -35,7 +35,7 @@ class ImmutableRecordError(ValidationError):
     """A finalized SLA record was about to change (SPEC-SLA §2: corrections are explicit adjustments)."""
 
 
-class SlaSchedule(TenantModel):
+class SlaSchedule(TracksUpdates, TenantModel):
     """The SLA terms of an engagement: money at risk, grace, earn-back and the escalation ladder."""
 
     EDITABLE_FIELDS = (
@@ -97,7 +97,7 @@ class SlaSchedule(TenantModel):
             raise ValidationError({"exit_right_after": "The exit right cannot come before the formal review."})
 
 
-class SlaTarget(TenantModel):
+class SlaTarget(TracksUpdates, TenantModel):
     """One metric's target in a schedule, with its threshold parameter, sample floor and credit allocation."""
 
     EDITABLE_FIELDS = (
@@ -341,7 +341,7 @@ class Escalation(TenantModel):
         return f"{self.get_level_display()} on {self.metric or 'the engagement'} ({self.period.month:%Y-%m})"
 
 
-class ReliefEvent(TenantModel):
+class ReliefEvent(TracksUpdates, TenantModel):
     """Days when the provider is not measured (client-caused or force majeure) — counts once the client approves."""
 
     engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="relief_events")

@@ -284,6 +284,10 @@ def credits_for(membership: Membership) -> QuerySet[ServiceCredit]:
     return ServiceCredit.objects.filter(engagement__in=engagements_for(membership))
 
 
+def schedules_for(membership: Membership) -> QuerySet[SlaSchedule]:
+    return SlaSchedule.objects.filter(engagement__in=engagements_for(membership)).select_related("engagement")
+
+
 def targets_for(membership: Membership) -> QuerySet[SlaTarget]:
     return SlaTarget.objects.filter(schedule__engagement__in=engagements_for(membership)).select_related(
         "schedule__engagement"

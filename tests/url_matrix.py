@@ -81,6 +81,8 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "org:webhook_roll_secret": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.webhook_delivery.endpoint_id}),
     "org:webhook_ping": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.webhook_delivery.endpoint_id}, methods=POST),
     "org:webhook_redeliver": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.webhook_delivery.pk}, methods=POST),
+    "org:api_tokens": OrganizationRoute(OWNER_ONLY),
+    "org:api_token_revoke": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.api_token.pk}),
     "org:audit_log": OrganizationRoute(CLIENT_ROLES, methods=GET),
     # CSV exports: every role, a provider manager gets its provider's rows (tests/reporting/test_exports.py).
     "reporting:exports": OrganizationRoute(ALL_ROLES, methods=GET),
@@ -223,6 +225,7 @@ NON_TENANT_ROUTES: dict[str, str] = {
 }
 NON_TENANT_PREFIXES: dict[str, str] = {
     "accounts/": "allauth: the user's own account, MFA and password",
+    "api/v1/": "REST API: the tenant comes from the credential, not the URL; every route is in API_ROUTES below",
     "admin/": "platform operators only (is_staff), cross-tenant by design",
 }
 
@@ -264,3 +267,83 @@ def object_route_names() -> list[str]:
             and ORGANIZATION_ROUTES.get(r.name, OrganizationRoute(ALL_ROLES)).names_tenant_object
         }
     )
+
+
+# --- REST API (/api/v1/) ---------------------------------------------------------------------------------
+# Every API route by name: how to build its URL arguments from a Tenant (None: the route names no tenant row),
+# and whether it writes. tests/api/test_isolation.py requires every route under api/v1/ to be listed here.
+# `t.api` is tests.factories.api.ApiObjects: rows the signed contract does not have.
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    kwargs: Callable[[object], dict[str, object]] | None = None  # None: a collection or a document
+    writes: bool = False  # answers POST (a read token gets 403)
+    methods: tuple[str, ...] = ("GET",)  # what an object route answers (others are 405 before any lookup)
+
+
+API_ROUTES: dict[str, ApiRoute] = {
+    "api:schema": ApiRoute(),
+    "api:docs": ApiRoute(),
+    "api:redoc": ApiRoute(),
+    "api:engagement-list": ApiRoute(writes=True),
+    "api:engagement-detail": ApiRoute(lambda t: {"pk": t.contract.engagement.pk}, methods=("GET", "PATCH")),
+    "api:sow-list": ApiRoute(),
+    "api:sow-detail": ApiRoute(lambda t: {"pk": t.contract.sow.pk}, methods=("GET", "PATCH")),
+    "api:sow-service-lines": ApiRoute(lambda t: {"pk": t.contract.sow.pk}, writes=True, methods=("POST",)),
+    "api:change-request-list": ApiRoute(),
+    "api:change-request-detail": ApiRoute(lambda t: {"pk": t.contract.change_request.pk}),
+    "api:provider-list": ApiRoute(),
+    "api:provider-detail": ApiRoute(lambda t: {"pk": t.provider.pk}),
+    "api:supplier-list": ApiRoute(),
+    "api:supplier-detail": ApiRoute(lambda t: {"pk": t.contract.supplier.pk}),
+    "api:instructor-list": ApiRoute(),
+    "api:instructor-detail": ApiRoute(lambda t: {"pk": t.contract.instructor.pk}),
+    "api:course-list": ApiRoute(),
+    "api:course-detail": ApiRoute(lambda t: {"pk": t.contract.session.course.pk}),
+    "api:venue-list": ApiRoute(),
+    "api:venue-detail": ApiRoute(lambda t: {"pk": t.contract.venue.pk}),
+    "api:session-list": ApiRoute(writes=True),
+    "api:session-bulk": ApiRoute(writes=True),
+    "api:session-detail": ApiRoute(lambda t: {"pk": t.contract.session.pk}),
+    "api:learner-list": ApiRoute(writes=True),
+    "api:learner-bulk": ApiRoute(writes=True),
+    "api:learner-detail": ApiRoute(lambda t: {"pk": t.contract.enrollment.learner.pk}),
+    "api:enrollment-list": ApiRoute(writes=True),
+    "api:enrollment-bulk": ApiRoute(writes=True),
+    "api:enrollment-detail": ApiRoute(lambda t: {"pk": t.contract.enrollment.pk}),
+    "api:attendance-list": ApiRoute(writes=True),
+    "api:attendance-bulk": ApiRoute(writes=True),
+    "api:attendance-detail": ApiRoute(lambda t: {"pk": t.api.attendance.pk}),
+    "api:completion-list": ApiRoute(writes=True),
+    "api:completion-bulk": ApiRoute(writes=True),
+    "api:completion-detail": ApiRoute(lambda t: {"pk": t.api.completion.pk}),
+    "api:assessment-attempt-list": ApiRoute(),
+    "api:assessment-attempt-detail": ApiRoute(lambda t: {"pk": t.api.attempt.pk}),
+    "api:feedback-list": ApiRoute(),
+    "api:feedback-detail": ApiRoute(lambda t: {"pk": t.api.feedback.pk}),
+    "api:compliance-assignment-list": ApiRoute(),
+    "api:compliance-assignment-detail": ApiRoute(lambda t: {"pk": t.api.assignment.pk}),
+    "api:ticket-list": ApiRoute(writes=True),
+    "api:ticket-bulk": ApiRoute(writes=True),
+    "api:ticket-detail": ApiRoute(lambda t: {"pk": t.contract.ticket.pk}),
+    "api:outage-list": ApiRoute(),
+    "api:outage-detail": ApiRoute(lambda t: {"pk": t.api.outage.pk}),
+    "api:relief-event-list": ApiRoute(),
+    "api:relief-event-detail": ApiRoute(lambda t: {"pk": t.contract.relief.pk}),
+    "api:xapi-statements": ApiRoute(writes=True),
+    "api:sla-schedule-list": ApiRoute(),
+    "api:sla-schedule-detail": ApiRoute(lambda t: {"pk": t.contract.sla_target.schedule_id}, methods=("GET", "PATCH")),
+    "api:sla-target-list": ApiRoute(),
+    "api:sla-target-detail": ApiRoute(lambda t: {"pk": t.contract.sla_target.pk}, methods=("GET", "PATCH")),
+    "api:measurement-list": ApiRoute(),
+    "api:measurement-detail": ApiRoute(lambda t: {"pk": t.contract.measurement.pk}),
+    "api:credit-list": ApiRoute(),
+    "api:credit-detail": ApiRoute(lambda t: {"pk": t.api.credit.pk}),
+    "api:escalation-list": ApiRoute(),
+    "api:escalation-detail": ApiRoute(lambda t: {"pk": t.api.escalation.pk}),
+}
+
+
+def api_route_names() -> list[str]:
+    return sorted({r.name for r in all_routes() if r.route.startswith("api/v1/")})

@@ -3,10 +3,10 @@
 from django.db import models
 from django.utils import timezone
 
-from mls.models import TenantModel
+from mls.models import TenantModel, TracksUpdates
 
 
-class Provider(TenantModel):
+class Provider(TracksUpdates, TenantModel):
     """The managed service provider that delivers training to the client organization."""
 
     name = models.CharField(max_length=200)
@@ -24,7 +24,7 @@ class Provider(TenantModel):
         return self.name
 
 
-class Supplier(TenantModel):
+class Supplier(TracksUpdates, TenantModel):
     """A training vendor the provider sub-contracts (neutral/master vendor models)."""
 
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="suppliers")
@@ -46,7 +46,7 @@ class Supplier(TenantModel):
         return self.name
 
 
-class Instructor(TenantModel):
+class Instructor(TracksUpdates, TenantModel):
     """A trainer employed by the provider or by one of its suppliers."""
 
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="instructors")

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from mls.enums import Role
 from mls.models import AuditEvent, Invitation, Membership, Organization, User, WebhookDelivery, WebhookEndpoint
+from mls.services import create_api_token
 from vendors.models import Provider
 
 PASSWORD = "correct-horse-battery-9"
@@ -103,3 +104,12 @@ class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
     )
     event = "breach.created"
     payload = factory.LazyAttribute(lambda d: {"id": d.audit_event.pk, "event": d.event, "data": {}})
+
+
+def api_token(tenant: object, *, scope: str = "read_write", provider: Provider | None = None) -> str:
+    """A raw API token of `tenant`, created by its owner through the service (the only way tokens exist)."""
+    with tenant.scope():
+        _, raw = create_api_token(
+            membership=tenant.members[Role.OWNER], name="Integration", scope=scope, provider=provider
+        )
+    return raw

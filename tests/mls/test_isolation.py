@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from mls.enums import Role
-from mls.models import AuditEvent, Membership
-from tests.factories import InvitationFactory, WebhookDeliveryFactory
+from mls.models import ApiToken, AuditEvent, Membership
+from tests.factories import InvitationFactory, WebhookDeliveryFactory, api_token
 from tests.factories.engagements import signed_contract_with_proposal
 from tests.url_matrix import (
     NON_TENANT_PREFIXES,
@@ -42,6 +42,10 @@ def tenants(tenant_a, tenant_b):
     for tenant in (tenant_a, tenant_b):
         tenant.invitation = InvitationFactory(organization=tenant.organization)
         tenant.webhook_delivery = WebhookDeliveryFactory(organization=tenant.organization)
+
+        api_token(tenant)
+        with tenant.scope():
+            tenant.api_token = ApiToken.objects.get()
         tenant.contract = signed_contract_with_proposal(tenant)
     return tenant_a, tenant_b
 

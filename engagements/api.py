@@ -1,0 +1,202 @@
+"""API resources of the contracts domain. Engagements (MSA terms), a SoW's title and its draft version's priced
+lines are written through the same services as the web app, changes with If-Match (mls.api_etags); signing and
+change requests happen in MLS itself."""
+
+from django.db.models import QuerySet
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import exceptions, serializers
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from mls.api import IdFilter, ReadOnlyResource, ReadSerializer, TenantFilterSet, TenantPrimaryKey, date_range
+from mls.api_auth import caller_of
+from mls.api_etags import ContractResource, contract_schema, etag_of
+from mls.enums import Permission
+from mls.models import Membership
+from vendors.models import Provider
+
+from . import selectors, services
+from .enums import ChangeRequestStatus, EngagementStatus
+from .models import ChangeRequest, Engagement, ServiceLine, Sow
+from .selectors import change_requests_for, engagements_for, sows_for
+
+
+class EngagementSerializer(ReadSerializer):
+    class Meta:
+        model = Engagement
+        exclude = ("organization",)
+
+
+class EngagementFilter(TenantFilterSet):
+    provider = IdFilter()
+    status = filters.ChoiceFilter(choices=EngagementStatus.choices)
+    ends_after, ends_before = date_range("end_date")
+
+
+ENGAGEMENT_EXAMPLE = {
+    "provider": 1,
+    "name": "Leadership academy 2027",
+    "engagement_model": "managed_services",
+    "vendor_model": "master_service_provider",
+    "currency": "GBP",
+    "timezone": "Europe/London",
+    "holiday_country": "GB",
+    "holiday_subdivision": "ENG",
+    "start_date": "2027-01-01",
+    "end_date": "2029-12-31",
+    "annual_value": "250000.00",
+    "termination_notice_days": 90,
+}
+SERVICE_LINE_EXAMPLE = {
+    "name": "Learners trained",
+    "basis": "per_learner",
+    "bands": [{"up_to": 500, "rate": "40.00"}, {"up_to": None, "rate": "35.00"}],
+}
+
+
+class EngagementChanges(serializers.ModelSerializer):
+    """The MSA terms as the engagement form has them; the whole engagement is validated again by the service."""
+
+    provider = TenantPrimaryKey(model=Provider)
+
+    class Meta:
+        model = Engagement
+        fields = Engagement.EDITABLE_FIELDS
+
+
+@contract_schema(EngagementChanges, EngagementSerializer)
+class EngagementViewSet(ContractResource):
+    """Engagements the caller sees: all for the client, its own for a provider's token. Contract managers create
+    them (POST) and change their MSA terms (PATCH with If-Match)."""
+
+    serializer_class = EngagementSerializer
+    update_serializer_class = EngagementChanges
+    write_permission = Permission.MANAGE_CONTRACTS
+    filterset_class = EngagementFilter
+    ordering_fields = ("id", "name", "start_date", "end_date")
+
+    def visible(self, membership: Membership) -> QuerySet[Engagement]:
+        return engagements_for(membership)
+
+    @extend_schema(
+        request=EngagementChanges,
+        responses={201: EngagementSerializer},
+        examples=[OpenApiExample("An engagement", value=ENGAGEMENT_EXAMPLE, request_only=True)],
+    )
+    def create(self, request: Request) -> Response:
+        caller = caller_of(request)
+        if not caller.membership.has_permission(self.write_permission):
+            raise exceptions.PermissionDenied()
+        fields = EngagementChanges(data=request.data)
+        fields.is_valid(raise_exception=True)
+        engagement = services.create_engagement(
+            organization=caller.organization, actor=caller.membership.user, **fields.validated_data
+        )
+        data = self.get_serializer(engagement).data
+        return Response(data, status=201, headers={"ETag": etag_of(data)})
+
+    def apply_changes(self, obj: Engagement, fields: dict) -> Engagement:
+        return services.update_engagement(engagement=obj, actor=self.membership.user, **fields)
+
+
+class SowSerializer(ReadSerializer):
+    class Meta:
+        model = Sow
+        exclude = ("organization",)
+
+
+class SowFilter(TenantFilterSet):
+    engagement = IdFilter()
+
+
+class SowChanges(serializers.ModelSerializer):
+    class Meta:
+        model = Sow
+        fields = ("title",)
+
+
+class BandInput(serializers.Serializer):
+    up_to = serializers.IntegerField(allow_null=True, help_text="Learners up to this count; null for the last band.")
+    rate = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="Per learner in this band.")
+
+
+class ServiceLineInput(serializers.ModelSerializer):
+    bands = BandInput(many=True, required=False, help_text="Graduated volume bands of a per-learner line.")
+
+    class Meta:
+        model = ServiceLine
+        fields = ("name", *ServiceLine.PRICE_FIELDS, "bands")
+
+
+class ServiceLineSerializer(ReadSerializer):
+    bands = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ServiceLine
+        exclude = ("organization",)
+
+    def get_bands(self, line: ServiceLine) -> list[dict]:
+        return [{"up_to": band.up_to, "rate": str(band.rate)} for band in line.bands.order_by("id")]
+
+
+@contract_schema(SowChanges, SowSerializer)
+class SowViewSet(ContractResource):
+    """A SoW's name changes here (PATCH with If-Match); its terms change through versions and change requests."""
+
+    serializer_class = SowSerializer
+    update_serializer_class = SowChanges
+    write_permission = Permission.MANAGE_CONTRACTS
+    filterset_class = SowFilter
+    ordering_fields = ("id", "reference")
+
+    def visible(self, membership: Membership) -> QuerySet[Sow]:
+        return sows_for(membership)
+
+    def apply_changes(self, obj: Sow, fields: dict) -> Sow:
+        return services.update_sow(sow=obj, actor=self.membership.user, **fields)
+
+    @extend_schema(
+        request=ServiceLineInput,
+        responses={201: ServiceLineSerializer},
+        examples=[OpenApiExample("Per learner, graduated", value=SERVICE_LINE_EXAMPLE, request_only=True)],
+    )
+    @action(detail=True, methods=["post"], url_path="service-lines")
+    def service_lines(self, request: Request, pk: str) -> Response:
+        """Add a priced line to the SoW's draft version (a signed version changes only by change request)."""
+        if not self.membership.has_permission(self.write_permission):
+            raise exceptions.PermissionDenied()
+        sow = self.get_object()
+        item = ServiceLineInput(data=request.data)
+        item.is_valid(raise_exception=True)
+        fields = dict(item.validated_data)
+        bands = [(band["up_to"], band["rate"]) for band in fields.pop("bands", [])]
+        draft = selectors.draft_version(sow)
+        if draft is None:
+            raise exceptions.ValidationError(
+                {"non_field_errors": ["This SoW has no draft version: a signed SoW changes through a change request."]}
+            )
+        line = services.add_service_line(version=draft, actor=self.membership.user, bands=bands, **fields)
+        return Response(ServiceLineSerializer(line).data, status=201)
+
+
+class ChangeRequestSerializer(ReadSerializer):
+    class Meta:
+        model = ChangeRequest
+        exclude = ("organization",)
+
+
+class ChangeRequestFilter(TenantFilterSet):
+    engagement = IdFilter(field_name="sow__engagement")
+    sow = IdFilter()
+    status = filters.ChoiceFilter(choices=ChangeRequestStatus.choices)
+
+
+class ChangeRequestViewSet(ReadOnlyResource):
+    serializer_class = ChangeRequestSerializer
+    filterset_class = ChangeRequestFilter
+    ordering_fields = ("id", "created_at", "respond_by")
+
+    def visible(self, membership: Membership) -> QuerySet[ChangeRequest]:
+        return change_requests_for(membership)

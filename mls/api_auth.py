@@ -1,0 +1,143 @@
+"""Who is calling the REST API: the credential, the organization it names and the member it acts as.
+
+Kept apart from mls.api because DRF imports these classes while it loads its own views (its settings name
+them), so this module must not import DRF's views.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.validators import slug_re
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from rest_framework import exceptions, permissions, throttling
+from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
+from rest_framework.request import Request
+
+from . import selectors, services
+from .models import ApiToken, Membership, Organization
+from .tenancy import organization_scope
+
+ORGANIZATION_HEADER = "HTTP_X_MLS_ORGANIZATION"
+TOKEN_KEYWORD = "Token"  # noqa: S105 - the Authorization scheme's name
+
+
+@dataclass(frozen=True)
+class ApiCaller:
+    """Who an API request acts as: the member whose rights apply (a token's owner or provider manager)."""
+
+    organization: Organization
+    membership: Membership
+    token: ApiToken | None = None
+
+
+def _raw_token(request: HttpRequest) -> str | None:
+    parts = get_authorization_header(request).split()
+    if len(parts) != 2 or parts[0].decode(errors="replace").lower() != TOKEN_KEYWORD.lower():
+        return None
+    return parts[1].decode(errors="replace")
+
+
+def caller_organization(request: HttpRequest) -> Organization | None:
+    """The tenant an API request names: by its token, else by the session's organization header."""
+    raw = _raw_token(request)
+    if raw is not None:
+        organization_id = selectors.token_organization_id(raw)
+        return Organization.objects.filter(pk=organization_id).first() if organization_id else None
+    slug = request.META.get(ORGANIZATION_HEADER, "")
+    if slug_re.fullmatch(slug) and request.user.is_authenticated:
+        return Organization.objects.filter(slug=slug).first()
+    return None
+
+
+def resolve_caller(request: HttpRequest, organization: Organization) -> ApiCaller | None:
+    """Inside `organization`'s scope: the caller, or None when the credential does not hold there."""
+    raw = _raw_token(request)
+    if raw is not None:
+        found = selectors.api_caller(services.api_token_hash(raw))
+        if found is None:
+            return None
+        token, membership = found
+        services.note_api_token_use(token)
+        return ApiCaller(organization, membership, token)
+    membership = Membership.objects.select_related("user", "provider").filter(user=request.user).first()
+    return ApiCaller(organization, membership) if membership else None
+
+
+def scoped_call(request: HttpRequest, call: Callable[[], HttpResponse]) -> HttpResponse:
+    """Run `call()` inside the request's tenant scope and timezone (or unscoped when it names no tenant)."""
+    organization = caller_organization(request)
+    request.api_caller = None
+    if organization is None:
+        return call()
+    with organization_scope(organization), timezone.override(ZoneInfo(organization.timezone)):
+        request.api_caller = resolve_caller(request, organization)
+        return call()
+
+
+def caller_of(request: Request) -> ApiCaller | None:
+    return getattr(request._request, "api_caller", None)
+
+
+# --- Authentication, permission, throttling ---------------------------------------------------------------
+
+
+class TokenAuthentication(BaseAuthentication):
+    """`Authorization: Token mls_...`: the token the middleware found active, or 401."""
+
+    def authenticate(self, request: Request) -> tuple[object, ApiToken] | None:
+        if _raw_token(request._request) is None:
+            return None
+        caller = caller_of(request)
+        if caller is None or caller.token is None:
+            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+        return caller.membership.user, caller.token
+
+    def authenticate_header(self, request: Request) -> str:
+        return TOKEN_KEYWORD
+
+
+class OrganizationSessionAuthentication(SessionAuthentication):
+    """The web app's own calls: the signed-in user, a member of the organization named in X-MLS-Organization."""
+
+    def authenticate(self, request: Request) -> tuple[object, None] | None:
+        found = super().authenticate(request)
+        if found is None:
+            return None
+        if caller_of(request) is None:
+            if request.META.get(ORGANIZATION_HEADER):
+                raise exceptions.NotFound("No such organization.")
+            raise exceptions.AuthenticationFailed("Name your organization in the X-MLS-Organization header.")
+        return found
+
+
+class CallerPermission(permissions.BasePermission):
+    """An authenticated caller; a read token may only read."""
+
+    message = "This token is read-only: create a read_write token to write."
+
+    def has_permission(self, request: Request, view: object) -> bool:
+        caller = caller_of(request)
+        if caller is None or not request.user.is_authenticated:
+            raise exceptions.NotAuthenticated()
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return caller.token is None or caller.token.may_write
+
+
+class CallerThrottle(throttling.SimpleRateThrottle):
+    """Per token (or per member for session calls). The rate is read per request so settings can change it."""
+
+    scope = "api"
+
+    def get_rate(self) -> str:
+        return settings.API_THROTTLE_RATE
+
+    def get_cache_key(self, request: Request, view: object) -> str | None:
+        caller = caller_of(request)
+        if caller is None:
+            return None
+        ident = f"token-{caller.token.pk}" if caller.token else f"member-{caller.membership.pk}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -1,0 +1,194 @@
+"""API resources of the SLA engine: read-only results (measurements, credits, escalations) and terms."""
+
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django_filters import rest_framework as filters
+from rest_framework import serializers
+
+from engagements.selectors import engagements_for
+from mls.api import (
+    IdFilter,
+    MomentFilter,
+    ReadOnlyResource,
+    ReadSerializer,
+    TenantFilterSet,
+    YesNoFilter,
+    date_range,
+    moment_range,
+)
+from mls.api_etags import ContractResource, contract_schema
+from mls.enums import Permission
+from mls.models import Membership
+
+from . import services
+from .catalog import MetricKey
+from .enums import CreditStatus, EscalationLevel, MeasurementStatus, ReliefStatus
+from .models import Escalation, Measurement, ReliefEvent, ServiceCredit, SlaSchedule, SlaTarget
+from .selectors import measurements_for, relief_for, schedules_for, targets_for
+
+
+class EngagementFilter(TenantFilterSet):
+    engagement = IdFilter()
+
+
+class MetricFilter(EngagementFilter):
+    metric = filters.ChoiceFilter(choices=MetricKey.choices)
+
+
+class ReliefSerializer(ReadSerializer):
+    class Meta:
+        model = ReliefEvent
+        exclude = ("organization",)
+
+
+class ReliefFilter(EngagementFilter):
+    status = filters.ChoiceFilter(choices=ReliefStatus.choices)
+    starts_after, starts_before = date_range("starts_on")
+
+
+class ReliefEventViewSet(ReadOnlyResource):
+    serializer_class = ReliefSerializer
+    filterset_class = ReliefFilter
+    ordering_fields = ("id", "starts_on")
+
+    def visible(self, membership: Membership) -> QuerySet[ReliefEvent]:
+        return relief_for(membership)
+
+
+class ScheduleSerializer(ReadSerializer):
+    class Meta:
+        model = SlaSchedule
+        exclude = ("organization",)
+
+
+class ScheduleChanges(serializers.ModelSerializer):
+    class Meta:
+        model = SlaSchedule
+        fields = SlaSchedule.EDITABLE_FIELDS
+
+
+@contract_schema(ScheduleChanges, ScheduleSerializer)
+class SlaScheduleViewSet(ContractResource):
+    """An engagement's SLA schedule (at-risk share, grace days, earn-back, escalation ladder): PATCH with If-Match."""
+
+    serializer_class = ScheduleSerializer
+    update_serializer_class = ScheduleChanges
+    write_permission = Permission.MANAGE_SLAS
+    filterset_class = EngagementFilter
+
+    def visible(self, membership: Membership) -> QuerySet[SlaSchedule]:
+        return schedules_for(membership)
+
+    def apply_changes(self, obj: SlaSchedule, fields: dict) -> SlaSchedule:
+        return services.update_schedule(schedule=obj, actor=self.membership.user, **fields)
+
+
+class TargetSerializer(ReadSerializer):
+    class Meta:
+        model = SlaTarget
+        exclude = ("organization",)
+
+
+class TargetChanges(serializers.ModelSerializer):
+    """What changes on a target in force; a different metric or start is a new target (made in MLS)."""
+
+    class Meta:
+        model = SlaTarget
+        fields = ("target", "threshold", "min_sample", "allocation_percent", "active_to")
+
+
+class TargetFilter(TenantFilterSet):
+    engagement = IdFilter(field_name="schedule__engagement")
+    metric = filters.ChoiceFilter(choices=MetricKey.choices)
+
+
+@contract_schema(TargetChanges, TargetSerializer)
+class SlaTargetViewSet(ContractResource):
+    """One metric's target of an SLA schedule: its level, threshold, sample floor, credit allocation and end can
+    change with PATCH and If-Match."""
+
+    serializer_class = TargetSerializer
+    update_serializer_class = TargetChanges
+    write_permission = Permission.MANAGE_SLAS
+    filterset_class = TargetFilter
+    ordering_fields = ("id", "active_from")
+
+    def visible(self, membership: Membership) -> QuerySet[SlaTarget]:
+        return targets_for(membership)
+
+    def apply_changes(self, obj: SlaTarget, fields: dict) -> SlaTarget:
+        return services.save_target(schedule=obj.schedule, actor=self.membership.user, existing=obj, **fields)
+
+
+class MeasurementSerializer(ReadSerializer):
+    class Meta:
+        model = Measurement
+        exclude = ("organization", "inputs")  # item ids: the drill-down page shows them
+
+
+class MeasurementFilter(MetricFilter):
+    updated_since = MomentFilter(
+        field_name="computed_at", lookup_expr="gte", help_text="Computed (or recomputed) at or after this moment."
+    )
+    status = filters.ChoiceFilter(choices=MeasurementStatus.choices)
+    finalized = YesNoFilter()
+    computed_after, computed_before = moment_range("computed_at")
+
+
+class MeasurementViewSet(ReadOnlyResource):
+    serializer_class = MeasurementSerializer
+    filterset_class = MeasurementFilter
+    ordering_fields = ("id", "computed_at")
+
+    def visible(self, membership: Membership) -> QuerySet[Measurement]:
+        return measurements_for(membership)
+
+
+class CreditSerializer(ReadSerializer):
+    class Meta:
+        model = ServiceCredit
+        exclude = ("organization",)
+
+
+class CreditFilter(MetricFilter):
+    updated_since = MomentFilter(
+        method="issued_or_earned_back_since", help_text="Issued or earned back at or after this moment."
+    )
+    status = filters.ChoiceFilter(choices=CreditStatus.choices)
+    issued_after, issued_before = moment_range("issued_at")
+
+    def issued_or_earned_back_since(self, credits: QuerySet, name: str, moment: datetime) -> QuerySet:
+        return credits.filter(Q(issued_at__gte=moment) | Q(earned_back_at__gte=moment))
+
+
+class CreditViewSet(ReadOnlyResource):
+    serializer_class = CreditSerializer
+    filterset_class = CreditFilter
+    ordering_fields = ("id", "issued_at")
+
+    def visible(self, membership: Membership) -> QuerySet[ServiceCredit]:
+        return ServiceCredit.objects.filter(engagement__in=engagements_for(membership))
+
+
+class EscalationSerializer(ReadSerializer):
+    class Meta:
+        model = Escalation
+        exclude = ("organization",)
+
+
+class EscalationFilter(MetricFilter):
+    updated_since = MomentFilter(
+        field_name="created_at", lookup_expr="gte", help_text="Escalations are never changed: created since."
+    )
+    level = filters.ChoiceFilter(choices=EscalationLevel.choices)
+    created_after, created_before = moment_range("created_at")
+
+
+class EscalationViewSet(ReadOnlyResource):
+    serializer_class = EscalationSerializer
+    filterset_class = EscalationFilter
+    ordering_fields = ("id", "created_at")
+
+    def visible(self, membership: Membership) -> QuerySet[Escalation]:
+        return Escalation.objects.filter(engagement__in=engagements_for(membership))

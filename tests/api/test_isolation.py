@@ -1,0 +1,130 @@
+"""Every API route × credential: a token of organization A gets 404 on every object of organization B, a read
+token 403 on every write, a revoked token or none 401. The routes come from the router: a new resource fails
+`test_every_api_route_is_in_the_matrix` until tests/url_matrix.py lists it.
+
+Each test walks all routes over one pair of tenants (building them is the slow part) and compares the whole
+route → status map, so a failure names every route that misbehaves."""
+
+import pytest
+from django.urls import reverse
+
+from mls.enums import Role
+from mls.models import ApiToken, AuditEvent
+from mls.services import revoke_api_token
+from tests.factories import api_token
+from tests.factories.api import api_objects
+from tests.factories.engagements import signed_contract_with_proposal
+from tests.url_matrix import API_ROUTES, api_route_names
+
+pytestmark = pytest.mark.integration
+
+PUBLIC = {"api:schema", "api:docs", "api:redoc"}  # the API's description, readable without a token
+OBJECT_ROUTES = sorted(name for name, route in API_ROUTES.items() if route.kwargs)
+WRITE_ROUTES = sorted(name for name, route in API_ROUTES.items() if route.writes)
+PROTECTED = sorted(set(API_ROUTES) - PUBLIC)
+
+
+def test_every_api_route_is_in_the_matrix():
+    assert sorted(API_ROUTES) == api_route_names()
+
+
+@pytest.fixture
+def tenants(tenant_a, tenant_b):
+    for tenant in (tenant_a, tenant_b):
+        tenant.contract = signed_contract_with_proposal(tenant)
+        tenant.api = api_objects(tenant)
+    return tenant_a, tenant_b
+
+
+def url(name: str, tenant: object) -> str:
+    build = API_ROUTES[name].kwargs
+    return reverse(name, kwargs=build(tenant) if build else {})
+
+
+def auth(raw: str) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Token {raw}"}
+
+
+def audit_count(tenant: object) -> int:
+    with tenant.scope():
+        return AuditEvent.objects.count()
+
+
+def test_own_objects_are_readable(client, tenants):
+    a, _b = tenants
+    raw = api_token(a)
+
+    readable = [name for name in OBJECT_ROUTES if "GET" in API_ROUTES[name].methods]
+
+    found = {name: client.get(url(name, a), **auth(raw)).json().get("id") for name in readable}
+
+    assert found == {name: API_ROUTES[name].kwargs(a)["pk"] for name in readable}
+
+
+def test_foreign_objects_are_404_and_nothing_is_written(client, tenants):
+    a, b = tenants
+    raw = api_token(a)
+    before = audit_count(b)
+
+    statuses = {
+        (name, method): client.generic(
+            method, url(name, b), "{}", content_type="application/json", **auth(raw)
+        ).status_code
+        for name in OBJECT_ROUTES
+        for method in API_ROUTES[name].methods
+    }
+
+    assert {key: status for key, status in statuses.items() if status != 404} == {}
+    assert audit_count(b) == before
+
+
+def test_read_token_is_403_on_writes(client, tenants):
+    a, _b = tenants
+    raw = api_token(a, scope="read")
+    before = audit_count(a)
+
+    statuses = {
+        name: client.post(url(name, a), {}, content_type="application/json", **auth(raw)).status_code
+        for name in WRITE_ROUTES
+    }
+
+    assert statuses == dict.fromkeys(WRITE_ROUTES, 403)
+    assert audit_count(a) == before
+
+
+def test_revoked_token_is_401(client, tenants):
+    a, _b = tenants
+    raw = api_token(a)
+    with a.scope():
+        revoke_api_token(token=ApiToken.objects.get(), membership=a.members[Role.OWNER])
+
+    responses = {name: client.get(url(name, a), **auth(raw)) for name in PROTECTED}
+
+    assert {name: r.status_code for name, r in responses.items()} == dict.fromkeys(PROTECTED, 401)
+    assert {r["WWW-Authenticate"] for r in responses.values()} == {"Token"}
+
+
+def test_token_of_a_removed_owner_is_401(client, tenants):
+    a, _b = tenants
+    raw = api_token(a)
+    with a.scope():
+        a.members[Role.OWNER].delete()
+
+    response = client.get(url("api:learner-list", a), **auth(raw))
+
+    assert response.status_code == 401
+
+
+def test_no_token_is_401(client, tenants):
+    a, _b = tenants
+
+    statuses = {name: client.get(url(name, a)).status_code for name in PROTECTED}
+
+    assert statuses == dict.fromkeys(PROTECTED, 401)
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_schema_and_docs_are_public(client, name):
+    response = client.get(reverse(name))
+
+    assert response.status_code == 200
