@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import BinaryField
 from django.utils import timezone
 
 from mls.models import Organization, TenantModel
@@ -65,7 +66,11 @@ class Table:
 
 def table_of(model: type[TenantModel]) -> Table:
     fields = model._meta.concrete_fields
-    redacted = tuple(field.attname for field in fields if SECRET_COLUMN.search(field.name))
+    # Secrets stay; so do raw bytes (e.g. an API answer kept for Idempotency-Key replays), which are no record of
+    # the engagement and have no faithful CSV or JSON form.
+    redacted = tuple(
+        field.attname for field in fields if SECRET_COLUMN.search(field.name) or isinstance(field, BinaryField)
+    )
     columns = tuple(field.attname for field in fields if field.attname not in redacted)
     return Table(model, columns + MEMBER_COLUMNS.get(model._meta.label_lower, ()), redacted)
 

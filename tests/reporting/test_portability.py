@@ -123,6 +123,14 @@ def test_columns_named_like_secrets_are_left_out_and_listed():
     assert table.redacted == ("secret", "token_hash")
 
 
+def test_the_real_credential_and_binary_columns_are_left_out():
+    tables = {model._meta.label_lower: portability.table_of(model) for model in portability.tenant_models()}
+
+    assert tables["mls.apitoken"].redacted == ("secret_hash",)
+    assert tables["mls.webhookendpoint"].redacted == ("secret",)
+    assert tables["mls.idempotencykey"].redacted == ("response_body",)
+
+
 def test_a_second_export_is_refused_while_one_is_being_built(client, tenant_a):
     client.force_login(tenant_a.user(Role.OWNER))
     client.post(org_url(tenant_a, "reporting:data_export_request"))  # queued: its task waits for the commit
