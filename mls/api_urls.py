@@ -6,15 +6,17 @@ from rest_framework.permissions import AllowAny
 from rest_framework.routers import SimpleRouter
 
 from engagements import api as engagements_api
+from reporting import api as reporting_api
 from scheduling import api as scheduling_api
 from slas import api as slas_api
 from vendors import api as vendors_api
 
+from . import api_webhooks
+
 app_name = "api"
 
 router = SimpleRouter()
-# DESIGN.md §4's resources, in its order (xapi/statements is a plain view below). Added at merge: webhooks, qbrs,
-# statements.
+# DESIGN.md §4's resources, in its order (xapi/statements is a plain view below).
 RESOURCES = {
     "engagements": (engagements_api.EngagementViewSet, "engagement"),
     "sows": (engagements_api.SowViewSet, "sow"),
@@ -40,6 +42,9 @@ RESOURCES = {
     "measurements": (slas_api.MeasurementViewSet, "measurement"),
     "credits": (slas_api.CreditViewSet, "credit"),
     "escalations": (slas_api.EscalationViewSet, "escalation"),
+    "statements": (reporting_api.StatementViewSet, "statement"),
+    "qbrs": (reporting_api.QbrViewSet, "qbr"),
+    "webhooks": (api_webhooks.WebhookEndpointViewSet, "webhook"),
 }
 for prefix, (viewset, basename) in RESOURCES.items():
     router.register(prefix, viewset, basename=basename)

@@ -280,6 +280,7 @@ class ApiRoute:
     kwargs: Callable[[object], dict[str, object]] | None = None  # None: a collection or a document
     writes: bool = False  # answers POST (a read token gets 403)
     methods: tuple[str, ...] = ("GET",)  # what an object route answers (others are 405 before any lookup)
+    document: bool = False  # answers a file (e.g. a PDF), not the object as JSON
 
 
 API_ROUTES: dict[str, ApiRoute] = {
@@ -342,6 +343,14 @@ API_ROUTES: dict[str, ApiRoute] = {
     "api:credit-detail": ApiRoute(lambda t: {"pk": t.api.credit.pk}),
     "api:escalation-list": ApiRoute(),
     "api:escalation-detail": ApiRoute(lambda t: {"pk": t.api.escalation.pk}),
+    "api:statement-list": ApiRoute(),  # ?sow=&month= (without them: 400)
+    "api:qbr-list": ApiRoute(),
+    "api:qbr-detail": ApiRoute(lambda t: {"pk": t.qbr.pk}),
+    "api:qbr-pdf": ApiRoute(lambda t: {"pk": t.qbr.pk}, document=True),
+    "api:webhook-list": ApiRoute(writes=True),
+    "api:webhook-detail": ApiRoute(
+        lambda t: {"pk": t.webhook_delivery.endpoint_id}, methods=("GET", "PATCH", "DELETE")
+    ),
 }
 
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from mls.enums import Role
 from mls.models import ApiToken, AuditEvent
 from mls.services import revoke_api_token
-from tests.factories import api_token
+from tests.factories import WebhookDeliveryFactory, api_token
 from tests.factories.api import api_objects
 from tests.factories.engagements import signed_contract_with_proposal
 from tests.url_matrix import API_ROUTES, api_route_names
@@ -33,6 +33,7 @@ def tenants(tenant_a, tenant_b):
     for tenant in (tenant_a, tenant_b):
         tenant.contract = signed_contract_with_proposal(tenant)
         tenant.api = api_objects(tenant)
+        tenant.webhook_delivery = WebhookDeliveryFactory(organization=tenant.organization)
     return tenant_a, tenant_b
 
 
@@ -55,10 +56,13 @@ def test_own_objects_are_readable(client, tenants):
     raw = api_token(a)
 
     readable = [name for name in OBJECT_ROUTES if "GET" in API_ROUTES[name].methods]
+    objects = [name for name in readable if not API_ROUTES[name].document]
 
-    found = {name: client.get(url(name, a), **auth(raw)).json().get("id") for name in readable}
+    found = {name: client.get(url(name, a), **auth(raw)).json().get("id") for name in objects}
+    documents = {name: client.get(url(name, a), **auth(raw)).status_code for name in readable if name not in objects}
 
-    assert found == {name: API_ROUTES[name].kwargs(a)["pk"] for name in readable}
+    assert found == {name: API_ROUTES[name].kwargs(a)["pk"] for name in objects}
+    assert documents == dict.fromkeys(set(readable) - set(objects), 200)
 
 
 def test_foreign_objects_are_404_and_nothing_is_written(client, tenants):

@@ -1,0 +1,97 @@
+"""The `webhooks` API resource: an owner's integration manages its own endpoints through the same services as
+Settings → Webhooks (target checked on save, audited). Anyone else sees none and may not write."""
+
+from django.db.models import QuerySet
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from . import webhooks
+from .api import ReadOnlyResource, ReadSerializer, YesNoFilter
+from .api_auth import caller_of
+from .enums import Permission, WebhookEvent
+from .models import Membership, WebhookEndpoint
+from .selectors import webhook_endpoints
+
+EXAMPLE = {"url": "https://hooks.example.com/mls", "description": "SLA alerts", "events": ["breach.created"]}
+
+
+class EndpointFilter(filters.FilterSet):
+    is_active = YesNoFilter()
+
+
+class EndpointSerializer(ReadSerializer):
+    class Meta:
+        model = WebhookEndpoint
+        exclude = ("organization",)
+
+
+class EndpointChanges(serializers.Serializer):
+    url = serializers.URLField(max_length=500)
+    description = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    events = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        default=list,
+        help_text=f"Any of {', '.join(WebhookEvent.values)}; empty: every event.",
+    )
+    is_active = serializers.BooleanField(required=False, default=True)
+
+    def validate_events(self, events: list[str]) -> list[str]:
+        """One message for the field (not one per item), so every error is `{"field": ["message"]}`."""
+        unknown = sorted(set(events) - set(WebhookEvent.values))
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown events: {', '.join(unknown)}. Choose from {', '.join(WebhookEvent.values)}."
+            )
+        return events
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=EndpointChanges,
+        responses={201: EndpointSerializer},
+        examples=[OpenApiExample("Breaches only", value=EXAMPLE, request_only=True)],
+    ),
+    partial_update=extend_schema(request=EndpointChanges, responses={200: EndpointSerializer}),
+)
+class WebhookEndpointViewSet(mixins.DestroyModelMixin, ReadOnlyResource):
+    """Webhook endpoints (owners' tokens): events empty = every event; the secret signs each delivery."""
+
+    serializer_class = EndpointSerializer
+    filterset_class = EndpointFilter
+    ordering_fields = ("id", "url")
+
+    def visible(self, membership: Membership) -> QuerySet[WebhookEndpoint]:
+        if not membership.has_permission(Permission.MANAGE_WEBHOOKS):
+            return WebhookEndpoint.objects.none()
+        return webhook_endpoints()
+
+    def _require_owner(self) -> None:
+        if not self.membership.has_permission(Permission.MANAGE_WEBHOOKS):
+            raise exceptions.PermissionDenied()
+
+    def create(self, request: Request) -> Response:
+        self._require_owner()
+        fields = EndpointChanges(data=request.data)
+        fields.is_valid(raise_exception=True)
+        caller = caller_of(request)
+        endpoint = webhooks.create_endpoint(
+            organization=caller.organization, actor=caller.membership.user, **fields.validated_data
+        )
+        return Response(self.get_serializer(endpoint).data, status=201)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        self._require_owner()
+        endpoint = self.get_object()
+        current = {key: getattr(endpoint, key) for key in ("url", "description", "events", "is_active")}
+        fields = EndpointChanges(data={**current, **request.data} if isinstance(request.data, dict) else request.data)
+        fields.is_valid(raise_exception=True)
+        endpoint = webhooks.update_endpoint(endpoint=endpoint, actor=self.membership.user, **fields.validated_data)
+        return Response(self.get_serializer(endpoint).data)
+
+    def perform_destroy(self, instance: WebhookEndpoint) -> None:
+        self._require_owner()
+        webhooks.delete_endpoint(endpoint=instance, actor=self.membership.user)
