@@ -6,8 +6,17 @@ from django.db import connection
 
 from mls.celery import app as celery_app
 from mls.enums import Role
+from mls.models import ApiToken
 from mls.tenancy import organization_scope
-from tests.factories import MembershipFactory, OrganizationFactory, ProviderFactory
+from tests.factories import (
+    InvitationFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    ProviderFactory,
+    WebhookDeliveryFactory,
+    api_token,
+)
+from tests.factories.engagements import signed_contract_with_proposal
 from tests.factories.reporting import stored_qbr
 
 
@@ -58,6 +67,16 @@ class Tenant:
 
     def scope(self):
         return organization_scope(self.organization)
+
+    def with_route_objects(self) -> "Tenant":
+        """One of every object the organization's routes name (tests/url_matrix.py builds URLs from them)."""
+        self.invitation = InvitationFactory(organization=self.organization)
+        self.webhook_delivery = WebhookDeliveryFactory(organization=self.organization)
+        api_token(self)
+        with self.scope():
+            self.api_token = ApiToken.objects.get()
+        self.contract = signed_contract_with_proposal(self)
+        return self
 
     @cached_property
     def qbr(self):

@@ -15,8 +15,6 @@ from hypothesis import strategies as st
 from mls.enums import Role
 from mls.models import AuditEvent
 from scheduling.imports import SHEETS, import_csv, template_csv
-from tests.factories import InvitationFactory, WebhookDeliveryFactory
-from tests.factories.engagements import signed_contract_with_proposal
 from tests.url_matrix import ORGANIZATION_ROUTES
 
 pytestmark = pytest.mark.integration
@@ -59,10 +57,7 @@ def audit_count(tenant: object) -> int:
 
 @pytest.fixture
 def tenant(tenant_a):
-    tenant_a.invitation = InvitationFactory(organization=tenant_a.organization)
-    tenant_a.webhook_delivery = WebhookDeliveryFactory(organization=tenant_a.organization)
-    tenant_a.contract = signed_contract_with_proposal(tenant_a)
-    return tenant_a
+    return tenant_a.with_route_objects()
 
 
 def form_fields(client, url: str) -> list[str]:

@@ -4,9 +4,7 @@ import pytest
 from django.urls import reverse
 
 from mls.enums import Role
-from mls.models import ApiToken, AuditEvent, Membership
-from tests.factories import InvitationFactory, WebhookDeliveryFactory, api_token
-from tests.factories.engagements import signed_contract_with_proposal
+from mls.models import AuditEvent, Membership
 from tests.url_matrix import (
     NON_TENANT_PREFIXES,
     NON_TENANT_ROUTES,
@@ -39,15 +37,7 @@ def test_every_route_is_in_the_access_matrix():
 
 @pytest.fixture
 def tenants(tenant_a, tenant_b):
-    for tenant in (tenant_a, tenant_b):
-        tenant.invitation = InvitationFactory(organization=tenant.organization)
-        tenant.webhook_delivery = WebhookDeliveryFactory(organization=tenant.organization)
-
-        api_token(tenant)
-        with tenant.scope():
-            tenant.api_token = ApiToken.objects.get()
-        tenant.contract = signed_contract_with_proposal(tenant)
-    return tenant_a, tenant_b
+    return tenant_a.with_route_objects(), tenant_b.with_route_objects()
 
 
 def url(tenant_for_slug, tenant_for_objects, name):
