@@ -9,34 +9,15 @@ QBR: `reporting.qbr.qbr_content` for the demo engagement's latest finished quart
 the QBR run produced. The median of `runs` (default 5) of each, run alternately after one warm-up.
 """
 
-import os
 import statistics
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
-from urllib.parse import urlsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mls.settings")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mls_bench_qbr")
-os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+import report
+import setup
 
-import django
-import psycopg
-
-
-def ensure_database(url: str) -> None:
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    server = {"host": parts.hostname, "port": parts.port or 5432, "user": parts.username, "password": parts.password}
-    with psycopg.connect(dbname="postgres", autocommit=True, **server) as connection:
-        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            connection.execute(f'CREATE DATABASE "{name}"')
-
-
-ensure_database(os.environ["DATABASE_URL"])
-django.setup()
+setup.django("mls_bench_qbr", CELERY_TASK_ALWAYS_EAGER="true")
 
 from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -87,6 +68,13 @@ def main(runs: int) -> None:
     print(f"selectors + template + WeasyPrint: {full:.2f} s (median of {runs})")
     print(f"WeasyPrint alone, same HTML:       {floor:.2f} s")
     print(f"ratio: {full / floor:.2f}x (target <= 1.5x)")
+    report.ratio(
+        f"QBR {quarter.label}, {document.pages} pages",
+        full,
+        floor,
+        floor="WeasyPrint alone, same HTML",
+        target="≤ 1.5×",
+    )
 
 
 if __name__ == "__main__":

@@ -35,6 +35,9 @@ BENCHMARKS = [
     Benchmark("dashboard.py", {"small": ["50000"], "full": ["1000000"]}),
     Benchmark("imports.py", {"small": ["2000"], "full": ["10000"]}),
     Benchmark("red_flags.py", {"small": [], "full": []}),
+    Benchmark("qbr.py", {"small": ["3"], "full": ["7"]}),
+    Benchmark("exports.py", {"small": ["50000"], "full": ["200000"]}),
+    Benchmark("api.py", {"small": ["50"], "full": ["200"]}),
     Benchmark("workers.py", {"small": ["20000", "4"], "full": ["250000", "4"]}),
 ]
 

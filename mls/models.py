@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils.timezone import now
 from django_scopes import ScopedManager
@@ -359,9 +360,10 @@ class ApiToken(TenantModel):
 
 
 class TracksUpdates(models.Model):
-    """`updated_at`, for integrators' `?updated_since=`: bumped by every save, also one with `update_fields`."""
+    """`updated_at`, for integrators' `?updated_since=`: bumped by every save, also one with `update_fields`. The
+    database default covers rows inserted by SQL (bulk loads, the benchmarks' generated tenants)."""
 
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     class Meta:
         abstract = True
