@@ -291,35 +291,34 @@ def _enrollment(learner: Learner, course: Course, when: datetime) -> Enrollment 
     return seats.filter(session__starts_at__lte=when).first()
 
 
-def _engagement_session(learner: Learner, course: Course, when: datetime, path: str) -> Session:
-    """Delivery data belongs to an engagement: the one of the learner's session of this course, or the latest
-    session of the course (self-paced learning delivered under an engagement)."""
+def _delivered_under(learner: Learner, course: Course, when: datetime, path: str) -> tuple[Session, Enrollment | None]:
+    """Delivery data belongs to an engagement: the one of the learner's session of this course (with the seat), or
+    the latest session of the course (self-paced learning delivered under an engagement, no seat)."""
     enrollment = _enrollment(learner, course, when)
     if enrollment is not None:
-        return enrollment.session
+        return enrollment.session, enrollment
     session = Session.objects.filter(course=course).select_related("engagement").order_by("-starts_at").first()
     if session is None:
         raise StatementError(f"{path}.object.id", f"Course {course.code} is not delivered under any engagement.")
-    return session
+    return session, None
 
 
 def _record_completion(statement: Statement, learner: Learner, course: Course, membership: Membership, path: str):
-    session = _engagement_session(learner, course, statement.timestamp, path)
-    enrollment = _enrollment(learner, course, statement.timestamp)
+    session, enrollment = _delivered_under(learner, course, statement.timestamp, path)
     completion = services.record_completion(
         learner=learner,
         course=course,
         completed_at=statement.timestamp,
         membership=membership,
         engagement=session.engagement,
-        session=enrollment.session if enrollment else None,
+        session=session if enrollment else None,
         source=CompletionSource.XAPI,
     )
     return {"completion": completion}
 
 
 def _record_attempt(statement: Statement, learner: Learner, course: Course, membership: Membership, path: str):
-    session = _engagement_session(learner, course, statement.timestamp, path)
+    session, _ = _delivered_under(learner, course, statement.timestamp, path)
     services.require_delivery_writer(membership, session.engagement)
     pass_mark = statement.pass_mark
     if pass_mark is None:
