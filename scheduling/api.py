@@ -52,6 +52,7 @@ from .models import (
     SupportTicket,
     Venue,
 )
+from .selectors import enrollments_for
 
 BULK_RESULT = inline_serializer(
     "BulkResult",
@@ -220,7 +221,7 @@ class EnrollmentViewSet(ImportableResource):
     import_kind = "enrollments"
 
     def visible(self, membership: Membership) -> QuerySet[Enrollment]:
-        return Enrollment.objects.filter(session__engagement__in=engagements_for(membership))
+        return enrollments_for(membership)
 
 
 class CompletionSerializer(ReadSerializer):

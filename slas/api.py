@@ -25,7 +25,7 @@ from . import services
 from .catalog import MetricKey
 from .enums import CreditStatus, EscalationLevel, MeasurementStatus, ReliefStatus
 from .models import Escalation, Measurement, ReliefEvent, ServiceCredit, SlaSchedule, SlaTarget
-from .selectors import measurements_for, relief_for, schedules_for, targets_for
+from .selectors import credits_for, measurements_for, relief_for, schedules_for, targets_for
 
 
 class EngagementFilter(TenantFilterSet):
@@ -168,7 +168,7 @@ class CreditViewSet(ReadOnlyResource):
     ordering_fields = ("id", "issued_at")
 
     def visible(self, membership: Membership) -> QuerySet[ServiceCredit]:
-        return ServiceCredit.objects.filter(engagement__in=engagements_for(membership))
+        return credits_for(membership)
 
 
 class EscalationSerializer(ReadSerializer):
