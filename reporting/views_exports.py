@@ -20,7 +20,7 @@ from mls.views_support import confirm_page
 from . import services
 from .delivery_exports import CSV_EXPORTS, export_rows
 from .enums import ExportStatus
-from .exports import csv_response, queryset_rows
+from .exports import queryset_csv_response
 from .forms import ExportFilterForm
 from .models import DataExport
 
@@ -62,7 +62,7 @@ def export_csv(request: HttpRequest, organization_slug: str, kind: str) -> HttpR
     zone = ZoneInfo(request.organization.timezone)
     rows = export_rows(export, request.membership, zone=zone, **form.cleaned_data)
     filename = f"mls-{request.organization.slug}-{kind}-{timezone.localdate(timezone=zone):%Y-%m-%d}.csv"
-    return csv_response(filename, export.header, queryset_rows(rows, export.lookups, zone), zone)
+    return queryset_csv_response(filename, export.header, rows, export.lookups, zone)
 
 
 @permission_required(Permission.EXPORT_ALL_DATA)
