@@ -52,7 +52,7 @@ from .models import (
     SupportTicket,
     Venue,
 )
-from .selectors import enrollments_for
+from .selectors import completions_for, enrollments_for
 
 BULK_RESULT = inline_serializer(
     "BulkResult",
@@ -240,7 +240,8 @@ class CompletionFilter(TenantFilterSet):
 
 @upsert_schema("completions", CompletionSerializer)
 class CompletionViewSet(ImportableResource):
-    """Completions are the learner's record: every role sees them, like the learners."""
+    """Completions as the web export shows them: every completion for client roles, a provider's token those of
+    its engagements (self-paced ones of the courses they deliver included)."""
 
     serializer_class = CompletionSerializer
     filterset_class = CompletionFilter
@@ -248,7 +249,7 @@ class CompletionViewSet(ImportableResource):
     import_kind = "completions"
 
     def visible(self, membership: Membership) -> QuerySet[Completion]:
-        return Completion.objects.all()
+        return completions_for(membership)
 
 
 class TicketSerializer(ReadSerializer):

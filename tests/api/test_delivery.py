@@ -11,7 +11,7 @@ from scheduling.models import Attendance, Enrollment, Learner
 from tests.factories import ProviderFactory, api_token
 from tests.factories.engagements import EngagementFactory
 from tests.factories.scheduling import LearnerFactory
-from tests.factories.slas import enrollment, session
+from tests.factories.slas import completion, enrollment, session
 
 pytestmark = pytest.mark.integration
 
@@ -120,8 +120,12 @@ def test_provider_token_sees_and_writes_only_its_providers_delivery(client, tena
         other_provider = ProviderFactory(organization=tenant_a.organization)
         theirs = session(engagement, starts_at=MARCH, status=SessionStatus.CONFIRMED, external_id="S-1")
         LearnerFactory(organization=tenant_a.organization, external_id="L-1")
+        completed = completion(theirs, MARCH, MARCH)
     raw = api_token(tenant_a, provider=other_provider)
 
+    completions = client.get("/api/v1/completions/", **auth(raw))
+    completion_detail = client.get(f"/api/v1/completions/{completed.pk}/", **auth(raw))
+    owners_completions = client.get("/api/v1/completions/", **auth(api_token(tenant_a)))
     listed = client.get("/api/v1/sessions/", **auth(raw))
     detail = client.get(f"/api/v1/sessions/{theirs.pk}/", **auth(raw))
     write = client.post(
@@ -130,6 +134,8 @@ def test_provider_token_sees_and_writes_only_its_providers_delivery(client, tena
     )  # fmt: skip
 
     assert (listed.json()["results"], detail.status_code) == ([], 404)
+    assert (completions.json()["results"], completion_detail.status_code) == ([], 404)
+    assert [row["id"] for row in owners_completions.json()["results"]] == [completed.pk]
     assert write.status_code == 400
     assert list(write.json()) == ["session_external_id"]
     with tenant_a.scope():
