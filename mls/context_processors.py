@@ -25,6 +25,14 @@ NAVIGATION: list[tuple[str, str | None, str | None]] = [
 ]
 
 
+def _is_in_area(path: str, url: str, home: str) -> bool:
+    """An area is the first path segment of its URL below the organization's home: /o/acme/settings/ holds the
+    members, API token and webhook pages of Settings (linked as /o/acme/settings/members/)."""
+    if url == home:
+        return path == home
+    return path.startswith(home + url.removeprefix(home).split("/", 1)[0] + "/")
+
+
 def navigation(request: HttpRequest) -> dict[str, object]:
     if not request.user.is_authenticated:
         return {}
@@ -32,16 +40,13 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     membership = getattr(request, "membership", None)
     if membership is None:
         return context
-    slug = request.organization.slug
+    home = reverse("reporting:dashboard", kwargs={"organization_slug": request.organization.slug})
     items = []
     for label, url_name, permission in NAVIGATION:
         if permission and not membership.has_permission(permission):
             continue
-        url = reverse(url_name, kwargs={"organization_slug": slug}) if url_name else None
-        current = url is not None and (
-            request.path == url if url_name == "reporting:dashboard" else request.path.startswith(url)
-        )
-        items.append({"label": label, "url": url, "current": current})
+        url = reverse(url_name, kwargs={"organization_slug": request.organization.slug}) if url_name else None
+        items.append({"label": label, "url": url, "current": url is not None and _is_in_area(request.path, url, home)})
     context["nav_items"] = items
     context["unread_notifications"] = Notification.objects.filter(user=request.user, read_at__isnull=True).count()
     return context

@@ -340,3 +340,25 @@ def test_notifications_page_lists_only_my_notifications_and_marks_them_read(clie
     assert (inbox.context["unread_notifications"], after.context["unread_notifications"]) == (1, 0)
     with tenant_a.scope():
         assert Notification.objects.get(user=colleague).read_at is None
+
+
+@pytest.mark.parametrize(
+    ("path", "current"),
+    [
+        ("/o/acme/", "Dashboard"),
+        ("/o/acme/settings/members/", "Settings"),
+        ("/o/acme/settings/api-tokens/", "Settings"),
+        ("/o/acme/settings/webhooks/", "Settings"),
+        ("/o/acme/engagements/", "Engagements"),
+        ("/o/acme/notifications/", None),
+    ],
+)
+def test_navigation_marks_the_area_of_the_page(client, tenant_a, path, current):
+    client.force_login(tenant_a.user(Role.OWNER))
+
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert [item["label"] for item in response.context["nav_items"] if item["current"]] == (
+        [current] if current else []
+    )
