@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -14,9 +14,9 @@ from mls.forms import apply_service_error
 from mls.views_support import confirm_page, write_or_rerender
 
 from . import selectors, services
-from .enums import EngagementStatus
+from .enums import AWAITING_APPROVAL, EngagementStatus, Side
 from .forms import ChangeRequestForm, EngagementForm, ScopeItemForm, ServiceLineForm, SowForm, VersionTermsForm
-from .models import ScopeItem, ServiceLine, SowVersion
+from .models import ChangeRequest, ScopeItem, ServiceLine, SowVersion
 
 PAGE_SIZE = 25
 SORTS = {"name": "name", "provider": "provider__name", "start": "start_date", "end": "end_date", "-end": "-end_date"}
@@ -284,13 +284,65 @@ CHANGE_REQUEST_ACTIONS = {
     "approve": (services.approve_change_request, "approved"),
     "withdraw": (services.withdraw_change_request, "withdrawn"),
 }
+# Deciding for good asks first (GET shows the question, POST acts): approving may sign the proposed version, a
+# withdrawn request cannot be reopened. Submitting, and rejecting with its typed reason, post at once.
+CONFIRMED_ACTIONS = frozenset({"approve", "withdraw"})
 
 
-@require_POST
+def _approval_question(change_request: ChangeRequest, side: str) -> str:
+    version, base = change_request.proposed_version, change_request.base_version
+    signs = f"{version} is signed and replaces {base} from {version.effective_from.day} {version.effective_from:%b %Y}"
+    other = Side.PROVIDER if side == Side.CLIENT else Side.CLIENT
+    other_approved = change_request.provider_approved_at if side == Side.CLIENT else change_request.client_approved_at
+    if other_approved:
+        return f"The {Side(other).label.lower()} has approved already: with your approval {signs}."
+    return f"The {Side(other).label.lower()} approves too; once both sides have, {signs}."
+
+
+def _confirmed_change_request_action(request: HttpRequest, change_request: ChangeRequest, action: str) -> HttpResponse:
+    approving = action == "approve"
+    try:
+        side = services.acting_side(request.membership, change_request.sow.engagement, approving=approving)
+    except ValidationError as error:
+        raise PermissionDenied(error.messages[0]) from error
+    act, done = CHANGE_REQUEST_ACTIONS[action]
+    return confirm_page(
+        request,
+        lambda: act(change_request=change_request, membership=request.membership),
+        title=f"{action.capitalize()} {change_request}?",
+        body=_approval_question(change_request, side)
+        if approving
+        else "Both sides see it withdrawn; it cannot be reopened, a change then needs a new request.",
+        action=action.capitalize(),
+        cancel_url=_url(request, "engagements:version", pk=change_request.proposed_version_id),
+        done=f"{change_request} {done}.",
+        error=_refusal(change_request, action, side),
+    )
+
+
+def _refusal(change_request: ChangeRequest, action: str, side: str) -> str:
+    """Why the service will refuse the action, said before the member confirms (it checks again on POST)."""
+    if not change_request.is_open:
+        return f"{change_request} is {change_request.get_status_display().lower()}."
+    if action == "approve" and side not in AWAITING_APPROVAL.get(change_request.status, frozenset()):
+        return f"{change_request} is not awaiting the {Side(side).label.lower()}'s approval."
+    if action == "withdraw" and side != change_request.proposed_by_side:
+        return "Only the proposing side can withdraw its change request."
+    return ""
+
+
+@require_http_methods(["GET", "POST"])
 def change_request_action(request: HttpRequest, organization_slug: str, pk: int, action: str) -> HttpResponse:
-    change_request = get_object_or_404(selectors.change_requests_for(request.membership), pk=pk)
+    change_requests = selectors.change_requests_for(request.membership)
+    change_request = get_object_or_404(
+        change_requests.select_related("proposed_version__sow", "base_version__sow"), pk=pk
+    )
     if action not in CHANGE_REQUEST_ACTIONS and action != "reject":
         raise Http404
+    if action in CONFIRMED_ACTIONS:
+        return _confirmed_change_request_action(request, change_request, action)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     try:
         if action == "reject":
             services.reject_change_request(

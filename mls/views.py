@@ -1,5 +1,7 @@
 """HTML views of the tenancy core: thin; forms validate, services write, selectors read."""
 
+import secrets
+
 from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -179,6 +181,31 @@ def notifications(request: HttpRequest, organization_slug: str) -> HttpResponse:
 # --- API tokens ---------------------------------------------------------------------------------
 
 
+# The raw token is shown only on the page that answers the POST (it is never stored), so reloading that page sends
+# the form again: each form shown carries a one-time key, and a key already spent creates nothing.
+FORM_KEYS_SESSION = "mls.api_token_form_keys"
+FORM_KEYS_KEPT = 10  # forms open at once, in several tabs
+
+
+def _token_form_key(request: HttpRequest) -> str:
+    key = secrets.token_urlsafe(16)
+    kept = request.session.get(FORM_KEYS_SESSION, [])[-(FORM_KEYS_KEPT - 1) :]
+    request.session[FORM_KEYS_SESSION] = [*kept, key]
+    return key
+
+
+def _spend_token_form_key(request: HttpRequest) -> None:
+    keys = request.session.get(FORM_KEYS_SESSION, [])
+    key = request.POST.get("form_key", "")
+    if key not in keys:
+        raise ValidationError(
+            "This form was already sent (was the page reloaded?) or has expired: no token was created now. A token it "
+            "created before is in the list, shown once: revoke it if you did not copy it. Send the form again for a "
+            "new token."
+        )
+    request.session[FORM_KEYS_SESSION] = [other for other in keys if other != key]
+
+
 @permission_required(Permission.MANAGE_API_TOKENS)
 @require_http_methods(["GET", "POST"])
 def api_tokens(request: HttpRequest, organization_slug: str) -> HttpResponse:
@@ -187,10 +214,11 @@ def api_tokens(request: HttpRequest, organization_slug: str) -> HttpResponse:
     created = {}
 
     def page(status: int = 200) -> HttpResponse:
-        context = {"form": form, "tokens": selectors.api_tokens(), **created}
+        context = {"form": form, "form_key": _token_form_key(request), "tokens": selectors.api_tokens(), **created}
         return render(request, "mls/api_tokens.html", context, status=status)
 
     def create(valid: ApiTokenForm) -> None:
+        _spend_token_form_key(request)
         created["token"], created["raw_token"] = services.create_api_token(
             membership=request.membership, **valid.cleaned_data
         )

@@ -194,7 +194,7 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
         DELIVERY_WRITERS, lambda t: {"pk": t.contract.enrollment.pk}, methods=POST
     ),
     "engagements:change_request_action": OrganizationRoute(
-        CHANGE_PROPOSERS, lambda t: {"pk": t.contract.change_request.pk, "action": "withdraw"}, methods=POST
+        CHANGE_PROPOSERS, lambda t: {"pk": t.contract.change_request.pk, "action": "withdraw"}
     ),
     "slas:engagement": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.engagement.pk}, methods=GET),
     "slas:list": OrganizationRoute(ALL_ROLES, methods=GET),

@@ -1,18 +1,17 @@
 """Journey: the demo L&D director reads the dashboard, opens the engagement's tiles and drills into one."""
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
+
+from mls.management.commands.seed_demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_director_goes_from_the_dashboard_to_an_sla_tile_and_its_items(live_server, page: Page, screenshot_path):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115 - silence the command's console output
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Email").fill("director@demo.test")
-    page.get_by_label("Password").fill("demo-pass-2026")
-    page.get_by_role("button", name="Sign In").click()
+def test_director_goes_from_the_dashboard_to_an_sla_tile_and_its_items(
+    live_server, page: Page, screenshot_path, demo, sign_in
+):
+    sign_in("director@demo.test", DEMO_PASSWORD)
     expect(page).to_have_url(f"{live_server.url}/o/acme/")
 
     engagements = page.get_by_role("region", name="Engagements")

@@ -4,19 +4,18 @@ about to expire, and sees it flagged."""
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import Page, expect
+
+from mls.management.commands.seed_demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_provider_adds_a_room_and_a_supplier_with_insurance_due_soon(live_server, page: Page, screenshot_path):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115 - silence the command's console output
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Email").fill("provider@demo.test")
-    page.get_by_label("Password").fill("demo-pass-2026")
-    page.get_by_role("button", name="Sign In").click()
+def test_provider_adds_a_room_and_a_supplier_with_insurance_due_soon(
+    live_server, page: Page, screenshot_path, demo, sign_in
+):
+    sign_in("provider@demo.test", DEMO_PASSWORD)
 
     page.goto(f"{live_server.url}/o/acme/venues/")
     page.get_by_role("link", name="Add room to Acme HQ Learning Centre").click()

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from engagements import services
 from engagements.enums import ChangeRequestStatus
 from engagements.models import ChangeRequest, Engagement, ServiceLine
 from mls.enums import Role
@@ -255,3 +256,73 @@ def test_unknown_change_request_action_is_404(client, tenant_a):
     )
 
     assert response.status_code == 404
+
+
+def submitted_and_approved_by_provider(tenant):
+    """The factory contract's draft change request, submitted and approved by its provider: it awaits the client."""
+    contract = signed_contract_with_proposal(tenant)
+    provider = tenant.members[Role.PROVIDER_MANAGER]
+    with tenant.scope():
+        services.submit_change_request(change_request=contract.change_request, membership=provider)
+        return contract, services.approve_change_request(change_request=contract.change_request, membership=provider)
+
+
+def test_approving_a_change_request_asks_first_and_says_it_signs_the_proposal(client, tenant_a):
+    contract, cr = submitted_and_approved_by_provider(tenant_a)
+    approve_url = org_url(tenant_a, "engagements:change_request_action", pk=cr.pk, action="approve")
+    client.force_login(tenant_a.user(Role.LD_DIRECTOR))
+    with tenant_a.scope():
+        audited = AuditEvent.objects.count()
+
+    question = client.get(approve_url)
+
+    cr.refresh_from_db()
+    assert question.status_code == 200
+    assert question.context["title"] == "Approve CR-1 More support?"
+    effective = cr.proposed_version.effective_from  # the first of next month, as the proposal copied it
+    assert question.context["body"] == (
+        f"The provider has approved already: with your approval {contract.sow.reference} v2 is signed and replaces "
+        f"{contract.sow.reference} v1 from {effective.day} {effective:%b %Y}."
+    )
+    assert (question.context["error"], cr.status) == ("", ChangeRequestStatus.APPROVED_BY_PROVIDER)
+    with tenant_a.scope():
+        assert AuditEvent.objects.count() == audited  # asking wrote nothing
+
+    answer = client.post(approve_url)
+
+    cr.refresh_from_db()
+    assert answer["Location"] == org_url(tenant_a, "engagements:version", pk=cr.proposed_version_id)
+    assert (cr.status, cr.client_approved_by) == (ChangeRequestStatus.APPROVED, tenant_a.user(Role.LD_DIRECTOR))
+
+
+def test_withdrawing_asks_first_and_tells_the_other_side_it_cannot(client, tenant_a):
+    _contract, cr = submitted_and_approved_by_provider(tenant_a)
+    withdraw_url = org_url(tenant_a, "engagements:change_request_action", pk=cr.pk, action="withdraw")
+    client.force_login(tenant_a.user(Role.LD_DIRECTOR))  # the client: the provider proposed it
+
+    question = client.get(withdraw_url)
+    answer = client.post(withdraw_url)
+
+    cr.refresh_from_db()
+    assert question.context["error"] == "Only the proposing side can withdraw its change request."
+    assert (answer.status_code, answer.context["error"]) == (400, question.context["error"])
+    assert cr.status == ChangeRequestStatus.APPROVED_BY_PROVIDER
+
+
+@pytest.mark.parametrize(
+    ("role", "action", "status"),
+    [
+        (Role.PROCUREMENT, "approve", 403),  # proposes, never approves
+        (Role.VIEWER, "approve", 403),
+        (Role.VIEWER, "withdraw", 403),
+        (Role.LD_DIRECTOR, "submit", 405),  # submitting posts at once: no question to show
+        (Role.LD_DIRECTOR, "reject", 405),  # rejecting posts its typed reason
+    ],
+)
+def test_change_request_question_is_only_for_members_who_may_act(client, tenant_a, role, action, status):
+    _contract, cr = submitted_and_approved_by_provider(tenant_a)
+    client.force_login(tenant_a.user(role))
+
+    response = client.get(org_url(tenant_a, "engagements:change_request_action", pk=cr.pk, action=action))
+
+    assert response.status_code == status

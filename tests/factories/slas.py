@@ -123,12 +123,13 @@ def ticket(
     *,
     category: str = TicketCategory.ENROLLMENT,
     resolved_at: datetime | None = None,
+    subject: str = "Help",
 ) -> SupportTicket:
     return SupportTicket.objects.create(
         organization=engagement.organization,
         engagement=engagement,
         category=category,
-        subject="Help",
+        subject=subject,
         opened_at=opened_at,
         first_response_at=first_response_at,
         resolved_at=resolved_at,

@@ -15,11 +15,17 @@ def tokens_url(tenant: object) -> str:
     return reverse("org:api_tokens", kwargs={"organization_slug": tenant.organization.slug})
 
 
+def send_token_form(client, tenant: object, data: dict):
+    """Open the page, then send its form (with the form's one-time key, as a browser does)."""
+    form_key = client.get(tokens_url(tenant)).context["form_key"]
+    return client.post(tokens_url(tenant), {"form_key": form_key, **data})
+
+
 def test_owner_creates_token_shown_once_and_stored_as_its_hash(client, tenant_a):
     client.force_login(tenant_a.user(Role.OWNER))
 
-    created = client.post(
-        tokens_url(tenant_a), {"name": "Workday sync", "scope": "read_write", "provider": tenant_a.provider.pk}
+    created = send_token_form(
+        client, tenant_a, {"name": "Workday sync", "scope": "read_write", "provider": tenant_a.provider.pk}
     )
     listed = client.get(tokens_url(tenant_a))
 
@@ -44,7 +50,7 @@ def test_owner_creates_token_shown_once_and_stored_as_its_hash(client, tenant_a)
 def test_token_without_a_name_is_refused_with_the_form_and_nothing_written(client, tenant_a):
     client.force_login(tenant_a.user(Role.OWNER))
 
-    response = client.post(tokens_url(tenant_a), {"name": "", "scope": "read"})
+    response = send_token_form(client, tenant_a, {"name": "", "scope": "read"})
 
     assert response.status_code == 400
     assert response.context["form"].errors == {"name": ["This field is required."]}
@@ -52,9 +58,35 @@ def test_token_without_a_name_is_refused_with_the_form_and_nothing_written(clien
         assert ApiToken.objects.count() == 0
 
 
+def test_sending_the_token_form_again_creates_no_second_token(client, tenant_a):
+    client.force_login(tenant_a.user(Role.OWNER))
+    data = {"form_key": client.get(tokens_url(tenant_a)).context["form_key"], "name": "LMS", "scope": "read"}
+    created = client.post(tokens_url(tenant_a), data)
+
+    again = client.post(tokens_url(tenant_a), data)  # what reloading the page that shows the token does
+
+    assert (created.status_code, again.status_code) == (201, 400)
+    assert again.context["form"].non_field_errors()[0].startswith("This form was already sent")
+    assert "raw_token" not in again.context
+    with tenant_a.scope():
+        assert list(ApiToken.objects.values_list("name", flat=True)) == ["LMS"]
+
+
+def test_token_forms_open_in_two_tabs_each_create_their_token(client, tenant_a):
+    client.force_login(tenant_a.user(Role.OWNER))
+    first_key, second_key = (client.get(tokens_url(tenant_a)).context["form_key"] for _ in range(2))
+
+    first = client.post(tokens_url(tenant_a), {"form_key": first_key, "name": "LMS", "scope": "read"})
+    second = client.post(tokens_url(tenant_a), {"form_key": second_key, "name": "HRIS", "scope": "read"})
+
+    assert (first.status_code, second.status_code) == (201, 201)
+    with tenant_a.scope():
+        assert sorted(ApiToken.objects.values_list("name", flat=True)) == ["HRIS", "LMS"]
+
+
 def test_revoking_asks_first_then_revokes_and_the_api_refuses_the_token(client, tenant_a):
     client.force_login(tenant_a.user(Role.OWNER))
-    raw = client.post(tokens_url(tenant_a), {"name": "LMS", "scope": "read"}).context["raw_token"]
+    raw = send_token_form(client, tenant_a, {"name": "LMS", "scope": "read"}).context["raw_token"]
     with tenant_a.scope():
         token = ApiToken.objects.get()
     url = reverse("org:api_token_revoke", kwargs={"organization_slug": tenant_a.organization.slug, "pk": token.pk})

@@ -1,5 +1,6 @@
 """Delivery pages through the test client: filters, bad input, htmx attendance, cancel/reschedule, ICS."""
 
+import re
 from datetime import timedelta
 
 import icalendar
@@ -162,6 +163,22 @@ def test_cancel_without_reason_shows_error_then_reschedule_lands_on_the_replacem
         replacement = Session.objects.get(replaces=session)
     assert response["Location"] == org_url(tenant, "scheduling:session", pk=replacement.pk)
     assert replacement.status == SessionStatus.CONFIRMED
+
+
+def test_cancel_session_asks_first_naming_how_many_learners_are_emailed(client, delivery):
+    tenant, _engagement, _course, make = delivery
+    session = make(at(2, 9), course=CourseFactory(organization=tenant.organization, title="Manager's toolkit"))
+    pm = tenant.members[Role.PROVIDER_MANAGER]
+    with tenant.scope():
+        for _ in range(2):
+            services.enroll(session=session, learner=LearnerFactory(organization=tenant.organization), membership=pm)
+    client.force_login(pm.user)
+
+    page = client.get(org_url(tenant, "scheduling:session", pk=session.pk)).content.decode()
+
+    cancel_form = re.search(r'<form[^>]*action="[^"]*/sessions/\d+/cancel/"[^>]*>', page).group()
+    question = r"Cancel Manager\u0027s toolkit on 2 Mar 2026? 2 enrolled learners are emailed now."  # ' escaped for JS
+    assert f"onsubmit=\"return confirm('{question}')\"" in cancel_form
 
 
 def test_session_ics_parses_back_to_the_same_instant(client, delivery):
