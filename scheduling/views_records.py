@@ -39,6 +39,11 @@ def learner_detail(request: HttpRequest, organization_slug: str, pk: int) -> Htt
     return render(request, "scheduling/learner_detail.html", context)
 
 
+def _saved(request: HttpRequest, message: str, url: str) -> HttpResponse:
+    messages.success(request, message)
+    return redirect(url)
+
+
 @require_http_methods(["GET", "POST"])
 def ticket_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
     engagements = _writable_engagements(request)
@@ -67,7 +72,9 @@ def ticket_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
     return write_or_rerender(
         TicketForm(request.POST, engagements=engagements),
         lambda valid: services.log_ticket(membership=request.membership, **valid.cleaned_data),
-        lambda: redirect(reverse("scheduling:tickets", kwargs={"organization_slug": organization_slug})),
+        lambda: _saved(
+            request, "Ticket logged.", reverse("scheduling:tickets", kwargs={"organization_slug": organization_slug})
+        ),
         lambda invalid: page(invalid, status=400),
     )
 
@@ -88,7 +95,11 @@ def ticket_detail(request: HttpRequest, organization_slug: str, pk: int) -> Http
     return write_or_rerender(
         TicketTimesForm(request.POST),
         lambda valid: services.update_ticket_times(ticket=ticket, membership=request.membership, **valid.cleaned_data),
-        lambda: redirect(reverse("scheduling:ticket", kwargs={"organization_slug": organization_slug, "pk": pk})),
+        lambda: _saved(
+            request,
+            "Ticket times saved.",
+            reverse("scheduling:ticket", kwargs={"organization_slug": organization_slug, "pk": pk}),
+        ),
         lambda invalid: page(invalid, status=400),
     )
 
@@ -164,7 +175,9 @@ def outage_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
     return write_or_rerender(
         OutageForm(request.POST, engagements=engagements),
         lambda valid: services.log_outage(membership=request.membership, **valid.cleaned_data),
-        lambda: redirect(reverse("scheduling:outages", kwargs={"organization_slug": organization_slug})),
+        lambda: _saved(
+            request, "Outage logged.", reverse("scheduling:outages", kwargs={"organization_slug": organization_slug})
+        ),
         lambda invalid: page(invalid, status=400),
     )
 
@@ -189,6 +202,8 @@ def course_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
         lambda valid: services.add_course(
             organization=request.organization, membership=request.membership, **valid.cleaned_data
         ),
-        lambda: redirect(reverse("scheduling:courses", kwargs={"organization_slug": organization_slug})),
+        lambda: _saved(
+            request, "Course added.", reverse("scheduling:courses", kwargs={"organization_slug": organization_slug})
+        ),
         lambda invalid: page(invalid, status=400),
     )

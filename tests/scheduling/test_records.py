@@ -41,12 +41,14 @@ def test_ticket_log_and_response_times_with_validation(client, tenant_a):
     resolved_without_response = client.post(
         org_url(tenant_a, "scheduling:ticket", pk=ticket.pk), {"resolved_at": "2026-07-02T09:00"}
     )
-    client.post(
+    saved = client.post(
         org_url(tenant_a, "scheduling:ticket", pk=ticket.pk),
         {"first_response_at": "2026-07-01T10:30", "resolved_at": "2026-07-02T09:00"},
+        follow=True,
     )
 
     ticket.refresh_from_db()
+    assert "Ticket times saved." in saved.content.decode()
     assert (too_early.status_code, resolved_without_response.status_code) == (400, 400)
     assert list(too_early.context["form"].errors) == ["first_response_at"]
     # London is BST (UTC+1) in July: 10:30 local is 09:30Z.
