@@ -32,6 +32,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.lookups import GreaterThanOrEqual, LessThan
 
 from engagements.enums import Side
 from engagements.models import ChangeRequest, Engagement
@@ -175,26 +176,30 @@ class PerDay(Func):
     `days` are (first instant or date, next day's, deadline) in order. On PostgreSQL a binary search over the
     days' starts (`width_bucket`) indexes an array of the deadlines: a few comparisons per row and a short
     statement. Elsewhere the same lookup is a CASE with a branch per day, which PostgreSQL would evaluate branch
-    by branch for every row and JIT-compile at great cost on large months (bench/slas.py).
+    by branch for every row and JIT-compile at great cost on large months (bench/slas.py). The CASE is built only
+    when compiled for another database: as a source expression its 31 branches of lookups were resolved and copied
+    with every clone of the query, for nothing on PostgreSQL.
     """
 
     output_field = DateTimeField()
 
     def __init__(self, anchor: str, days: list[tuple[date, date, datetime]]) -> None:
+        self.days = days
         self.starts = [start for start, _, _ in days] + [days[-1][1]]
         self.deadlines = [deadline for _, _, deadline in days]
         self.start_type = "timestamptz" if isinstance(self.starts[0], datetime) else "date"
+        super().__init__(F(anchor))
+
+    def as_sql(self, compiler, connection, **extra_context):  # noqa: ANN001, ANN201 - Django's signature
+        anchor = self.source_expressions[0]
         by_case = Case(
             *(
-                When(**{f"{anchor}__gte": start, f"{anchor}__lt": end}, then=Value(deadline, DateTimeField()))
-                for start, end, deadline in days
+                When(Q(GreaterThanOrEqual(anchor, start), LessThan(anchor, end)), then=Value(deadline, DateTimeField()))
+                for start, end, deadline in self.days
             ),
             output_field=DateTimeField(),
         )
-        super().__init__(F(anchor), by_case)
-
-    def as_sql(self, compiler, connection, **extra_context):  # noqa: ANN001, ANN201 - Django's signature
-        return compiler.compile(self.source_expressions[1])
+        return compiler.compile(by_case.resolve_expression(compiler.query))
 
     def as_postgresql(self, compiler, connection, **extra_context):  # noqa: ANN001, ANN201 - Django's signature
         anchor, params = compiler.compile(self.source_expressions[0])
