@@ -378,9 +378,8 @@ def engine_counts(result: MetricResult) -> tuple:
 
 
 def measured_as_compute_period_does(target: SlaTarget, context: MetricContext) -> MetricResult:
-    """One metric, in a transaction tuned the way compute_period tunes its own (services.prefer_parallel_scans)."""
-    with transaction.atomic():
-        services.prefer_parallel_scans()
+    """One metric, with the planner settings compute_period measures with (services.planner_for_measuring)."""
+    with transaction.atomic(), services.planner_for_measuring():
         return measure(target.metric, context, target.threshold)
 
 

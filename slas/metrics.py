@@ -2,8 +2,9 @@
 
 Every percentage metric is an `ItemRule`: the population (items anchored in the period, minus approved relief),
 a `met` condition and a `pending` condition (unresolved and not yet due at `as_of`); everything else failed.
-The database classifies the items and returns their ids per outcome in a single aggregate query; Python only
-turns the counts into a value. Deadlines in business days are precomputed per local day of the period by the
+The database classifies the items and returns their ids per outcome in a single aggregate query (on PostgreSQL as
+a bitmap, one word per block of 64 ids, which parallel workers build together); Python only turns the counts into
+a value. Deadlines in business days are precomputed per local day of the period by the
 one `BusinessCalendar` (the change-request deadlines use the same), so the SQL never needs a holiday table.
 """
 
@@ -12,8 +13,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import (
     Aggregate,
+    BigIntegerField,
     Case,
     Count,
     DateTimeField,
@@ -32,6 +36,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.lookups import GreaterThanOrEqual, LessThan
 
 from engagements.enums import Side
 from engagements.models import ChangeRequest, Engagement
@@ -53,6 +58,7 @@ from scheduling.models import (
 from .arithmetic import mean, percentage
 from .catalog import METRICS
 from .enums import ItemOutcome, ManualStatus
+from .fields import IdBitmap
 from .models import ManualMeasurement, ReliefEvent
 from .periods import Period
 from .selectors import engagement_completions
@@ -76,6 +82,23 @@ def _ids(value: list[int] | str | None) -> list[int]:
     if isinstance(value, str):
         return sorted(int(part) for part in value.split(","))
     return sorted(value)
+
+
+class IdBlock(Func):
+    """The block of 64 ids an id is in (PostgreSQL): the number of an `IdBitmap` word."""
+
+    template = "(%(expressions)s >> 6)"
+    output_field = BigIntegerField()
+
+
+class BlockWord(Aggregate):
+    """The `IdBitmap` word of a block of ids (PostgreSQL): the OR of each id's bit. Grouped by `IdBlock`, a month's
+    items come back as one word per 64 ids, aggregated by all parallel workers (`bit_or` combines), instead of
+    an array of every id that one process builds and Python parses, sorts and packs again (bench/slas.py)."""
+
+    function = "BIT_OR"
+    template = "%(function)s(1::bigint << (%(expressions)s & 63)::integer)"
+    output_field = BigIntegerField()
 
 
 @dataclass(frozen=True)
@@ -109,7 +132,7 @@ class MetricResult:
     denominator: Decimal
     sample: int  # items met + failed, scores, seats or minutes: compared with the target's min_sample
     pending: int = 0
-    inputs: dict = field(default_factory=dict)
+    inputs: dict = field(default_factory=dict)  # lists of ids, or IdBitmaps (slas.fields), by outcome
     awaiting_verification: bool = False
 
 
@@ -132,27 +155,45 @@ def _relief_exclusion(context: MetricContext, metric: str, anchor: str, *, is_da
     return ~excluded if excluded else Q()
 
 
+def _by_block(items: QuerySet, **aggregates: Aggregate) -> list[tuple]:
+    """PostgreSQL: a row (block, *aggregates) per block of 64 ids of the items (IdBlock), sorted by block. Fetched
+    as plain integers: the ORM would convert every value of thousands of rows one by one."""
+    grouped = items.order_by().values(block=IdBlock("pk")).annotate(**aggregates)
+    try:
+        sql, params = grouped.query.sql_with_params()
+    except EmptyResultSet:  # e.g. `.none()`: no items, nothing to ask
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return sorted(cursor.fetchall())
+
+
 def _classify(metric: str, rule: ItemRule, context: MetricContext, *, anchor_is_date: bool = False) -> MetricResult:
     outcome = Case(
         When(rule.met, then=Value(ItemOutcome.MET)),
         When(rule.pending, then=Value(ItemOutcome.PENDING)),
         default=Value(ItemOutcome.FAILED),
     )
-    row = (
-        rule.population.filter(_relief_exclusion(context, metric, rule.anchor, is_date=anchor_is_date))
-        .annotate(outcome=outcome)
-        .aggregate(**{key: ItemIds("pk", filter=Q(outcome=key)) for key in ItemOutcome.values})
+    items = rule.population.filter(_relief_exclusion(context, metric, rule.anchor, is_date=anchor_is_date)).alias(
+        outcome=outcome
     )
-    met, failed, pending = (_ids(row[key]) for key in ItemOutcome.values)
-    sample = len(met) + len(failed)
+    keys = ItemOutcome.values
+    if connection.vendor == "postgresql":
+        rows = _by_block(items, **{key: BlockWord("pk", filter=Q(outcome=key)) for key in keys})
+        ids = {key: IdBitmap.from_rows(rows, column) for column, key in enumerate(keys, 1)}
+    else:
+        row = items.aggregate(**{key: ItemIds("pk", filter=Q(outcome=key)) for key in keys})
+        ids = {key: _ids(row[key]) for key in keys}
+    met, failed, pending = (len(ids[key]) for key in keys)
+    sample = met + failed
     return MetricResult(
         metric=metric,
-        value=percentage(len(met), sample) if sample else None,
-        numerator=Decimal(len(met)),
+        value=percentage(met, sample) if sample else None,
+        numerator=Decimal(met),
         denominator=Decimal(sample),
         sample=sample,
-        pending=len(pending),
-        inputs={"met": met, "failed": failed, "pending": pending},
+        pending=pending,
+        inputs=ids,
     )
 
 
@@ -175,26 +216,30 @@ class PerDay(Func):
     `days` are (first instant or date, next day's, deadline) in order. On PostgreSQL a binary search over the
     days' starts (`width_bucket`) indexes an array of the deadlines: a few comparisons per row and a short
     statement. Elsewhere the same lookup is a CASE with a branch per day, which PostgreSQL would evaluate branch
-    by branch for every row and JIT-compile at great cost on large months (bench/slas.py).
+    by branch for every row and JIT-compile at great cost on large months (bench/slas.py). The CASE is built only
+    when compiled for another database: as a source expression its 31 branches of lookups were resolved and copied
+    with every clone of the query, for nothing on PostgreSQL.
     """
 
     output_field = DateTimeField()
 
     def __init__(self, anchor: str, days: list[tuple[date, date, datetime]]) -> None:
+        self.days = days
         self.starts = [start for start, _, _ in days] + [days[-1][1]]
         self.deadlines = [deadline for _, _, deadline in days]
         self.start_type = "timestamptz" if isinstance(self.starts[0], datetime) else "date"
+        super().__init__(F(anchor))
+
+    def as_sql(self, compiler, connection, **extra_context):  # noqa: ANN001, ANN201 - Django's signature
+        anchor = self.source_expressions[0]
         by_case = Case(
             *(
-                When(**{f"{anchor}__gte": start, f"{anchor}__lt": end}, then=Value(deadline, DateTimeField()))
-                for start, end, deadline in days
+                When(Q(GreaterThanOrEqual(anchor, start), LessThan(anchor, end)), then=Value(deadline, DateTimeField()))
+                for start, end, deadline in self.days
             ),
             output_field=DateTimeField(),
         )
-        super().__init__(F(anchor), by_case)
-
-    def as_sql(self, compiler, connection, **extra_context):  # noqa: ANN001, ANN201 - Django's signature
-        return compiler.compile(self.source_expressions[1])
+        return compiler.compile(by_case.resolve_expression(compiler.query))
 
     def as_postgresql(self, compiler, connection, **extra_context):  # noqa: ANN001, ANN201 - Django's signature
         anchor, params = compiler.compile(self.source_expressions[0])
@@ -362,15 +407,20 @@ def _feedback_mean(metric: str, score: str, context: MetricContext) -> MetricRes
         session__status=SessionStatus.DELIVERED,
         submitted_at__lte=context.as_of,
     ).filter(_relief_exclusion(context, metric, "session__starts_at"))
-    row = feedback.aggregate(count=Count("pk"), total=Sum(score), ids=ItemIds("pk"))
-    count, total = row["count"], Decimal(row["total"] or 0)
+    if connection.vendor == "postgresql":
+        rows = _by_block(feedback, scored=BlockWord("pk"), count=Count("pk"), total=Sum(score))
+        scored, count, total = IdBitmap.from_rows(rows, 1), sum(row[2] for row in rows), sum(row[3] for row in rows)
+    else:
+        row = feedback.aggregate(count=Count("pk"), total=Sum(score), ids=ItemIds("pk"))
+        scored, count, total = _ids(row["ids"]), row["count"], row["total"] or 0
+    total = Decimal(total)
     return MetricResult(
         metric=metric,
         value=mean(total, count) if count else None,
         numerator=total,
         denominator=Decimal(count),
         sample=count,
-        inputs={"scored": _ids(row["ids"])},
+        inputs={"scored": scored},
     )
 
 

@@ -9,6 +9,8 @@ so nothing is announced that did not commit.
 """
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -162,14 +164,30 @@ def schedule_required(engagement: Engagement) -> SlaSchedule:
     return schedule
 
 
-def prefer_parallel_scans() -> None:
-    """Each measurement query hands every item id of the month to one `array_agg`, which PostgreSQL 15 cannot run
-    in parallel; its default cost of passing rows up from parallel workers (0.1 each) then rules out a parallel
-    scan and join below it, though with a million items that scan is a quarter of the time (bench/slas.py).
-    Lowered for the rest of this transaction only, and only on PostgreSQL."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL parallel_tuple_cost = 0.001")
+PLANNER_FOR_MEASURING = {
+    # The items are scanned and joined by parallel workers, each aggregating its share; the default cost of passing
+    # rows up from a worker (0.1 each) would rule that plan out for some queries.
+    "parallel_tuple_cost": "0.001",
+    # The items are grouped by block of ids (metrics.IdBlock): a few thousand groups, which PostgreSQL cannot
+    # estimate (it assumes one per item) and would sort a million rows for instead of hashing them.
+    "enable_sort": "off",
+    # JIT-compiling these one-off queries costs more than it saves (0.09-0.14 s for a million items, bench/slas.py).
+    "jit": "off",
+}
+
+
+@contextmanager
+def planner_for_measuring() -> Iterator[None]:
+    """Planner settings for the measurement queries (PLANNER_FOR_MEASURING), in force inside the block of the
+    caller's transaction only, and only on PostgreSQL."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("".join(f"SET LOCAL {name} = {value};" for name, value in PLANNER_FOR_MEASURING.items()))
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("".join(f"SET LOCAL {name} TO DEFAULT;" for name in PLANNER_FOR_MEASURING))
 
 
 def _measure(
@@ -181,7 +199,6 @@ def _measure(
     manual = ManualMeasurement.objects.filter(engagement=engagement, month=period.month).exclude(
         status=ManualStatus.DISPUTED
     )
-    prefer_parallel_scans()
     context = MetricContext(
         engagement=engagement,
         period=period,
@@ -190,9 +207,10 @@ def _measure(
         manual={m.metric: m for m in manual},
     )
     computed_at = timezone.now()
+    with planner_for_measuring():
+        results = [(target, measure(target.metric, context, target.threshold)) for target in targets]
     rows = []
-    for target in targets:
-        result = measure(target.metric, context, target.threshold)
+    for target, result in results:
         status, meets = assess(result, target, final=final)
         rows.append(
             Measurement(
