@@ -2,7 +2,7 @@
 
 import hmac
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, FilteredRelation, Q, QuerySet
 
 from .enums import Role, WebhookDeliveryStatus
 from .models import ApiToken, AuditEvent, Invitation, Membership, Organization, User, WebhookDelivery, WebhookEndpoint
@@ -68,13 +68,24 @@ def api_caller(token_hash: str) -> tuple[ApiToken, Membership] | None:
 
     A token acts with its creator's rights while the creator is an owner; restricted to a provider, it acts like
     that provider's account manager (an unsaved Membership, so every service's permission check applies as is).
+    One query: every API request starts with it.
     """
-    token = api_tokens().filter(secret_hash=token_hash, revoked_at__isnull=True).first()
+    creator_as_owner = FilteredRelation(
+        "created_by__memberships",
+        condition=Q(created_by__memberships__organization=F("organization"), created_by__memberships__role=Role.OWNER),
+    )
+    token = (
+        api_tokens()
+        .annotate(owner=creator_as_owner)
+        .select_related("owner")
+        .filter(secret_hash=token_hash, revoked_at__isnull=True, owner__isnull=False)
+        .order_by()
+        .first()
+    )
     if token is None or not hmac.compare_digest(token.secret_hash, token_hash):
         return None
-    owner = Membership.objects.select_related("user").filter(user=token.created_by_id, role=Role.OWNER).first()
-    if owner is None:
-        return None
+    owner = token.owner
+    owner.organization, owner.user = token.organization, token.created_by  # the rows the query already read
     if token.provider_id is not None:
         owner = Membership(
             organization=token.organization,
