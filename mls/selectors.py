@@ -75,9 +75,8 @@ def api_caller(token_hash: str) -> tuple[ApiToken, Membership] | None:
         condition=Q(created_by__memberships__organization=F("organization"), created_by__memberships__role=Role.OWNER),
     )
     token = (
-        api_tokens()
-        .annotate(owner=creator_as_owner)
-        .select_related("owner")
+        ApiToken.objects.annotate(owner=creator_as_owner)
+        .select_related("organization", "created_by", "owner")
         .filter(secret_hash=token_hash, revoked_at__isnull=True, owner__isnull=False)
         .order_by()
         .first()
@@ -91,6 +90,6 @@ def api_caller(token_hash: str) -> tuple[ApiToken, Membership] | None:
             organization=token.organization,
             user=owner.user,
             role=Role.PROVIDER_MANAGER,
-            provider=token.provider,
+            provider_id=token.provider_id,
         )
     return token, owner
