@@ -380,8 +380,12 @@ class UpsertResource(ReadOnlyResource):
         outcome = self.upsert([request.data], self.membership)
         if outcome.errors:
             raise exceptions.ValidationError(item_errors(outcome.errors))
-        written = self.get_queryset().get(**{self.key_field: self.key_of(request.data)})
+        written = self.written(outcome, request.data)
         return Response(self.get_serializer(written).data, status=201 if outcome.created else 200)
+
+    def written(self, outcome: UpsertOutcome, item: dict) -> models.Model:
+        """The row `item` wrote, read back by its key; a resource whose upsert returns its rows uses those."""
+        return self.get_queryset().get(**{self.key_field: self.key_of(item)})
 
     def key_of(self, item: dict) -> object:
         return str(item.get(self.key_field, "")).strip()

@@ -62,12 +62,14 @@ class RowError:
 
 @dataclass
 class ImportResult:
-    """What an import did. Any error means nothing was written; `unchanged` rows matched and already agreed."""
+    """What an import did. Any error means nothing was written; `unchanged` rows matched and already agreed.
+    `rows` are the rows as written (or found unchanged), one per external_id in the order of the file."""
 
     created: int
     updated: int
     errors: list[RowError]
     unchanged: int = 0
+    rows: tuple[models.Model, ...] = ()
 
 
 class _Row:
@@ -760,4 +762,5 @@ def _write(
         after={"created": len(to_create), "updated": len(to_update)},
     )
     unchanged = len(changes) - len(to_update) - len(to_create)
-    return ImportResult(created=len(to_create), updated=len(to_update), errors=[], unchanged=unchanged)
+    rows = tuple(obj for obj, _ in changes)
+    return ImportResult(created=len(to_create), updated=len(to_update), errors=[], unchanged=unchanged, rows=rows)

@@ -40,6 +40,8 @@ def test_post_learner_creates_then_updates_by_external_id(client, tenant_a, toke
 
     assert (created.status_code, updated.status_code) == (201, 200)
     assert created.json()["id"] == updated.json()["id"]
+    assert updated.json() == client.get(f"{URL}{created.json()['id']}/", **auth(token)).json()
+    assert (updated.json()["region"], updated.json()["updated_at"] > created.json()["updated_at"]) == ("EMEA", True)
     with tenant_a.scope():
         assert list(Learner.objects.values_list("external_id", "region")) == [("HR-1", "EMEA")]
         assert AuditEvent.objects.filter(action="import.learners").count() == 2
