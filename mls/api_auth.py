@@ -50,12 +50,11 @@ def _session_organization(request: HttpRequest) -> Organization | None:
 
 
 def _token_caller(raw: str) -> ApiCaller | None:
-    """The caller a token stands for: looked up inside the scope of the organization the token names."""
+    """The caller a token stands for, looked up in the organization the token names."""
     organization_id = selectors.token_organization_id(raw)
     if organization_id is None:
         return None
-    with organization_scope(organization_id):
-        found = selectors.api_caller(services.api_token_hash(raw))
+    found = selectors.api_caller(organization_id, services.api_token_hash(raw))
     if found is None:
         return None
     token, membership = found
