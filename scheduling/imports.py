@@ -12,6 +12,7 @@ the scoped managers, so another tenant's rows are invisible and cannot be matche
 """
 
 import csv
+import dataclasses
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -69,7 +70,7 @@ class ImportResult:
     updated: int
     errors: list[RowError]
     unchanged: int = 0
-    rows: tuple[models.Model, ...] = ()
+    rows: tuple[models.Model, ...] = dataclasses.field(default=(), compare=False, repr=False)
 
 
 class _Row:
