@@ -1,11 +1,12 @@
 """Reads of the tenancy core. Tenant queries run inside the request's organization scope."""
 
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 
 from django.db import connection
 from django.db.models import Count, Model, Q, QuerySet
+from django.db.models.expressions import Col
 
 from .enums import Role, WebhookDeliveryStatus
 from .models import ApiToken, AuditEvent, Invitation, Membership, Organization, User, WebhookDelivery, WebhookEndpoint
@@ -67,7 +68,8 @@ def token_organization_id(raw: str) -> int | None:
 
 
 def api_caller(organization_id: int, token_hash: str) -> tuple[ApiToken, Membership] | None:
-    """The organization's active token with this hash and the member it acts as, or None.
+    """The organization's active token with this hash and the member it acts as, or None (no scope needed: the
+    organization is the query's own condition).
 
     A token acts with its creator's rights while the creator is an owner; restricted to a provider, it acts like
     that provider's account manager (an unsaved Membership, so every service's permission check applies as is).
@@ -117,13 +119,24 @@ def _instances(row: Sequence[object], models: Sequence[type[Model]]) -> list[Mod
     converters: SQLite answers moments as text, for one)."""
     instances, start = [], 0
     for model in models:
-        fields = model._meta.concrete_fields
+        attnames, readers = _readers(model)
         values = []
-        for field, value in zip(fields, row[start : start + len(fields)], strict=True):
-            column = field.get_col(model._meta.db_table)
-            for convert in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
+        for value, (column, converters) in zip(row[start : start + len(attnames)], readers, strict=True):
+            for convert in converters:
                 value = convert(value, column, connection)
             values.append(value)
-        instances.append(model.from_db(connection.alias, [field.attname for field in fields], values))
-        start += len(fields)
+        instances.append(model.from_db(connection.alias, attnames, values))
+        start += len(attnames)
     return instances
+
+
+@cache
+def _readers(model: type[Model]) -> tuple[list[str], list[tuple[Col, list[Callable]]]]:
+    """The attribute names of the model's `_columns`, and each column with the converters the database needs."""
+    fields = model._meta.concrete_fields
+    columns = [field.get_col(model._meta.db_table) for field in fields]
+    converters = [
+        connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        for field, column in zip(fields, columns, strict=True)
+    ]
+    return [field.attname for field in fields], list(zip(columns, converters, strict=True))
