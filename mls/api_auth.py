@@ -4,7 +4,8 @@ Kept apart from mls.api because DRF imports these classes while it loads its own
 them), so this module must not import DRF's views.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -40,40 +41,51 @@ def _raw_token(request: HttpRequest) -> str | None:
     return parts[1].decode(errors="replace")
 
 
-def caller_organization(request: HttpRequest) -> Organization | None:
-    """The tenant an API request names: by its token, else by the session's organization header."""
-    raw = _raw_token(request)
-    if raw is not None:
-        organization_id = selectors.token_organization_id(raw)
-        return Organization.objects.filter(pk=organization_id).first() if organization_id else None
+def _session_organization(request: HttpRequest) -> Organization | None:
+    """The tenant a session call names in its organization header."""
     slug = request.META.get(ORGANIZATION_HEADER, "")
     if slug_re.fullmatch(slug) and request.user.is_authenticated:
         return Organization.objects.filter(slug=slug).first()
     return None
 
 
-def resolve_caller(request: HttpRequest, organization: Organization) -> ApiCaller | None:
-    """Inside `organization`'s scope: the caller, or None when the credential does not hold there."""
-    raw = _raw_token(request)
-    if raw is not None:
-        found = selectors.api_caller(services.api_token_hash(raw))
-        if found is None:
-            return None
-        token, membership = found
-        services.note_api_token_use(token)
-        return ApiCaller(organization, membership, token)
-    membership = Membership.objects.select_related("user", "provider").filter(user=request.user).first()
-    return ApiCaller(organization, membership) if membership else None
+def _token_caller(raw: str) -> ApiCaller | None:
+    """The caller a token stands for, looked up in the organization the token names."""
+    organization_id = selectors.token_organization_id(raw)
+    if organization_id is None:
+        return None
+    found = selectors.api_caller(organization_id, services.api_token_hash(raw))
+    if found is None:
+        return None
+    token, membership = found
+    return ApiCaller(token.organization, membership, token)
+
+
+@contextmanager
+def _inside(organization: Organization) -> Iterator[None]:
+    with organization_scope(organization), timezone.override(ZoneInfo(organization.timezone)):
+        yield
 
 
 def scoped_call(request: HttpRequest, call: Callable[[], HttpResponse]) -> HttpResponse:
-    """Run `call()` inside the request's tenant scope and timezone (or unscoped when it names no tenant)."""
-    organization = caller_organization(request)
+    """Run `call()` inside the caller's tenant scope and timezone, or unscoped when the request names no tenant
+    or its token does not hold there (the API's authentication then refuses it)."""
     request.api_caller = None
+    raw = _raw_token(request)
+    if raw is not None:
+        caller = _token_caller(raw)
+        if caller is None:
+            return call()
+        with _inside(caller.organization):
+            services.note_api_token_use(caller.token)
+            request.api_caller = caller
+            return call()
+    organization = _session_organization(request)
     if organization is None:
         return call()
-    with organization_scope(organization), timezone.override(ZoneInfo(organization.timezone)):
-        request.api_caller = resolve_caller(request, organization)
+    with _inside(organization):
+        membership = Membership.objects.select_related("user", "provider").filter(user=request.user).first()
+        request.api_caller = ApiCaller(organization, membership) if membership else None
         return call()
 
 

@@ -2,6 +2,7 @@
 (`imports.import_records`): an API item has exactly the columns of that import's CSV, so a rule holds for both."""
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
 from django_filters import rest_framework as filters
@@ -140,6 +141,9 @@ class ImportableResource(UpsertResource):
         return imports.import_records(
             kind=self.import_kind, organization=membership.organization, records=items, membership=membership
         )
+
+    def written(self, outcome: imports.ImportResult, item: dict) -> models.Model:
+        return outcome.rows[0]  # the import's own instance, as it saved it: no need to read it back
 
 
 # --- Importable resources ----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ the scoped managers, so another tenant's rows are invisible and cannot be matche
 """
 
 import csv
+import dataclasses
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -21,6 +22,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DataError, IntegrityError, connection, models, transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django_scopes import get_scope
@@ -62,12 +64,14 @@ class RowError:
 
 @dataclass
 class ImportResult:
-    """What an import did. Any error means nothing was written; `unchanged` rows matched and already agreed."""
+    """What an import did. Any error means nothing was written; `unchanged` rows matched and already agreed.
+    `rows` are the rows as written (or found unchanged), one per external_id in the order of the file."""
 
     created: int
     updated: int
     errors: list[RowError]
     unchanged: int = 0
+    rows: tuple[models.Model, ...] = dataclasses.field(default=(), compare=False, repr=False)
 
 
 class _Row:
@@ -167,6 +171,21 @@ def _by(queryset: models.QuerySet, field: str, values: Iterable[Any]) -> dict[An
     return found
 
 
+def _by_either(queryset: models.QuerySet, **values: Iterable[Any]) -> list[Any]:
+    """Rows of `queryset` whose field (each keyword) is one of its values, for any of the fields: one query per
+    chunk, none for no values. A row may come twice (matched in two chunks)."""
+    wanted = {field: sorted({value for value in given if value}) for field, given in values.items()}
+    size = max(1, _chunk_size() // len(wanted))
+    found: list[Any] = []
+    for start in range(0, max(map(len, wanted.values())), size):
+        matches = Q()
+        for field, given in wanted.items():
+            if chunk := given[start : start + size]:
+                matches |= Q(**{f"{field}__in": chunk})
+        found += queryset.filter(matches)
+    return found
+
+
 def _column_values(rows: list[_Row], column: str) -> set[str]:
     return {row.cells.get(column, "") for row in rows} - {""}
 
@@ -191,12 +210,15 @@ class _Sheet:
         return self.required + self.optional
 
     def load(self, rows: list[_Row]) -> dict[str, dict[Any, Any]]:
-        return {}
+        """What the rows are checked against, by name: "existing" (stored rows by external_id) and what the rows
+        refer to. One query per model, whatever the number of rows."""
+        stored = self.model.objects.select_related(*self.existing_related)
+        return {"existing": _by(stored, "external_id", _column_values(rows, "external_id"))}
 
     def fill(self, obj: Any, row: _Row, context: _Context) -> None:
         raise NotImplementedError
 
-    def check_across_rows(self, checked: list[tuple[_Row, Any]], file_ids: set[str]) -> None:
+    def check_across_rows(self, checked: list[tuple[_Row, Any]], file_ids: set[str], context: _Context) -> None:
         """Uniqueness that involves other rows: earlier rows of the file and rows already in the database."""
 
 
@@ -207,6 +229,16 @@ class _LearnerSheet(_Sheet):
     example = ("L-1001", "Ada Lovelace", "ada.lovelace@example.com", "Engineering", "grace.hopper@example.com", "EMEA")
     fields = ("name", "email", "business_unit", "manager_email", "region")
 
+    def load(self, rows: list[_Row]) -> dict[str, dict[Any, Any]]:
+        """Stored learners with the file's external_ids and those with its emails in any case, in one query."""
+        ids = _column_values(rows, "external_id")
+        emails = {email.lower() for email in _column_values(rows, "email")}
+        learners = _by_either(Learner.objects.annotate(email_key=Lower("email")), external_id=ids, email_key=emails)
+        return {
+            "existing": {learner.external_id: learner for learner in learners if learner.external_id in ids},
+            "email": {learner.email_key: learner for learner in learners if learner.email_key in emails},
+        }
+
     def fill(self, obj: Learner, row: _Row, context: _Context) -> None:
         obj.name = row.text("name", required=True)
         obj.email = row.text("email", required=True)
@@ -214,7 +246,7 @@ class _LearnerSheet(_Sheet):
         obj.manager_email = row.text("manager_email")
         obj.region = row.text("region")
 
-    def check_across_rows(self, checked: list[tuple[_Row, Learner]], file_ids: set[str]) -> None:
+    def check_across_rows(self, checked: list[tuple[_Row, Learner]], file_ids: set[str], context: _Context) -> None:
         """One learner per email in an organization (compared case-insensitively: it is the same inbox)."""
         first_with: dict[str, _Row] = {}
         for row, learner in checked:
@@ -223,9 +255,8 @@ class _LearnerSheet(_Sheet):
             first = first_with.setdefault(learner.email.lower(), row)
             if first is not row:
                 row.error("email", f"{learner.email} is also the email of row {first.number}.")
-        holders = _by(Learner.objects.annotate(email_key=Lower("email")), "email_key", first_with)
         for email, row in first_with.items():
-            holder = holders.get(email)
+            holder = context.found["email"].get(email)
             # A holder that is in the file gets its email from the file, and the file was checked above.
             if holder is not None and holder.external_id not in file_ids:
                 row.error("email", f"{row.cells['email']} is already the email of {_described(holder)}.")
@@ -268,6 +299,7 @@ class _SessionSheet(_Sheet):
             venue__name__in=_column_values(rows, "venue"), name__in=_column_values(rows, "room")
         ).select_related("venue")
         return {
+            **super().load(rows),
             "engagement": _by(Engagement.objects.all(), "name", _column_values(rows, "engagement")),
             "course": _by(Course.objects.all(), "code", _column_values(rows, "course_code")),
             "venue": _by(Venue.objects.all(), "name", _column_values(rows, "venue")),
@@ -335,6 +367,7 @@ class _EnrollmentSheet(_Sheet):
 
     def load(self, rows: list[_Row]) -> dict[str, dict[Any, Any]]:
         return {
+            **super().load(rows),
             "session": _by(
                 Session.objects.select_related("engagement"), "external_id", _column_values(rows, "session_external_id")
             ),
@@ -365,7 +398,7 @@ class _EnrollmentSheet(_Sheet):
         elif status or obj._state.adding:
             obj.status = status or EnrollmentStatus.ENROLLED
 
-    def check_across_rows(self, checked: list[tuple[_Row, Enrollment]], file_ids: set[str]) -> None:
+    def check_across_rows(self, checked: list[tuple[_Row, Enrollment]], file_ids: set[str], context: _Context) -> None:
         """A learner holds at most one live (not cancelled) enrollment per session."""
         first_with: dict[tuple[int, int], _Row] = {}
         for row, enrollment in checked:
@@ -396,6 +429,7 @@ class _CompletionSheet(_Sheet):
 
     def load(self, rows: list[_Row]) -> dict[str, dict[Any, Any]]:
         return {
+            **super().load(rows),
             "learner": _by(Learner.objects.all(), "external_id", _column_values(rows, "learner_external_id")),
             "course": _by(Course.objects.all(), "code", _column_values(rows, "course_code")),
         }
@@ -434,6 +468,7 @@ class _TicketSheet(_Sheet):
 
     def load(self, rows: list[_Row]) -> dict[str, dict[Any, Any]]:
         return {
+            **super().load(rows),
             "engagement": _by(Engagement.objects.all(), "name", _column_values(rows, "engagement")),
             "learner": _by(Learner.objects.all(), "external_id", _column_values(rows, "learner_external_id")),
         }
@@ -694,7 +729,7 @@ def _import(
     counter = _ProgressCounter(progress, len(rows))
     context = _Context(restricted_to_provider if sheet.provider_delivery else None, sheet.load(rows))
     file_ids = _column_values(rows, "external_id")
-    existing = _by(sheet.model.objects.select_related(*sheet.existing_related), "external_id", file_ids)
+    existing = context.found["existing"]
     first_with: dict[str, _Row] = {}
     checked: list[tuple[_Row, models.Model]] = []
     changes: list[tuple[models.Model, set[str]]] = []  # (instance, fields the file changes)
@@ -712,7 +747,7 @@ def _import(
             checked.append((row, obj))
             changes.append((obj, _changed(sheet.fields, before, _field_values(obj, sheet.fields))))
         counter.advance()
-    sheet.check_across_rows(checked, file_ids)
+    sheet.check_across_rows(checked, file_ids, context)
     errors = [error for row in rows for error in row.errors]
     if errors:
         counter.finish()
@@ -760,4 +795,5 @@ def _write(
         after={"created": len(to_create), "updated": len(to_update)},
     )
     unchanged = len(changes) - len(to_update) - len(to_create)
-    return ImportResult(created=len(to_create), updated=len(to_update), errors=[], unchanged=unchanged)
+    rows = tuple(obj for obj, _ in changes)
+    return ImportResult(created=len(to_create), updated=len(to_update), errors=[], unchanged=unchanged, rows=rows)

@@ -7,7 +7,8 @@ in services for a friendly message and for SQLite.
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils.timezone import now
 
 from engagements.enums import Side
@@ -165,6 +166,8 @@ class Learner(TracksUpdates, TenantModel):
             models.UniqueConstraint(fields=["organization", "email"], name="scheduling_learner_email"),
             _unique_external_id("learner"),
         ]
+        # Imports refuse an email another learner has in any case: found by this index, not a scan of the table.
+        indexes = [models.Index(F("organization"), Lower("email"), name="scheduling_learner_email_ci")]
 
     def __str__(self) -> str:
         return self.name

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from mls.enums import Role
-from mls.models import ApiToken, AuditEvent
+from mls.models import ApiToken, AuditEvent, Membership
 from mls.services import revoke_api_token
 from tests.factories import WebhookDeliveryFactory, api_token
 from tests.factories.api import api_objects
@@ -115,6 +115,19 @@ def test_token_of_a_removed_owner_is_401(client, tenants):
         a.members[Role.OWNER].delete()
 
     response = client.get(url("api:learner-list", a), **auth(raw))
+
+    assert response.status_code == 401
+
+
+def test_token_of_an_owner_demoted_in_its_organization_is_401_though_an_owner_elsewhere(client, tenant_a, tenant_b):
+    raw = api_token(tenant_a)
+    owner = tenant_a.members[Role.OWNER]
+    with tenant_b.scope():
+        Membership.objects.create(organization=tenant_b.organization, user=owner.user, role=Role.OWNER)
+    with tenant_a.scope():
+        Membership.objects.filter(pk=owner.pk).update(role=Role.VIEWER)
+
+    response = client.get(reverse("api:learner-list"), **auth(raw))
 
     assert response.status_code == 401
 

@@ -40,9 +40,22 @@ def test_post_learner_creates_then_updates_by_external_id(client, tenant_a, toke
 
     assert (created.status_code, updated.status_code) == (201, 200)
     assert created.json()["id"] == updated.json()["id"]
+    assert updated.json() == client.get(f"{URL}{created.json()['id']}/", **auth(token)).json()
+    assert (updated.json()["region"], updated.json()["updated_at"] > created.json()["updated_at"]) == ("EMEA", True)
     with tenant_a.scope():
         assert list(Learner.objects.values_list("external_id", "region")) == [("HR-1", "EMEA")]
         assert AuditEvent.objects.filter(action="import.learners").count() == 2
+
+
+def test_post_learner_runs_six_queries(client, token, django_assert_num_queries):
+    client.get(URL, **auth(token))  # stamps the token's "last used", which is written at most once a minute
+    item = {"external_id": "HR-1", "name": "Ada Lovelace", "email": "ada@acme.example"}
+
+    # The caller; stored learners with the external_id or the email; savepoint, learner, audit event, release.
+    with django_assert_num_queries(6):
+        response = client.post(URL, item, content_type="application/json", **auth(token))
+
+    assert (response.status_code, response.json()["external_id"]) == (201, "HR-1")
 
 
 def test_post_learner_with_bad_email_is_400_with_field_error(client, tenant_a, token):

@@ -155,6 +155,20 @@ def test_learner_import_refuses_the_email_of_another_learner_of_the_organization
     assert learners(acme) == [("L-OLD", "Ann Old", "ann@acme.example")]
 
 
+def test_learner_import_larger_than_one_lookup_finds_every_stored_learner_and_email(acme, monkeypatch):
+    monkeypatch.setattr("scheduling.imports._chunk_size", lambda: 4)  # two external_ids and two emails a query
+    for n in range(1, 6):
+        LearnerFactory(organization=acme.organization, external_id=f"L-{n}", email=f"old{n}@acme.example")
+    LearnerFactory(organization=acme.organization, external_id="L-OLD", name="Zed", email="zed@acme.example")
+    rows = [f"L-{n},New {n},old{n}@acme.example" for n in range(1, 6)]
+
+    refused = run(acme, "learners", "\n".join([LEARNER_HEADER, *rows, "L-6,Zed Two,ZED@acme.example"]))
+    accepted = run(acme, "learners", "\n".join([LEARNER_HEADER, *rows]))
+
+    assert refused.errors == [RowError(7, "email", "ZED@acme.example is already the email of learner Zed (L-OLD).")]
+    assert accepted == ImportResult(created=0, updated=5, errors=[])
+
+
 def test_learner_import_lets_a_new_row_take_the_email_another_row_gives_up(acme):
     LearnerFactory(organization=acme.organization, external_id="L-1", name="Ann", email="ann@acme.example")
     text = "\n".join([LEARNER_HEADER, "L-1,Ann,ann.smith@acme.example", "L-2,Ann Two,ann@acme.example"])

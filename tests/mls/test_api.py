@@ -1,0 +1,70 @@
+"""mls.api's ReadSerializer: the output it builds from its plan is DRF's own output, for every API resource."""
+
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+from rest_framework import serializers
+
+from mls.api import ReadSerializer
+from mls.api_urls import RESOURCES
+from scheduling.models import Learner
+from tests.factories.api import api_objects
+from tests.factories.reporting import stored_qbr
+from tests.factories.scheduling import LearnerFactory
+
+pytestmark = pytest.mark.integration
+
+READ_SERIALIZERS = sorted(
+    {
+        viewset.serializer_class
+        for viewset, _ in RESOURCES.values()
+        if issubclass(viewset.serializer_class, ReadSerializer)
+    },
+    key=lambda serializer_class: serializer_class.__name__,
+)
+
+
+def test_planned_output_is_drfs_own_for_every_resource(tenant_a):
+    tenant_a.with_route_objects()
+    api_objects(tenant_a)
+    with tenant_a.scope():
+        stored_qbr(tenant_a.contract.engagement)
+    compared = {}
+
+    # A zone with a half-hour offset, so moments are converted as DRF converts them.
+    with tenant_a.scope(), timezone.override(ZoneInfo("America/St_Johns")):
+        for serializer_class in READ_SERIALIZERS:
+            for row in serializer_class.Meta.model.objects.all():
+                serializer = serializer_class(row)
+
+                assert serializer.data == serializers.Serializer.to_representation(serializer, row)
+                compared[serializer_class.__name__] = compared.get(serializer_class.__name__, 0) + 1
+
+    assert sorted(compared) == sorted(serializer_class.__name__ for serializer_class in READ_SERIALIZERS)
+
+
+def test_every_resource_serializer_builds_its_output_from_a_plan():
+    without_plan = [serializer.__name__ for serializer in READ_SERIALIZERS if serializer.output_plan() is None]
+
+    assert without_plan == []
+
+
+class LearnerGreeting(ReadSerializer):
+    greeting = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Learner
+        fields = ("id", "greeting")
+
+    def get_greeting(self, learner: Learner) -> str:
+        return f"Hello {learner.name}"
+
+
+def test_a_field_without_a_model_attribute_keeps_drfs_lookup(tenant_a):
+    learner = LearnerFactory(organization=tenant_a.organization, name="Ada")
+
+    serializer = LearnerGreeting(learner)
+
+    assert serializer.output_plan() is None
+    assert serializer.data == {"id": learner.pk, "greeting": "Hello Ada"}
