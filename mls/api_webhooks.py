@@ -28,11 +28,27 @@ class EndpointSerializer(ReadSerializer):
         exclude = ("organization",)
 
 
+class EventNames(serializers.ListField):
+    """A list of event names whose item errors are one list of messages for the field (`{"events": ["Item 2: …"]}`),
+    as every API error is documented, instead of DRF's `{"events": {"2": [...]}}`."""
+
+    child = serializers.CharField()
+
+    def to_internal_value(self, data: object) -> list[str]:
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if not isinstance(error.detail, dict):
+                raise
+            raise serializers.ValidationError(
+                [f"Item {index}: {message}" for index, messages in error.detail.items() for message in messages]
+            ) from error
+
+
 class EndpointChanges(serializers.Serializer):
     url = serializers.URLField(max_length=500)
     description = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
-    events = serializers.ListField(
-        child=serializers.CharField(),
+    events = EventNames(
         required=False,
         default=list,
         help_text=f"Any of {', '.join(WebhookEvent.values)}; empty: every event.",
