@@ -28,6 +28,12 @@ def write_or_rerender(
     return rerender(form)
 
 
+def saved_redirect(request: HttpRequest, message: str, url: str) -> HttpResponse:
+    """After a write: say what was saved on the next page, and go there."""
+    messages.success(request, message)
+    return redirect(url)
+
+
 def form_page(
     request: HttpRequest,
     form: forms.Form,
@@ -53,8 +59,7 @@ def form_page(
     written = {}
 
     def done() -> HttpResponse:
-        messages.success(request, saved)
-        return redirect(done_url(written["object"]) if done_url else cancel_url)
+        return saved_redirect(request, saved, done_url(written["object"]) if done_url else cancel_url)
 
     return write_or_rerender(
         form, lambda valid: written.update(object=write(valid.cleaned_data)), done, lambda invalid: page(400)

@@ -121,9 +121,11 @@ def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[object]], zone: tz
 def csv_response(
     filename: str, header: Sequence[str], rows: Iterable[Sequence[object]], zone: tzinfo | None = None
 ) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(
-        csv_chunks(header, rows, zone or timezone.get_current_timezone()), content_type=CSV_CONTENT_TYPE
-    )
+    return _attachment(filename, csv_chunks(header, rows, zone or timezone.get_current_timezone()))
+
+
+def _attachment(filename: str, chunks: Iterator[str | bytes]) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(chunks, content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -231,6 +233,4 @@ def queryset_csv_response(
     cells = [_sql_cell(_field(queryset.model, lookup), lookup) for lookup in lookups]
     if connection.vendor != "postgresql" or None in cells:
         return csv_response(filename, header, queryset_rows(queryset, lookups), zone)
-    response = StreamingHttpResponse(_copy_chunks(header, cells, queryset, zone), content_type=CSV_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return _attachment(filename, _copy_chunks(header, cells, queryset, zone))

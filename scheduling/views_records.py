@@ -1,17 +1,16 @@
 """Learners, support tickets and compliance pages. Thin over selectors and services."""
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from engagements.selectors import engagements_for
 from mls.enums import Permission, Role
-from mls.views_support import write_or_rerender
+from mls.views_support import saved_redirect, write_or_rerender
 
 from . import selectors, services
 from .enums import TicketCategory
@@ -37,11 +36,6 @@ def learner_detail(request: HttpRequest, organization_slug: str, pk: int) -> Htt
         "assignments": learner.compliance_assignments.select_related("requirement").order_by("-due_on"),
     }
     return render(request, "scheduling/learner_detail.html", context)
-
-
-def _saved(request: HttpRequest, message: str, url: str) -> HttpResponse:
-    messages.success(request, message)
-    return redirect(url)
 
 
 @require_http_methods(["GET", "POST"])
@@ -72,7 +66,7 @@ def ticket_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
     return write_or_rerender(
         TicketForm(request.POST, engagements=engagements),
         lambda valid: services.log_ticket(membership=request.membership, **valid.cleaned_data),
-        lambda: _saved(
+        lambda: saved_redirect(
             request, "Ticket logged.", reverse("scheduling:tickets", kwargs={"organization_slug": organization_slug})
         ),
         lambda invalid: page(invalid, status=400),
@@ -95,7 +89,7 @@ def ticket_detail(request: HttpRequest, organization_slug: str, pk: int) -> Http
     return write_or_rerender(
         TicketTimesForm(request.POST),
         lambda valid: services.update_ticket_times(ticket=ticket, membership=request.membership, **valid.cleaned_data),
-        lambda: _saved(
+        lambda: saved_redirect(
             request,
             "Ticket times saved.",
             reverse("scheduling:ticket", kwargs={"organization_slug": organization_slug, "pk": pk}),
@@ -148,9 +142,10 @@ def compliance_report(request: HttpRequest, organization_slug: str, pk: int) -> 
         )
 
     def done() -> HttpResponse:
-        messages.success(request, f"Assigned to {assigned['count']} learner{'s' if assigned['count'] != 1 else ''}.")
-        return redirect(
-            reverse("scheduling:compliance_report", kwargs={"organization_slug": organization_slug, "pk": pk})
+        return saved_redirect(
+            request,
+            f"Assigned to {assigned['count']} learner{'s' if assigned['count'] != 1 else ''}.",
+            reverse("scheduling:compliance_report", kwargs={"organization_slug": organization_slug, "pk": pk}),
         )
 
     return write_or_rerender(AssignRequirementForm(request.POST), write, done, lambda invalid: page(invalid, 400))
@@ -175,7 +170,7 @@ def outage_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
     return write_or_rerender(
         OutageForm(request.POST, engagements=engagements),
         lambda valid: services.log_outage(membership=request.membership, **valid.cleaned_data),
-        lambda: _saved(
+        lambda: saved_redirect(
             request, "Outage logged.", reverse("scheduling:outages", kwargs={"organization_slug": organization_slug})
         ),
         lambda invalid: page(invalid, status=400),
@@ -202,7 +197,7 @@ def course_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
         lambda valid: services.add_course(
             organization=request.organization, membership=request.membership, **valid.cleaned_data
         ),
-        lambda: _saved(
+        lambda: saved_redirect(
             request, "Course added.", reverse("scheduling:courses", kwargs={"organization_slug": organization_slug})
         ),
         lambda invalid: page(invalid, status=400),
