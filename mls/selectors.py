@@ -1,13 +1,12 @@
 """Reads of the tenancy core. Tenant queries run inside the request's organization scope."""
 
 import hmac
-from collections.abc import Callable, Sequence
 from functools import cache
 
 from django.db import connection
-from django.db.models import Count, Model, Q, QuerySet
-from django.db.models.expressions import Col
+from django.db.models import Count, Q, QuerySet
 
+from . import rows
 from .enums import Role, WebhookDeliveryStatus
 from .models import ApiToken, AuditEvent, Invitation, Membership, Organization, User, WebhookDelivery, WebhookEndpoint
 
@@ -82,7 +81,7 @@ def api_caller(organization_id: int, token_hash: str) -> tuple[ApiToken, Members
         row = cursor.fetchone()
     if row is None:
         return None
-    token, organization, user, owner = _instances(row, [model for model, _ in CALLER_TABLES])
+    token, organization, user, owner = rows.instances(row, [model for model, _ in CALLER_TABLES])
     if not hmac.compare_digest(token.secret_hash, token_hash):
         return None
     token.organization = owner.organization = organization
@@ -99,7 +98,7 @@ CALLER_TABLES = ((ApiToken, "t"), (Organization, "o"), (User, "u"), (Membership,
 
 @cache
 def _caller_sql() -> str:
-    columns = ", ".join(_columns(model, alias) for model, alias in CALLER_TABLES)
+    columns = ", ".join(rows.columns(model, alias) for model, alias in CALLER_TABLES)
     return f"""
         SELECT {columns}
         FROM mls_apitoken t
@@ -108,35 +107,3 @@ def _caller_sql() -> str:
         JOIN mls_membership m ON m.organization_id = t.organization_id AND m.user_id = t.created_by_id AND m.role = %s
         WHERE t.organization_id = %s AND t.secret_hash = %s AND t.revoked_at IS NULL
     """  # noqa: S608 - column names from the models, values bound as parameters
-
-
-def _columns(model: type[Model], alias: str) -> str:
-    return ", ".join(f"{alias}.{connection.ops.quote_name(field.column)}" for field in model._meta.concrete_fields)
-
-
-def _instances(row: Sequence[object], models: Sequence[type[Model]]) -> list[Model]:
-    """A row of `_columns` of each model, in turn, read into instances as the ORM reads them (with the database's
-    converters: SQLite answers moments as text, for one)."""
-    instances, start = [], 0
-    for model in models:
-        attnames, readers = _readers(model)
-        values = []
-        for value, (column, converters) in zip(row[start : start + len(attnames)], readers, strict=True):
-            for convert in converters:
-                value = convert(value, column, connection)
-            values.append(value)
-        instances.append(model.from_db(connection.alias, attnames, values))
-        start += len(attnames)
-    return instances
-
-
-@cache
-def _readers(model: type[Model]) -> tuple[list[str], list[tuple[Col, list[Callable]]]]:
-    """The attribute names of the model's `_columns`, and each column with the converters the database needs."""
-    fields = model._meta.concrete_fields
-    columns = [field.get_col(model._meta.db_table) for field in fields]
-    converters = [
-        connection.ops.get_db_converters(column) + field.get_db_converters(connection)
-        for field, column in zip(fields, columns, strict=True)
-    ]
-    return [field.attname for field in fields], list(zip(columns, converters, strict=True))

@@ -2,7 +2,8 @@
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
@@ -10,7 +11,9 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.sql import InsertQuery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -43,7 +46,7 @@ def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     return {name: getattr(instance, instance._meta.get_field(name).attname) for name in fields}
 
 
-def record_audit(
+def audit_event(
     *,
     organization: Organization,
     actor: User | None,
@@ -52,7 +55,8 @@ def record_audit(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    return AuditEvent.objects.create(
+    """The (unsaved) record of `actor` doing `action` to `obj`."""
+    return AuditEvent(
         organization=organization,
         actor=actor,
         actor_label=actor.email if actor else "",
@@ -62,6 +66,80 @@ def record_audit(
         before=before,
         after=after,
     )
+
+
+def record_audit(
+    *,
+    organization: Organization,
+    actor: User | None,
+    action: str,
+    obj: models.Model,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    event = audit_event(organization=organization, actor=actor, action=action, obj=obj, before=before, after=after)
+    event.save()
+    return event
+
+
+def create_audited(objs: list[models.Model], event: AuditEvent) -> None:
+    """Insert new rows of one model together with the audit event that records them, all or nothing.
+
+    On PostgreSQL both are one statement (the event's INSERT in a WITH clause of the rows' INSERT), atomic by
+    itself: an API call that creates one row needs no transaction around it, so no BEGIN and COMMIT round trips.
+    The rows get their primary keys (and database defaults) as `bulk_create` gives them; the event is written
+    but not read back (its id stays None). Elsewhere: `bulk_create` and the event's save in one transaction.
+    """
+    connection = connections[router.db_for_write(AuditEvent)]
+    if connection.vendor != "postgresql":
+        with transaction.atomic(using=connection.alias):
+            type(objs[0]).objects.bulk_create(objs)
+            event.save(using=connection.alias)
+        return
+    # Inside a transaction the statement gets a savepoint, so a refused insert leaves that transaction usable.
+    with transaction.atomic(using=connection.alias) if connection.in_atomic_block else nullcontext():
+        _insert_with_event(connection, objs, event)
+
+
+def _insert_with_event(connection: BaseDatabaseWrapper, objs: list[models.Model], event: AuditEvent) -> None:
+    model = type(objs[0])
+    opts = model._meta
+    for obj in objs:
+        if obj.pk is not None or not obj._state.adding:
+            raise ValueError(f"{obj!r} is not a new row.")
+        obj._prepare_related_fields_for_save(operation_name="create_audited")
+    event_sql, event_params = _insert_sql(connection, AuditEvent, [event])
+    prefixed = []
+
+    def with_event(execute: Callable, sql: str, params: Sequence, many: bool, context: dict) -> object:
+        prefixed.append(sql)
+        return execute(f"WITH audit_event AS ({event_sql}) {sql}", (*event_params, *params), many, context)
+
+    query = InsertQuery(model)
+    query.insert_values(_insert_fields(model), objs)
+    with connection.execute_wrapper(with_event):
+        returned = query.get_compiler(connection=connection).execute_sql(opts.db_returning_fields)
+    if len(prefixed) != 1 or len(returned) != len(objs):  # one statement, or the event was not in it
+        raise RuntimeError(f"Expected one INSERT of {len(objs)} rows, ran {len(prefixed)} returning {len(returned)}.")
+    for obj, values in zip(objs, returned, strict=True):
+        for field, value in zip(opts.db_returning_fields, values, strict=True):
+            setattr(obj, field.attname, value)
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def _insert_fields(model: type[models.Model]) -> list[models.Field]:
+    """The columns `bulk_create` writes for rows without a primary key."""
+    return [f for f in model._meta.concrete_fields if not f.generated and not isinstance(f, models.AutoField)]
+
+
+def _insert_sql(
+    connection: BaseDatabaseWrapper, model: type[models.Model], objs: list[models.Model]
+) -> tuple[str, tuple]:
+    query = InsertQuery(model)
+    query.insert_values(_insert_fields(model), objs)
+    [(sql, params)] = query.get_compiler(connection=connection).as_sql()
+    return sql, tuple(params)
 
 
 def audit_change(

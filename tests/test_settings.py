@@ -76,3 +76,33 @@ def test_zero_config_default_migrates_and_seeds_demo_on_sqlite(tmp_path):
     assert slas, seed.stdout
     assert seed_again.returncode == 0, seed_again.stderr  # idempotent
     assert slas[0] in seed_again.stdout
+
+
+# New learners and their audit event: one statement on PostgreSQL, bulk_create and save in a transaction here.
+IMPORT_ON_SQLITE = """
+from mls.models import AuditEvent, Membership, User
+from mls.services import create_organization
+from mls.tenancy import organization_scope
+from scheduling.imports import import_records
+from scheduling.models import Learner
+organization = create_organization(owner=User.objects.create_user("o@sq.test", "sq-pass-2026"), name="SQ")
+with organization_scope(organization):
+    owner = Membership.objects.select_related("user", "organization").get()
+    items = [{"external_id": f"SQ-{n}", "name": f"Learner {n}", "email": f"sq{n}@sq.test"} for n in range(2)]
+    result = import_records(kind="learners", organization=organization, records=items, membership=owner)
+    again = import_records(kind="learners", organization=organization, records=items[:1], membership=owner)
+    event = AuditEvent.objects.filter(action="import.learners").order_by("-id")[1]
+    ids = [row.pk for row in result.rows]
+    print(result.created, result.errors, again.unchanged, event.after, ids == list(
+        Learner.objects.filter(external_id__startswith="SQ-").order_by("external_id").values_list("id", flat=True)))
+"""
+
+
+def test_an_import_of_new_rows_writes_them_and_their_audit_event_on_sqlite(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'mls.sqlite3'}"}
+    assert manage("migrate", "--noinput", env=env).returncode == 0
+
+    result = manage("shell", "-c", IMPORT_ON_SQLITE, env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[-2] == "2 [] 1 {'created': 2, 'updated': 0} True"

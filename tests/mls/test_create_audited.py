@@ -1,0 +1,96 @@
+"""`services.create_audited`: new rows and the audit event that records them are written together or not at all,
+in one statement on PostgreSQL (so an API upsert of one new row needs no transaction of its own)."""
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from mls import services
+from mls.models import AuditEvent
+from scheduling.models import Learner
+from tests.conftest import Tenant
+
+
+def _event(tenant: Tenant, created: int) -> AuditEvent:
+    return services.audit_event(
+        organization=tenant.organization, actor=None, action="import.learners", obj=tenant.organization,
+        after={"created": created, "updated": 0},
+    )  # fmt: skip
+
+
+def _learners(tenant: Tenant, *keys: str) -> list[Learner]:
+    organization = tenant.organization
+    return [Learner(organization=organization, external_id=key, name=key, email=f"{key}@a.example") for key in keys]
+
+
+def test_rows_get_their_ids_and_defaults_and_the_event_is_written(tenant_a):
+    with tenant_a.scope():
+        learners = _learners(tenant_a, "HR-1", "HR-2")
+
+        services.create_audited(learners, _event(tenant_a, 2))
+
+        stored = {learner.external_id: learner for learner in Learner.objects.all()}
+        [event] = AuditEvent.objects.filter(action="import.learners")
+    assert [learner.pk for learner in learners] == [stored["HR-1"].pk, stored["HR-2"].pk]
+    assert [learner.updated_at for learner in learners] == [stored["HR-1"].updated_at, stored["HR-2"].updated_at]
+    assert not any(learner._state.adding for learner in learners)
+    assert (event.after, event.object_id) == ({"created": 2, "updated": 0}, str(tenant_a.organization.pk))
+
+
+def test_inside_a_transaction_it_is_one_statement_in_a_savepoint(tenant_a, django_assert_num_queries):
+    with tenant_a.scope(), django_assert_num_queries(3) as queries:
+        services.create_audited(_learners(tenant_a, "HR-1"), _event(tenant_a, 1))
+
+    savepoint, statement, release = (query["sql"] for query in queries.captured_queries)
+    assert (savepoint.split()[0], release.split()[:2]) == ("SAVEPOINT", ["RELEASE", "SAVEPOINT"])
+    assert statement.startswith('WITH audit_event AS (INSERT INTO "mls_auditevent"')
+
+
+def test_a_refused_row_writes_no_event_and_leaves_the_transaction_usable(tenant_a):
+    with tenant_a.scope():
+        services.create_audited(_learners(tenant_a, "HR-1"), _event(tenant_a, 1))
+
+        with pytest.raises(IntegrityError):
+            services.create_audited(_learners(tenant_a, "HR-2", "HR-1"), _event(tenant_a, 2))
+
+        assert sorted(Learner.objects.values_list("external_id", flat=True)) == ["HR-1"]
+        assert list(AuditEvent.objects.filter(action="import.learners").values_list("after", flat=True)) == [
+            {"created": 1, "updated": 0}
+        ]
+
+
+def test_only_new_rows_are_taken(tenant_a):
+    with tenant_a.scope():
+        [stored] = _learners(tenant_a, "HR-1")
+        stored.save()
+
+        with pytest.raises(ValueError, match="not a new row"):
+            services.create_audited([stored], _event(tenant_a, 1))
+
+        assert not AuditEvent.objects.filter(action="import.learners").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_it_is_one_committed_statement(django_assert_num_queries):
+    tenant = Tenant("Acme Corp", "acme")
+    assert not connection.in_atomic_block
+
+    with tenant.scope(), django_assert_num_queries(1):
+        services.create_audited(_learners(tenant, "HR-1"), _event(tenant, 1))
+
+    with tenant.scope():
+        assert Learner.objects.filter(external_id="HR-1").exists()
+        assert AuditEvent.objects.filter(action="import.learners").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_refused_row_writes_nothing():
+    tenant = Tenant("Acme Corp", "acme")
+    with tenant.scope():
+        services.create_audited(_learners(tenant, "HR-1"), _event(tenant, 1))
+
+        with pytest.raises(IntegrityError):
+            services.create_audited(_learners(tenant, "HR-2", "HR-1"), _event(tenant, 2))
+
+        with transaction.atomic():  # the connection is still usable
+            assert sorted(Learner.objects.values_list("external_id", flat=True)) == ["HR-1"]
+            assert AuditEvent.objects.filter(action="import.learners").count() == 1
