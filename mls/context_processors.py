@@ -25,6 +25,11 @@ NAVIGATION: list[tuple[str, str | None, str | None]] = [
 ]
 
 
+# Apps whose every page is in one area, wherever its URL sits: an engagement's SLA pages are under
+# /engagements/<pk>/sla/ (they are about that engagement) but belong to SLAs, as do /measurements/<pk>/.
+AREA_OF_APP = {"slas": "slas:list"}
+
+
 def _is_in_area(path: str, url: str, home: str) -> bool:
     """An area is the first path segment of its URL below the organization's home: /o/acme/settings/ holds the
     members, API token and webhook pages of Settings (linked as /o/acme/settings/members/)."""
@@ -41,12 +46,18 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     if membership is None:
         return context
     home = reverse("reporting:dashboard", kwargs={"organization_slug": request.organization.slug})
+    match = request.resolver_match
+    app_area = AREA_OF_APP.get(match.app_name) if match else None
     items = []
     for label, url_name, permission in NAVIGATION:
         if permission and not membership.has_permission(permission):
             continue
         url = reverse(url_name, kwargs={"organization_slug": request.organization.slug}) if url_name else None
-        items.append({"label": label, "url": url, "current": url is not None and _is_in_area(request.path, url, home)})
+        if app_area is not None:
+            current = url_name == app_area
+        else:
+            current = url is not None and _is_in_area(request.path, url, home)
+        items.append({"label": label, "url": url, "current": current})
     context["nav_items"] = items
     context["unread_notifications"] = Notification.objects.filter(user=request.user, read_at__isnull=True).count()
     return context

@@ -400,6 +400,9 @@ class AttemptFilter(TenantFilterSet):
 
 
 class AssessmentAttemptViewSet(ReadOnlyResource):
+    """Assessment attempts; every role sees them, as it sees learners and courses: an attempt belongs to a learner
+    and a course, not to an engagement, so there is no provider to restrict it to."""
+
     serializer_class = AttemptSerializer
     filterset_class = AttemptFilter
     ordering_fields = ("id", "attempted_at")
@@ -443,6 +446,9 @@ class AssignmentFilter(TenantFilterSet):
 
 
 class ComplianceAssignmentViewSet(ReadOnlyResource):
+    """Compliance assignments; every role sees them, as on the web's compliance pages (a provider's account
+    manager assigns requirements there): a requirement is the client's, across engagements."""
+
     serializer_class = AssignmentSerializer
     filterset_class = AssignmentFilter
     ordering_fields = ("id", "due_on")

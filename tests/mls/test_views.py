@@ -21,6 +21,7 @@ from mls.models import AuditEvent, Invitation, Membership, Notification, Organiz
 from mls.selectors import organizations_of
 from mls.services import invitation_token
 from tests.factories import PASSWORD, AuditEventFactory, InvitationFactory, MembershipFactory, UserFactory
+from tests.factories.engagements import EngagementFactory
 
 pytestmark = pytest.mark.integration
 
@@ -350,13 +351,17 @@ def test_notifications_page_lists_only_my_notifications_and_marks_them_read(clie
         ("/o/acme/settings/api-tokens/", "Settings"),
         ("/o/acme/settings/webhooks/", "Settings"),
         ("/o/acme/engagements/", "Engagements"),
+        ("/o/acme/engagements/{engagement}/", "Engagements"),
+        ("/o/acme/engagements/{engagement}/sla/", "SLAs"),
+        ("/o/acme/slas/", "SLAs"),
         ("/o/acme/notifications/", None),
     ],
 )
 def test_navigation_marks_the_area_of_the_page(client, tenant_a, path, current):
     client.force_login(tenant_a.user(Role.OWNER))
+    engagement = EngagementFactory(organization=tenant_a.organization, provider=tenant_a.provider)
 
-    response = client.get(path)
+    response = client.get(path.format(engagement=engagement.pk))
 
     assert response.status_code == 200
     assert [item["label"] for item in response.context["nav_items"] if item["current"]] == (
