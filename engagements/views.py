@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from mls.decorators import permission_required
 from mls.enums import Permission
 from mls.forms import apply_service_error
-from mls.views_support import confirm_page, write_or_rerender
+from mls.views_support import confirm_page, write_and_say
 
 from . import selectors, services
 from .enums import AWAITING_APPROVAL, EngagementStatus, Side
@@ -165,12 +165,16 @@ def version_diff(request: HttpRequest, organization_slug: str, pk: int, other_pk
     return render(request, "engagements/version_diff.html", context)
 
 
-def _post_to_version(request: HttpRequest, version: SowVersion, form_name: str, form: object, write: object):
-    return write_or_rerender(
+def _post_to_version(
+    request: HttpRequest, version: SowVersion, form_name: str, form: object, write: object, saved: str
+) -> HttpResponse:
+    return write_and_say(
+        request,
         form,
         write,
-        lambda: redirect(_url(request, "engagements:version", pk=version.pk)),
-        lambda invalid: _version_page(request, version, status=400, **{form_name: invalid}),
+        saved=lambda _: saved,
+        url=_url(request, "engagements:version", pk=version.pk),
+        rerender=lambda invalid: _version_page(request, version, status=400, **{form_name: invalid}),
     )
 
 
@@ -184,6 +188,7 @@ def version_terms(request: HttpRequest, organization_slug: str, pk: int) -> Http
         "terms_form",
         form,
         lambda f: services.update_draft_version(version=version, actor=request.user, **f.cleaned_data),
+        "Terms saved.",
     )
 
 
@@ -196,6 +201,7 @@ def scope_item_save(request: HttpRequest, organization_slug: str, pk: int) -> Ht
         "scope_form",
         ScopeItemForm(request.POST),
         lambda f: services.set_scope_item(version=version, actor=request.user, **f.cleaned_data),
+        "Scope matrix row saved.",
     )
 
 
@@ -208,6 +214,7 @@ def service_line_add(request: HttpRequest, organization_slug: str, pk: int) -> H
         "line_form",
         ServiceLineForm(request.POST),
         lambda f: services.add_service_line(version=version, actor=request.user, **f.service_fields()),
+        "Service line added.",
     )
 
 

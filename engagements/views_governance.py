@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mls.forms import apply_service_error
-from mls.views_support import write_or_rerender
+from mls.views_support import write_and_say
 
 from . import selectors, services
 from .enums import DisputeTier
@@ -81,15 +81,19 @@ def meeting_detail(request: HttpRequest, organization_slug: str, pk: int) -> Htt
     return _meeting_page(request, get_object_or_404(selectors.meetings_for(request.membership), pk=pk))
 
 
-def _meeting_write(request: HttpRequest, pk: int, form_name: str, form: object, write: object) -> HttpResponse:
+def _meeting_write(
+    request: HttpRequest, pk: int, form_name: str, form: object, write: object, saved: str
+) -> HttpResponse:
     meeting = get_object_or_404(selectors.meetings_for(request.membership), pk=pk)
     if not _can_act(request, meeting.engagement):
         raise PermissionDenied
-    return write_or_rerender(
+    return write_and_say(
+        request,
         form,
         lambda valid: write(meeting, valid.cleaned_data),
-        lambda: redirect(_url(request, "engagements:meeting", pk=meeting.pk)),
-        lambda invalid: _meeting_page(request, meeting, status=400, **{form_name: invalid}),
+        saved=lambda _: saved,
+        url=_url(request, "engagements:meeting", pk=meeting.pk),
+        rerender=lambda invalid: _meeting_page(request, meeting, status=400, **{form_name: invalid}),
     )
 
 
@@ -101,6 +105,7 @@ def meeting_minutes(request: HttpRequest, organization_slug: str, pk: int) -> Ht
         "minutes_form",
         MinutesForm(request.POST),
         lambda meeting, data: services.record_minutes(meeting=meeting, membership=request.membership, **data),
+        "Minutes saved.",
     )
 
 
@@ -112,6 +117,7 @@ def meeting_action_add(request: HttpRequest, organization_slug: str, pk: int) ->
         "action_form",
         MeetingActionForm(request.POST),
         lambda meeting, data: services.add_meeting_action(meeting=meeting, membership=request.membership, **data),
+        "Action added.",
     )
 
 
@@ -178,15 +184,19 @@ def dispute_detail(request: HttpRequest, organization_slug: str, pk: int) -> Htt
     return _dispute_page(request, get_object_or_404(selectors.disputes_for(request.membership), pk=pk))
 
 
-def _dispute_write(request: HttpRequest, pk: int, form_name: str, form: object, write: object) -> HttpResponse:
+def _dispute_write(
+    request: HttpRequest, pk: int, form_name: str, form: object, write: object, saved: str
+) -> HttpResponse:
     dispute = get_object_or_404(selectors.disputes_for(request.membership), pk=pk)
     if not _can_act(request, dispute.engagement):
         raise PermissionDenied
-    return write_or_rerender(
+    return write_and_say(
+        request,
         form,
         lambda valid: write(dispute, valid.cleaned_data),
-        lambda: redirect(_url(request, "engagements:dispute", pk=dispute.pk)),
-        lambda invalid: _dispute_page(request, dispute, status=400, **{form_name: invalid}),
+        saved=lambda _: saved,
+        url=_url(request, "engagements:dispute", pk=dispute.pk),
+        rerender=lambda invalid: _dispute_page(request, dispute, status=400, **{form_name: invalid}),
     )
 
 
@@ -198,6 +208,7 @@ def dispute_escalate(request: HttpRequest, organization_slug: str, pk: int) -> H
         "escalate_form",
         DisputeNoteForm(request.POST),
         lambda dispute, data: services.escalate_dispute(dispute=dispute, membership=request.membership, **data),
+        "Dispute escalated to the next tier.",
     )
 
 
@@ -209,4 +220,5 @@ def dispute_close(request: HttpRequest, organization_slug: str, pk: int) -> Http
         "close_form",
         DisputeCloseForm(request.POST),
         lambda dispute, data: services.close_dispute(dispute=dispute, membership=request.membership, **data),
+        "Dispute closed.",
     )

@@ -34,6 +34,25 @@ def saved_redirect(request: HttpRequest, message: str, url: str) -> HttpResponse
     return redirect(url)
 
 
+def write_and_say(
+    request: HttpRequest,
+    form: forms.Form,
+    write: Callable[[forms.Form], object],
+    *,
+    saved: Callable[[object], str],
+    url: str,
+    rerender: Callable[[forms.Form], HttpResponse],
+) -> HttpResponse:
+    """`write_or_rerender` that goes to `url` saying what was saved: `saved(what write returned)`."""
+    written = []
+    return write_or_rerender(
+        form,
+        lambda valid: written.append(write(valid)),
+        lambda: saved_redirect(request, saved(written[0]), url),
+        rerender,
+    )
+
+
 def form_page(
     request: HttpRequest,
     form: forms.Form,

@@ -1,5 +1,7 @@
 """Delivery pages for provider account managers (and read-only for the client). Thin over services."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -13,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from engagements.models import Engagement
 from engagements.selectors import engagements_for
 from mls.enums import Role
-from mls.views_support import write_or_rerender
+from mls.views_support import write_and_say, write_or_rerender
 
 from . import calendars, selectors, services
 from .enums import SEATED_STATUSES, EnrollmentStatus, SessionStatus
@@ -119,16 +121,26 @@ def session_detail(request: HttpRequest, organization_slug: str, pk: int) -> Htt
     return _session_page(request, _session(request, pk))
 
 
-def _session_write(request: HttpRequest, pk: int, form_name: str, form: object, write: object) -> HttpResponse:
+def _session_write(
+    request: HttpRequest, pk: int, form_name: str, form: object, write: object, saved: Callable[[object], str]
+) -> HttpResponse:
     session = _session(request, pk)
     if not _may_write(request, session):
         raise PermissionDenied
-    return write_or_rerender(
+    return write_and_say(
+        request,
         form,
         lambda valid: write(session, valid.cleaned_data),
-        lambda: redirect(_url(request, "scheduling:session", pk=session.pk)),
-        lambda invalid: _session_page(request, session, status=400, **{form_name: invalid}),
+        saved=saved,
+        url=_url(request, "scheduling:session", pk=session.pk),
+        rerender=lambda invalid: _session_page(request, session, status=400, **{form_name: invalid}),
     )
+
+
+def _enrolled(enrollment: Enrollment) -> str:
+    if enrollment.status == EnrollmentStatus.WAITLISTED:
+        return f"No seat is free: {enrollment.learner} is on the waitlist, and gets the next seat that frees up."
+    return f"{enrollment.learner} is enrolled."
 
 
 @require_POST
@@ -139,6 +151,7 @@ def session_cancel(request: HttpRequest, organization_slug: str, pk: int) -> Htt
         "cancel_form",
         CancelSessionForm(request.POST),
         lambda session, data: services.cancel_session(session=session, membership=request.membership, **data),
+        lambda session: "Session cancelled; its enrolled learners were told by email.",
     )
 
 
@@ -149,9 +162,11 @@ def session_reschedule(request: HttpRequest, organization_slug: str, pk: int) ->
     def write(session: Session, data: dict) -> None:
         replacement["session"] = services.reschedule_session(session=session, membership=request.membership, **data)
 
-    response = _session_write(request, pk, "reschedule_form", RescheduleForm(request.POST), write)
-    if "session" in replacement:
-        messages.success(request, "Rescheduled: the enrolled learners moved to this session.")
+    def saved(_: object) -> str:
+        return "Rescheduled: the enrolled learners moved to this session."
+
+    response = _session_write(request, pk, "reschedule_form", RescheduleForm(request.POST), write, saved)
+    if "session" in replacement:  # the message is said on the replacement's page instead
         return redirect(_url(request, "scheduling:session", pk=replacement["session"].pk))
     return response
 
@@ -164,6 +179,7 @@ def session_enroll(request: HttpRequest, organization_slug: str, pk: int) -> Htt
         "enroll_form",
         EnrollForm(request.POST),
         lambda session, data: services.enroll(session=session, membership=request.membership, **data),
+        _enrolled,
     )
 
 

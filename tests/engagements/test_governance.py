@@ -173,3 +173,19 @@ def test_index_value_is_entered_by_procurement_and_refused_to_viewers(client, te
 
 def test_pdftotext_is_installed_for_the_review_tool():
     assert subprocess.run(["pdftotext", "-v"], capture_output=True, check=False).returncode == 0  # noqa: S607
+
+
+def test_meeting_and_dispute_writes_say_on_the_next_page_what_was_saved(client, tenant_a, contract):
+    client.force_login(tenant_a.user(Role.PROVIDER_MANAGER))
+    meeting, dispute = contract.meeting, contract.dispute
+
+    minutes = client.post(
+        org_url(tenant_a, "engagements:meeting_minutes", pk=meeting.pk), {"minutes": "Delivery rate 97 %."}, follow=True
+    )
+    escalated = client.post(
+        org_url(tenant_a, "engagements:dispute_escalate", pk=dispute.pk), {"note": "No answer in 10 days."}, follow=True
+    )
+
+    assert [str(message) for message in minutes.context["messages"]] == ["Minutes saved."]
+    assert minutes.redirect_chain == [(org_url(tenant_a, "engagements:meeting", pk=meeting.pk), 302)]
+    assert [str(message) for message in escalated.context["messages"]] == ["Dispute escalated to the next tier."]

@@ -248,3 +248,47 @@ def test_bulk_completion_entry_records_attendees_once(client, delivery):
     assert [str(m) for m in absentee.context["messages"]][
         -1
     ] == "Only attendees of this session can be given a completion."
+
+
+def said(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_session_writes_say_on_the_next_page_what_was_saved(client, delivery):
+    tenant, _engagement, _course, make = delivery
+    session = make(at(2, 9), capacity=1)
+    first, second = (LearnerFactory(organization=tenant.organization, name=name) for name in ("Ada", "Grace"))
+    client.force_login(tenant.user(Role.PROVIDER_MANAGER))
+    url = org_url(tenant, "scheduling:session_enroll", pk=session.pk)
+
+    enrolled = client.post(url, {"learner": first.pk}, follow=True)
+    waitlisted = client.post(url, {"learner": second.pk}, follow=True)
+    cancelled = client.post(
+        org_url(tenant, "scheduling:session_cancel", pk=session.pk),
+        {"cancelled_by": "client", "reason": "Strike"},
+        follow=True,
+    )
+
+    assert said(enrolled) == ["Ada is enrolled."]
+    assert said(waitlisted) == ["No seat is free: Grace is on the waitlist, and gets the next seat that frees up."]
+    assert said(cancelled) == ["Session cancelled; its enrolled learners were told by email."]
+    assert cancelled.redirect_chain == [(org_url(tenant, "scheduling:session", pk=session.pk), 302)]
+
+
+def test_a_rescheduled_session_says_so_once_on_the_replacement_page(client, delivery):
+    tenant, _engagement, _course, make = delivery
+    session = make(at(2, 9))
+    client.force_login(tenant.user(Role.PROVIDER_MANAGER))
+    cancel = {"cancelled_by": "client", "reason": "Strike"}
+    client.post(org_url(tenant, "scheduling:session_cancel", pk=session.pk), cancel, follow=True)  # reads its message
+
+    response = client.post(
+        org_url(tenant, "scheduling:session_reschedule", pk=session.pk),
+        {"starts_at": "2026-03-09T09:00", "ends_at": "2026-03-09T12:00"},
+        follow=True,
+    )
+
+    with tenant.scope():
+        replacement = Session.objects.get(replaces=session)
+    assert response.redirect_chain == [(org_url(tenant, "scheduling:session", pk=replacement.pk), 302)]
+    assert said(response) == ["Rescheduled: the enrolled learners moved to this session."]
