@@ -6,6 +6,7 @@ periods or delivery items: the figures are aggregated in SQL (annotations and co
 only reshapes the few rows that come back.
 """
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -83,6 +84,9 @@ def _months_back(month: date, count: int) -> list[date]:
     return months
 
 
+QUARTER_KEY = re.compile(r"(?P<year>(19|20)\d\d)-Q(?P<number>[1-4])")
+
+
 @dataclass(frozen=True)
 class Quarter:
     """A calendar quarter of the organization's timezone: [start, end) as dates and as instants."""
@@ -96,9 +100,33 @@ class Quarter:
         start = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
         return cls(start, first_of_next_month(first_of_next_month(first_of_next_month(start))), timezone)
 
+    @classmethod
+    def named(cls, key: str, timezone: str) -> "Quarter":
+        """The quarter a `key` (as in URLs: 2026-Q3) names; ValueError for anything else."""
+        match = QUARTER_KEY.fullmatch(key)
+        if match is None:
+            raise ValueError(f"{key!r} names no quarter.")
+        return cls.containing(date(int(match["year"]), 3 * int(match["number"]) - 2, 1), timezone)
+
+    @property
+    def number(self) -> int:
+        return (self.start.month - 1) // 3 + 1
+
     @property
     def label(self) -> str:
-        return f"Q{(self.start.month - 1) // 3 + 1} {self.start.year}"
+        return f"Q{self.number} {self.start.year}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.start.year}-Q{self.number}"
+
+    @property
+    def previous(self) -> "Quarter":
+        return Quarter.containing(self.start - timedelta(days=1), self.timezone)
+
+    @property
+    def following(self) -> "Quarter":
+        return Quarter.containing(self.end, self.timezone)
 
     @property
     def starts_at(self) -> datetime:

@@ -5,6 +5,8 @@ dates, what waits for the member's side) from the same selectors; the organizati
 engagement, the engagement page shows every target as a tile.
 """
 
+from datetime import date
+
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -20,10 +22,26 @@ from . import selectors
 RECENT_ACTIVITY = 8
 
 
+def _quarter(request: HttpRequest, today: date) -> tuple[selectors.Quarter, str]:
+    """The quarter `?quarter=2026-Q3` asks for, or this one (with why, when the ask was not a past quarter)."""
+    current = selectors.Quarter.containing(today, request.organization.timezone)
+    key = request.GET.get("quarter")
+    if key is None:
+        return current, ""
+    try:
+        asked = selectors.Quarter.named(key, request.organization.timezone)
+    except ValueError:
+        return current, f"“{key}” is not a quarter: write it like {current.key}. Showing {current.label}."
+    if asked.start > today:
+        return current, f"{asked.label} has not started yet. Showing {current.label}."
+    return asked, ""
+
+
 def _panels(request: HttpRequest, engagements: QuerySet[Engagement], currency: str) -> dict[str, object]:
-    """Dates in the organization's timezone (the middleware made it current); money in `currency`."""
+    """Dates in the organization's timezone (the middleware made it current); money in `currency`. The quarter's
+    results and volume are of `?quarter=` (default: this quarter); the rest is as of today."""
     today, now = timezone.localdate(), timezone.now()
-    quarter = selectors.Quarter.containing(today, request.organization.timezone)
+    quarter, quarter_error = _quarter(request, today)
     overview = selectors.engagement_overview(engagements, quarter, today)
     membership = request.membership
     totals = selectors.totals(overview, currency)
@@ -31,6 +49,9 @@ def _panels(request: HttpRequest, engagements: QuerySet[Engagement], currency: s
         "today": today,
         "now": now,
         "quarter": quarter,
+        "quarter_error": quarter_error,
+        "quarter_is_current": quarter.start <= today < quarter.end,
+        "following_quarter": quarter.following if quarter.following.start <= today else None,
         "currency": currency,
         "overview": overview,
         "totals": totals,

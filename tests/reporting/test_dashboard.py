@@ -170,3 +170,43 @@ def test_engagement_dashboard_query_count_does_not_grow_with_the_data(client, te
         response = client.get(url(tenant_a, engagement))
 
     assert text(response).count("Change request: ") == 1
+
+
+def test_a_past_quarter_shows_its_results_and_volume_with_links_to_its_neighbours(client, tenant_a):
+    engagement, _ = sla_engagement(tenant_a, active_from=MARCH)
+    with tenant_a.scope():
+        deliver_month(engagement, MARCH, breached=frozenset({"support_first_response"}))
+        services.finalize_due_periods(engagement=engagement, now=datetime(2026, 4, 7, tzinfo=UTC))
+    client.force_login(tenant_a.user(Role.LD_DIRECTOR))
+
+    past = text(client.get(url(tenant_a), {"quarter": "2026-Q1"}))
+    per_engagement = text(client.get(url(tenant_a, engagement), {"quarter": "2026-Q1"}))
+
+    assert "← Q4 2025 Q1 2026 Q2 2026 → This quarter" in past
+    assert "SLA results in Q1 2026 1 breach" in past
+    assert "Volume in Q1 2026 Billable learners" in past
+    assert "SLA results in Q1 2026 1 breach" in per_engagement
+    this_quarter = text(client.get(url(tenant_a)))
+    label = f"Q{(timezone.localdate().month - 1) // 3 + 1} {timezone.localdate().year}"
+    assert f"{label} (this quarter)" in this_quarter
+    assert f"Nothing delivered yet in {label}" in this_quarter
+
+
+@pytest.mark.parametrize(
+    ("asked", "message"),
+    [
+        ("2026-Q5", "“2026-Q5” is not a quarter: write it like {key}."),
+        ("2099-Q1", "Q1 2099 has not started yet."),
+        ("2999-Q1", "“2999-Q1” is not a quarter: write it like {key}."),
+    ],
+)
+def test_a_quarter_that_is_not_one_or_has_not_started_shows_this_quarter_and_says_why(client, tenant_a, asked, message):
+    today = timezone.localdate()
+    key, label = f"{today.year}-Q{(today.month - 1) // 3 + 1}", f"Q{(today.month - 1) // 3 + 1} {today.year}"
+    client.force_login(tenant_a.user(Role.VIEWER))
+
+    response = client.get(url(tenant_a), {"quarter": asked})
+
+    assert response.status_code == 200
+    assert f"{message.format(key=key)} Showing {label}." in text(response)
+    assert f"Volume in {label}" in text(response)
