@@ -52,6 +52,7 @@ def _panels(request: HttpRequest, engagements: QuerySet[Engagement], currency: s
         "quarter_error": quarter_error,
         "quarter_is_current": quarter.start <= today < quarter.end,
         "following_quarter": quarter.following if quarter.following.start <= today else None,
+        "this_quarter_link": quarter.following.end <= today,  # "next" is not already this quarter
         "currency": currency,
         "overview": overview,
         "totals": totals,
