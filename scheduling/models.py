@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 from django.utils.timezone import now
 
 from engagements.enums import Side
-from mls.models import TenantModel, TracksUpdates
+from mls.models import Organization, TenantModel, TracksUpdates
 from mls.validators import validate_timezone
 
 from .enums import CompletionSource, ContentOwnership, EnrollmentStatus, Modality, SessionStatus, TicketCategory
@@ -152,6 +152,16 @@ class SessionInstructor(TenantModel):
 
 
 class Learner(TracksUpdates, TenantModel):
+    # No index of its own: every index here starts with the organization. With one, PostgreSQL planned a tenant it
+    # had no statistics for yet (a new one, before ANALYZE) as "a few rows", and filtered all of its learners
+    # through that index instead of looking one up by external_id or email (3 ms instead of 0.03 ms at 10,000).
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="%(app_label)s_%(class)s_set",
+        related_query_name="%(app_label)s_%(class)s",
+        db_index=False,
+    )
     external_id = models.CharField(max_length=100, blank=True)
     name = models.CharField(max_length=200)
     email = models.EmailField()

@@ -6,9 +6,11 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
 
 from mls.enums import Role
 from mls.models import AuditEvent
+from scheduling import imports
 from scheduling.enums import CompletionSource, EnrollmentStatus, Modality, SessionStatus, TicketCategory
 from scheduling.imports import ImportResult, RowError, import_csv, template_csv
 from scheduling.models import Completion, Enrollment, Learner, Session, SupportTicket
@@ -589,3 +591,23 @@ def test_ticket_import_refuses_a_response_before_the_ticket_was_opened(delivery)
 
     assert result.errors == [RowError(2, "first_response_at", "first_response_at cannot be before opened_at.")]
     assert SupportTicket.objects.count() == 0
+
+
+def test_the_learner_lookup_is_an_index_lookup_even_for_a_tenant_without_statistics(tenant_a):
+    """A new tenant has no planner statistics until ANALYZE: its learners must still be found through the
+    (organization, external_id) and (organization, lower(email)) indexes, not by filtering all of them."""
+    with tenant_a.scope():
+        Learner.objects.bulk_create(
+            Learner(organization=tenant_a.organization, external_id=f"L-{n}", name="L", email=f"l{n}@a.example")
+            for n in range(5000)
+        )
+        [(sql, params)] = imports._learner_queries(tenant_a.organization.pk, {"L-7"}, {"l9@a.example"})
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {sql}", params)
+            plan = "\n".join(line for (line,) in cursor.fetchall())
+        found = imports._learners_by_id_or_email({"L-7"}, {"l9@a.example"})
+
+    assert "scheduling_learner_external_id" in plan, plan
+    assert "scheduling_learner_email_ci" in plan, plan
+    assert "Rows Removed by Filter" not in plan, plan
+    assert sorted(learner.external_id for learner in found) == ["L-7", "L-9"]
