@@ -172,7 +172,7 @@ def _post_to_version(
         request,
         form,
         write,
-        saved=lambda _: saved,
+        saved=saved,
         url=_url(request, "engagements:version", pk=version.pk),
         rerender=lambda invalid: _version_page(request, version, status=400, **{form_name: invalid}),
     )

@@ -91,7 +91,7 @@ def _meeting_write(
         request,
         form,
         lambda valid: write(meeting, valid.cleaned_data),
-        saved=lambda _: saved,
+        saved=saved,
         url=_url(request, "engagements:meeting", pk=meeting.pk),
         rerender=lambda invalid: _meeting_page(request, meeting, status=400, **{form_name: invalid}),
     )
@@ -194,7 +194,7 @@ def _dispute_write(
         request,
         form,
         lambda valid: write(dispute, valid.cleaned_data),
-        saved=lambda _: saved,
+        saved=saved,
         url=_url(request, "engagements:dispute", pk=dispute.pk),
         rerender=lambda invalid: _dispute_page(request, dispute, status=400, **{form_name: invalid}),
     )

@@ -115,10 +115,8 @@ def _insert_with_event(connection: BaseDatabaseWrapper, objs: list[models.Model]
         prefixed.append(sql)
         return execute(f"WITH audit_event AS ({event_sql}) {sql}", (*event_params, *params), many, context)
 
-    query = InsertQuery(model)
-    query.insert_values(_insert_fields(model), objs)
     with connection.execute_wrapper(with_event):
-        returned = query.get_compiler(connection=connection).execute_sql(opts.db_returning_fields)
+        returned = _insert_query(model, objs).get_compiler(connection=connection).execute_sql(opts.db_returning_fields)
     if len(prefixed) != 1 or len(returned) != len(objs):  # one statement, or the event was not in it
         raise RuntimeError(f"Expected one INSERT of {len(objs)} rows, ran {len(prefixed)} returning {len(returned)}.")
     for obj, values in zip(objs, returned, strict=True):
@@ -128,17 +126,18 @@ def _insert_with_event(connection: BaseDatabaseWrapper, objs: list[models.Model]
         obj._state.db = connection.alias
 
 
-def _insert_fields(model: type[models.Model]) -> list[models.Field]:
-    """The columns `bulk_create` writes for rows without a primary key."""
-    return [f for f in model._meta.concrete_fields if not f.generated and not isinstance(f, models.AutoField)]
+def _insert_query(model: type[models.Model], objs: list[models.Model]) -> InsertQuery:
+    """The INSERT of new `objs`, of the columns `bulk_create` writes for rows without a primary key."""
+    query = InsertQuery(model)
+    fields = [f for f in model._meta.concrete_fields if not f.generated and not isinstance(f, models.AutoField)]
+    query.insert_values(fields, objs)
+    return query
 
 
 def _insert_sql(
     connection: BaseDatabaseWrapper, model: type[models.Model], objs: list[models.Model]
 ) -> tuple[str, tuple]:
-    query = InsertQuery(model)
-    query.insert_values(_insert_fields(model), objs)
-    [(sql, params)] = query.get_compiler(connection=connection).as_sql()
+    [(sql, params)] = _insert_query(model, objs).get_compiler(connection=connection).as_sql()
     return sql, tuple(params)
 
 

@@ -39,16 +39,16 @@ def write_and_say(
     form: forms.Form,
     write: Callable[[forms.Form], object],
     *,
-    saved: Callable[[object], str],
+    saved: str | Callable[[object], str],
     url: str,
     rerender: Callable[[forms.Form], HttpResponse],
 ) -> HttpResponse:
-    """`write_or_rerender` that goes to `url` saying what was saved: `saved(what write returned)`."""
+    """`write_or_rerender` that goes to `url` saying what was saved: `saved`, or `saved(what write returned)`."""
     written = []
     return write_or_rerender(
         form,
         lambda valid: written.append(write(valid)),
-        lambda: saved_redirect(request, saved(written[0]), url),
+        lambda: saved_redirect(request, saved(written[0]) if callable(saved) else saved, url),
         rerender,
     )
 

@@ -122,7 +122,7 @@ def session_detail(request: HttpRequest, organization_slug: str, pk: int) -> Htt
 
 
 def _session_write(
-    request: HttpRequest, pk: int, form_name: str, form: object, write: object, saved: Callable[[object], str]
+    request: HttpRequest, pk: int, form_name: str, form: object, write: object, saved: str | Callable[[object], str]
 ) -> HttpResponse:
     session = _session(request, pk)
     if not _may_write(request, session):
@@ -151,7 +151,7 @@ def session_cancel(request: HttpRequest, organization_slug: str, pk: int) -> Htt
         "cancel_form",
         CancelSessionForm(request.POST),
         lambda session, data: services.cancel_session(session=session, membership=request.membership, **data),
-        lambda session: "Session cancelled; its enrolled learners were told by email.",
+        "Session cancelled; its enrolled learners were told by email.",
     )
 
 
@@ -162,9 +162,7 @@ def session_reschedule(request: HttpRequest, organization_slug: str, pk: int) ->
     def write(session: Session, data: dict) -> None:
         replacement["session"] = services.reschedule_session(session=session, membership=request.membership, **data)
 
-    def saved(_: object) -> str:
-        return "Rescheduled: the enrolled learners moved to this session."
-
+    saved = "Rescheduled: the enrolled learners moved to this session."
     response = _session_write(request, pk, "reschedule_form", RescheduleForm(request.POST), write, saved)
     if "session" in replacement:  # the message is said on the replacement's page instead
         return redirect(_url(request, "scheduling:session", pk=replacement["session"].pk))
