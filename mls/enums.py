@@ -26,6 +26,17 @@ class Permission(models.TextChoices):
 
     MANAGE_API_TOKENS = "manage_api_tokens", "Create and revoke API tokens"
 
+    # The provider's SLA inputs. Who holds them decides who could manufacture (or hide) a service credit, so the
+    # web, CSV, API and xAPI all ask for these names; the services add "of this engagement's provider".
+    LOG_DELIVERY = (
+        "log_delivery",
+        "Log delivery: sessions, enrollments, attendance, completions, feedback, assessments, tickets, outages",
+    )
+    IMPORT_DATA = "import_data", "Upload and start CSV imports of learners and delivery data"
+    MANAGE_COURSES = "manage_courses", "Add and edit courses and record their content reviews"
+    ASSIGN_COMPLIANCE = "assign_compliance", "Assign mandatory training to learners and record its completion"
+    MANAGE_PROVIDERS = "manage_providers", "Add and edit providers and invite their account managers"
+
 
 # Client-side roles see everything of their organization; a provider manager sees only its Provider's work,
 # which is why client-internal records such as the audit log are not theirs to read. A provider manager maintains
@@ -40,6 +51,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Permission.MANAGE_COMPLIANCE,
             Permission.MANAGE_SLAS,
             Permission.VIEW_COMMERCIALS,
+            Permission.MANAGE_COURSES,
+            Permission.ASSIGN_COMPLIANCE,
         }
     ),
     Role.PROCUREMENT: frozenset(
@@ -49,9 +62,19 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Permission.MANAGE_SUPPLIERS,
             Permission.MANAGE_SLAS,
             Permission.VIEW_COMMERCIALS,
+            Permission.MANAGE_PROVIDERS,
         }
     ),
-    Role.PROVIDER_MANAGER: frozenset({Permission.MANAGE_VENUES, Permission.MANAGE_SUPPLIERS}),
+    Role.PROVIDER_MANAGER: frozenset(
+        {
+            Permission.MANAGE_VENUES,
+            Permission.MANAGE_SUPPLIERS,
+            Permission.LOG_DELIVERY,
+            Permission.IMPORT_DATA,
+            Permission.MANAGE_COURSES,
+            Permission.ASSIGN_COMPLIANCE,
+        }
+    ),
     Role.VIEWER: frozenset({Permission.VIEW_AUDIT_LOG, Permission.VIEW_COMMERCIALS}),
 }
 
