@@ -56,6 +56,7 @@ class Engagement(TracksUpdates, TenantModel):
     EDITABLE_FIELDS = (
         "provider",
         "name",
+        "external_id",
         "engagement_model",
         "vendor_model",
         "status",
@@ -84,6 +85,8 @@ class Engagement(TracksUpdates, TenantModel):
 
     provider = models.ForeignKey("vendors.Provider", on_delete=models.PROTECT, related_name="engagements")
     name = models.CharField(max_length=200)
+    # A stable key for integrators: sessions and tickets refer to it, so renaming the engagement breaks nothing.
+    external_id = models.CharField(max_length=100, blank=True)
     engagement_model = models.CharField(max_length=30, choices=EngagementModel.choices)
     vendor_model = models.CharField(max_length=30, choices=VendorModel.choices)
     status = models.CharField(max_length=20, choices=EngagementStatus.choices, default=EngagementStatus.DRAFT)
@@ -140,6 +143,12 @@ class Engagement(TracksUpdates, TenantModel):
         constraints = [
             *TenantModel.Meta.constraints,
             models.UniqueConstraint(fields=["organization", "name"], name="engagements_engagement_unique_name"),
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=~Q(external_id=""),
+                name="engagements_engagement_external_id",
+                violation_error_message="Another engagement of this organization has this external_id.",
+            ),
             models.CheckConstraint(
                 condition=Q(end_date__gt=models.F("start_date")), name="engagements_engagement_ends_after_start"
             ),

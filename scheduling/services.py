@@ -4,7 +4,9 @@ Double booking: the services check overlaps first (clear message, and the only g
 the exclusion constraints of migration 0003 also refuse it, which closes the race between two requests.
 """
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -272,69 +274,183 @@ def reschedule_session(
 
 # --- Enrollments -------------------------------------------------------------------------------
 
+SEAT_REQUEST = ""  # an enrollment status to be decided by `place_enrollments`: a seat if one is free, else the waitlist
 
-def _seats_taken(session: Session) -> int:
-    return session.enrollments.filter(status__in=SEATED_STATUSES).count()
+
+@dataclass
+class SeatRequest:
+    """One enrollment being written, with the values it is to have (status SEAT_REQUEST, or one given), and where
+    it stood before (None for a new one): the rule needs both to tell a held seat from a new request."""
+
+    enrollment: Enrollment
+    stored_session_id: int | None = None
+    stored_status: str | None = None
+
+
+@dataclass
+class Placement:
+    """What `place_enrollments` decided. `errors` by index of the request; `promoted` are waitlisted learners who
+    got a seat (told by email), `others` those of them that were not among the requests (the caller writes them)."""
+
+    errors: dict[int, str] = field(default_factory=dict)
+    promoted: list[Enrollment] = field(default_factory=list)
+    others: list[Enrollment] = field(default_factory=list)
+
+
+def place_enrollments(requests: Sequence[SeatRequest], *, now: datetime) -> Placement:
+    """Capacity and the FIFO waitlist for a set of enrollments written together (one web action, or every row of
+    an import), set-based: one query locks their sessions, one reads the places already taken.
+
+    Live sessions (requested or confirmed): a learner asking for a place (any status but cancelled) gets a seat if
+    one is free, else the waitlist, in order of requested_at (then the order of the requests; stored places first);
+    a seat held stays held; a cancellation frees its seat for the first in line. A cancelled session takes no new
+    places. A delivered session is history: the statuses given are kept (a seat request still gets a free seat or
+    the waitlist), nobody is promoted, and the seats taken cannot exceed its capacity. Call inside a transaction.
+    """
+    placement = Placement()
+    ids = {r.enrollment.session_id for r in requests} | {r.stored_session_id for r in requests} - {None}
+    # Locked in one order, so two writers of overlapping session sets wait for each other instead of deadlocking.
+    sessions = {
+        session.pk: session
+        for session in Session.objects.select_for_update(of=("self",))
+        .select_related("course")
+        .filter(pk__in=sorted(ids))
+        .order_by("pk")
+    }
+    requested = {r.enrollment.pk for r in requests if r.enrollment.pk is not None}
+    others: dict[int, list[Enrollment]] = defaultdict(list)
+    taken = Enrollment.objects.filter(
+        session__in=sessions, status__in=(EnrollmentStatus.WAITLISTED, *SEATED_STATUSES)
+    ).select_related("learner")
+    for enrollment in taken.order_by("requested_at", "id"):
+        if enrollment.pk not in requested:
+            others[enrollment.session_id].append(enrollment)
+    by_session: dict[int, list[tuple[int, SeatRequest]]] = defaultdict(list)
+    for index, request in enumerate(requests):
+        by_session[request.enrollment.session_id].append((index, request))
+    for session_id, session_requests in by_session.items():
+        _place_on(sessions[session_id], session_requests, others[session_id], placement, now)
+    if not placement.errors:
+        for enrollment in placement.promoted:
+            _email_after_commit(
+                f"You have a place: {enrollment.session.course.title}",
+                f"A seat became free on {enrollment.session.starts_at:%d %b %Y %H:%M} UTC and it is yours.",
+                [enrollment.learner.email],
+            )
+    return placement
+
+
+def _place_on(
+    session: Session,
+    requests: list[tuple[int, SeatRequest]],
+    others: list[Enrollment],
+    placement: Placement,
+    now: datetime,
+) -> None:
+    """`place_enrollments` for one session: `others` are its places that are not being written."""
+    historic = session.status == SessionStatus.DELIVERED
+    seated = sum(1 for other in others if other.status in SEATED_STATUSES)
+    queue: list[tuple[tuple, Enrollment, str | None]] = []  # (FIFO key, enrollment, status it had)
+    if session.status in (SessionStatus.REQUESTED, SessionStatus.CONFIRMED):
+        queue = [((o.requested_at, 0, o.pk), o, o.status) for o in others if o.status == EnrollmentStatus.WAITLISTED]
+    kept_seats: list[int] = []  # requests given `enrolled` on a delivered session: they must fit its capacity
+    for index, request in requests:
+        enrollment = request.enrollment
+        held = request.stored_status if request.stored_session_id == session.pk else None
+        if enrollment.status == EnrollmentStatus.CANCELLED:
+            if held != EnrollmentStatus.CANCELLED:
+                enrollment.cancelled_at = enrollment.cancelled_at or now
+        elif session.status == SessionStatus.CANCELLED:
+            if held in (None, EnrollmentStatus.CANCELLED):
+                placement.errors[index] = "The session is cancelled: enroll on another one."
+            else:
+                enrollment.status = held  # nothing moves on a cancelled session
+        elif enrollment.status in (EnrollmentStatus.ATTENDED, EnrollmentStatus.NO_SHOW):
+            seated += 1  # attendance decided it
+        elif historic and enrollment.status != SEAT_REQUEST:
+            if enrollment.status == EnrollmentStatus.ENROLLED:
+                seated += 1
+                kept_seats.append(index)
+        elif not historic and held in SEATED_STATUSES:
+            enrollment.status = held  # a seat held on a live session stays held
+            seated += 1
+        else:
+            queue.append(((enrollment.requested_at, 1, index), enrollment, held))
+    outside = {id(other) for other in others}
+    for _, enrollment, held in sorted(queue, key=lambda entry: entry[0]):
+        enrollment.status = EnrollmentStatus.ENROLLED if seated < session.capacity else EnrollmentStatus.WAITLISTED
+        if enrollment.status == EnrollmentStatus.ENROLLED:
+            seated += 1
+            if held == EnrollmentStatus.WAITLISTED:
+                enrollment.session = session  # the locked row, with its course for the email
+                placement.promoted.append(enrollment)
+                if id(enrollment) in outside:
+                    placement.others.append(enrollment)
+    over = seated - session.capacity
+    if historic and over > 0:
+        for index in kept_seats[max(0, len(kept_seats) - over) :]:
+            placement.errors[index] = (
+                f"The session was delivered with {session.capacity} seat(s): "
+                f"{seated} learners would hold one (enrolled, attended or no-show)."
+            )
+
+
+def _place_one(request: SeatRequest, now: datetime) -> Placement:
+    placement = place_enrollments([request], now=now)
+    if placement.errors:
+        raise ValidationError(placement.errors[0])
+    return placement
+
+
+def _save_promoted(placement: Placement, membership: Membership) -> None:
+    for promoted in placement.others:
+        before = {**snapshot(promoted, ENROLLMENT_FIELDS), "status": EnrollmentStatus.WAITLISTED}
+        promoted.save(update_fields=["status", "updated_at"])
+        audit_change(membership.user, "enrollment.promoted", promoted, ENROLLMENT_FIELDS, before)
 
 
 @transaction.atomic
 def enroll(
     *, session: Session, learner: Learner, membership: Membership, requested_at: datetime | None = None
 ) -> Enrollment:
-    """A seat if one is free, otherwise a place on the waitlist (first come, first served)."""
+    """A seat if one is free, otherwise a place on the waitlist (first come, first served: `place_enrollments`)."""
     session = Session.objects.select_for_update().get(pk=session.pk)  # serialize seat counting
     require_delivery_writer(membership, session.engagement)
-    if session.status in (SessionStatus.CANCELLED, SessionStatus.DELIVERED):
-        raise ValidationError(f"The session is {session.get_status_display().lower()}: enroll on another one.")
+    if session.status == SessionStatus.DELIVERED:
+        raise ValidationError("The session is delivered: enroll on another one.")
     if session.enrollments.filter(learner=learner).exclude(status=EnrollmentStatus.CANCELLED).exists():
         raise ValidationError({"learner": f"{learner} is already on this session."})
-    status = EnrollmentStatus.ENROLLED if _seats_taken(session) < session.capacity else EnrollmentStatus.WAITLISTED
-    enrollment = Enrollment.objects.create(
+    now = timezone.now()
+    enrollment = Enrollment(
         organization=session.organization,
         session=session,
         learner=learner,
-        status=status,
-        requested_at=requested_at or timezone.now(),
-        processed_at=timezone.now(),
+        status=SEAT_REQUEST,
+        requested_at=requested_at or now,
+        processed_at=now,
     )
-    audit_change(membership.user, f"enrollment.{status}", enrollment, ENROLLMENT_FIELDS)
+    _place_one(SeatRequest(enrollment), now)
+    enrollment.save()
+    audit_change(membership.user, f"enrollment.{enrollment.status}", enrollment, ENROLLMENT_FIELDS)
     return enrollment
 
 
 @transaction.atomic
 def cancel_enrollment(*, enrollment: Enrollment, membership: Membership) -> Enrollment | None:
     """Free the seat; the first waitlisted learner (FIFO) is promoted and told. Returns the promoted one."""
-    session = Session.objects.select_for_update().get(pk=enrollment.session_id)
+    session = Session.objects.select_for_update().get(pk=enrollment.session_id)  # the session first, as enroll does
     require_delivery_writer(membership, session.engagement)
     enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
     if enrollment.status not in (EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED):
         raise ValidationError(f"A {enrollment.get_status_display().lower()} enrollment cannot be cancelled.")
-    held_seat = enrollment.status == EnrollmentStatus.ENROLLED
     before = snapshot(enrollment, ENROLLMENT_FIELDS)
-    enrollment.status, enrollment.cancelled_at = EnrollmentStatus.CANCELLED, timezone.now()
+    stored = SeatRequest(enrollment, stored_session_id=enrollment.session_id, stored_status=enrollment.status)
+    enrollment.status = EnrollmentStatus.CANCELLED
+    placement = _place_one(stored, timezone.now())
     enrollment.save()
     audit_change(membership.user, "enrollment.cancelled", enrollment, ENROLLMENT_FIELDS, before)
-    if not held_seat:
-        return None
-    promoted = (
-        session.enrollments.select_for_update()
-        .filter(status=EnrollmentStatus.WAITLISTED)
-        .order_by("requested_at", "id")
-        .select_related("learner")
-        .first()
-    )
-    if promoted is None:
-        return None
-    before = snapshot(promoted, ENROLLMENT_FIELDS)
-    promoted.status = EnrollmentStatus.ENROLLED
-    promoted.save(update_fields=["status"])
-    audit_change(membership.user, "enrollment.promoted", promoted, ENROLLMENT_FIELDS, before)
-    _email_after_commit(
-        f"You have a place: {session.course.title}",
-        f"A seat became free on {session.starts_at:%d %b %Y %H:%M} UTC and it is yours.",
-        [promoted.learner.email],
-    )
-    return promoted
+    _save_promoted(placement, membership)
+    return placement.promoted[0] if placement.promoted else None
 
 
 # --- Attendance and delivery -------------------------------------------------------------------
@@ -449,22 +565,61 @@ def record_completion(
     completion.full_clean()
     completion.save()
     audit_change(membership.user, "completion.recorded", completion, ("learner", "course", "completed_at", "source"))
-    local_day = timezone.localdate(completed_at, ZoneInfo(engagement.timezone))
-    open_assignments = ComplianceAssignment.objects.select_for_update().filter(
-        learner=learner, completed_at__isnull=True, requirement__requirement_courses__course=course
-    )
-    for assignment in open_assignments.select_related("requirement"):
-        assignment.completed_at, assignment.completion = completed_at, completion
-        assignment.save(update_fields=["completed_at", "completion"])
-        interval = assignment.requirement.recertification_interval_days
-        if interval:
-            ComplianceAssignment.objects.get_or_create(
-                organization=assignment.organization,
-                requirement=assignment.requirement,
-                learner=learner,
-                due_on=local_day + timedelta(days=interval),
-            )
+    close_compliance_assignments([completion], zone=engagement.timezone)
     return completion
+
+
+def close_compliance_assignments(completions: Sequence[Completion], *, zone: str) -> None:
+    """Completions close their learners' open assignments the course satisfies and open the next cycle (due after
+    the recertification interval, counted from the completion's local day in `zone`), as if recorded one by one
+    in order of completion. Set-based: one query locks the open assignments, one finds the requirements."""
+    if not completions:
+        return
+    learners = {completion.learner_id for completion in completions}
+    courses = {completion.course_id for completion in completions}
+    requirements_of: dict[int, set[int]] = defaultdict(set)
+    for requirement_id, course_id in RequirementCourse.objects.filter(course__in=courses).values_list(
+        "requirement", "course"
+    ):
+        requirements_of[course_id].add(requirement_id)
+    if not requirements_of:
+        return
+    open_now: dict[tuple[int, int], list[ComplianceAssignment]] = defaultdict(list)
+    locked = ComplianceAssignment.objects.select_for_update(of=("self",)).select_related("requirement")
+    for assignment in locked.filter(
+        learner__in=learners, completed_at__isnull=True, requirement__in=set().union(*requirements_of.values())
+    ).order_by("pk"):
+        open_now[(assignment.learner_id, assignment.requirement_id)].append(assignment)
+    closed: list[ComplianceAssignment] = []
+    next_cycles: dict[tuple[int, int, date], ComplianceAssignment] = {}
+    for completion in sorted(completions, key=lambda c: c.completed_at):
+        local_day = timezone.localdate(completion.completed_at, ZoneInfo(zone))
+        for requirement_id in sorted(requirements_of.get(completion.course_id, ())):
+            for assignment in open_now.pop((completion.learner_id, requirement_id), []):
+                assignment.completed_at, assignment.completion = completion.completed_at, completion
+                if assignment.pk is not None:
+                    closed.append(assignment)
+                interval = assignment.requirement.recertification_interval_days
+                if interval:
+                    due_on = local_day + timedelta(days=interval)
+                    cycle = next_cycles.setdefault(
+                        (completion.learner_id, requirement_id, due_on),
+                        ComplianceAssignment(
+                            organization_id=assignment.organization_id,
+                            requirement=assignment.requirement,
+                            learner_id=completion.learner_id,
+                            due_on=due_on,
+                        ),
+                    )
+                    if cycle.completed_at is None:
+                        open_now[(completion.learner_id, requirement_id)].append(cycle)
+    if closed:
+        for assignment in closed:
+            assignment.updated_at = timezone.now()  # bulk_update does not run auto_now
+        ComplianceAssignment.objects.bulk_update(closed, ["completed_at", "completion", "updated_at"])
+    if next_cycles:
+        # A cycle already assigned for that day is kept as it is (as get_or_create would).
+        ComplianceAssignment.objects.bulk_create(next_cycles.values(), ignore_conflicts=True)
 
 
 @transaction.atomic
