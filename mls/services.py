@@ -82,48 +82,85 @@ def record_audit(
     return event
 
 
-def create_audited(objs: list[models.Model], event: AuditEvent) -> None:
-    """Insert new rows of one model together with the audit event that records them, all or nothing.
+def create_audited(objs: list[models.Model], events: list[AuditEvent]) -> None:
+    """Insert new rows of one model together with the audit events that record them (one per row, in the same
+    order; each gets its row's new id as object_id), all or nothing.
 
-    On PostgreSQL both are one statement (the event's INSERT in a WITH clause of the rows' INSERT), atomic by
-    itself: an API call that creates one row needs no transaction around it, so no BEGIN and COMMIT round trips.
-    The rows get their primary keys (and database defaults) as `bulk_create` gives them; the event is written
-    but not read back (its id stays None). Elsewhere: `bulk_create` and the event's save in one transaction.
+    On PostgreSQL both are one statement (the rows' INSERT in a WITH clause, the events inserted from what it
+    returns), atomic by itself: an API call that creates one row needs no transaction around it, so no BEGIN and
+    COMMIT round trips. The rows get their primary keys (and database defaults) as `bulk_create` gives them; the
+    events are written but not read back (their ids stay None). Elsewhere: `bulk_create` of the rows, then of
+    the events, in one transaction.
     """
+    if len(objs) != len(events):
+        raise ValueError(f"{len(objs)} rows need {len(objs)} audit events, not {len(events)}.")
     connection = connections[router.db_for_write(AuditEvent)]
     if connection.vendor != "postgresql":
         with transaction.atomic(using=connection.alias):
             type(objs[0]).objects.bulk_create(objs)
-            event.save(using=connection.alias)
+            for obj, event in zip(objs, events, strict=True):
+                event.object_id = str(obj.pk)
+            AuditEvent.objects.using(connection.alias).bulk_create(events)
         return
     # Inside a transaction the statement gets a savepoint, so a refused insert leaves that transaction usable.
     with transaction.atomic(using=connection.alias) if connection.in_atomic_block else nullcontext():
-        _insert_with_event(connection, objs, event)
+        _insert_with_events(connection, objs, events)
 
 
-def _insert_with_event(connection: BaseDatabaseWrapper, objs: list[models.Model], event: AuditEvent) -> None:
+def _insert_with_events(connection: BaseDatabaseWrapper, objs: list[models.Model], events: list[AuditEvent]) -> None:
+    """`WITH "rows" AS (INSERT ... RETURNING ...), audit_event AS (INSERT ... SELECT ...) SELECT * FROM "rows"`:
+    the events are numbered as the VALUES of the rows, and joined to what the INSERT returns by that number: its
+    RETURNING gives the rows in the order of its VALUES (what `bulk_create` itself relies on to give ids)."""
     model = type(objs[0])
     opts = model._meta
     for obj in objs:
         if obj.pk is not None or not obj._state.adding:
             raise ValueError(f"{obj!r} is not a new row.")
         obj._prepare_related_fields_for_save(operation_name="create_audited")
-    event_sql, event_params = _insert_sql(connection, AuditEvent, [event])
+    event_sql, event_params = _events_from_rows_sql(connection, opts.pk.column, events)
     prefixed = []
 
-    def with_event(execute: Callable, sql: str, params: Sequence, many: bool, context: dict) -> object:
+    def with_events(execute: Callable, sql: str, params: Sequence, many: bool, context: dict) -> object:
         prefixed.append(sql)
-        return execute(f"WITH audit_event AS ({event_sql}) {sql}", (*event_params, *params), many, context)
+        statement = f'WITH "rows" AS ({sql}), {event_sql} SELECT * FROM "rows"'  # noqa: S608 - SQL of ours, bound values
+        return execute(statement, (*params, *event_params), many, context)
 
-    with connection.execute_wrapper(with_event):
+    with connection.execute_wrapper(with_events):
         returned = _insert_query(model, objs).get_compiler(connection=connection).execute_sql(opts.db_returning_fields)
-    if len(prefixed) != 1 or len(returned) != len(objs):  # one statement, or the event was not in it
+    if len(prefixed) != 1 or len(returned) != len(objs):  # one statement, or the events were not in it
         raise RuntimeError(f"Expected one INSERT of {len(objs)} rows, ran {len(prefixed)} returning {len(returned)}.")
-    for obj, values in zip(objs, returned, strict=True):
+    for obj, values, event in zip(objs, returned, events, strict=True):
         for field, value in zip(opts.db_returning_fields, values, strict=True):
             setattr(obj, field.attname, value)
         obj._state.adding = False
         obj._state.db = connection.alias
+        event.object_id = str(obj.pk)
+
+
+def _events_from_rows_sql(
+    connection: BaseDatabaseWrapper, pk_column: str, events: list[AuditEvent]
+) -> tuple[str, tuple]:
+    """The `audit_event` CTE of `_insert_with_events`: every column of the events from their values, but
+    object_id, which is the id of the row of the same number."""
+    quote = connection.ops.quote_name
+    fields = [f for f in AuditEvent._meta.concrete_fields if not isinstance(f, models.AutoField)]
+    values, params = [], []
+    for number, event in enumerate(events, start=1):
+        casts = [f"CAST(%s AS {field.db_type(connection)})" for field in fields if field.attname != "object_id"]
+        values.append(f"({number}, {', '.join(casts)})")
+        event.object_id = ""
+        for field in fields:
+            if field.attname != "object_id":
+                params.append(field.get_db_prep_save(field.pre_save(event, add=True), connection))
+    given = [quote(field.column) for field in fields if field.attname != "object_id"]
+    # Names from the models, values bound as parameters.
+    sql = (
+        f"audit_event AS (INSERT INTO {quote(AuditEvent._meta.db_table)} ({', '.join(given)}, {quote('object_id')}) "  # noqa: S608
+        f"SELECT {', '.join(f'e.{column}' for column in given)}, r.id::text "
+        f'FROM (SELECT {quote(pk_column)} AS id, row_number() OVER () AS n FROM "rows") r '
+        f"JOIN (VALUES {', '.join(values)}) AS e(n, {', '.join(given)}) USING (n))"
+    )
+    return sql, tuple(params)
 
 
 def _insert_query(model: type[models.Model], objs: list[models.Model]) -> InsertQuery:
@@ -132,13 +169,6 @@ def _insert_query(model: type[models.Model], objs: list[models.Model]) -> Insert
     fields = [f for f in model._meta.concrete_fields if not f.generated and not isinstance(f, models.AutoField)]
     query.insert_values(fields, objs)
     return query
-
-
-def _insert_sql(
-    connection: BaseDatabaseWrapper, model: type[models.Model], objs: list[models.Model]
-) -> tuple[str, tuple]:
-    [(sql, params)] = _insert_query(model, objs).get_compiler(connection=connection).as_sql()
-    return sql, tuple(params)
 
 
 def audit_change(

@@ -25,13 +25,15 @@ from django.db import DataError, IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django_scopes import ScopeError, get_scope
 
+from engagements.enums import Side
 from engagements.models import Engagement
 from mls import rows as handwritten
 from mls.enums import Role
 from mls.models import AuditEvent, Membership, Organization, User
 from mls.services import audit_event, create_audited
 
-from .enums import OCCUPYING_STATUSES, CompletionSource, EnrollmentStatus, Modality, TicketCategory
+from . import services
+from .enums import OCCUPYING_STATUSES, CompletionSource, EnrollmentStatus, Modality, SessionStatus, TicketCategory
 from .models import Completion, Course, Enrollment, Learner, Room, Session, SupportTicket, Venue
 
 MAX_ROWS = 50_000
@@ -47,6 +49,7 @@ CONSTRAINT_MESSAGES = {
     "scheduling_learner_email": "Two learners would share an email address (e.g. two learners swap emails); "
     "make the change in two imports.",
     "scheduling_enrollment_one_live_per_learner": "A learner would be on the same session twice.",
+    **services.CONSTRAINT_MESSAGES,  # double booking
 }
 
 Progress = Callable[[int, int], None]
@@ -80,6 +83,7 @@ class _Row:
         self.number = number
         self.cells = cells
         self.errors: list[RowError] = []
+        self.before: dict[str, Any] | None = None  # the stored row's sheet fields; None for a new row
 
     def error(self, column: str, message: str) -> None:
         self.errors.append(RowError(self.number, column, message))
@@ -222,6 +226,50 @@ def _column_values(rows: list[_Row], column: str) -> set[str]:
     return {row.cells.get(column, "") for row in rows} - {""}
 
 
+# --- Engagement references -----------------------------------------------------------------------------------
+
+# A row names its engagement by exactly one of these: the name (readable, but a rename breaks an integration), the
+# MLS id or the engagement's external_id (both stable).
+ENGAGEMENT_COLUMNS = ("engagement", "engagement_id", "engagement_external_id")
+_ENGAGEMENT_KEYS = {"engagement": ("name", ""), "engagement_id": ("pk", " with id"), "engagement_external_id": (
+    "external_id", " with external_id")}  # fmt: skip
+
+
+def load_engagements(rows: list[_Row]) -> dict[str, dict[Any, Engagement]]:
+    """The engagements the rows refer to, by reference column and key, in one query (none without references)."""
+    names, external_ids = _column_values(rows, "engagement"), _column_values(rows, "engagement_external_id")
+    ids = {int(value) for value in _column_values(rows, "engagement_id") if re.fullmatch(r"[0-9]{1,18}", value)}
+    found: dict[str, dict[Any, Engagement]] = {column: {} for column in ENGAGEMENT_COLUMNS}
+    if names or ids or external_ids:
+        wanted = models.Q(name__in=names) | models.Q(pk__in=ids) | models.Q(external_id__in=external_ids - {""})
+        for engagement in Engagement.objects.filter(wanted):
+            for column, (attribute, _) in _ENGAGEMENT_KEYS.items():
+                found[column][getattr(engagement, attribute)] = engagement
+    return found
+
+
+def engagement_of(row: _Row, context: "_Context") -> Engagement | None:
+    """The row's engagement, named by exactly one of ENGAGEMENT_COLUMNS, or None with an error on the cell; a
+    provider manager's row must name an engagement of their provider."""
+    given = [column for column in ENGAGEMENT_COLUMNS if row.text(column)]
+    if len(given) != 1:
+        row.error(
+            given[1] if given else "engagement",
+            "Give the engagement by exactly one of engagement (its name), engagement_id or engagement_external_id.",
+        )
+        return None
+    [column] = given
+    text = row.text(column)
+    if column == "engagement_id" and not re.fullmatch(r"[0-9]{1,18}", text):
+        row.error(column, f"'{text}' is not an engagement id (a whole number).")
+        return None
+    engagement = context.found[column].get(int(text) if column == "engagement_id" else text)
+    if engagement is None:
+        row.error(column, f"No engagement{_ENGAGEMENT_KEYS[column][1]} '{text}' in this organization.")
+    context.check_provider(row, column, engagement, f"'{text}'")
+    return engagement
+
+
 # --- Sheets: how one kind of file maps onto its model ------------------------------------------------------
 
 
@@ -236,6 +284,7 @@ class _Sheet:
     columns: dict[str, str] = {}  # model field -> column where the names differ, for the model's own errors
     existing_related: tuple[str, ...] = ()  # loaded with existing rows, for the provider check of updates
     provider_delivery = False  # rows belong to a provider's engagement, so provider managers are restricted
+    decided = ()  # model fields `apply_rules` may still have to decide, so the model does not validate them
 
     @property
     def all_columns(self) -> tuple[str, ...]:
@@ -252,6 +301,16 @@ class _Sheet:
 
     def check_across_rows(self, checked: list[tuple[_Row, Any]], file_ids: set[str], context: _Context) -> None:
         """Uniqueness that involves other rows: earlier rows of the file and rows already in the database."""
+
+    has_rules = False  # whether `apply_rules` must run, under its locks, in the write's transaction
+
+    def apply_rules(self, checked: list[tuple[_Row, Any]]) -> list[tuple[dict[str, Any], models.Model]]:
+        """Domain rules that decide under locks, in the write's transaction (errors go on the rows, and nothing is
+        written); returns stored rows they change besides the file's, with their fields before."""
+        return []
+
+    def after_write(self, written: list["_Written"], organization: Organization) -> None:
+        """What the written rows set off in other tables (e.g. compliance assignments a completion closes)."""
 
 
 class _LearnerSheet(_Sheet):
@@ -294,20 +353,46 @@ class _LearnerSheet(_Sheet):
                 row.error("email", f"{row.cells['email']} is already the email of {_described(holder)}.")
 
 
+SESSION_MOMENTS = ("requested_at", "confirmed_at", "cancelled_at", "cancelled_by", "cancellation_reason")
+
+
 class _SessionSheet(_Sheet):
+    """Sessions to come and sessions of the past (history): `status` with its moments, validated as transitions
+    of the stored session, and the double-booking check of a session that comes to hold its room and instructors."""
+
     model = Session
-    required = ("external_id", "engagement", "course_code", "modality", "starts_at", "ends_at", "capacity")
-    optional = ("requested_at", "join_url", "venue", "room")
+    required = ("external_id", "course_code", "modality", "starts_at", "ends_at", "capacity")
+    optional = (
+        "engagement",
+        "engagement_id",
+        "engagement_external_id",
+        "requested_at",
+        "join_url",
+        "venue",
+        "room",
+        "status",
+        "confirmed_at",
+        "cancelled_at",
+        "cancelled_by",
+        "cancellation_reason",
+    )
     example = (
         "S-2001",
-        "Managed learning 2026",
         "C001",
         Modality.VILT,
         EXAMPLE_MOMENT,
         "2026-03-02T12:00:00+00:00",
         "12",
+        "Managed learning 2026",
+        "",
+        "",
         "2026-02-02T09:00:00+00:00",
         "https://meet.example.com/s-2001",
+        "",
+        "",
+        SessionStatus.CONFIRMED,
+        "2026-02-03T11:00:00+00:00",
+        "",
         "",
         "",
     )
@@ -321,10 +406,22 @@ class _SessionSheet(_Sheet):
         "requested_at",
         "join_url",
         "room",
+        "status",
+        "confirmed_at",
+        "cancelled_at",
+        "cancelled_by",
+        "cancellation_reason",
     )
     columns = {"course": "course_code"}
-    existing_related = ("engagement",)
+    existing_related = ("engagement", "room")
     provider_delivery = True
+    # Where a stored session may go: history is final, and a session does not go back to being requested.
+    NEXT_STATUSES = {
+        SessionStatus.REQUESTED: set(SessionStatus.values),
+        SessionStatus.CONFIRMED: {SessionStatus.CONFIRMED, SessionStatus.DELIVERED, SessionStatus.CANCELLED},
+        SessionStatus.DELIVERED: {SessionStatus.DELIVERED},
+        SessionStatus.CANCELLED: {SessionStatus.CANCELLED},
+    }
 
     def load(self, rows: list[_Row]) -> dict[str, dict[Any, Any]]:
         rooms = Room.objects.filter(
@@ -332,19 +429,18 @@ class _SessionSheet(_Sheet):
         ).select_related("venue")
         return {
             **super().load(rows),
-            "engagement": _by(Engagement.objects.all(), "name", _column_values(rows, "engagement")),
+            **load_engagements(rows),
             "course": _by(Course.objects.all(), "code", _column_values(rows, "course_code")),
             "venue": _by(Venue.objects.all(), "name", _column_values(rows, "venue")),
             "room": {(room.venue.name, room.name): room for room in rooms} if _column_values(rows, "room") else {},
         }
 
     def fill(self, obj: Session, row: _Row, context: _Context) -> None:
+        stored_status = None if obj._state.adding else obj.status
         if not obj._state.adding:
             context.check_provider(row, "external_id", obj.engagement, f"Session {obj.external_id}")
         booked = (obj.starts_at, obj.ends_at, obj.room_id)
-        engagement = context.reference(row, "engagement", "engagement")
-        context.check_provider(row, "engagement", engagement, f"'{row.text('engagement')}'")
-        if engagement:
+        if engagement := engagement_of(row, context):
             obj.engagement = engagement
         if course := context.reference(row, "course_code", "course", label="course with code"):
             obj.course = course
@@ -359,16 +455,52 @@ class _SessionSheet(_Sheet):
             obj.requested_at = requested_at or timezone.now()
         obj.join_url = row.text("join_url")
         obj.room = self._room(row, context)
-        if (
-            not obj._state.adding
-            and obj.status in OCCUPYING_STATUSES
-            and booked != (obj.starts_at, obj.ends_at, obj.room_id)
-        ):
+        if stored_status in OCCUPYING_STATUSES and booked != (obj.starts_at, obj.ends_at, obj.room_id):
             row.error(
                 "",
                 f"Session {obj.external_id} is {obj.status}: its instructors and room are booked for its current "
                 "time, so change its time or room in MLS (reschedule), not by import.",
             )
+        self._status(obj, row, stored_status)
+
+    def _status(self, obj: Session, row: _Row, stored_status: str | None) -> None:
+        """The status and its moments. Blank cells keep what is stored (a new session: requested)."""
+        obj.status = row.choice("status", SessionStatus.values, required=False) or stored_status or obj.status
+        obj.confirmed_at = row.moment("confirmed_at") or obj.confirmed_at
+        obj.cancelled_at = row.moment("cancelled_at") or obj.cancelled_at
+        obj.cancelled_by = row.choice("cancelled_by", Side.values, required=False) or obj.cancelled_by
+        obj.cancellation_reason = row.text("cancellation_reason") or obj.cancellation_reason
+        if row.failed("status") or not any(row.text(column) for column in ("status", *SESSION_MOMENTS)):
+            return  # nothing about its status given: the stored session keeps it as it is
+        if stored_status and obj.status not in self.NEXT_STATUSES[stored_status]:
+            row.error("status", f"Session {obj.external_id} is {stored_status}: it cannot become {obj.status}.")
+            return
+        if obj.status in OCCUPYING_STATUSES:
+            if not obj.confirmed_at and not row.failed("confirmed_at"):
+                row.error("confirmed_at", f"A {obj.status} session needs confirmed_at (when it was confirmed).")
+            elif obj.confirmed_at and obj.requested_at and obj.confirmed_at < obj.requested_at:
+                row.error("confirmed_at", "confirmed_at cannot be before requested_at.")
+            if stored_status not in OCCUPYING_STATUSES:
+                try:
+                    services.check_delivery_setup(obj)
+                except ValidationError as error:
+                    for field, messages in error.message_dict.items():
+                        for message in messages:
+                            row.error(field if field in self.all_columns else "", message)
+        elif row.text("confirmed_at") and obj.status == SessionStatus.REQUESTED:
+            row.error("confirmed_at", "confirmed_at is for a confirmed, delivered or cancelled session; give status.")
+        if obj.status == SessionStatus.DELIVERED and obj.starts_at and obj.starts_at > timezone.now():
+            row.error("status", "A session that has not started yet cannot be delivered.")
+        if obj.status == SessionStatus.CANCELLED:
+            for column in ("cancelled_at", "cancelled_by", "cancellation_reason"):
+                if not getattr(obj, column) and not row.failed(column):
+                    row.error(column, f"A cancelled session needs {column}.")
+            if obj.cancelled_at and obj.requested_at and obj.cancelled_at < obj.requested_at:
+                row.error("cancelled_at", "cancelled_at cannot be before requested_at.")
+        else:
+            for column in ("cancelled_at", "cancelled_by", "cancellation_reason"):
+                if row.text(column):
+                    row.error(column, f"{column} is for a cancelled session; give status cancelled.")
 
     def _room(self, row: _Row, context: _Context) -> Room | None:
         venue, room = row.text("venue"), row.text("room")
@@ -378,6 +510,25 @@ class _SessionSheet(_Sheet):
         if not venue or not context.reference(row, "venue", "venue"):
             return None
         return context.reference(row, "room", "room", key=(venue, room), label=f"room at {venue} named")
+
+    def check_across_rows(self, checked: list[tuple[_Row, Session]], file_ids: set[str], context: _Context) -> None:
+        """No double booking by sessions that come to hold their room and instructors (`services.double_bookings`,
+        the web's check, for all of them at once: other rows of the file included)."""
+        becoming = [
+            (row, session)
+            for row, session in checked
+            if session.status in OCCUPYING_STATUSES
+            and (row.before or {}).get("status") not in OCCUPYING_STATUSES
+            and not row.errors
+        ]
+        clashes = services.double_bookings([session for _, session in becoming])
+        for index, problems in clashes.items():
+            for field, message in problems.items():
+                becoming[index][0].error(field if field in self.all_columns else "", message)
+
+    def after_write(self, written: list["_Written"], organization: Organization) -> None:
+        """Instructors of a session that now holds (or no longer holds) its time become (un)available."""
+        services.sync_instructor_slots([item.obj for item in written if item.changed & {"status"}])
 
 
 class _EnrollmentSheet(_Sheet):
@@ -424,11 +575,35 @@ class _EnrollmentSheet(_Sheet):
             row.error("processed_at", f"processed_at cannot be before requested_at{stored}.")
         elif processed_at:
             obj.processed_at = processed_at
+        # A blank status asks for a place (a new row) or keeps the stored one; `apply_rules` decides the place.
         status = row.choice("status", IMPORTABLE_ENROLLMENT_STATUSES, required=False)
         if status and obj.status in ATTENDANCE_STATUSES and status != obj.status:
             row.error("status", f"Attendance is recorded for this enrollment: its status stays {obj.status}.")
         elif status or obj._state.adding:
-            obj.status = status or EnrollmentStatus.ENROLLED
+            obj.status = status or services.SEAT_REQUEST
+
+    has_rules = True
+    decided = ("status",)
+
+    def apply_rules(self, checked: list[tuple[_Row, Enrollment]]) -> list[tuple[dict[str, Any], models.Model]]:
+        """Capacity and the FIFO waitlist of the web (`services.place_enrollments`), for all rows at once, in file
+        order among requests made at the same moment; the waitlisted learners a cancellation promotes are written
+        too (and told, as on the web)."""
+        requests = [
+            services.SeatRequest(
+                enrollment,
+                stored_session_id=row.before["session"] if row.before else None,
+                stored_status=row.before["status"] if row.before else None,
+            )
+            for row, enrollment in checked
+        ]
+        placement = services.place_enrollments(requests, now=timezone.now())
+        for index, message in placement.errors.items():
+            checked[index][0].error("session_external_id", message)
+        return [(self.stored(other, status=EnrollmentStatus.WAITLISTED), other) for other in placement.others]
+
+    def stored(self, obj: Enrollment, **was: Any) -> dict[str, Any]:
+        return {**dict(zip(self.fields, _field_values(obj, self.fields), strict=True)), **was}
 
     def check_across_rows(self, checked: list[tuple[_Row, Enrollment]], file_ids: set[str], context: _Context) -> None:
         """A learner holds at most one live (not cancelled) enrollment per session."""
@@ -478,17 +653,28 @@ class _CompletionSheet(_Sheet):
         if recorded_at or obj._state.adding:
             obj.recorded_at = recorded_at or timezone.now()
 
+    has_rules = True  # the completions and the assignments they close are written together
+
+    def after_write(self, written: list["_Written"], organization: Organization) -> None:
+        """Written completions close their learners' open compliance assignments, as `record_completion` does;
+        the local day that starts the next cycle is the organization's (a completion names no engagement)."""
+        completions = [item.obj for item in written if item.before is None or item.changed & {"learner", "course"}]
+        services.close_compliance_assignments(completions, zone=organization.timezone)
+
 
 class _TicketSheet(_Sheet):
     model = SupportTicket
-    required = ("external_id", "engagement", "category", "subject", "opened_at")
-    optional = ("first_response_at", "resolved_at", "learner_external_id")
+    required = ("external_id", "category", "subject", "opened_at")
+    optional = ("engagement", "engagement_id", "engagement_external_id", "first_response_at", "resolved_at",
+                "learner_external_id")  # fmt: skip
     example = (
         "T-5001",
-        "Managed learning 2026",
         TicketCategory.TECHNICAL,
         "Cannot join the virtual classroom",
         EXAMPLE_MOMENT,
+        "Managed learning 2026",
+        "",
+        "",
         "2026-03-02T10:30:00+00:00",
         "2026-03-02T14:00:00+00:00",
         "L-1001",
@@ -501,16 +687,14 @@ class _TicketSheet(_Sheet):
     def load(self, rows: list[_Row]) -> dict[str, dict[Any, Any]]:
         return {
             **super().load(rows),
-            "engagement": _by(Engagement.objects.all(), "name", _column_values(rows, "engagement")),
+            **load_engagements(rows),
             "learner": _by(Learner.objects.all(), "external_id", _column_values(rows, "learner_external_id")),
         }
 
     def fill(self, obj: SupportTicket, row: _Row, context: _Context) -> None:
         if not obj._state.adding:
             context.check_provider(row, "external_id", obj.engagement, f"Ticket {obj.external_id}")
-        engagement = context.reference(row, "engagement", "engagement")
-        context.check_provider(row, "engagement", engagement, f"'{row.text('engagement')}'")
-        if engagement:
+        if engagement := engagement_of(row, context):
             obj.engagement = engagement
         obj.learner = context.reference(row, "learner_external_id", "learner")
         obj.category = row.choice("category", TicketCategory.values)
@@ -625,7 +809,7 @@ def _model_errors(obj: models.Model, row: _Row, sheet: _Sheet) -> None:
     exclude = [
         field.name
         for field in obj._meta.concrete_fields
-        if field.is_relation or row.failed(column_of[field.name]) or field.primary_key
+        if field.is_relation or row.failed(column_of[field.name]) or field.primary_key or field.name in sheet.decided
     ]
     try:
         obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
@@ -764,20 +948,18 @@ def _import(
     existing = context.found["existing"]
     first_with: dict[str, _Row] = {}
     checked: list[tuple[_Row, models.Model]] = []
-    changes: list[tuple[models.Model, set[str]]] = []  # (instance, fields the file changes)
     for row in rows:
         external_id = row.text("external_id", required=True)
         first = first_with.setdefault(external_id, row) if external_id else row
         if first is not row:
             row.error("external_id", f"external_id {external_id} is already used in row {first.number}.")
         obj = existing.get(external_id) if first is row else None
-        before = _field_values(obj, sheet.fields) if obj is not None else None
+        row.before = dict(zip(sheet.fields, _field_values(obj, sheet.fields), strict=True)) if obj else None
         obj = obj or sheet.model(organization=organization, external_id=external_id)
         sheet.fill(obj, row, context)
         _model_errors(obj, row, sheet)
         if first is row:
             checked.append((row, obj))
-            changes.append((obj, _changed(sheet.fields, before, _field_values(obj, sheet.fields))))
         counter.advance()
     sheet.check_across_rows(checked, file_ids, context)
     errors = [error for row in rows for error in row.errors]
@@ -785,7 +967,10 @@ def _import(
         counter.finish()
         return ImportResult(created=0, updated=0, errors=_capped(errors))
     try:
-        result = _write(kind, sheet, organization, actor, changes, counter)
+        result = _write(kind, sheet, organization, actor, checked, counter)
+    except _Refused:
+        counter.finish()
+        return ImportResult(created=0, updated=0, errors=_capped([error for row in rows for error in row.errors]))
     except (IntegrityError, DataError) as error:
         message = next((text for name, text in CONSTRAINT_MESSAGES.items() if name in str(error)), str(error).strip())
         return ImportResult(created=0, updated=0, errors=[RowError(1, "", f"Nothing was saved: {message}")])
@@ -793,59 +978,107 @@ def _import(
     return result
 
 
+class _Refused(Exception):
+    """A rule checked under the write's locks refused rows (the errors are on them): roll the write back."""
+
+
+@dataclass
+class _Written:
+    """A row to write: its instance as it will be saved, the sheet's fields before (None: a new row) and which of
+    them the row changes."""
+
+    obj: models.Model
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+    changed: set[str]
+    action: str
+
+
 def _write(
     kind: str,
     sheet: _Sheet,
     organization: Organization,
     actor: User | None,
-    changes: list[tuple[models.Model, set[str]]],
+    checked: list[tuple[_Row, models.Model]],
     counter: _ProgressCounter,
 ) -> ImportResult:
-    """Write the checked rows and one audit event for them, all or nothing.
+    """Write the checked rows, each with its audit event (before → after of the sheet's fields), all or nothing.
 
-    New rows only, as many as one INSERT takes (an API item, most bulk calls), go with their audit event in one
-    statement (`create_audited`), atomic by itself; anything else runs in a transaction (`_write_batches`).
+    New rows only, as many as one INSERT takes (an API item, most bulk calls), of a sheet without rules to apply
+    under locks, go with their audit events in one statement (`create_audited`), atomic by itself; anything else
+    runs in a transaction, where the sheet's rules (`apply_rules`) decide under their locks first.
     """
-    to_update = [(obj, changed) for obj, changed in changes if changed and not obj._state.adding]
-    to_create = [obj for obj, _ in changes if obj._state.adding]
-    unchanged = len(changes) - len(to_update) - len(to_create)
-    counter.advance(unchanged)
-    event = audit_event(
-        organization=organization,
-        actor=actor,
-        action=f"import.{kind}",
-        obj=organization,
-        after={"created": len(to_create), "updated": len(to_update)},
-    )
-    if to_create and not to_update and len(to_create) <= BATCH_SIZE:
-        create_audited(to_create, event)
-        counter.advance(len(to_create))
+    if not sheet.has_rules and all(obj._state.adding for _, obj in checked) and len(checked) <= BATCH_SIZE:
+        written = _changes(kind, sheet, checked, [])
+        create_audited([item.obj for item in written], _events(organization, actor, written))
+        counter.advance(len(written))
     else:
-        _write_batches(sheet, to_update, to_create, event, counter)
-    rows = tuple(obj for obj, _ in changes)
-    return ImportResult(created=len(to_create), updated=len(to_update), errors=[], unchanged=unchanged, rows=rows)
+        with transaction.atomic():
+            others = sheet.apply_rules(checked)
+            if any(row.errors for row, _ in checked):
+                raise _Refused
+            written = _changes(kind, sheet, checked, others)
+            _write_batches(sheet, written, _events(organization, actor, written), counter)
+            sheet.after_write(written, organization)
+    created = sum(1 for item in written if item.before is None)
+    updated = sum(1 for item in written if item.before is not None and item.action == f"import.{kind}")
+    unchanged = len(checked) - created - updated
+    counter.advance(unchanged)
+    rows = tuple(obj for _, obj in checked)
+    return ImportResult(created=created, updated=updated, errors=[], unchanged=unchanged, rows=rows)
 
 
-@transaction.atomic
-def _write_batches(
+def _changes(
+    kind: str,
     sheet: _Sheet,
-    to_update: list[tuple[models.Model, set[str]]],
-    to_create: list[models.Model],
-    event: AuditEvent,
-    counter: _ProgressCounter,
-) -> None:
+    checked: list[tuple[_Row, models.Model]],
+    others: list[tuple[dict[str, Any], models.Model]],
+) -> list[_Written]:
+    """The rows that change something (new ones included), then the stored rows the rules changed besides them
+    (e.g. a promoted waitlisted learner), each with the sheet's fields before and after."""
+    written = []
+    pairs = [(f"import.{kind}", row.before, obj) for row, obj in checked]
+    pairs += [(f"{sheet.model._meta.model_name}.promoted", before, obj) for before, obj in others]
+    for action, before, obj in pairs:
+        values = _field_values(obj, sheet.fields)
+        changed = _changed(sheet.fields, None if before is None else tuple(before.values()), values)
+        if changed:
+            written.append(_Written(obj, before, dict(zip(sheet.fields, values, strict=True)), changed, action))
+    return written
+
+
+def _events(organization: Organization, actor: User | None, written: list[_Written]) -> list[AuditEvent]:
+    """One audit event per written row: its sheet fields before (None: created) and after."""
+    return [
+        audit_event(
+            organization=organization,
+            actor=actor,
+            action=item.action,
+            obj=item.obj,
+            before=item.before,
+            after=item.after,
+        )
+        for item in written
+    ]
+
+
+def _write_batches(sheet: _Sheet, written: list[_Written], events: list[AuditEvent], counter: _ProgressCounter) -> None:
     """Updates before inserts: a row that gives up an email or a seat frees it for a new row of the same file.
+    The events go last, when every new row has its id. Call inside a transaction.
 
     Each UPDATE sets only the fields its batch changes: Django builds a CASE per field and row, the slow part.
     """
     now = timezone.now()
+    to_update = [item for item in written if item.before is not None]
     for batch in _chunks(to_update, BATCH_SIZE):
-        fields = [name for name in sheet.fields if any(name in changed for _, changed in batch)]
-        for obj, _ in batch:
-            obj.updated_at = now  # bulk_update does not run auto_now
-        sheet.model.objects.bulk_update([obj for obj, _ in batch], [*fields, "updated_at"])
+        fields = [name for name in sheet.fields if any(name in item.changed for item in batch)]
+        for item in batch:
+            item.obj.updated_at = now  # bulk_update does not run auto_now
+        sheet.model.objects.bulk_update([item.obj for item in batch], [*fields, "updated_at"])
         counter.advance(len(batch))
-    for batch in _chunks(to_create, BATCH_SIZE):
+    for batch in _chunks([item.obj for item in written if item.before is None], BATCH_SIZE):
         sheet.model.objects.bulk_create(batch)
         counter.advance(len(batch))
-    event.save()
+    for item, event in zip(written, events, strict=True):
+        event.object_id = str(item.obj.pk)
+    AuditEvent.objects.bulk_create(events)  # one UNNEST INSERT on PostgreSQL, whatever their number

@@ -5,7 +5,8 @@ the exclusion constraints of migration 0003 also refuse it, which closes the rac
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from engagements.enums import Side
@@ -93,30 +94,56 @@ def _overlapping(starts_at: datetime, ends_at: datetime) -> Q:
     return Q(starts_at__lt=ends_at, ends_at__gt=starts_at)
 
 
-def _check_bookable(session: Session, instructors: Iterable[Instructor]) -> None:
+def double_bookings(sessions: Sequence[Session]) -> dict[int, dict[str, str]]:
+    """Field errors, by index, of `sessions` that would hold a room or an instructor (of their stored slots) that
+    another occupying session holds at an overlapping time: a stored one, or one earlier in `sessions`. Three
+    queries whatever their number (a web confirmation is one session, an import many)."""
+    if not sessions:
+        return {}
+    window = _overlapping(min(s.starts_at for s in sessions), max(s.ends_at for s in sessions))
+    stored = [session.pk for session in sessions if session.pk is not None]
+    held: dict[tuple[str, int], list[tuple[datetime, datetime]]] = defaultdict(list)
+    rooms = {session.room_id for session in sessions if session.room_id}
+    if rooms:
+        taken = Session.objects.filter(window, room__in=rooms, status__in=OCCUPYING_STATUSES).exclude(pk__in=stored)
+        for room, starts_at, ends_at in taken.values_list("room", "starts_at", "ends_at"):
+            held[("room", room)].append((starts_at, ends_at))
+    instructors_of: dict[int, list[Instructor]] = defaultdict(list)
+    for slot in SessionInstructor.objects.filter(session__in=stored).select_related("instructor"):
+        instructors_of[slot.session_id].append(slot.instructor)
+    if instructors_of:
+        busy = SessionInstructor.objects.filter(
+            window, instructor__in={i.pk for slots in instructors_of.values() for i in slots}, occupies=True
+        ).exclude(session__in=stored)
+        for instructor, starts_at, ends_at in busy.values_list("instructor", "starts_at", "ends_at"):
+            held[("instructor", instructor)].append((starts_at, ends_at))
+    clashes: dict[int, dict[str, str]] = {}
+    for index, session in enumerate(sessions):
+
+        def clash(key: tuple[str, int], session: Session = session) -> bool:
+            return any(starts_at < session.ends_at and ends_at > session.starts_at for starts_at, ends_at in held[key])
+
+        errors = {}
+        if session.room_id and clash(("room", session.room_id)):
+            errors["room"] = CONSTRAINT_MESSAGES["scheduling_room_not_double_booked"]
+        instructors = instructors_of.get(session.pk, [])
+        if names := sorted({i.name for i in instructors if clash(("instructor", i.pk))}):
+            errors["instructors"] = f"Already booked at that time: {', '.join(names)}."
+        if errors:
+            clashes[index] = errors
+        for key in [("room", session.room_id)] * bool(session.room_id) + [("instructor", i.pk) for i in instructors]:
+            held[key].append((session.starts_at, session.ends_at))
+    return clashes
+
+
+def _check_bookable(session: Session) -> None:
     """Refuse a room or instructor already held by another occupying session at an overlapping time."""
-    errors = {}
-    if session.room_id and (
-        Session.objects.filter(room=session.room_id, status__in=OCCUPYING_STATUSES)
-        .filter(_overlapping(session.starts_at, session.ends_at))
-        .exclude(pk=session.pk)
-        .exists()
-    ):
-        errors["room"] = CONSTRAINT_MESSAGES["scheduling_room_not_double_booked"]
-    busy = (
-        SessionInstructor.objects.filter(instructor__in=list(instructors), occupies=True)
-        .filter(_overlapping(session.starts_at, session.ends_at))
-        .exclude(session=session.pk)
-        .select_related("instructor")
-    )
-    names = sorted({slot.instructor.name for slot in busy})
-    if names:
-        errors["instructors"] = f"Already booked at that time: {', '.join(names)}."
-    if errors:
-        raise ValidationError(errors)
+    if clashes := double_bookings([session]):
+        raise ValidationError(clashes[0])
 
 
-def _check_delivery_setup(session: Session) -> None:
+def check_delivery_setup(session: Session) -> None:
+    """What a session needs before it is confirmed: its room or join link, and no more seats than the room has."""
     if session.modality == Modality.ILT and session.room_id is None:
         raise ValidationError({"room": "A classroom session needs a room."})
     if session.modality == Modality.VILT and not session.join_url:
@@ -127,9 +154,16 @@ def _check_delivery_setup(session: Session) -> None:
 
 def _save_mapping_constraints(obj: Any, **save_kwargs: Any) -> None:
     """Save; turn a double-booking exclusion violation (a concurrent booking) into a clear ValidationError."""
+    with _constraint_messages():
+        obj.save(**save_kwargs)
+
+
+@contextmanager
+def _constraint_messages() -> Iterator[None]:
+    """Turn a double-booking exclusion violation (a concurrent booking) into a clear ValidationError."""
     try:
         with transaction.atomic():
-            obj.save(**save_kwargs)
+            yield
     except IntegrityError as error:
         for name, message in CONSTRAINT_MESSAGES.items():
             if name in str(error):
@@ -137,11 +171,23 @@ def _save_mapping_constraints(obj: Any, **save_kwargs: Any) -> None:
         raise
 
 
+def sync_instructor_slots(sessions: Sequence[Session]) -> None:
+    """The instructors' slots copy their session's times and whether it holds them (what the exclusion constraint
+    compares): one UPDATE for the sessions that hold their instructors, one for those that do not."""
+    for occupies in (True, False):
+        ids = [session.pk for session in sessions if (session.status in OCCUPYING_STATUSES) == occupies]
+        if ids:
+            of_session = Session.objects.filter(pk=OuterRef("session"))
+            SessionInstructor.objects.filter(session__in=ids).update(
+                occupies=occupies,
+                starts_at=Subquery(of_session.values("starts_at")),
+                ends_at=Subquery(of_session.values("ends_at")),
+            )
+
+
 def _sync_instructor_slots(session: Session) -> None:
-    occupies = session.status in OCCUPYING_STATUSES
-    for slot in session.session_instructors.all():
-        slot.starts_at, slot.ends_at, slot.occupies = session.starts_at, session.ends_at, occupies
-        _save_mapping_constraints(slot)
+    with _constraint_messages():
+        sync_instructor_slots([session])
 
 
 @transaction.atomic
@@ -198,8 +244,8 @@ def confirm_session(*, session: Session, membership: Membership) -> Session:
     require_delivery_writer(membership, session.engagement)
     if session.status != SessionStatus.REQUESTED:
         raise ValidationError(f"Only a requested session can be confirmed; this one is {session.status}.")
-    _check_delivery_setup(session)
-    _check_bookable(session, Instructor.objects.filter(session_slots__session=session))
+    check_delivery_setup(session)
+    _check_bookable(session)
     before = snapshot(session, SESSION_FIELDS)
     session.status, session.confirmed_at = SessionStatus.CONFIRMED, timezone.now()
     _save_mapping_constraints(session)

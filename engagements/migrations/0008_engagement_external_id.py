@@ -4,21 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('engagements', '0007_updated_at_database_default'),
-        ('mls', '0007_idempotencykey'),
-        ('vendors', '0004_updated_at_database_default'),
+        ("engagements", "0007_updated_at_database_default"),
+        ("mls", "0007_idempotencykey"),
+        ("vendors", "0004_updated_at_database_default"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='engagement',
-            name='external_id',
+            model_name="engagement",
+            name="external_id",
             field=models.CharField(blank=True, max_length=100),
         ),
         migrations.AddConstraint(
-            model_name='engagement',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('organization', 'external_id'), name='engagements_engagement_external_id', violation_error_message='Another engagement of this organization has this external_id.'),
+            model_name="engagement",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_id", ""), _negated=True),
+                fields=("organization", "external_id"),
+                name="engagements_engagement_external_id",
+                violation_error_message="Another engagement of this organization has this external_id.",
+            ),
         ),
     ]

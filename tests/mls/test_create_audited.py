@@ -1,5 +1,6 @@
-"""`services.create_audited`: new rows and the audit event that records them are written together or not at all,
-in one statement on PostgreSQL (so an API upsert of one new row needs no transaction of its own)."""
+"""`services.create_audited`: new rows and the audit events that record them (one per row, naming it) are written
+together or not at all, in one statement on PostgreSQL (so an API upsert of one new row needs no transaction of its
+own)."""
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -10,11 +11,20 @@ from scheduling.models import Learner
 from tests.conftest import Tenant
 
 
-def _event(tenant: Tenant, created: int) -> AuditEvent:
-    return services.audit_event(
-        organization=tenant.organization, actor=None, action="import.learners", obj=tenant.organization,
-        after={"created": created, "updated": 0},
-    )  # fmt: skip
+def _events(tenant: Tenant, learners: list[Learner]) -> list[AuditEvent]:
+    return [
+        services.audit_event(
+            organization=tenant.organization, actor=None, action="import.learners", obj=learner,
+            after={"name": learner.name},
+        )
+        for learner in learners
+    ]  # fmt: skip
+
+
+def _create(tenant: Tenant, *keys: str) -> list[Learner]:
+    learners = _learners(tenant, *keys)
+    services.create_audited(learners, _events(tenant, learners))
+    return learners
 
 
 def _learners(tenant: Tenant, *keys: str) -> list[Learner]:
@@ -22,39 +32,61 @@ def _learners(tenant: Tenant, *keys: str) -> list[Learner]:
     return [Learner(organization=organization, external_id=key, name=key, email=f"{key}@a.example") for key in keys]
 
 
-def test_rows_get_their_ids_and_defaults_and_the_event_is_written(tenant_a):
+def test_rows_get_their_ids_and_defaults_and_each_its_event_naming_it(tenant_a):
     with tenant_a.scope():
         learners = _learners(tenant_a, "HR-1", "HR-2")
 
-        services.create_audited(learners, _event(tenant_a, 2))
+        services.create_audited(learners, _events(tenant_a, learners))
 
         stored = {learner.external_id: learner for learner in Learner.objects.all()}
-        [event] = AuditEvent.objects.filter(action="import.learners")
+        events = AuditEvent.objects.filter(action="import.learners").order_by("id")
     assert [learner.pk for learner in learners] == [stored["HR-1"].pk, stored["HR-2"].pk]
     assert [learner.updated_at for learner in learners] == [stored["HR-1"].updated_at, stored["HR-2"].updated_at]
     assert not any(learner._state.adding for learner in learners)
-    assert (event.after, event.object_id) == ({"created": 2, "updated": 0}, str(tenant_a.organization.pk))
+    assert [(e.object_type, e.object_id, e.after) for e in events] == [
+        ("scheduling.learner", str(stored["HR-1"].pk), {"name": "HR-1"}),
+        ("scheduling.learner", str(stored["HR-2"].pk), {"name": "HR-2"}),
+    ]
+
+
+def test_each_event_names_its_row_whatever_the_number_of_rows(tenant_a):
+    with tenant_a.scope():
+        learners = _create(tenant_a, *(f"HR-{n}" for n in range(600)))
+
+        named = dict(AuditEvent.objects.values_list("object_id", "after"))
+    assert named == {str(learner.pk): {"name": learner.external_id} for learner in learners}
+
+
+def test_a_row_without_its_event_is_refused(tenant_a):
+    with tenant_a.scope():
+        learners = _learners(tenant_a, "HR-1", "HR-2")
+
+        with pytest.raises(ValueError, match=r"^2 rows need 2 audit events, not 1\.$"):
+            services.create_audited(learners, _events(tenant_a, learners[:1]))
+
+        assert not Learner.objects.exists()
 
 
 def test_inside_a_transaction_it_is_one_statement_in_a_savepoint(tenant_a, django_assert_num_queries):
     with tenant_a.scope(), django_assert_num_queries(3) as queries:
-        services.create_audited(_learners(tenant_a, "HR-1"), _event(tenant_a, 1))
+        _create(tenant_a, "HR-1")
 
     savepoint, statement, release = (query["sql"] for query in queries.captured_queries)
     assert (savepoint.split()[0], release.split()[:2]) == ("SAVEPOINT", ["RELEASE", "SAVEPOINT"])
-    assert statement.startswith('WITH audit_event AS (INSERT INTO "mls_auditevent"')
+    assert statement.startswith('WITH "rows" AS (INSERT INTO "scheduling_learner"')
+    assert ', audit_event AS (INSERT INTO "mls_auditevent"' in statement
 
 
 def test_a_refused_row_writes_no_event_and_leaves_the_transaction_usable(tenant_a):
     with tenant_a.scope():
-        services.create_audited(_learners(tenant_a, "HR-1"), _event(tenant_a, 1))
+        _create(tenant_a, "HR-1")
 
         with pytest.raises(IntegrityError):
-            services.create_audited(_learners(tenant_a, "HR-2", "HR-1"), _event(tenant_a, 2))
+            _create(tenant_a, "HR-2", "HR-1")
 
         assert sorted(Learner.objects.values_list("external_id", flat=True)) == ["HR-1"]
         assert list(AuditEvent.objects.filter(action="import.learners").values_list("after", flat=True)) == [
-            {"created": 1, "updated": 0}
+            {"name": "HR-1"}
         ]
 
 
@@ -64,7 +96,7 @@ def test_only_new_rows_are_taken(tenant_a):
         stored.save()
 
         with pytest.raises(ValueError, match="not a new row"):
-            services.create_audited([stored], _event(tenant_a, 1))
+            services.create_audited([stored], _events(tenant_a, [stored]))
 
         assert not AuditEvent.objects.filter(action="import.learners").exists()
 
@@ -75,7 +107,7 @@ def test_outside_a_transaction_it_is_one_committed_statement(django_assert_num_q
     assert not connection.in_atomic_block
 
     with tenant.scope(), django_assert_num_queries(1):
-        services.create_audited(_learners(tenant, "HR-1"), _event(tenant, 1))
+        _create(tenant, "HR-1")
 
     with tenant.scope():
         assert Learner.objects.filter(external_id="HR-1").exists()
@@ -86,10 +118,10 @@ def test_outside_a_transaction_it_is_one_committed_statement(django_assert_num_q
 def test_outside_a_transaction_a_refused_row_writes_nothing():
     tenant = Tenant("Acme Corp", "acme")
     with tenant.scope():
-        services.create_audited(_learners(tenant, "HR-1"), _event(tenant, 1))
+        _create(tenant, "HR-1")
 
         with pytest.raises(IntegrityError):
-            services.create_audited(_learners(tenant, "HR-2", "HR-1"), _event(tenant, 2))
+            _create(tenant, "HR-2", "HR-1")
 
         with transaction.atomic():  # the connection is still usable
             assert sorted(Learner.objects.values_list("external_id", flat=True)) == ["HR-1"]

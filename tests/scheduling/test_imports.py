@@ -210,18 +210,27 @@ def test_learner_import_inside_another_tenants_scope_is_refused_before_reading_a
         assert Learner.objects.count() == 0
 
 
-def test_learner_import_records_one_audit_event(acme):
+def test_learner_import_records_one_audit_event_per_written_row_with_before_and_after(acme):
     owner = acme.user(Role.OWNER)
+    run(acme, "learners", "\n".join([LEARNER_HEADER, *learner_lines(2)]))
+    text = "\n".join([LEARNER_HEADER, "L-00001,Learner One,learner1@acme.example", *learner_lines(3)[1:]])
 
-    run(acme, "learners", "\n".join([LEARNER_HEADER, *learner_lines(3)]))
+    run(acme, "learners", text)
 
-    event = AuditEvent.objects.get(action="import.learners")
-    assert (event.actor, event.object_type, event.object_id, event.after) == (
-        owner,
-        "mls.organization",
-        str(acme.organization.pk),
-        {"created": 3, "updated": 0},
-    )
+    ids = dict(Learner.objects.values_list("external_id", "pk"))
+    events = AuditEvent.objects.filter(action="import.learners").order_by("id")
+    fields = {"business_unit": "", "manager_email": "", "region": ""}
+    assert [(e.actor, e.object_type, e.object_id, e.before, e.after) for e in events] == [
+        (owner, "scheduling.learner", str(ids["L-00001"]), None,
+         {"name": "Learner 1", "email": "learner1@acme.example", **fields}),
+        (owner, "scheduling.learner", str(ids["L-00002"]), None,
+         {"name": "Learner 2", "email": "learner2@acme.example", **fields}),
+        (owner, "scheduling.learner", str(ids["L-00001"]),
+         {"name": "Learner 1", "email": "learner1@acme.example", **fields},
+         {"name": "Learner One", "email": "learner1@acme.example", **fields}),
+        (owner, "scheduling.learner", str(ids["L-00003"]), None,
+         {"name": "Learner 3", "email": "learner3@acme.example", **fields}),
+    ]  # fmt: skip
 
 
 def test_learner_import_caps_errors_at_200_and_counts_the_rest(acme):
@@ -420,6 +429,8 @@ def session(delivery):
 
 
 def test_enrollment_import_links_sessions_and_learners_by_external_id(delivery, session):
+    session.capacity = 1
+    session.save()
     text = sheet(
         {"external_id": "E-1", "session_external_id": "S-1", "learner_external_id": "L-1", "status": ""},
         {"external_id": "E-2", "session_external_id": "S-1", "learner_external_id": "L-2", "status": "Waitlisted"},
