@@ -5,10 +5,12 @@ saved, in one transaction, upserting by `external_id`. A bad file therefore cost
 half an import. Errors name the row a spreadsheet shows (the header is row 1) and the column, so they can be
 fixed in place.
 
-This is a load of past delivery, so the scheduling services (live-booking rules, one audit event per step) are
-not called per row: each row gets the model's own validation, the checks its constraints would make, and the
-import writes one audit event. Call it inside `organization_scope(organization)`: every lookup goes through
-the scoped managers, so another tenant's rows are invisible and cannot be matched or overwritten.
+The rules are the web's, applied to all rows at once (set-based, not a service call per row): capacity and the
+FIFO waitlist (`services.place_enrollments`, under the sessions' locks), compliance assignments closed by a
+completion (`services.close_compliance_assignments`), double booking (`services.double_bookings`); a past
+delivery is a mode of those rules (README, "Live and historic writes"). Each written row gets its own audit event
+with the sheet's fields before and after. Call it inside `organization_scope(organization)`: every lookup goes
+through the scoped managers, so another tenant's rows are invisible and cannot be matched or overwritten.
 """
 
 import csv

@@ -189,3 +189,50 @@ def test_a_signed_sow_has_no_draft_to_price(client, tenant_a, token):
 
     assert response.status_code == 400
     assert "change request" in response.json()["non_field_errors"][0]
+
+
+def test_an_engagements_external_id_is_set_on_create_and_changed_by_patch(client, tenant_a, token):
+    created = client.post(
+        "/api/v1/engagements/", engagement_body(tenant_a, external_id="ERP-7"), content_type="application/json",
+        **auth(token),
+    )  # fmt: skip
+    url = f"/api/v1/engagements/{created.json()['id']}/"
+
+    patched = client.patch(
+        url, {"external_id": "ERP-8"}, content_type="application/json", **auth(token, **{"If-Match": "*"})
+    )
+
+    assert (created.status_code, created.json()["external_id"]) == (201, "ERP-7")
+    assert (patched.status_code, patched.json()["external_id"]) == (200, "ERP-8")
+    with tenant_a.scope():
+        event = AuditEvent.objects.get(action="engagement.updated")
+    assert (event.before["external_id"], event.after["external_id"]) == ("ERP-7", "ERP-8")
+
+
+def test_an_external_id_another_engagement_has_is_400_on_external_id_and_nothing_is_written(
+    client, tenant_a, tenant_b, token
+):
+    EngagementFactory(organization=tenant_b.organization, provider=tenant_b.provider, external_id="ERP-7")
+    EngagementFactory(organization=tenant_a.organization, provider=tenant_a.provider, name="Ops", external_id="ERP-7")
+    other = EngagementFactory(organization=tenant_a.organization, provider=tenant_a.provider, name="Sales")
+
+    refused = client.post(
+        "/api/v1/engagements/", engagement_body(tenant_a, external_id="ERP-7"), content_type="application/json",
+        **auth(token),
+    )  # fmt: skip
+    patched = client.patch(
+        f"/api/v1/engagements/{other.pk}/", {"external_id": "ERP-7"}, content_type="application/json",
+        **auth(token, **{"If-Match": "*"}),
+    )  # fmt: skip
+
+    assert (refused.status_code, refused.json()) == (
+        400,
+        {"external_id": ["Engagement Ops already has external_id ERP-7."]},
+    )
+    assert (patched.status_code, patched.json()) == (
+        400,
+        {"external_id": ["Engagement Ops already has external_id ERP-7."]},
+    )
+    assert count(tenant_a, Engagement) == 2
+    other.refresh_from_db()
+    assert other.external_id == ""

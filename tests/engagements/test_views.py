@@ -61,6 +61,24 @@ def test_editing_msa_terms_audits_the_old_and_the_new_values(client, tenant_a):
     assert (event.before["termination_notice_days"], event.after["termination_notice_days"]) == (90, 60)
 
 
+def test_editing_an_engagements_external_id_keeps_it_unique_in_the_organization(client, tenant_a, tenant_b):
+    EngagementFactory(organization=tenant_b.organization, provider=tenant_b.provider, external_id="ERP-7")
+    EngagementFactory(organization=tenant_a.organization, provider=tenant_a.provider, name="Ops", external_id="ERP-8")
+    engagement = EngagementFactory(organization=tenant_a.organization, provider=tenant_a.provider)
+    client.force_login(tenant_a.user(Role.PROCUREMENT))
+    url = org_url(tenant_a, "engagements:edit", pk=engagement.pk)
+    body = {**VALID_ENGAGEMENT, "provider": tenant_a.provider.pk, "name": engagement.name}
+
+    taken = client.post(url, {**body, "external_id": "ERP-8"})
+    saved = client.post(url, {**body, "external_id": "ERP-7"})
+
+    assert taken.status_code == 400
+    assert taken.context["form"].errors == {"external_id": ["Engagement Ops already has external_id ERP-8."]}
+    assert saved.status_code == 302
+    engagement.refresh_from_db()
+    assert engagement.external_id == "ERP-7"
+
+
 def test_create_engagement_saves_msa_terms_and_audits(client, tenant_a):
     client.force_login(tenant_a.user(Role.PROCUREMENT))
 
