@@ -545,7 +545,7 @@ class _EnrollmentSheet(_Sheet):
         EnrollmentStatus.ENROLLED,
         "2026-02-10T15:00:00+00:00",
     )
-    fields = ("session", "learner", "requested_at", "status", "processed_at")
+    fields = ("session", "learner", "requested_at", "status", "processed_at", "cancelled_at")  # the last: by rule
     columns = {"session": "session_external_id", "learner": "learner_external_id"}
     existing_related = ("session__engagement",)
     provider_delivery = True
