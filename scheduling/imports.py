@@ -312,7 +312,8 @@ class _Sheet:
         return []
 
     def after_write(self, written: list["_Written"], organization: Organization) -> None:
-        """What the written rows set off in other tables (e.g. compliance assignments a completion closes)."""
+        """What the written rows set off in other tables (e.g. compliance assignments a completion closes), in the
+        write's transaction. A sheet without rules writes new rows alone in one statement, without calling this."""
 
 
 class _LearnerSheet(_Sheet):
@@ -530,7 +531,7 @@ class _SessionSheet(_Sheet):
 
     def after_write(self, written: list["_Written"], organization: Organization) -> None:
         """Instructors of a session that now holds (or no longer holds) its time become (un)available."""
-        services.sync_instructor_slots([item.obj for item in written if item.changed & {"status"}])
+        services.sync_instructor_slots([item.obj for item in written if item.before and item.changed & {"status"}])
 
 
 class _EnrollmentSheet(_Sheet):

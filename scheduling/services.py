@@ -374,8 +374,9 @@ def place_enrollments(requests: Sequence[SeatRequest], *, now: datetime) -> Plac
     by_session: dict[int, list[tuple[int, SeatRequest]]] = defaultdict(list)
     for index, request in enumerate(requests):
         by_session[request.enrollment.session_id].append((index, request))
-    for session_id, session_requests in by_session.items():
-        _place_on(sessions[session_id], session_requests, others[session_id], placement, now)
+    # A session a request leaves (it moves to another) is placed too: its freed seat goes to the first in line.
+    for session_id, session in sessions.items():
+        _place_on(session, by_session.get(session_id, []), others[session_id], placement, now)
     if not placement.errors:
         for enrollment in placement.promoted:
             _email_after_commit(

@@ -161,6 +161,24 @@ def test_a_cancelled_seat_goes_to_the_first_in_line_who_is_told_by_email(
 
 
 @pytest.mark.parametrize("door", DOORS)
+def test_a_learner_moving_to_another_session_frees_the_seat_for_the_first_in_line(client, acme, door):
+    with acme.scope():
+        seat = session(acme.engagement, starts_at=FUTURE, capacity=1, external_id="S-1")
+        session(acme.engagement, starts_at=FUTURE, capacity=1, external_id="S-2")
+        stored_enrollment(acme, seat, 1, EnrollmentStatus.ENROLLED, at(1, 8, month=2))
+        stored_enrollment(acme, seat, 2, EnrollmentStatus.WAITLISTED, at(1, 9, month=2))
+
+    errors = write(client, acme, "enrollments", [request(1, at(1, 8, month=2), session_external_id="S-2")], door)
+
+    assert errors == []
+    with acme.scope():
+        assert list(Enrollment.objects.order_by("external_id").values_list("session__external_id", "status")) == [
+            ("S-2", "enrolled"),
+            ("S-1", "enrolled"),
+        ]
+
+
+@pytest.mark.parametrize("door", DOORS)
 def test_a_cancelled_session_takes_no_new_enrollment_and_nothing_is_written(client, acme, door):
     with acme.scope():
         session(
@@ -221,6 +239,58 @@ def test_bulk_enrollment_queries_do_not_grow_with_the_items(client, acme, count,
 
     assert errors == []
     assert len(statuses(acme)) == count
+
+
+@pytest.mark.parametrize("count", [1, 3])
+@pytest.mark.parametrize(
+    ("kind", "queries"),
+    [
+        # The caller; stored sessions, the engagements, courses, venues, rooms; the rooms' occupying sessions (the
+        # double-booking check; new sessions have no instructors yet); the INSERT with its audit events, in a
+        # savepoint.
+        ("sessions", 10),
+        # The caller; stored completions, learners, courses; savepoint; the INSERT; the audit events; the
+        # requirements the courses satisfy; the open assignments, locked; their UPDATE; the next cycles; release.
+        ("completions", 12),
+        # The caller; stored tickets, the engagements, learners; the INSERT with its audit events, in a savepoint.
+        ("tickets", 7),
+    ],
+)
+def test_upsert_queries_do_not_grow_with_the_items(client, acme, kind, queries, count, django_assert_num_queries):
+    with acme.scope():
+        room = RoomFactory(organization=acme.organization, name="Room 1", venue__name="HQ", capacity=12)
+        requirement = ComplianceRequirement.objects.create(
+            organization=acme.organization, name="Data protection", recertification_interval_days=365
+        )
+        RequirementCourse.objects.create(organization=acme.organization, requirement=requirement, course=acme.course)
+        for learner in acme.learners:
+            ComplianceAssignment.objects.create(
+                organization=acme.organization, requirement=requirement, learner=learner, due_on=date(2026, 9, 30)
+            )
+    client.get("/api/v1/learners/", HTTP_AUTHORIZATION=f"Token {acme.token}")  # the token's "last used" stamp
+    day = "2026-03-0{n}T09:00:00+00:00"
+    item = {
+        "sessions": lambda n: {
+            **SESSION, "external_id": f"S-{n}", "modality": "ilt", "join_url": "", "venue": "HQ", "room": room.name,
+            "starts_at": day.format(n=n), "ends_at": day.format(n=n).replace("T09", "T12"), "status": "confirmed",
+            "confirmed_at": "2026-02-03T09:00:00+00:00",
+        },
+        "completions": lambda n: {
+            "external_id": f"CP-{n}", "learner_external_id": f"L-{n}", "course_code": "C001",
+            "completed_at": day.format(n=n),
+        },
+        "tickets": lambda n: {
+            "external_id": f"T-{n}", "engagement_id": str(acme.engagement.pk), "category": "technical",
+            "subject": "No sound", "opened_at": day.format(n=n), "learner_external_id": f"L-{n}",
+        },
+    }[kind]  # fmt: skip
+
+    with django_assert_num_queries(queries):
+        errors = write(client, acme, kind, [item(n) for n in range(1, count + 1)], "api")
+
+    assert errors == []
+    with acme.scope():
+        assert AuditEvent.objects.filter(action=f"import.{kind}").count() == count
 
 
 # --- Completions close compliance assignments --------------------------------------------------------------
