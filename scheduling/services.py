@@ -119,21 +119,23 @@ def double_bookings(sessions: Sequence[Session]) -> dict[int, dict[str, str]]:
             held[("instructor", instructor)].append((starts_at, ends_at))
     clashes: dict[int, dict[str, str]] = {}
     for index, session in enumerate(sessions):
-
-        def clash(key: tuple[str, int], session: Session = session) -> bool:
-            return any(starts_at < session.ends_at and ends_at > session.starts_at for starts_at, ends_at in held[key])
-
         errors = {}
-        if session.room_id and clash(("room", session.room_id)):
+        if session.room_id and _overlaps(held[("room", session.room_id)], session):
             errors["room"] = CONSTRAINT_MESSAGES["scheduling_room_not_double_booked"]
         instructors = instructors_of.get(session.pk, [])
-        if names := sorted({i.name for i in instructors if clash(("instructor", i.pk))}):
+        if names := sorted({i.name for i in instructors if _overlaps(held[("instructor", i.pk)], session)}):
             errors["instructors"] = f"Already booked at that time: {', '.join(names)}."
         if errors:
             clashes[index] = errors
-        for key in [("room", session.room_id)] * bool(session.room_id) + [("instructor", i.pk) for i in instructors]:
+            continue  # a refused session holds nothing for the ones after it
+        keys = [("instructor", instructor.pk) for instructor in instructors]
+        for key in [("room", session.room_id), *keys] if session.room_id else keys:
             held[key].append((session.starts_at, session.ends_at))
     return clashes
+
+
+def _overlaps(spans: list[tuple[datetime, datetime]], session: Session) -> bool:
+    return any(starts_at < session.ends_at and ends_at > session.starts_at for starts_at, ends_at in spans)
 
 
 def _check_bookable(session: Session) -> None:
