@@ -29,8 +29,14 @@ from tests.factories.slas import session
 
 pytestmark = pytest.mark.integration
 
-FUTURE = datetime(2099, 3, 2, 9, 0, tzinfo=UTC)  # a session still to come, whatever day the suite runs
+NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+FUTURE = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)  # a session still to come; March's have taken place
 DOORS = ("api", "csv")
+
+
+@pytest.fixture(autouse=True)
+def _now(time_machine) -> None:
+    time_machine.move_to(NOW, tick=False)
 
 
 def sheet(items: list[dict]) -> str:
@@ -378,8 +384,8 @@ def test_a_history_of_sessions_round_trips_through_the_api(client, acme):
             ("confirmed_at", "confirmed_at cannot be before requested_at."),
         ),
         (
-            {"status": "delivered", "confirmed_at": "2099-02-03T09:00:00+00:00", "starts_at": "2099-03-02T09:00:00Z",
-             "ends_at": "2099-03-02T12:00:00Z"},
+            {"status": "delivered", "confirmed_at": "2026-05-03T09:00:00+00:00", "starts_at": "2026-06-01T09:01:00Z",
+             "ends_at": "2026-06-01T12:00:00Z"},
             ("status", "A session that has not started yet cannot be delivered."),
         ),
         (
