@@ -21,7 +21,7 @@ from django.utils.text import slugify
 
 from vendors.models import Provider
 
-from .enums import Role
+from .enums import Permission, Role
 from .models import (
     INVITATION_VALID_FOR,
     ApiToken,
@@ -427,7 +427,7 @@ def create_api_token(
     *, membership: Membership, name: str, scope: str, provider: Provider | None = None
 ) -> tuple[ApiToken, str]:
     """Create a token for an integrator; returns it with its raw value, which is never shown again."""
-    if membership.role != Role.OWNER:
+    if not membership.has_permission(Permission.MANAGE_API_TOKENS):
         raise ValidationError("Only owners create API tokens.")
     organization = membership.organization
     if provider is not None and provider.organization_id != organization.pk:
@@ -450,7 +450,7 @@ def create_api_token(
 
 @transaction.atomic
 def revoke_api_token(*, token: ApiToken, membership: Membership) -> ApiToken:
-    if membership.role != Role.OWNER:
+    if not membership.has_permission(Permission.MANAGE_API_TOKENS):
         raise ValidationError("Only owners revoke API tokens.")
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is not None:

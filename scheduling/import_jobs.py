@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from mls.enums import Role
+from mls.enums import Permission
 from mls.models import Membership, Organization, User
 from mls.services import record_audit
 
@@ -45,7 +45,7 @@ def decode_upload(data: bytes) -> str:
 def upload(*, organization: Organization, membership: Membership, kind: str, filename: str, text: str) -> ImportJob:
     if kind not in imports.SHEETS:
         raise ValidationError({"kind": "Choose what the file contains."})
-    if membership.role not in (Role.OWNER, Role.PROVIDER_MANAGER):
+    if not membership.has_permission(Permission.IMPORT_DATA):
         raise ValidationError("Only owners and provider account managers import delivery data.")
     total = max(sum(1 for _ in csv.reader(io.StringIO(text))) - 1, 0)
     job = ImportJob.objects.create(

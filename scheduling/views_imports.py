@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from mls.enums import Role
+from mls.enums import Permission
 from mls.forms import apply_service_error
 
 from . import import_jobs, imports
@@ -17,7 +17,7 @@ from .models import ImportJob
 
 
 def _require_importer(request: HttpRequest) -> None:
-    if request.membership.role not in (Role.OWNER, Role.PROVIDER_MANAGER):
+    if not request.membership.has_permission(Permission.IMPORT_DATA):
         raise PermissionDenied
 
 
