@@ -480,7 +480,10 @@ def record_assessment_attempt(
     membership: Membership,
 ) -> AssessmentAttempt:
     """The learner's next attempt at the course's assessment (numbered under a lock on the learner, so two
-    attempts recorded at once get 1 and 2, never 1 twice)."""
+    attempts recorded at once get 1 and 2, never 1 twice). An attempt names no engagement, so only the right to
+    log delivery is checked here; the caller checks the engagement's provider where it knows the session."""
+    if not membership.has_permission(Permission.LOG_DELIVERY):
+        raise ValidationError("Only the provider's account managers log assessment attempts.")
     Learner.objects.select_for_update().get(pk=learner.pk)
     latest = AssessmentAttempt.objects.filter(learner=learner, course=course).aggregate(number=Max("attempt_number"))
     attempt = AssessmentAttempt(
