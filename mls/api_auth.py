@@ -76,7 +76,7 @@ def scoped_call(request: HttpRequest, call: Callable[[], HttpResponse]) -> HttpR
         caller = _token_caller(raw)
         if caller is None:
             return call()
-        with _inside(caller.organization):
+        with _inside(caller.organization), services.writing_with_token(caller.token):
             services.note_api_token_use(caller.token)
             request.api_caller = caller
             return call()

@@ -96,6 +96,13 @@ def roles_with(permission: str) -> list[str]:
     return [role for role in Role.values if permission in ROLE_PERMISSIONS[role]]
 
 
+class Credential(models.TextChoices):
+    """How an audited change was made: by a member in the web app, or by an integration with an API token."""
+
+    MEMBER = "member", "A member (web app)"
+    TOKEN = "token", "An API token"
+
+
 class WebhookEvent(models.TextChoices):
     """The domain events an integrator can subscribe to: audit actions announced by `mls.events.emit_after_commit`."""
 

@@ -2,8 +2,9 @@
 
 import hashlib
 import secrets
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -46,6 +47,21 @@ def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     return {name: getattr(instance, instance._meta.get_field(name).attname) for name in fields}
 
 
+# The API token of the call being served, if any: every audit event written meanwhile names it, whichever service
+# writes the event, so no service needs to be told how it was called.
+_calling_token: ContextVar[ApiToken | None] = ContextVar("mls_calling_token", default=None)
+
+
+@contextmanager
+def writing_with_token(token: ApiToken | None) -> Iterator[None]:
+    """Attribute every audit event written inside to `token` (the API's authentication enters this for a call)."""
+    previous = _calling_token.set(token)
+    try:
+        yield
+    finally:
+        _calling_token.reset(previous)
+
+
 def audit_event(
     *,
     organization: Organization,
@@ -55,11 +71,13 @@ def audit_event(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """The (unsaved) record of `actor` doing `action` to `obj`."""
+    """The (unsaved) record of `actor` doing `action` to `obj`, with the API token of the call when there is one."""
+    token = _calling_token.get()
     return AuditEvent(
         organization=organization,
         actor=actor,
         actor_label=actor.email if actor else "",
+        token=token if token is not None and token.organization_id == organization.pk else None,
         action=action,
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),

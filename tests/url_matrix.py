@@ -351,6 +351,8 @@ API_ROUTES: dict[str, ApiRoute] = {
     "api:webhook-detail": ApiRoute(
         lambda t: {"pk": t.webhook_delivery.endpoint_id}, methods=("GET", "PATCH", "DELETE")
     ),
+    "api:audit-event-list": ApiRoute(),
+    "api:audit-event-detail": ApiRoute(lambda t: {"pk": t.webhook_delivery.audit_event_id}),
 }
 
 
