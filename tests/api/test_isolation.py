@@ -22,6 +22,7 @@ PUBLIC = {"api:schema", "api:docs", "api:redoc"}  # the API's description, reada
 OBJECT_ROUTES = sorted(name for name, route in API_ROUTES.items() if route.kwargs)
 WRITE_ROUTES = sorted(name for name, route in API_ROUTES.items() if route.writes)
 PROTECTED = sorted(set(API_ROUTES) - PUBLIC)
+WRITE_OPERATIONS = [(name, method) for name, route in API_ROUTES.items() for method in route.write_methods]
 
 
 def test_every_api_route_is_in_the_matrix():
@@ -80,6 +81,44 @@ def test_foreign_objects_are_404_and_nothing_is_written(client, tenants):
 
     assert {key: status for key, status in statuses.items() if status != 404} == {}
     assert audit_count(b) == before
+
+
+def test_every_api_write_names_the_roles_that_may_make_it():
+    assert [name for name, route in API_ROUTES.items() if route.write_methods and route.writers is None] == []
+
+
+def _refused_writes(client, tenant: object, **headers: str) -> set[tuple[str, str]]:
+    """The write operations answered 403 (each checked to have written nothing) for an empty body."""
+    refused = set()
+    for name, method in WRITE_OPERATIONS:
+        before = audit_count(tenant)
+        response = client.generic(method, url(name, tenant), "{}", content_type="application/json", **headers)
+        if response.status_code == 403:
+            assert audit_count(tenant) == before, (name, method)
+            refused.add((name, method))
+    return refused
+
+
+@pytest.mark.parametrize("role", Role.values)
+def test_api_writes_refuse_exactly_the_roles_the_web_refuses(client, tenants, role):
+    """A member signed in to the web app may write through the API what the web lets its role write, and nothing
+    else: an empty body answers 403 to a refused role before it is read (an allowed one gets 400, 404, 428...)."""
+    a, _b = tenants
+    client.force_login(a.user(role))
+
+    refused = _refused_writes(client, a, HTTP_X_MLS_ORGANIZATION=a.organization.slug)
+
+    assert refused == {(name, method) for name, method in WRITE_OPERATIONS if role not in API_ROUTES[name].writers}
+
+
+def test_a_providers_token_writes_what_its_providers_manager_may(client, tenants):
+    a, _b = tenants
+
+    refused = _refused_writes(client, a, **auth(api_token(a, provider=a.provider)))
+
+    assert refused == {
+        (name, method) for name, method in WRITE_OPERATIONS if Role.PROVIDER_MANAGER not in API_ROUTES[name].writers
+    }
 
 
 def test_read_token_is_403_on_writes(client, tenants):
