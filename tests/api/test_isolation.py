@@ -11,6 +11,7 @@ from django.urls import reverse
 from mls.enums import Role
 from mls.models import ApiToken, AuditEvent, Membership
 from mls.services import revoke_api_token
+from scheduling.models import Session, SupportTicket
 from tests.factories import WebhookDeliveryFactory, api_token
 from tests.factories.api import api_objects
 from tests.factories.engagements import signed_contract_with_proposal
@@ -35,7 +36,7 @@ def tenants(tenant_a, tenant_b):
         tenant.contract = signed_contract_with_proposal(tenant)
         tenant.api = api_objects(tenant)
         tenant.webhook_delivery = WebhookDeliveryFactory(organization=tenant.organization)
-    return tenant_a, tenant_b
+    return tenant_a.with_second_provider(), tenant_b
 
 
 def url(name: str, tenant: object) -> str:
@@ -184,3 +185,69 @@ def test_schema_and_docs_are_public(client, name):
     response = client.get(reverse(name))
 
     assert response.status_code == 200
+
+
+# --- A second provider in the same organization -------------------------------------------------------------------
+
+
+def provider_credentials(client, tenant: object) -> dict[str, dict[str, str]]:
+    """The first provider's two ways in: its manager signed in to the web app, and a token restricted to it."""
+    client.force_login(tenant.user(Role.PROVIDER_MANAGER))
+    return {
+        "member": {"HTTP_X_MLS_ORGANIZATION": tenant.organization.slug},
+        "token": auth(api_token(tenant, provider=tenant.provider)),
+    }
+
+
+def test_a_provider_cannot_read_another_providers_delivery_items(client, tenants):
+    a, _b = tenants
+    other = a.other.delivery
+    items = {"sessions": other.session.pk, "enrollments": other.enrollment.pk, "tickets": other.ticket.pk}
+
+    for credential, headers in provider_credentials(client, a).items():
+        details = {kind: client.get(f"/api/v1/{kind}/{pk}/", **headers).status_code for kind, pk in items.items()}
+        listed = {
+            kind: pk in {row["id"] for row in client.get(f"/api/v1/{kind}/", **headers).json()["results"]}
+            for kind, pk in items.items()
+        }
+
+        assert (credential, details, listed) == (credential, dict.fromkeys(items, 404), dict.fromkeys(items, False))
+
+
+def test_a_provider_cannot_write_another_providers_delivery_items(client, tenants):
+    """Neither onto the other provider's engagement, nor over its rows by their external_id: 400, nothing written."""
+    a, _b = tenants
+    other = a.other.delivery
+    own_engagement = a.contract.engagement.name
+    writes = {
+        "sessions": {
+            "external_id": "NEW-S", "engagement": other.engagement.name, "course_code": "SW-1", "modality": "vilt",
+            "starts_at": "2026-03-04T09:00:00+00:00", "ends_at": "2026-03-04T10:00:00+00:00", "capacity": "5",
+            "join_url": "https://meet.example/new",
+        },
+        "tickets": {
+            "external_id": "SW-T-1", "engagement": own_engagement, "category": "enrollment", "subject": "Taken over",
+            "opened_at": "2026-03-03T08:00:00+00:00",
+        },
+        "enrollments": {"external_id": "SW-E-1", "session_external_id": "SW-S-1", "learner_external_id": "SW-L-1"},
+    }  # fmt: skip
+    with a.scope():
+        before = (
+            AuditEvent.objects.count(),
+            SupportTicket.objects.get(pk=other.ticket.pk).subject,
+            Session.objects.count(),
+        )
+
+    for credential, headers in provider_credentials(client, a).items():
+        statuses = {
+            kind: client.post(f"/api/v1/{kind}/", item, content_type="application/json", **headers).status_code
+            for kind, item in writes.items()
+        }
+
+        assert (credential, statuses) == (credential, dict.fromkeys(writes, 400))
+    with a.scope():
+        assert (
+            AuditEvent.objects.count() - 1,  # the token's creation
+            SupportTicket.objects.get(pk=other.ticket.pk).subject,
+            Session.objects.count(),
+        ) == before
