@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from mls.enums import Role
+from mls.enums import Permission, roles_with
 from mls.models import Membership, User
 from mls.services import audit_change, notify, record_audit, save_audited, snapshot
 
@@ -57,8 +57,6 @@ VERSION_FIELDS = (
 )
 LINE_FIELDS = ("name", *ServiceLine.PRICE_FIELDS)
 CR_FIELDS = ("status", "submitted_at", "respond_by", "responded_at", "client_approved_at", "provider_approved_at")
-CLIENT_APPROVERS = frozenset({Role.OWNER, Role.LD_DIRECTOR})
-CLIENT_PROPOSERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROCUREMENT})
 
 
 # --- Engagements -------------------------------------------------------------------------------
@@ -257,12 +255,12 @@ def _sign(version: SowVersion, actor: User) -> SowVersion:
 
 
 def acting_side(membership: Membership, engagement: Engagement, *, approving: bool = False) -> str:
-    """Which side of the contract a member acts for; refuses members who may not act on change requests."""
-    if membership.role == Role.PROVIDER_MANAGER and membership.provider_id == engagement.provider_id:
-        return Side.PROVIDER
-    if membership.role in (CLIENT_APPROVERS if approving else CLIENT_PROPOSERS):
-        return Side.CLIENT
-    raise ValidationError("Your role cannot act on change requests of this engagement.")
+    """Which side of the contract a member acts for; refuses members who may not act on change requests, and a
+    provider's account manager on another provider's engagement."""
+    permission = Permission.APPROVE_CHANGES if approving else Permission.PROPOSE_CHANGES
+    if not membership.has_permission(permission) or membership.provider_id not in (None, engagement.provider_id):
+        raise ValidationError("Your role cannot act on change requests of this engagement.")
+    return Side.CLIENT if membership.provider_id is None else Side.PROVIDER
 
 
 def _first_of_next_month(day: date) -> date:
@@ -456,7 +454,6 @@ def record_index_value(*, series: IndexSeries, actor: User, month: date, value: 
 # --- Contract calendar reminders ---------------------------------------------------------------
 
 REMINDER_DAYS_BEFORE = (90, 60, 30, 7)
-REMINDED_ROLES = (Role.OWNER, Role.LD_DIRECTOR, Role.PROCUREMENT)
 
 
 def contract_milestones(engagement: Engagement) -> list[tuple[str, date]]:
@@ -476,13 +473,17 @@ def contract_milestones(engagement: Engagement) -> list[tuple[str, date]]:
 
 @transaction.atomic
 def send_contract_reminders(*, today: date | None = None) -> list[ContractReminder]:
-    """Remind client decision makers 90/60/30/7 days before each milestone, each reminder exactly once.
+    """Remind the contract managers (the client's decision makers) 90/60/30/7 days before each milestone, each
+    reminder exactly once.
 
     When the task missed days, only the most urgent threshold already reached is sent. The unique constraint
     on ContractReminder makes a second run (or a concurrent one) a no-op.
     """
     sent = []
-    recipients = [m.user for m in Membership.objects.filter(role__in=REMINDED_ROLES).select_related("user")]
+    recipients = [
+        m.user
+        for m in Membership.objects.filter(role__in=roles_with(Permission.MANAGE_CONTRACTS)).select_related("user")
+    ]
     engagements = Engagement.objects.filter(status__in=[EngagementStatus.ACTIVE, EngagementStatus.IN_TRANSITION])
     for engagement in engagements.select_related("organization"):
         local_today = today or timezone.localdate(timezone=engagement.calendar.zone)

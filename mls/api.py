@@ -417,9 +417,11 @@ def item_errors(problems: list[RowProblem]) -> dict[str, list[str]]:
 
 class UpsertResource(ReadOnlyResource):
     """An importable resource: `POST` upserts one item by its key (`external_id`), `POST bulk/` up to
-    MAX_BULK_ITEMS, all or nothing. Subclasses say how: `upsert(items, membership)` and `key_of(item)`."""
+    MAX_BULK_ITEMS, all or nothing. Subclasses say how: `upsert(items, membership)` and `key_of(item)`, and who
+    may: `write_permission`, checked (403) before the body is read (`api_auth.CallerPermission`)."""
 
     key_field = "external_id"
+    write_permission: str
 
     def upsert(self, items: list[dict], membership: Membership) -> UpsertOutcome:
         raise NotImplementedError

@@ -76,7 +76,7 @@ def scoped_call(request: HttpRequest, call: Callable[[], HttpResponse]) -> HttpR
         caller = _token_caller(raw)
         if caller is None:
             return call()
-        with _inside(caller.organization):
+        with _inside(caller.organization), services.writing_with_token(caller.token):
             services.note_api_token_use(caller.token)
             request.api_caller = caller
             return call()
@@ -126,7 +126,8 @@ class OrganizationSessionAuthentication(SessionAuthentication):
 
 
 class CallerPermission(permissions.BasePermission):
-    """An authenticated caller; a read token may only read."""
+    """An authenticated caller; a read token may only read; a write needs the resource's `write_permission` (the
+    Permission the web asks for the same write) for the member the caller acts as, a session's or a token's."""
 
     message = "This token is read-only: create a read_write token to write."
 
@@ -136,7 +137,12 @@ class CallerPermission(permissions.BasePermission):
             raise exceptions.NotAuthenticated()
         if request.method in permissions.SAFE_METHODS:
             return True
-        return caller.token is None or caller.token.may_write
+        if caller.token is not None and not caller.token.may_write:
+            return False
+        required = getattr(view, "write_permission", None)
+        if required is not None and not caller.membership.has_permission(required):
+            raise exceptions.PermissionDenied(f"Your role may not write here (it needs {required}).")
+        return True
 
 
 class CallerThrottle(throttling.SimpleRateThrottle):

@@ -11,7 +11,7 @@ from scheduling import api as scheduling_api
 from slas import api as slas_api
 from vendors import api as vendors_api
 
-from . import api_webhooks
+from . import api_audit, api_webhooks
 
 app_name = "api"
 
@@ -45,6 +45,7 @@ RESOURCES = {
     "statements": (reporting_api.StatementViewSet, "statement"),
     "qbrs": (reporting_api.QbrViewSet, "qbr"),
     "webhooks": (api_webhooks.WebhookEndpointViewSet, "webhook"),
+    "audit-events": (api_audit.AuditEventViewSet, "audit-event"),
 }
 for prefix, (viewset, basename) in RESOURCES.items():
     router.register(prefix, viewset, basename=basename)

@@ -79,6 +79,7 @@ class WebhookEndpointViewSet(mixins.DestroyModelMixin, ReadOnlyResource):
     serializer_class = EndpointSerializer
     filterset_class = EndpointFilter
     ordering_fields = ("id", "url")
+    write_permission = Permission.MANAGE_WEBHOOKS  # every write, DELETE included, is 403 for anyone else
 
     def visible(self, membership: Membership) -> QuerySet[WebhookEndpoint]:
         if not membership.has_permission(Permission.MANAGE_WEBHOOKS):

@@ -37,6 +37,13 @@ class Permission(models.TextChoices):
     ASSIGN_COMPLIANCE = "assign_compliance", "Assign mandatory training to learners and record its completion"
     MANAGE_PROVIDERS = "manage_providers", "Add and edit providers and invite their account managers"
 
+    # Governance of a signed contract, for one's own side (a provider manager: its provider's engagements only).
+    PROPOSE_CHANGES = (
+        "propose_changes",
+        "Propose and answer change requests, raise disputes, minute governance meetings",
+    )
+    APPROVE_CHANGES = "approve_changes", "Approve or reject change requests for one's side of the contract"
+
 
 # Client-side roles see everything of their organization; a provider manager sees only its Provider's work,
 # which is why client-internal records such as the audit log are not theirs to read. A provider manager maintains
@@ -53,6 +60,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Permission.VIEW_COMMERCIALS,
             Permission.MANAGE_COURSES,
             Permission.ASSIGN_COMPLIANCE,
+            Permission.PROPOSE_CHANGES,
+            Permission.APPROVE_CHANGES,
         }
     ),
     Role.PROCUREMENT: frozenset(
@@ -63,6 +72,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Permission.MANAGE_SLAS,
             Permission.VIEW_COMMERCIALS,
             Permission.MANAGE_PROVIDERS,
+            Permission.PROPOSE_CHANGES,
         }
     ),
     Role.PROVIDER_MANAGER: frozenset(
@@ -73,10 +83,24 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Permission.IMPORT_DATA,
             Permission.MANAGE_COURSES,
             Permission.ASSIGN_COMPLIANCE,
+            Permission.PROPOSE_CHANGES,
+            Permission.APPROVE_CHANGES,
         }
     ),
     Role.VIEWER: frozenset({Permission.VIEW_AUDIT_LOG, Permission.VIEW_COMMERCIALS}),
 }
+
+
+def roles_with(permission: str) -> list[str]:
+    """The roles holding `permission`: who is told about what they are responsible for (reminders, results)."""
+    return [role for role in Role.values if permission in ROLE_PERMISSIONS[role]]
+
+
+class Credential(models.TextChoices):
+    """How an audited change was made: by a member in the web app, or by an integration with an API token."""
+
+    MEMBER = "member", "A member (web app)"
+    TOKEN = "token", "An API token"
 
 
 class WebhookEvent(models.TextChoices):

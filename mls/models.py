@@ -180,10 +180,23 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 
 class AuditEvent(TenantModel):
-    """Who did what to which object, with the state before and after. Written by services only."""
+    """Who did what to which object, with the state before and after. Written by services only.
+
+    The credential: a member's own events name the member (`actor`); an API call made with a token names the token
+    too (`token`, with its provider if it is restricted to one), since the owner who created a token is not the
+    one who wrote with it.
+    """
 
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     actor_label = models.CharField(max_length=254, blank=True, help_text="Kept when the user is deleted.")
+    token = models.ForeignKey(
+        "ApiToken",
+        on_delete=models.PROTECT,  # tokens are revoked, never deleted: the evidence keeps its credential
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The API token the change was made with; blank for a member in the web app (or the system).",
+    )
     action = models.CharField(max_length=80)
     object_type = models.CharField(max_length=80)
     object_id = models.CharField(max_length=64)
@@ -197,10 +210,17 @@ class AuditEvent(TenantModel):
 
     class Meta(TenantModel.Meta):
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["organization", "-at"], name="mls_audit_org_at")]
+        indexes = [
+            models.Index(fields=["organization", "-at"], name="mls_audit_org_at"),
+            # "What did this token write?": the question after a leaked or misbehaving integration.
+            models.Index(
+                fields=["organization", "token", "-at"], condition=Q(token__isnull=False), name="mls_audit_org_token_at"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label or 'system'} {self.action}"
+        via = f" via token {self.token_id}" if self.token_id else ""
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label or 'system'}{via} {self.action}"
 
     def save(self, *args: object, **kwargs: object) -> None:
         if not self._state.adding:

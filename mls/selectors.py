@@ -7,7 +7,7 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from . import rows
-from .enums import Role, WebhookDeliveryStatus
+from .enums import Credential, Role, WebhookDeliveryStatus
 from .models import ApiToken, AuditEvent, Invitation, Membership, Organization, User, WebhookDelivery, WebhookEndpoint
 
 MAX_ID_DIGITS = 18  # a bigint's; a longer number would overflow the query instead of finding nothing
@@ -28,12 +28,17 @@ def open_invitations() -> QuerySet[Invitation]:
     )
 
 
-def audit_events(*, action: str = "", object_type: str = "") -> QuerySet[AuditEvent]:
-    events = AuditEvent.objects.all()
+def audit_events(*, action: str = "", object_type: str = "", credential: str = "") -> QuerySet[AuditEvent]:
+    """The log, newest first, each event with the token (and its provider) it was written with."""
+    events = AuditEvent.objects.select_related("token__provider")
     if action:
         events = events.filter(action__icontains=action)
     if object_type:
         events = events.filter(object_type=object_type)
+    if credential == Credential.MEMBER:
+        events = events.filter(token__isnull=True)
+    elif credential == Credential.TOKEN:
+        events = events.filter(token__isnull=False)
     return events
 
 

@@ -2,8 +2,9 @@
 
 import hashlib
 import secrets
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ from django.utils.text import slugify
 
 from vendors.models import Provider
 
-from .enums import Role
+from .enums import Permission, Role
 from .models import (
     INVITATION_VALID_FOR,
     ApiToken,
@@ -46,6 +47,21 @@ def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     return {name: getattr(instance, instance._meta.get_field(name).attname) for name in fields}
 
 
+# The API token of the call being served, if any: every audit event written meanwhile names it, whichever service
+# writes the event, so no service needs to be told how it was called.
+_calling_token: ContextVar[ApiToken | None] = ContextVar("mls_calling_token", default=None)
+
+
+@contextmanager
+def writing_with_token(token: ApiToken | None) -> Iterator[None]:
+    """Attribute every audit event written inside to `token` (the API's authentication enters this for a call)."""
+    previous = _calling_token.set(token)
+    try:
+        yield
+    finally:
+        _calling_token.reset(previous)
+
+
 def audit_event(
     *,
     organization: Organization,
@@ -55,11 +71,13 @@ def audit_event(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """The (unsaved) record of `actor` doing `action` to `obj`."""
+    """The (unsaved) record of `actor` doing `action` to `obj`, with the API token of the call when there is one."""
+    token = _calling_token.get()
     return AuditEvent(
         organization=organization,
         actor=actor,
         actor_label=actor.email if actor else "",
+        token=token if token is not None and token.organization_id == organization.pk else None,
         action=action,
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),
@@ -457,7 +475,7 @@ def create_api_token(
     *, membership: Membership, name: str, scope: str, provider: Provider | None = None
 ) -> tuple[ApiToken, str]:
     """Create a token for an integrator; returns it with its raw value, which is never shown again."""
-    if membership.role != Role.OWNER:
+    if not membership.has_permission(Permission.MANAGE_API_TOKENS):
         raise ValidationError("Only owners create API tokens.")
     organization = membership.organization
     if provider is not None and provider.organization_id != organization.pk:
@@ -480,7 +498,7 @@ def create_api_token(
 
 @transaction.atomic
 def revoke_api_token(*, token: ApiToken, membership: Membership) -> ApiToken:
-    if membership.role != Role.OWNER:
+    if not membership.has_permission(Permission.MANAGE_API_TOKENS):
         raise ValidationError("Only owners revoke API tokens.")
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is not None:

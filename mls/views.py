@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from . import selectors, services
 from .adapters import PENDING_INVITATION_SESSION_KEY
 from .decorators import permission_required
-from .enums import Permission
+from .enums import Credential, Permission
 from .forms import ApiTokenForm, InvitationForm, MemberRoleForm, OrganizationForm, apply_service_error
 from .models import Invitation, InvitationStatus, Notification
 from .tenancy import organization_scope
@@ -155,13 +155,17 @@ def invitation_revoke(request: HttpRequest, organization_slug: str, pk: int) -> 
 def audit_log(request: HttpRequest, organization_slug: str) -> HttpResponse:
     action = request.GET.get("action", "").strip()
     object_type = request.GET.get("object_type", "").strip()
-    events = selectors.audit_events(action=action, object_type=object_type)
+    credential = request.GET.get("credential", "")
+    credential = credential if credential in Credential.values else ""
+    events = selectors.audit_events(action=action, object_type=object_type, credential=credential)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "action": action,
         "object_type": object_type,
         "object_types": selectors.audit_object_types(),
+        "credential": credential,
+        "credentials": Credential.choices,
     }
     return render(request, "mls/audit_log.html", context)
 

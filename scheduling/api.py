@@ -35,6 +35,7 @@ from mls.api import (
     write_each_or_none,
 )
 from mls.api_auth import caller_of
+from mls.enums import Permission
 from mls.models import Membership
 
 from . import imports, services, xapi
@@ -136,6 +137,11 @@ def upsert_schema(kind: str, read_serializer: type[serializers.Serializer]) -> o
 
 class ImportableResource(UpsertResource):
     import_kind: str
+
+    @property
+    def write_permission(self) -> str:
+        """The import's own rule: the same Permission its CSV asks for."""
+        return imports.SHEETS[self.import_kind].permission
 
     def upsert(self, items: list[dict], membership: Membership) -> UpsertOutcome:
         return imports.import_records(
@@ -326,6 +332,7 @@ class AttendanceViewSet(UpsertResource):
     filterset_class = AttendanceFilter
     ordering_fields = ("id", "recorded_at", "updated_at")
     key_field = "enrollment"
+    write_permission = Permission.LOG_DELIVERY
 
     def visible(self, membership: Membership) -> QuerySet[Attendance]:
         return Attendance.objects.filter(enrollment__session__engagement__in=engagements_for(membership))
@@ -493,7 +500,10 @@ class XapiStatementsView(APIView):
     """xAPI 1.0.3 statements from an LMS or LRS (one, or an array): `completed` records a completion, `passed` /
     `failed` an assessment attempt, `attended` attendance. The actor is a learner by `mbox` or `account.name` (its
     external_id); the object id is a course's external_id or an IRI ending in the course code. All or nothing;
-    answers the statement ids, like an LRS."""
+    answers the statement ids, like an LRS. Completions, attempts and attendance are the provider's delivery log:
+    LOG_DELIVERY, as on the web."""
+
+    write_permission = Permission.LOG_DELIVERY
 
     @extend_schema(
         operation_id="xapi_statements_create",

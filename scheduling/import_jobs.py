@@ -8,13 +8,13 @@ import csv
 import io
 
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from mls.enums import Role
+from mls.enums import Permission
 from mls.models import Membership, Organization, User
-from mls.services import record_audit
+from mls.services import audit_change, record_audit, snapshot
 
 from . import imports
 from .models import ImportJob, ImportStatus
@@ -23,6 +23,7 @@ from .tasks import run_import_task
 PREVIEW_ROWS = 10
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 PROGRESS_TTL_SECONDS = 60 * 60
+JOB_FIELDS = ("kind", "filename", "total_rows", "provider", "status")
 
 
 def progress_key(job: ImportJob) -> str:
@@ -45,7 +46,7 @@ def decode_upload(data: bytes) -> str:
 def upload(*, organization: Organization, membership: Membership, kind: str, filename: str, text: str) -> ImportJob:
     if kind not in imports.SHEETS:
         raise ValidationError({"kind": "Choose what the file contains."})
-    if membership.role not in (Role.OWNER, Role.PROVIDER_MANAGER):
+    if not membership.has_permission(Permission.IMPORT_DATA):
         raise ValidationError("Only owners and provider account managers import delivery data.")
     total = max(sum(1 for _ in csv.reader(io.StringIO(text))) - 1, 0)
     job = ImportJob.objects.create(
@@ -55,9 +56,16 @@ def upload(*, organization: Organization, membership: Membership, kind: str, fil
         content=text,
         total_rows=total,
         created_by=membership.user,
+        provider_id=membership.provider_id,
     )
-    record_audit(organization=organization, actor=membership.user, action="import.uploaded", obj=job)
+    record_audit(
+        organization=organization, actor=membership.user, action="import.uploaded", obj=job, after=_described(job)
+    )
     return job
+
+
+def _described(job: ImportJob) -> dict[str, object]:
+    return snapshot(job, JOB_FIELDS)
 
 
 def preview(job: ImportJob) -> tuple[list[str], list[list[str]]]:
@@ -69,11 +77,16 @@ def preview(job: ImportJob) -> tuple[list[str], list[list[str]]]:
 
 @transaction.atomic
 def start(*, job: ImportJob, membership: Membership) -> ImportJob:
+    """Queue an uploaded job: by an importer of the side that uploaded it (the views 404 the other side's)."""
+    if not membership.has_permission(Permission.IMPORT_DATA) or job.provider_id != membership.provider_id:
+        raise ValidationError("Only importers of the side that uploaded this file start it.")
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.status != ImportStatus.UPLOADED:
         raise ValidationError(f"This import is already {job.get_status_display().lower()}.")
+    before = _described(job)
     job.status = ImportStatus.QUEUED
     job.save(update_fields=["status"])
+    audit_change(membership.user, "import.started", job, JOB_FIELDS, before)
     transaction.on_commit(lambda: run_import_task.delay(organization_id=job.organization_id, job_id=job.pk))
     return job
 
@@ -89,9 +102,12 @@ def run(job: ImportJob) -> ImportJob:
         cache.set(progress_key(job), (done, total), PROGRESS_TTL_SECONDS)
 
     actor = User.objects.filter(pk=job.created_by_id).first()
-    result = imports.import_csv(
-        kind=job.kind, organization=job.organization, text=job.content, actor=actor, progress=report
-    )
+    try:
+        result = imports.import_csv(
+            kind=job.kind, organization=job.organization, text=job.content, actor=actor, progress=report
+        )
+    except PermissionDenied as refused:  # the uploader lost the right (or left) since uploading
+        result = imports.ImportResult(created=0, updated=0, errors=[imports.RowError(1, "", str(refused))])
     job.errors = [{"row": e.row, "column": e.column, "message": e.message} for e in result.errors]
     job.created, job.updated = result.created, result.updated
     job.status = ImportStatus.FAILED if result.errors else ImportStatus.SUCCEEDED

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import DataError, IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django_scopes import ScopeError, get_scope
@@ -30,7 +30,7 @@ from django_scopes import ScopeError, get_scope
 from engagements.enums import Side
 from engagements.models import Engagement
 from mls import rows as handwritten
-from mls.enums import Role
+from mls.enums import Permission
 from mls.models import AuditEvent, Membership, Organization, User
 from mls.services import audit_event, create_audited
 
@@ -287,6 +287,8 @@ class _Sheet:
     existing_related: tuple[str, ...] = ()  # loaded with existing rows, for the provider check of updates
     provider_delivery = False  # rows belong to a provider's engagement, so provider managers are restricted
     decided = ()  # model fields `apply_rules` may still have to decide, so the model does not validate them
+    # What the writer must hold, whichever way the rows come (CSV, API): the provider's SLA inputs by default.
+    permission: str = Permission.LOG_DELIVERY
 
     @property
     def all_columns(self) -> tuple[str, ...]:
@@ -318,6 +320,7 @@ class _Sheet:
 
 class _LearnerSheet(_Sheet):
     model = Learner
+    permission = Permission.IMPORT_DATA  # on the web, learners are created only by importing them
     required = ("external_id", "name", "email")
     optional = ("business_unit", "manager_email", "region")
     example = ("L-1001", "Ada Lovelace", "ada.lovelace@example.com", "Engineering", "grace.hopper@example.com", "EMEA")
@@ -825,14 +828,10 @@ def _model_errors(obj: models.Model, row: _Row, sheet: _Sheet) -> None:
                 row.error(column, message)
 
 
-def _restricted_provider(actor: User | None) -> int | None:
-    """The provider a provider account manager may import delivery for; None for the client's own roles."""
-    if actor is None:
-        return None
-    membership = Membership.objects.filter(user=actor).first()
-    if membership is not None and membership.role == Role.PROVIDER_MANAGER:
-        return membership.provider_id
-    return None
+def _require_permission(kind: str, sheet: _Sheet, membership: Membership | None) -> None:
+    """Checked before a row is read: the web, CSV and API refuse the same roles (no member, no write)."""
+    if membership is None or not membership.has_permission(sheet.permission):
+        raise PermissionDenied(f"Your role may not write {kind}.")
 
 
 class _ProgressCounter:
@@ -894,13 +893,16 @@ def import_csv(
     `progress(done, total)` is called every BATCH_SIZE steps; total is twice the rows (each is checked, then
     saved), so a stored percentage never goes backwards. Blank optional cells clear the field, except those with
     a default (requested_at, recorded_at, status) and processed_at, which keep an existing row's value.
+    PermissionDenied when the actor's role may not write `kind` (the sheet's permission), before anything is read.
     """
     sheet = _sheet(kind)
     _check_scope(organization)
+    membership = Membership.objects.filter(user=actor).first() if actor is not None else None
+    _require_permission(kind, sheet, membership)
     rows, errors = _read(text, sheet)
     if errors:
         return ImportResult(created=0, updated=0, errors=errors)
-    return _import(kind, sheet, organization, rows, actor, _restricted_provider(actor), progress)
+    return _import(kind, sheet, organization, rows, actor, membership.provider_id, progress)
 
 
 def import_records(
@@ -910,9 +912,11 @@ def import_records(
 
     Errors name the record's index (from 0) as their row and the field as their column. Values are read as a
     CSV cell would be (numbers as their text, null as blank), so a rule about a cell holds for both.
+    PermissionDenied (the API's 403) when the member's role may not write `kind`, before anything is read.
     """
     sheet = _sheet(kind)
     _check_scope(organization)
+    _require_permission(kind, sheet, membership)
     if not records:
         return ImportResult(created=0, updated=0, errors=[RowError(0, "", "Send at least one item.")])
     if len(records) > MAX_ROWS:
@@ -920,8 +924,7 @@ def import_records(
             created=0, updated=0, errors=[RowError(0, "", f"Send at most {MAX_ROWS:,} items at a time.")]
         )
     rows = [_record_row(index, record, sheet) for index, record in enumerate(records)]
-    restricted = membership.provider_id if membership.role == Role.PROVIDER_MANAGER else None
-    return _import(kind, sheet, organization, rows, membership.user, restricted, None)
+    return _import(kind, sheet, organization, rows, membership.user, membership.provider_id, None)
 
 
 def _record_row(index: int, record: Mapping[str, Any], sheet: _Sheet) -> _Row:

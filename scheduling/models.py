@@ -431,6 +431,14 @@ class ImportJob(TenantModel):
     updated = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey("mls.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    provider = models.ForeignKey(
+        "vendors.Provider",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The uploader's provider (blank: the client's side). A job is seen and started by its side only.",
+    )
     created_at = models.DateTimeField(default=now)
     finished_at = models.DateTimeField(null=True, blank=True)
 

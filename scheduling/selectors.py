@@ -17,6 +17,7 @@ from .models import (
     ComplianceAssignment,
     ComplianceRequirement,
     Enrollment,
+    ImportJob,
     Learner,
     Room,
     Session,
@@ -91,6 +92,12 @@ def completions_for(membership: Membership) -> QuerySet[Completion]:
     if membership.role == Role.PROVIDER_MANAGER:
         return Completion.objects.filter(delivered_under(engagements_for(membership)))
     return Completion.objects.all()
+
+
+def import_jobs_for(membership: Membership) -> QuerySet[ImportJob]:
+    """The imports of the member's side: a provider manager's provider's, or the client's own. A file of the other
+    side (its learners' emails in the preview, a start button) is not theirs to see."""
+    return ImportJob.objects.filter(provider=membership.provider_id)
 
 
 def tickets_for(membership: Membership) -> QuerySet[SupportTicket]:

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from engagements.enums import Side
 from engagements.models import Engagement
-from mls.enums import Permission, Role
+from mls.enums import Permission
 from mls.events import emit_after_commit
 from mls.models import Membership
 from mls.services import audit_change, record_audit, save_audited, snapshot
@@ -73,12 +73,13 @@ CONSTRAINT_MESSAGES = {
 
 
 def require_delivery_writer(membership: Membership, engagement: Engagement) -> None:
-    """Provider managers log delivery for their provider's engagements; owners may correct anything."""
-    if membership.role == Role.OWNER:
-        return
-    if membership.role == Role.PROVIDER_MANAGER and membership.provider_id == engagement.provider_id:
-        return
-    raise ValidationError("Only the provider's account managers log delivery for this engagement.")
+    """LOG_DELIVERY, and for a provider's account manager only on its provider's engagements: the provider logs
+    its own delivery, the owners may correct anything."""
+    if not membership.has_permission(Permission.LOG_DELIVERY) or membership.provider_id not in (
+        None,
+        engagement.provider_id,
+    ):
+        raise ValidationError("Only the provider's account managers log delivery for this engagement.")
 
 
 def _email_after_commit(subject: str, body: str, recipients: Iterable[str]) -> None:
@@ -683,7 +684,10 @@ def record_assessment_attempt(
     membership: Membership,
 ) -> AssessmentAttempt:
     """The learner's next attempt at the course's assessment (numbered under a lock on the learner, so two
-    attempts recorded at once get 1 and 2, never 1 twice)."""
+    attempts recorded at once get 1 and 2, never 1 twice). An attempt names no engagement, so only the right to
+    log delivery is checked here; the caller checks the engagement's provider where it knows the session."""
+    if not membership.has_permission(Permission.LOG_DELIVERY):
+        raise ValidationError("Only the provider's account managers log assessment attempts.")
     Learner.objects.select_for_update().get(pk=learner.pk)
     latest = AssessmentAttempt.objects.filter(learner=learner, course=course).aggregate(number=Max("attempt_number"))
     attempt = AssessmentAttempt(
@@ -846,7 +850,7 @@ COURSE_FIELDS = ("code", "title", "modality", "duration_hours", "ownership", "re
 
 @transaction.atomic
 def add_course(*, organization: Any, membership: Membership, **fields: Any) -> Course:
-    if membership.role not in (Role.OWNER, Role.PROVIDER_MANAGER, Role.LD_DIRECTOR):
+    if not membership.has_permission(Permission.MANAGE_COURSES):
         raise ValidationError("Your role cannot add courses.")
     if Course.objects.filter(code=fields.get("code", "")).exists():
         raise ValidationError({"code": f"Course {fields['code']} already exists."})
@@ -872,7 +876,7 @@ def _audience(requirement: ComplianceRequirement) -> Q:
 @transaction.atomic
 def assign_requirement(*, requirement: ComplianceRequirement, membership: Membership, due_on: date) -> int:
     """Assign the requirement to every learner in its audience who has no assignment due that day yet."""
-    if membership.role not in (Role.OWNER, Role.LD_DIRECTOR, Role.PROVIDER_MANAGER):
+    if not membership.has_permission(Permission.ASSIGN_COMPLIANCE):
         raise ValidationError("Your role cannot assign mandatory training.")
     learners = Learner.objects.filter(_audience(requirement)).exclude(
         compliance_assignments__requirement=requirement, compliance_assignments__due_on=due_on

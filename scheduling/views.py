@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from engagements.models import Engagement
 from engagements.selectors import engagements_for
-from mls.enums import Role
+from mls.enums import Permission
 from mls.views_support import write_and_say, write_or_rerender
 
 from . import calendars, selectors, services
@@ -31,7 +31,7 @@ def _url(request: HttpRequest, name: str, **kwargs: object) -> str:
 
 def _writable_engagements(request: HttpRequest) -> QuerySet[Engagement]:
     """Engagements whose delivery this member may log: the provider's own for its managers; all for owners."""
-    if request.membership.role in (Role.OWNER, Role.PROVIDER_MANAGER):
+    if request.membership.has_permission(Permission.LOG_DELIVERY):
         return engagements_for(request.membership).order_by("name")
     return Engagement.objects.none()
 

@@ -8,16 +8,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from mls.enums import Role
+from mls.enums import Permission
 from mls.forms import apply_service_error
 
-from . import import_jobs, imports
+from . import import_jobs, imports, selectors
 from .forms import ImportUploadForm
 from .models import ImportJob
 
 
 def _require_importer(request: HttpRequest) -> None:
-    if request.membership.role not in (Role.OWNER, Role.PROVIDER_MANAGER):
+    if not request.membership.has_permission(Permission.IMPORT_DATA):
         raise PermissionDenied
 
 
@@ -43,7 +43,7 @@ def import_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
             apply_service_error(form, error)
         else:
             return redirect(_job_url(request, job))
-    jobs = ImportJob.objects.select_related("created_by").defer("content")
+    jobs = selectors.import_jobs_for(request.membership).select_related("created_by").defer("content")
     context = {"form": form, "page": Paginator(jobs, 20).get_page(request.GET.get("page")), "kinds": imports.SHEETS}
     return render(request, "scheduling/import_list.html", context, status=400 if form.errors else 200)
 
@@ -58,7 +58,7 @@ def import_template(request: HttpRequest, organization_slug: str, kind: str) -> 
 
 def import_job(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
     _require_importer(request)
-    job = get_object_or_404(ImportJob, pk=pk)
+    job = get_object_or_404(selectors.import_jobs_for(request.membership), pk=pk)
     done, total = import_jobs.progress(job)
     header, rows = import_jobs.preview(job) if job.status == "uploaded" else ([], [])
     context = {
@@ -74,7 +74,7 @@ def import_job(request: HttpRequest, organization_slug: str, pk: int) -> HttpRes
 @require_POST
 def import_start(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
     _require_importer(request)
-    job = get_object_or_404(ImportJob, pk=pk)
+    job = get_object_or_404(selectors.import_jobs_for(request.membership), pk=pk)
     try:
         import_jobs.start(job=job, membership=request.membership)
     except ValidationError as error:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from engagements.selectors import engagements_for
-from mls.enums import Permission, Role
+from mls.enums import Permission
 from mls.views_support import saved_redirect, write_or_rerender
 
 from . import selectors, services
@@ -99,7 +99,7 @@ def ticket_detail(request: HttpRequest, organization_slug: str, pk: int) -> Http
 
 
 def _can_assign(request: HttpRequest) -> bool:
-    return request.membership.role in (Role.OWNER, Role.LD_DIRECTOR, Role.PROVIDER_MANAGER)
+    return request.membership.has_permission(Permission.ASSIGN_COMPLIANCE)
 
 
 def compliance_overview(request: HttpRequest, organization_slug: str) -> HttpResponse:
@@ -179,7 +179,7 @@ def outage_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def course_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
-    can_add = request.membership.role in (Role.OWNER, Role.PROVIDER_MANAGER, Role.LD_DIRECTOR)
+    can_add = request.membership.has_permission(Permission.MANAGE_COURSES)
     if request.method == "POST" and not can_add:
         raise PermissionDenied
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 from engagements.enums import MeetingKind
 from engagements.models import Engagement, GovernanceMeeting
 from engagements.services import acting_side, open_dispute
-from mls.enums import Role
+from mls.enums import Permission, roles_with
 from mls.events import emit_after_commit
 from mls.models import Membership, User
 from mls.services import audit_change, notify, record_audit, snapshot
@@ -447,10 +447,10 @@ def _announce(
     earned_back: list[ServiceCredit],
     escalations: list[Escalation],
 ) -> None:
-    """Tell the L&D directors, procurement, owners and the engagement's provider managers (in-app and email)."""
+    """Tell the client's SLA managers (owners, L&D directors, procurement) and the engagement's provider managers
+    (in-app and email)."""
     recipients = User.objects.filter(
-        Q(memberships__role__in=[Role.OWNER, Role.LD_DIRECTOR, Role.PROCUREMENT])
-        | Q(memberships__role=Role.PROVIDER_MANAGER, memberships__provider=engagement.provider_id),
+        Q(memberships__role__in=roles_with(Permission.MANAGE_SLAS)) | Q(memberships__provider=engagement.provider_id),
         memberships__organization=engagement.organization,
     ).distinct()
     breached = sum(1 for m in measurements if m.status == MeasurementStatus.BREACHED)

@@ -1,4 +1,5 @@
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cached_property
 
 import pytest
@@ -6,7 +7,7 @@ from django.db import connection
 
 from mls.celery import app as celery_app
 from mls.enums import Role
-from mls.models import ApiToken
+from mls.models import ApiToken, Membership
 from mls.tenancy import organization_scope
 from tests.factories import (
     InvitationFactory,
@@ -16,8 +17,9 @@ from tests.factories import (
     WebhookDeliveryFactory,
     api_token,
 )
-from tests.factories.engagements import signed_contract_with_proposal
+from tests.factories.engagements import ProviderDelivery, provider_delivery, signed_contract_with_proposal
 from tests.factories.reporting import stored_qbr
+from vendors.models import Provider
 
 
 @pytest.fixture(autouse=True)
@@ -45,6 +47,13 @@ def _eager_celery() -> Iterator[None]:
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@dataclass
+class SecondProvider:
+    provider: Provider
+    manager: Membership
+    delivery: ProviderDelivery
 
 
 class Tenant:
@@ -76,6 +85,14 @@ class Tenant:
         with self.scope():
             self.api_token = ApiToken.objects.get()
         self.contract = signed_contract_with_proposal(self)
+        return self
+
+    def with_second_provider(self) -> "Tenant":
+        """A second provider (Southwind) with its own account manager and delivery (`other.delivery`): what the
+        first provider's manager, `members[PROVIDER_MANAGER]`, must neither read nor write."""
+        provider = ProviderFactory(organization=self.organization, name="Southwind Training")
+        manager = MembershipFactory(organization=self.organization, role=Role.PROVIDER_MANAGER, provider=provider)
+        self.other = SecondProvider(provider, manager, provider_delivery(self, manager))
         return self
 
     @cached_property

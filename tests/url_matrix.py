@@ -16,7 +16,9 @@ CLIENT_ROLES = ALL_ROLES - {Role.PROVIDER_MANAGER}
 OWNER_ONLY = frozenset({Role.OWNER})
 CONTRACT_MANAGERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROCUREMENT})
 CHANGE_PROPOSERS = CONTRACT_MANAGERS | {Role.PROVIDER_MANAGER}
-DELIVERY_WRITERS = frozenset({Role.OWNER, Role.PROVIDER_MANAGER})
+DELIVERY_WRITERS = frozenset({Role.OWNER, Role.PROVIDER_MANAGER})  # Permission.LOG_DELIVERY
+IMPORTERS = frozenset({Role.OWNER, Role.PROVIDER_MANAGER})  # Permission.IMPORT_DATA
+PROVIDER_ONLY = frozenset({Role.PROVIDER_MANAGER})
 VENDOR_KEEPERS = frozenset({Role.OWNER, Role.PROCUREMENT, Role.PROVIDER_MANAGER})  # a provider: its own only
 COMPLIANCE_DEFINERS = frozenset({Role.OWNER, Role.LD_DIRECTOR})
 SLA_MANAGERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROCUREMENT})  # Permission.MANAGE_SLAS
@@ -34,6 +36,7 @@ class OrganizationRoute:
     methods: tuple[str, ...] = ("GET", "POST")
     ok: int = 200  # status of a GET by an allowed role
     names_tenant_object: bool = True  # False where the URL's arguments are not tenant rows (e.g. a template kind)
+    hidden_from: frozenset[str] = frozenset()  # roles that may use the route but not see this object: 404
 
     def first_allowed_role(self) -> str:
         return sorted(self.allowed_roles)[0]
@@ -105,12 +108,12 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
         ALL_ROLES, lambda t: {**_version(t), "other_pk": t.contract.change_request.proposed_version_id}, methods=GET
     ),
     # The proposal is the provider's draft: only its side edits it.
-    "engagements:version_terms": OrganizationRoute(frozenset({Role.PROVIDER_MANAGER}), _proposal, methods=POST),
-    "engagements:scope_item_save": OrganizationRoute(frozenset({Role.PROVIDER_MANAGER}), _proposal, methods=POST),
-    "engagements:service_line_add": OrganizationRoute(frozenset({Role.PROVIDER_MANAGER}), _proposal, methods=POST),
+    "engagements:version_terms": OrganizationRoute(PROVIDER_ONLY, _proposal, methods=POST),
+    "engagements:scope_item_save": OrganizationRoute(PROVIDER_ONLY, _proposal, methods=POST),
+    "engagements:service_line_add": OrganizationRoute(PROVIDER_ONLY, _proposal, methods=POST),
     "engagements:version_sign": OrganizationRoute(CONTRACT_MANAGERS, _version, methods=POST),
     "engagements:row_remove": OrganizationRoute(
-        frozenset({Role.PROVIDER_MANAGER}),
+        PROVIDER_ONLY,
         lambda t: {"kind": "scope", "pk": t.contract.proposal_scope_item.pk},
     ),
     "engagements:change_request_create": OrganizationRoute(CHANGE_PROPOSERS, lambda t: {"pk": t.contract.sow.pk}),
@@ -180,15 +183,16 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "scheduling:room_edit": OrganizationRoute(DELIVERY_WRITERS, lambda t: {"pk": t.contract.room.pk}),
     "scheduling:requirement_create": OrganizationRoute(COMPLIANCE_DEFINERS),
     "scheduling:requirement_edit": OrganizationRoute(COMPLIANCE_DEFINERS, lambda t: {"pk": t.contract.requirement.pk}),
-    "scheduling:imports": OrganizationRoute(DELIVERY_WRITERS),
+    "scheduling:imports": OrganizationRoute(IMPORTERS),
     "scheduling:import_template": OrganizationRoute(
         ALL_ROLES, lambda t: {"kind": "learners"}, methods=GET, names_tenant_object=False
     ),
+    # The contract's job was uploaded by the provider's manager: the client's importers do not see it.
     "scheduling:import_job": OrganizationRoute(
-        DELIVERY_WRITERS, lambda t: {"pk": t.contract.import_job.pk}, methods=GET
+        PROVIDER_ONLY, lambda t: {"pk": t.contract.import_job.pk}, methods=GET, hidden_from=OWNER_ONLY
     ),
     "scheduling:import_start": OrganizationRoute(
-        DELIVERY_WRITERS, lambda t: {"pk": t.contract.import_job.pk}, methods=POST
+        PROVIDER_ONLY, lambda t: {"pk": t.contract.import_job.pk}, methods=POST, hidden_from=OWNER_ONLY
     ),
     "scheduling:enrollment_cancel": OrganizationRoute(
         DELIVERY_WRITERS, lambda t: {"pk": t.contract.enrollment.pk}, methods=POST
@@ -281,17 +285,29 @@ class ApiRoute:
     writes: bool = False  # answers POST (a read token gets 403)
     methods: tuple[str, ...] = ("GET",)  # what an object route answers (others are 405 before any lookup)
     document: bool = False  # answers a file (e.g. a PDF), not the object as JSON
+    # Who may write here: the same role set as the web route making the same write (403 for everyone else).
+    writers: frozenset[str] | None = None
+
+    @property
+    def write_methods(self) -> tuple[str, ...]:
+        return ("POST",) * self.writes + tuple(m for m in self.methods if m not in ("GET", "POST"))
 
 
 API_ROUTES: dict[str, ApiRoute] = {
     "api:schema": ApiRoute(),
     "api:docs": ApiRoute(),
     "api:redoc": ApiRoute(),
-    "api:engagement-list": ApiRoute(writes=True),
-    "api:engagement-detail": ApiRoute(lambda t: {"pk": t.contract.engagement.pk}, methods=("GET", "PATCH")),
+    "api:engagement-list": ApiRoute(writes=True, writers=CONTRACT_MANAGERS),
+    "api:engagement-detail": ApiRoute(
+        lambda t: {"pk": t.contract.engagement.pk}, methods=("GET", "PATCH"), writers=CONTRACT_MANAGERS
+    ),
     "api:sow-list": ApiRoute(),
-    "api:sow-detail": ApiRoute(lambda t: {"pk": t.contract.sow.pk}, methods=("GET", "PATCH")),
-    "api:sow-service-lines": ApiRoute(lambda t: {"pk": t.contract.sow.pk}, writes=True, methods=("POST",)),
+    "api:sow-detail": ApiRoute(
+        lambda t: {"pk": t.contract.sow.pk}, methods=("GET", "PATCH"), writers=CONTRACT_MANAGERS
+    ),
+    "api:sow-service-lines": ApiRoute(
+        lambda t: {"pk": t.contract.sow.pk}, writes=True, methods=("POST",), writers=CONTRACT_MANAGERS
+    ),
     "api:change-request-list": ApiRoute(),
     "api:change-request-detail": ApiRoute(lambda t: {"pk": t.contract.change_request.pk}),
     "api:provider-list": ApiRoute(),
@@ -304,20 +320,20 @@ API_ROUTES: dict[str, ApiRoute] = {
     "api:course-detail": ApiRoute(lambda t: {"pk": t.contract.session.course.pk}),
     "api:venue-list": ApiRoute(),
     "api:venue-detail": ApiRoute(lambda t: {"pk": t.contract.venue.pk}),
-    "api:session-list": ApiRoute(writes=True),
-    "api:session-bulk": ApiRoute(writes=True),
+    "api:session-list": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
+    "api:session-bulk": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:session-detail": ApiRoute(lambda t: {"pk": t.contract.session.pk}),
-    "api:learner-list": ApiRoute(writes=True),
-    "api:learner-bulk": ApiRoute(writes=True),
+    "api:learner-list": ApiRoute(writes=True, writers=IMPORTERS),
+    "api:learner-bulk": ApiRoute(writes=True, writers=IMPORTERS),
     "api:learner-detail": ApiRoute(lambda t: {"pk": t.contract.enrollment.learner.pk}),
-    "api:enrollment-list": ApiRoute(writes=True),
-    "api:enrollment-bulk": ApiRoute(writes=True),
+    "api:enrollment-list": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
+    "api:enrollment-bulk": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:enrollment-detail": ApiRoute(lambda t: {"pk": t.contract.enrollment.pk}),
-    "api:attendance-list": ApiRoute(writes=True),
-    "api:attendance-bulk": ApiRoute(writes=True),
+    "api:attendance-list": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
+    "api:attendance-bulk": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:attendance-detail": ApiRoute(lambda t: {"pk": t.api.attendance.pk}),
-    "api:completion-list": ApiRoute(writes=True),
-    "api:completion-bulk": ApiRoute(writes=True),
+    "api:completion-list": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
+    "api:completion-bulk": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:completion-detail": ApiRoute(lambda t: {"pk": t.api.completion.pk}),
     "api:assessment-attempt-list": ApiRoute(),
     "api:assessment-attempt-detail": ApiRoute(lambda t: {"pk": t.api.attempt.pk}),
@@ -325,18 +341,22 @@ API_ROUTES: dict[str, ApiRoute] = {
     "api:feedback-detail": ApiRoute(lambda t: {"pk": t.api.feedback.pk}),
     "api:compliance-assignment-list": ApiRoute(),
     "api:compliance-assignment-detail": ApiRoute(lambda t: {"pk": t.api.assignment.pk}),
-    "api:ticket-list": ApiRoute(writes=True),
-    "api:ticket-bulk": ApiRoute(writes=True),
+    "api:ticket-list": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
+    "api:ticket-bulk": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:ticket-detail": ApiRoute(lambda t: {"pk": t.contract.ticket.pk}),
     "api:outage-list": ApiRoute(),
     "api:outage-detail": ApiRoute(lambda t: {"pk": t.api.outage.pk}),
     "api:relief-event-list": ApiRoute(),
     "api:relief-event-detail": ApiRoute(lambda t: {"pk": t.contract.relief.pk}),
-    "api:xapi-statements": ApiRoute(writes=True),
+    "api:xapi-statements": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:sla-schedule-list": ApiRoute(),
-    "api:sla-schedule-detail": ApiRoute(lambda t: {"pk": t.contract.sla_target.schedule_id}, methods=("GET", "PATCH")),
+    "api:sla-schedule-detail": ApiRoute(
+        lambda t: {"pk": t.contract.sla_target.schedule_id}, methods=("GET", "PATCH"), writers=SLA_MANAGERS
+    ),
     "api:sla-target-list": ApiRoute(),
-    "api:sla-target-detail": ApiRoute(lambda t: {"pk": t.contract.sla_target.pk}, methods=("GET", "PATCH")),
+    "api:sla-target-detail": ApiRoute(
+        lambda t: {"pk": t.contract.sla_target.pk}, methods=("GET", "PATCH"), writers=SLA_MANAGERS
+    ),
     "api:measurement-list": ApiRoute(),
     "api:measurement-detail": ApiRoute(lambda t: {"pk": t.contract.measurement.pk}),
     "api:credit-list": ApiRoute(),
@@ -347,10 +367,12 @@ API_ROUTES: dict[str, ApiRoute] = {
     "api:qbr-list": ApiRoute(),
     "api:qbr-detail": ApiRoute(lambda t: {"pk": t.qbr.pk}),
     "api:qbr-pdf": ApiRoute(lambda t: {"pk": t.qbr.pk}, document=True),
-    "api:webhook-list": ApiRoute(writes=True),
+    "api:webhook-list": ApiRoute(writes=True, writers=OWNER_ONLY),
     "api:webhook-detail": ApiRoute(
-        lambda t: {"pk": t.webhook_delivery.endpoint_id}, methods=("GET", "PATCH", "DELETE")
+        lambda t: {"pk": t.webhook_delivery.endpoint_id}, methods=("GET", "PATCH", "DELETE"), writers=OWNER_ONLY
     ),
+    "api:audit-event-list": ApiRoute(),
+    "api:audit-event-detail": ApiRoute(lambda t: {"pk": t.webhook_delivery.audit_event_id}),
 }
 
 

@@ -296,3 +296,58 @@ def signed_contract_with_proposal(tenant: object) -> Contract:
         manual_measurement,
         data_export,
     )
+
+
+@dataclass
+class ProviderDelivery:
+    """One provider's own delivery in a tenant: what another provider's account manager must not see or change."""
+
+    engagement: Engagement
+    session: Session
+    enrollment: Enrollment
+    ticket: SupportTicket
+    import_job: ImportJob
+
+
+def provider_delivery(tenant: object, manager: object) -> ProviderDelivery:
+    """An engagement of `manager`'s provider with a session (external_id SW-S-1), an enrollment (SW-E-1), a ticket
+    (SW-T-1) and an uploaded import job, each written by `manager` through the services, as the provider would."""
+    engagement = EngagementFactory(
+        organization=tenant.organization, provider=manager.provider, name=f"{manager.provider.name} delivery"
+    )
+    with tenant.scope():
+        course = Course.objects.create(organization=tenant.organization, code="SW-1", title="Safety", duration_hours=2)
+        session = delivery_services.request_session(
+            engagement=engagement,
+            membership=manager,
+            course=course,
+            modality=Modality.VILT,
+            starts_at=datetime(2026, 3, 3, 9, 0, tzinfo=UTC),
+            ends_at=datetime(2026, 3, 3, 11, 0, tzinfo=UTC),
+            capacity=10,
+            join_url="https://meet.example/sw-1",
+        )
+        Session.objects.filter(pk=session.pk).update(external_id="SW-S-1")
+        learner = Learner.objects.create(
+            organization=tenant.organization, name="Sam Southwind", email="sam@acme.example", external_id="SW-L-1"
+        )
+        enrollment = delivery_services.enroll(session=session, learner=learner, membership=manager)
+        Enrollment.objects.filter(pk=enrollment.pk).update(external_id="SW-E-1")
+        ticket = delivery_services.log_ticket(
+            engagement=engagement,
+            membership=manager,
+            category="enrollment",
+            subject="Cannot join",
+            opened_at=datetime(2026, 3, 3, 8, 0, tzinfo=UTC),
+        )
+        SupportTicket.objects.filter(pk=ticket.pk).update(external_id="SW-T-1")
+        import_job = import_jobs.upload(
+            organization=tenant.organization,
+            membership=manager,
+            kind="learners",
+            filename="southwind-learners.csv",
+            text="external_id,name,email\nSW-2,Sid Southwind,sid@acme.example\n",
+        )
+        for row in (session, enrollment, ticket):
+            row.refresh_from_db()
+    return ProviderDelivery(engagement, session, enrollment, ticket, import_job)

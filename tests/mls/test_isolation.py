@@ -37,7 +37,7 @@ def test_every_route_is_in_the_access_matrix():
 
 @pytest.fixture
 def tenants(tenant_a, tenant_b):
-    return tenant_a.with_route_objects(), tenant_b.with_route_objects()
+    return tenant_a.with_route_objects().with_second_provider(), tenant_b.with_route_objects()
 
 
 def url(tenant_for_slug, tenant_for_objects, name):
@@ -54,7 +54,7 @@ def test_own_organization_route_allows_exactly_its_roles(client, tenants, name, 
 
     response = client.get(url(a, a, name))
 
-    allowed = route.ok if role in route.allowed_roles else 403
+    allowed = route.ok if role in route.allowed_roles else 404 if role in route.hidden_from else 403
     assert response.status_code == (allowed if "GET" in route.methods else 405)
 
 
@@ -108,3 +108,87 @@ def test_unknown_organization_is_404_like_a_foreign_one(client, tenants):
     response = client.get(reverse("reporting:dashboard", kwargs={"organization_slug": "no-such-org"}))
 
     assert response.status_code == 404
+
+
+# --- A second provider in the same organization -------------------------------------------------------------------
+# The other provider's delivery, by route: how its URL arguments come from tests.factories.engagements
+# .ProviderDelivery, and the method that reads or writes it.
+OTHER_PROVIDERS_ROWS = {
+    ("scheduling:session", "get"): lambda d: {"pk": d.session.pk},
+    ("scheduling:session_enroll", "post"): lambda d: {"pk": d.session.pk},
+    ("scheduling:session_cancel", "post"): lambda d: {"pk": d.session.pk},
+    ("scheduling:session_reschedule", "post"): lambda d: {"pk": d.session.pk},
+    ("scheduling:session_attendance", "post"): lambda d: {"pk": d.session.pk},
+    ("scheduling:session_completions", "post"): lambda d: {"pk": d.session.pk},
+    ("scheduling:session_action", "post"): lambda d: {"pk": d.session.pk, "action": "confirm"},
+    ("scheduling:session_ics", "get"): lambda d: {"pk": d.session.pk},
+    ("scheduling:enrollment_cancel", "post"): lambda d: {"pk": d.enrollment.pk},
+    ("scheduling:ticket", "get"): lambda d: {"pk": d.ticket.pk},
+    ("scheduling:ticket", "post"): lambda d: {"pk": d.ticket.pk},
+    ("scheduling:import_job", "get"): lambda d: {"pk": d.import_job.pk},
+    ("scheduling:import_start", "post"): lambda d: {"pk": d.import_job.pk},
+    ("reporting:engagement", "get"): lambda d: {"pk": d.engagement.pk},
+}
+
+
+def other_providers_url(tenant, name: str, method: str) -> str:
+    kwargs = OTHER_PROVIDERS_ROWS[name, method](tenant.other.delivery)
+    return reverse(name, kwargs={"organization_slug": tenant.organization.slug, **kwargs})
+
+
+def test_a_provider_manager_gets_404_on_every_row_of_another_provider_and_writes_nothing(client, tenants):
+    a, _b = tenants
+    client.force_login(a.user(Role.PROVIDER_MANAGER))
+    with a.scope():
+        before = AuditEvent.objects.count()
+
+    statuses = {
+        (name, method): getattr(client, method)(other_providers_url(a, name, method)).status_code
+        for name, method in OTHER_PROVIDERS_ROWS
+    }
+
+    assert statuses == dict.fromkeys(OTHER_PROVIDERS_ROWS, 404)
+    with a.scope():
+        assert AuditEvent.objects.count() == before
+
+
+def test_the_other_providers_manager_reads_its_own_rows(client, tenants):
+    a, _b = tenants
+    client.force_login(a.other.manager.user)
+    reads = [key for key in OTHER_PROVIDERS_ROWS if key[1] == "get"]
+
+    statuses = {key: client.get(other_providers_url(a, *key)).status_code for key in reads}
+
+    assert statuses == dict.fromkeys(reads, 200)
+
+
+@pytest.mark.parametrize(
+    ("name", "listed"),
+    [
+        ("scheduling:sessions", lambda response: [s.pk for s in response.context["page"].object_list]),
+        ("scheduling:tickets", lambda response: [t.pk for t in response.context["page"].object_list]),
+        ("scheduling:imports", lambda response: [j.pk for j in response.context["page"].object_list]),
+    ],
+)
+def test_a_provider_managers_lists_hold_only_its_providers_rows(client, tenants, name, listed):
+    a, _b = tenants
+    own = {
+        "scheduling:sessions": a.contract.session.pk,
+        "scheduling:tickets": a.contract.ticket.pk,
+        "scheduling:imports": a.contract.import_job.pk,
+    }[name]
+    client.force_login(a.user(Role.PROVIDER_MANAGER))
+
+    response = client.get(reverse(name, kwargs={"organization_slug": a.organization.slug}))
+
+    assert listed(response) == [own]
+
+
+def test_client_side_importers_do_not_see_the_providers_import_jobs(client, tenants):
+    a, _b = tenants
+    client.force_login(a.user(Role.OWNER))
+
+    listed = client.get(reverse("scheduling:imports", kwargs={"organization_slug": a.organization.slug}))
+    job = client.get(other_providers_url(a, "scheduling:import_job", "get"))
+
+    assert (list(listed.context["page"].object_list), job.status_code) == ([], 404)

@@ -5,11 +5,13 @@ import time
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from mls.celery import app
 from mls.enums import Role
+from mls.models import AuditEvent, Membership
 from scheduling import import_jobs
 from scheduling.models import ImportJob, Learner
 
@@ -137,3 +139,69 @@ def test_import_runs_in_a_real_worker_over_redis(client, tenant_a):
 
     with tenant_a.scope():
         assert (ImportJob.objects.get().status, Learner.objects.count()) == ("succeeded", 50)
+
+
+def test_starting_an_import_is_audited_and_names_the_job(client, tenant_a):
+    client.force_login(tenant_a.user(Role.PROVIDER_MANAGER))
+    job_url = upload(client, tenant_a, learners_csv(2))["Location"]
+
+    client.post(job_url + "start/")
+
+    with tenant_a.scope():
+        job = ImportJob.objects.get()
+        started = AuditEvent.objects.get(action="import.started")
+    assert (started.object_type, started.object_id, started.actor_id) == (
+        "scheduling.importjob",
+        str(job.pk),
+        tenant_a.user(Role.PROVIDER_MANAGER).pk,
+    )
+    assert (started.before["status"], started.after["status"]) == ("uploaded", "queued")
+    assert started.after | {"status": None} == {
+        "kind": "learners",
+        "filename": "learners.csv",
+        "total_rows": 2,
+        "provider": tenant_a.provider.pk,
+        "status": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("uploader", "starter"), [(Role.OWNER, Role.PROVIDER_MANAGER), (Role.PROVIDER_MANAGER, Role.OWNER)]
+)
+def test_an_import_is_started_only_by_the_side_that_uploaded_it(tenant_a, uploader, starter):
+    with tenant_a.scope():
+        job = import_jobs.upload(
+            organization=tenant_a.organization,
+            membership=tenant_a.members[uploader],
+            kind="learners",
+            filename="learners.csv",
+            text=learners_csv(1),
+        )
+
+        with pytest.raises(ValidationError, match="side that uploaded"):
+            import_jobs.start(job=job, membership=tenant_a.members[starter])
+
+        job.refresh_from_db()
+        assert (job.status, AuditEvent.objects.filter(action="import.started").count()) == ("uploaded", 0)
+
+
+def test_an_import_whose_uploader_lost_the_right_fails_and_writes_nothing(tenant_a):
+    with tenant_a.scope():
+        owner = tenant_a.members[Role.OWNER]
+        job = import_jobs.upload(
+            organization=tenant_a.organization,
+            membership=owner,
+            kind="learners",
+            filename="l.csv",
+            text=learners_csv(2),
+        )
+        ImportJob.objects.filter(pk=job.pk).update(status="queued")
+        Membership.objects.filter(pk=owner.pk).update(role=Role.VIEWER)
+
+        finished = import_jobs.run(job)
+
+        assert (finished.status, finished.errors) == (
+            "failed",
+            [{"row": 1, "column": "", "message": "Your role may not write learners."}],
+        )
+        assert Learner.objects.count() == 0
