@@ -96,6 +96,9 @@ class ImportUploadForm(forms.Form):
             ("enrollments", "Enrollments"),
             ("completions", "Completions"),
             ("tickets", "Support tickets"),
+            ("feedback", "Feedback"),
+            ("assessment-attempts", "Assessment attempts"),
+            ("compliance-assignments", "Compliance assignments"),
         ],
         label="The file contains",
     )
