@@ -4,47 +4,62 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mls', '0007_idempotencykey'),
-        ('scheduling', '0011_learner_organization_without_own_index'),
+        ("mls", "0007_idempotencykey"),
+        ("scheduling", "0011_learner_organization_without_own_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='assessmentattempt',
-            name='external_id',
+            model_name="assessmentattempt",
+            name="external_id",
             field=models.CharField(blank=True, max_length=100),
         ),
         migrations.AddField(
-            model_name='complianceassignment',
-            name='external_id',
+            model_name="complianceassignment",
+            name="external_id",
             field=models.CharField(blank=True, max_length=100),
         ),
         migrations.AddField(
-            model_name='feedback',
-            name='external_id',
+            model_name="feedback",
+            name="external_id",
             field=models.CharField(blank=True, max_length=100),
         ),
         migrations.AlterField(
-            model_name='importjob',
-            name='kind',
+            model_name="importjob",
+            name="kind",
             field=models.CharField(max_length=40),
         ),
         migrations.AddConstraint(
-            model_name='assessmentattempt',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('organization', 'external_id'), name='scheduling_attempt_external_id'),
+            model_name="assessmentattempt",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_id", ""), _negated=True),
+                fields=("organization", "external_id"),
+                name="scheduling_attempt_external_id",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='complianceassignment',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('organization', 'external_id'), name='scheduling_assignment_external_id'),
+            model_name="complianceassignment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_id", ""), _negated=True),
+                fields=("organization", "external_id"),
+                name="scheduling_assignment_external_id",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='feedback',
-            constraint=models.UniqueConstraint(condition=models.Q(('learner__isnull', False)), fields=('organization', 'session', 'learner'), name='scheduling_feedback_once_per_learner'),
+            model_name="feedback",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("learner__isnull", False)),
+                fields=("organization", "session", "learner"),
+                name="scheduling_feedback_once_per_learner",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='feedback',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('organization', 'external_id'), name='scheduling_feedback_external_id'),
+            model_name="feedback",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_id", ""), _negated=True),
+                fields=("organization", "external_id"),
+                name="scheduling_feedback_external_id",
+            ),
         ),
     ]
