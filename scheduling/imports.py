@@ -706,6 +706,8 @@ class _AttemptSheet(_Sheet):
         obj.score, obj.pass_mark = _score(row, "score"), _score(row, "pass_mark")
         if obj.score is not None and obj.pass_mark is not None:
             obj.passed = services.attempt_passed(obj.score, obj.pass_mark)
+        elif obj._state.adding:
+            obj.passed = False  # not saved: the row has an error on its score or pass mark, and says only that
         if obj.attempted_at and not row.failed("attempted_at"):
             _rule_errors(row, services.attempt_refusals(attempted_at=obj.attempted_at, now=timezone.now()), {})
 
