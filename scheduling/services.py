@@ -583,11 +583,13 @@ def submit_feedback(
     if not membership.has_permission(Permission.LOG_DELIVERY):
         raise ValidationError("Only owners and the provider's account managers log feedback.")
     require_delivery_writer(membership, session.engagement)
-    errors = feedback_refusals(
+    refusals = feedback_refusals(
         session=session, enrollment_status=enrollment.status, submitted_at=submitted_at, now=timezone.now()
     )
+    # The caller chose an enrollment (the learner's seat on the session): what is wrong with the learner is on it.
+    errors = {("enrollment" if field == "learner" else field): message for field, message in refusals.items()}
     if Feedback.objects.filter(session=session, learner=enrollment.learner_id).exists():
-        errors["learner"] = f"{enrollment.learner} has already rated this session."
+        errors["enrollment"] = f"{enrollment.learner} has already rated this session."
     if errors:
         raise ValidationError(errors)
     feedback = Feedback(

@@ -41,6 +41,7 @@ def delivered(tenant_a):
             targets={
                 **targets("instructor_rating", target=Decimal("4.2")),
                 **targets("learner_satisfaction", target=Decimal("4.0")),
+                **targets("mandatory_training_on_time", "assessment_pass_rate", target=Decimal("90")),
             },
         )
         course = CourseFactory(organization=tenant_a.organization, code="C001")
@@ -224,6 +225,34 @@ def test_feedback_written_through_the_api_moves_instructor_rating_and_learner_sa
         Decimal("4.00"),
         True,
     )
+
+
+def test_assignments_and_attempts_written_through_the_api_move_their_metrics(client, delivered, token):
+    """Two learners have Data protection (met by C001, delivered here) due 20 Mar: L-1001 completes it 19 Mar,
+    L-2 on 25 Mar → mandatory_training_on_time = 1 / 2 = 50.00 %. First attempts at C001 in March: L-1001 scores
+    80 against 70 (pass), L-2 60 (fail); L-2's second attempt (a pass) is not a first attempt → 1 / 2 = 50.00 %."""
+    with delivered.scope():
+        LearnerFactory(organization=delivered.organization, external_id="L-2")
+    assignments = [
+        {"external_id": f"CA-{learner}", "requirement": "Data protection", "learner_external_id": learner,
+         "due_on": "2026-03-20", "completed_at": completed_at}
+        for learner, completed_at in (("L-1001", "2026-03-19T10:00:00+00:00"), ("L-2", "2026-03-25T10:00:00+00:00"))
+    ]  # fmt: skip
+    attempts = [
+        {"external_id": f"A-{n}", "learner_external_id": learner, "course_code": "C001", "attempt_number": number,
+         "attempted_at": f"2026-03-0{n}T12:00:00+00:00", "score": score, "pass_mark": "70"}
+        for n, (learner, number, score) in enumerate((("L-1001", 1, "80"), ("L-2", 1, "60"), ("L-2", 2, "75")), 2)
+    ]  # fmt: skip
+
+    for kind, items in (("compliance-assignments", assignments), ("assessment-attempts", attempts)):
+        response = client.post(f"/api/v1/{kind}/bulk/", items, content_type="application/json", **auth(token))
+        assert response.json()["written"] is True
+    with delivered.scope():
+        results = measured(delivered.engagement, "2026-03", AFTER_GRACE)
+
+    on_time, pass_rate = results["mandatory_training_on_time"], results["assessment_pass_rate"]
+    assert (on_time.numerator, on_time.denominator, on_time.value) == (1, 2, Decimal("50.00"))
+    assert (pass_rate.numerator, pass_rate.denominator, pass_rate.value) == (1, 2, Decimal("50.00"))
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -92,6 +92,24 @@ def test_feedback_for_a_waitlisted_learner_is_not_offered(client, delivered):
     assert list(response.context["feedback_form"].fields["enrollment"].queryset) == [delivered.seat]
 
 
+def test_feedback_of_a_learner_not_yet_attended_is_an_error_on_the_learner(client, delivered):
+    with delivered.scope():
+        delivered.session.status = SessionStatus.CONFIRMED
+        delivered.session.save()
+        booked = enrollment(delivered.session, MARCH)
+    client.force_login(delivered.user(Role.OWNER))
+    url, data = feedback_post(delivered, enrollment=booked.pk)
+
+    response = client.post(url, data)
+
+    assert response.status_code == 400
+    assert response.context["feedback_form"].errors == {
+        "enrollment": ["Only a learner who attended the session (or was enrolled on it once delivered) rates it."]
+    }
+    with delivered.scope():
+        assert Feedback.objects.count() == 0
+
+
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.PROCUREMENT, Role.LD_DIRECTOR])
 def test_client_roles_cannot_record_feedback(client, delivered, role):
     client.force_login(delivered.user(role))

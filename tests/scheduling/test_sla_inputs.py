@@ -110,7 +110,11 @@ def test_feedback_of_a_learner_enrolled_on_a_delivered_session_is_accepted(acme)
         (
             "cy_seat",
             AFTER,
-            {"learner": ["Only a learner who attended the session (or was enrolled on it once delivered) rates it."]},
+            {
+                "enrollment": [
+                    "Only a learner who attended the session (or was enrolled on it once delivered) rates it."
+                ]
+            },
         ),
         (
             "ann_seat",
@@ -149,7 +153,7 @@ def test_a_learner_rates_a_session_once(acme):
             enrollment=acme.ann_seat, membership=owner, instructor_score=1, overall_score=1, submitted_at=AFTER
         )
 
-    assert refused.value.message_dict == {"learner": ["Ann has already rated this session."]}
+    assert refused.value.message_dict == {"enrollment": ["Ann has already rated this session."]}
     assert list(Feedback.objects.values_list("instructor_score", flat=True)) == [4]
 
 
