@@ -2,7 +2,7 @@
 sheets' checks, 400 field errors with nothing written, 403 for roles the web refuses, another tenant's rows as
 field errors, and the SLA metrics that read API-written feedback."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -20,6 +20,14 @@ pytestmark = pytest.mark.integration
 MARCH = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 AFTER_GRACE = datetime(2026, 4, 20, tzinfo=UTC)
 KINDS = ("feedback", "assessment-attempts", "compliance-assignments")
+NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+SOON = NOW + timedelta(minutes=1)
+
+
+@pytest.fixture(autouse=True)
+def _clock(time_machine):
+    """The clock stands at NOW, after the March delivery: "in the future" is a minute later."""
+    time_machine.move_to(NOW, tick=False)
 
 
 def auth(raw: str) -> dict[str, str]:
@@ -117,7 +125,7 @@ def test_assignment_posted_by_requirement_id_and_updated_by_external_id(client, 
         ("compliance-assignments", {"due_on": ""}, {"due_on": ["due_on is required."]}),
         (
             "compliance-assignments",
-            {"completed_at": "2099-01-01T00:00:00+00:00"},
+            {"completed_at": "2026-06-01T09:01:00+00:00"},
             {"completed_at": ["A completion cannot be in the future."]},
         ),
     ],

@@ -1,7 +1,7 @@
 """The web forms of feedback (session page), assessment attempts and compliance assignments (learner page): form
 errors with nothing written, permission refusals, another tenant's rows 404, and constant queries."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,6 +18,14 @@ from tests.factories.slas import assignment, attempt, enrollment, feedback, requ
 pytestmark = pytest.mark.integration
 
 MARCH = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+SOON = NOW + timedelta(minutes=1)
+
+
+@pytest.fixture(autouse=True)
+def _clock(time_machine):
+    """The clock stands at NOW, after the March delivery: "in the future" is a minute later."""
+    time_machine.move_to(NOW, tick=False)
 
 
 def org_url(tenant, name, **kwargs):
@@ -170,13 +178,13 @@ def test_provider_manager_records_an_attempt_on_the_learner_page(client, deliver
 
 def test_bad_attempt_keeps_the_input_and_writes_nothing(client, delivered):
     client.force_login(delivered.user(Role.OWNER))
-    data = {"course": delivered.session.course_id, "attempted_at": "2099-01-01T09:00", "score": "-1", "pass_mark": "70"}
+    data = {"course": delivered.session.course_id, "attempted_at": "2026-06-01T10:01", "score": "-1", "pass_mark": "70"}
 
     response = client.post(org_url(delivered, "scheduling:learner_attempt", pk=delivered.ann.pk), data)
 
     assert response.status_code == 400
     assert list(response.context["attempt_form"].errors) == ["score"]
-    assert response.context["attempt_form"].data["attempted_at"] == "2099-01-01T09:00"
+    assert response.context["attempt_form"].data["attempted_at"] == "2026-06-01T10:01"
     data["score"] = "80"
     future = client.post(org_url(delivered, "scheduling:learner_attempt", pk=delivered.ann.pk), data)
     assert list(future.context["attempt_form"].errors) == ["attempted_at"]
@@ -233,7 +241,7 @@ def test_bad_assignment_and_completion_show_form_errors_and_write_nothing(client
         org_url(delivered, "scheduling:learner_assign", pk=delivered.ann.pk), {"requirement": delivered.requirement.pk}
     )
     future = client.post(
-        org_url(delivered, "scheduling:assignment_complete", pk=assigned.pk), {"completed_at": "2099-01-01T10:00"}
+        org_url(delivered, "scheduling:assignment_complete", pk=assigned.pk), {"completed_at": "2026-06-01T10:01"}
     )
 
     assert (no_date.status_code, future.status_code) == (400, 400)

@@ -1,7 +1,7 @@
 """Feedback, assessment attempts and per-learner compliance assignments: one rule per write in the services, the
 same rules in their CSV sheets (row-numbered errors, all or nothing), audited with before and after."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -22,6 +22,14 @@ pytestmark = pytest.mark.unit
 
 MARCH = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 AFTER = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
+NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+SOON = NOW + timedelta(minutes=1)
+
+
+@pytest.fixture(autouse=True)
+def _clock(time_machine):
+    """The clock stands at NOW, after the March delivery: "in the future" is a minute later."""
+    time_machine.move_to(NOW, tick=False)
 
 
 @pytest.fixture
@@ -123,7 +131,7 @@ def test_feedback_of_a_learner_enrolled_on_a_delivered_session_is_accepted(acme)
         ),
         (
             "ann_seat",
-            datetime(2099, 1, 1, tzinfo=UTC),
+            SOON,
             {"submitted_at": ["Feedback cannot be submitted in the future."]},
         ),
     ],
@@ -213,7 +221,7 @@ def test_attempts_are_numbered_and_passed_means_the_score_reaches_the_pass_mark(
     [
         ({"attempt_number": 1}, {"attempt_number": ["Ann already has attempt 1 at C001."]}),
         ({"passed": True}, {"passed": ["A score of 50 against a pass mark of 70 is a fail."]}),
-        ({"attempted_at": datetime(2099, 1, 1, tzinfo=UTC)}, {"attempted_at": ["An attempt cannot be in the future."]}),
+        ({"attempted_at": SOON}, {"attempted_at": ["An attempt cannot be in the future."]}),
     ],
 )
 def test_attempt_refused_for_a_taken_number_a_contradicting_outcome_or_a_future_time(acme, given, errors):
@@ -294,9 +302,7 @@ def test_assignment_refused_twice_on_a_day_and_completion_refused_in_the_future(
             requirement=acme.requirement, learner=acme.dee, membership=owner, due_on=date(2026, 6, 30)
         )
     with pytest.raises(ValidationError) as future:
-        services.complete_assignment(
-            assignment=assignment, membership=owner, completed_at=datetime(2099, 1, 1, tzinfo=UTC)
-        )
+        services.complete_assignment(assignment=assignment, membership=owner, completed_at=SOON)
 
     assert twice.value.message_dict == {"due_on": ["Dee already has Data protection due on 30 Jun 2026."]}
     assert future.value.message_dict == {"completed_at": ["A completion cannot be in the future."]}
@@ -432,7 +438,7 @@ def test_attempt_import_with_bad_rows_writes_nothing_and_names_each_row(acme):
         "A-1,L-1,C001,1,2026-03-02T12:30:00+00:00,80,70",
         "A-2,L-1,C001,1,2026-03-03T12:30:00+00:00,80,70",  # row 3: the number of row 2
         "A-3,L-2,C001,1,2026-03-03T12:30:00+00:00,80,70",  # row 4: Bob's attempt 1 is stored
-        "A-4,L-1,C001,3,2099-01-01T00:00:00+00:00,eighty,70",  # row 5
+        "A-4,L-1,C001,3,2026-06-01T09:01:00+00:00,eighty,70",  # row 5
         "A-5,L-1,C404,1,2026-03-03T12:30:00+00:00,80,70",  # row 6
     )
 
@@ -495,7 +501,7 @@ def test_assignment_import_with_bad_rows_writes_nothing_and_names_each_row(acme)
         "CA-1,L-1,2026-06-30,Data protection,,",
         f"CA-2,L-2,2026-06-30,Data protection,{acme.requirement.pk},",  # row 3: both
         "CA-3,L-2,30/06/2026,Data protection,,",  # row 4
-        "CA-4,L-3,2026-06-30,Fire safety,,2099-01-01T00:00:00+00:00",  # row 5
+        "CA-4,L-3,2026-06-30,Fire safety,,2026-06-01T09:01:00+00:00",  # row 5
         "CA-5,L-1,2026-06-30,Data protection,,",  # row 6: row 2's cycle
     )
 
