@@ -211,10 +211,10 @@ def build(enrollments: int, slug: str = SLUG) -> Engagement:
     )
     rows["compliance assignments"] = load(
         """INSERT INTO scheduling_complianceassignment (organization_id, requirement_id, learner_id, due_on,
-               completed_at)
+               completed_at, external_id)
            SELECT %(org)s, r.id, l.first + g %% %(learners)s, date '2026-05-01' + g %% 31,
                CASE WHEN g %% 25 <> 0 THEN ((date '2026-05-01' + g %% 31 + (g %% 10 - 7))::timestamp
-                                            + interval '12 hours') AT TIME ZONE %(tz)s END
+                                            + interval '12 hours') AT TIME ZONE %(tz)s END, ''
            FROM generate_series(1, %(assignments)s) g,
                LATERAL (SELECT id FROM scheduling_compliancerequirement WHERE organization_id = %(org)s) r,
                LATERAL (SELECT min(id) AS first FROM scheduling_learner WHERE organization_id = %(org)s) l""",
@@ -222,9 +222,9 @@ def build(enrollments: int, slug: str = SLUG) -> Engagement:
     )
     rows["feedback"] = load(
         """INSERT INTO scheduling_feedback (organization_id, session_id, learner_id, instructor_score, overall_score,
-               comment, submitted_at)
+               comment, submitted_at, external_id)
            SELECT %(org)s, s.id, NULL, (ARRAY[3, 4, 4, 5, 5])[1 + (s.id + k) %% 5], 4, '',
-               s.ends_at + interval '3 hours'
+               s.ends_at + interval '3 hours', ''
            FROM scheduling_session s CROSS JOIN generate_series(1, 5) k
            WHERE s.organization_id = %(org)s AND s.status = 'delivered'""",
         **p,

@@ -288,6 +288,99 @@ class TicketViewSet(ImportableResource):
         return SupportTicket.objects.filter(engagement__in=engagements_for(membership))
 
 
+class PermittedImportableResource(ImportableResource):
+    """An importable resource whose sheet names the Permission a writer needs: refused (403) before any row is
+    read, as the web refuses the same role."""
+
+    def upsert(self, items: list[dict], membership: Membership) -> UpsertOutcome:
+        if not membership.has_permission(imports.SHEETS[self.import_kind].permission):
+            raise exceptions.PermissionDenied()
+        return super().upsert(items, membership)
+
+
+class AttemptSerializer(ReadSerializer):
+    class Meta:
+        model = AssessmentAttempt
+        exclude = ("organization",)
+
+
+class AttemptFilter(TenantFilterSet):
+    external_id = filters.CharFilter()
+    learner = IdFilter()
+    course = IdFilter()
+    passed = YesNoFilter()
+    attempted_after, attempted_before = moment_range("attempted_at")
+
+
+@upsert_schema("assessment-attempts", AttemptSerializer)
+class AssessmentAttemptViewSet(PermittedImportableResource):
+    """Assessment attempts; every role sees them, as it sees learners and courses: an attempt belongs to a learner
+    and a course, not to an engagement. Written by the provider (LOG_DELIVERY) for the courses it delivers."""
+
+    serializer_class = AttemptSerializer
+    filterset_class = AttemptFilter
+    ordering_fields = ("id", "attempted_at", "updated_at")
+    import_kind = "assessment-attempts"
+
+    def visible(self, membership: Membership) -> QuerySet[AssessmentAttempt]:
+        return AssessmentAttempt.objects.all()
+
+
+class FeedbackSerializer(ReadSerializer):
+    class Meta:
+        model = Feedback
+        exclude = ("organization",)
+
+
+class FeedbackFilter(TenantFilterSet):
+    external_id = filters.CharFilter()
+    engagement = IdFilter(field_name="session__engagement")
+    session = IdFilter()
+    submitted_after, submitted_before = moment_range("submitted_at")
+
+
+@upsert_schema("feedback", FeedbackSerializer)
+class FeedbackViewSet(PermittedImportableResource):
+    """Learners' feedback on the sessions they attended, logged by the session's provider (LOG_DELIVERY)."""
+
+    serializer_class = FeedbackSerializer
+    filterset_class = FeedbackFilter
+    ordering_fields = ("id", "submitted_at", "updated_at")
+    import_kind = "feedback"
+
+    def visible(self, membership: Membership) -> QuerySet[Feedback]:
+        return Feedback.objects.filter(session__engagement__in=engagements_for(membership))
+
+
+class AssignmentSerializer(ReadSerializer):
+    class Meta:
+        model = ComplianceAssignment
+        exclude = ("organization",)
+
+
+class AssignmentFilter(TenantFilterSet):
+    external_id = filters.CharFilter()
+    requirement = IdFilter()
+    learner = IdFilter()
+    completed = YesNoFilter(field_name="completed_at", lookup_expr="isnull", exclude=True)
+    due_after, due_before = date_range("due_on")
+
+
+@upsert_schema("compliance-assignments", AssignmentSerializer)
+class ComplianceAssignmentViewSet(PermittedImportableResource):
+    """Compliance assignments; every role sees them, as on the web's compliance pages: a requirement is the
+    client's, across engagements. Assigned and completed by ASSIGN_COMPLIANCE holders (the provider's account
+    manager included, as on the web)."""
+
+    serializer_class = AssignmentSerializer
+    filterset_class = AssignmentFilter
+    ordering_fields = ("id", "due_on", "updated_at")
+    import_kind = "compliance-assignments"
+
+    def visible(self, membership: Membership) -> QuerySet[ComplianceAssignment]:
+        return ComplianceAssignment.objects.all()
+
+
 class AttendanceSerializer(ReadSerializer):
     class Meta:
         model = Attendance
@@ -391,77 +484,6 @@ class VenueViewSet(ReadOnlyResource):
 
     def visible(self, membership: Membership) -> QuerySet[Venue]:
         return Venue.objects.all()
-
-
-class AttemptSerializer(ReadSerializer):
-    class Meta:
-        model = AssessmentAttempt
-        exclude = ("organization",)
-
-
-class AttemptFilter(TenantFilterSet):
-    learner = IdFilter()
-    course = IdFilter()
-    passed = YesNoFilter()
-    attempted_after, attempted_before = moment_range("attempted_at")
-
-
-class AssessmentAttemptViewSet(ReadOnlyResource):
-    """Assessment attempts; every role sees them, as it sees learners and courses: an attempt belongs to a learner
-    and a course, not to an engagement, so there is no provider to restrict it to."""
-
-    serializer_class = AttemptSerializer
-    filterset_class = AttemptFilter
-    ordering_fields = ("id", "attempted_at")
-
-    def visible(self, membership: Membership) -> QuerySet[AssessmentAttempt]:
-        return AssessmentAttempt.objects.all()
-
-
-class FeedbackSerializer(ReadSerializer):
-    class Meta:
-        model = Feedback
-        exclude = ("organization",)
-
-
-class FeedbackFilter(TenantFilterSet):
-    engagement = IdFilter(field_name="session__engagement")
-    session = IdFilter()
-    submitted_after, submitted_before = moment_range("submitted_at")
-
-
-class FeedbackViewSet(ReadOnlyResource):
-    serializer_class = FeedbackSerializer
-    filterset_class = FeedbackFilter
-    ordering_fields = ("id", "submitted_at")
-
-    def visible(self, membership: Membership) -> QuerySet[Feedback]:
-        return Feedback.objects.filter(session__engagement__in=engagements_for(membership))
-
-
-class AssignmentSerializer(ReadSerializer):
-    class Meta:
-        model = ComplianceAssignment
-        exclude = ("organization",)
-
-
-class AssignmentFilter(TenantFilterSet):
-    requirement = IdFilter()
-    learner = IdFilter()
-    completed = YesNoFilter(field_name="completed_at", lookup_expr="isnull", exclude=True)
-    due_after, due_before = date_range("due_on")
-
-
-class ComplianceAssignmentViewSet(ReadOnlyResource):
-    """Compliance assignments; every role sees them, as on the web's compliance pages (a provider's account
-    manager assigns requirements there): a requirement is the client's, across engagements."""
-
-    serializer_class = AssignmentSerializer
-    filterset_class = AssignmentFilter
-    ordering_fields = ("id", "due_on")
-
-    def visible(self, membership: Membership) -> QuerySet[ComplianceAssignment]:
-        return ComplianceAssignment.objects.all()
 
 
 class OutageSerializer(ReadSerializer):

@@ -7,7 +7,7 @@ from engagements.models import Engagement
 from vendors.models import Instructor
 
 from .enums import Modality, SessionStatus, TicketCategory
-from .models import ComplianceRequirement, Course, Learner, Room, Venue
+from .models import ComplianceRequirement, Course, Enrollment, Learner, Room, Venue
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M"]
@@ -96,6 +96,9 @@ class ImportUploadForm(forms.Form):
             ("enrollments", "Enrollments"),
             ("completions", "Completions"),
             ("tickets", "Support tickets"),
+            ("feedback", "Feedback"),
+            ("assessment-attempts", "Assessment attempts"),
+            ("compliance-assignments", "Compliance assignments"),
         ],
         label="The file contains",
     )
@@ -205,3 +208,46 @@ class RequirementForm(forms.ModelForm):
 
 class AssignRequirementForm(forms.Form):
     due_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), label="Due on")
+
+
+SCORES = [(n, str(n)) for n in range(1, 6)]
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class FeedbackForm(forms.Form):
+    """A learner's feedback on this session, entered by the provider (e.g. from paper forms or a survey tool)."""
+
+    enrollment = forms.ModelChoiceField(queryset=Enrollment.objects.none(), label="Learner")
+    instructor_score = forms.TypedChoiceField(choices=SCORES, coerce=int, label="Instructor score (1–5)")
+    overall_score = forms.TypedChoiceField(choices=SCORES, coerce=int, label="Overall score (1–5)")
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    submitted_at = _datetime("Submitted at")
+
+    def __init__(self, *args: object, enrollments: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["enrollment"].queryset = enrollments
+        self.fields["enrollment"].label_from_instance = lambda enrollment: enrollment.learner.name
+
+
+class AttemptForm(forms.Form):
+    course = forms.ModelChoiceField(queryset=Course.objects.none())
+    attempted_at = _datetime("Attempted at")
+    score = forms.DecimalField(max_digits=5, decimal_places=2, min_value=0)
+    pass_mark = forms.DecimalField(max_digits=5, decimal_places=2, min_value=0)
+
+    def __init__(self, *args: object, courses: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["course"].queryset = courses
+
+
+class AssignLearnerForm(forms.Form):
+    requirement = forms.ModelChoiceField(queryset=ComplianceRequirement.objects.none())
+    due_on = forms.DateField(widget=DATE, label="Due on")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["requirement"].queryset = ComplianceRequirement.objects.order_by("name")
+
+
+class CompleteAssignmentForm(forms.Form):
+    completed_at = _datetime("Completed at")

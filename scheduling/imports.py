@@ -1,4 +1,5 @@
-"""CSV import of delivery history: learners, sessions, enrollments, completions and support tickets.
+"""CSV import of delivery history: learners, sessions, enrollments, completions, support tickets, feedback,
+assessment attempts and compliance assignments.
 
 A file is read whole and every row is checked before anything is written; only a file without a single error is
 saved, in one transaction, upserting by `external_id`. A bad file therefore costs the user a correction, never
@@ -19,7 +20,8 @@ import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
@@ -36,7 +38,20 @@ from mls.services import audit_event, create_audited
 
 from . import services
 from .enums import OCCUPYING_STATUSES, CompletionSource, EnrollmentStatus, Modality, SessionStatus, TicketCategory
-from .models import Completion, Course, Enrollment, Learner, Room, Session, SupportTicket, Venue
+from .models import (
+    AssessmentAttempt,
+    Completion,
+    ComplianceAssignment,
+    ComplianceRequirement,
+    Course,
+    Enrollment,
+    Feedback,
+    Learner,
+    Room,
+    Session,
+    SupportTicket,
+    Venue,
+)
 
 MAX_ROWS = 50_000
 MAX_ERRORS = 200
@@ -714,12 +729,268 @@ class _TicketSheet(_Sheet):
                 row.error(column, f"{column} cannot be before opened_at.")
 
 
+# --- Feedback, assessment attempts and compliance assignments (their rules: scheduling.services) -----------
+
+
+def _score(row: _Row, column: str) -> Decimal | None:
+    """A decimal number such as 72.5 (a score or a pass mark)."""
+    value = row.text(column, required=True)
+    try:
+        number = Decimal(value) if value else None
+    except InvalidOperation:
+        number = None
+    if value and (number is None or not number.is_finite()):
+        row.error(column, f"'{value}' is not a number; write it like 72.5.")
+        return None
+    return number
+
+
+def _day(row: _Row, column: str) -> date | None:
+    """An ISO 8601 date (2026-06-30)."""
+    value = row.text(column, required=True)
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        row.error(column, f"'{value}' is not a date; use ISO 8601, e.g. 2026-06-30.")
+        return None
+
+
+def _rule_errors(row: _Row, refusals: dict[str, str], columns: Mapping[str, str]) -> None:
+    """A service's refusals (by model field) on the columns the user typed the values in."""
+    for field, message in refusals.items():
+        row.error(columns.get(field, field), message)
+
+
+class _FeedbackSheet(_Sheet):
+    """A learner's feedback on a session they attended, one per learner and session (services.feedback_refusals)."""
+
+    model = Feedback
+    permission = Permission.LOG_DELIVERY
+    required = ("external_id", "session_external_id", "learner_external_id", "instructor_score", "overall_score")
+    optional = ("comment", "submitted_at")
+    example = ("F-6001", "S-2001", "L-1001", "5", "4", "Clear and practical.", "2026-03-02T13:00:00+00:00")
+    fields = ("session", "learner", "instructor_score", "overall_score", "comment", "submitted_at")
+    columns = {"session": "session_external_id", "learner": "learner_external_id"}
+    existing_related = ("session__engagement",)
+    provider_delivery = True
+
+    def load(self, rows: list[_Row]) -> dict[str, dict[Any, Any]]:
+        """Also the live enrollments and the stored feedback of the sessions and learners named: one query each."""
+        sessions = _by(
+            Session.objects.select_related("engagement"), "external_id", _column_values(rows, "session_external_id")
+        )
+        learners = _by(Learner.objects.all(), "external_id", _column_values(rows, "learner_external_id"))
+        pairs = {"session__in": [s.pk for s in sessions.values()], "learner__in": [lr.pk for lr in learners.values()]}
+        named = bool(sessions and learners)
+        live = Enrollment.objects.filter(**pairs).exclude(status=EnrollmentStatus.CANCELLED) if named else []
+        rated = Feedback.objects.filter(**pairs) if named else []
+        return {
+            **super().load(rows),
+            "session": sessions,
+            "learner": learners,
+            "enrollment_status": {(e.session_id, e.learner_id): e.status for e in live},
+            "rated": {(f.session_id, f.learner_id): f for f in rated},
+        }
+
+    def fill(self, obj: Feedback, row: _Row, context: _Context) -> None:
+        if not obj._state.adding:
+            context.check_provider(row, "external_id", obj.session.engagement, f"Feedback {obj.external_id}")
+        if session := context.reference(row, "session_external_id", "session"):
+            context.check_provider(row, "session_external_id", session.engagement, f"Session {session.external_id}")
+            obj.session = session
+        if learner := context.reference(row, "learner_external_id", "learner"):
+            obj.learner = learner
+        obj.instructor_score = row.whole_number("instructor_score")
+        obj.overall_score = row.whole_number("overall_score")
+        obj.comment = row.text("comment")
+        submitted_at = row.moment("submitted_at")
+        if submitted_at or obj._state.adding:
+            obj.submitted_at = submitted_at or timezone.now()
+        if session and learner and not row.failed("submitted_at"):
+            refusals = services.feedback_refusals(
+                session=session,
+                enrollment_status=context.found["enrollment_status"].get((session.pk, learner.pk)),
+                submitted_at=obj.submitted_at,
+                now=timezone.now(),
+            )
+            _rule_errors(row, refusals, self.columns)
+
+    def check_across_rows(self, checked: list[tuple[_Row, Feedback]], file_ids: set[str], context: _Context) -> None:
+        """A learner rates a session once: in the file, and against feedback already stored."""
+        first_with: dict[tuple[int, int], _Row] = {}
+        for row, feedback in checked:
+            if not (feedback.session_id and feedback.learner_id):
+                continue
+            first = first_with.setdefault((feedback.session_id, feedback.learner_id), row)
+            if first is not row:
+                row.error("learner_external_id", f"This learner already rates this session in row {first.number}.")
+        for pair, row in first_with.items():
+            holder = context.found["rated"].get(pair)
+            if holder is not None and holder.external_id not in file_ids:
+                row.error(
+                    "learner_external_id",
+                    f"This learner has already rated this session (feedback {holder.external_id or holder.pk}).",
+                )
+
+
+class _AttemptSheet(_Sheet):
+    """Assessment attempts; passed is derived (services.attempt_passed), numbers unique per learner and course."""
+
+    model = AssessmentAttempt
+    permission = Permission.LOG_DELIVERY
+    required = (
+        "external_id",
+        "learner_external_id",
+        "course_code",
+        "attempt_number",
+        "attempted_at",
+        "score",
+        "pass_mark",
+    )
+    example = ("A-7001", "L-1001", "C001", "1", "2026-03-02T12:30:00+00:00", "84.5", "70")
+    fields = ("learner", "course", "attempt_number", "attempted_at", "score", "pass_mark", "passed")
+    columns = {"learner": "learner_external_id", "course": "course_code"}
+    existing_related = ("course",)
+    provider_delivery = True
+
+    def load(self, rows: list[_Row]) -> dict[str, dict[Any, Any]]:
+        """Also which providers deliver the courses named, and the attempts already numbered: one query each."""
+        learners = _by(Learner.objects.all(), "external_id", _column_values(rows, "learner_external_id"))
+        courses = _by(Course.objects.all(), "code", _column_values(rows, "course_code"))
+        existing = super().load(rows)
+        course_ids = {c.pk for c in courses.values()} | {a.course_id for a in existing["existing"].values()}
+        delivered: dict[int, set[int]] = {}
+        if course_ids:
+            sessions = Session.objects.filter(course__in=course_ids).values_list("course", "engagement__provider")
+            for course_id, provider_id in sessions.distinct():
+                delivered.setdefault(course_id, set()).add(provider_id)
+        taken = (
+            AssessmentAttempt.objects.filter(learner__in=[lr.pk for lr in learners.values()], course__in=course_ids)
+            if learners and course_ids
+            else []
+        )
+        return {
+            **existing,
+            "learner": learners,
+            "course": courses,
+            "delivered_by": delivered,
+            "numbered": {(a.learner_id, a.course_id, a.attempt_number): a for a in taken},
+        }
+
+    def _check_course_provider(self, row: _Row, column: str, course: Course, context: _Context) -> None:
+        provider = context.restricted_to_provider
+        if provider is not None and provider not in context.found["delivered_by"].get(course.pk, ()):
+            row.error(column, f"Your provider delivers no session of {course.code}.")
+
+    def fill(self, obj: AssessmentAttempt, row: _Row, context: _Context) -> None:
+        if not obj._state.adding:
+            self._check_course_provider(row, "external_id", obj.course, context)
+        if learner := context.reference(row, "learner_external_id", "learner"):
+            obj.learner = learner
+        if course := context.reference(row, "course_code", "course", label="course with code"):
+            self._check_course_provider(row, "course_code", course, context)
+            obj.course = course
+        obj.attempt_number = row.whole_number("attempt_number")
+        obj.attempted_at = row.moment("attempted_at", required=True) or obj.attempted_at
+        obj.score, obj.pass_mark = _score(row, "score"), _score(row, "pass_mark")
+        if obj.score is not None and obj.pass_mark is not None:
+            obj.passed = services.attempt_passed(obj.score, obj.pass_mark)
+        elif obj._state.adding:
+            obj.passed = False  # not saved: the row has an error on its score or pass mark, and says only that
+        if obj.attempted_at and not row.failed("attempted_at"):
+            _rule_errors(row, services.attempt_refusals(attempted_at=obj.attempted_at, now=timezone.now()), {})
+
+    def check_across_rows(
+        self, checked: list[tuple[_Row, AssessmentAttempt]], file_ids: set[str], context: _Context
+    ) -> None:
+        """Attempt numbers are unique per learner and course: in the file, and against attempts already stored."""
+        first_with: dict[tuple[int, int, int], _Row] = {}
+        for row, attempt in checked:
+            if not (attempt.learner_id and attempt.course_id and attempt.attempt_number) or row.failed(
+                "attempt_number"
+            ):
+                continue
+            first = first_with.setdefault((attempt.learner_id, attempt.course_id, attempt.attempt_number), row)
+            if first is not row:
+                row.error("attempt_number", f"Row {first.number} has the same attempt of this learner and course.")
+        for key, row in first_with.items():
+            holder = context.found["numbered"].get(key)
+            if holder is not None and holder.external_id not in file_ids:
+                row.error(
+                    "attempt_number",
+                    f"This learner already has attempt {key[2]} at this course "
+                    f"(attempt {holder.external_id or holder.pk}).",
+                )
+
+
+class _AssignmentSheet(_Sheet):
+    """Per-learner mandatory training: due dates and completions (services.assignment_refusals)."""
+
+    model = ComplianceAssignment
+    permission = Permission.ASSIGN_COMPLIANCE
+    required = ("external_id", "learner_external_id", "due_on")
+    optional = ("requirement", "requirement_id", "completed_at")
+    example = ("CA-8001", "L-1001", "2026-06-30", "Data protection", "", "2026-05-12T10:00:00+00:00")
+    fields = ("requirement", "learner", "due_on", "completed_at")
+    columns = {"learner": "learner_external_id"}
+
+    def load(self, rows: list[_Row]) -> dict[str, dict[Any, Any]]:
+        """Also the requirements by name and by id, and the learners' stored assignments: one query each."""
+        learners = _by(Learner.objects.all(), "external_id", _column_values(rows, "learner_external_id"))
+        ids = {value for value in _column_values(rows, "requirement_id") if re.fullmatch(r"[0-9]{1,18}", value)}
+        by_id = _by(ComplianceRequirement.objects.all(), "pk", {int(value) for value in ids})
+        by_name = _by(ComplianceRequirement.objects.all(), "name", _column_values(rows, "requirement"))
+        held = ComplianceAssignment.objects.filter(learner__in=[lr.pk for lr in learners.values()]) if learners else []
+        return {
+            **super().load(rows),
+            "learner": learners,
+            "requirement": by_name,
+            "requirement_id": {str(pk): requirement for pk, requirement in by_id.items()},
+            "cycle": {(a.requirement_id, a.learner_id, a.due_on): a for a in held},
+        }
+
+    def fill(self, obj: ComplianceAssignment, row: _Row, context: _Context) -> None:
+        named = [column for column in ("requirement", "requirement_id") if row.text(column)]
+        if len(named) != 1:
+            row.error("requirement", "Give the requirement by its name (requirement) or its id (requirement_id).")
+        elif requirement := context.reference(row, named[0], named[0], label="requirement"):
+            obj.requirement = requirement
+        if learner := context.reference(row, "learner_external_id", "learner"):
+            obj.learner = learner
+        obj.due_on = _day(row, "due_on")
+        obj.completed_at = row.moment("completed_at")
+        _rule_errors(row, services.assignment_refusals(completed_at=obj.completed_at, now=timezone.now()), {})
+
+    def check_across_rows(
+        self, checked: list[tuple[_Row, ComplianceAssignment]], file_ids: set[str], context: _Context
+    ) -> None:
+        """A learner has a requirement due once on a day: in the file, and against assignments already stored."""
+        first_with: dict[tuple[int, int, date], _Row] = {}
+        for row, assignment in checked:
+            if not (assignment.requirement_id and assignment.learner_id and assignment.due_on):
+                continue
+            first = first_with.setdefault((assignment.requirement_id, assignment.learner_id, assignment.due_on), row)
+            if first is not row:
+                row.error("due_on", f"Row {first.number} assigns this requirement to this learner on the same day.")
+        for key, row in first_with.items():
+            holder = context.found["cycle"].get(key)
+            if holder is not None and holder.external_id not in file_ids:
+                row.error(
+                    "due_on",
+                    f"This learner already has this requirement due that day "
+                    f"(assignment {holder.external_id or holder.pk}).",
+                )
+
+
 SHEETS: dict[str, _Sheet] = {
     "learners": _LearnerSheet(),
     "sessions": _SessionSheet(),
     "enrollments": _EnrollmentSheet(),
     "completions": _CompletionSheet(),
     "tickets": _TicketSheet(),
+    "feedback": _FeedbackSheet(),
+    "assessment-attempts": _AttemptSheet(),
+    "compliance-assignments": _AssignmentSheet(),
 }
 
 

@@ -245,6 +245,7 @@ class Completion(TracksUpdates, TenantModel):
 
 
 class AssessmentAttempt(TracksUpdates, TenantModel):
+    external_id = models.CharField(max_length=100, blank=True)
     learner = models.ForeignKey(Learner, on_delete=models.PROTECT, related_name="assessment_attempts")
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="assessment_attempts")
     attempt_number = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
@@ -260,6 +261,7 @@ class AssessmentAttempt(TracksUpdates, TenantModel):
             models.UniqueConstraint(
                 fields=["organization", "learner", "course", "attempt_number"], name="scheduling_attempt_number"
             ),
+            _unique_external_id("attempt"),
         ]
 
     def __str__(self) -> str:
@@ -267,6 +269,9 @@ class AssessmentAttempt(TracksUpdates, TenantModel):
 
 
 class Feedback(TracksUpdates, TenantModel):
+    """A learner's rating of a session they attended (SPEC-SLA instructor_rating, learner_satisfaction)."""
+
+    external_id = models.CharField(max_length=100, blank=True)
     session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="feedback")
     learner = models.ForeignKey(Learner, on_delete=models.SET_NULL, null=True, blank=True, related_name="feedback")
     instructor_score = models.PositiveSmallIntegerField(validators=SCORE)
@@ -284,6 +289,13 @@ class Feedback(TracksUpdates, TenantModel):
                 ),
                 name="scheduling_feedback_scores_1_5",
             ),
+            # Feedback is per enrollment: a learner rates a session once (anonymous feedback has no learner).
+            models.UniqueConstraint(
+                fields=["organization", "session", "learner"],
+                condition=Q(learner__isnull=False),
+                name="scheduling_feedback_once_per_learner",
+            ),
+            _unique_external_id("feedback"),
         ]
 
     def __str__(self) -> str:
@@ -326,6 +338,7 @@ class RequirementCourse(TenantModel):
 
 
 class ComplianceAssignment(TracksUpdates, TenantModel):
+    external_id = models.CharField(max_length=100, blank=True)
     requirement = models.ForeignKey(ComplianceRequirement, on_delete=models.PROTECT, related_name="assignments")
     learner = models.ForeignKey(Learner, on_delete=models.PROTECT, related_name="compliance_assignments")
     due_on = models.DateField()
@@ -339,6 +352,7 @@ class ComplianceAssignment(TracksUpdates, TenantModel):
             models.UniqueConstraint(
                 fields=["organization", "requirement", "learner", "due_on"], name="scheduling_assignment_cycle"
             ),
+            _unique_external_id("assignment"),
         ]
 
     def __str__(self) -> str:
@@ -422,7 +436,7 @@ class ImportStatus(models.TextChoices):
 class ImportJob(TenantModel):
     """A CSV upload and its all-or-nothing import, run by Celery. Errors are kept with their row numbers."""
 
-    kind = models.CharField(max_length=20)
+    kind = models.CharField(max_length=40)  # a key of scheduling.imports.SHEETS
     filename = models.CharField(max_length=200)
     content = models.TextField()
     status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)

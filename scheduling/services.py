@@ -37,6 +37,7 @@ from .models import (
     ComplianceRequirement,
     Course,
     Enrollment,
+    Feedback,
     Learner,
     Outage,
     RequirementCourse,
@@ -672,6 +673,31 @@ def close_compliance_assignments(completions: Sequence[Completion], *, zone: str
         ComplianceAssignment.objects.bulk_create(next_cycles.values(), ignore_conflicts=True)
 
 
+def require_attempt_writer(membership: Membership, course: Course) -> None:
+    """Assessment results are delivery data; an attempt belongs to a learner and a course, not an engagement, so a
+    provider's account manager records them for the courses its provider delivers (has a session of)."""
+    if not membership.has_permission(Permission.LOG_DELIVERY):
+        raise ValidationError("Only owners and the provider's account managers record assessment attempts.")
+    if membership.provider_id is not None and not course_delivered_by(course.pk, membership.provider_id):
+        raise ValidationError({"course": f"Your provider delivers no session of {course.code}."})
+
+
+def course_delivered_by(course_id: int, provider_id: int) -> bool:
+    return Session.objects.filter(course=course_id, engagement__provider=provider_id).exists()
+
+
+def attempt_refusals(*, attempted_at: datetime, now: datetime) -> dict[str, str]:
+    """What is wrong with an attempt's values, by field (empty: nothing); the import asks the same."""
+    if attempted_at > now:
+        return {"attempted_at": "An attempt cannot be in the future."}
+    return {}
+
+
+def attempt_passed(score: Decimal, pass_mark: Decimal) -> bool:
+    """The one definition of a pass (SPEC-SLA assessment_pass_rate counts it): the score reaches the pass mark."""
+    return score >= pass_mark
+
+
 @transaction.atomic
 def record_assessment_attempt(
     *,
@@ -680,30 +706,176 @@ def record_assessment_attempt(
     attempted_at: datetime,
     score: Decimal,
     pass_mark: Decimal,
-    passed: bool,
     membership: Membership,
+    passed: bool | None = None,
+    attempt_number: int | None = None,
+    external_id: str = "",
 ) -> AssessmentAttempt:
-    """The learner's next attempt at the course's assessment (numbered under a lock on the learner, so two
-    attempts recorded at once get 1 and 2, never 1 twice). An attempt names no engagement, so only the right to
-    log delivery is checked here; the caller checks the engagement's provider where it knows the session."""
-    if not membership.has_permission(Permission.LOG_DELIVERY):
-        raise ValidationError("Only the provider's account managers log assessment attempts.")
+    """An attempt at the course's assessment: the learner's next one unless `attempt_number` is given (numbered
+    under a lock on the learner, so two attempts recorded at once get 1 and 2, never 1 twice). Passed is derived;
+    a `passed` given by the source (an LRS's verb) must agree with it."""
+    require_attempt_writer(membership, course)
     Learner.objects.select_for_update().get(pk=learner.pk)
-    latest = AssessmentAttempt.objects.filter(learner=learner, course=course).aggregate(number=Max("attempt_number"))
+    errors = attempt_refusals(attempted_at=attempted_at, now=timezone.now())
+    outcome = attempt_passed(score, pass_mark)
+    if passed is not None and passed != outcome:
+        errors["passed"] = (
+            f"A score of {score} against a pass mark of {pass_mark} is {'a pass' if outcome else 'a fail'}."
+        )
+    taken = AssessmentAttempt.objects.filter(learner=learner, course=course)
+    if attempt_number is None:
+        attempt_number = (taken.aggregate(number=Max("attempt_number"))["number"] or 0) + 1
+    elif taken.filter(attempt_number=attempt_number).exists():
+        errors["attempt_number"] = f"{learner} already has attempt {attempt_number} at {course.code}."
+    if errors:
+        raise ValidationError(errors)
     attempt = AssessmentAttempt(
         organization=learner.organization,
         learner=learner,
         course=course,
-        attempt_number=(latest["number"] or 0) + 1,
+        attempt_number=attempt_number,
         attempted_at=attempted_at,
         score=score,
         pass_mark=pass_mark,
-        passed=passed,
+        passed=outcome,
+        external_id=external_id,
     )
-    attempt.full_clean()
-    attempt.save()
-    audit_change(membership.user, "assessment_attempt.recorded", attempt, ATTEMPT_FIELDS)
-    return attempt
+    return save_audited(
+        attempt, actor=membership.user, action="assessment_attempt.recorded", fields=ATTEMPT_FIELDS, changes={}
+    )
+
+
+# --- Feedback ----------------------------------------------------------------------------------
+
+FEEDBACK_FIELDS = ("session", "learner", "instructor_score", "overall_score", "comment", "submitted_at")
+FEEDBACK_STATUSES = (EnrollmentStatus.ATTENDED, EnrollmentStatus.ENROLLED)
+
+
+def feedback_refusals(
+    *, session: Session, enrollment_status: str | None, submitted_at: datetime, now: datetime
+) -> dict[str, str]:
+    """Who may rate a session, and when, by field (empty: nothing wrong); the import asks the same.
+
+    Only a learner who sat in it: attended, or still enrolled once the session is delivered (attendance not taken
+    for them); and not before it began, nor in the future. Feedback of anyone else would move instructor_rating.
+    """
+    errors = {}
+    attended = enrollment_status == EnrollmentStatus.ATTENDED or (
+        enrollment_status == EnrollmentStatus.ENROLLED and session.status == SessionStatus.DELIVERED
+    )
+    if not attended:
+        errors["learner"] = "Only a learner who attended the session (or was enrolled on it once delivered) rates it."
+    if submitted_at < session.starts_at:
+        errors["submitted_at"] = "Feedback cannot be submitted before the session started."
+    elif submitted_at > now:
+        errors["submitted_at"] = "Feedback cannot be submitted in the future."
+    return errors
+
+
+@transaction.atomic
+def submit_feedback(
+    *,
+    enrollment: Enrollment,
+    membership: Membership,
+    instructor_score: int,
+    overall_score: int,
+    submitted_at: datetime,
+    comment: str = "",
+    external_id: str = "",
+) -> Feedback:
+    """The learner's feedback on the session of `enrollment`, logged by the provider (one per learner and session)."""
+    session = enrollment.session
+    if not membership.has_permission(Permission.LOG_DELIVERY):
+        raise ValidationError("Only owners and the provider's account managers log feedback.")
+    require_delivery_writer(membership, session.engagement)
+    refusals = feedback_refusals(
+        session=session, enrollment_status=enrollment.status, submitted_at=submitted_at, now=timezone.now()
+    )
+    # The caller chose an enrollment (the learner's seat on the session): what is wrong with the learner is on it.
+    errors = {("enrollment" if field == "learner" else field): message for field, message in refusals.items()}
+    if Feedback.objects.filter(session=session, learner=enrollment.learner_id).exists():
+        errors["enrollment"] = f"{enrollment.learner} has already rated this session."
+    if errors:
+        raise ValidationError(errors)
+    feedback = Feedback(
+        organization=session.organization,
+        session=session,
+        learner=enrollment.learner,
+        instructor_score=instructor_score,
+        overall_score=overall_score,
+        comment=comment.strip(),
+        submitted_at=submitted_at,
+        external_id=external_id,
+    )
+    return save_audited(
+        feedback, actor=membership.user, action="feedback.submitted", fields=FEEDBACK_FIELDS, changes={}
+    )
+
+
+# --- Compliance assignments (per learner) --------------------------------------------------------
+
+ASSIGNMENT_FIELDS = ("requirement", "learner", "due_on", "completed_at")
+
+
+def require_compliance_assigner(membership: Membership) -> None:
+    if not membership.has_permission(Permission.ASSIGN_COMPLIANCE):
+        raise ValidationError("Your role cannot assign mandatory training or record its completion.")
+
+
+def assignment_refusals(*, completed_at: datetime | None, now: datetime) -> dict[str, str]:
+    """What is wrong with an assignment's values, by field (empty: nothing); the import asks the same."""
+    if completed_at is not None and completed_at > now:
+        return {"completed_at": "A completion cannot be in the future."}
+    return {}
+
+
+@transaction.atomic
+def assign_learner(
+    *,
+    requirement: ComplianceRequirement,
+    learner: Learner,
+    membership: Membership,
+    due_on: date,
+    completed_at: datetime | None = None,
+    external_id: str = "",
+) -> ComplianceAssignment:
+    """One learner's mandatory training, due on `due_on` (completed already when `completed_at` is given: a
+    history loaded from another system)."""
+    require_compliance_assigner(membership)
+    errors = assignment_refusals(completed_at=completed_at, now=timezone.now())
+    if ComplianceAssignment.objects.filter(requirement=requirement, learner=learner, due_on=due_on).exists():
+        errors["due_on"] = f"{learner} already has {requirement} due on {due_on:%d %b %Y}."
+    if errors:
+        raise ValidationError(errors)
+    assignment = ComplianceAssignment(
+        organization=requirement.organization,
+        requirement=requirement,
+        learner=learner,
+        due_on=due_on,
+        completed_at=completed_at,
+        external_id=external_id,
+    )
+    return save_audited(
+        assignment, actor=membership.user, action="compliance.learner_assigned", fields=ASSIGNMENT_FIELDS, changes={}
+    )
+
+
+@transaction.atomic
+def complete_assignment(
+    *, assignment: ComplianceAssignment, membership: Membership, completed_at: datetime
+) -> ComplianceAssignment:
+    """Record when the learner met an assignment (evidence kept elsewhere, e.g. an external LMS's record)."""
+    require_compliance_assigner(membership)
+    assignment = ComplianceAssignment.objects.select_for_update().get(pk=assignment.pk)
+    if errors := assignment_refusals(completed_at=completed_at, now=timezone.now()):
+        raise ValidationError(errors)
+    return save_audited(
+        assignment,
+        actor=membership.user,
+        action="compliance.assignment_completed",
+        fields=ASSIGNMENT_FIELDS,
+        changes={"completed_at": completed_at},
+    )
 
 
 @transaction.atomic

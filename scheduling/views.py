@@ -19,7 +19,15 @@ from mls.views_support import write_and_say, write_or_rerender
 
 from . import calendars, selectors, services
 from .enums import SEATED_STATUSES, EnrollmentStatus, SessionStatus
-from .forms import CancelSessionForm, CompletionsForm, EnrollForm, RescheduleForm, SessionFilterForm, SessionForm
+from .forms import (
+    CancelSessionForm,
+    CompletionsForm,
+    EnrollForm,
+    FeedbackForm,
+    RescheduleForm,
+    SessionFilterForm,
+    SessionForm,
+)
 from .models import Enrollment, Learner, Session
 
 PAGE_SIZE = 25
@@ -94,9 +102,16 @@ def _session(request: HttpRequest, pk: int) -> Session:
     return get_object_or_404(selectors.sessions_for(request.membership), pk=pk)
 
 
+def _feedback_form(session: Session, data: object = None) -> FeedbackForm:
+    """Learners who may rate the session are those seated on it (services.feedback_refusals decides)."""
+    raters = session.enrollments.filter(status__in=services.FEEDBACK_STATUSES).select_related("learner")
+    return FeedbackForm(data, enrollments=raters.order_by("learner__name"), initial={"submitted_at": timezone.now()})
+
+
 def _session_page(request: HttpRequest, session: Session, status: int = 200, **forms: object) -> HttpResponse:
     can_write = _may_write(request, session)
     enrollments = list(selectors.roster(session))
+    started = session.starts_at <= timezone.now()
     context = {
         "session": session,
         "instructors": [slot.instructor for slot in session.session_instructors.select_related("instructor")],
@@ -109,8 +124,11 @@ def _session_page(request: HttpRequest, session: Session, status: int = 200, **f
         "reschedule_form": forms.get("reschedule_form") or RescheduleForm(),
         "enroll_form": forms.get("enroll_form") or EnrollForm(),
         # Attendance (and with it delivery) can only be recorded once the session has started.
-        "attendance_open": session.status in (SessionStatus.CONFIRMED, SessionStatus.DELIVERED)
-        and session.starts_at <= timezone.now(),
+        "attendance_open": session.status in (SessionStatus.CONFIRMED, SessionStatus.DELIVERED) and started,
+        "feedback": session.feedback.select_related("learner").order_by("submitted_at", "pk"),
+        "feedback_form": (forms.get("feedback_form") or _feedback_form(session))
+        if can_write and started and session.status in (SessionStatus.CONFIRMED, SessionStatus.DELIVERED)
+        else None,
         "completed_learners": set(session.completions.values_list("learner", flat=True)),
     }
     template = "scheduling/_roster.html" if request.htmx and not forms else "scheduling/session_detail.html"
@@ -264,6 +282,22 @@ def learner_ics(request: HttpRequest, organization_slug: str, pk: int) -> HttpRe
         .distinct()
     )
     return _ics_response(calendars.learner_calendar(learner, list(sessions)), f"learner-{learner.pk}.ics")
+
+
+@require_POST
+def session_feedback(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    """One learner's feedback on the session (instructor and overall score), entered by the provider."""
+    session = _session(request, pk)
+    if not _may_write(request, session):
+        raise PermissionDenied
+    return write_and_say(
+        request,
+        _feedback_form(session, request.POST),
+        lambda valid: services.submit_feedback(membership=request.membership, **valid.cleaned_data),
+        saved=lambda feedback: f"Feedback of {feedback.learner} recorded.",
+        url=_url(request, "scheduling:session", pk=session.pk),
+        rerender=lambda invalid: _session_page(request, session, status=400, feedback_form=invalid),
+    )
 
 
 @require_POST

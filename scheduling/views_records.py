@@ -2,20 +2,31 @@
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from engagements.selectors import engagements_for
 from mls.enums import Permission
-from mls.views_support import saved_redirect, write_or_rerender
+from mls.models import Membership
+from mls.views_support import saved_redirect, write_and_say, write_or_rerender
 
 from . import selectors, services
 from .enums import TicketCategory
-from .forms import AssignRequirementForm, CourseForm, OutageForm, TicketForm, TicketTimesForm
-from .models import ComplianceRequirement, Course, Learner, Outage
+from .forms import (
+    AssignLearnerForm,
+    AssignRequirementForm,
+    AttemptForm,
+    CompleteAssignmentForm,
+    CourseForm,
+    OutageForm,
+    TicketForm,
+    TicketTimesForm,
+)
+from .models import ComplianceAssignment, ComplianceRequirement, Course, Learner, Outage, Session
 from .views import PAGE_SIZE, _writable_engagements
 
 
@@ -25,17 +36,103 @@ def learner_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
     return render(request, "scheduling/learner_list.html", {"page": page, "search": search})
 
 
-def learner_detail(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
-    learner = get_object_or_404(Learner, pk=pk)
+def _attempt_courses(membership: Membership) -> QuerySet[Course]:
+    """Courses this member may record attempts at: a provider's account manager those its provider delivers."""
+    courses = Course.objects.order_by("code")
+    if membership.provider_id is not None:
+        courses = courses.filter(
+            pk__in=Session.objects.filter(engagement__provider=membership.provider_id).values("course")
+        )
+    return courses
+
+
+def _learner_page(request: HttpRequest, learner: Learner, status: int = 200, **forms: object) -> HttpResponse:
+    """The learner's sessions, assessment attempts and mandatory training, with the forms this member may use."""
+    membership = request.membership
+    can_log = membership.has_permission(Permission.LOG_DELIVERY)
+    can_assign = membership.has_permission(Permission.ASSIGN_COMPLIANCE)
     context = {
         "learner": learner,
         # Only sessions of engagements this member may see (provider managers: their provider's).
-        "enrollments": learner.enrollments.filter(session__in=selectors.sessions_for(request.membership))
+        "enrollments": learner.enrollments.filter(session__in=selectors.sessions_for(membership))
         .select_related("session__course")
         .order_by("-session__starts_at"),
-        "assignments": learner.compliance_assignments.select_related("requirement").order_by("-due_on"),
+        "assignments": learner.compliance_assignments.select_related("requirement").order_by("-due_on", "pk"),
+        "attempts": learner.assessment_attempts.select_related("course").order_by("course__code", "attempt_number"),
+        "attempt_form": (forms.get("attempt_form") or AttemptForm(courses=_attempt_courses(membership)))
+        if can_log
+        else None,
+        "assign_form": (forms.get("assign_form") or AssignLearnerForm()) if can_assign else None,
+        "can_assign": can_assign,
+        "complete_form": forms.get("complete_form"),
+        "completing": forms.get("completing"),
     }
-    return render(request, "scheduling/learner_detail.html", context)
+    return render(request, "scheduling/learner_detail.html", context, status=status)
+
+
+def learner_detail(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    return _learner_page(request, get_object_or_404(Learner, pk=pk))
+
+
+def _learner_url(request: HttpRequest, learner_id: int) -> str:
+    return reverse("scheduling:learner", kwargs={"organization_slug": request.organization.slug, "pk": learner_id})
+
+
+@require_POST
+def learner_attempt(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    """Record an assessment attempt (the learner's next one; passed follows from the score and pass mark)."""
+    learner = get_object_or_404(Learner, pk=pk)
+    if not request.membership.has_permission(Permission.LOG_DELIVERY):
+        raise PermissionDenied
+    return write_and_say(
+        request,
+        AttemptForm(request.POST, courses=_attempt_courses(request.membership)),
+        lambda valid: services.record_assessment_attempt(
+            learner=learner, membership=request.membership, **valid.cleaned_data
+        ),
+        saved=lambda attempt: (
+            f"Attempt {attempt.attempt_number} at {attempt.course.code} recorded: "
+            f"{'passed' if attempt.passed else 'not passed'}."
+        ),
+        url=_learner_url(request, learner.pk),
+        rerender=lambda invalid: _learner_page(request, learner, status=400, attempt_form=invalid),
+    )
+
+
+@require_POST
+def learner_assign(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    """Assign one learner a mandatory training requirement with its due date."""
+    learner = get_object_or_404(Learner, pk=pk)
+    if not request.membership.has_permission(Permission.ASSIGN_COMPLIANCE):
+        raise PermissionDenied
+    return write_and_say(
+        request,
+        AssignLearnerForm(request.POST),
+        lambda valid: services.assign_learner(learner=learner, membership=request.membership, **valid.cleaned_data),
+        saved=lambda assignment: f"{assignment.requirement} assigned, due {assignment.due_on:%d %b %Y}.",
+        url=_learner_url(request, learner.pk),
+        rerender=lambda invalid: _learner_page(request, learner, status=400, assign_form=invalid),
+    )
+
+
+@require_POST
+def assignment_complete(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    """Record when the learner completed an assignment."""
+    assignment = get_object_or_404(ComplianceAssignment.objects.select_related("learner"), pk=pk)
+    if not request.membership.has_permission(Permission.ASSIGN_COMPLIANCE):
+        raise PermissionDenied
+    return write_and_say(
+        request,
+        CompleteAssignmentForm(request.POST),
+        lambda valid: services.complete_assignment(
+            assignment=assignment, membership=request.membership, **valid.cleaned_data
+        ),
+        saved="Completion recorded.",
+        url=_learner_url(request, assignment.learner_id),
+        rerender=lambda invalid: _learner_page(
+            request, assignment.learner, status=400, complete_form=invalid, completing=assignment.pk
+        ),
+    )
 
 
 @require_http_methods(["GET", "POST"])

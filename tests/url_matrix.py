@@ -6,10 +6,12 @@ URL arguments from a `Tenant`; everything else is listed as a non-tenant route w
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from mls.enums import Role
+from scheduling.models import ComplianceAssignment
 
 ALL_ROLES = frozenset(Role.values)
 CLIENT_ROLES = ALL_ROLES - {Role.PROVIDER_MANAGER}
@@ -21,6 +23,7 @@ IMPORTERS = frozenset({Role.OWNER, Role.PROVIDER_MANAGER})  # Permission.IMPORT_
 PROVIDER_ONLY = frozenset({Role.PROVIDER_MANAGER})
 VENDOR_KEEPERS = frozenset({Role.OWNER, Role.PROCUREMENT, Role.PROVIDER_MANAGER})  # a provider: its own only
 COMPLIANCE_DEFINERS = frozenset({Role.OWNER, Role.LD_DIRECTOR})
+COMPLIANCE_ASSIGNERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROVIDER_MANAGER})  # Permission.ASSIGN_COMPLIANCE
 SLA_MANAGERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROCUREMENT})  # Permission.MANAGE_SLAS
 CLIENT_APPROVERS = frozenset({Role.OWNER, Role.LD_DIRECTOR})  # decide relief; review what the provider submitted
 COMMERCIAL_READERS = CLIENT_ROLES  # Permission.VIEW_COMMERCIALS: fee statements and QBRs are client-side
@@ -52,6 +55,18 @@ def _session(tenant: object) -> dict[str, object]:
 
 def _statement(tenant: object) -> dict[str, object]:
     return {"pk": tenant.contract.sow.pk, "month": "2026-03"}
+
+
+def _assignment(tenant: object) -> dict[str, object]:
+    """A compliance assignment of the contract's learner (the signed contract has none), made on first use."""
+    with tenant.scope():
+        assignment, _ = ComplianceAssignment.objects.get_or_create(
+            organization=tenant.organization,
+            requirement=tenant.contract.requirement,
+            learner_id=tenant.contract.enrollment.learner_id,
+            due_on=date(2026, 6, 30),
+        )
+    return {"pk": assignment.pk}
 
 
 def _proposal(tenant: object) -> dict[str, object]:
@@ -152,6 +167,7 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "scheduling:session_enroll": OrganizationRoute(DELIVERY_WRITERS, _session, methods=POST),
     "scheduling:session_attendance": OrganizationRoute(DELIVERY_WRITERS, _session, methods=POST),
     "scheduling:session_completions": OrganizationRoute(DELIVERY_WRITERS, _session, methods=POST),
+    "scheduling:session_feedback": OrganizationRoute(DELIVERY_WRITERS, _session, methods=POST),
     "scheduling:session_action": OrganizationRoute(
         DELIVERY_WRITERS, lambda t: {**_session(t), "action": "confirm"}, methods=POST
     ),
@@ -161,6 +177,13 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     ),
     "scheduling:learners": OrganizationRoute(ALL_ROLES, methods=GET),
     "scheduling:learner": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.enrollment.learner_id}, methods=GET),
+    "scheduling:learner_attempt": OrganizationRoute(
+        DELIVERY_WRITERS, lambda t: {"pk": t.contract.enrollment.learner_id}, methods=POST
+    ),
+    "scheduling:learner_assign": OrganizationRoute(
+        COMPLIANCE_ASSIGNERS, lambda t: {"pk": t.contract.enrollment.learner_id}, methods=POST
+    ),
+    "scheduling:assignment_complete": OrganizationRoute(COMPLIANCE_ASSIGNERS, _assignment, methods=POST),
     "scheduling:tickets": OrganizationRoute(ALL_ROLES),
     "scheduling:ticket": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.ticket.pk}),
     "scheduling:outages": OrganizationRoute(ALL_ROLES),
@@ -335,11 +358,14 @@ API_ROUTES: dict[str, ApiRoute] = {
     "api:completion-list": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:completion-bulk": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:completion-detail": ApiRoute(lambda t: {"pk": t.api.completion.pk}),
-    "api:assessment-attempt-list": ApiRoute(),
+    "api:assessment-attempt-list": ApiRoute(writes=True),
+    "api:assessment-attempt-bulk": ApiRoute(writes=True),
     "api:assessment-attempt-detail": ApiRoute(lambda t: {"pk": t.api.attempt.pk}),
-    "api:feedback-list": ApiRoute(),
+    "api:feedback-list": ApiRoute(writes=True),
+    "api:feedback-bulk": ApiRoute(writes=True),
     "api:feedback-detail": ApiRoute(lambda t: {"pk": t.api.feedback.pk}),
-    "api:compliance-assignment-list": ApiRoute(),
+    "api:compliance-assignment-list": ApiRoute(writes=True),
+    "api:compliance-assignment-bulk": ApiRoute(writes=True),
     "api:compliance-assignment-detail": ApiRoute(lambda t: {"pk": t.api.assignment.pk}),
     "api:ticket-list": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:ticket-bulk": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
