@@ -35,6 +35,7 @@ from mls.api import (
     write_each_or_none,
 )
 from mls.api_auth import caller_of
+from mls.enums import Permission
 from mls.models import Membership
 
 from . import imports, services, xapi
@@ -282,6 +283,73 @@ class TicketViewSet(ImportableResource):
         return SupportTicket.objects.filter(engagement__in=engagements_for(membership))
 
 
+def _require(membership: Membership, permission: str) -> None:
+    """The write's permission, asked before anything is read or written (the web asks the same)."""
+    if not membership.has_permission(permission):
+        raise exceptions.PermissionDenied(f"Your role may not do this: {Permission(permission).label}.")
+
+
+class CourseSerializer(ReadSerializer):
+    class Meta:
+        model = Course
+        exclude = ("organization",)
+
+
+class CourseFilter(TenantFilterSet):
+    external_id = filters.CharFilter()
+    code = filters.CharFilter()
+    modality = filters.ChoiceFilter(choices=Modality.choices)
+    regulated = YesNoFilter()
+
+
+@upsert_schema("courses", CourseSerializer)
+class CourseViewSet(ImportableResource):
+    """The client's course catalogue; every role reads it, course keepers (MANAGE_COURSES) write it."""
+
+    serializer_class = CourseSerializer
+    filterset_class = CourseFilter
+    ordering_fields = ("id", "code", "updated_at")
+    import_kind = "courses"
+
+    def visible(self, membership: Membership) -> QuerySet[Course]:
+        return Course.objects.all()
+
+    def upsert(self, items: list[dict], membership: Membership) -> UpsertOutcome:
+        _require(membership, Permission.MANAGE_COURSES)
+        return super().upsert(items, membership)
+
+
+class OutageSerializer(ReadSerializer):
+    class Meta:
+        model = Outage
+        exclude = ("organization",)
+
+
+class OutageFilter(TenantFilterSet):
+    external_id = filters.CharFilter()
+    engagement = IdFilter()
+    planned = YesNoFilter()
+    starts_after, starts_before = moment_range("starts_at")
+
+
+@upsert_schema("outages", OutageSerializer)
+class OutageViewSet(ImportableResource):
+    """Platform outages of the engagements the caller sees; the provider logs them (a provider's token: its
+    own engagements only)."""
+
+    serializer_class = OutageSerializer
+    filterset_class = OutageFilter
+    ordering_fields = ("id", "starts_at", "updated_at")
+    import_kind = "outages"
+
+    def visible(self, membership: Membership) -> QuerySet[Outage]:
+        return Outage.objects.filter(engagement__in=engagements_for(membership))
+
+    def upsert(self, items: list[dict], membership: Membership) -> UpsertOutcome:
+        _require(membership, Permission.LOG_DELIVERY)
+        return super().upsert(items, membership)
+
+
 class AttendanceSerializer(ReadSerializer):
     class Meta:
         model = Attendance
@@ -349,27 +417,6 @@ class AttendanceViewSet(UpsertResource):
 
 
 # --- Read-only resources -------------------------------------------------------------------------------------
-
-
-class CourseSerializer(ReadSerializer):
-    class Meta:
-        model = Course
-        exclude = ("organization",)
-
-
-class CourseFilter(TenantFilterSet):
-    code = filters.CharFilter()
-    modality = filters.ChoiceFilter(choices=Modality.choices)
-    regulated = YesNoFilter()
-
-
-class CourseViewSet(ReadOnlyResource):
-    serializer_class = CourseSerializer
-    filterset_class = CourseFilter
-    ordering_fields = ("id", "code")
-
-    def visible(self, membership: Membership) -> QuerySet[Course]:
-        return Course.objects.all()
 
 
 class VenueSerializer(ReadSerializer):
@@ -455,27 +502,6 @@ class ComplianceAssignmentViewSet(ReadOnlyResource):
 
     def visible(self, membership: Membership) -> QuerySet[ComplianceAssignment]:
         return ComplianceAssignment.objects.all()
-
-
-class OutageSerializer(ReadSerializer):
-    class Meta:
-        model = Outage
-        exclude = ("organization",)
-
-
-class OutageFilter(TenantFilterSet):
-    engagement = IdFilter()
-    planned = YesNoFilter()
-    starts_after, starts_before = moment_range("starts_at")
-
-
-class OutageViewSet(ReadOnlyResource):
-    serializer_class = OutageSerializer
-    filterset_class = OutageFilter
-    ordering_fields = ("id", "starts_at")
-
-    def visible(self, membership: Membership) -> QuerySet[Outage]:
-        return Outage.objects.filter(engagement__in=engagements_for(membership))
 
 
 # --- xAPI statements ----------------------------------------------------------------------------------------
