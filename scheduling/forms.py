@@ -165,6 +165,14 @@ class CourseForm(forms.ModelForm):
         widgets = {"last_reviewed_on": DATE}
         labels = {"review_interval_days": "Review every (days)"}
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["review_interval_days"].required = False
+        self.fields["review_interval_days"].help_text = "Empty: every 365 days."
+
+    def clean_review_interval_days(self) -> int:
+        return self.cleaned_data["review_interval_days"] or Course._meta.get_field("review_interval_days").default
+
 
 class CourseEditForm(forms.ModelForm):
     """The catalogue data; the review date moves by recording a content review (ContentReviewForm)."""
