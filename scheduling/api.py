@@ -288,16 +288,6 @@ class TicketViewSet(ImportableResource):
         return SupportTicket.objects.filter(engagement__in=engagements_for(membership))
 
 
-class PermittedImportableResource(ImportableResource):
-    """An importable resource whose sheet names the Permission a writer needs: refused (403) before any row is
-    read, as the web refuses the same role."""
-
-    def upsert(self, items: list[dict], membership: Membership) -> UpsertOutcome:
-        if not membership.has_permission(imports.SHEETS[self.import_kind].permission):
-            raise exceptions.PermissionDenied()
-        return super().upsert(items, membership)
-
-
 class AttemptSerializer(ReadSerializer):
     class Meta:
         model = AssessmentAttempt
@@ -313,7 +303,7 @@ class AttemptFilter(TenantFilterSet):
 
 
 @upsert_schema("assessment-attempts", AttemptSerializer)
-class AssessmentAttemptViewSet(PermittedImportableResource):
+class AssessmentAttemptViewSet(ImportableResource):
     """Assessment attempts; every role sees them, as it sees learners and courses: an attempt belongs to a learner
     and a course, not to an engagement. Written by the provider (LOG_DELIVERY) for the courses it delivers."""
 
@@ -340,7 +330,7 @@ class FeedbackFilter(TenantFilterSet):
 
 
 @upsert_schema("feedback", FeedbackSerializer)
-class FeedbackViewSet(PermittedImportableResource):
+class FeedbackViewSet(ImportableResource):
     """Learners' feedback on the sessions they attended, logged by the session's provider (LOG_DELIVERY)."""
 
     serializer_class = FeedbackSerializer
@@ -367,7 +357,7 @@ class AssignmentFilter(TenantFilterSet):
 
 
 @upsert_schema("compliance-assignments", AssignmentSerializer)
-class ComplianceAssignmentViewSet(PermittedImportableResource):
+class ComplianceAssignmentViewSet(ImportableResource):
     """Compliance assignments; every role sees them, as on the web's compliance pages: a requirement is the
     client's, across engagements. Assigned and completed by ASSIGN_COMPLIANCE holders (the provider's account
     manager included, as on the web)."""
@@ -379,6 +369,61 @@ class ComplianceAssignmentViewSet(PermittedImportableResource):
 
     def visible(self, membership: Membership) -> QuerySet[ComplianceAssignment]:
         return ComplianceAssignment.objects.all()
+
+
+class CourseSerializer(ReadSerializer):
+    class Meta:
+        model = Course
+        exclude = ("organization",)
+
+
+class CourseFilter(TenantFilterSet):
+    external_id = filters.CharFilter()
+    code = filters.CharFilter()
+    modality = filters.ChoiceFilter(choices=Modality.choices)
+    regulated = YesNoFilter()
+
+
+@upsert_schema("courses", CourseSerializer)
+class CourseViewSet(ImportableResource):
+    """The client's course catalogue; every role reads it, course keepers (MANAGE_COURSES) write it."""
+
+    serializer_class = CourseSerializer
+    filterset_class = CourseFilter
+    ordering_fields = ("id", "code", "updated_at")
+    import_kind = "courses"
+
+    def visible(self, membership: Membership) -> QuerySet[Course]:
+        return Course.objects.all()
+
+
+
+class OutageSerializer(ReadSerializer):
+    class Meta:
+        model = Outage
+        exclude = ("organization",)
+
+
+class OutageFilter(TenantFilterSet):
+    external_id = filters.CharFilter()
+    engagement = IdFilter()
+    planned = YesNoFilter()
+    starts_after, starts_before = moment_range("starts_at")
+
+
+@upsert_schema("outages", OutageSerializer)
+class OutageViewSet(ImportableResource):
+    """Platform outages of the engagements the caller sees; the provider logs them (a provider's token: its
+    own engagements only)."""
+
+    serializer_class = OutageSerializer
+    filterset_class = OutageFilter
+    ordering_fields = ("id", "starts_at", "updated_at")
+    import_kind = "outages"
+
+    def visible(self, membership: Membership) -> QuerySet[Outage]:
+        return Outage.objects.filter(engagement__in=engagements_for(membership))
+
 
 
 class AttendanceSerializer(ReadSerializer):
@@ -451,27 +496,6 @@ class AttendanceViewSet(UpsertResource):
 # --- Read-only resources -------------------------------------------------------------------------------------
 
 
-class CourseSerializer(ReadSerializer):
-    class Meta:
-        model = Course
-        exclude = ("organization",)
-
-
-class CourseFilter(TenantFilterSet):
-    code = filters.CharFilter()
-    modality = filters.ChoiceFilter(choices=Modality.choices)
-    regulated = YesNoFilter()
-
-
-class CourseViewSet(ReadOnlyResource):
-    serializer_class = CourseSerializer
-    filterset_class = CourseFilter
-    ordering_fields = ("id", "code")
-
-    def visible(self, membership: Membership) -> QuerySet[Course]:
-        return Course.objects.all()
-
-
 class VenueSerializer(ReadSerializer):
     class Meta:
         model = Venue
@@ -486,25 +510,6 @@ class VenueViewSet(ReadOnlyResource):
         return Venue.objects.all()
 
 
-class OutageSerializer(ReadSerializer):
-    class Meta:
-        model = Outage
-        exclude = ("organization",)
-
-
-class OutageFilter(TenantFilterSet):
-    engagement = IdFilter()
-    planned = YesNoFilter()
-    starts_after, starts_before = moment_range("starts_at")
-
-
-class OutageViewSet(ReadOnlyResource):
-    serializer_class = OutageSerializer
-    filterset_class = OutageFilter
-    ordering_fields = ("id", "starts_at")
-
-    def visible(self, membership: Membership) -> QuerySet[Outage]:
-        return Outage.objects.filter(engagement__in=engagements_for(membership))
 
 
 # --- xAPI statements ----------------------------------------------------------------------------------------

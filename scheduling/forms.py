@@ -99,6 +99,8 @@ class ImportUploadForm(forms.Form):
             ("feedback", "Feedback"),
             ("assessment-attempts", "Assessment attempts"),
             ("compliance-assignments", "Compliance assignments"),
+            ("courses", "Courses"),
+            ("outages", "Platform outages"),
         ],
         label="The file contains",
     )
@@ -147,11 +149,57 @@ class OutageForm(EndsAfterStartsForm):
         self.fields["engagement"].queryset = engagements
 
 
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class CourseForm(forms.ModelForm):
     class Meta:
         model = Course
-        fields = ["code", "title", "modality", "duration_hours", "ownership", "regulated", "last_reviewed_on"]
-        widgets = {"last_reviewed_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        fields = [
+            "code",
+            "title",
+            "modality",
+            "duration_hours",
+            "ownership",
+            "regulated",
+            "last_reviewed_on",
+            "review_interval_days",
+        ]
+        widgets = {"last_reviewed_on": DATE}
+        labels = {"review_interval_days": "Review every (days)"}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["review_interval_days"].required = False
+        self.fields["review_interval_days"].help_text = "Empty: every 365 days."
+
+    def clean_review_interval_days(self) -> int:
+        return self.cleaned_data["review_interval_days"] or Course._meta.get_field("review_interval_days").default
+
+
+class CourseEditForm(forms.ModelForm):
+    """The catalogue data; the review date moves by recording a content review (ContentReviewForm)."""
+
+    class Meta:
+        model = Course
+        fields = [
+            "code",
+            "title",
+            "modality",
+            "duration_hours",
+            "ownership",
+            "regulated",
+            "review_interval_days",
+            "external_id",
+        ]
+        labels = {"review_interval_days": "Review every (days)", "external_id": "External id"}
+        help_texts = {"external_id": "The course's id in your LMS, for imports and the API."}
+
+
+class ContentReviewForm(forms.Form):
+    reviewed_on = forms.DateField(widget=DATE, label="Reviewed on")
+    reviewer_name = forms.CharField(max_length=200, label="Reviewer", help_text="Who reviewed the content.")
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
 class VenueForm(forms.ModelForm):

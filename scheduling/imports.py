@@ -37,7 +37,15 @@ from mls.models import AuditEvent, Membership, Organization, User
 from mls.services import audit_event, create_audited
 
 from . import services
-from .enums import OCCUPYING_STATUSES, CompletionSource, EnrollmentStatus, Modality, SessionStatus, TicketCategory
+from .enums import (
+    OCCUPYING_STATUSES,
+    CompletionSource,
+    ContentOwnership,
+    EnrollmentStatus,
+    Modality,
+    SessionStatus,
+    TicketCategory,
+)
 from .models import (
     AssessmentAttempt,
     Completion,
@@ -47,6 +55,7 @@ from .models import (
     Enrollment,
     Feedback,
     Learner,
+    Outage,
     Room,
     Session,
     SupportTicket,
@@ -745,9 +754,9 @@ def _score(row: _Row, column: str) -> Decimal | None:
     return number
 
 
-def _day(row: _Row, column: str) -> date | None:
-    """An ISO 8601 date (2026-06-30)."""
-    value = row.text(column, required=True)
+def _day(row: _Row, column: str, *, required: bool = False) -> date | None:
+    """An ISO 8601 date (2026-06-30); None when blank."""
+    value = row.text(column, required=required)
     try:
         return date.fromisoformat(value) if value else None
     except ValueError:
@@ -957,7 +966,7 @@ class _AssignmentSheet(_Sheet):
             obj.requirement = requirement
         if learner := context.reference(row, "learner_external_id", "learner"):
             obj.learner = learner
-        obj.due_on = _day(row, "due_on")
+        obj.due_on = _day(row, "due_on", required=True)
         obj.completed_at = row.moment("completed_at")
         _rule_errors(row, services.assignment_refusals(completed_at=obj.completed_at, now=timezone.now()), {})
 
@@ -982,6 +991,116 @@ class _AssignmentSheet(_Sheet):
                 )
 
 
+def _flag(row: _Row, column: str) -> bool | None:
+    """A yes/no cell (true/false, yes/no, 1/0); None when blank."""
+    value = row.text(column).lower()
+    if not value:
+        return None
+    if value in ("true", "yes", "1"):
+        return True
+    if value in ("false", "no", "0"):
+        return False
+    row.error(column, f"'{row.cells[column]}' is not yes or no; use true or false.")
+    return None
+
+
+class _CourseSheet(_Sheet):
+    """The course catalogue. Blank optional cells keep what is stored (a course's review date included: an
+    integration that does not send it must not make regulated content look unreviewed)."""
+
+    model = Course
+    permission = Permission.MANAGE_COURSES
+    required = ("external_id", "code", "title", "modality", "duration_hours")
+    optional = ("ownership", "regulated", "last_reviewed_on", "review_interval_days")
+    example = ("CRS-7001", "C001", "Data protection essentials", Modality.SELF_PACED, "1.5", ContentOwnership.BESPOKE,
+               "true", "2026-01-15", "365")  # fmt: skip
+    fields = (
+        "code",
+        "title",
+        "modality",
+        "duration_hours",
+        "ownership",
+        "regulated",
+        "last_reviewed_on",
+        "review_interval_days",
+    )
+
+    def load(self, rows: list[_Row]) -> dict[str, dict[Any, Any]]:
+        return {**super().load(rows), "code": _by(Course.objects.all(), "code", _column_values(rows, "code"))}
+
+    def fill(self, obj: Course, row: _Row, context: _Context) -> None:
+        obj.code = row.text("code", required=True)
+        obj.title = row.text("title", required=True)
+        obj.modality = row.choice("modality", Modality.values)
+        obj.duration_hours = row.text("duration_hours", required=True) or obj.duration_hours
+        if ownership := row.choice("ownership", ContentOwnership.values, required=False):
+            obj.ownership = ownership
+        if (regulated := _flag(row, "regulated")) is not None:
+            obj.regulated = regulated
+        reviewed_on = _day(row, "last_reviewed_on")
+        if error := services.reviewed_on_error(reviewed_on, timezone.localdate()):
+            row.error("last_reviewed_on", error)
+        elif reviewed_on:
+            obj.last_reviewed_on = reviewed_on
+        if interval := row.text("review_interval_days"):
+            if interval.isdigit():
+                obj.review_interval_days = int(interval)
+            else:
+                row.error("review_interval_days", f"'{interval}' is not a whole number of days.")
+
+    def check_across_rows(self, checked: list[tuple[_Row, Course]], file_ids: set[str], context: _Context) -> None:
+        """One course per code in an organization."""
+        first_with: dict[str, _Row] = {}
+        for row, course in checked:
+            if not course.code or row.failed("code"):
+                continue
+            first = first_with.setdefault(course.code, row)
+            if first is not row:
+                row.error("code", f"Course code {course.code} is also the code of row {first.number}.")
+        for code, row in first_with.items():
+            holder = context.found["code"].get(code)
+            if holder is None or holder.external_id == row.text("external_id") or holder.external_id in file_ids:
+                continue  # a holder in the file gets its code from the file, checked above
+            if holder.external_id:
+                row.error("code", f"Course code {code} is already the code of course {holder.external_id}.")
+            else:
+                row.error(
+                    "code",
+                    f"Course {code} already exists without an external_id: give it this external_id on its page "
+                    "(Edit course) to update it from here.",
+                )
+
+
+class _OutageSheet(_Sheet):
+    model = Outage
+    permission = Permission.LOG_DELIVERY
+    required = ("external_id", "starts_at", "ends_at", "description")
+    optional = (*ENGAGEMENT_COLUMNS, "planned")
+    example = ("O-8001", EXAMPLE_MOMENT, "2026-03-02T09:45:00+00:00", "Virtual classroom unavailable",
+               "Managed learning 2026", "", "", "false")  # fmt: skip
+    fields = ("engagement", "starts_at", "ends_at", "planned", "description")
+    existing_related = ("engagement",)
+    provider_delivery = True
+
+    def load(self, rows: list[_Row]) -> dict[str, dict[Any, Any]]:
+        return {**super().load(rows), **load_engagements(rows)}
+
+    def fill(self, obj: Outage, row: _Row, context: _Context) -> None:
+        if not obj._state.adding:
+            context.check_provider(row, "external_id", obj.engagement, f"Outage {obj.external_id}")
+        if engagement := engagement_of(row, context):
+            obj.engagement = engagement
+        if (planned := _flag(row, "planned")) is not None:
+            obj.planned = planned
+        starts_at, ends_at = row.moment("starts_at", required=True), row.moment("ends_at", required=True)
+        if starts_at and ends_at:
+            times = {"starts_at": starts_at, "ends_at": ends_at, "planned": obj.planned, "now": timezone.now()}
+            for column, message in services.outage_time_errors(**times).items():
+                row.error(column, message)
+        obj.starts_at, obj.ends_at = starts_at or obj.starts_at, ends_at or obj.ends_at
+        obj.description = row.text("description", required=True)
+
+
 SHEETS: dict[str, _Sheet] = {
     "learners": _LearnerSheet(),
     "sessions": _SessionSheet(),
@@ -991,6 +1110,8 @@ SHEETS: dict[str, _Sheet] = {
     "feedback": _FeedbackSheet(),
     "assessment-attempts": _AttemptSheet(),
     "compliance-assignments": _AssignmentSheet(),
+    "courses": _CourseSheet(),
+    "outages": _OutageSheet(),
 }
 
 

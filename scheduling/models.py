@@ -36,7 +36,11 @@ class Course(TracksUpdates, TenantModel):
     ownership = models.CharField(max_length=20, choices=ContentOwnership.choices, default=ContentOwnership.BESPOKE)
     regulated = models.BooleanField(default=False)
     last_reviewed_on = models.DateField(null=True, blank=True)
-    review_interval_days = models.PositiveIntegerField(default=365)
+    # How often the content must be reviewed; content_freshness judges the course by it (never by more than the
+    # SLA target's R days, so a longer interval cannot loosen the contract).
+    review_interval_days = models.PositiveIntegerField(
+        default=365, validators=[MinValueValidator(1), MaxValueValidator(3650)]
+    )
 
     class Meta(TenantModel.Meta):
         ordering = ["code"]
@@ -48,6 +52,24 @@ class Course(TracksUpdates, TenantModel):
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
+
+
+class ContentReview(TenantModel):
+    """A review of a course's content (regulated content must be re-reviewed every review_interval_days): the
+    history behind Course.last_reviewed_on, with who reviewed it and who recorded it."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="reviews")
+    reviewed_on = models.DateField()
+    reviewer_name = models.CharField(max_length=200, help_text="Who reviewed the content (e.g. the subject expert).")
+    notes = models.TextField(blank=True)
+    recorded_by = models.ForeignKey("mls.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    recorded_at = models.DateTimeField(default=now)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-reviewed_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.course.code} reviewed {self.reviewed_on}"
 
 
 class Venue(TracksUpdates, TenantModel):
@@ -389,6 +411,7 @@ class SupportTicket(TracksUpdates, TenantModel):
 
 
 class Outage(TracksUpdates, TenantModel):
+    external_id = models.CharField(max_length=100, blank=True)
     engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="outages")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
@@ -400,6 +423,7 @@ class Outage(TracksUpdates, TenantModel):
         constraints = [
             *TenantModel.Meta.constraints,
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="scheduling_outage_ends_after"),
+            _unique_external_id("outage"),
         ]
 
     def __str__(self) -> str:

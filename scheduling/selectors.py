@@ -16,6 +16,8 @@ from .models import (
     Completion,
     ComplianceAssignment,
     ComplianceRequirement,
+    ContentReview,
+    Course,
     Enrollment,
     ImportJob,
     Learner,
@@ -157,3 +159,8 @@ def venue_list() -> QuerySet[Venue]:
         .prefetch_related(Prefetch("rooms", queryset=Room.objects.order_by("name")))
         .order_by("name", "pk")
     )
+
+
+def content_reviews(course: Course) -> QuerySet[ContentReview]:
+    """The course's review history, latest first, with who recorded each review: one query."""
+    return course.reviews.select_related("recorded_by").order_by("-reviewed_on", "-id")

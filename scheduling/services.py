@@ -35,6 +35,7 @@ from .models import (
     ComplianceAssignment,
     ComplianceReminder,
     ComplianceRequirement,
+    ContentReview,
     Course,
     Enrollment,
     Feedback,
@@ -996,41 +997,130 @@ def record_session_completions(
     return recorded
 
 
+OUTAGE_FIELDS = ("external_id", "engagement", "starts_at", "ends_at", "planned", "description")
+# Planned maintenance is announced ahead; further out than this a date is a typo (2062 for 2026), not a plan.
+OUTAGE_HORIZON = timedelta(days=366)
+
+
+def outage_time_errors(*, starts_at: datetime, ends_at: datetime, planned: bool, now: datetime) -> dict[str, str]:
+    """The times of an outage, checked the same way on the web, in CSV and in the API: it ends after it starts,
+    an unplanned one is logged once it has begun, and nothing ends beyond OUTAGE_HORIZON."""
+    errors = {}
+    if ends_at <= starts_at:
+        errors["ends_at"] = "The outage must end after it starts."
+    if not planned and starts_at > now:
+        errors["starts_at"] = "An unplanned outage is logged once it has started; plan maintenance as planned."
+    if ends_at > now + OUTAGE_HORIZON:
+        errors.setdefault("ends_at", f"This is more than {OUTAGE_HORIZON.days} days ahead; check the year.")
+    return errors
+
+
+def _save_outage(outage: Outage, membership: Membership, action: str, fields: dict[str, Any]) -> Outage:
+    require_delivery_writer(membership, outage.engagement)  # the stored engagement, for an edit
+    if "engagement" in fields:
+        require_delivery_writer(membership, fields["engagement"])  # and the one it moves to
+    merged = {name: fields.get(name, getattr(outage, name)) for name in ("starts_at", "ends_at", "planned")}
+    if errors := outage_time_errors(**merged, now=timezone.now()):
+        raise ValidationError(errors)
+    return save_audited(outage, actor=membership.user, action=action, fields=OUTAGE_FIELDS, changes=fields)
+
+
 @transaction.atomic
 def log_outage(
     *, engagement: Engagement, membership: Membership, starts_at: datetime, ends_at: datetime, planned: bool,
-    description: str,
+    description: str, external_id: str = "",
 ) -> Outage:  # fmt: skip
     """Platform downtime; planned maintenance is excluded from the uptime SLA's minutes (SPEC-SLA §3)."""
-    require_delivery_writer(membership, engagement)
-    outage = Outage(
-        organization=engagement.organization, engagement=engagement, starts_at=starts_at, ends_at=ends_at,
-        planned=planned, description=description,
-    )  # fmt: skip
-    if ends_at <= starts_at:
-        raise ValidationError({"ends_at": "The outage must end after it starts."})
-    outage.full_clean()
-    outage.save()
-    audit_change(
-        membership.user, "outage.logged", outage, ("engagement", "starts_at", "ends_at", "planned", "description")
-    )
-    return outage
+    outage = Outage(organization=engagement.organization, engagement=engagement)
+    fields = {"starts_at": starts_at, "ends_at": ends_at, "planned": planned, "description": description}
+    return _save_outage(outage, membership, "outage.logged", {**fields, "external_id": external_id})
 
 
-COURSE_FIELDS = ("code", "title", "modality", "duration_hours", "ownership", "regulated", "last_reviewed_on")
+@transaction.atomic
+def update_outage(*, outage: Outage, membership: Membership, **fields: Any) -> Outage:
+    """Correct an outage (its times decide the uptime SLA): audited before → after."""
+    return _save_outage(outage, membership, "outage.updated", fields)
+
+
+# --- Courses and their content reviews ------------------------------------------------------------
+
+COURSE_FIELDS = (
+    "external_id",
+    "code",
+    "title",
+    "modality",
+    "duration_hours",
+    "ownership",
+    "regulated",
+    "last_reviewed_on",
+    "review_interval_days",
+)
+CONTENT_REVIEW_FIELDS = ("course", "reviewed_on", "reviewer_name", "notes")
+
+
+def _require_course_keeper(membership: Membership) -> None:
+    if not membership.has_permission(Permission.MANAGE_COURSES):
+        raise ValidationError("Your role cannot add or edit courses.")
+
+
+def reviewed_on_error(reviewed_on: date | None, today: date) -> str:
+    """A content review is recorded once it has happened: a future date would keep a course "fresh" unreviewed."""
+    if reviewed_on and reviewed_on > today:
+        return "A review date cannot be in the future."
+    return ""
+
+
+def _save_course(course: Course, membership: Membership, action: str, fields: dict[str, Any]) -> Course:
+    _require_course_keeper(membership)
+    code = fields.get("code", course.code)
+    if Course.objects.filter(code=code).exclude(pk=course.pk).exists():
+        raise ValidationError({"code": f"Course {code} already exists."})
+    if error := reviewed_on_error(fields.get("last_reviewed_on"), timezone.localdate()):
+        raise ValidationError({"last_reviewed_on": error})
+    return save_audited(course, actor=membership.user, action=action, fields=COURSE_FIELDS, changes=fields)
 
 
 @transaction.atomic
 def add_course(*, organization: Any, membership: Membership, **fields: Any) -> Course:
-    if not membership.has_permission(Permission.MANAGE_COURSES):
-        raise ValidationError("Your role cannot add courses.")
-    if Course.objects.filter(code=fields.get("code", "")).exists():
-        raise ValidationError({"code": f"Course {fields['code']} already exists."})
-    course = Course(organization=organization, **fields)
-    course.full_clean()
-    course.save()
-    audit_change(membership.user, "course.added", course, COURSE_FIELDS)
-    return course
+    return _save_course(Course(organization=organization), membership, "course.added", fields)
+
+
+@transaction.atomic
+def update_course(*, course: Course, membership: Membership, **fields: Any) -> Course:
+    """Edit a course's catalogue data; its review date changes by recording a content review."""
+    return _save_course(course, membership, "course.updated", fields)
+
+
+@transaction.atomic
+def record_content_review(
+    *, course: Course, membership: Membership, reviewed_on: date, reviewer_name: str, notes: str = ""
+) -> ContentReview:
+    """A review of the course's content, kept in its history; the course's last review date becomes the latest
+    review's (a review entered late, older than the last one, does not make the course look staler)."""
+    _require_course_keeper(membership)
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    if error := reviewed_on_error(reviewed_on, timezone.localdate()):
+        raise ValidationError({"reviewed_on": error})
+    review = ContentReview(
+        organization=course.organization,
+        course=course,
+        reviewed_on=reviewed_on,
+        reviewer_name=reviewer_name.strip(),
+        notes=notes.strip(),
+        recorded_by=membership.user,
+    )
+    review.full_clean()
+    review.save()
+    audit_change(membership.user, "course.content_reviewed", review, CONTENT_REVIEW_FIELDS)
+    if course.last_reviewed_on is None or reviewed_on > course.last_reviewed_on:
+        save_audited(
+            course,
+            actor=membership.user,
+            action="course.updated",
+            fields=COURSE_FIELDS,
+            changes={"last_reviewed_on": reviewed_on},
+        )
+    return review
 
 
 def _audience(requirement: ComplianceRequirement) -> Q:

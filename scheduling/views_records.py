@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
+from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -10,9 +11,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from engagements.selectors import engagements_for
+from mls.decorators import permission_required
 from mls.enums import Permission
 from mls.models import Membership
-from mls.views_support import saved_redirect, write_and_say, write_or_rerender
+from mls.views_support import form_page, saved_redirect, write_and_say, write_or_rerender
 
 from . import selectors, services
 from .enums import TicketCategory
@@ -21,6 +23,8 @@ from .forms import (
     AssignRequirementForm,
     AttemptForm,
     CompleteAssignmentForm,
+    ContentReviewForm,
+    CourseEditForm,
     CourseForm,
     OutageForm,
     TicketForm,
@@ -248,17 +252,21 @@ def compliance_report(request: HttpRequest, organization_slug: str, pk: int) -> 
     return write_or_rerender(AssignRequirementForm(request.POST), write, done, lambda invalid: page(invalid, 400))
 
 
+def _outages(request: HttpRequest) -> QuerySet[Outage]:
+    return Outage.objects.filter(engagement__in=engagements_for(request.membership)).select_related("engagement")
+
+
 @require_http_methods(["GET", "POST"])
 def outage_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
     engagements = _writable_engagements(request)
     if request.method == "POST" and not engagements.exists():
         raise PermissionDenied
-    outages = Outage.objects.filter(engagement__in=engagements_for(request.membership)).select_related("engagement")
 
     def page(form: OutageForm, status: int = 200) -> HttpResponse:
         context = {
-            "page": Paginator(outages, PAGE_SIZE).get_page(request.GET.get("page")),
+            "page": Paginator(_outages(request), PAGE_SIZE).get_page(request.GET.get("page")),
             "form": form if engagements.exists() else None,
+            "writable": set(engagements.values_list("pk", flat=True)),
         }
         return render(request, "scheduling/outage_list.html", context, status=status)
 
@@ -272,6 +280,32 @@ def outage_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
         ),
         lambda invalid: page(invalid, status=400),
     )
+
+
+@require_http_methods(["GET", "POST"])
+def outage_edit(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    """Correct an outage of an engagement whose delivery this member logs (another provider's is not found)."""
+    outage = get_object_or_404(_outages(request), pk=pk)
+    engagements = _writable_engagements(request)
+    if not engagements.filter(pk=outage.engagement_id).exists():
+        raise PermissionDenied
+    fields = ("engagement", "starts_at", "ends_at", "planned", "description")
+    initial = {name: getattr(outage, name) for name in fields}
+    return form_page(
+        request,
+        OutageForm(request.POST or None, engagements=engagements, initial=initial),
+        lambda data: services.update_outage(outage=outage, membership=request.membership, **data),
+        title=f"Edit outage: {outage.description}",
+        cancel_url=reverse("scheduling:outages", kwargs={"organization_slug": organization_slug}),
+        saved="Outage saved.",
+    )
+
+
+# --- Courses ---------------------------------------------------------------------------------------
+
+
+def _course_url(request: HttpRequest, name: str, **kwargs: object) -> str:
+    return reverse(name, kwargs={"organization_slug": request.organization.slug, **kwargs})
 
 
 @require_http_methods(["GET", "POST"])
@@ -294,8 +328,52 @@ def course_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
         lambda valid: services.add_course(
             organization=request.organization, membership=request.membership, **valid.cleaned_data
         ),
-        lambda: saved_redirect(
-            request, "Course added.", reverse("scheduling:courses", kwargs={"organization_slug": organization_slug})
-        ),
+        lambda: saved_redirect(request, "Course added.", _course_url(request, "scheduling:courses")),
         lambda invalid: page(invalid, status=400),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def course_detail(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    """A course with its content-review history; course keepers record a review here."""
+    course = get_object_or_404(Course, pk=pk)
+    can_manage = request.membership.has_permission(Permission.MANAGE_COURSES)
+    if request.method == "POST" and not can_manage:
+        raise PermissionDenied
+
+    def page(form: ContentReviewForm, status: int = 200) -> HttpResponse:
+        context = {
+            "course": course,
+            "reviews": selectors.content_reviews(course),
+            "form": form if can_manage else None,
+            "can_manage": can_manage,
+        }
+        return render(request, "scheduling/course_detail.html", context, status=status)
+
+    if request.method == "GET":
+        reviewer = request.user.get_full_name() or request.user.email
+        return page(ContentReviewForm(initial={"reviewed_on": timezone.localdate(), "reviewer_name": reviewer}))
+    return write_and_say(
+        request,
+        ContentReviewForm(request.POST),
+        lambda valid: services.record_content_review(
+            course=course, membership=request.membership, **valid.cleaned_data
+        ),
+        saved="Content review recorded.",
+        url=_course_url(request, "scheduling:course", pk=pk),
+        rerender=lambda invalid: page(invalid, status=400),
+    )
+
+
+@permission_required(Permission.MANAGE_COURSES)
+@require_http_methods(["GET", "POST"])
+def course_edit(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    course = get_object_or_404(Course, pk=pk)
+    return form_page(
+        request,
+        CourseEditForm(request.POST or None, initial=model_to_dict(course)),
+        lambda data: services.update_course(course=course, membership=request.membership, **data),
+        title=f"Edit {course.code}",
+        cancel_url=_course_url(request, "scheduling:course", pk=pk),
+        saved="Course saved.",
     )

@@ -114,7 +114,8 @@ def _end_of_due_day(obj: ComplianceAssignment, ctx: ItemContext) -> datetime:
 
 
 def _reviewed_since(obj: Course, ctx: ItemContext) -> date:
-    return ctx.period.next_month - timedelta(days=ctx.threshold)
+    """The course's own review interval, never longer than the target's R (slas.metrics.content_freshness)."""
+    return ctx.period.next_month - timedelta(days=min(ctx.threshold, obj.review_interval_days))
 
 
 def _session_text(session: Session) -> str:
@@ -287,6 +288,7 @@ ITEM_LISTS: dict[str, ItemList] = {
             _value("Course", "code"),
             _value("Title", "title"),
             _value("Last reviewed", "last_reviewed_on", "date"),
+            _value("Review every (days)", "review_interval_days"),
             Column("Reviewed on or after", lambda obj, ctx: Cell(_reviewed_since(obj, ctx), "date")),
         ),
     ),

@@ -20,6 +20,7 @@ from django.db.models import (
     BigIntegerField,
     Case,
     Count,
+    DateField,
     DateTimeField,
     Exists,
     ExpressionWrapper,
@@ -36,6 +37,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Least
 from django.db.models.lookups import GreaterThanOrEqual, LessThan
 
 from engagements.enums import Side
@@ -377,8 +379,25 @@ def assessment_pass_rate(context: MetricContext) -> MetricResult:
     return _classify("assessment_pass_rate", ItemRule(attempts, "attempted_at", Q(passed=True)), context)
 
 
+class DaysAfter(Func):
+    """A date plus a number of days, as a date: `date + integer` on PostgreSQL, date() on SQLite."""
+
+    arg_joiner = " + "
+    template = "(%(expressions)s)"
+    output_field = DateField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):  # noqa: ANN001, ANN201 - Django's signature
+        return super().as_sql(
+            compiler, connection, template="date(%(expressions)s || ' days')", arg_joiner=", '+' || ", **extra_context
+        )
+
+
 def content_freshness(context: MetricContext, days: int) -> MetricResult:
     """Regulated courses the engagement delivers, judged at period end; relief on the last day excludes all.
+
+    A course is fresh when reviewed within its own review interval, never longer than the target's R days: a
+    course that must be reviewed every 180 days is judged by 180, and a longer interval (which course keepers,
+    the provider's among them, may set) cannot loosen the contract's R.
 
     The anchor of every course is the period end, so relief is decided here alone: `_classify` gets no relief,
     otherwise it would also drop a course whose `last_reviewed_on` happens to fall on a relief day.
@@ -387,7 +406,8 @@ def content_freshness(context: MetricContext, days: int) -> MetricResult:
     last_day = context.period.last_day
     if any(event.starts_on <= last_day <= event.ends_on for event in context.relief_for("content_freshness")):
         courses = courses.none()
-    met = Q(last_reviewed_on__gte=context.period.next_month - timedelta(days=days))
+    window = Least(Value(days), F("review_interval_days"))
+    met = Q(GreaterThanOrEqual(DaysAfter(F("last_reviewed_on"), window), Value(context.period.next_month)))
     rule = ItemRule(courses, "last_reviewed_on", met)
     return _classify("content_freshness", rule, replace(context, relief=()), anchor_is_date=True)
 

@@ -22,6 +22,7 @@ DELIVERY_WRITERS = frozenset({Role.OWNER, Role.PROVIDER_MANAGER})  # Permission.
 IMPORTERS = frozenset({Role.OWNER, Role.PROVIDER_MANAGER})  # Permission.IMPORT_DATA
 PROVIDER_ONLY = frozenset({Role.PROVIDER_MANAGER})
 VENDOR_KEEPERS = frozenset({Role.OWNER, Role.PROCUREMENT, Role.PROVIDER_MANAGER})  # a provider: its own only
+COURSE_KEEPERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROVIDER_MANAGER})  # Permission.MANAGE_COURSES
 COMPLIANCE_DEFINERS = frozenset({Role.OWNER, Role.LD_DIRECTOR})
 COMPLIANCE_ASSIGNERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROVIDER_MANAGER})  # Permission.ASSIGN_COMPLIANCE
 SLA_MANAGERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROCUREMENT})  # Permission.MANAGE_SLAS
@@ -187,7 +188,10 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "scheduling:tickets": OrganizationRoute(ALL_ROLES),
     "scheduling:ticket": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.ticket.pk}),
     "scheduling:outages": OrganizationRoute(ALL_ROLES),
+    "scheduling:outage_edit": OrganizationRoute(DELIVERY_WRITERS, lambda t: {"pk": t.contract.outage.pk}),
     "scheduling:courses": OrganizationRoute(ALL_ROLES),
+    "scheduling:course": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.session.course_id}),
+    "scheduling:course_edit": OrganizationRoute(COURSE_KEEPERS, lambda t: {"pk": t.contract.session.course_id}),
     "scheduling:compliance": OrganizationRoute(ALL_ROLES, methods=GET),
     "scheduling:compliance_report": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.requirement.pk}),
     "vendors:suppliers": OrganizationRoute(ALL_ROLES, methods=GET),
@@ -339,7 +343,8 @@ API_ROUTES: dict[str, ApiRoute] = {
     "api:supplier-detail": ApiRoute(lambda t: {"pk": t.contract.supplier.pk}),
     "api:instructor-list": ApiRoute(),
     "api:instructor-detail": ApiRoute(lambda t: {"pk": t.contract.instructor.pk}),
-    "api:course-list": ApiRoute(),
+    "api:course-list": ApiRoute(writes=True),
+    "api:course-bulk": ApiRoute(writes=True),
     "api:course-detail": ApiRoute(lambda t: {"pk": t.contract.session.course.pk}),
     "api:venue-list": ApiRoute(),
     "api:venue-detail": ApiRoute(lambda t: {"pk": t.contract.venue.pk}),
@@ -370,7 +375,8 @@ API_ROUTES: dict[str, ApiRoute] = {
     "api:ticket-list": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:ticket-bulk": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:ticket-detail": ApiRoute(lambda t: {"pk": t.contract.ticket.pk}),
-    "api:outage-list": ApiRoute(),
+    "api:outage-list": ApiRoute(writes=True),
+    "api:outage-bulk": ApiRoute(writes=True),
     "api:outage-detail": ApiRoute(lambda t: {"pk": t.api.outage.pk}),
     "api:relief-event-list": ApiRoute(),
     "api:relief-event-detail": ApiRoute(lambda t: {"pk": t.contract.relief.pk}),

@@ -42,6 +42,7 @@ from scheduling.models import (
     Enrollment,
     ImportJob,
     Learner,
+    Outage,
     Room,
     Session,
     SupportTicket,
@@ -147,6 +148,7 @@ class Contract:
     relief: ReliefEvent
     manual_measurement: ManualMeasurement
     data_export: DataExport
+    outage: Outage
 
 
 def signed_contract_with_proposal(tenant: object) -> Contract:
@@ -218,6 +220,14 @@ def signed_contract_with_proposal(tenant: object) -> Contract:
             opened_at=datetime(2026, 3, 2, 8, 0, tzinfo=UTC),
         )
         requirement = ComplianceRequirement.objects.create(organization=tenant.organization, name="Data protection")
+        outage = delivery_services.log_outage(
+            engagement=engagement,
+            membership=provider_manager,
+            starts_at=datetime(2026, 3, 3, 7, 0, tzinfo=UTC),
+            ends_at=datetime(2026, 3, 3, 7, 40, tzinfo=UTC),
+            planned=False,
+            description="Virtual classroom unavailable",
+        )
         import_job = import_jobs.upload(
             organization=tenant.organization,
             membership=provider_manager,
@@ -295,6 +305,7 @@ def signed_contract_with_proposal(tenant: object) -> Contract:
         relief,
         manual_measurement,
         data_export,
+        outage,
     )
 
 

@@ -364,6 +364,37 @@ def test_content_freshness_counts_regulated_delivered_courses_reviewed_within_r_
     assert m.inputs == outcomes(met=(boundary, recent), failed=(day_before, never))
 
 
+def test_content_freshness_judges_each_course_by_its_review_interval_never_longer_than_r(tenant_a):
+    """R = 365 at March's end (1 Apr 2026). Each course's window is the shorter of its review_interval_days and R:
+    - every 180 days, reviewed 2025-10-03: 1 Apr 2026 − 180 days = 3 Oct 2025, on the boundary: met;
+    - every 180 days, reviewed 2025-10-02: a day too early: failed (R alone would have passed it);
+    - every 90 days, reviewed 2026-01-01: 1 Apr − 90 days = 1 Jan 2026: met;
+    - every 730 days, reviewed 2025-03-31: capped at R, so on or after 1 Apr 2025 is needed: failed;
+    - every 730 days, reviewed 2025-04-01: met.
+    3 / 5 = 60.00."""
+    with tenant_a.scope():
+        engagement, _ = sla_engagement(tenant_a, targets=targets("content_freshness", threshold=365))
+
+        def delivered(reviewed: date, interval: int) -> object:
+            reviewed_course = course(
+                engagement, regulated=True, last_reviewed_on=reviewed, review_interval_days=interval
+            )
+            return session(engagement, starts_at=utc(2), course_=reviewed_course).course
+
+        half_year_boundary = delivered(date(2025, 10, 3), 180)
+        half_year_late = delivered(date(2025, 10, 2), 180)
+        quarterly = delivered(date(2026, 1, 1), 90)
+        biennial_capped = delivered(date(2025, 3, 31), 730)
+        biennial_within_r = delivered(date(2025, 4, 1), 730)
+
+        m = measured(engagement, "2026-03", AFTER_GRACE)["content_freshness"]
+
+    assert (m.value, m.numerator, m.denominator) == (Decimal("60.00"), 3, 5)
+    assert m.inputs == outcomes(
+        met=(half_year_boundary, quarterly, biennial_within_r), failed=(half_year_late, biennial_capped)
+    )
+
+
 @pytest.mark.parametrize(
     ("relief_days", "expected_value", "counted"),
     [

@@ -269,6 +269,39 @@ def test_drilldown_lists_the_failed_tickets_with_their_times_and_deadline_in_the
     assert "1 item not yet due, left out" in html
 
 
+def test_content_freshness_drilldown_shows_each_courses_own_review_deadline(client, tenant_a):
+    """R = 365 at March's end (1 Apr 2026): a course reviewed every 180 days must have been reviewed on or after
+    3 Oct 2025 (1 Apr − 180 days); one reviewed every 730 days is held to R, on or after 1 Apr 2025."""
+    engagement, _ = sla_engagement(
+        tenant_a,
+        targets={
+            "content_freshness": {"target": Decimal("100"), "allocation_percent": Decimal("10"), "threshold": 365}
+        },
+        active_from=MARCH,
+    )
+    with tenant_a.scope():
+        half_year = course(engagement, code="A-180", regulated=True, last_reviewed_on=date(2025, 10, 2),
+                           review_interval_days=180)  # fmt: skip
+        biennial = course(engagement, code="B-730", regulated=True, last_reviewed_on=date(2025, 3, 1),
+                          review_interval_days=730)  # fmt: skip
+        for delivered in (half_year, biennial):
+            session(engagement, starts_at=datetime(2026, 3, 2, 9, tzinfo=UTC), course_=delivered)
+        period = services.compute_period(
+            engagement=engagement, period=Period(MARCH, engagement.timezone), now=datetime(2026, 4, 20, tzinfo=UTC)
+        )
+        measurement = period.measurements.get()
+    client.force_login(tenant_a.user(Role.VIEWER))
+
+    response = client.get(org_url(tenant_a, "slas:measurement", pk=measurement.pk))
+
+    shown = response.context["items"]
+    assert shown.headers == ["Course", "Title", "Last reviewed", "Review every (days)", "Reviewed on or after"]
+    assert [[cell.value for cell in row] for row in shown.rows] == [
+        ["A-180", "Course", date(2025, 10, 2), 180, date(2025, 10, 3)],
+        ["B-730", "Course", date(2025, 3, 1), 730, date(2025, 4, 1)],
+    ]
+
+
 def test_drilldown_shows_pending_items_on_request(client, tenant_a, new_york_tickets):
     measurement, items = new_york_tickets
     client.force_login(tenant_a.user(Role.VIEWER))
