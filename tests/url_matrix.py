@@ -18,6 +18,7 @@ CONTRACT_MANAGERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROCUREMENT})
 CHANGE_PROPOSERS = CONTRACT_MANAGERS | {Role.PROVIDER_MANAGER}
 DELIVERY_WRITERS = frozenset({Role.OWNER, Role.PROVIDER_MANAGER})
 VENDOR_KEEPERS = frozenset({Role.OWNER, Role.PROCUREMENT, Role.PROVIDER_MANAGER})  # a provider: its own only
+PROVIDER_KEEPERS = frozenset({Role.OWNER, Role.PROCUREMENT})  # Permission.MANAGE_PROVIDERS
 COMPLIANCE_DEFINERS = frozenset({Role.OWNER, Role.LD_DIRECTOR})
 SLA_MANAGERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROCUREMENT})  # Permission.MANAGE_SLAS
 CLIENT_APPROVERS = frozenset({Role.OWNER, Role.LD_DIRECTOR})  # decide relief; review what the provider submitted
@@ -164,6 +165,10 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "scheduling:courses": OrganizationRoute(ALL_ROLES),
     "scheduling:compliance": OrganizationRoute(ALL_ROLES, methods=GET),
     "scheduling:compliance_report": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.requirement.pk}),
+    "vendors:providers": OrganizationRoute(ALL_ROLES, methods=GET),
+    "vendors:provider_create": OrganizationRoute(PROVIDER_KEEPERS),
+    "vendors:provider_edit": OrganizationRoute(PROVIDER_KEEPERS, lambda t: {"pk": t.provider.pk}),
+    "vendors:provider_invite": OrganizationRoute(PROVIDER_KEEPERS, lambda t: {"pk": t.provider.pk}),
     "vendors:suppliers": OrganizationRoute(ALL_ROLES, methods=GET),
     "vendors:supplier_create": OrganizationRoute(VENDOR_KEEPERS),
     "vendors:supplier_edit": OrganizationRoute(VENDOR_KEEPERS, lambda t: {"pk": t.contract.supplier.pk}),
@@ -289,13 +294,13 @@ API_ROUTES: dict[str, ApiRoute] = {
     "api:redoc": ApiRoute(),
     "api:engagement-list": ApiRoute(writes=True),
     "api:engagement-detail": ApiRoute(lambda t: {"pk": t.contract.engagement.pk}, methods=("GET", "PATCH")),
-    "api:sow-list": ApiRoute(),
+    "api:sow-list": ApiRoute(writes=True),
     "api:sow-detail": ApiRoute(lambda t: {"pk": t.contract.sow.pk}, methods=("GET", "PATCH")),
     "api:sow-service-lines": ApiRoute(lambda t: {"pk": t.contract.sow.pk}, writes=True, methods=("POST",)),
     "api:change-request-list": ApiRoute(),
     "api:change-request-detail": ApiRoute(lambda t: {"pk": t.contract.change_request.pk}),
-    "api:provider-list": ApiRoute(),
-    "api:provider-detail": ApiRoute(lambda t: {"pk": t.provider.pk}),
+    "api:provider-list": ApiRoute(writes=True),
+    "api:provider-detail": ApiRoute(lambda t: {"pk": t.provider.pk}, methods=("GET", "PATCH")),
     "api:supplier-list": ApiRoute(),
     "api:supplier-detail": ApiRoute(lambda t: {"pk": t.contract.supplier.pk}),
     "api:instructor-list": ApiRoute(),
@@ -333,10 +338,12 @@ API_ROUTES: dict[str, ApiRoute] = {
     "api:relief-event-list": ApiRoute(),
     "api:relief-event-detail": ApiRoute(lambda t: {"pk": t.contract.relief.pk}),
     "api:xapi-statements": ApiRoute(writes=True),
-    "api:sla-schedule-list": ApiRoute(),
+    "api:sla-schedule-list": ApiRoute(writes=True),
     "api:sla-schedule-detail": ApiRoute(lambda t: {"pk": t.contract.sla_target.schedule_id}, methods=("GET", "PATCH")),
-    "api:sla-target-list": ApiRoute(),
+    "api:sla-target-list": ApiRoute(writes=True),
     "api:sla-target-detail": ApiRoute(lambda t: {"pk": t.contract.sla_target.pk}, methods=("GET", "PATCH")),
+    "api:sla-period-list": ApiRoute(),
+    "api:sla-period-detail": ApiRoute(lambda t: {"pk": t.contract.measurement.period_id}),
     "api:measurement-list": ApiRoute(),
     "api:measurement-detail": ApiRoute(lambda t: {"pk": t.contract.measurement.pk}),
     "api:credit-list": ApiRoute(),
