@@ -166,3 +166,14 @@ def test_period_list_queries_do_not_grow_with_rows(client, tenant_a, token, coun
         response = client.get(f"/api/v1/sla-periods/?engagement={engagement.pk}", **auth(token))
 
     assert len(response.json()["results"]) == count
+
+
+@pytest.mark.parametrize("month", ["9999-12", "0001-01"])
+def test_a_statement_of_a_month_without_utc_bounds_is_a_400_field_error(client, tenant_a, token, month):
+    engagement, _ = sla_engagement(tenant_a, targets={})
+    with tenant_a.scope():
+        sow = engagement.sows.get()
+
+    response = client.get("/api/v1/statements/", {"sow": sow.pk, "month": month}, **auth(token))
+
+    assert (response.status_code, response.json()) == (400, {"month": ["Give the month as YYYY-MM."]})
