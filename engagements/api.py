@@ -12,13 +12,13 @@ from rest_framework.response import Response
 
 from mls.api import IdFilter, ReadOnlyResource, ReadSerializer, TenantFilterSet, TenantPrimaryKey, date_range
 from mls.api_auth import caller_of
-from mls.api_etags import ContractResource, contract_schema, etag_of
+from mls.api_etags import ContractResource, CreatableContractResource, contract_schema, etag_of
 from mls.enums import Permission
 from mls.models import Membership
 from vendors.models import Provider
 
 from . import selectors, services
-from .enums import ChangeRequestStatus, EngagementStatus
+from .enums import ChangeRequestStatus, EngagementStatus, PricingModel
 from .models import ChangeRequest, Engagement, ServiceLine, Sow
 from .selectors import change_requests_for, engagements_for, sows_for
 
@@ -117,6 +117,18 @@ class SowChanges(serializers.ModelSerializer):
         fields = ("title",)
 
 
+class NewSow(serializers.ModelSerializer):
+    """A SoW of an engagement; it starts as a draft v1 with these terms, to fill in and sign (as on the web)."""
+
+    engagement = TenantPrimaryKey(model=Engagement)
+    effective_from = serializers.DateField(help_text="When the draft v1's terms take effect.")
+    pricing_model = serializers.ChoiceField(choices=PricingModel.choices)
+
+    class Meta:
+        model = Sow
+        fields = ("engagement", "reference", "title", "effective_from", "pricing_model")
+
+
 class BandInput(serializers.Serializer):
     up_to = serializers.IntegerField(allow_null=True, help_text="Learners up to this count; null for the last band.")
     rate = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="Per learner in this band.")
@@ -141,18 +153,32 @@ class ServiceLineSerializer(ReadSerializer):
         return [{"up_to": band.up_to, "rate": str(band.rate)} for band in line.bands.order_by("id")]
 
 
-@contract_schema(SowChanges, SowSerializer)
-class SowViewSet(ContractResource):
-    """A SoW's name changes here (PATCH with If-Match); its terms change through versions and change requests."""
+SOW_EXAMPLE = {
+    "engagement": 1,
+    "reference": "SOW-001",
+    "title": "Leadership programme",
+    "effective_from": "2027-01-01",
+    "pricing_model": "per_learner",
+}
+
+
+@contract_schema(SowChanges, SowSerializer, create=NewSow, create_example=SOW_EXAMPLE)
+class SowViewSet(CreatableContractResource):
+    """Contract managers create a SoW (POST: a draft v1) and change its name (PATCH with If-Match); its terms
+    change through its draft's priced lines, versions and change requests."""
 
     serializer_class = SowSerializer
     update_serializer_class = SowChanges
+    create_serializer_class = NewSow
     write_permission = Permission.MANAGE_CONTRACTS
     filterset_class = SowFilter
     ordering_fields = ("id", "reference")
 
     def visible(self, membership: Membership) -> QuerySet[Sow]:
         return sows_for(membership)
+
+    def create_object(self, fields: dict) -> Sow:
+        return services.create_sow(actor=self.membership.user, **fields)
 
     def apply_changes(self, obj: Sow, fields: dict) -> Sow:
         return services.update_sow(sow=obj, actor=self.membership.user, **fields)

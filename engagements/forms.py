@@ -14,7 +14,9 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 class EngagementForm(forms.ModelForm):
     # Declared, not generated: a generated choice field would query Provider at import, outside any tenant scope.
-    provider = forms.ModelChoiceField(queryset=Provider.objects.none())
+    provider = forms.ModelChoiceField(
+        queryset=Provider.objects.none(), help_text="Not in the list? Owners and procurement add it under Providers."
+    )
 
     class Meta:
         model = Engagement

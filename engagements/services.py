@@ -104,6 +104,8 @@ def create_sow(
     *, engagement: Engagement, actor: User, reference: str, title: str, effective_from: date, pricing_model: str
 ) -> Sow:
     """A new SoW with an empty draft v1 to fill in (scope matrix, service lines) and sign."""
+    if engagement.sows.filter(reference=reference).exists():
+        raise ValidationError({"reference": f"{engagement} already has a SoW {reference}."})
     sow = Sow(organization=engagement.organization, engagement=engagement, reference=reference, title=title)
     sow.full_clean()
     sow.save()

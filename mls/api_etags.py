@@ -13,7 +13,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Model
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -87,10 +87,46 @@ class ContractResource(ReadOnlyResource):
         return Response(data, headers={"ETag": etag_of(data)})
 
 
-def contract_schema(update: type[serializers.Serializer], read: type[serializers.Serializer]) -> object:
-    """The OpenAPI of a ContractResource: ETag on reads, If-Match and the update fields on PATCH."""
+class CreatableContractResource(ContractResource):
+    """A contract object integrators also create with POST: `create_serializer_class` validates the fields (the
+    update fields unless it names others) and `create_object(fields)` writes through the service; the answer
+    carries the ETag a later PATCH sends."""
+
+    create_serializer_class: type[serializers.Serializer] | None = None
+
+    def create_object(self, fields: dict) -> Model:
+        raise NotImplementedError
+
+    def create(self, request: Request) -> Response:
+        if not self.membership.has_permission(self.write_permission):
+            raise exceptions.PermissionDenied()
+        fields = (self.create_serializer_class or self.update_serializer_class)(data=request.data)
+        fields.is_valid(raise_exception=True)
+        data = self.get_serializer(self.create_object(fields.validated_data)).data
+        return Response(data, status=status.HTTP_201_CREATED, headers={"ETag": etag_of(data)})
+
+
+def contract_schema(
+    update: type[serializers.Serializer],
+    read: type[serializers.Serializer],
+    create: type[serializers.Serializer] | None = None,
+    create_example: dict | None = None,
+) -> object:
+    """The OpenAPI of a ContractResource: ETag on reads, If-Match and the update fields on PATCH, and the fields
+    of a POST with an example body when the resource is a CreatableContractResource (`create`)."""
     with_etag = "The resource; its ETag header is what a later PATCH sends in If-Match."
+    creating = {}
+    if create is not None:
+        creating["create"] = extend_schema(
+            request=create,
+            responses={
+                201: OpenApiResponse(read, description=with_etag),
+                400: OpenApiResponse(description="Field errors."),
+            },
+            examples=[OpenApiExample("A new one", value=create_example, request_only=True)],
+        )
     return extend_schema_view(
+        **creating,
         retrieve=extend_schema(responses={200: OpenApiResponse(read, description=with_etag), 304: None}),
         partial_update=extend_schema(
             request=update,

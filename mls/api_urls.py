@@ -39,6 +39,7 @@ RESOURCES = {
     "relief-events": (slas_api.ReliefEventViewSet, "relief-event"),
     "sla-schedules": (slas_api.SlaScheduleViewSet, "sla-schedule"),
     "sla-targets": (slas_api.SlaTargetViewSet, "sla-target"),
+    "sla-periods": (slas_api.SlaPeriodViewSet, "sla-period"),
     "measurements": (slas_api.MeasurementViewSet, "measurement"),
     "credits": (slas_api.CreditViewSet, "credit"),
     "escalations": (slas_api.EscalationViewSet, "escalation"),

@@ -17,9 +17,10 @@ from engagements import pricing
 from engagements.models import Engagement, Sow, SowVersion
 from engagements.selectors import fee_for_period, sows_for, version_in_force
 from mls.models import Membership
+from slas import periods
 from slas.enums import PeriodStatus
 from slas.models import ServiceCredit, SlaPeriod
-from slas.periods import MONTH_PATTERN, Period
+from slas.periods import Period
 from slas.selectors import delivery_usage
 
 ZERO = Decimal("0.00")
@@ -81,8 +82,11 @@ class FeeStatement:
 
 
 def parse_month(text: str) -> date | None:
-    match = MONTH_PATTERN.match(text)
-    return date(int(match[1]), int(match[2]), 1) if match else None
+    """The month of `YYYY-MM` (slas.periods' rule: its years have UTC bounds), or None."""
+    try:
+        return periods.parse_month(text)
+    except ValueError:
+        return None
 
 
 def lead_sow(engagement: Engagement) -> Sow:

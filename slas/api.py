@@ -1,11 +1,15 @@
-"""API resources of the SLA engine: read-only results (measurements, credits, escalations) and terms."""
+"""API resources of the SLA engine: read-only results (periods, measurements, credits, escalations) and the terms
+(schedules and targets), which contract managers create (POST) and change (PATCH with If-Match)."""
 
-from datetime import datetime
+from datetime import date, datetime
 
+from django import forms
 from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from engagements.models import Engagement
 from engagements.selectors import engagements_for
 from mls.api import (
     IdFilter,
@@ -13,19 +17,42 @@ from mls.api import (
     ReadOnlyResource,
     ReadSerializer,
     TenantFilterSet,
+    TenantPrimaryKey,
     YesNoFilter,
     date_range,
     moment_range,
 )
-from mls.api_etags import ContractResource, contract_schema
+from mls.api_etags import CreatableContractResource, contract_schema
 from mls.enums import Permission
 from mls.models import Membership
 
 from . import services
 from .catalog import MetricKey
-from .enums import CreditStatus, EscalationLevel, MeasurementStatus, ReliefStatus
-from .models import Escalation, Measurement, ReliefEvent, ServiceCredit, SlaSchedule, SlaTarget
-from .selectors import credits_for, measurements_for, relief_for, schedules_for, targets_for
+from .enums import CreditStatus, EscalationLevel, MeasurementStatus, PeriodStatus, ReliefStatus
+from .models import Escalation, Measurement, ReliefEvent, ServiceCredit, SlaPeriod, SlaSchedule, SlaTarget
+from .periods import MONTH_PATTERN, parse_month
+from .selectors import credits_for, measurements_for, periods_for, relief_for, schedules_for, targets_for
+
+
+class MonthField(forms.Field):
+    """`YYYY-MM` (slas.periods.parse_month); given empty, or out of range, it is an error, not "no filter"."""
+
+    def to_python(self, value: object) -> date | None:
+        if value is None:
+            return None
+        try:
+            return parse_month(str(value))
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from error
+
+
+@extend_schema_field({"type": "string", "pattern": MONTH_PATTERN.pattern, "example": "2026-09"})
+class MonthFilter(filters.Filter):
+    field_class = MonthField
+
+    def __init__(self, field_name: str = "period__month", **kwargs: object) -> None:
+        kwargs.setdefault("help_text", "The SLA period's month, YYYY-MM (e.g. 2026-09).")
+        super().__init__(field_name=field_name, **kwargs)
 
 
 class EngagementFilter(TenantFilterSet):
@@ -34,6 +61,7 @@ class EngagementFilter(TenantFilterSet):
 
 class MetricFilter(EngagementFilter):
     metric = filters.ChoiceFilter(choices=MetricKey.choices)
+    month = MonthFilter()
 
 
 class ReliefSerializer(ReadSerializer):
@@ -68,17 +96,41 @@ class ScheduleChanges(serializers.ModelSerializer):
         fields = SlaSchedule.EDITABLE_FIELDS
 
 
-@contract_schema(ScheduleChanges, ScheduleSerializer)
-class SlaScheduleViewSet(ContractResource):
-    """An engagement's SLA schedule (at-risk share, grace days, earn-back, escalation ladder): PATCH with If-Match."""
+class NewSchedule(serializers.ModelSerializer):
+    """The engagement and its SLA terms; the escalation ladder defaults to the engagement's MSA terms."""
+
+    engagement = TenantPrimaryKey(model=Engagement)
+
+    class Meta:
+        model = SlaSchedule
+        fields = ("engagement", *SlaSchedule.EDITABLE_FIELDS)
+
+
+SCHEDULE_EXAMPLE = {
+    "engagement": 1,
+    "at_risk_percent": "12.00",
+    "grace_days": 5,
+    "earn_back_enabled": True,
+    "earn_back_periods": 3,
+}
+
+
+@contract_schema(ScheduleChanges, ScheduleSerializer, create=NewSchedule, create_example=SCHEDULE_EXAMPLE)
+class SlaScheduleViewSet(CreatableContractResource):
+    """An engagement's SLA schedule (at-risk share, grace days, earn-back, escalation ladder): one per engagement,
+    created with POST and changed with PATCH and If-Match."""
 
     serializer_class = ScheduleSerializer
     update_serializer_class = ScheduleChanges
+    create_serializer_class = NewSchedule
     write_permission = Permission.MANAGE_SLAS
     filterset_class = EngagementFilter
 
     def visible(self, membership: Membership) -> QuerySet[SlaSchedule]:
         return schedules_for(membership)
+
+    def create_object(self, fields: dict) -> SlaSchedule:
+        return services.create_schedule(actor=self.membership.user, **fields)
 
     def apply_changes(self, obj: SlaSchedule, fields: dict) -> SlaSchedule:
         return services.update_schedule(schedule=obj, actor=self.membership.user, **fields)
@@ -98,18 +150,40 @@ class TargetChanges(serializers.ModelSerializer):
         fields = ("target", "threshold", "min_sample", "allocation_percent", "active_to")
 
 
+class NewTarget(serializers.ModelSerializer):
+    """A metric's target in a schedule; an empty threshold is the catalog's default (as on the target form)."""
+
+    schedule = TenantPrimaryKey(model=SlaSchedule)
+
+    class Meta:
+        model = SlaTarget
+        fields = ("schedule", *SlaTarget.EDITABLE_FIELDS)
+
+
 class TargetFilter(TenantFilterSet):
     engagement = IdFilter(field_name="schedule__engagement")
     metric = filters.ChoiceFilter(choices=MetricKey.choices)
 
 
-@contract_schema(TargetChanges, TargetSerializer)
-class SlaTargetViewSet(ContractResource):
-    """One metric's target of an SLA schedule: its level, threshold, sample floor, credit allocation and end can
-    change with PATCH and If-Match."""
+TARGET_EXAMPLE = {
+    "schedule": 1,
+    "metric": "support_first_response",
+    "target": "95.00",
+    "threshold": 8,
+    "min_sample": 5,
+    "allocation_percent": "40.00",
+    "active_from": "2027-01-01",
+}
+
+
+@contract_schema(TargetChanges, TargetSerializer, create=NewTarget, create_example=TARGET_EXAMPLE)
+class SlaTargetViewSet(CreatableContractResource):
+    """One metric's target of an SLA schedule, created with POST: its level, threshold, sample floor, credit
+    allocation and end can change with PATCH and If-Match."""
 
     serializer_class = TargetSerializer
     update_serializer_class = TargetChanges
+    create_serializer_class = NewTarget
     write_permission = Permission.MANAGE_SLAS
     filterset_class = TargetFilter
     ordering_fields = ("id", "active_from")
@@ -117,8 +191,58 @@ class SlaTargetViewSet(ContractResource):
     def visible(self, membership: Membership) -> QuerySet[SlaTarget]:
         return targets_for(membership)
 
+    def create_object(self, fields: dict) -> SlaTarget:
+        return services.save_target(actor=self.membership.user, **fields)
+
     def apply_changes(self, obj: SlaTarget, fields: dict) -> SlaTarget:
         return services.save_target(schedule=obj.schedule, actor=self.membership.user, existing=obj, **fields)
+
+
+@extend_schema_field({"type": "string", "pattern": MONTH_PATTERN.pattern, "example": "2026-09"})
+class MonthOutput(serializers.DateField):
+    """A period's month as YYYY-MM, the form `?month=` takes."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(format="%Y-%m", read_only=True, **kwargs)
+
+
+class SlaPeriodSerializer(ReadSerializer):
+    month = MonthOutput(help_text="The calendar month, YYYY-MM.")
+
+    class Meta:
+        model = SlaPeriod
+        fields = (
+            "id",
+            "engagement",
+            "month",
+            "status",
+            "monthly_fee",
+            "at_risk",
+            "at_risk_percent",
+            "as_of",
+            "computed_at",
+            "finalized_at",
+        )
+
+
+class PeriodFilter(EngagementFilter):
+    updated_since = MomentFilter(
+        field_name="computed_at", lookup_expr="gte", help_text="Computed (or finalized) at or after this moment."
+    )
+    month = MonthFilter(field_name="month")
+    status = filters.ChoiceFilter(choices=PeriodStatus.choices)
+
+
+class SlaPeriodViewSet(ReadOnlyResource):
+    """An engagement's SLA months: provisional until the month and its grace days are over, then finalized, with
+    the monthly fee the at-risk amount was taken from and the evaluation time (as_of) of the figures."""
+
+    serializer_class = SlaPeriodSerializer
+    filterset_class = PeriodFilter
+    ordering_fields = ("id", "month")
+
+    def visible(self, membership: Membership) -> QuerySet[SlaPeriod]:
+        return periods_for(membership)
 
 
 class MeasurementSerializer(ReadSerializer):

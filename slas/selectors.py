@@ -280,6 +280,10 @@ def measurements_for(membership: Membership) -> QuerySet[Measurement]:
     )
 
 
+def periods_for(membership: Membership) -> QuerySet[SlaPeriod]:
+    return SlaPeriod.objects.filter(engagement__in=engagements_for(membership))
+
+
 def credits_for(membership: Membership) -> QuerySet[ServiceCredit]:
     return ServiceCredit.objects.filter(engagement__in=engagements_for(membership))
 

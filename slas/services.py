@@ -78,6 +78,8 @@ def create_schedule(*, engagement: Engagement, actor: User, **fields: Any) -> Sl
         "exit_right_after": engagement.exit_right_after,
         "critical_breach_count": engagement.critical_breach_count,
     }
+    if SlaSchedule.objects.filter(engagement=engagement).exists():
+        raise ValidationError({"engagement": f"{engagement} already has an SLA schedule: change that one."})
     schedule = SlaSchedule(organization=engagement.organization, engagement=engagement, **{**defaults, **fields})
     schedule.full_clean()
     schedule.save()

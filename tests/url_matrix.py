@@ -23,6 +23,7 @@ IMPORTERS = frozenset({Role.OWNER, Role.PROVIDER_MANAGER})  # Permission.IMPORT_
 PROVIDER_ONLY = frozenset({Role.PROVIDER_MANAGER})
 VENDOR_KEEPERS = frozenset({Role.OWNER, Role.PROCUREMENT, Role.PROVIDER_MANAGER})  # a provider: its own only
 COURSE_KEEPERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROVIDER_MANAGER})  # Permission.MANAGE_COURSES
+PROVIDER_KEEPERS = frozenset({Role.OWNER, Role.PROCUREMENT})  # Permission.MANAGE_PROVIDERS
 COMPLIANCE_DEFINERS = frozenset({Role.OWNER, Role.LD_DIRECTOR})
 COMPLIANCE_ASSIGNERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROVIDER_MANAGER})  # Permission.ASSIGN_COMPLIANCE
 SLA_MANAGERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROCUREMENT})  # Permission.MANAGE_SLAS
@@ -194,6 +195,10 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "scheduling:course_edit": OrganizationRoute(COURSE_KEEPERS, lambda t: {"pk": t.contract.session.course_id}),
     "scheduling:compliance": OrganizationRoute(ALL_ROLES, methods=GET),
     "scheduling:compliance_report": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.requirement.pk}),
+    "vendors:providers": OrganizationRoute(ALL_ROLES, methods=GET),
+    "vendors:provider_create": OrganizationRoute(PROVIDER_KEEPERS),
+    "vendors:provider_edit": OrganizationRoute(PROVIDER_KEEPERS, lambda t: {"pk": t.provider.pk}),
+    "vendors:provider_invite": OrganizationRoute(PROVIDER_KEEPERS, lambda t: {"pk": t.provider.pk}),
     "vendors:suppliers": OrganizationRoute(ALL_ROLES, methods=GET),
     "vendors:supplier_create": OrganizationRoute(VENDOR_KEEPERS),
     "vendors:supplier_edit": OrganizationRoute(VENDOR_KEEPERS, lambda t: {"pk": t.contract.supplier.pk}),
@@ -328,7 +333,7 @@ API_ROUTES: dict[str, ApiRoute] = {
     "api:engagement-detail": ApiRoute(
         lambda t: {"pk": t.contract.engagement.pk}, methods=("GET", "PATCH"), writers=CONTRACT_MANAGERS
     ),
-    "api:sow-list": ApiRoute(),
+    "api:sow-list": ApiRoute(writes=True, writers=CONTRACT_MANAGERS),
     "api:sow-detail": ApiRoute(
         lambda t: {"pk": t.contract.sow.pk}, methods=("GET", "PATCH"), writers=CONTRACT_MANAGERS
     ),
@@ -337,14 +342,16 @@ API_ROUTES: dict[str, ApiRoute] = {
     ),
     "api:change-request-list": ApiRoute(),
     "api:change-request-detail": ApiRoute(lambda t: {"pk": t.contract.change_request.pk}),
-    "api:provider-list": ApiRoute(),
-    "api:provider-detail": ApiRoute(lambda t: {"pk": t.provider.pk}),
+    "api:provider-list": ApiRoute(writes=True, writers=PROVIDER_KEEPERS),
+    "api:provider-detail": ApiRoute(
+        lambda t: {"pk": t.provider.pk}, methods=("GET", "PATCH"), writers=PROVIDER_KEEPERS
+    ),
     "api:supplier-list": ApiRoute(),
     "api:supplier-detail": ApiRoute(lambda t: {"pk": t.contract.supplier.pk}),
     "api:instructor-list": ApiRoute(),
     "api:instructor-detail": ApiRoute(lambda t: {"pk": t.contract.instructor.pk}),
-    "api:course-list": ApiRoute(writes=True),
-    "api:course-bulk": ApiRoute(writes=True),
+    "api:course-list": ApiRoute(writes=True, writers=COURSE_KEEPERS),
+    "api:course-bulk": ApiRoute(writes=True, writers=COURSE_KEEPERS),
     "api:course-detail": ApiRoute(lambda t: {"pk": t.contract.session.course.pk}),
     "api:venue-list": ApiRoute(),
     "api:venue-detail": ApiRoute(lambda t: {"pk": t.contract.venue.pk}),
@@ -363,32 +370,34 @@ API_ROUTES: dict[str, ApiRoute] = {
     "api:completion-list": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:completion-bulk": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:completion-detail": ApiRoute(lambda t: {"pk": t.api.completion.pk}),
-    "api:assessment-attempt-list": ApiRoute(writes=True),
-    "api:assessment-attempt-bulk": ApiRoute(writes=True),
+    "api:assessment-attempt-list": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
+    "api:assessment-attempt-bulk": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:assessment-attempt-detail": ApiRoute(lambda t: {"pk": t.api.attempt.pk}),
-    "api:feedback-list": ApiRoute(writes=True),
-    "api:feedback-bulk": ApiRoute(writes=True),
+    "api:feedback-list": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
+    "api:feedback-bulk": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:feedback-detail": ApiRoute(lambda t: {"pk": t.api.feedback.pk}),
-    "api:compliance-assignment-list": ApiRoute(writes=True),
-    "api:compliance-assignment-bulk": ApiRoute(writes=True),
+    "api:compliance-assignment-list": ApiRoute(writes=True, writers=COMPLIANCE_ASSIGNERS),
+    "api:compliance-assignment-bulk": ApiRoute(writes=True, writers=COMPLIANCE_ASSIGNERS),
     "api:compliance-assignment-detail": ApiRoute(lambda t: {"pk": t.api.assignment.pk}),
     "api:ticket-list": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:ticket-bulk": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:ticket-detail": ApiRoute(lambda t: {"pk": t.contract.ticket.pk}),
-    "api:outage-list": ApiRoute(writes=True),
-    "api:outage-bulk": ApiRoute(writes=True),
+    "api:outage-list": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
+    "api:outage-bulk": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:outage-detail": ApiRoute(lambda t: {"pk": t.api.outage.pk}),
     "api:relief-event-list": ApiRoute(),
     "api:relief-event-detail": ApiRoute(lambda t: {"pk": t.contract.relief.pk}),
     "api:xapi-statements": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
-    "api:sla-schedule-list": ApiRoute(),
+    "api:sla-schedule-list": ApiRoute(writes=True, writers=SLA_MANAGERS),
     "api:sla-schedule-detail": ApiRoute(
         lambda t: {"pk": t.contract.sla_target.schedule_id}, methods=("GET", "PATCH"), writers=SLA_MANAGERS
     ),
-    "api:sla-target-list": ApiRoute(),
+    "api:sla-target-list": ApiRoute(writes=True, writers=SLA_MANAGERS),
     "api:sla-target-detail": ApiRoute(
         lambda t: {"pk": t.contract.sla_target.pk}, methods=("GET", "PATCH"), writers=SLA_MANAGERS
     ),
+    "api:sla-period-list": ApiRoute(),
+    "api:sla-period-detail": ApiRoute(lambda t: {"pk": t.contract.measurement.period_id}),
     "api:measurement-list": ApiRoute(),
     "api:measurement-detail": ApiRoute(lambda t: {"pk": t.contract.measurement.pk}),
     "api:credit-list": ApiRoute(),

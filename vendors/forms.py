@@ -1,4 +1,4 @@
-"""Input validation for the supplier and instructor pages. Forms validate; services write."""
+"""Input validation for the provider, supplier and instructor pages. Forms validate; services write."""
 
 from django import forms
 from django.db.models import QuerySet
@@ -6,6 +6,24 @@ from django.db.models import QuerySet
 from .models import Instructor, InstructorQualification, Provider, Supplier
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ProviderForm(forms.ModelForm):
+    class Meta:
+        model = Provider
+        fields = ["name", "contact_email"]
+        labels = {"contact_email": "Contact email"}
+        help_texts = {
+            "name": "The managed service provider as named in your contracts.",
+            "contact_email": "Optional: the provider's general address (its account manager is invited below).",
+        }
+
+
+class AccountManagerInvitationForm(forms.Form):
+    email = forms.EmailField(
+        label="Account manager's email",
+        help_text="They get an invitation link; once accepted they log this provider's delivery, and only its.",
+    )
 
 
 class SupplierForm(forms.ModelForm):

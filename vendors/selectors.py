@@ -1,9 +1,9 @@
 """Reads of the vendors domain: supplier performance from the delivery data (one aggregate query)."""
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, Prefetch, Q, QuerySet
 
 from mls.enums import Role
-from mls.models import Membership
+from mls.models import Invitation, Membership
 
 from .models import Instructor, InstructorQualification, Provider, Supplier
 
@@ -35,6 +35,29 @@ def providers_for(membership: Membership) -> QuerySet[Provider]:
     if membership.role == Role.PROVIDER_MANAGER:
         providers = providers.filter(pk=membership.provider_id)
     return providers
+
+
+def provider_list(membership: Membership) -> QuerySet[Provider]:
+    """The providers page: each provider with its engagement count, its account managers and their open
+    invitations, in a constant number of queries."""
+    return (
+        providers_for(membership)
+        .annotate(engagement_count=Count("engagements"))
+        .prefetch_related(
+            Prefetch(
+                "membership_set",
+                queryset=Membership.objects.filter(role=Role.PROVIDER_MANAGER)
+                .select_related("user")
+                .order_by("user__email"),
+                to_attr="account_managers",
+            ),
+            Prefetch(
+                "invitation_set",
+                queryset=Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True).order_by("email"),
+                to_attr="open_invitations",
+            ),
+        )
+    )
 
 
 def supplier_performance(membership: Membership) -> QuerySet[Supplier]:

@@ -1,21 +1,24 @@
-"""Writes of the vendors domain: suppliers, instructors and their qualifications. Each atomic and audited.
+"""Writes of the vendors domain: providers, their suppliers, instructors and qualifications. Each atomic and audited.
 
-The client's owners and procurement maintain every supplier and instructor; a provider's account manager only
-those of their own provider, so one provider never edits another's sub-contractors or trainers.
+The client's owners and procurement add and edit providers and invite their account managers (a provider is a
+party to the client's contracts, so it never registers itself). They maintain every supplier and instructor; a
+provider's account manager only those of their own provider, so one provider never edits another's
+sub-contractors or trainers.
 """
 
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from mls.enums import Permission, Role
-from mls.models import Membership
-from mls.services import record_audit, save_audited, snapshot
+from mls.models import Invitation, Membership
+from mls.services import invite_member, record_audit, save_audited, snapshot
 
 from .models import Instructor, InstructorQualification, Provider, Supplier
 
+PROVIDER_FIELDS = ("name", "contact_email")
 SUPPLIER_FIELDS = (
     "provider",
     "name",
@@ -37,6 +40,64 @@ def require_vendor_keeper(membership: Membership, provider: Provider) -> None:
         raise ValidationError({"provider": "Choose a provider of this organization."})
     if membership.role == Role.PROVIDER_MANAGER and provider.pk != membership.provider_id:
         raise ValidationError({"provider": f"You maintain only {membership.provider}'s suppliers and instructors."})
+
+
+# --- Providers ---------------------------------------------------------------------------------
+
+
+def require_provider_keeper(membership: Membership) -> None:
+    """Only the client's owners and procurement add, edit and invite for providers (`MANAGE_PROVIDERS`).
+
+    A refusal of the role, not of the input: the web answers it 403 and the API 403, never a field error.
+    """
+    if not membership.has_permission(Permission.MANAGE_PROVIDERS):
+        raise PermissionDenied("Only owners and procurement maintain providers.")
+
+
+def _check_provider_name(provider: Provider, name: str) -> None:
+    # Case-insensitive: "Northwind" and "northwind" would be one provider to every reader of a contract.
+    if Provider.objects.filter(name__iexact=name.strip()).exclude(pk=provider.pk).exists():
+        raise ValidationError({"name": f"There is already a provider named {name.strip()}."})
+
+
+@transaction.atomic
+def add_provider(*, membership: Membership, name: str, contact_email: str = "") -> Provider:
+    require_provider_keeper(membership)
+    provider = Provider(organization=membership.organization)
+    _check_provider_name(provider, name)
+    return save_audited(
+        provider,
+        actor=membership.user,
+        action="provider.added",
+        fields=PROVIDER_FIELDS,
+        changes={"name": name.strip(), "contact_email": contact_email.strip().lower()},
+    )
+
+
+@transaction.atomic
+def update_provider(*, provider: Provider, membership: Membership, **fields: Any) -> Provider:
+    """Change the provider's name or contact email (only the fields given)."""
+    require_provider_keeper(membership)
+    changes = {name: value.strip() for name, value in fields.items()}
+    if "contact_email" in changes:
+        changes["contact_email"] = changes["contact_email"].lower()
+    _check_provider_name(provider, changes.get("name", provider.name))
+    return save_audited(
+        provider, actor=membership.user, action="provider.updated", fields=PROVIDER_FIELDS, changes=changes
+    )
+
+
+@transaction.atomic
+def invite_account_manager(*, provider: Provider, membership: Membership, email: str) -> Invitation:
+    """Invite `email` as the provider's account manager: the members' invitation, bound to this provider."""
+    require_provider_keeper(membership)
+    return invite_member(
+        organization=provider.organization,
+        invited_by=membership.user,
+        email=email,
+        role=Role.PROVIDER_MANAGER,
+        provider=provider,
+    )
 
 
 # --- Suppliers ---------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Supplier pages: who the provider sub-contracts, how they perform on the client's delivery data, and the
-maintenance of suppliers, instructors and qualifications. Thin over selectors and services."""
+"""Provider and supplier pages: the client's providers and their account managers, who the providers
+sub-contract, how they perform on the client's delivery data, and the maintenance of providers, suppliers,
+instructors and qualifications. Thin over selectors and services."""
 
 from django.contrib import messages
 from django.forms.models import model_to_dict
@@ -14,12 +15,72 @@ from mls.enums import Permission
 from mls.views_support import confirm_page, form_page, write_or_rerender
 
 from . import selectors, services
-from .forms import InstructorForm, QualificationForm, SupplierForm
-from .models import Instructor
+from .forms import AccountManagerInvitationForm, InstructorForm, ProviderForm, QualificationForm, SupplierForm
+from .models import Instructor, Provider
 
 
 def _url(request: HttpRequest, name: str, **kwargs: object) -> str:
     return reverse(name, kwargs={"organization_slug": request.organization.slug, **kwargs})
+
+
+# --- Providers ---------------------------------------------------------------------------------
+
+
+def provider_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    context = {
+        "providers": selectors.provider_list(request.membership),
+        "can_manage": request.membership.has_permission(Permission.MANAGE_PROVIDERS),
+    }
+    return render(request, "vendors/provider_list.html", context)
+
+
+@permission_required(Permission.MANAGE_PROVIDERS)
+@require_http_methods(["GET", "POST"])
+def provider_create(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    return form_page(
+        request,
+        ProviderForm(request.POST or None),
+        lambda data: services.add_provider(membership=request.membership, **data),
+        title="New provider",
+        cancel_url=_url(request, "vendors:providers"),
+        saved="Provider added. Invite its account manager, then create its engagement.",
+    )
+
+
+def _provider(request: HttpRequest, pk: int) -> Provider:
+    return get_object_or_404(selectors.providers_for(request.membership), pk=pk)
+
+
+@permission_required(Permission.MANAGE_PROVIDERS)
+@require_http_methods(["GET", "POST"])
+def provider_edit(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    provider = _provider(request, pk)
+    return form_page(
+        request,
+        ProviderForm(request.POST or None, initial=model_to_dict(provider, fields=services.PROVIDER_FIELDS)),
+        lambda data: services.update_provider(provider=provider, membership=request.membership, **data),
+        title=f"Edit {provider.name}",
+        cancel_url=_url(request, "vendors:providers"),
+        saved="Provider saved.",
+    )
+
+
+@permission_required(Permission.MANAGE_PROVIDERS)
+@require_http_methods(["GET", "POST"])
+def provider_invite(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    """Invite the provider's account manager: the members' invitation, with the role and provider fixed."""
+    provider = _provider(request, pk)
+    return form_page(
+        request,
+        AccountManagerInvitationForm(request.POST or None),
+        lambda data: services.invite_account_manager(provider=provider, membership=request.membership, **data),
+        title=f"Invite {provider.name}'s account manager",
+        cancel_url=_url(request, "vendors:providers"),
+        saved="Invitation sent.",
+    )
+
+
+# --- Suppliers ---------------------------------------------------------------------------------
 
 
 def supplier_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
@@ -30,9 +91,6 @@ def supplier_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
         "can_manage": request.membership.has_permission(Permission.MANAGE_SUPPLIERS),
     }
     return render(request, "vendors/supplier_list.html", context)
-
-
-# --- Suppliers ---------------------------------------------------------------------------------
 
 
 @permission_required(Permission.MANAGE_SUPPLIERS)
