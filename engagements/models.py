@@ -656,3 +656,13 @@ class OutcomeMeasurement(TracksUpdates, TenantModel):
 
     def __str__(self) -> str:
         return f"{self.service_line} {self.month:%Y-%m}: {self.value} ({self.status})"
+
+    @property
+    def target(self) -> Decimal | None:
+        """The value that earns the gain share (SPEC-SLA §6: baseline + required uplift); None without a baseline."""
+        line = self.service_line
+        return None if line.baseline is None else line.baseline + line.required_uplift
+
+    @property
+    def beats_target(self) -> bool | None:
+        return None if self.target is None else self.value >= self.target

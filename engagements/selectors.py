@@ -259,15 +259,20 @@ def outcome_lines_of(engagement: Engagement) -> QuerySet[ServiceLine]:
     )
 
 
-def outcome_side(membership: Membership, engagement: Engagement) -> str:
-    """The side a member records or verifies outcome values for: the engagement's provider (who logs delivery)
-    or the client's SLA managers. Anyone else (a viewer, another provider) is refused."""
+def outcome_recording_side(membership: Membership) -> str | None:
+    """The side a member records and verifies outcome values for, on engagements they see: a provider's account
+    manager (who logs delivery) or the client's SLA managers; None for anyone else (a viewer)."""
     if membership.provider_id is not None:
-        if membership.provider_id == engagement.provider_id and membership.has_permission(Permission.LOG_DELIVERY):
-            return Side.PROVIDER
-    elif membership.has_permission(Permission.MANAGE_SLAS):
-        return Side.CLIENT
-    raise ValidationError("Your role cannot record or verify outcome values of this engagement.")
+        return Side.PROVIDER if membership.has_permission(Permission.LOG_DELIVERY) else None
+    return Side.CLIENT if membership.has_permission(Permission.MANAGE_SLAS) else None
+
+
+def outcome_side(membership: Membership, engagement: Engagement) -> str:
+    """`outcome_recording_side` on `engagement`: a provider acts on its own engagements only."""
+    side = outcome_recording_side(membership)
+    if side is None or (side == Side.PROVIDER and membership.provider_id != engagement.provider_id):
+        raise ValidationError("Your role cannot record or verify outcome values of this engagement.")
+    return side
 
 
 def outcome_side_or_none(membership: Membership, engagement: Engagement) -> str | None:

@@ -16,7 +16,7 @@ from tests.factories import (
     WebhookDeliveryFactory,
     api_token,
 )
-from tests.factories.engagements import signed_contract_with_proposal
+from tests.factories.engagements import signed_contract_with_proposal, submitted_outcome
 from tests.factories.reporting import stored_qbr
 
 
@@ -76,6 +76,7 @@ class Tenant:
         with self.scope():
             self.api_token = ApiToken.objects.get()
         self.contract = signed_contract_with_proposal(self)
+        self.outcome = submitted_outcome(self)
         return self
 
     @cached_property
