@@ -150,7 +150,7 @@ def outcome_based_version(
 def submitted_outcome(tenant: object) -> OutcomeMeasurement:
     """An outcome-based engagement of the tenant's provider (signed from 2026-01) whose provider manager has
     submitted March 2026's outcome value (80 against a target of 70 + 5); the client has not verified it yet."""
-    engagement = EngagementFactory(organization=tenant.organization, provider=tenant.provider, name="Service desk")
+    engagement = EngagementFactory(organization=tenant.organization, provider=tenant.provider)
     sow = SowFactory(engagement=engagement)
     with tenant.scope():
         version = services.sign_version(version=outcome_based_version(sow), actor=tenant.user(Role.PROCUREMENT))
