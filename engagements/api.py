@@ -218,19 +218,21 @@ def _first_of(text: str) -> date:
 
 
 @extend_schema_field(MONTH_SCHEMA)
-class MonthField(serializers.RegexField):
+class MonthField(serializers.Field):
     """A month as `YYYY-MM`, read as its first day (how MLS stores months)."""
 
-    def __init__(self, **kwargs: object) -> None:
-        kwargs.setdefault("error_messages", {"invalid": "Give a month as YYYY-MM, e.g. 2026-09."})
-        super().__init__(MONTH_REGEX, **kwargs)
+    default_error_messages = {
+        "invalid": "Give a month as YYYY-MM, e.g. 2026-09.",
+        "range": "This month is out of range.",
+    }
 
     def to_internal_value(self, data: object) -> date:
-        text = super().to_internal_value(data)
+        if not isinstance(data, str) or not re.fullmatch(MONTH_REGEX, data):
+            self.fail("invalid")
         try:
-            return _first_of(text)
-        except ValueError as error:
-            raise serializers.ValidationError("This month is out of range.") from error
+            return _first_of(data)
+        except ValueError:
+            self.fail("range")
 
     def to_representation(self, value: date) -> str:
         return f"{value:%Y-%m}"
