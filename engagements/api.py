@@ -259,7 +259,7 @@ class MonthFilter(filters.Filter):
 
 
 class OutcomeMeasurementSerializer(ReadSerializer):
-    month = MonthField()
+    month = MonthField(read_only=True)
 
     class Meta:
         model = OutcomeMeasurement
