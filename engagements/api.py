@@ -8,6 +8,7 @@ from datetime import date
 from django import forms
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.decorators import action
@@ -266,6 +267,7 @@ class OutcomeMeasurementSerializer(ReadSerializer):
         exclude = ("organization",)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleServiceLine(serializers.PrimaryKeyRelatedField):
     """A service line of a SoW the caller sees: another provider's or organization's line is "not found"."""
 
