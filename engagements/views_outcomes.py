@@ -2,7 +2,7 @@
 let the other side verify or reject it. Thin over engagements.services; the fee statement prices the verified
 value (engagements.selectors.fee_for_period)."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -52,7 +52,7 @@ def outcome_list(request: HttpRequest, organization_slug: str, pk: int) -> HttpR
         "page": Paginator(measurements, PAGE_SIZE).get_page(request.GET.get("page")),
         "month": month,
         "month_error": month_error,
-        "can_submit": side is not None,
+        "can_submit": side is not None and selectors.outcome_lines_of(engagement).exists(),
         "review_side": side,
     }
     return render(request, "engagements/outcome_list.html", context)
@@ -63,9 +63,12 @@ def outcome_create(request: HttpRequest, organization_slug: str, pk: int) -> Htt
     engagement = _engagement(request, pk)
     if selectors.outcome_side_or_none(request.membership, engagement) is None:
         raise PermissionDenied
-    today = timezone.localdate(timezone=engagement.calendar.zone)
+    # An outcome is measured once its month is over: offer last month.
+    last_month = (timezone.localdate(timezone=engagement.calendar.zone).replace(day=1) - timedelta(days=1)).replace(
+        day=1
+    )
     form = OutcomeMeasurementForm(
-        request.POST or None, lines=selectors.outcome_lines_of(engagement), initial={"month": today.replace(day=1)}
+        request.POST or None, lines=selectors.outcome_lines_of(engagement), initial={"month": last_month}
     )
     return form_page(
         request,

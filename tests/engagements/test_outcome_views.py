@@ -180,6 +180,16 @@ def test_list_filters_by_month_and_explains_a_bad_month(client, tenant_a, line):
     assert len(bad.context["page"].object_list) == 2
 
 
+def test_an_engagement_without_a_gain_share_line_offers_no_submit_button(client, tenant_a):
+    engagement = EngagementFactory(organization=tenant_a.organization, provider=tenant_a.provider)
+    client.force_login(tenant_a.user(Role.PROVIDER_MANAGER))
+
+    page = client.get(org_url(tenant_a, "engagements:outcomes", pk=engagement.pk))
+
+    assert (page.context["can_submit"], page.context["review_side"]) == (False, "provider")
+    assert "This engagement has no signed gain-share line to record a value for." in page.content.decode()
+
+
 def test_list_shows_only_the_engagements_own_values(client, tenant_a, line):
     other_line = signed_outcome_line(tenant_a)
     own = submitted(tenant_a, line)
@@ -198,8 +208,9 @@ def test_list_query_count_is_constant(client, tenant_a, line, months, django_ass
     client.force_login(tenant_a.user(Role.LD_DIRECTOR))
     url = org_url(tenant_a, "engagements:outcomes", pk=line.version.sow.engagement_id)
 
-    # session, user, organization, membership, switcher, unread notifications, engagement, count, the page's rows
-    with django_assert_num_queries(9):
+    # session, user, organization, membership, switcher, unread notifications, engagement, whether it has a
+    # gain-share line (the submit button), count, the page's rows
+    with django_assert_num_queries(10):
         response = client.get(url)
 
     assert len(response.context["page"].object_list) == months
