@@ -229,3 +229,31 @@ def test_list_queries_do_not_grow_with_rows(client, tenant_a, line, owner_token,
         response = client.get(URL, **auth(owner_token))
 
     assert len(response.json()["results"]) == months
+
+
+def test_the_statement_charges_the_gain_share_once_the_value_submitted_over_the_api_is_verified_over_it(
+    client, tenant_a, line, provider_token, owner_token
+):
+    statement_url = f"/api/v1/statements/?sow={line.version.sow_id}&month=2026-03"
+    created = post(client, URL, body(line, value="75.00"), provider_token).json()
+
+    before = client.get(statement_url, **auth(owner_token)).json()
+    post(client, f"{URL}{created['id']}/verify/", {}, owner_token)
+    after = client.get(statement_url, **auth(owner_token)).json()
+
+    # Base fee 10000.00; 75.00 >= baseline 70 + uplift 5, so once verified: 15 % × 10000.00 = 1500.00.
+    assert [(row["name"], row["amount"]) for row in before["lines"]] == [
+        ("Base fee", "10000.00"),
+        ("First-time-fix gain share", "0.00"),
+    ]
+    assert before["lines"][1]["detail"] == (
+        "not charged: outcome 75 awaiting verification by the client (15 % of 10000.00)"
+    )
+    assert [(row["name"], row["amount"]) for row in after["lines"]] == [
+        ("Base fee", "10000.00"),
+        ("First-time-fix gain share", "1500.00"),
+    ]
+    assert (after["lines"][1]["detail"], after["total"]) == (
+        "15 % of 10000.00; outcome 75 vs target 75 (baseline 70 + uplift 5) met",
+        "11500.00",
+    )
