@@ -2,9 +2,14 @@
 lines are written through the same services as the web app, changes with If-Match (mls.api_etags); signing and
 change requests happen in MLS itself."""
 
+import re
+from datetime import date
+
+from django import forms
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -18,8 +23,8 @@ from mls.models import Membership
 from vendors.models import Provider
 
 from . import selectors, services
-from .enums import ChangeRequestStatus, EngagementStatus, PricingModel
-from .models import ChangeRequest, Engagement, ServiceLine, Sow
+from .enums import ChangeRequestStatus, EngagementStatus, OutcomeStatus, PricingModel
+from .models import ChangeRequest, Engagement, OutcomeMeasurement, ServiceLine, Sow
 from .selectors import change_requests_for, engagements_for, sows_for
 
 
@@ -226,3 +231,163 @@ class ChangeRequestViewSet(ReadOnlyResource):
 
     def visible(self, membership: Membership) -> QuerySet[ChangeRequest]:
         return change_requests_for(membership)
+
+
+# --- Outcome measurements ----------------------------------------------------------------------------------
+
+MONTH_REGEX = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+MONTH_SCHEMA = {"type": "string", "pattern": MONTH_REGEX, "example": "2026-09"}
+
+
+def _first_of(text: str) -> date:
+    """`YYYY-MM` (already matched) → the month's first day; ValueError for a year Python has no date for."""
+    return date(int(text[:4]), int(text[5:7]), 1)
+
+
+@extend_schema_field(MONTH_SCHEMA)
+class MonthField(serializers.Field):
+    """A month as `YYYY-MM`, read as its first day (how MLS stores months)."""
+
+    default_error_messages = {
+        "invalid": "Give a month as YYYY-MM, e.g. 2026-09.",
+        "range": "This month is out of range.",
+    }
+
+    def to_internal_value(self, data: object) -> date:
+        if not isinstance(data, str) or not re.fullmatch(MONTH_REGEX, data):
+            self.fail("invalid")
+        try:
+            return _first_of(data)
+        except ValueError:
+            self.fail("range")
+
+    def to_representation(self, value: date) -> str:
+        return f"{value:%Y-%m}"
+
+
+class MonthFormField(forms.CharField):
+    def to_python(self, value: object) -> date | None:
+        text = super().to_python(value)
+        if text in self.empty_values:
+            return None
+        if not re.fullmatch(MONTH_REGEX, text):
+            raise forms.ValidationError("Give a month as YYYY-MM, e.g. 2026-09.")
+        try:
+            return _first_of(text)
+        except ValueError as error:
+            raise forms.ValidationError("This month is out of range.") from error
+
+
+@extend_schema_field(MONTH_SCHEMA)
+class MonthFilter(filters.Filter):
+    """`?month=YYYY-MM`: rows of that month."""
+
+    field_class = MonthFormField
+
+
+class OutcomeMeasurementSerializer(ReadSerializer):
+    month = MonthField(read_only=True)
+
+    class Meta:
+        model = OutcomeMeasurement
+        exclude = ("organization",)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleServiceLine(serializers.PrimaryKeyRelatedField):
+    """A service line of a SoW the caller sees: another provider's or organization's line is "not found"."""
+
+    def get_queryset(self) -> QuerySet[ServiceLine]:
+        membership = caller_of(self.context["request"]).membership
+        return ServiceLine.objects.filter(version__sow__in=sows_for(membership)).select_related("version__sow")
+
+
+class OutcomeInput(serializers.Serializer):
+    service_line = VisibleServiceLine(help_text="The id of a gain-share line of the SoW version in force that month.")
+    month = MonthField(help_text="The measured month, YYYY-MM.")
+    value = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The outcome metric's value, in the unit of the line's baseline."
+    )
+    evidence = serializers.CharField(
+        max_length=2000, help_text="Where the value comes from: the report, query or link the other side checks."
+    )
+
+
+class RejectInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why the value does not hold; the submitter sees it.")
+
+
+class OutcomeFilter(TenantFilterSet):
+    engagement = IdFilter()
+    service_line = IdFilter()
+    month = MonthFilter()
+    status = filters.ChoiceFilter(choices=OutcomeStatus.choices)
+
+
+OUTCOME_EXAMPLE = {
+    "service_line": 12,
+    "month": "2026-09",
+    "value": "78.50",
+    "evidence": "Q3 first-time-fix rate, service desk report https://reports.example/ftf-2026-09",
+}
+
+
+class OutcomeMeasurementViewSet(ReadOnlyResource):
+    """Outcome values of gain-share lines, per month. One side submits a value with its evidence (POST); the other
+    side verifies or rejects it. The fee statement charges the gain share on a verified value only."""
+
+    serializer_class = OutcomeMeasurementSerializer
+    filterset_class = OutcomeFilter
+    ordering_fields = ("id", "month", "submitted_at")
+
+    def visible(self, membership: Membership) -> QuerySet[OutcomeMeasurement]:
+        return selectors.outcome_measurements_for(membership)
+
+    @extend_schema(
+        summary="Submit a gain-share line's outcome value of a month, with its evidence",
+        request=OutcomeInput,
+        responses={201: OutcomeMeasurementSerializer},
+        examples=[OpenApiExample("A month's outcome", value=OUTCOME_EXAMPLE, request_only=True)],
+    )
+    def create(self, request: Request) -> Response:
+        if selectors.outcome_recording_side(self.membership) is None:
+            raise exceptions.PermissionDenied()
+        item = OutcomeInput(data=request.data, context=self.get_serializer_context())
+        item.is_valid(raise_exception=True)
+        measurement = services.submit_outcome_measurement(membership=self.membership, **item.validated_data)
+        return Response(self.get_serializer(measurement).data, status=201)
+
+    def _reviewable(self) -> OutcomeMeasurement:
+        measurement = self.get_object()
+        if not selectors.may_review_outcome(self.membership, measurement):
+            raise exceptions.PermissionDenied("The other side verifies or rejects a submitted value.")
+        return measurement
+
+    @extend_schema(
+        summary="Verify a submitted value (the other side): the month's gain share is computed from it",
+        request={"application/json": {"type": "object", "description": "No fields: send {} or nothing."}},
+        responses={200: OutcomeMeasurementSerializer},
+        examples=[OpenApiExample("No body", value={}, request_only=True)],
+    )
+    @action(detail=True, methods=["post"])
+    def verify(self, request: Request, pk: str) -> Response:
+        measurement = services.verify_outcome_measurement(measurement=self._reviewable(), membership=self.membership)
+        return Response(self.get_serializer(measurement).data)
+
+    @extend_schema(
+        summary="Reject a submitted value (the other side), saying why: it never counts",
+        request=RejectInput,
+        responses={200: OutcomeMeasurementSerializer},
+        examples=[
+            OpenApiExample("A reason", value={"reason": "The report covers Q2, not September."}, request_only=True)
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        measurement = self._reviewable()
+        item = RejectInput(data=request.data)
+        item.is_valid(raise_exception=True)
+        measurement = services.reject_outcome_measurement(
+            measurement=measurement, membership=self.membership, **item.validated_data
+        )
+        return Response(self.get_serializer(measurement).data)

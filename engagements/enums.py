@@ -129,3 +129,9 @@ class DisputeTier(models.TextChoices):
 
 # The dispute ladder of SPEC-SLA §7, in order.
 DISPUTE_LADDER = [DisputeTier.ACCOUNT_MANAGEMENT, DisputeTier.EXECUTIVE_SPONSOR, DisputeTier.MEDIATION]
+
+
+class OutcomeStatus(models.TextChoices):
+    SUBMITTED = "submitted", "Awaiting verification"
+    VERIFIED = "verified", "Verified"
+    REJECTED = "rejected", "Rejected"

@@ -7,7 +7,7 @@ from django import forms
 from vendors.models import Provider
 
 from .enums import LineBasis, MeetingKind, PricingModel, Responsibility, Side, StandardService, UsageKey
-from .models import Engagement, IndexSeries, SowVersion
+from .models import Engagement, IndexSeries, ServiceLine, SowVersion
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -215,3 +215,41 @@ class IndexValueForm(forms.Form):
         help_text="The month the value is for.",
     )
     value = forms.DecimalField(max_digits=12, decimal_places=4, min_value=Decimal("0.0001"))
+
+
+MAX_EVIDENCE_CHARS = 2000
+
+
+class OutcomeLineChoice(forms.ModelChoiceField):
+    def label_from_instance(self, line: ServiceLine) -> str:
+        target = "no baseline" if line.baseline is None else f"target {line.baseline} + {line.required_uplift}"
+        return f"{line.version.sow.reference} v{line.version.number}: {line.name} ({target})"
+
+
+class OutcomeMeasurementForm(forms.Form):
+    service_line = OutcomeLineChoice(queryset=ServiceLine.objects.none(), label="Gain-share line")
+    month = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        input_formats=["%Y-%m"],
+        help_text="The measured month (YYYY-MM).",
+    )
+    value = forms.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The outcome metric's value, in the unit of the line's baseline."
+    )
+    evidence = forms.CharField(
+        max_length=MAX_EVIDENCE_CHARS,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Where the value comes from: the report, query or link the other side can check it against.",
+    )
+
+    def __init__(self, *args: object, lines: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service_line"].queryset = lines
+
+
+class RejectReasonForm(forms.Form):
+    reason = forms.CharField(
+        max_length=MAX_EVIDENCE_CHARS,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="The submitter sees it and may send a corrected value.",
+    )

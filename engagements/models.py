@@ -28,6 +28,7 @@ from .enums import (
     IpTerms,
     LineBasis,
     MeetingKind,
+    OutcomeStatus,
     PricingModel,
     Responsibility,
     Side,
@@ -622,3 +623,55 @@ class DisputeStep(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_tier_display()} {self.at:%d %b %Y}"
+
+
+class OutcomeMeasurement(TracksUpdates, TenantModel):
+    """The value of a gain-share line's outcome metric for one month, with its evidence (SPEC-SLA §6).
+
+    Submitted by one side and verified by the other, like a manual SLA value: the fee is computed from a verified
+    value only, so neither side can earn or withhold a gain share alone. A rejected value stays on record and the
+    submitter may send a new one; at most one value per line and month is live (submitted or verified).
+    """
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="outcome_measurements")
+    service_line = models.ForeignKey(ServiceLine, on_delete=models.PROTECT, related_name="outcome_measurements")
+    month = models.DateField(help_text="First day of the measured month.")
+    value = models.DecimalField(max_digits=12, decimal_places=2, help_text="In the unit of the line's baseline.")
+    evidence = models.TextField(help_text="Where the value comes from: a report, a query, a link to the source.")
+    submitted_side = models.CharField(max_length=10, choices=Side.choices)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    submitted_at = models.DateTimeField(default=now)
+    status = models.CharField(max_length=20, choices=OutcomeStatus.choices, default=OutcomeStatus.SUBMITTED)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-month", "service_line", "-submitted_at"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["organization", "service_line", "month"],
+                condition=~Q(status=OutcomeStatus.REJECTED),
+                name="engagements_outcome_one_live_per_month",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=OutcomeStatus.REJECTED) | ~Q(rejection_reason=""),
+                name="engagements_outcome_rejection_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_line} {self.month:%Y-%m}: {self.value} ({self.status})"
+
+    @property
+    def target(self) -> Decimal | None:
+        """The value that earns the gain share (SPEC-SLA §6: baseline + required uplift); None without a baseline."""
+        line = self.service_line
+        return None if line.baseline is None else line.baseline + line.required_uplift
+
+    @property
+    def beats_target(self) -> bool | None:
+        return None if self.target is None else self.value >= self.target

@@ -6,6 +6,7 @@ and unit-tested without fixtures. Money is `Decimal` end to end (a float never e
 drift), and every line is rounded to cents once, ROUND_HALF_UP, after its own arithmetic.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -78,7 +79,20 @@ class Usage:
     delivered_session_hours: Decimal = Decimal("0")
     completions: int = 0
     enrollments: int = 0
-    outcome_value: Decimal | None = None
+
+
+VERIFIED = "verified"
+OUTCOME_STATES = (VERIFIED, "submitted", "rejected")
+
+
+@dataclass(frozen=True)
+class OutcomeValue:
+    """A gain-share line's outcome for the period as recorded; only a verified value is charged on, since one
+    side alone must not be able to earn (or withhold) a gain share."""
+
+    value: Decimal
+    status: str = VERIFIED  # "verified" | "submitted" | "rejected"
+    note: str = ""  # why an unverified value does not count, e.g. "awaiting verification by the client"
 
 
 @dataclass(frozen=True)
@@ -291,8 +305,13 @@ def _validate_usage(usage: Usage) -> None:
     _decimal(usage.delivered_session_hours, "Delivered session hours")
     _count(usage.completions, "Completions")
     _count(usage.enrollments, "Enrollments")
-    if usage.outcome_value is not None:
-        _decimal(usage.outcome_value, "Outcome value", allow_negative=True)
+
+
+def _validate_outcomes(outcomes: Mapping[str, OutcomeValue]) -> None:
+    for name, outcome in outcomes.items():
+        _decimal(outcome.value, f"Outcome value of {name!r}", allow_negative=True)
+        if outcome.status not in OUTCOME_STATES:
+            raise ValueError(f"Outcome of {name!r}: unknown status {outcome.status!r}.")
 
 
 def _validate_terms(line: ServiceLineTerms) -> None:
@@ -344,20 +363,25 @@ def _unit_line(line: ServiceLineTerms, usage: Usage, factors: list[AnnualFactor]
     return FeeLine(line.name, line.basis, quantity, amount, _with_notes(detail, factors))
 
 
-def _gain_share_line(line: ServiceLineTerms, usage: Usage, base: Decimal) -> FeeLine:
+def _gain_share_line(line: ServiceLineTerms, outcome: OutcomeValue | None, base: Decimal) -> FeeLine:
     """Always listed, at 0.00 with the reason when not earned, so the statement stays itemized."""
     zero = Decimal("0.00")
     percent = f"{_number(line.gain_share_percent)} % of {_money(base)}"
-    if usage.outcome_value is None:
+    if outcome is None:
         return FeeLine(line.name, line.basis, base, zero, f"not charged: no outcome value for the period ({percent})")
     if line.baseline is None:
         return FeeLine(line.name, line.basis, base, zero, f"not charged: no outcome baseline set ({percent})")
+    if outcome.status != VERIFIED:
+        reason = outcome.note or outcome.status
+        return FeeLine(
+            line.name, line.basis, base, zero, f"not charged: outcome {_number(outcome.value)} {reason} ({percent})"
+        )
     target = line.baseline + line.required_uplift
     comparison = (
-        f"outcome {_number(usage.outcome_value)} vs target {_number(target)} "
+        f"outcome {_number(outcome.value)} vs target {_number(target)} "
         f"(baseline {_number(line.baseline)} + uplift {_number(line.required_uplift)})"
     )
-    if usage.outcome_value < target:
+    if outcome.value < target:
         return FeeLine(line.name, line.basis, base, zero, f"not charged: {comparison} not met ({percent})")
     amount = round_half_up(base * line.gain_share_percent / HUNDRED)
     return FeeLine(line.name, line.basis, base, amount, f"{percent}; {comparison} met")
@@ -368,15 +392,19 @@ def fee_lines(
     usage: Usage,
     period_start: date,
     adjustment: IndexAdjustment | None = None,
+    outcomes: Mapping[str, OutcomeValue] | None = None,
 ) -> list[FeeLine]:
     """Price each service line for the period starting `period_start` (first day of the month), in order.
 
     One `FeeLine` per service line, never bundled. Fixed amounts, band rates and unit prices carry the
     annual adjustment; the gain share percentage does not, but its base is the sum of the adjusted fixed lines.
+    `outcomes` holds each gain-share line's recorded outcome for the period, by line name.
     """
+    outcomes = outcomes or {}
     for line in lines:
         _validate_terms(line)
     _validate_usage(usage)
+    _validate_outcomes(outcomes)
     factors = annual_factors(adjustment, period_start)
 
     priced: list[FeeLine | None] = [_fixed_line(line, factors) if line.basis == FIXED else None for line in lines]
@@ -391,7 +419,7 @@ def fee_lines(
         elif line.basis == UNIT:
             result.append(_unit_line(line, usage, factors))
         else:
-            result.append(_gain_share_line(line, usage, fixed_total))
+            result.append(_gain_share_line(line, outcomes.get(line.name), fixed_total))
     return result
 
 

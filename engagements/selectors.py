@@ -5,19 +5,21 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from mls.enums import Permission, Role
 from mls.models import Membership
 
 from . import pricing
-from .enums import ChangeRequestStatus, LineBasis, Side, VersionStatus
+from .enums import ChangeRequestStatus, LineBasis, OutcomeStatus, Side, VersionStatus
 from .models import (
     ChangeRequest,
     Dispute,
     Engagement,
     GovernanceMeeting,
     MeetingAction,
+    OutcomeMeasurement,
     ScopeItem,
     ServiceLine,
     Sow,
@@ -185,13 +187,16 @@ def index_adjustment(version: SowVersion) -> pricing.IndexAdjustment | None:
 def fee_for_period(sow: Sow, period_start: date, usage: pricing.Usage) -> list[pricing.FeeLine]:
     """SPEC-SLA §6: the itemized fee of `sow` for the month starting `period_start`, given that month's usage.
 
-    Usage (billable learners, delivered hours, completions, enrollments, outcome value) is measured from
-    delivery data by the caller; the version in force and the index adjustment come from the contract.
+    Usage (billable learners, delivered hours, completions, enrollments) is measured from delivery data by the
+    caller; the version in force and the index adjustment come from the contract, and each gain-share line's
+    outcome from its recorded (and, to count, verified) outcome measurement of the month.
     """
     version = version_in_force(sow, period_start)
     if version is None:
         return []
-    return pricing.fee_lines(pricing_terms(version), usage, period_start, index_adjustment(version))
+    terms = pricing_terms(version)
+    outcomes = period_outcomes(version, period_start) if any(t.basis == LineBasis.GAIN_SHARE for t in terms) else {}
+    return pricing.fee_lines(terms, usage, period_start, index_adjustment(version), outcomes)
 
 
 def may_edit_version(membership: Membership, version: SowVersion) -> bool:
@@ -229,3 +234,85 @@ def meeting_actions_for(membership: Membership) -> QuerySet[MeetingAction]:
 
 def disputes_for(membership: Membership) -> QuerySet[Dispute]:
     return Dispute.objects.filter(engagement__in=engagements_for(membership)).select_related("engagement__provider")
+
+
+# --- Outcome measurements ----------------------------------------------------------------------
+
+
+def outcome_measurements_for(membership: Membership) -> QuerySet[OutcomeMeasurement]:
+    """Outcome values of the engagements the member sees (a provider manager: its provider's only)."""
+    return OutcomeMeasurement.objects.filter(engagement__in=engagements_for(membership)).select_related(
+        "engagement", "service_line__version__sow", "submitted_by", "reviewed_by"
+    )
+
+
+def outcome_lines_of(engagement: Engagement) -> QuerySet[ServiceLine]:
+    """The engagement's gain-share lines of agreed versions: the lines an outcome value can be recorded for."""
+    return (
+        ServiceLine.objects.filter(
+            version__sow__engagement=engagement,
+            version__status__in=[VersionStatus.SIGNED, VersionStatus.SUPERSEDED],
+            basis=LineBasis.GAIN_SHARE,
+        )
+        .select_related("version__sow")
+        .order_by("version__sow__reference", "version__number", "id")
+    )
+
+
+def outcome_recording_side(membership: Membership) -> str | None:
+    """The side a member records and verifies outcome values for, on engagements they see: a provider's account
+    manager (who logs delivery) or the client's SLA managers; None for anyone else (a viewer)."""
+    if membership.provider_id is not None:
+        return Side.PROVIDER if membership.has_permission(Permission.LOG_DELIVERY) else None
+    return Side.CLIENT if membership.has_permission(Permission.MANAGE_SLAS) else None
+
+
+def outcome_side(membership: Membership, engagement: Engagement) -> str:
+    """`outcome_recording_side` on `engagement`: a provider acts on its own engagements only."""
+    side = outcome_recording_side(membership)
+    if side is None or (side == Side.PROVIDER and membership.provider_id != engagement.provider_id):
+        raise ValidationError("Your role cannot record or verify outcome values of this engagement.")
+    return side
+
+
+def outcome_side_or_none(membership: Membership, engagement: Engagement) -> str | None:
+    """`outcome_side`, or None: the pages offer a form or button only to members whose post would be accepted."""
+    try:
+        return outcome_side(membership, engagement)
+    except ValidationError:
+        return None
+
+
+def may_review_outcome(membership: Membership, measurement: OutcomeMeasurement) -> bool:
+    """The other side verifies or rejects a submitted value (engagements.services._reviewable_outcome)."""
+    side = outcome_side_or_none(membership, measurement.engagement)
+    return side is not None and side != measurement.submitted_side
+
+
+def _other_side(side: str) -> str:
+    return str((Side.PROVIDER if side == Side.CLIENT else Side.CLIENT).label).lower()
+
+
+def period_outcomes(version: SowVersion, month: date) -> dict[str, pricing.OutcomeValue]:
+    """Each gain-share line's outcome of `month`, by line name: the live value (verified, or awaiting the other
+    side), else the latest rejected one, so the statement can say why no gain share is charged."""
+    measurements = OutcomeMeasurement.objects.filter(
+        service_line__version=version, month=month.replace(day=1)
+    ).select_related("service_line")
+    found: dict[str, OutcomeMeasurement] = {}
+    for measurement in measurements.order_by("submitted_at", "id"):
+        current = found.get(measurement.service_line.name)
+        if current is None or current.status == OutcomeStatus.REJECTED:
+            found[measurement.service_line.name] = measurement
+    return {name: _outcome_value(measurement) for name, measurement in found.items()}
+
+
+def _outcome_value(measurement: OutcomeMeasurement) -> pricing.OutcomeValue:
+    reviewer = _other_side(measurement.submitted_side)
+    if measurement.status == OutcomeStatus.SUBMITTED:
+        note = f"awaiting verification by the {reviewer}"
+    elif measurement.status == OutcomeStatus.REJECTED:
+        note = f"rejected by the {reviewer} ({measurement.rejection_reason}); no verified value for the period"
+    else:
+        note = ""
+    return pricing.OutcomeValue(value=measurement.value, status=measurement.status, note=note)

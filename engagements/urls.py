@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_governance, views_tools
+from . import views, views_governance, views_outcomes, views_tools
 
 app_name = "engagements"
 
@@ -30,6 +30,10 @@ urlpatterns = [
     path("disputes/<int:pk>/", views_governance.dispute_detail, name="dispute"),
     path("disputes/<int:pk>/escalate/", views_governance.dispute_escalate, name="dispute_escalate"),
     path("disputes/<int:pk>/close/", views_governance.dispute_close, name="dispute_close"),
+    path("engagements/<int:pk>/outcomes/", views_outcomes.outcome_list, name="outcomes"),
+    path("engagements/<int:pk>/outcomes/new/", views_outcomes.outcome_create, name="outcome_create"),
+    path("outcomes/<int:pk>/verify/", views_outcomes.outcome_verify, name="outcome_verify"),
+    path("outcomes/<int:pk>/reject/", views_outcomes.outcome_reject, name="outcome_reject"),
     path("contract-review/", views_tools.contract_review, name="contract_review"),
     path("index-series/", views_tools.index_series_list, name="index_series"),
     path("index-series/<int:pk>/", views_tools.index_series_detail, name="index_series_detail"),

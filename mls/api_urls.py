@@ -43,6 +43,7 @@ RESOURCES = {
     "measurements": (slas_api.MeasurementViewSet, "measurement"),
     "credits": (slas_api.CreditViewSet, "credit"),
     "escalations": (slas_api.EscalationViewSet, "escalation"),
+    "outcome-measurements": (engagements_api.OutcomeMeasurementViewSet, "outcome-measurement"),
     "statements": (reporting_api.StatementViewSet, "statement"),
     "qbrs": (reporting_api.QbrViewSet, "qbr"),
     "webhooks": (api_webhooks.WebhookEndpointViewSet, "webhook"),

@@ -17,7 +17,12 @@ from tests.factories import (
     WebhookDeliveryFactory,
     api_token,
 )
-from tests.factories.engagements import ProviderDelivery, provider_delivery, signed_contract_with_proposal
+from tests.factories.engagements import (
+    ProviderDelivery,
+    provider_delivery,
+    signed_contract_with_proposal,
+    submitted_outcome,
+)
 from tests.factories.reporting import stored_qbr
 from vendors.models import Provider
 
@@ -85,6 +90,7 @@ class Tenant:
         with self.scope():
             self.api_token = ApiToken.objects.get()
         self.contract = signed_contract_with_proposal(self)
+        self.outcome = submitted_outcome(self)
         return self
 
     def with_second_provider(self) -> "Tenant":

@@ -157,6 +157,14 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "engagements:dispute_close": OrganizationRoute(
         CHANGE_PROPOSERS, lambda t: {"pk": t.contract.dispute.pk}, methods=POST
     ),
+    # Outcome values: the provider's manager or the client's SLA managers submit; the other side reviews. The
+    # route objects' value was submitted by the provider, so the client's SLA managers review it.
+    "engagements:outcomes": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.outcome.engagement_id}, methods=GET),
+    "engagements:outcome_create": OrganizationRoute(
+        SLA_MANAGERS | {Role.PROVIDER_MANAGER}, lambda t: {"pk": t.outcome.engagement_id}
+    ),
+    "engagements:outcome_verify": OrganizationRoute(SLA_MANAGERS, lambda t: {"pk": t.outcome.pk}),
+    "engagements:outcome_reject": OrganizationRoute(SLA_MANAGERS, lambda t: {"pk": t.outcome.pk}),
     "engagements:contract_review": OrganizationRoute(CLIENT_ROLES),
     # Everyone reads price indices; writing them is checked in tests/engagements/test_governance_views.py.
     "engagements:index_series": OrganizationRoute(ALL_ROLES),
@@ -404,6 +412,10 @@ API_ROUTES: dict[str, ApiRoute] = {
     "api:credit-detail": ApiRoute(lambda t: {"pk": t.api.credit.pk}),
     "api:escalation-list": ApiRoute(),
     "api:escalation-detail": ApiRoute(lambda t: {"pk": t.api.escalation.pk}),
+    "api:outcome-measurement-list": ApiRoute(writes=True),
+    "api:outcome-measurement-detail": ApiRoute(lambda t: {"pk": t.api.outcome.pk}),
+    "api:outcome-measurement-verify": ApiRoute(lambda t: {"pk": t.api.outcome.pk}, writes=True, methods=("POST",)),
+    "api:outcome-measurement-reject": ApiRoute(lambda t: {"pk": t.api.outcome.pk}, writes=True, methods=("POST",)),
     "api:statement-list": ApiRoute(),  # ?sow=&month= (without them: 400)
     "api:qbr-list": ApiRoute(),
     "api:qbr-detail": ApiRoute(lambda t: {"pk": t.qbr.pk}),

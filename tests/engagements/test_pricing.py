@@ -10,6 +10,7 @@ from engagements.pricing import (
     FeeLine,
     IndexAdjustment,
     MissingIndexValue,
+    OutcomeValue,
     ServiceLineTerms,
     Usage,
     adjustment_factors,
@@ -33,8 +34,8 @@ INDEX = {
 }
 
 
-def price(*lines, usage=None, period_start=PERIOD, adjustment=None):
-    return fee_lines(tuple(lines), usage or Usage(), period_start, adjustment)
+def price(*lines, usage=None, period_start=PERIOD, adjustment=None, outcomes=None):
+    return fee_lines(tuple(lines), usage or Usage(), period_start, adjustment, outcomes)
 
 
 def indexed(index_values=None, *, start=START, cap=Decimal("3.00")):
@@ -210,16 +211,51 @@ GAIN_SHARE = ServiceLineTerms(
     ],
 )
 def test_fee_lines_gain_share_charged_only_when_outcome_beats_baseline(outcome, amount, detail):
-    base, gain = price(BASE_FEE, GAIN_SHARE, usage=Usage(outcome_value=outcome))
+    outcomes = {} if outcome is None else {"Gain share": OutcomeValue(outcome)}
+
+    base, gain = price(BASE_FEE, GAIN_SHARE, outcomes=outcomes)
 
     assert base.amount == Decimal("10000.00")
     assert gain == FeeLine("Gain share", "gain_share", Decimal("10000.00"), amount, detail)
 
 
+@pytest.mark.parametrize(
+    ("outcome", "detail"),
+    [
+        (
+            OutcomeValue(Decimal("80"), "submitted", "awaiting verification by the client"),
+            "not charged: outcome 80 awaiting verification by the client (15 % of 10000.00)",
+        ),
+        (
+            OutcomeValue(Decimal("80"), "rejected", "rejected by the client (wrong quarter)"),
+            "not charged: outcome 80 rejected by the client (wrong quarter) (15 % of 10000.00)",
+        ),
+        (OutcomeValue(Decimal("80"), "submitted"), "not charged: outcome 80 submitted (15 % of 10000.00)"),
+    ],
+)
+def test_fee_lines_gain_share_not_charged_on_an_unverified_outcome_that_beats_the_target(outcome, detail):
+    # 80 >= 70 + 5 would earn 1500.00, but only a verified value counts
+    _, gain = price(BASE_FEE, GAIN_SHARE, outcomes={"Gain share": outcome})
+
+    assert gain == FeeLine("Gain share", "gain_share", Decimal("10000.00"), Decimal("0.00"), detail)
+
+
+def test_fee_lines_gain_share_reads_the_outcome_of_its_own_line():
+    other = ServiceLineTerms(
+        name="Time to competency", basis="gain_share", gain_share_percent=Decimal("10"), baseline=Decimal("30")
+    )
+    outcomes = {"Gain share": OutcomeValue(Decimal("76")), "Time to competency": OutcomeValue(Decimal("29.99"))}
+
+    _, gain, competency = price(BASE_FEE, GAIN_SHARE, other, outcomes=outcomes)
+
+    assert gain.amount == Decimal("1500.00")  # 76 >= 75: 15 % × 10000.00
+    assert competency.amount == Decimal("0.00")  # 29.99 < 30 + 0
+
+
 def test_fee_lines_gain_share_without_baseline_is_listed_at_zero():
     terms = ServiceLineTerms(name="Gain share", basis="gain_share", gain_share_percent=Decimal("15"))
 
-    _, gain = price(BASE_FEE, terms, usage=Usage(outcome_value=Decimal("99")))
+    _, gain = price(BASE_FEE, terms, outcomes={"Gain share": OutcomeValue(Decimal("99"))})
 
     assert gain.amount == Decimal("0.00")
     assert gain.detail == "not charged: no outcome baseline set (15 % of 10000.00)"
@@ -232,7 +268,7 @@ def test_fee_lines_gain_share_base_sums_all_fixed_lines_and_rounds_half_up():
     )
 
     # gain share listed first: its base still sums both fixed lines, whatever their position
-    gain, _, _ = price(terms, BASE_FEE, second, usage=Usage(outcome_value=Decimal("1")))
+    gain, _, _ = price(terms, BASE_FEE, second, outcomes={"Gain share": OutcomeValue(Decimal("1"))})
 
     # base 10000.00 + 2500.50 = 12500.50; 12.5 % × 12500.50 = 1562.5625 → 1562.56
     assert (gain.quantity, gain.amount) == (Decimal("12500.50"), Decimal("1562.56"))
@@ -325,9 +361,10 @@ def test_fee_lines_adjust_rates_and_prices_but_not_gain_share_percent():
         ServiceLineTerms(name="Learners", basis="per_learner", bands=BANDS),
         ServiceLineTerms(name="Hours", basis="unit", unit_price=Decimal("80.00"), usage_key="delivered_session_hours"),
     )
-    usage = Usage(billable_learners=101, delivered_session_hours=Decimal("37.5"), outcome_value=Decimal("80"))
+    usage = Usage(billable_learners=101, delivered_session_hours=Decimal("37.5"))
+    outcomes = {"Gain share": OutcomeValue(Decimal("80"))}
 
-    base, gain, learners, hours = fee_lines(lines, usage, date(2027, 3, 1), adjustment)
+    base, gain, learners, hours = fee_lines(lines, usage, date(2027, 3, 1), adjustment, outcomes)
 
     assert base.amount == Decimal("10300.00")  # 10000.00 × 1.03
     assert gain.amount == Decimal("1545.00")  # 15 % (not adjusted) × 10300.00
@@ -435,6 +472,19 @@ def test_validate_bands_rejects_malformed_tables(bands, message):
 def test_fee_lines_rejects_invalid_terms(terms, message):
     with pytest.raises(ValueError, match=message):
         price(terms)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "message"),
+    [
+        (OutcomeValue(80.0), "Outcome value of 'Gain share' must be a Decimal"),
+        (OutcomeValue(Decimal("NaN")), "must be a finite number"),
+        (OutcomeValue(Decimal("80"), "disputed"), "unknown status 'disputed'"),
+    ],
+)
+def test_fee_lines_rejects_invalid_outcomes(outcome, message):
+    with pytest.raises(ValueError, match=message):
+        price(BASE_FEE, GAIN_SHARE, outcomes={"Gain share": outcome})
 
 
 def test_fee_lines_rejects_negative_usage():

@@ -4,9 +4,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from engagements.models import OutcomeMeasurement
 from scheduling.models import AssessmentAttempt, Attendance, Completion, ComplianceAssignment, Feedback, Outage
 from slas.enums import EscalationLevel
 from slas.models import Breach, Escalation, ServiceCredit
+from tests.factories.engagements import submitted_outcome
 from tests.factories.slas import assignment, attempt, attendance, completion, feedback, outage
 
 MARCH = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -22,6 +24,7 @@ class ApiObjects:
     outage: Outage
     credit: ServiceCredit
     escalation: Escalation
+    outcome: OutcomeMeasurement
 
 
 def api_objects(tenant: object) -> ApiObjects:
@@ -62,4 +65,5 @@ def api_objects(tenant: object) -> ApiObjects:
                 level=EscalationLevel.NOTICE,
                 breaches=1,
             ),
+            outcome=submitted_outcome(tenant),
         )

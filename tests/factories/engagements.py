@@ -25,6 +25,7 @@ from engagements.models import (
     GovernanceMeeting,
     IndexSeries,
     MeetingAction,
+    OutcomeMeasurement,
     ScopeItem,
     ServiceLine,
     Sow,
@@ -119,6 +120,49 @@ def draft_retainer_version(sow: Sow, monthly: str = "48250.00", number: int = 1)
         amount=Decimal(monthly),
     )
     return version
+
+
+def outcome_based_version(
+    sow: Sow, *, gain_share: str = "15", baseline: str | None = "70", uplift: str = "5"
+) -> SowVersion:
+    """A draft outcome-based version: a 10,000.00 base fee and a gain share on an outcome metric, ready to sign."""
+    version = SowVersionFactory(sow=sow, pricing_model=PricingModel.OUTCOME_BASED)
+    ScopeItem.objects.create(
+        organization=sow.organization,
+        version=version,
+        service=StandardService.LEARNER_SUPPORT,
+        responsibility=Responsibility.INCLUDED,
+    )
+    ServiceLine.objects.create(
+        organization=sow.organization, version=version, name="Base fee", basis=LineBasis.FIXED, amount=Decimal("10000")
+    )
+    ServiceLine.objects.create(
+        organization=sow.organization,
+        version=version,
+        name="First-time-fix gain share",
+        basis=LineBasis.GAIN_SHARE,
+        gain_share_percent=Decimal(gain_share),
+        baseline=None if baseline is None else Decimal(baseline),
+        required_uplift=Decimal(uplift),
+    )
+    return version
+
+
+def submitted_outcome(tenant: object) -> OutcomeMeasurement:
+    """An outcome-based engagement of the tenant's provider (signed from 2026-01) whose provider manager has
+    submitted March 2026's outcome value (80 against a target of 70 + 5); the client has not verified it yet."""
+    engagement = EngagementFactory(organization=tenant.organization, provider=tenant.provider)
+    sow = SowFactory(engagement=engagement)
+    with tenant.scope():
+        version = services.sign_version(version=outcome_based_version(sow), actor=tenant.user(Role.PROCUREMENT))
+        return services.submit_outcome_measurement(
+            service_line=version.service_lines.get(basis=LineBasis.GAIN_SHARE),
+            membership=tenant.members[Role.PROVIDER_MANAGER],
+            month=date(2026, 3, 1),
+            value=Decimal("80"),
+            evidence="Service desk report, March 2026: first-time fix 80 %",
+            now=datetime(2026, 4, 2, 9, 0, tzinfo=UTC),
+        )
 
 
 @dataclass
