@@ -4,6 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from django import forms
 
+from mls.validators import validate_sane_date
 from vendors.models import Provider
 
 from .enums import LineBasis, MeetingKind, PricingModel, Responsibility, Side, StandardService, UsageKey
@@ -149,6 +150,7 @@ class MeetingForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M"],
         help_text="In the organization's timezone.",
+        validators=[validate_sane_date],
     )
     agenda = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}))
 

@@ -3,6 +3,7 @@ cursor pages, filters, upserts, and errors in DRF's `{"field": ["message"]}` sha
 tenant, is mls.api_auth (authentication, the token's read/write scope, throttling).
 """
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import DataError, IntegrityError, models, transaction
 from django.db.models import ProtectedError, QuerySet
 from django.utils import timezone
 from django_filters import rest_framework as filters
@@ -20,7 +21,7 @@ from django_filters.fields import IsoDateTimeField
 from django_filters.filters import QuerySetRequestMixin
 from django_scopes import ScopeError
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import ISO_8601, exceptions, mixins, pagination, serializers, viewsets
+from rest_framework import ISO_8601, exceptions, mixins, pagination, parsers, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.fields import get_error_detail
 from rest_framework.filters import OrderingFilter
@@ -31,6 +32,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from .api_auth import OrganizationSessionAuthentication, TokenAuthentication, caller_of
 from .models import Membership
+from .validators import validate_sane_date
 
 MAX_BULK_ITEMS = 1000
 
@@ -67,6 +69,17 @@ class CursorPage(pagination.CursorPagination):
     max_page_size = 1000
     ordering = ("id",)
 
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view: object = None) -> list | None:
+        """DRF checks that a cursor decodes, not that its position is a value of the ordering field: a forged
+        `?cursor=` (say `p=2026-01-01` on an id ordering) failed in the query, a 500. It is the invalid cursor's
+        404."""
+        if self.cursor_query_param not in request.query_params:
+            return super().paginate_queryset(queryset, request, view)
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (ValueError, DjangoValidationError, DataError) as error:
+            raise exceptions.NotFound(self.invalid_cursor_message) from error
+
     def get_page_size(self, request: Request) -> int:
         asked = request.query_params.get(self.page_size_query_param)
         if asked is None:
@@ -74,6 +87,41 @@ class CursorPage(pagination.CursorPagination):
         if not asked.isdigit() or not 1 <= int(asked) <= self.max_page_size:
             raise exceptions.ValidationError({"page_size": [f"A whole number from 1 to {self.max_page_size:,}."]})
         return int(asked)
+
+
+class BoundedJSONParser(parsers.JSONParser):
+    """JSON bodies of at most DATA_UPLOAD_MAX_MEMORY_SIZE bytes (the bound Django puts on every other body) and
+    MAX_JSON_DEPTH levels of nesting; anything else is a 400. DRF's parser reads a body of any size, and a body of
+    100,000 nested `[` made `json` raise RecursionError, a 500."""
+
+    def parse(self, stream: object, media_type: str | None = None, parser_context: dict | None = None) -> object:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        body = stream.read() if limit is None else stream.read(limit + 1)
+        if limit is not None and len(body) > limit:
+            raise exceptions.ParseError(f"The body is larger than {limit:,} bytes; send fewer items at a time.")
+        try:
+            data = super().parse(io.BytesIO(body), media_type, parser_context)
+        except RecursionError as error:
+            raise exceptions.ParseError(_TOO_DEEP) from error
+        if _nested_deeper_than(data, MAX_JSON_DEPTH):
+            raise exceptions.ParseError(_TOO_DEEP)
+        return data
+
+
+MAX_JSON_DEPTH = 32
+_TOO_DEEP = f"JSON parse error - nested more than {MAX_JSON_DEPTH} levels deep."
+
+
+def _nested_deeper_than(data: object, limit: int) -> bool:
+    """Whether lists and objects in `data` nest deeper than `limit`, walked without recursion."""
+    pending = [(data, 1)] if isinstance(data, dict | list) else []
+    while pending:
+        value, depth = pending.pop()
+        if depth > limit:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 class StrictOrdering(OrderingFilter):
@@ -147,10 +195,10 @@ class UtcMomentField(IsoDateTimeField):
         if value == "":
             raise forms.ValidationError("Give a date and time, e.g. 2026-03-02T09:00:00+00:00.")
         moment = super().to_python(value)
-        try:
-            return moment.astimezone(UTC) if moment else moment
-        except OverflowError as error:
-            raise forms.ValidationError("This moment is out of range.") from error
+        if moment is None:
+            return None
+        validate_sane_date(moment)
+        return moment.astimezone(UTC)
 
 
 class MomentFilter(filters.IsoDateTimeFilter):

@@ -17,6 +17,7 @@ from engagements import pricing
 from engagements.models import Engagement, Sow, SowVersion
 from engagements.selectors import fee_for_period, sows_for, version_in_force
 from mls.models import Membership
+from mls.validators import is_sane_year
 from slas.enums import PeriodStatus
 from slas.models import ServiceCredit, SlaPeriod
 from slas.periods import MONTH_PATTERN, Period
@@ -81,8 +82,10 @@ class FeeStatement:
 
 
 def parse_month(text: str) -> date | None:
+    """The first day of a YYYY-MM month, or None when `text` is not one or lies outside the sane years (the
+    statement of 9999-12 would run into year 10000)."""
     match = MONTH_PATTERN.match(text)
-    return date(int(match[1]), int(match[2]), 1) if match else None
+    return date(int(match[1]), int(match[2]), 1) if match and is_sane_year(int(match[1])) else None
 
 
 def lead_sow(engagement: Engagement) -> Sow:

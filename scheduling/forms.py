@@ -4,6 +4,7 @@ from django import forms
 
 from engagements.enums import Side
 from engagements.models import Engagement
+from mls.validators import validate_sane_date
 from vendors.models import Instructor
 
 from .enums import Modality, SessionStatus, TicketCategory
@@ -15,7 +16,12 @@ DATETIME_FORMATS = ["%Y-%m-%dT%H:%M"]
 
 def _datetime(label: str, **kwargs: object) -> forms.DateTimeField:
     return forms.DateTimeField(
-        label=label, widget=DATETIME, input_formats=DATETIME_FORMATS, help_text="Organization time.", **kwargs
+        label=label,
+        widget=DATETIME,
+        input_formats=DATETIME_FORMATS,
+        help_text="Organization time.",
+        validators=[validate_sane_date],
+        **kwargs,
     )
 
 

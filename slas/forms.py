@@ -5,6 +5,8 @@ from decimal import Decimal
 from django import forms
 from django.core.validators import FileExtensionValidator
 
+from mls.validators import validate_sane_date
+
 from .catalog import METRICS, Category, Kind
 from .enums import ReliefKind
 from .models import SlaSchedule
@@ -92,8 +94,8 @@ class TargetForm(EndsAfterStartsMixin, forms.Form):
 
 class ReliefForm(EndsAfterStartsMixin, forms.Form):
     kind = forms.ChoiceField(choices=ReliefKind.choices)
-    starts_on = forms.DateField(widget=DATE, help_text="In the engagement's timezone.")
-    ends_on = forms.DateField(widget=DATE, help_text="Inclusive.")
+    starts_on = forms.DateField(widget=DATE, help_text="In the engagement's timezone.", validators=[validate_sane_date])
+    ends_on = forms.DateField(widget=DATE, help_text="Inclusive.", validators=[validate_sane_date])
     metrics = forms.MultipleChoiceField(
         choices=metric_choices,
         required=False,
@@ -104,7 +106,12 @@ class ReliefForm(EndsAfterStartsMixin, forms.Form):
 
 
 class ManualMeasurementForm(forms.Form):
-    month = forms.DateField(widget=MONTH, input_formats=["%Y-%m"], help_text="The measured month (YYYY-MM).")
+    month = forms.DateField(
+        widget=MONTH,
+        input_formats=["%Y-%m"],
+        help_text="The measured month (YYYY-MM).",
+        validators=[validate_sane_date],
+    )
     metric = forms.ChoiceField(choices=lambda: metric_choices(kind=Kind.MANUAL))
     value = forms.DecimalField(
         max_digits=7, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("100"), help_text="Percent."
