@@ -50,7 +50,9 @@ def _data_rows(text: str) -> int:
     try:
         for number, record in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
             if number == 1 and len(record) > imports.MAX_COLUMNS:
-                raise ValidationError(f"The header has {len(record):,} columns; a file has at most {imports.MAX_COLUMNS}.")
+                raise ValidationError(
+                    f"The header has {len(record):,} columns; a file has at most {imports.MAX_COLUMNS}."
+                )
             if has_nul and any("\x00" in cell for cell in record):
                 raise ValidationError(f"Row {number} contains a NUL character, which cannot be stored; remove it.")
     except csv.Error as error:
