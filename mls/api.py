@@ -3,7 +3,6 @@ cursor pages, filters, upserts, and errors in DRF's `{"field": ["message"]}` sha
 tenant, is mls.api_auth (authentication, the token's read/write scope, throttling).
 """
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,7 +20,7 @@ from django_filters.fields import IsoDateTimeField
 from django_filters.filters import QuerySetRequestMixin
 from django_scopes import ScopeError
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import ISO_8601, exceptions, mixins, pagination, parsers, serializers, viewsets
+from rest_framework import ISO_8601, exceptions, mixins, pagination, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.fields import get_error_detail
 from rest_framework.filters import OrderingFilter
@@ -87,41 +86,6 @@ class CursorPage(pagination.CursorPagination):
         if not asked.isdigit() or not 1 <= int(asked) <= self.max_page_size:
             raise exceptions.ValidationError({"page_size": [f"A whole number from 1 to {self.max_page_size:,}."]})
         return int(asked)
-
-
-class BoundedJSONParser(parsers.JSONParser):
-    """JSON bodies of at most DATA_UPLOAD_MAX_MEMORY_SIZE bytes (the bound Django puts on every other body) and
-    MAX_JSON_DEPTH levels of nesting; anything else is a 400. DRF's parser reads a body of any size, and a body of
-    100,000 nested `[` made `json` raise RecursionError, a 500."""
-
-    def parse(self, stream: object, media_type: str | None = None, parser_context: dict | None = None) -> object:
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        body = stream.read() if limit is None else stream.read(limit + 1)
-        if limit is not None and len(body) > limit:
-            raise exceptions.ParseError(f"The body is larger than {limit:,} bytes; send fewer items at a time.")
-        try:
-            data = super().parse(io.BytesIO(body), media_type, parser_context)
-        except RecursionError as error:
-            raise exceptions.ParseError(_TOO_DEEP) from error
-        if _nested_deeper_than(data, MAX_JSON_DEPTH):
-            raise exceptions.ParseError(_TOO_DEEP)
-        return data
-
-
-MAX_JSON_DEPTH = 32
-_TOO_DEEP = f"JSON parse error - nested more than {MAX_JSON_DEPTH} levels deep."
-
-
-def _nested_deeper_than(data: object, limit: int) -> bool:
-    """Whether lists and objects in `data` nest deeper than `limit`, walked without recursion."""
-    pending = [(data, 1)] if isinstance(data, dict | list) else []
-    while pending:
-        value, depth = pending.pop()
-        if depth > limit:
-            return True
-        children = value.values() if isinstance(value, dict) else value
-        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return False
 
 
 class StrictOrdering(OrderingFilter):
