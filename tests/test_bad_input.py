@@ -325,3 +325,36 @@ def test_a_cursor_the_api_made_still_pages(client, tenant_a):
     second = client.get(first["next"], HTTP_AUTHORIZATION=f"Token {raw}").json()
 
     assert [first["results"][0]["id"], second["results"][0]["id"]] == [learner.pk for learner in learners]
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:30:00+01:00"])
+def test_a_moment_outside_the_sane_years_is_a_400_in_the_api_upsert_and_filters(client, tenant, moment):
+    raw = api_token(tenant)
+    ticket = {
+        "external_id": "T-1",
+        "engagement": tenant.contract.engagement.name,
+        "category": "enrollment",
+        "subject": "Help",
+        "opened_at": "2026-03-02T09:00:00+00:00",
+    }
+    before = audit_count(tenant)
+
+    refused = client.post(
+        "/api/v1/tickets/",
+        {**ticket, "opened_at": moment},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {raw}",
+    )
+    written = audit_count(tenant)
+    accepted = client.post(
+        "/api/v1/tickets/", ticket, content_type="application/json", HTTP_AUTHORIZATION=f"Token {raw}"
+    )
+    filtered = client.get("/api/v1/tickets/", {"updated_since": moment}, HTTP_AUTHORIZATION=f"Token {raw}")
+
+    assert (refused.status_code, refused.json()) == (
+        400,
+        {"opened_at": [f"'{moment}' is out of range: Give a year from 1900 to 2200."]},
+    )
+    assert written == before
+    assert accepted.status_code == 201
+    assert (filtered.status_code, filtered.json()) == (400, {"updated_since": ["Give a year from 1900 to 2200."]})
