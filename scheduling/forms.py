@@ -86,8 +86,12 @@ class SessionFilterForm(forms.Form):
     engagement = forms.ModelChoiceField(queryset=Engagement.objects.none(), required=False)
     status = forms.ChoiceField(choices=[("", "Any"), *SessionStatus.choices], required=False)
     course = forms.CharField(required=False, label="Course")
-    starts_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
-    starts_until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Until")
+    starts_from = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From", validators=[validate_sane_date]
+    )
+    starts_until = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Until", validators=[validate_sane_date]
+    )
 
     def __init__(self, *args: object, engagements: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -210,4 +214,8 @@ class RequirementForm(forms.ModelForm):
 
 
 class AssignRequirementForm(forms.Form):
-    due_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), label="Due on")
+    due_on = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        label="Due on",
+        validators=[validate_sane_date],
+    )

@@ -82,8 +82,10 @@ class TargetForm(EndsAfterStartsMixin, forms.Form):
         label="Allocation percent",
         help_text="Share of the at-risk amount a breach of this metric costs.",
     )
-    active_from = forms.DateField(widget=DATE)
-    active_to = forms.DateField(widget=DATE, required=False, help_text="Empty: until further notice.")
+    active_from = forms.DateField(widget=DATE, validators=[validate_sane_date])
+    active_to = forms.DateField(
+        widget=DATE, required=False, help_text="Empty: until further notice.", validators=[validate_sane_date]
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -256,6 +256,7 @@ def test_measurements_and_credits_exports_carry_exact_decimals(client, tenant_a)
         ({"starts_on": "2026-07-01", "ends_on": "2026-06-30"}, "The end date must not be before the start date."),
         ({"starts_on": "1 July"}, "Enter a valid date."),
         ({"engagement": "999999"}, "Select a valid choice."),
+        ({"ends_on": "9999-12-31"}, "Give a year from 1900 to 2200."),  # the day after it was an OverflowError
     ],
 )
 def test_bad_filters_show_the_exports_page_with_the_error(client, tenant_a, filters, error):
