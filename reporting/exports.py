@@ -181,8 +181,12 @@ def _sql_text(text: str) -> str:
     )
 
 
+# The regular expression only runs on text holding a separator: on every cell it made a text column's COPY 4x slower.
 _SQL_AFTER_SEPARATORS = (
+    f"CASE WHEN {' + '.join(f'strpos(%(expressions)s, {_sql_character(c)})' for c in SEPARATORS)} = 0 "
+    "THEN %(expressions)s ELSE "
     f"regexp_replace(%(expressions)s, {_sql_text(_SEPARATOR_THEN_FORMULA)}, {_sql_text(chr(92) + '1' + chr(39))}, 'g')"
+    " END"
 )
 
 
