@@ -4,6 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from django import forms
 
+from mls.validators import validate_sane_date
 from vendors.models import Provider
 
 from .enums import LineBasis, MeetingKind, PricingModel, Responsibility, Side, StandardService, UsageKey
@@ -43,7 +44,7 @@ class EngagementForm(forms.ModelForm):
 class SowForm(forms.Form):
     reference = forms.CharField(max_length=30, help_text="e.g. SOW-001")
     title = forms.CharField(max_length=200)
-    effective_from = forms.DateField(widget=DATE)
+    effective_from = forms.DateField(widget=DATE, validators=[validate_sane_date])
     pricing_model = forms.ChoiceField(choices=PricingModel.choices)
 
 
@@ -151,6 +152,7 @@ class MeetingForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M"],
         help_text="In the organization's timezone.",
+        validators=[validate_sane_date],
     )
     agenda = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}))
 
@@ -163,7 +165,7 @@ class MeetingActionForm(forms.Form):
     description = forms.CharField(max_length=500)
     owner_side = forms.ChoiceField(choices=Side.choices, label="Owner side")
     owner_name = forms.CharField(max_length=120, label="Owner")
-    due_on = forms.DateField(widget=DATE)
+    due_on = forms.DateField(widget=DATE, validators=[validate_sane_date])
 
 
 class DisputeForm(forms.Form):
@@ -210,6 +212,7 @@ class IndexSeriesForm(forms.Form):
 
 class IndexValueForm(forms.Form):
     month = forms.DateField(
+        validators=[validate_sane_date],
         widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
         input_formats=["%Y-%m"],
         help_text="The month the value is for.",

@@ -12,7 +12,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import DataError, IntegrityError, models, transaction
 from django.db.models import ProtectedError, QuerySet
 from django.utils import timezone
 from django_filters import rest_framework as filters
@@ -31,6 +31,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from .api_auth import OrganizationSessionAuthentication, TokenAuthentication, caller_of
 from .models import Membership
+from .validators import validate_sane_date
 
 MAX_BULK_ITEMS = 1000
 
@@ -66,6 +67,17 @@ class CursorPage(pagination.CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 1000
     ordering = ("id",)
+
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view: object = None) -> list | None:
+        """DRF checks that a cursor decodes, not that its position is a value of the ordering field: a forged
+        `?cursor=` (say `p=2026-01-01` on an id ordering) failed in the query, a 500. It is the invalid cursor's
+        404."""
+        if self.cursor_query_param not in request.query_params:
+            return super().paginate_queryset(queryset, request, view)
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (ValueError, DjangoValidationError, DataError) as error:
+            raise exceptions.NotFound(self.invalid_cursor_message) from error
 
     def get_page_size(self, request: Request) -> int:
         asked = request.query_params.get(self.page_size_query_param)
@@ -147,10 +159,10 @@ class UtcMomentField(IsoDateTimeField):
         if value == "":
             raise forms.ValidationError("Give a date and time, e.g. 2026-03-02T09:00:00+00:00.")
         moment = super().to_python(value)
-        try:
-            return moment.astimezone(UTC) if moment else moment
-        except OverflowError as error:
-            raise forms.ValidationError("This moment is out of range.") from error
+        if moment is None:
+            return None
+        validate_sane_date(moment)
+        return moment.astimezone(UTC)
 
 
 class MomentFilter(filters.IsoDateTimeFilter):

@@ -1,10 +1,11 @@
-"""Resolves `/o/<organization_slug>/...` to an organization the user belongs to and enters its scope."""
+"""Resolves `/o/<organization_slug>/...` to an organization the user belongs to and enters its scope; refuses a
+query string no view could use."""
 
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
@@ -59,3 +60,27 @@ class ApiScopeMiddleware:
         if not request.path_info.startswith("/api/"):
             return self.get_response(request)
         return scoped_call(request, lambda: self.get_response(request))
+
+
+NUL_REFUSED = "A NUL character cannot be searched for or stored."
+
+
+class RefuseNulQueryMiddleware:
+    """A query parameter holding a NUL character is a 400 before any view reads it.
+
+    PostgreSQL cannot hold or compare NUL in text, so a search (`?q=`) or filter handing it to a query would answer
+    500. Form fields refuse NUL themselves (Django's ProhibitNullCharactersValidator); query parameters are read by
+    many views directly, so they are checked here, once. The API gets its field errors in DRF's shape.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        refused = [key for key, values in request.GET.lists() if "\x00" in key or any("\x00" in v for v in values)]
+        if not refused:
+            return self.get_response(request)
+        if request.path_info.startswith("/api/"):
+            errors = {key.replace("\x00", "") or "non_field_errors": [NUL_REFUSED] for key in refused}
+            return JsonResponse(errors, status=400)
+        return HttpResponseBadRequest(NUL_REFUSED, content_type="text/plain; charset=utf-8")

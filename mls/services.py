@@ -11,7 +11,6 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import connections, models, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.sql import InsertQuery
@@ -23,6 +22,7 @@ from django.utils.text import slugify
 from vendors.models import Provider
 
 from .enums import Permission, Role
+from .mail import email_after_commit, send_email
 from .models import (
     INVITATION_VALID_FOR,
     ApiToken,
@@ -327,11 +327,10 @@ def send_invitation_email(invitation: Invitation) -> None:
     if invitation.status != InvitationStatus.PENDING:
         return
     context = {"invitation": invitation, "organization": invitation.organization, "url": invitation_url(invitation)}
-    send_mail(
+    send_email(
         subject=f"You are invited to {invitation.organization.name} on MLS",
-        message=render_to_string("mls/email/invitation.txt", context),
-        from_email=None,
-        recipient_list=[invitation.email],
+        body=render_to_string("mls/email/invitation.txt", context),
+        recipients=[invitation.email],
     )
 
 
@@ -444,11 +443,7 @@ def notify(*, organization: Organization, users: Iterable[User], title: str, bod
         Notification(organization=organization, user=user, title=title, body=body, url=url) for user in users
     )
     link = f"\n\n{settings.SITE_URL.rstrip('/')}{url}" if url else ""
-    recipients = [user.email for user in users]
-    if recipients:
-        transaction.on_commit(
-            lambda: send_mail(subject=title, message=body + link, from_email=None, recipient_list=recipients)
-        )
+    email_after_commit(subject=title, body=body + link, recipients=[user.email for user in users])
 
 
 def mark_notifications_read(*, user: User, ids: Iterable[int] | None = None) -> int:

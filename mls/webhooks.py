@@ -89,10 +89,31 @@ def verify_signature(
 # --- Target URLs -----------------------------------------------------------------------------------------------
 
 
+# IPv6 ranges that carry an IPv4 address in their last 32 bits, which is where a connection ends up: NAT64's
+# well-known prefix (RFC 6052) and the deprecated IPv4-compatible addresses (RFC 4291). Python counts both global.
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+# NAT64 prefixes of a local network (RFC 8215): whatever they translate to is inside it.
+LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address reaches (mapped, NAT64, IPv4-compatible, 6to4 or a Teredo client)."""
+    if ip.ipv4_mapped or ip.sixtofour:
+        return ip.ipv4_mapped or ip.sixtofour
+    if ip in NAT64 or ip in IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip.teredo[1] if ip.teredo else None
+
+
 def _is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # an IPv6 link-local address may carry a %zone
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in LOCAL_NAT64:
+            return False
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None and not _is_public(str(embedded)):
+            return False
     # is_global is False for loopback, private, link-local, reserved, unspecified and shared (CGNAT) ranges.
     return ip.is_global and not ip.is_multicast
 

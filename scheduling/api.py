@@ -397,7 +397,6 @@ class CourseViewSet(ImportableResource):
         return Course.objects.all()
 
 
-
 class OutageSerializer(ReadSerializer):
     class Meta:
         model = Outage
@@ -423,7 +422,6 @@ class OutageViewSet(ImportableResource):
 
     def visible(self, membership: Membership) -> QuerySet[Outage]:
         return Outage.objects.filter(engagement__in=engagements_for(membership))
-
 
 
 class AttendanceSerializer(ReadSerializer):
@@ -508,8 +506,6 @@ class VenueViewSet(ReadOnlyResource):
 
     def visible(self, membership: Membership) -> QuerySet[Venue]:
         return Venue.objects.all()
-
-
 
 
 # --- xAPI statements ----------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from django import forms
 
 from engagements.enums import Side
 from engagements.models import Engagement
+from mls.validators import validate_sane_date
 from vendors.models import Instructor
 
 from .enums import Modality, SessionStatus, TicketCategory
@@ -15,7 +16,12 @@ DATETIME_FORMATS = ["%Y-%m-%dT%H:%M"]
 
 def _datetime(label: str, **kwargs: object) -> forms.DateTimeField:
     return forms.DateTimeField(
-        label=label, widget=DATETIME, input_formats=DATETIME_FORMATS, help_text="Organization time.", **kwargs
+        label=label,
+        widget=DATETIME,
+        input_formats=DATETIME_FORMATS,
+        help_text="Organization time.",
+        validators=[validate_sane_date],
+        **kwargs,
     )
 
 
@@ -80,8 +86,12 @@ class SessionFilterForm(forms.Form):
     engagement = forms.ModelChoiceField(queryset=Engagement.objects.none(), required=False)
     status = forms.ChoiceField(choices=[("", "Any"), *SessionStatus.choices], required=False)
     course = forms.CharField(required=False, label="Course")
-    starts_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
-    starts_until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Until")
+    starts_from = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From", validators=[validate_sane_date]
+    )
+    starts_until = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Until", validators=[validate_sane_date]
+    )
 
     def __init__(self, *args: object, engagements: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -255,7 +265,11 @@ class RequirementForm(forms.ModelForm):
 
 
 class AssignRequirementForm(forms.Form):
-    due_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), label="Due on")
+    due_on = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        label="Due on",
+        validators=[validate_sane_date],
+    )
 
 
 SCORES = [(n, str(n)) for n in range(1, 6)]
@@ -290,7 +304,7 @@ class AttemptForm(forms.Form):
 
 class AssignLearnerForm(forms.Form):
     requirement = forms.ModelChoiceField(queryset=ComplianceRequirement.objects.none())
-    due_on = forms.DateField(widget=DATE, label="Due on")
+    due_on = forms.DateField(widget=DATE, label="Due on", validators=[validate_sane_date])
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

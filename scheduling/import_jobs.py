@@ -42,13 +42,32 @@ def decode_upload(data: bytes) -> str:
         raise ValidationError("The file is not UTF-8 text: export it from your spreadsheet as CSV UTF-8.") from error
 
 
+def _data_rows(text: str) -> int:
+    """The rows below the header, or a ValidationError naming the first row (header = 1) that cannot be stored
+    (a NUL character: PostgreSQL text cannot hold one) or read as CSV (e.g. a cell over the csv module's limit),
+    or a header too wide to preview."""
+    number = 0
+    has_nul = "\x00" in text
+    try:
+        for number, record in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
+            if number == 1 and len(record) > imports.MAX_COLUMNS:
+                raise ValidationError(
+                    f"The header has {len(record):,} columns; a file has at most {imports.MAX_COLUMNS}."
+                )
+            if has_nul and any("\x00" in cell for cell in record):
+                raise ValidationError(f"Row {number} contains a NUL character, which cannot be stored; remove it.")
+    except csv.Error as error:
+        raise ValidationError(f"Row {number + 1} cannot be read as CSV ({error}).") from error
+    return max(number - 1, 0)
+
+
 @transaction.atomic
 def upload(*, organization: Organization, membership: Membership, kind: str, filename: str, text: str) -> ImportJob:
     if kind not in imports.SHEETS:
         raise ValidationError({"kind": "Choose what the file contains."})
     if not membership.has_permission(Permission.IMPORT_DATA):
         raise ValidationError("Only owners and provider account managers import delivery data.")
-    total = max(sum(1 for _ in csv.reader(io.StringIO(text))) - 1, 0)
+    total = _data_rows(text)
     job = ImportJob.objects.create(
         organization=organization,
         kind=kind,

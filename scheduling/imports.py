@@ -18,6 +18,7 @@ import csv
 import dataclasses
 import io
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -35,6 +36,7 @@ from mls import rows as handwritten
 from mls.enums import Permission
 from mls.models import AuditEvent, Membership, Organization, User
 from mls.services import audit_event, create_audited
+from mls.validators import validate_sane_date
 
 from . import services
 from .enums import (
@@ -63,6 +65,7 @@ from .models import (
 )
 
 MAX_ROWS = 50_000
+MAX_COLUMNS = 200  # checked before any column is looked at: a header of 100,000 columns is refused at once
 MAX_ERRORS = 200
 BATCH_SIZE = 500  # rows per INSERT/UPDATE statement, and how often progress is reported
 EXAMPLE_MOMENT = "2026-03-02T09:00:00+00:00"
@@ -152,10 +155,11 @@ class _Row:
             self.error(column, f"'{value}' has no UTC offset; add it, e.g. {EXAMPLE_MOMENT}.")
             return None
         try:
-            return parsed.astimezone(UTC)
-        except OverflowError:
-            self.error(column, f"'{value}' is out of range.")
+            validate_sane_date(parsed)
+        except ValidationError as error:
+            self.error(column, f"'{value}' is out of range: {error.messages[0]}")
             return None
+        return parsed.astimezone(UTC)
 
 
 @dataclass
@@ -1149,6 +1153,9 @@ def _read(text: str, sheet: _Sheet) -> tuple[list[_Row], list[RowError]]:
 
 
 def _header_errors(columns: list[str], sheet: _Sheet) -> list[RowError]:
+    """What is wrong with the header, in time linear in its columns (and it has at most MAX_COLUMNS)."""
+    if len(columns) > MAX_COLUMNS:
+        return [RowError(1, "", f"The header has {len(columns):,} columns; a file has at most {MAX_COLUMNS}.")]
     named = [column for column in columns if column]
     errors = []
     if unknown := [column for column in dict.fromkeys(named) if column not in sheet.all_columns]:
@@ -1159,7 +1166,7 @@ def _header_errors(columns: list[str], sheet: _Sheet) -> list[RowError]:
         )
     if missing := [column for column in sheet.required if column not in named]:
         errors.append(RowError(1, "", f"Missing required column(s): {', '.join(missing)}."))
-    if repeated := [column for column in dict.fromkeys(named) if named.count(column) > 1]:
+    if repeated := [column for column, count in Counter(named).items() if count > 1]:
         errors.append(RowError(1, "", f"Column(s) appearing more than once: {', '.join(repeated)}."))
     return errors
 

@@ -14,7 +14,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -23,6 +22,7 @@ from engagements.enums import Side
 from engagements.models import Engagement
 from mls.enums import Permission
 from mls.events import emit_after_commit
+from mls.mail import email_after_commit
 from mls.models import Membership
 from mls.services import audit_change, record_audit, save_audited, snapshot
 from vendors.models import Instructor
@@ -82,12 +82,6 @@ def require_delivery_writer(membership: Membership, engagement: Engagement) -> N
         engagement.provider_id,
     ):
         raise ValidationError("Only the provider's account managers log delivery for this engagement.")
-
-
-def _email_after_commit(subject: str, body: str, recipients: Iterable[str]) -> None:
-    recipients = sorted(set(recipients))
-    if recipients:
-        transaction.on_commit(lambda: send_mail(subject, body, None, recipients))
 
 
 # --- Sessions ----------------------------------------------------------------------------------
@@ -276,11 +270,11 @@ def cancel_session(*, session: Session, membership: Membership, cancelled_by: st
     session.save()
     _sync_instructor_slots(session)
     learners = Learner.objects.filter(enrollments__session=session, enrollments__status__in=SEATED_STATUSES)
-    _email_after_commit(
-        f"Cancelled: {session.course.title} on {session.starts_at:%d %b %Y}",
-        f"The session you were enrolled on has been cancelled ({session.cancellation_reason}). "
+    email_after_commit(
+        subject=f"Cancelled: {session.course.title} on {session.starts_at:%d %b %Y}",
+        body=f"The session you were enrolled on has been cancelled ({session.cancellation_reason}). "
         "You will hear from us when it is rescheduled.",
-        learners.values_list("email", flat=True),
+        recipients=learners.values_list("email", flat=True),
     )
     emit_after_commit(audit_change(membership.user, "session.cancelled", session, SESSION_FIELDS, before))
     return session
@@ -315,10 +309,10 @@ def reschedule_session(
     moved = session.enrollments.exclude(status=EnrollmentStatus.CANCELLED)
     learners = list(moved.values_list("learner__email", flat=True))
     moved.update(session=replacement, updated_at=timezone.now())
-    _email_after_commit(
-        f"Rescheduled: {session.course.title}",
-        f"Your place has moved to {replacement.starts_at:%d %b %Y %H:%M} UTC.",
-        learners,
+    email_after_commit(
+        subject=f"Rescheduled: {session.course.title}",
+        body=f"Your place has moved to {replacement.starts_at:%d %b %Y %H:%M} UTC.",
+        recipients=learners,
     )
     return replacement
 
@@ -384,10 +378,10 @@ def place_enrollments(requests: Sequence[SeatRequest], *, now: datetime) -> Plac
         _place_on(session, by_session.get(session_id, []), others[session_id], placement, now)
     if not placement.errors:
         for enrollment in placement.promoted:
-            _email_after_commit(
-                f"You have a place: {enrollment.session.course.title}",
-                f"A seat became free on {enrollment.session.starts_at:%d %b %Y %H:%M} UTC and it is yours.",
-                [enrollment.learner.email],
+            email_after_commit(
+                subject=f"You have a place: {enrollment.session.course.title}",
+                body=f"A seat became free on {enrollment.session.starts_at:%d %b %Y %H:%M} UTC and it is yours.",
+                recipients=[enrollment.learner.email],
             )
     return placement
 
@@ -895,10 +889,10 @@ def send_recertification_reminders(*, today: date) -> int:
         )
         if created:
             sent += 1
-            _email_after_commit(
-                f"Mandatory training due in {days_left} days: {assignment.requirement.name}",
-                f"Please complete {assignment.requirement.name} by {assignment.due_on:%d %B %Y}.",
-                [assignment.learner.email],
+            email_after_commit(
+                subject=f"Mandatory training due in {days_left} days: {assignment.requirement.name}",
+                body=f"Please complete {assignment.requirement.name} by {assignment.due_on:%d %B %Y}.",
+                recipients=[assignment.learner.email],
             )
     return sent
 

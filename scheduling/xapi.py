@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from mls.models import Membership
+from mls.validators import EARLIEST_YEAR, LATEST_YEAR, is_sane_year
 
 from . import services
 from .enums import SEATED_STATUSES, CompletionSource
@@ -219,11 +220,16 @@ def _result(value: object, path: str) -> tuple[Decimal | None, bool | None]:
 def _timestamp(value: object, path: str, received_at: datetime) -> datetime:
     if value is None:
         return received_at
-    moment = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        moment = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well formed but no such day, e.g. 2026-02-30
+        moment = None
     if moment is None or timezone.is_naive(moment):
         raise StatementError(path, "Must be an ISO 8601 moment with its offset, e.g. 2026-03-02T12:00:00Z.")
     if moment > received_at + timedelta(minutes=5):
         raise StatementError(path, "Is in the future.")
+    if not is_sane_year(moment.year):
+        raise StatementError(path, f"Give a year from {EARLIEST_YEAR} to {LATEST_YEAR}.")
     return moment
 
 

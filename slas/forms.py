@@ -5,6 +5,8 @@ from decimal import Decimal
 from django import forms
 from django.core.validators import FileExtensionValidator
 
+from mls.validators import validate_sane_date
+
 from .catalog import METRICS, Category, Kind
 from .enums import ReliefKind
 from .models import SlaSchedule
@@ -80,8 +82,10 @@ class TargetForm(EndsAfterStartsMixin, forms.Form):
         label="Allocation percent",
         help_text="Share of the at-risk amount a breach of this metric costs.",
     )
-    active_from = forms.DateField(widget=DATE)
-    active_to = forms.DateField(widget=DATE, required=False, help_text="Empty: until further notice.")
+    active_from = forms.DateField(widget=DATE, validators=[validate_sane_date])
+    active_to = forms.DateField(
+        widget=DATE, required=False, help_text="Empty: until further notice.", validators=[validate_sane_date]
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -92,8 +96,8 @@ class TargetForm(EndsAfterStartsMixin, forms.Form):
 
 class ReliefForm(EndsAfterStartsMixin, forms.Form):
     kind = forms.ChoiceField(choices=ReliefKind.choices)
-    starts_on = forms.DateField(widget=DATE, help_text="In the engagement's timezone.")
-    ends_on = forms.DateField(widget=DATE, help_text="Inclusive.")
+    starts_on = forms.DateField(widget=DATE, help_text="In the engagement's timezone.", validators=[validate_sane_date])
+    ends_on = forms.DateField(widget=DATE, help_text="Inclusive.", validators=[validate_sane_date])
     metrics = forms.MultipleChoiceField(
         choices=metric_choices,
         required=False,
@@ -104,7 +108,12 @@ class ReliefForm(EndsAfterStartsMixin, forms.Form):
 
 
 class ManualMeasurementForm(forms.Form):
-    month = forms.DateField(widget=MONTH, input_formats=["%Y-%m"], help_text="The measured month (YYYY-MM).")
+    month = forms.DateField(
+        widget=MONTH,
+        input_formats=["%Y-%m"],
+        help_text="The measured month (YYYY-MM).",
+        validators=[validate_sane_date],
+    )
     metric = forms.ChoiceField(choices=lambda: metric_choices(kind=Kind.MANUAL))
     value = forms.DecimalField(
         max_digits=7, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("100"), help_text="Percent."

@@ -5,6 +5,8 @@ audit log not growing means no write happened). Forms are found on the pages the
 as soon as its route is in tests/url_matrix.py.
 """
 
+import base64
+import json
 import re
 
 import pytest
@@ -15,6 +17,8 @@ from hypothesis import strategies as st
 from mls.enums import Role
 from mls.models import AuditEvent
 from scheduling.imports import SHEETS, import_csv, template_csv
+from tests.factories import api_token
+from tests.factories.scheduling import LearnerFactory
 from tests.url_matrix import ORGANIZATION_ROUTES
 
 pytestmark = pytest.mark.integration
@@ -137,3 +141,220 @@ def test_the_sweep_fills_real_forms(client, tenant):
     ]
 
     assert len(with_fields) >= 25, with_fields
+
+
+# --- Hostile input (issue 18): each case answered 500 before -------------------------------------------------
+
+FAR_FUTURE = "9999-12-31T23:00"  # in a zone behind UTC, year 10000 in UTC
+
+
+def _delivery_forms(tenant) -> dict[str, tuple[str, dict[str, object], str]]:
+    """route name -> (a valid post, the moment field the far-future value goes into)."""
+    engagement = tenant.contract.engagement
+    with tenant.scope():
+        course = tenant.contract.session.course
+    return {
+        "scheduling:tickets": (
+            {"engagement": engagement.pk, "category": "enrollment", "subject": "Help", "opened_at": "2026-03-02T09:00"},
+            "opened_at",
+        ),
+        "scheduling:outages": (
+            {
+                "engagement": engagement.pk,
+                "description": "SSO down",
+                "starts_at": "2026-03-02T09:00",
+                "ends_at": "2026-03-02T10:00",
+            },
+            "ends_at",
+        ),
+        "scheduling:session_create": (
+            {
+                "engagement": engagement.pk,
+                "course": course.pk,
+                "modality": "vilt",
+                "starts_at": "2026-03-09T09:00",
+                "ends_at": "2026-03-09T12:00",
+                "capacity": "10",
+                "join_url": "https://meet.example/x",
+            },
+            "ends_at",
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", ["scheduling:tickets", "scheduling:outages", "scheduling:session_create"])
+def test_a_far_future_moment_typed_behind_utc_is_a_form_error_and_writes_nothing(client, tenant, name):
+    tenant.organization.timezone = "America/New_York"
+    tenant.organization.save(update_fields=["timezone"])
+    client.force_login(tenant.user(Role.PROVIDER_MANAGER))
+    url = reverse(name, kwargs={"organization_slug": tenant.organization.slug})
+    data, field = _delivery_forms(tenant)[name]
+    before = audit_count(tenant)
+
+    refused = client.post(url, {**data, field: FAR_FUTURE})
+    written = audit_count(tenant)
+    accepted = client.post(url, data)
+
+    assert refused.status_code == 400
+    assert refused.context["form"].errors == {field: ["Give a year from 1900 to 2200."]}
+    assert written == before
+    assert accepted.status_code == 302  # the same post with a sane moment is taken: the year alone was refused
+    assert client.get(url).status_code == 200  # and the tenant's list still reads
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("scheduling:learners", {"q": "Ada\x00"}),
+        ("org:audit_log", {"action": "session.\x00cancelled"}),
+        ("org:audit_log", {"object_type": "\x00"}),
+        ("engagements:list", {"q": "\x00"}),
+    ],
+)
+def test_a_nul_in_a_search_or_filter_is_a_400(client, tenant_a, name, params):
+    client.force_login(tenant_a.user(Role.OWNER))
+
+    response = client.get(reverse(name, kwargs={"organization_slug": tenant_a.organization.slug}), params)
+
+    assert (response.status_code, response.content.decode()) == (
+        400,
+        "A NUL character cannot be searched for or stored.",
+    )
+
+
+def test_a_nul_in_an_api_filter_is_a_400_with_the_parameter_named(client, tenant_a):
+    raw = api_token(tenant_a)
+
+    response = client.get("/api/v1/learners/", {"email": "ada@x.test\x00"}, HTTP_AUTHORIZATION=f"Token {raw}")
+
+    assert (response.status_code, response.json()) == (
+        400,
+        {"email": ["A NUL character cannot be searched for or stored."]},
+    )
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        ("/api/v1/learners/", "[" * 100_000, "JSON parse error - nested more than 32 levels deep."),
+        ("/api/v1/xapi/statements", "[" * 100_000, "JSON parse error - nested more than 32 levels deep."),
+        ("/api/v1/learners/bulk/", _nested(33), "JSON parse error - nested more than 32 levels deep."),
+        (
+            "/api/v1/learners/",
+            json.dumps({"external_id": "HR-1", "name": json.loads(_nested(40))}),
+            "JSON parse error - nested more than 32 levels deep.",
+        ),
+    ],
+    ids=["100k-brackets", "100k-brackets-xapi", "33-levels", "deep-field"],
+)
+def test_a_json_body_nested_too_deep_is_a_400(client, tenant_a, path, body, message):
+    raw = api_token(tenant_a)
+    before = audit_count(tenant_a)
+
+    response = client.post(
+        path,
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {raw}",
+        HTTP_X_EXPERIENCE_API_VERSION="1.0.3",
+    )
+
+    assert response.status_code == 400
+    assert [error[: len(message)] for error in response.json()["non_field_errors"]] == [message]
+    assert audit_count(tenant_a) == before
+
+
+def test_a_json_body_nested_32_levels_is_read(client, tenant_a):
+    """The limit is MAX_JSON_DEPTH itself: 32 nested arrays reach the bulk endpoint's own check."""
+    raw = api_token(tenant_a)
+
+    response = client.post(
+        "/api/v1/learners/bulk/", _nested(32), content_type="application/json", HTTP_AUTHORIZATION=f"Token {raw}"
+    )
+
+    assert (response.status_code, response.json()) == (
+        400,
+        {"written": False, "non_field_errors": ["Send a JSON array of objects."], "errors": []},
+    )
+
+
+@pytest.mark.parametrize("month", ["9999-12", "0001-01", "1899-12", "2201-01"])
+def test_a_statement_month_outside_the_sane_years_is_404_on_the_web_and_400_in_the_api(client, tenant, month):
+    sow = tenant.contract.sow
+    client.force_login(tenant.user(Role.PROCUREMENT))
+    raw = api_token(tenant)
+
+    pages = [
+        client.get(reverse(name, kwargs={"organization_slug": tenant.organization.slug, "pk": sow.pk, "month": month}))
+        for name in ("reporting:statement", "reporting:statement_pdf", "reporting:statement_csv")
+    ]
+    api = client.get("/api/v1/statements/", {"sow": sow.pk, "month": month}, HTTP_AUTHORIZATION=f"Token {raw}")
+    sane = client.get("/api/v1/statements/", {"sow": sow.pk, "month": "2026-03"}, HTTP_AUTHORIZATION=f"Token {raw}")
+
+    assert [page.status_code for page in pages] == [404, 404, 404]
+    assert (api.status_code, api.json()) == (400, {"month": ["Give the month as YYYY-MM."]})
+    assert (sane.status_code, sane.json()["month"]) == (200, "2026-03-01")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "cD0yMDI2LTAxLTAx",  # p=2026-01-01: a date where the ordering is by id
+        base64.b64encode(b"p=abc&r=1").decode(),
+        "not base64 at all",
+    ],
+)
+def test_a_forged_cursor_is_404(client, tenant_a, cursor):
+    raw = api_token(tenant_a)
+
+    response = client.get("/api/v1/learners/", {"cursor": cursor}, HTTP_AUTHORIZATION=f"Token {raw}")
+
+    assert (response.status_code, response.json()) == (404, {"detail": "Invalid cursor"})
+
+
+def test_a_cursor_the_api_made_still_pages(client, tenant_a):
+    raw = api_token(tenant_a)
+    with tenant_a.scope():
+        learners = [LearnerFactory(organization=tenant_a.organization) for _ in range(2)]
+
+    first = client.get("/api/v1/learners/", {"page_size": 1}, HTTP_AUTHORIZATION=f"Token {raw}").json()
+    second = client.get(first["next"], HTTP_AUTHORIZATION=f"Token {raw}").json()
+
+    assert [first["results"][0]["id"], second["results"][0]["id"]] == [learner.pk for learner in learners]
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:30:00+01:00"])
+def test_a_moment_outside_the_sane_years_is_a_400_in_the_api_upsert_and_filters(client, tenant, moment):
+    raw = api_token(tenant)
+    ticket = {
+        "external_id": "T-1",
+        "engagement": tenant.contract.engagement.name,
+        "category": "enrollment",
+        "subject": "Help",
+        "opened_at": "2026-03-02T09:00:00+00:00",
+    }
+    before = audit_count(tenant)
+
+    refused = client.post(
+        "/api/v1/tickets/",
+        {**ticket, "opened_at": moment},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {raw}",
+    )
+    written = audit_count(tenant)
+    accepted = client.post(
+        "/api/v1/tickets/", ticket, content_type="application/json", HTTP_AUTHORIZATION=f"Token {raw}"
+    )
+    filtered = client.get("/api/v1/tickets/", {"updated_since": moment}, HTTP_AUTHORIZATION=f"Token {raw}")
+
+    assert (refused.status_code, refused.json()) == (
+        400,
+        {"opened_at": [f"'{moment}' is out of range: Give a year from 1900 to 2200."]},
+    )
+    assert written == before
+    assert accepted.status_code == 201
+    assert (filtered.status_code, filtered.json()) == (400, {"updated_since": ["Give a year from 1900 to 2200."]})

@@ -138,6 +138,22 @@ def test_members_page_invite_sends_invitation(client, tenant_a, django_capture_o
     assert [m.to for m in mail.outbox] == [["new@example.test"]]
 
 
+def test_an_invitation_from_an_organization_named_with_a_line_break_is_sent_on_one_subject_line(
+    client, tenant_a, django_capture_on_commit_callbacks
+):
+    tenant_a.organization.name = "Acme\r\nBcc: spy@evil.test"
+    tenant_a.organization.save(update_fields=["name"])
+    client.force_login(tenant_a.user(Role.OWNER))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(members_url(tenant_a), {"email": "new@example.test", "role": Role.VIEWER})
+
+    assert response.status_code == 302
+    assert [(m.subject, m.to, m.message()["Bcc"]) for m in mail.outbox] == [
+        ("You are invited to Acme Bcc: spy@evil.test on MLS", ["new@example.test"], None)
+    ]
+
+
 @pytest.mark.parametrize(
     ("data", "field"),
     [

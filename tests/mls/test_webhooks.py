@@ -1,18 +1,22 @@
 """Outbound webhooks: signing, target checks, backoff, fan-out from domain events, and delivery to a real receiver."""
 
+import socket
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.core import mail
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from mls import webhooks
 from mls.celery import app as celery_app
 from mls.enums import Role, WebhookDeliveryStatus
 from mls.models import AuditEvent, WebhookAttempt, WebhookDelivery
 from mls.tasks import deliver_webhook_task
+from scheduling.models import Course, Session
 from scheduling.services import cancel_session
 from slas.services import finalize_due_periods
 from tests.factories import WebhookDeliveryFactory, WebhookEndpointFactory
@@ -72,6 +76,13 @@ def test_verify_signature_refuses_malformed_headers(header):
         "https://169.254.169.254/latest/meta-data/",  # cloud metadata service
         "https://[::1]/hook",
         "https://[::ffff:127.0.0.1]/hook",
+        "https://[64:ff9b::7f00:1]/hook",  # NAT64 of 127.0.0.1
+        "https://[64:ff9b::a9fe:a9fe]/hook",  # NAT64 of the metadata service
+        "https://[64:ff9b:1::a00:1]/hook",  # a local NAT64 prefix, whatever it embeds
+        "https://[::127.0.0.1]/hook",  # IPv4-compatible
+        "https://[::10.1.2.3]/hook",
+        "https://[2002:7f00:1::1]/hook",  # 6to4 of 127.0.0.1
+        "https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/hook",  # Teredo, client 127.0.0.1
         "https://0.0.0.0/hook",
         "https://224.0.0.1/hook",
         "https://localhost:8443/hook",  # a name resolving to loopback
@@ -92,6 +103,13 @@ def test_public_https_target_is_accepted_and_resolved(settings):
     settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
 
     assert webhooks.resolve_target("https://93.184.216.34:8443/hook") == ["93.184.216.34"]
+
+
+def test_nat64_of_a_public_address_is_accepted(settings):
+    """NAT64 is how an IPv6-only network reaches IPv4: judged by the address it embeds (93.184.216.34)."""
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+
+    assert webhooks.resolve_target("https://[64:ff9b::5db8:d822]/hook") == ["64:ff9b::5db8:d822"]
 
 
 def test_development_allowance_accepts_a_local_http_receiver(settings):
@@ -210,6 +228,51 @@ def test_domain_event_creates_a_delivery_per_subscribed_active_endpoint(
             **{key: breach.after[key] for key in ("value", "target")},
         },
     }
+
+
+def _cancel_through_the_page(client, tenant, receiver, course_title: str):
+    """A session with an enrolled learner and a subscribed endpoint, cancelled on its page by the provider."""
+    contract = signed_contract_with_proposal(tenant)
+    with tenant.scope():
+        endpoint = WebhookEndpointFactory(
+            organization=tenant.organization, url=receiver.url, events=["session.cancelled"]
+        )
+        Course.objects.filter(pk=contract.session.course_id).update(title=course_title)
+    receiver.secret = endpoint.secret
+    client.force_login(tenant.user(Role.PROVIDER_MANAGER))
+    url = reverse(
+        "scheduling:session_cancel", kwargs={"organization_slug": tenant.organization.slug, "pk": contract.session.pk}
+    )
+    return client.post(url, {"cancelled_by": "client", "reason": "Trainer ill"})
+
+
+@pytest.mark.django_db(transaction=True)  # commits for real, so the hooks run inside the request
+def test_a_line_break_in_a_course_title_leaves_one_subject_line_and_the_webhook_is_delivered(
+    client, tenant_a, receiver
+):
+    response = _cancel_through_the_page(client, tenant_a, receiver, "Leading teams\r\nBcc: spy@evil.test")
+
+    assert response.status_code == 302
+    assert [(m.subject, m.to, m.message()["Bcc"]) for m in mail.outbox] == [
+        ("Cancelled: Leading teams Bcc: spy@evil.test on 02 Mar 2026", ["ada@acme.example"], None)
+    ]
+    assert [(r.payload["event"], r.signature_valid) for r in receiver.requests] == [("session.cancelled", True)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unreachable_mail_server_does_not_fail_the_cancellation_or_its_webhook(client, tenant_a, receiver, settings):
+    with socket.socket() as probe:  # a port nothing listens on: the SMTP connection is refused
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed_port, 2
+
+    response = _cancel_through_the_page(client, tenant_a, receiver, "Leading teams")
+
+    assert response.status_code == 302
+    with tenant_a.scope():
+        assert Session.objects.get(status="cancelled").cancellation_reason == "Trainer ill"
+    assert [(r.payload["event"], r.signature_valid) for r in receiver.requests] == [("session.cancelled", True)]
 
 
 def test_cancelled_session_is_announced_to_webhooks(tenant_a, django_capture_on_commit_callbacks):

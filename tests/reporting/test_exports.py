@@ -23,7 +23,15 @@ from tests.factories.slas import session, ticket
 pytestmark = pytest.mark.integration
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+SEPARATORS = (";", "\t")  # where a spreadsheet of another locale splits an unquoted cell
 NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def neutralised(text: str) -> str:
+    """OWASP's rule, applied to the cell and to every piece a separator would start: an apostrophe before a
+    formula start."""
+    text = re.sub(r"([;\t])(?=[=+\-@\t\r])", r"\1'", text)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def export_url(tenant, kind, **filters):
@@ -58,6 +66,11 @@ def engagement(tenant_a) -> Engagement:
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\tcmd", "'\tcmd"),
         ("\rcmd", "'\rcmd"),
+        ("Help;=cmd|' /C calc'!A0", "Help;'=cmd|' /C calc'!A0"),  # a ;-locale would split it into a formula
+        ("a;+1;-2;@x", "a;'+1;'-2;'@x"),
+        ("Q3\t=SUM(A1)", "Q3\t'=SUM(A1)"),
+        ("=1;=2", "'=1;'=2"),
+        ("a;b; -1", "a;b; -1"),
         ("Leading teams", "Leading teams"),
         (" =1", " =1"),
         ("", ""),
@@ -90,6 +103,9 @@ def test_escape_cell_writes_datetimes_with_the_offset_of_the_given_zone():
 typed = st.one_of(
     st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=60),
     st.tuples(st.sampled_from(FORMULA_STARTS), st.text(max_size=20)).map("".join).filter(lambda t: "\x00" not in t),
+    st.tuples(st.text(max_size=10), st.sampled_from(SEPARATORS), st.sampled_from(FORMULA_STARTS), st.text(max_size=10))
+    .map("".join)
+    .filter(lambda t: "\x00" not in t),
 )
 
 
@@ -116,7 +132,9 @@ def test_no_exported_cell_starts_a_formula(client, tenant_a, delivery, subject, 
 
     cells = [cell for row in tickets + sessions for cell in row.values()]
     assert [c for c in cells if c.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(c)] == []
-    # Nothing else changed: the typed text comes back whole, behind an apostrophe exactly when it needed one.
+    pieces = [piece for cell in cells for piece in re.split("[;\t]", cell)[1:]]  # what another locale splits off
+    assert [piece for piece in pieces if piece.startswith(FORMULA_STARTS)] == []
+    # Nothing else changed: the typed text comes back whole, with an apostrophe exactly where it needed one.
     typed_back = [
         (tickets[0]["subject"], subject),
         (sessions[0]["course_title"], course_title),
@@ -124,7 +142,7 @@ def test_no_exported_cell_starts_a_formula(client, tenant_a, delivery, subject, 
         (sessions[0]["cancellation_reason"], reason),
     ]
     for cell, text in typed_back:
-        assert cell == ("'" + text if text.startswith(FORMULA_STARTS) else text)
+        assert cell == neutralised(text)
 
 
 # --- Content, rights and filters -------------------------------------------------------------------------------
@@ -238,6 +256,7 @@ def test_measurements_and_credits_exports_carry_exact_decimals(client, tenant_a)
         ({"starts_on": "2026-07-01", "ends_on": "2026-06-30"}, "The end date must not be before the start date."),
         ({"starts_on": "1 July"}, "Enter a valid date."),
         ({"engagement": "999999"}, "Select a valid choice."),
+        ({"ends_on": "9999-12-31"}, "Give a year from 1900 to 2200."),  # the day after it was an OverflowError
     ],
 )
 def test_bad_filters_show_the_exports_page_with_the_error(client, tenant_a, filters, error):
@@ -362,7 +381,9 @@ def test_postgresql_writes_every_export_exactly_as_the_csv_module(tenant_a, kind
         first = Session.objects.order_by("pk").first()
         Session.objects.filter(pk=first.pk).update(cancellation_reason='=1+1, "quoted"\r\nnext line', external_id="")
         Course.objects.filter(pk=first.course_id).update(title="-5", code="@SUM")
-        SupportTicket.objects.filter(pk=SupportTicket.objects.order_by("pk").first().pk).update(subject="\tTab, text")
+        SupportTicket.objects.filter(pk=SupportTicket.objects.order_by("pk").first().pk).update(
+            subject="\tTab, text;=1\t+2"
+        )
         enrollment(first, datetime(2026, 2, 3, 9, 30, 0, 250000, tzinfo=UTC))  # not processed: NULL
         completion(first, datetime(2026, 2, 3, 12, tzinfo=UTC), datetime(2026, 2, 4, 8, tzinfo=UTC))
         Learner.objects.filter(pk=Learner.objects.order_by("pk").first().pk).update(name="+44 20 7946 0000")

@@ -80,7 +80,23 @@ def test_upload_shows_a_preview_and_imports_nothing_until_started(client, tenant
     [
         ("learners.xlsx", b"x", "Upload a .csv file."),
         ("learners.csv", "external_id,name\n1,é".encode("latin-1"), "The file is not UTF-8 text"),
+        (
+            "learners.csv",
+            b"external_id,name,email\nL-1,Ann,ann@acme.example\nL-2,B\x00b,bob@acme.example\n",
+            "Row 3 contains a NUL character, which cannot be stored; remove it.",
+        ),
+        (
+            "learners.csv",
+            b"external_id,name,email\nL-1," + b"x" * (128 * 1024 + 1) + b",ann@acme.example\n",
+            "Row 2 cannot be read as CSV (field larger than field limit (131072)).",
+        ),
+        (
+            "learners.csv",
+            ",".join(f"c{n}" for n in range(100_000)).encode() + b"\nx\n",
+            "The header has 100,000 columns; a file has at most 200.",
+        ),
     ],
+    ids=["not-csv", "not-utf8", "nul", "oversized-cell", "100k-columns"],
 )
 def test_bad_upload_is_refused_with_a_reason(client, tenant_a, name, content, message):
     client.force_login(tenant_a.user(Role.OWNER))

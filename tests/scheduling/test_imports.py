@@ -277,11 +277,30 @@ def test_template_csv_example_row_imports_as_a_learner(acme):
             [RowError(2, "", "This row has values in a column without a heading.")],
         ),
         (
+            "external_id,name,email,Email\nL-1,Ann,ann@acme.example,ann@acme.example",
+            [RowError(1, "", "Column(s) appearing more than once: email.")],
+        ),
+        (
+            # 100,000 distinct columns: refused on their count, before any column is compared (the check of
+            # repeated columns was quadratic and held a worker for hours on such a header).
+            ",".join(f"c{n}" for n in range(100_000)) + "\nx",
+            [RowError(1, "", "The header has 100,000 columns; a file has at most 200.")],
+        ),
+        (
             f"external_id,name,email\nL-1,{'x' * 200_000},ann@acme.example",
             [RowError(2, "", "This row cannot be read as CSV (field larger than field limit (131072)).")],
         ),
     ],
-    ids=["unknown-column", "missing-column", "empty", "header-only", "extra-cell", "oversized-cell"],
+    ids=[
+        "unknown-column",
+        "missing-column",
+        "empty",
+        "header-only",
+        "extra-cell",
+        "repeated-column",
+        "100k-columns",
+        "oversized-cell",
+    ],
 )
 def test_import_of_an_unusable_file_returns_row_numbered_errors_and_writes_nothing(acme, text, errors):
     result = run(acme, "learners", text)
@@ -364,6 +383,14 @@ def test_session_import_creates_requested_sessions_with_their_room(delivery):
         ),
         ({"capacity": "ten"}, RowError(2, "capacity", "'ten' is not a whole number.")),
         ({"capacity": "-1"}, RowError(2, "capacity", "Ensure this value is greater than or equal to 0.")),
+        (
+            {"ends_at": "9999-12-31T23:00:00-05:00"},  # year 10000 in UTC
+            RowError(2, "ends_at", "'9999-12-31T23:00:00-05:00' is out of range: Give a year from 1900 to 2200."),
+        ),
+        (
+            {"starts_at": "0001-01-01T00:30:00+01:00"},  # year 0 in UTC
+            RowError(2, "starts_at", "'0001-01-01T00:30:00+01:00' is out of range: Give a year from 1900 to 2200."),
+        ),
     ],
     ids=[
         "unknown-engagement",
@@ -376,6 +403,8 @@ def test_session_import_creates_requested_sessions_with_their_room(delivery):
         "modality",
         "capacity",
         "negative",
+        "far-future",
+        "far-past",
     ],
 )
 def test_session_import_refuses_a_bad_cell_with_an_error_in_its_column(delivery, change, error):
