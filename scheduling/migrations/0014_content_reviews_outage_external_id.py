@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("engagements", "0007_updated_at_database_default"),
         ("mls", "0007_idempotencykey"),
-        ("scheduling", "0011_learner_organization_without_own_index"),
+        ("scheduling", "0013_feedback_attempt_assignment_external_id"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

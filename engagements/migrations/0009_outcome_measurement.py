@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("engagements", "0007_updated_at_database_default"),
+        ("engagements", "0008_engagement_external_id"),
         ("mls", "0007_idempotencykey"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

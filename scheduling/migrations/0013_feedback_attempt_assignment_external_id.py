@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("mls", "0007_idempotencykey"),
-        ("scheduling", "0011_learner_organization_without_own_index"),
+        ("scheduling", "0012_import_job_provider"),
     ]
 
     operations = [
