@@ -24,7 +24,7 @@ from vendors.models import Provider
 
 from . import selectors, services
 from .enums import ChangeRequestStatus, EngagementStatus, OutcomeStatus, PricingModel
-from .models import ChangeRequest, Engagement, OutcomeMeasurement, ServiceLine, Sow
+from .models import ChangeRequest, Engagement, OutcomeMeasurement, ScopeItem, ServiceLine, Sow, SowVersion
 from .selectors import change_requests_for, engagements_for, sows_for
 
 
@@ -147,6 +147,24 @@ class ServiceLineInput(serializers.ModelSerializer):
         fields = ("name", *ServiceLine.PRICE_FIELDS, "bands")
 
 
+class ScopeItemInput(serializers.ModelSerializer):
+    class Meta:
+        model = ScopeItem
+        fields = ("service", "custom_name", "responsibility", "notes")
+
+
+class ScopeItemSerializer(ReadSerializer):
+    class Meta:
+        model = ScopeItem
+        exclude = ("organization",)
+
+
+class VersionSerializer(ReadSerializer):
+    class Meta:
+        model = SowVersion
+        fields = ("id", "sow", "number", "status", "effective_from", "pricing_model", "signed_at")
+
+
 class ServiceLineSerializer(ReadSerializer):
     bands = serializers.SerializerMethodField()
 
@@ -210,6 +228,35 @@ class SowViewSet(CreatableContractResource):
             )
         line = services.add_service_line(version=draft, actor=self.membership.user, bands=bands, **fields)
         return Response(ServiceLineSerializer(line).data, status=201)
+
+    def _draft(self) -> SowVersion:
+        """The SoW's draft version, for a contract manager; 400 when the SoW is signed (change requests amend it)."""
+        if not self.membership.has_permission(self.write_permission):
+            raise exceptions.PermissionDenied()
+        draft = selectors.draft_version(self.get_object())
+        if draft is None:
+            raise exceptions.ValidationError(
+                {"non_field_errors": ["This SoW has no draft version: a signed SoW changes through a change request."]}
+            )
+        return draft
+
+    @extend_schema(request=ScopeItemInput, responses={201: ScopeItemSerializer})
+    @action(detail=True, methods=["post"], url_path="scope-items")
+    def scope_items(self, request: Request, pk: str) -> Response:
+        """Add or change one row of the draft's scope matrix (one row per service), as the SoW page does."""
+        draft = self._draft()
+        item = ScopeItemInput(data=request.data)
+        item.is_valid(raise_exception=True)
+        saved = services.set_scope_item(version=draft, actor=self.membership.user, **item.validated_data)
+        return Response(ScopeItemSerializer(saved).data, status=201)
+
+    @extend_schema(request=None, responses={200: VersionSerializer})
+    @action(detail=True, methods=["post"])
+    def sign(self, request: Request, pk: str) -> Response:
+        """Sign the SoW's first version (its scope and itemized pricing complete); later versions are signed by
+        approving their change request. What is missing comes back as a 400."""
+        version = services.sign_version(version=self._draft(), actor=self.membership.user)
+        return Response(VersionSerializer(version).data)
 
 
 class ChangeRequestSerializer(ReadSerializer):

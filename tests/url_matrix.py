@@ -348,6 +348,12 @@ API_ROUTES: dict[str, ApiRoute] = {
     "api:sow-service-lines": ApiRoute(
         lambda t: {"pk": t.contract.sow.pk}, writes=True, methods=("POST",), writers=CONTRACT_MANAGERS
     ),
+    "api:sow-scope-items": ApiRoute(
+        lambda t: {"pk": t.contract.sow.pk}, writes=True, methods=("POST",), writers=CONTRACT_MANAGERS
+    ),
+    "api:sow-sign": ApiRoute(
+        lambda t: {"pk": t.contract.sow.pk}, writes=True, methods=("POST",), writers=CONTRACT_MANAGERS
+    ),
     "api:change-request-list": ApiRoute(),
     "api:change-request-detail": ApiRoute(lambda t: {"pk": t.contract.change_request.pk}),
     "api:provider-list": ApiRoute(writes=True, writers=PROVIDER_KEEPERS),
