@@ -3,7 +3,8 @@
 The API:
 
 - `escape_cell(value, zone=None)`: the text of one cell. Text starting with `= + - @`, TAB or CR gets a leading
-  apostrophe, so a spreadsheet shows it instead of evaluating it (CSV formula injection). Numbers (`int`,
+  apostrophe, so a spreadsheet shows it instead of evaluating it (CSV formula injection), and so does such a
+  start after a `;` or TAB, where a spreadsheet of another locale splits the cell (`Help;'=cmd`). Numbers (`int`,
   `Decimal`) are our own values, written as plain numbers and never prefixed: a spreadsheet reads `-12.50` as a
   number, not a formula. Every `str` is text, even one that looks like a number, so a learner-typed `-1+1` is
   escaped whichever field it was typed into. Dates are ISO 8601; aware datetimes ISO 8601 with their offset in
