@@ -23,6 +23,10 @@ IMPORTERS = frozenset({Role.OWNER, Role.PROVIDER_MANAGER})  # Permission.IMPORT_
 PROVIDER_ONLY = frozenset({Role.PROVIDER_MANAGER})
 VENDOR_KEEPERS = frozenset({Role.OWNER, Role.PROCUREMENT, Role.PROVIDER_MANAGER})  # a provider: its own only
 COURSE_KEEPERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROVIDER_MANAGER})  # Permission.MANAGE_COURSES
+# Outcome values: the provider (LOG_DELIVERY) or the client (MANAGE_SLAS) submits; the other side reviews, so the
+# provider-submitted fixture value is reviewed client-side only.
+OUTCOME_REPORTERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROCUREMENT, Role.PROVIDER_MANAGER})
+OUTCOME_REVIEWERS = OUTCOME_REPORTERS - {Role.PROVIDER_MANAGER}
 PROVIDER_KEEPERS = frozenset({Role.OWNER, Role.PROCUREMENT})  # Permission.MANAGE_PROVIDERS
 COMPLIANCE_DEFINERS = frozenset({Role.OWNER, Role.LD_DIRECTOR})
 COMPLIANCE_ASSIGNERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROVIDER_MANAGER})  # Permission.ASSIGN_COMPLIANCE
@@ -418,10 +422,14 @@ API_ROUTES: dict[str, ApiRoute] = {
     "api:credit-detail": ApiRoute(lambda t: {"pk": t.api.credit.pk}),
     "api:escalation-list": ApiRoute(),
     "api:escalation-detail": ApiRoute(lambda t: {"pk": t.api.escalation.pk}),
-    "api:outcome-measurement-list": ApiRoute(writes=True),
+    "api:outcome-measurement-list": ApiRoute(writes=True, writers=OUTCOME_REPORTERS),
     "api:outcome-measurement-detail": ApiRoute(lambda t: {"pk": t.api.outcome.pk}),
-    "api:outcome-measurement-verify": ApiRoute(lambda t: {"pk": t.api.outcome.pk}, writes=True, methods=("POST",)),
-    "api:outcome-measurement-reject": ApiRoute(lambda t: {"pk": t.api.outcome.pk}, writes=True, methods=("POST",)),
+    "api:outcome-measurement-verify": ApiRoute(
+        lambda t: {"pk": t.api.outcome.pk}, writes=True, methods=("POST",), writers=OUTCOME_REVIEWERS
+    ),
+    "api:outcome-measurement-reject": ApiRoute(
+        lambda t: {"pk": t.api.outcome.pk}, writes=True, methods=("POST",), writers=OUTCOME_REVIEWERS
+    ),
     "api:statement-list": ApiRoute(),  # ?sow=&month= (without them: 400)
     "api:qbr-list": ApiRoute(),
     "api:qbr-detail": ApiRoute(lambda t: {"pk": t.qbr.pk}),
