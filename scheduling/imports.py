@@ -768,6 +768,33 @@ def _day(row: _Row, column: str, *, required: bool = False) -> date | None:
         return None
 
 
+def _refuse_repeats(
+    checked: list[tuple[_Row, Any]],
+    file_ids: set[str],
+    *,
+    key: Callable[[Any], tuple | None],
+    stored: Mapping[tuple, Any],
+    column: str,
+    in_file: str,
+    in_store: Callable[[tuple, Any], str],
+) -> None:
+    """One row per `key` (None: the row names too little to compare): a later row of the file repeating an earlier
+    one gets `in_file` (with {row}, the earlier row's number); a row repeating a stored row that the file does not
+    also rewrite gets `in_store(key, holder)`."""
+    first_with: dict[tuple, _Row] = {}
+    for row, obj in checked:
+        value = key(obj)
+        if value is None or row.failed(column):
+            continue
+        first = first_with.setdefault(value, row)
+        if first is not row:
+            row.error(column, in_file.format(row=first.number))
+    for value, row in first_with.items():
+        holder = stored.get(value)
+        if holder is not None and holder.external_id not in file_ids:
+            row.error(column, in_store(value, holder))
+
+
 def _rule_errors(row: _Row, refusals: dict[str, str], columns: Mapping[str, str]) -> None:
     """A service's refusals (by model field) on the columns the user typed the values in."""
     for field, message in refusals.items():
@@ -830,20 +857,19 @@ class _FeedbackSheet(_Sheet):
 
     def check_across_rows(self, checked: list[tuple[_Row, Feedback]], file_ids: set[str], context: _Context) -> None:
         """A learner rates a session once: in the file, and against feedback already stored."""
-        first_with: dict[tuple[int, int], _Row] = {}
-        for row, feedback in checked:
-            if not (feedback.session_id and feedback.learner_id):
-                continue
-            first = first_with.setdefault((feedback.session_id, feedback.learner_id), row)
-            if first is not row:
-                row.error("learner_external_id", f"This learner already rates this session in row {first.number}.")
-        for pair, row in first_with.items():
-            holder = context.found["rated"].get(pair)
-            if holder is not None and holder.external_id not in file_ids:
-                row.error(
-                    "learner_external_id",
-                    f"This learner has already rated this session (feedback {holder.external_id or holder.pk}).",
-                )
+        _refuse_repeats(
+            checked,
+            file_ids,
+            key=lambda feedback: (
+                (feedback.session_id, feedback.learner_id) if feedback.session_id and feedback.learner_id else None
+            ),
+            stored=context.found["rated"],
+            column="learner_external_id",
+            in_file="This learner already rates this session in row {row}.",
+            in_store=lambda _, holder: (
+                f"This learner has already rated this session (feedback {holder.external_id or holder.pk})."
+            ),
+        )
 
 
 class _AttemptSheet(_Sheet):
@@ -917,23 +943,21 @@ class _AttemptSheet(_Sheet):
         self, checked: list[tuple[_Row, AssessmentAttempt]], file_ids: set[str], context: _Context
     ) -> None:
         """Attempt numbers are unique per learner and course: in the file, and against attempts already stored."""
-        first_with: dict[tuple[int, int, int], _Row] = {}
-        for row, attempt in checked:
-            if not (attempt.learner_id and attempt.course_id and attempt.attempt_number) or row.failed(
-                "attempt_number"
-            ):
-                continue
-            first = first_with.setdefault((attempt.learner_id, attempt.course_id, attempt.attempt_number), row)
-            if first is not row:
-                row.error("attempt_number", f"Row {first.number} has the same attempt of this learner and course.")
-        for key, row in first_with.items():
-            holder = context.found["numbered"].get(key)
-            if holder is not None and holder.external_id not in file_ids:
-                row.error(
-                    "attempt_number",
-                    f"This learner already has attempt {key[2]} at this course "
-                    f"(attempt {holder.external_id or holder.pk}).",
-                )
+        _refuse_repeats(
+            checked,
+            file_ids,
+            key=lambda attempt: (
+                (attempt.learner_id, attempt.course_id, attempt.attempt_number)
+                if attempt.learner_id and attempt.course_id and attempt.attempt_number
+                else None
+            ),
+            stored=context.found["numbered"],
+            column="attempt_number",
+            in_file="Row {row} has the same attempt of this learner and course.",
+            in_store=lambda key, holder: (
+                f"This learner already has attempt {key[2]} at this course (attempt {holder.external_id or holder.pk})."
+            ),
+        )
 
 
 class _AssignmentSheet(_Sheet):
@@ -978,21 +1002,22 @@ class _AssignmentSheet(_Sheet):
         self, checked: list[tuple[_Row, ComplianceAssignment]], file_ids: set[str], context: _Context
     ) -> None:
         """A learner has a requirement due once on a day: in the file, and against assignments already stored."""
-        first_with: dict[tuple[int, int, date], _Row] = {}
-        for row, assignment in checked:
-            if not (assignment.requirement_id and assignment.learner_id and assignment.due_on):
-                continue
-            first = first_with.setdefault((assignment.requirement_id, assignment.learner_id, assignment.due_on), row)
-            if first is not row:
-                row.error("due_on", f"Row {first.number} assigns this requirement to this learner on the same day.")
-        for key, row in first_with.items():
-            holder = context.found["cycle"].get(key)
-            if holder is not None and holder.external_id not in file_ids:
-                row.error(
-                    "due_on",
-                    f"This learner already has this requirement due that day "
-                    f"(assignment {holder.external_id or holder.pk}).",
-                )
+        _refuse_repeats(
+            checked,
+            file_ids,
+            key=lambda assignment: (
+                (assignment.requirement_id, assignment.learner_id, assignment.due_on)
+                if assignment.requirement_id and assignment.learner_id and assignment.due_on
+                else None
+            ),
+            stored=context.found["cycle"],
+            column="due_on",
+            in_file="Row {row} assigns this requirement to this learner on the same day.",
+            in_store=lambda _, holder: (
+                "This learner already has this requirement due that day "
+                f"(assignment {holder.external_id or holder.pk})."
+            ),
+        )
 
 
 def _flag(row: _Row, column: str) -> bool | None:
