@@ -2,10 +2,6 @@
 lines are written through the same services as the web app, changes with If-Match (mls.api_etags); signing and
 change requests happen in MLS itself."""
 
-import re
-from datetime import date
-
-from django import forms
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -15,7 +11,16 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mls.api import IdFilter, ReadOnlyResource, ReadSerializer, TenantFilterSet, TenantPrimaryKey, date_range
+from mls.api import (
+    IdFilter,
+    MonthField,
+    MonthFilter,
+    ReadOnlyResource,
+    ReadSerializer,
+    TenantFilterSet,
+    TenantPrimaryKey,
+    date_range,
+)
 from mls.api_auth import caller_of
 from mls.api_etags import ContractResource, CreatableContractResource, contract_schema, etag_of
 from mls.enums import Permission
@@ -240,7 +245,15 @@ class SowViewSet(CreatableContractResource):
             )
         return draft
 
-    @extend_schema(request=ScopeItemInput, responses={201: ScopeItemSerializer})
+    @extend_schema(
+        request=ScopeItemInput,
+        responses={201: ScopeItemSerializer},
+        examples=[
+            OpenApiExample(
+                "Scheduling included", value={"service": "scheduling", "responsibility": "included"}, request_only=True
+            )
+        ],
+    )
     @action(detail=True, methods=["post"], url_path="scope-items")
     def scope_items(self, request: Request, pk: str) -> Response:
         """Add or change one row of the draft's scope matrix (one row per service), as the SoW page does."""
@@ -250,7 +263,11 @@ class SowViewSet(CreatableContractResource):
         saved = services.set_scope_item(version=draft, actor=self.membership.user, **item.validated_data)
         return Response(ScopeItemSerializer(saved).data, status=201)
 
-    @extend_schema(request=None, responses={200: VersionSerializer})
+    @extend_schema(
+        request={"application/json": {"type": "object", "description": "No fields: send {} or nothing."}},
+        responses={200: VersionSerializer},
+        examples=[OpenApiExample("Sign", value={}, request_only=True)],
+    )
     @action(detail=True, methods=["post"])
     def sign(self, request: Request, pk: str) -> Response:
         """Sign the SoW's first version (its scope and itemized pricing complete); later versions are signed by
@@ -281,55 +298,6 @@ class ChangeRequestViewSet(ReadOnlyResource):
 
 
 # --- Outcome measurements ----------------------------------------------------------------------------------
-
-MONTH_REGEX = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
-MONTH_SCHEMA = {"type": "string", "pattern": MONTH_REGEX, "example": "2026-09"}
-
-
-def _first_of(text: str) -> date:
-    """`YYYY-MM` (already matched) → the month's first day; ValueError for a year Python has no date for."""
-    return date(int(text[:4]), int(text[5:7]), 1)
-
-
-@extend_schema_field(MONTH_SCHEMA)
-class MonthField(serializers.Field):
-    """A month as `YYYY-MM`, read as its first day (how MLS stores months)."""
-
-    default_error_messages = {
-        "invalid": "Give a month as YYYY-MM, e.g. 2026-09.",
-        "range": "This month is out of range.",
-    }
-
-    def to_internal_value(self, data: object) -> date:
-        if not isinstance(data, str) or not re.fullmatch(MONTH_REGEX, data):
-            self.fail("invalid")
-        try:
-            return _first_of(data)
-        except ValueError:
-            self.fail("range")
-
-    def to_representation(self, value: date) -> str:
-        return f"{value:%Y-%m}"
-
-
-class MonthFormField(forms.CharField):
-    def to_python(self, value: object) -> date | None:
-        text = super().to_python(value)
-        if text in self.empty_values:
-            return None
-        if not re.fullmatch(MONTH_REGEX, text):
-            raise forms.ValidationError("Give a month as YYYY-MM, e.g. 2026-09.")
-        try:
-            return _first_of(text)
-        except ValueError as error:
-            raise forms.ValidationError("This month is out of range.") from error
-
-
-@extend_schema_field(MONTH_SCHEMA)
-class MonthFilter(filters.Filter):
-    """`?month=YYYY-MM`: rows of that month."""
-
-    field_class = MonthFormField
 
 
 class OutcomeMeasurementSerializer(ReadSerializer):

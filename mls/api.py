@@ -5,7 +5,7 @@ tenant, is mls.api_auth (authentication, the token's read/write scope, throttlin
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Protocol
 
 from django import forms
@@ -20,6 +20,7 @@ from django_filters.fields import IsoDateTimeField
 from django_filters.filters import QuerySetRequestMixin
 from django_scopes import ScopeError
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, exceptions, mixins, pagination, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.fields import get_error_detail
@@ -31,6 +32,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from .api_auth import OrganizationSessionAuthentication, TokenAuthentication, caller_of
 from .models import Membership
+from .months import MONTH_PATTERN, parse_month
 from .validators import validate_sane_date
 
 MAX_BULK_ITEMS = 1000
@@ -511,3 +513,41 @@ def add_error_responses(result: dict, generator: object, request: object, public
                 },
             )
     return result
+
+
+# --- Months (mls.months: one rule) -------------------------------------------------------------------------
+
+MONTH_SCHEMA = {"type": "string", "pattern": MONTH_PATTERN.pattern, "example": "2026-09"}
+
+
+class MonthFormField(forms.Field):
+    """`YYYY-MM` → its first day; absent is no filter, but given empty or out of range it is an error."""
+
+    def to_python(self, value: object) -> date | None:
+        if value is None:
+            return None
+        try:
+            return parse_month(str(value))
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from error
+
+
+@extend_schema_field(MONTH_SCHEMA)
+class MonthFilter(filters.Filter):
+    """`?month=YYYY-MM`: the rows of that month (`field_name`: the date field holding a month's first day)."""
+
+    field_class = MonthFormField
+
+
+@extend_schema_field(MONTH_SCHEMA)
+class MonthField(serializers.Field):
+    """A month as `YYYY-MM` in and out, stored as its first day (how MLS stores months)."""
+
+    def to_internal_value(self, data: object) -> date:
+        try:
+            return parse_month(data if isinstance(data, str) else repr(data))
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from error
+
+    def to_representation(self, value: date) -> str:
+        return f"{value:%Y-%m}"

@@ -1,12 +1,10 @@
 """API resources of the SLA engine: read-only results (periods, measurements, credits, escalations) and the terms
 (schedules and targets), which contract managers create (POST) and change (PATCH with If-Match)."""
 
-from datetime import date, datetime
+from datetime import datetime
 
-from django import forms
 from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from engagements.models import Engagement
@@ -14,6 +12,8 @@ from engagements.selectors import engagements_for
 from mls.api import (
     IdFilter,
     MomentFilter,
+    MonthField,
+    MonthFilter,
     ReadOnlyResource,
     ReadSerializer,
     TenantFilterSet,
@@ -30,29 +30,14 @@ from . import services
 from .catalog import MetricKey
 from .enums import CreditStatus, EscalationLevel, MeasurementStatus, PeriodStatus, ReliefStatus
 from .models import Escalation, Measurement, ReliefEvent, ServiceCredit, SlaPeriod, SlaSchedule, SlaTarget
-from .periods import MONTH_PATTERN, parse_month
 from .selectors import credits_for, measurements_for, periods_for, relief_for, schedules_for, targets_for
 
 
-class MonthField(forms.Field):
-    """`YYYY-MM` (slas.periods.parse_month); given empty, or out of range, it is an error, not "no filter"."""
-
-    def to_python(self, value: object) -> date | None:
-        if value is None:
-            return None
-        try:
-            return parse_month(str(value))
-        except ValueError as error:
-            raise forms.ValidationError(str(error)) from error
-
-
-@extend_schema_field({"type": "string", "pattern": MONTH_PATTERN.pattern, "example": "2026-09"})
-class MonthFilter(filters.Filter):
-    field_class = MonthField
-
-    def __init__(self, field_name: str = "period__month", **kwargs: object) -> None:
-        kwargs.setdefault("help_text", "The SLA period's month, YYYY-MM (e.g. 2026-09).")
-        super().__init__(field_name=field_name, **kwargs)
+def period_month(**kwargs: object) -> MonthFilter:
+    """`?month=YYYY-MM` on rows of an SLA period."""
+    return MonthFilter(
+        field_name="period__month", help_text="The SLA period's month, YYYY-MM (e.g. 2026-09).", **kwargs
+    )
 
 
 class EngagementFilter(TenantFilterSet):
@@ -61,7 +46,7 @@ class EngagementFilter(TenantFilterSet):
 
 class MetricFilter(EngagementFilter):
     metric = filters.ChoiceFilter(choices=MetricKey.choices)
-    month = MonthFilter()
+    month = period_month()
 
 
 class ReliefSerializer(ReadSerializer):
@@ -198,16 +183,8 @@ class SlaTargetViewSet(CreatableContractResource):
         return services.save_target(schedule=obj.schedule, actor=self.membership.user, existing=obj, **fields)
 
 
-@extend_schema_field({"type": "string", "pattern": MONTH_PATTERN.pattern, "example": "2026-09"})
-class MonthOutput(serializers.DateField):
-    """A period's month as YYYY-MM, the form `?month=` takes."""
-
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(format="%Y-%m", read_only=True, **kwargs)
-
-
 class SlaPeriodSerializer(ReadSerializer):
-    month = MonthOutput(help_text="The calendar month, YYYY-MM.")
+    month = MonthField(read_only=True, help_text="The calendar month, YYYY-MM.")
 
     class Meta:
         model = SlaPeriod
@@ -229,7 +206,7 @@ class PeriodFilter(EngagementFilter):
     updated_since = MomentFilter(
         field_name="computed_at", lookup_expr="gte", help_text="Computed (or finalized) at or after this moment."
     )
-    month = MonthFilter(field_name="month")
+    month = MonthFilter(field_name="month", help_text="The calendar month, YYYY-MM (e.g. 2026-09).")
     status = filters.ChoiceFilter(choices=PeriodStatus.choices)
 
 

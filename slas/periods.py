@@ -3,26 +3,12 @@
 A period is [local 00:00 on the 1st, local 00:00 on the 1st of next month); DST months are 743 or 745 hours.
 """
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-# The months an engagement can have. Beyond them a month is a typo, and year 1 or 9999 has no UTC bounds in every
-# zone (a period's end is the 1st of the next month), so it is refused rather than failing later.
-FIRST_YEAR, LAST_YEAR = 1900, 2999
-
-
-def parse_month(text: str) -> date:
-    """`YYYY-MM` → the first day of that month; ValueError with a readable message otherwise."""
-    match = MONTH_PATTERN.match(text.strip())
-    if not match:
-        raise ValueError(f"{text!r} is not a month; use YYYY-MM, e.g. 2026-09.")
-    if not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
-        raise ValueError(f"Give a month of the years {FIRST_YEAR} to {LAST_YEAR}.")
-    return date(int(match[1]), int(match[2]), 1)
+from mls.months import FIRST_YEAR, LAST_YEAR, MONTH_PATTERN, parse_month  # noqa: F401 - periods' own rule
 
 
 def first_of_next_month(day: date) -> date:

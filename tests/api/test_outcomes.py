@@ -89,9 +89,9 @@ def test_providers_token_submits_a_value(client, tenant_a, line, provider_token)
 @pytest.mark.parametrize(
     ("fields", "errors"),
     [
-        ({"month": "2026-13"}, {"month": ["Give a month as YYYY-MM, e.g. 2026-09."]}),
-        ({"month": "2026-03-01"}, {"month": ["Give a month as YYYY-MM, e.g. 2026-09."]}),
-        ({"month": "0000-01"}, {"month": ["This month is out of range."]}),
+        ({"month": "2026-13"}, {"month": ["'2026-13' is not a month; use YYYY-MM, e.g. 2026-09."]}),
+        ({"month": "2026-03-01"}, {"month": ["'2026-03-01' is not a month; use YYYY-MM, e.g. 2026-09."]}),
+        ({"month": "0000-01"}, {"month": ["Give a month of the years 1900 to 2999."]}),
         ({"month": "2999-01"}, {"month": ["2999-01 has not begun: record its outcome once it is measured."]}),
         ({"value": "a lot"}, {"value": ["A valid number is required."]}),
         ({"value": "1234567890123"}, {"value": ["Ensure that there are no more than 12 digits in total."]}),
@@ -203,7 +203,7 @@ def test_list_filters_by_month(client, tenant_a, line, owner_token):
     bad = client.get(URL, {"month": "2026-3"}, **auth(owner_token))
 
     assert [row["id"] for row in filtered.json()["results"]] == [march.pk]
-    assert (bad.status_code, bad.json()) == (400, {"month": ["Give a month as YYYY-MM, e.g. 2026-09."]})
+    assert (bad.status_code, bad.json()) == (400, {"month": ["'2026-3' is not a month; use YYYY-MM, e.g. 2026-09."]})
 
 
 def test_a_providers_token_lists_its_provider_values_only(client, tenant_a, tenant_b, line, provider_token):
