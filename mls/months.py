@@ -4,10 +4,12 @@ values and every `?month=` filter."""
 import re
 from datetime import date
 
+from .validators import EARLIEST_YEAR, LATEST_YEAR
+
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-# The months an engagement can have. Beyond them a month is a typo, and year 1 or 9999 has no UTC bounds in every
-# zone (a period's end is the 1st of the next month), so it is refused rather than failing later.
-FIRST_YEAR, LAST_YEAR = 1900, 2999
+# The months an engagement can have: the years every typed date may have (mls.validators). Beyond them a month is a
+# typo, and year 1 or 9999 has no UTC bounds in every zone (a period's end is the 1st of the next month).
+FIRST_YEAR, LAST_YEAR = EARLIEST_YEAR, LATEST_YEAR
 
 
 def parse_month(text: str) -> date:

@@ -15,6 +15,7 @@ from tests.factories import ProviderFactory, api_token
 from tests.factories.engagements import EngagementFactory
 
 pytestmark = pytest.mark.integration
+ONE_ENGAGEMENT = "Give the engagement by exactly one of engagement (its name), engagement_id or engagement_external_id."
 
 API = "/api/v1/outages/"
 MARCH_3 = datetime(2026, 3, 3, 7, 0, tzinfo=UTC)
@@ -212,16 +213,16 @@ def test_outage_import_with_bad_rows_names_each_cell_and_writes_nothing(tenant_a
     )
 
     assert result.errors == [
-        RowError(3, "engagement", "Give exactly one of engagement (its name) or engagement_id."),
+        RowError(3, "engagement_id", ONE_ENGAGEMENT),
         RowError(4, "external_id", "external_id is required."),
-        RowError(4, "engagement", "Give exactly one of engagement (its name) or engagement_id."),
+        RowError(4, "engagement", ONE_ENGAGEMENT),
         RowError(4, "ends_at", "The outage must end after it starts."),
         RowError(4, "description", "description is required."),
         RowError(5, "engagement_id", f"No engagement with id '{foreign.pk}' in this organization."),
         RowError(5, "planned", "'sometimes' is not yes or no; use true or false."),
         RowError(5, "starts_at", "An unplanned outage is logged once it has started; plan maintenance as planned."),
         RowError(5, "ends_at", "This is more than 366 days ahead; check the year."),
-        RowError(6, "engagement_id", "'x' is not a whole number."),
+        RowError(6, "engagement_id", "'x' is not an engagement id (a whole number)."),
         RowError(6, "starts_at", "'2026-03-03 07:00' has no UTC offset; add it, e.g. 2026-03-02T09:00:00+00:00."),
     ]
     assert outages(tenant_a) == []
@@ -239,7 +240,7 @@ def test_provider_manager_imports_outages_of_its_own_providers_engagements_only(
         RowError(
             3,
             "engagement",
-            "Engagement 'Contoso 2026' belongs to another provider; you can import only your provider's delivery.",
+            "'Contoso 2026' belongs to another provider; you can import only your provider's delivery.",
         )
     ]
     assert outages(tenant_a) == []
