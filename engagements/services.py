@@ -723,14 +723,19 @@ def submit_outcome_measurement(
     return measurement
 
 
-def _reviewable_outcome(measurement: OutcomeMeasurement, membership: Membership) -> OutcomeMeasurement:
-    side = outcome_side(membership, measurement.engagement)
-    if side == measurement.submitted_side:
+def claim_for_review(record: Any, side: str, submitted: str) -> Any:
+    """A value one side submitted (a manual SLA value, an outcome value), locked for the other side to verify or
+    reject; refused to the side that submitted it and once it is no longer `submitted`."""
+    if side == record.submitted_side:
         raise ValidationError("The other side verifies a submitted value, not the side that submitted it.")
-    measurement = OutcomeMeasurement.objects.select_for_update().get(pk=measurement.pk)
-    if measurement.status != OutcomeStatus.SUBMITTED:
-        raise ValidationError(f"This value is already {measurement.get_status_display().lower()}.")
-    return measurement
+    record = type(record).objects.select_for_update().get(pk=record.pk)
+    if record.status != submitted:
+        raise ValidationError(f"This value is already {record.get_status_display().lower()}.")
+    return record
+
+
+def _reviewable_outcome(measurement: OutcomeMeasurement, membership: Membership) -> OutcomeMeasurement:
+    return claim_for_review(measurement, outcome_side(membership, measurement.engagement), OutcomeStatus.SUBMITTED)
 
 
 @transaction.atomic

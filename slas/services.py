@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from engagements.enums import MeetingKind
 from engagements.models import Engagement, GovernanceMeeting
-from engagements.services import acting_side, open_dispute
+from engagements.services import acting_side, claim_for_review, open_dispute
 from mls.enums import Permission, roles_with
 from mls.events import emit_after_commit
 from mls.models import Membership, User
@@ -573,12 +573,7 @@ def submit_manual_measurement(
 
 def _reviewable(manual: ManualMeasurement, membership: Membership) -> ManualMeasurement:
     side = acting_side(membership, manual.engagement, approving=True)
-    if side == manual.submitted_side:
-        raise ValidationError("The other side verifies a submitted value, not the side that submitted it.")
-    manual = ManualMeasurement.objects.select_for_update().get(pk=manual.pk)
-    if manual.status != ManualStatus.SUBMITTED:
-        raise ValidationError(f"This value is already {manual.get_status_display().lower()}.")
-    return manual
+    return claim_for_review(manual, side, ManualStatus.SUBMITTED)
 
 
 @transaction.atomic
