@@ -1,5 +1,6 @@
 """The Celery app. Tasks live in each app's `tasks.py`; tenant tasks use `mls.tasks.TenantTask`."""
 
+import logging
 import os
 
 from celery import Celery
@@ -9,6 +10,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mls.settings")
 app = Celery("mls")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+logger = logging.getLogger(__name__)
 
 
 class TenantTask(app.Task):
@@ -36,3 +39,22 @@ def for_each_organization(task: TenantTask) -> int:
     for organization_id in organization_ids:
         task.delay(organization_id=organization_id)
     return len(organization_ids)
+
+
+def enqueue_after_commit(task: "TenantTask", **kwargs: object) -> None:
+    """Enqueue `task` once the transaction commits. The row the task works on is the source of truth, not the
+    broker message: if the broker is down the failure is logged and the periodic sweeper enqueues the row later.
+    The caller's write has committed, so it must never answer 500 for this, nor keep the next hook from running."""
+    from django.db import transaction  # noqa: PLC0415 - this module loads before Django's app registry
+
+    transaction.on_commit(lambda: enqueue(task, **kwargs), robust=True)
+
+
+def enqueue(task: "TenantTask", **kwargs: object) -> bool:
+    """`task.delay(**kwargs)`, or False (logged) when the broker cannot take it; see enqueue_after_commit."""
+    try:
+        task.delay(**kwargs)
+    except Exception:  # kombu raises OperationalError, redis ConnectionError/TimeoutError, and others by transport
+        logger.warning("Could not enqueue %s %s; the sweeper will pick it up", task.name, kwargs, exc_info=True)
+        return False
+    return True
