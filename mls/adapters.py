@@ -1,8 +1,11 @@
-"""allauth hooks: where people land after signing in or up."""
+"""allauth hooks: where people land after signing in or up; the sign-up's organization once the email is verified."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
 from django.http import HttpRequest
 from django.urls import reverse
+
+from .services import create_pending_organization
 
 PENDING_INVITATION_SESSION_KEY = "mls_pending_invitation"
 
@@ -19,3 +22,10 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_signup_redirect_url(self, request: HttpRequest) -> str:
         return self._pending_invitation_url(request) or super().get_signup_redirect_url(request)
+
+
+def create_organization_on_email_confirmed(
+    sender: type[EmailAddress], request: HttpRequest | None, email_address: EmailAddress, **kwargs: object
+) -> None:
+    """allauth's email_confirmed: the organization named at sign-up exists from now on (mls.forms.SignupForm)."""
+    create_pending_organization(user=email_address.user)

@@ -118,10 +118,14 @@ class OrganizationSessionAuthentication(SessionAuthentication):
         found = super().authenticate(request)
         if found is None:
             return None
-        if caller_of(request) is None:
+        caller = caller_of(request)
+        if caller is None:
             if request.META.get(ORGANIZATION_HEADER):
                 raise exceptions.NotFound("No such organization.")
             raise exceptions.AuthenticationFailed("Name your organization in the X-MLS-Organization header.")
+        # The web app's calls follow its pages' rule; a token is a separate credential and is not affected.
+        if selectors.needs_mfa_setup(organization=caller.organization, role=caller.membership.role, user=found[0]):
+            raise exceptions.PermissionDenied("This organization requires two-factor authentication: set it up first.")
         return found
 
 

@@ -1,5 +1,7 @@
 """The REST API's one router (DESIGN.md §4), mounted at /api/v1/, with its OpenAPI schema and offline docs."""
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
@@ -52,18 +54,30 @@ RESOURCES = {
 for prefix, (viewset, basename) in RESOURCES.items():
     router.register(prefix, viewset, basename=basename)
 
+# Swagger UI and Redoc (served from drf-spectacular-sidecar, nonce'd scripts: see templates/drf_spectacular/) set
+# style attributes from script and Redoc searches in a blob: worker; only these two pages allow that.
+docs_csp = csp_update({"style-src": [UNSAFE_INLINE], "worker-src": ["blob:"]})
+
 urlpatterns = [
     path(
         "schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]), name="schema"
     ),
     path(
         "docs/",
-        SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=[AllowAny], authentication_classes=[]),
+        docs_csp(
+            SpectacularSwaggerView.as_view(
+                url_name="api:schema", permission_classes=[AllowAny], authentication_classes=[]
+            )
+        ),
         name="docs",
     ),
     path(
         "redoc/",
-        SpectacularRedocView.as_view(url_name="api:schema", permission_classes=[AllowAny], authentication_classes=[]),
+        docs_csp(
+            SpectacularRedocView.as_view(
+                url_name="api:schema", permission_classes=[AllowAny], authentication_classes=[]
+            )
+        ),
         name="redoc",
     ),
     path("xapi/statements", scheduling_api.XapiStatementsView.as_view(), name="xapi-statements"),

@@ -13,6 +13,7 @@ class Role(models.TextChoices):
 
 class Permission(models.TextChoices):
     MANAGE_MEMBERS = "manage_members", "Manage members and invitations"
+    MANAGE_ORGANIZATION = "manage_organization", "Edit the organization's settings and who must use two-factor sign-in"
     VIEW_AUDIT_LOG = "view_audit_log", "View the audit log"
     MANAGE_CONTRACTS = "manage_contracts", "Create and edit engagements, SoWs and pricing"
     MANAGE_VENUES = "manage_venues", "Maintain venues and rooms"

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
 from vendors.models import Provider
 
@@ -19,12 +20,20 @@ class SignupForm(forms.Form):
         help_text="Your company's workspace; you become its owner. Leave empty if you are joining by invitation.",
     )
 
-    def signup(self, request: object, user: User) -> None:
-        from .services import create_organization  # noqa: PLC0415 - allauth imports this form at settings load
+    def signup(self, request: HttpRequest, user: User) -> None:
+        """Keep the name until the email is verified (mls.adapters creates the organization then); an address that
+        an invitation link has already proved gets it at once."""
+        from allauth.account.adapter import get_adapter  # noqa: PLC0415 - allauth imports this form at settings load
+
+        from .services import create_pending_organization  # noqa: PLC0415 - see above
 
         name = self.cleaned_data.get("organization_name", "").strip()
-        if name:
-            create_organization(owner=user, name=name)
+        if not name:
+            return
+        user.pending_organization_name = name
+        user.save(update_fields=["pending_organization_name"])
+        if get_adapter(request).is_email_verified(request, user.email):
+            create_pending_organization(user=user)
 
 
 class OrganizationForm(forms.ModelForm):
@@ -36,6 +45,22 @@ class OrganizationForm(forms.ModelForm):
             "currency": "ISO 4217 code, e.g. GBP.",
             "holiday_country": "ISO country code for business-day deadlines, e.g. GB.",
         }
+
+
+class OrganizationSettingsForm(OrganizationForm):
+    """An owner's settings page: the organization's calendar and currency, and who must use two-factor sign-in."""
+
+    mfa_required_roles = forms.MultipleChoiceField(
+        label="Require two-factor authentication of these roles",
+        choices=Role.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Members of a ticked role set up an authenticator app before they see any page of the "
+        "organization. API tokens are not affected.",
+    )
+
+    class Meta(OrganizationForm.Meta):
+        fields = [*OrganizationForm.Meta.fields, "mfa_required", "mfa_required_roles"]
 
 
 class _RoleProviderForm(forms.Form):

@@ -1,16 +1,23 @@
-"""Resolves `/o/<organization_slug>/...` to an organization the user belongs to and enters its scope; refuses a
-query string no view could use."""
+"""Resolves `/o/<organization_slug>/...` to an organization the user belongs to and enters its scope (once the
+member has the two-factor sign-in it requires); refuses a query string no view could use; ends idle and old
+sessions; and sets the headers that keep responses out of caches and browser features out of reach."""
 
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 
 from .api_auth import scoped_call
-from .models import Membership, Organization
+from .models import Membership, Organization, User
+from .selectors import needs_mfa_setup
 from .tenancy import organization_scope
 
 
@@ -41,6 +48,12 @@ class OrganizationScopeMiddleware:
             membership = Membership.objects.select_related("provider").filter(user=request.user).first()
             if membership is None:
                 raise Http404("No such organization.")
+            if needs_mfa_setup(organization=organization, role=membership.role, user=request.user):
+                messages.warning(
+                    request,
+                    f"{organization.name} requires two-factor authentication: set up an authenticator app to continue.",
+                )
+                return redirect("mfa_activate_totp")
             request.organization = organization
             request.membership = membership
             return self.get_response(request)
@@ -84,3 +97,74 @@ class RefuseNulQueryMiddleware:
             errors = {key.replace("\x00", "") or "non_field_errors": [NUL_REFUSED] for key in refused}
             return JsonResponse(errors, status=400)
         return HttpResponseBadRequest(NUL_REFUSED, content_type="text/plain; charset=utf-8")
+
+
+# Session keys of the sign-in's age (Unix seconds), written at sign-in and read by SessionLifetimeMiddleware.
+SIGNED_IN_AT = "mls_signed_in_at"
+LAST_SEEN_AT = "mls_last_seen_at"
+# The last-seen time is rewritten at most this often, so a burst of requests (htmx polling) is not a session
+# write each; the idle timeout is therefore exact to within this many seconds.
+LAST_SEEN_RESOLUTION = 60
+
+
+def stamp_sign_in(sender: type[User], request: HttpRequest, user: User, **kwargs: object) -> None:
+    """user_logged_in receiver: the session's lifetime starts now."""
+    now = timezone.now().timestamp()
+    request.session[SIGNED_IN_AT] = now
+    request.session[LAST_SEEN_AT] = now
+
+
+class SessionLifetimeMiddleware:
+    """Signs out a session idle for SESSION_IDLE_TIMEOUT seconds or older than SESSION_ABSOLUTE_LIFETIME (ASVS
+    V7.3): the request goes on anonymous, so a page sends to sign-in and the API answers 401/403.
+
+    A session signed in before this rule existed has no stamps: its lifetime starts at its next request.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = timezone.now().timestamp()
+            signed_in_at = request.session.setdefault(SIGNED_IN_AT, now)
+            last_seen_at = request.session.setdefault(LAST_SEEN_AT, now)
+            if (
+                now - last_seen_at > settings.SESSION_IDLE_TIMEOUT
+                or now - signed_in_at > settings.SESSION_ABSOLUTE_LIFETIME
+            ):
+                logout(request)
+            elif now - last_seen_at >= LAST_SEEN_RESOLUTION:
+                request.session[LAST_SEEN_AT] = now
+        return self.get_response(request)
+
+
+class NoStoreForCredentialsMiddleware:
+    """`Cache-Control: no-store` on every answer to a signed-in member or an API credential (ASVS V14.3): tenant
+    pages, API answers, QBR and statement downloads, data exports. Neither a shared proxy nor the browser's disk
+    keeps them. ETags stay (a client may still send If-Match / If-None-Match from what it read)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.user.is_authenticated or "HTTP_AUTHORIZATION" in request.META:
+            patch_cache_control(response, no_store=True, private=True)
+        return response
+
+
+class PermissionsPolicyMiddleware:
+    """A `Permissions-Policy` header on every response (settings.PERMISSIONS_POLICY): MLS uses no camera,
+    microphone, location or payment, so neither may any script that found its way into a page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.header = ", ".join(
+            f"{feature}=({' '.join(allowed)})" for feature, allowed in settings.PERMISSIONS_POLICY.items()
+        )
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", self.header)
+        return response

@@ -41,6 +41,9 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField("email address", unique=True)
+    # Named at sign-up; the organization is created (and its slug taken) only once this email is verified, so an
+    # unverified sign-up reserves nothing.
+    pending_organization_name = models.CharField(max_length=200, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -49,6 +52,12 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
+
+
+def validate_roles(value: object) -> None:
+    """A list of role names (an organization setting that applies per role)."""
+    if not isinstance(value, list) or not all(isinstance(role, str) and role in Role.values for role in value):
+        raise ValidationError("Choose roles from the list.")
 
 
 class Organization(models.Model):
@@ -60,6 +69,17 @@ class Organization(models.Model):
     currency = models.CharField(max_length=3, default="GBP", validators=[validate_currency])
     holiday_country = models.CharField(max_length=3, default="GB", validators=[validate_holiday_country])
     holiday_subdivision = models.CharField(max_length=10, blank=True)
+    mfa_required = models.BooleanField(
+        "Require two-factor authentication of every member",
+        default=False,
+        help_text="Members without an authenticator app set one up before they see any page of the organization.",
+    )
+    mfa_required_roles = models.JSONField(
+        "Require two-factor authentication of these roles",
+        default=list,
+        blank=True,
+        validators=[validate_roles],
+    )
     created_at = models.DateTimeField(default=now)
 
     class Meta:
@@ -70,6 +90,9 @@ class Organization(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("reporting:dashboard", kwargs={"organization_slug": self.slug})
+
+    def requires_mfa_for(self, role: str) -> bool:
+        return self.mfa_required or role in self.mfa_required_roles
 
 
 class TenantModel(models.Model):

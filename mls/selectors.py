@@ -3,6 +3,7 @@
 import hmac
 from functools import cache
 
+from allauth.mfa.utils import is_mfa_enabled
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
@@ -16,6 +17,14 @@ MAX_ID_DIGITS = 18  # a bigint's; a longer number would overflow the query inste
 def organizations_of(user: User) -> QuerySet[Organization]:
     """The organizations `user` belongs to (the header's switcher). Organization itself is not scoped."""
     return Organization.objects.filter(mls_membership__user=user).order_by("name")
+
+
+def needs_mfa_setup(*, organization: Organization, role: str, user: User) -> bool:
+    """`organization` requires two-factor sign-in of `role` and `user` has no authenticator (allauth.mfa) yet.
+
+    Asks the database only when the organization requires it, so organizations that do not require it pay no query.
+    """
+    return organization.requires_mfa_for(role) and not is_mfa_enabled(user)
 
 
 def members() -> QuerySet[Membership]:

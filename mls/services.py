@@ -254,6 +254,50 @@ def create_organization(*, owner: User, name: str, **settings_: str) -> Organiza
     return organization
 
 
+ORGANIZATION_SETTINGS_FIELDS = (
+    "name",
+    "timezone",
+    "currency",
+    "holiday_country",
+    "holiday_subdivision",
+    "mfa_required",
+    "mfa_required_roles",
+)
+
+
+@transaction.atomic
+def update_organization_settings(*, organization: Organization, actor: User, **changes: object) -> Organization:
+    """An owner edits the organization's settings (its calendar, currency, two-factor requirement), audited before
+    → after; the slug stays, so links and API integrations keep working."""
+    before = snapshot(Organization.objects.select_for_update().get(pk=organization.pk), ORGANIZATION_SETTINGS_FIELDS)
+    for name, value in changes.items():
+        setattr(organization, name, value)
+    organization.full_clean()
+    organization.save()
+    record_audit(
+        organization=organization,
+        actor=actor,
+        action="organization.updated",
+        obj=organization,
+        before=before,
+        after=snapshot(organization, ORGANIZATION_SETTINGS_FIELDS),
+    )
+    return organization
+
+
+@transaction.atomic
+def create_pending_organization(*, user: User) -> Organization | None:
+    """Create the organization `user` named at sign-up, now that their email is verified; once (the user row is
+    locked, so a confirmation link opened twice at the same moment creates one)."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    name = user.pending_organization_name.strip()
+    if not name:
+        return None
+    user.pending_organization_name = ""
+    user.save(update_fields=["pending_organization_name"])
+    return create_organization(owner=user, name=name)
+
+
 # --- Invitations -------------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ from . import views, views_webhooks
 app_name = "org"
 
 urlpatterns = [
+    path("settings/", views.organization_settings, name="settings"),
     path("settings/members/", views.members, name="members"),
     path("settings/members/<int:pk>/", views.member_edit, name="member_edit"),
     path("settings/members/<int:pk>/remove/", views.member_remove, name="member_remove"),

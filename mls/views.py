@@ -16,10 +16,17 @@ from . import selectors, services
 from .adapters import PENDING_INVITATION_SESSION_KEY
 from .decorators import permission_required
 from .enums import Credential, Permission
-from .forms import ApiTokenForm, InvitationForm, MemberRoleForm, OrganizationForm, apply_service_error
-from .models import Invitation, InvitationStatus, Notification
+from .forms import (
+    ApiTokenForm,
+    InvitationForm,
+    MemberRoleForm,
+    OrganizationForm,
+    OrganizationSettingsForm,
+    apply_service_error,
+)
+from .models import Invitation, InvitationStatus, Notification, Organization
 from .tenancy import organization_scope
-from .views_support import confirm_page, write_or_rerender
+from .views_support import confirm_page, saved_redirect, write_or_rerender
 
 PAGE_SIZE = 50  # audit log and notifications: long, scanned lists
 
@@ -82,6 +89,28 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 f"This invitation was sent to {invitation.email}; you are signed in as {request.user.email}."
             )
         return render(request, "mls/invitation_accept.html", context)
+
+
+@permission_required(Permission.MANAGE_ORGANIZATION)
+@require_http_methods(["GET", "POST"])
+def organization_settings(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    # The form validates a copy, so a refused input never shows in this request's header (request.organization).
+    form = OrganizationSettingsForm(request.POST or None, instance=Organization.objects.get(pk=request.organization.pk))
+    settings_url = reverse("org:settings", kwargs={"organization_slug": organization_slug})
+
+    def write(valid: OrganizationSettingsForm) -> None:
+        services.update_organization_settings(
+            organization=request.organization, actor=request.user, **valid.cleaned_data
+        )
+
+    def page(status: int = 200) -> HttpResponse:
+        return render(request, "mls/organization_settings.html", {"form": form}, status=status)
+
+    if request.method != "POST":
+        return page()
+    return write_or_rerender(
+        form, write, lambda: saved_redirect(request, "Settings saved.", settings_url), lambda invalid: page(400)
+    )
 
 
 @permission_required(Permission.MANAGE_MEMBERS)

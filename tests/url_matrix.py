@@ -93,6 +93,7 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "reporting:statement": OrganizationRoute(COMMERCIAL_READERS, _statement, methods=GET),
     "reporting:statement_pdf": OrganizationRoute(COMMERCIAL_READERS, _statement, methods=GET),
     "reporting:statement_csv": OrganizationRoute(COMMERCIAL_READERS, _statement, methods=GET),
+    "org:settings": OrganizationRoute(OWNER_ONLY),
     "org:members": OrganizationRoute(OWNER_ONLY),
     "org:member_edit": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.members[Role.VIEWER].pk}),
     "org:member_remove": OrganizationRoute(OWNER_ONLY, lambda t: {"pk": t.members[Role.VIEWER].pk}),
