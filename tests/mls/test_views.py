@@ -20,6 +20,7 @@ from mls.enums import Role
 from mls.models import AuditEvent, Invitation, Membership, Notification, Organization, User
 from mls.selectors import organizations_of
 from mls.services import invitation_token
+from mls.tenancy import organization_scope
 from tests.factories import PASSWORD, AuditEventFactory, InvitationFactory, MembershipFactory, UserFactory
 from tests.factories.engagements import EngagementFactory
 
@@ -30,23 +31,46 @@ def members_url(tenant):
     return reverse("org:members", kwargs={"organization_slug": tenant.organization.slug})
 
 
-def test_signup_creates_organization_owned_by_the_new_user(client, db):
-    response = client.post(
-        reverse("account_signup"),
-        {
-            "email": "founder@globex.test",
-            "password1": "a-long-passphrase-42",
-            "password2": "a-long-passphrase-42",
-            "organization_name": "Globex",
-        },
-    )
+SIGNUP = {"password1": "a-long-passphrase-42", "password2": "a-long-passphrase-42", "organization_name": "Globex"}
 
+
+def confirmation_link(message) -> str:
+    return re.search(r"http://testserver(/accounts/confirm-email/\S+/)", message.body)[1]
+
+
+def test_signup_keeps_the_organization_name_and_creates_it_when_the_email_is_confirmed(client, db):
+    response = client.post(reverse("account_signup"), {**SIGNUP, "email": "founder@globex.test"})
     user = User.objects.get(email="founder@globex.test")
-    organization = organizations_of(user).get()
+    before_confirmation = (list(organizations_of(user)), user.pending_organization_name)
+
+    client.post(confirmation_link(mail.outbox[0]))
+
     assert response.status_code == 302
     assert response["Location"] == reverse("account_email_verification_sent")
-    assert (organization.name, organization.slug) == ("Globex", "globex")
     assert len(mail.outbox) == 1  # the address must be verified before the first sign-in
+    assert before_confirmation == ([], "Globex")
+    organization = organizations_of(user).get()
+    assert (organization.name, organization.slug) == ("Globex", "globex")
+    user.refresh_from_db()
+    assert user.pending_organization_name == ""
+    with organization_scope(organization):
+        assert list(AuditEvent.objects.values_list("action", "actor__email").order_by("id")) == [
+            ("organization.created", "founder@globex.test"),
+            ("member.added", "founder@globex.test"),
+        ]
+
+
+def test_an_unverified_signup_reserves_no_slug_the_first_confirmed_gets_it(client, db):
+    client.post(reverse("account_signup"), {**SIGNUP, "email": "squatter@elsewhere.test"})
+    client.post(reverse("account_signup"), {**SIGNUP, "email": "founder@globex.test"})
+    founder_link = confirmation_link(mail.outbox[1])
+
+    client.post(founder_link)
+    client.post(founder_link)  # opened twice: still one organization
+
+    assert list(Organization.objects.values_list("slug", flat=True)) == ["globex"]
+    assert organizations_of(User.objects.get(email="founder@globex.test")).get().slug == "globex"
+    assert list(organizations_of(User.objects.get(email="squatter@elsewhere.test"))) == []
 
 
 @pytest.mark.parametrize(
