@@ -82,6 +82,14 @@ def test_app_service_environment_is_production_like(services: dict, service: str
     assert environment["DATABASE_URL"] == "postgres://mls:${POSTGRES_PASSWORD:-mls}@postgres:5432/mls"
 
 
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_app_service_takes_the_proxy_count_and_session_lifetimes_from_the_host(services: dict, service: str):
+    environment = services[service]["environment"]
+    assert environment["TRUSTED_PROXY_COUNT"] == "${TRUSTED_PROXY_COUNT:-0}"
+    assert environment["SESSION_IDLE_TIMEOUT"] == "${SESSION_IDLE_TIMEOUT:-1800}"
+    assert environment["SESSION_ABSOLUTE_LIFETIME"] == "${SESSION_ABSOLUTE_LIFETIME:-43200}"
+
+
 @pytest.mark.parametrize(("service", "probe"), [("postgres", "pg_isready"), ("redis", "redis-cli ping")])
 def test_datastore_service_has_healthcheck(services: dict, service: str, probe: str):
     assert probe in " ".join(services[service]["healthcheck"]["test"])

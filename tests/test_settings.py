@@ -44,6 +44,32 @@ def test_production_settings_pass_check_deploy_with_no_warnings():
     assert result.stdout.strip() == "System check identified no issues (0 silenced)."
 
 
+HARDENING_SETTINGS = (
+    "from django.conf import settings; "
+    "print(settings.ALLAUTH_TRUSTED_PROXY_COUNT, settings.SESSION_IDLE_TIMEOUT, settings.SESSION_ABSOLUTE_LIFETIME, "
+    "settings.SESSION_COOKIE_AGE)"
+)
+
+
+def test_proxy_count_and_session_lifetimes_come_from_the_environment_with_safe_defaults():
+    defaults = manage("shell", "-c", HARDENING_SETTINGS, env=PRODUCTION_ENV)
+    behind_proxies = manage(
+        "shell",
+        "-c",
+        HARDENING_SETTINGS,
+        env={
+            **PRODUCTION_ENV,
+            "TRUSTED_PROXY_COUNT": "2",
+            "SESSION_IDLE_TIMEOUT": "600",
+            "SESSION_ABSOLUTE_LIFETIME": "3600",
+        },
+    )
+
+    assert defaults.returncode == 0, defaults.stderr
+    assert defaults.stdout.split() == ["0", "1800", "43200", "43200"]  # no proxy trusted; 30 min idle; 12 h in all
+    assert behind_proxies.stdout.split() == ["2", "600", "3600", "3600"]
+
+
 def test_production_settings_refuse_to_start_without_secret_key():
     result = manage("check", env={**PRODUCTION_ENV, "SECRET_KEY": ""})
 
