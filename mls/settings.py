@@ -306,8 +306,8 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
 
 # --- ASVS 5.0 L2 hardening (issue 18) ----------------------------------------------------------
-# Content-Security-Policy (django-csp): scripts, styles, fonts and images from this server only; the one inline
-# script tag per page carries the request's nonce ({{ request.csp_nonce }}); no plugins, no <base>, no framing.
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images from this server only; its
+# script tags carry the request's nonce ({{ request.csp_nonce }}); no inline handlers, plugins, <base> or framing.
 # The API docs widen it for their own views only (mls/api_urls.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

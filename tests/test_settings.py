@@ -66,8 +66,13 @@ def test_proxy_count_and_session_lifetimes_come_from_the_environment_with_safe_d
     )
 
     assert defaults.returncode == 0, defaults.stderr
-    assert defaults.stdout.split() == ["0", "1800", "43200", "43200"]  # no proxy trusted; 30 min idle; 12 h in all
-    assert behind_proxies.stdout.split() == ["2", "600", "3600", "3600"]
+    assert defaults.stdout.splitlines()[-1].split() == [
+        "0",
+        "1800",
+        "43200",
+        "43200",
+    ]  # no proxy trusted; 30 min idle; 12 h in all
+    assert behind_proxies.stdout.splitlines()[-1].split() == ["2", "600", "3600", "3600"]
 
 
 def test_production_settings_refuse_to_start_without_secret_key():
