@@ -116,7 +116,7 @@ def stamp_sign_in(sender: type[User], request: HttpRequest, user: User, **kwargs
 
 class SessionLifetimeMiddleware:
     """Signs out a session idle for SESSION_IDLE_TIMEOUT seconds or older than SESSION_ABSOLUTE_LIFETIME (ASVS
-    V7.3): the request goes on anonymous, so a page sends to sign-in and the API answers 401/403.
+    V7.3): the request goes on anonymous, so a page sends to sign-in and a session API call gets 401.
 
     A session signed in before this rule existed has no stamps: its lifetime starts at its next request.
     """
