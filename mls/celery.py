@@ -88,9 +88,9 @@ def broker_reachable() -> bool:
     try:
         with app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=0)
-    except Exception:  # kombu's OperationalError, or the transport's own errors (as in enqueue)
+    except Exception as error:  # kombu's OperationalError, or the transport's own errors (as in enqueue)
         if last.reachable:
-            logger.warning("Broker unreachable: background work is delayed", exc_info=True)
+            logger.warning("Broker unreachable: background work is delayed (%s)", error)
         last.reachable = False
     else:
         if not last.reachable:

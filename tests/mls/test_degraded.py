@@ -99,8 +99,8 @@ def test_dashboard_with_broker_down_says_background_work_is_delayed_for_30_secon
     assert (down.status_code, still_cached.status_code, back.status_code) == (200, 200, 200)
     assert (down.content.decode().count(BANNER), still_cached.content.decode().count(BANNER)) == (1, 1)
     assert BANNER not in back.content.decode()
-    assert [r.getMessage() for r in caplog.records if r.name == "mls.celery"] == [
-        "Broker unreachable: background work is delayed",
+    assert [r.msg for r in caplog.records if r.name == "mls.celery"] == [
+        "Broker unreachable: background work is delayed (%s)",
         "Broker reachable again: delayed background work goes on",
     ]
 
