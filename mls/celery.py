@@ -3,6 +3,7 @@
 import logging
 import os
 import time
+from dataclasses import dataclass
 
 from celery import Celery
 
@@ -65,6 +66,7 @@ def enqueue(task: "TenantTask", **kwargs: object) -> bool:
 BROKER_CHECK_SECONDS = 30
 
 
+@dataclass
 class _BrokerCheck:
     """This process's last look at the broker: when (time.time()) and whether it took a connection."""
 

@@ -130,7 +130,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "mls.cache.RedisWithLocalFallback",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 1},
         }
     }
 else:

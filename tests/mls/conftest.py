@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+import mls.settings as project_settings
 from mls.celery import app as celery_app
 from mls.webhooks import verify_signature
 
@@ -128,13 +129,14 @@ def closed_port() -> int:
 
 
 def production_cache(location: str) -> dict[str, dict[str, object]]:
-    """settings.CACHES as mls/settings.py makes it for `location`, under a key prefix of one test's own."""
+    """CACHES as mls/settings.py makes it from REDIS_URL (each test runs on a locmem cache instead, tests/conftest.py)
+    but at `location`, under a key prefix of one test's own."""
+    assert project_settings.REDIS_URL, "this test needs REDIS_URL (the production cache configuration)"
     return {
         "default": {
-            "BACKEND": "mls.cache.RedisWithLocalFallback",
+            **project_settings.CACHES["default"],
             "LOCATION": location,
             "KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
         }
     }
 
