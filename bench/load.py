@@ -8,12 +8,12 @@ redis://127.0.0.1:6379/0) is the server's cache and broker; `--redis-down` point
 to measure degraded service (the cache in process memory, the delayed-work banner on the dashboard).
 
 The server runs as docker-compose runs it (`gunicorn mls.wsgi:application`, sync workers, DEBUG off, static files
-collected into staticfiles/), on 127.0.0.1 with a free port, except that the API throttle's rate is raised so that
-every call is counted but none refused. `concurrency` client threads each send, for `seconds`, the director's
-dashboard (a session) and a page of 100 learners (`/api/v1/learners/`, a read token) in turn, each request on a new
-connection with a 10 s timeout; anything but a 200 is an error. Printed: requests, throughput, p50/p95/p99 and
-errors per request, and the p50 of the same requests sent one at a time before the load (the floor: what queueing
-on 2 CPUs adds is the ratio). The load generator shares the machine's CPUs with the server.
+collected into staticfiles/ when they changed), on 127.0.0.1 with a free port, except that the API throttle's rate
+is raised so that every call is counted but none refused. `concurrency` client threads each send, for `seconds`,
+the director's dashboard (a session) and a page of 100 learners (`/api/v1/learners/`, a read token) in turn, each
+request on a new connection with a 10 s timeout; anything but a 200 is an error. Printed: requests, throughput,
+p50/p95/p99 and errors per request, and the p50 of the same requests sent one at a time before the load (the
+floor: what queueing on 2 CPUs adds is the ratio). The load generator shares the machine's CPUs with the server.
 """
 
 import argparse
@@ -119,6 +119,16 @@ def wait_for_server(port: int, server: subprocess.Popen, seconds: float) -> None
     raise SystemExit(f"gunicorn did not answer within {seconds} s")
 
 
+def static_collected() -> bool:
+    """Whether staticfiles/ is newer than our static files and the locked dependencies (whose packages ship the
+    rest): collecting and compressing takes minutes on this machine, so it is done again only then."""
+    manifest = setup.ROOT / "staticfiles" / "staticfiles.json"
+    if not manifest.exists():
+        return False
+    sources = [setup.ROOT / "uv.lock", *(setup.ROOT / "static").rglob("*")]
+    return manifest.stat().st_mtime > max(source.stat().st_mtime for source in sources)
+
+
 def start_server(port: int, workers: int, redis_url: str) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -131,12 +141,13 @@ def start_server(port: int, workers: int, redis_url: str) -> subprocess.Popen:
         "API_THROTTLE_RATE": "100000000/hour",  # counted on every call, never refused
         "LOG_LEVEL": "WARNING",
     }
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
-        cwd=setup.ROOT,
-        env=env,
-        check=True,
-    )
+    if not static_collected():
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+            cwd=setup.ROOT,
+            env=env,
+            check=True,
+        )
     command = [sys.executable, "-m", "gunicorn", "mls.wsgi:application", f"--bind=127.0.0.1:{port}"]
     command += [f"--workers={workers}", "--log-level=warning"]
     return subprocess.Popen(command, cwd=setup.ROOT, env=env)  # noqa: S603 - our argv
