@@ -1,6 +1,9 @@
 """Run every benchmark on one generated tenant size and print one table of ratios (issue 9).
 
-    bench/run [--scale small|full]
+    bench/run [--scale small|full] [NAME ...]
+
+NAMEs (a script without `.py`, e.g. `bench/run load`) run only those benchmarks; the table is then printed, not
+written to a results file.
 
 Each benchmark runs as its own process (they configure Django differently) on PostgreSQL (database
 mls_bench_<scale>, built on first use and kept; BENCH_DATABASE_URL overrides it), against a floor measured
@@ -39,6 +42,7 @@ BENCHMARKS = [
     Benchmark("exports.py", {"small": ["50000"], "full": ["200000"]}),
     Benchmark("api.py", {"small": ["50"], "full": ["200"]}),
     Benchmark("workers.py", {"small": ["20000", "4"], "full": ["250000", "4"]}),
+    Benchmark("load.py", {"small": ["--seconds", "20"], "full": ["--seconds", "60"]}),
 ]
 
 
@@ -76,14 +80,22 @@ def table(ratios: list[dict]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=["small", "full"], default="full")
-    scale = parser.parse_args().scale
+    names = {benchmark.script.removesuffix(".py") for benchmark in BENCHMARKS}
+    parser.add_argument("only", nargs="*", metavar="NAME", help=f"run only these: {', '.join(sorted(names))}")
+    arguments = parser.parse_args()
+    if unknown := set(arguments.only) - names:
+        parser.error(f"no benchmark {', '.join(sorted(unknown))}")
+    scale = arguments.scale
+    chosen = [b for b in BENCHMARKS if not arguments.only or b.script.removesuffix(".py") in arguments.only]
     started = time.perf_counter()
     log: list[str] = []
-    ratios = [ratio for benchmark in BENCHMARKS for ratio in run(benchmark, scale, log)]
+    ratios = [ratio for benchmark in chosen for ratio in run(benchmark, scale, log)]
     summary = table(ratios)
     print("\n" + "\n".join(summary))
     elapsed = time.perf_counter() - started
     print(f"\n{len(ratios)} ratios in {elapsed:.0f} s")
+    if arguments.only:
+        return  # a partial table never replaces the results of a whole run
     target = BENCH / ("results.md" if scale == "full" else f"results-{scale}.md")
     header = [
         f"# Benchmark results ({scale} scale)",

@@ -150,7 +150,17 @@ class CallerPermission(permissions.BasePermission):
 
 
 class CallerThrottle(throttling.SimpleRateThrottle):
-    """Per token (or per member for session calls). The rate is read per request so settings can change it."""
+    """Per token (or per member for session calls): at most `API_THROTTLE_RATE` requests in each window of the
+    rate's period ("6000/hour": clock hours), then 429 with Retry-After until the next window. The rate is read per
+    request so settings can change it.
+
+    Counted atomically: the window's counter is created by `cache.add` and counted by `cache.incr` (SET NX and one
+    INCRBY on Redis), so every one of many concurrent requests is counted. DRF's own SimpleRateThrottle reads a
+    list of timestamps and writes it back, losing the requests that land in between (500 concurrent requests were
+    counted as 426). A fixed window lets a caller send up to twice the rate across a window's edge: the price of
+    one counter per caller. While Redis is unreachable the counters live in each process's memory (mls.cache), so
+    a caller may then send the rate to every web process: degraded, never refused for it.
+    """
 
     scope = "api"
 
@@ -163,3 +173,25 @@ class CallerThrottle(throttling.SimpleRateThrottle):
             return None
         ident = f"token-{caller.token.pk}" if caller.token else f"member-{caller.membership.pk}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def counter_key(self, caller_key: str, now: float) -> str:
+        """The key of the caller's counter for the window holding `now`."""
+        return f"{caller_key}:{int(now // self.duration)}"
+
+    def allow_request(self, request: Request, view: object) -> bool:
+        caller_key = self.get_cache_key(request, view)
+        if caller_key is None:
+            return True
+        self.now = self.timer()
+        counter = self.counter_key(caller_key, self.now)
+        # It outlives its window by a minute, so the window's last requests never find it expired.
+        self.cache.add(counter, 0, timeout=self.duration + 60)
+        try:
+            count = self.cache.incr(counter)
+        except ValueError:  # lost between the two calls (Redis went away, or evicted it): the window's first
+            count = 1
+        return count <= self.num_requests
+
+    def wait(self) -> float:
+        """Seconds until the next window opens (DRF answers them, rounded up, as Retry-After)."""
+        return self.duration - self.now % self.duration

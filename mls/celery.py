@@ -2,6 +2,8 @@
 
 import logging
 import os
+import time
+from dataclasses import dataclass
 
 from celery import Celery
 
@@ -58,3 +60,43 @@ def enqueue(task: "TenantTask", **kwargs: object) -> bool:
         logger.warning("Could not enqueue %s %s; the sweeper will pick it up", task.name, kwargs, exc_info=True)
         return False
     return True
+
+
+# How long one process trusts its last look at the broker: a page costs no round trip to it most of the time.
+BROKER_CHECK_SECONDS = 30
+
+
+@dataclass
+class _BrokerCheck:
+    """This process's last look at the broker: when (time.time()) and whether it took a connection."""
+
+    checked_at: float | None = None
+    reachable: bool = True
+
+
+_last_broker_check = _BrokerCheck()
+
+
+def broker_reachable() -> bool:
+    """Whether background work can be handed to the broker now, as far as this process saw in the last 30 s.
+    Eager mode (no broker, work runs inline) is always reachable. One connection attempt, no retry, within the
+    broker's connection timeout (about a second); what the UI tells its users (mls.context_processors)."""
+    if app.conf.task_always_eager:
+        return True
+    now = time.time()
+    last = _last_broker_check
+    if last.checked_at is not None and 0 <= now - last.checked_at < BROKER_CHECK_SECONDS:
+        return last.reachable
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=0)
+    except Exception as error:  # kombu's OperationalError, or the transport's own errors (as in enqueue)
+        if last.reachable:
+            logger.warning("Broker unreachable: background work is delayed (%s)", error)
+        last.reachable = False
+    else:
+        if not last.reachable:
+            logger.info("Broker reachable again: delayed background work goes on")
+        last.reachable = True
+    last.checked_at = now
+    return last.reachable

@@ -1,8 +1,10 @@
-"""Header data for every page: the organization switcher and the area navigation."""
+"""Header data for every page: the organization switcher, the area navigation, and whether background work is
+delayed."""
 
 from django.http import HttpRequest
 from django.urls import reverse
 
+from .celery import broker_reachable
 from .enums import Permission
 from .models import Notification
 from .selectors import organizations_of
@@ -61,3 +63,11 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     context["nav_items"] = items
     context["unread_notifications"] = Notification.objects.filter(user=request.user, read_at__isnull=True).count()
     return context
+
+
+def background_work(request: HttpRequest) -> dict[str, object]:
+    """On tenant pages, whether to say that background work (imports, QBRs, exports, webhooks, reminders) waits for
+    the broker. No query and, most of the time, no round trip: mls.celery.broker_reachable looks every 30 s."""
+    if getattr(request, "membership", None) is None:
+        return {}
+    return {"background_work_delayed": not broker_reachable()}

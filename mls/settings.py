@@ -113,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "mls.context_processors.navigation",
+                "mls.context_processors.background_work",
             ],
         },
     },
@@ -129,9 +130,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Redis down is degraded service, not an outage: the cache then answers from each process's memory (logged;
+    # see mls/cache.py), with short socket timeouts so a Redis that hangs cannot hold a request.
+    CACHES = {
+        "default": {
+            "BACKEND": "mls.cache.RedisWithLocalFallback",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 1},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions live in PostgreSQL (Django's default, stated here because it matters): Redis down never signs anyone out.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Celery ------------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"

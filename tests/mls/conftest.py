@@ -1,8 +1,12 @@
-"""A local webhook receiver: the outside world of webhooks, real HTTP on 127.0.0.1 (STYLE.md: mock only that)."""
+"""A local webhook receiver: the outside world of webhooks, real HTTP on 127.0.0.1 (STYLE.md: mock only that); the
+cache and broker on a real Redis, or on a closed port."""
 
 import json
+import os
+import socket
 import ssl
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -10,11 +14,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import redis
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+import mls.settings as project_settings
+from mls.celery import app as celery_app
 from mls.webhooks import verify_signature
 
 
@@ -109,3 +116,50 @@ def https_receiver(settings, localhost_certificate) -> Iterator[Receiver]:
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(localhost_certificate)
     yield from _serve(Receiver(), tls)
+
+
+# --- Redis reachable or not: the cache and the broker of mls/cache.py and mls.celery.broker_reachable -------------
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on: connecting is refused, as with a wrong REDIS_URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def production_cache(location: str) -> dict[str, dict[str, object]]:
+    """CACHES as mls/settings.py makes it from REDIS_URL (each test runs on a locmem cache instead, tests/conftest.py)
+    but at `location`, under a key prefix of one test's own."""
+    assert project_settings.REDIS_URL, "this test needs REDIS_URL (the production cache configuration)"
+    return {
+        "default": {
+            **project_settings.CACHES["default"],
+            "LOCATION": location,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
+        }
+    }
+
+
+@pytest.fixture
+def redis_cache(settings) -> Iterator[str]:
+    """The production cache on the real Redis of REDIS_URL; its keys are deleted afterwards. Yields the prefix."""
+    url = os.environ.get("REDIS_URL", "")
+    assert url.startswith("redis://"), "this test needs REDIS_URL (a real Redis)"
+    settings.CACHES = production_cache(url)
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    yield prefix
+    client = redis.Redis.from_url(url)
+    if keys := list(client.scan_iter(f"{prefix}:*")):
+        client.delete(*keys)
+
+
+@pytest.fixture
+def redis_down(settings) -> Iterator[str]:
+    """Cache and broker at a closed port (Redis unreachable), tasks no longer eager. Yields the broker URL."""
+    url = f"redis://127.0.0.1:{closed_port()}/0"
+    settings.CACHES = production_cache(url)
+    previous = celery_app.conf.broker_url, celery_app.conf.task_always_eager
+    celery_app.conf.broker_url, celery_app.conf.task_always_eager = url, False
+    yield url
+    celery_app.conf.broker_url, celery_app.conf.task_always_eager = previous
