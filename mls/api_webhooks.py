@@ -23,9 +23,25 @@ class EndpointFilter(filters.FilterSet):
 
 
 class EndpointSerializer(ReadSerializer):
+    """An endpoint; its signing secret only for a caller that may write (an owner's session or read_write token):
+    with the secret a read token's holder could forge deliveries the integrator trusts."""
+
+    secret = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="Signs each delivery (MLS-Signature). null for a read token.",
+    )
+
     class Meta:
         model = WebhookEndpoint
         exclude = ("organization",)
+
+    def to_representation(self, instance: WebhookEndpoint | dict) -> dict:
+        shown = super().to_representation(instance)
+        caller = caller_of(self.context["request"]) if "request" in self.context else None
+        if caller is None or not caller.may_write:
+            shown["secret"] = None
+        return shown
 
 
 class EventNames(serializers.ListField):
