@@ -10,14 +10,16 @@ import json
 import re
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mls.enums import Role
-from mls.models import AuditEvent
+from mls.models import AuditEvent, WebhookDelivery
 from scheduling.imports import SHEETS, RowError, import_csv, template_csv
-from tests.factories import api_token
+from scheduling.models import Course, Session
+from tests.factories import WebhookEndpointFactory, api_token
 from tests.factories.scheduling import LearnerFactory
 from tests.url_matrix import ORGANIZATION_ROUTES
 
@@ -243,6 +245,8 @@ def _nested(depth: int) -> str:
     [
         ("/api/v1/learners/", "[" * 100_000, "JSON parse error - nested more than 32 levels deep."),
         ("/api/v1/xapi/statements", "[" * 100_000, "JSON parse error - nested more than 32 levels deep."),
+        ("/api/v1/webhooks/", "[" * 100_000, "JSON parse error - nested more than 32 levels deep."),
+        ("/api/v1/sessions/bulk/", "[" * 100_000, "JSON parse error - nested more than 32 levels deep."),
         ("/api/v1/learners/bulk/", _nested(33), "JSON parse error - nested more than 32 levels deep."),
         (
             "/api/v1/learners/",
@@ -250,7 +254,14 @@ def _nested(depth: int) -> str:
             "JSON parse error - nested more than 32 levels deep.",
         ),
     ],
-    ids=["100k-brackets", "100k-brackets-xapi", "33-levels", "deep-field"],
+    ids=[
+        "100k-brackets",
+        "100k-brackets-xapi",
+        "100k-brackets-webhooks",
+        "100k-brackets-bulk",
+        "33-levels",
+        "deep-field",
+    ],
 )
 def test_a_json_body_nested_too_deep_is_a_400(client, tenant_a, path, body, message):
     raw = api_token(tenant_a)
@@ -518,3 +529,35 @@ def test_a_session_capacity_at_either_bound_is_taken_by_the_api_and_csv(client, 
 
     assert (api.status_code, api.json()["capacity"]) == (201, int(capacity))
     assert (sheet.created, sheet.errors) == (1, [])
+
+
+@pytest.mark.parametrize("where", ["course title", "organization name"])
+def test_a_line_break_in_a_course_title_or_organization_name_does_not_fail_cancelling_a_session(
+    client, tenant, where, django_capture_on_commit_callbacks
+):
+    """The cancellation answered 500 after its commit, and its webhook was never created (the email hook raised
+    first)."""
+    session = tenant.contract.session
+    with tenant.scope():
+        endpoint = WebhookEndpointFactory(organization=tenant.organization, events=["session.cancelled"])
+        if where == "course title":
+            Course.objects.filter(pk=session.course_id).update(title="Leading teams\r\nBcc: spy@evil.test")
+    if where == "organization name":
+        tenant.organization.name = "Acme\r\nBcc: spy@evil.test"
+        tenant.organization.save(update_fields=["name"])
+    client.force_login(tenant.user(Role.PROVIDER_MANAGER))
+    url = reverse("scheduling:session_cancel", kwargs={"organization_slug": tenant.organization.slug, "pk": session.pk})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"cancelled_by": "client", "reason": "Trainer ill"})
+
+    assert response.status_code == 302
+    title = "Leading teams Bcc: spy@evil.test" if where == "course title" else "Leading teams"
+    assert [(m.subject, m.to, m.message()["Bcc"]) for m in mail.outbox] == [
+        (f"Cancelled: {title} on 02 Mar 2026", ["ada@acme.example"], None)
+    ]
+    with tenant.scope():
+        assert Session.objects.get(pk=session.pk).status == "cancelled"
+        assert list(WebhookDelivery.objects.filter(endpoint=endpoint).values_list("event", flat=True)) == [
+            "session.cancelled"
+        ]
