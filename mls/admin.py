@@ -2,8 +2,10 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.forms import ModelForm
 from django.http import HttpRequest
 
+from . import services
 from .models import AuditEvent, Invitation, Membership, Organization, User
 
 
@@ -20,6 +22,12 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
+    def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
+        """Unticking "active" is a deactivation: the user's API tokens are revoked with it."""
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            services.deactivate_user(user=obj, actor=request.user)
+
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
@@ -32,6 +40,11 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "organization", "role", "provider"]
     list_filter = ["role"]
     list_select_related = ["user", "organization", "provider"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Membership | None = None) -> tuple[str, ...]:
+        """A member's role changes under the organization's Settings → Members (`services.change_member_role`),
+        where an organization keeps an owner and a demoted owner's API tokens are revoked."""
+        return ("user", "organization", "role", "provider") if obj is not None else ()
 
 
 @admin.register(Invitation)

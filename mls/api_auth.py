@@ -33,6 +33,11 @@ class ApiCaller:
     membership: Membership
     token: ApiToken | None = None
 
+    @property
+    def may_write(self) -> bool:
+        """A read token only reads, and sees no credential (a webhook's secret) that it could not have set."""
+        return self.token is None or self.token.may_write
+
 
 def _raw_token(request: HttpRequest) -> str | None:
     parts = get_authorization_header(request).split()
@@ -141,7 +146,7 @@ class CallerPermission(permissions.BasePermission):
             raise exceptions.NotAuthenticated()
         if request.method in permissions.SAFE_METHODS:
             return True
-        if caller.token is not None and not caller.token.may_write:
+        if not caller.may_write:
             return False
         required = getattr(view, "write_permission", None)
         if required is not None and not caller.membership.has_permission(required):

@@ -23,9 +23,22 @@ class EndpointFilter(filters.FilterSet):
 
 
 class EndpointSerializer(ReadSerializer):
+    secret = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="Signs each delivery (MLS-Signature); null for a read token.",
+    )
+
     class Meta:
         model = WebhookEndpoint
         exclude = ("organization",)
+
+
+class EndpointWithoutSecretSerializer(EndpointSerializer):
+    """What a read token sees: with the secret, its holder could forge deliveries the integrator trusts."""
+
+    def to_representation(self, instance: WebhookEndpoint | dict) -> dict:
+        return {**super().to_representation(instance), "secret": None}
 
 
 class EventNames(serializers.ListField):
@@ -80,6 +93,14 @@ class WebhookEndpointViewSet(mixins.DestroyModelMixin, ReadOnlyResource):
     filterset_class = EndpointFilter
     ordering_fields = ("id", "url")
     write_permission = Permission.MANAGE_WEBHOOKS  # every write, DELETE included, is 403 for anyone else
+
+    def get_serializer_class(self) -> type[EndpointSerializer]:
+        """The secret only for a caller that may write (an owner's session or read_write token); the schema
+        generator documents the full representation."""
+        caller = caller_of(self.request) if self.request is not None else None
+        if getattr(self, "swagger_fake_view", False) or (caller is not None and caller.may_write):
+            return EndpointSerializer
+        return EndpointWithoutSecretSerializer
 
     def visible(self, membership: Membership) -> QuerySet[WebhookEndpoint]:
         if not membership.has_permission(Permission.MANAGE_WEBHOOKS):

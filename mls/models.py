@@ -368,7 +368,7 @@ class ApiToken(TenantModel):
     The token names its organization (`mls_<organization id>_<secret>`) so a request can enter that tenant's
     scope before looking the token up; the secret is what authenticates. A token acts with the rights of the
     owner who created it, or like a provider account manager when it is restricted to a provider, and only while
-    its creator is still an owner.
+    its creator is still an active owner (losing that revokes it: mls.services).
     """
 
     name = models.CharField(max_length=100, help_text="What uses it, e.g. “Workday sync”.")

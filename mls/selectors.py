@@ -84,8 +84,9 @@ def api_caller(organization_id: int, token_hash: str) -> tuple[ApiToken, Members
     """The organization's active token with this hash and the member it acts as, or None (no scope needed: the
     organization is the query's own condition).
 
-    A token acts with its creator's rights while the creator is an owner; restricted to a provider, it acts like
-    that provider's account manager (an unsaved Membership, so every service's permission check applies as is).
+    A token acts with its creator's rights while the creator is an active user and an owner (a provider's token
+    too); restricted to a provider, it acts like that provider's account manager (an unsaved Membership, so every
+    service's permission check applies as is).
 
     Every API request starts here, so this is one hand-written query (token, organization, creator and the
     creator's owner membership): building it with the ORM took several times longer than running it.
@@ -117,7 +118,7 @@ def _caller_sql() -> str:
         SELECT {columns}
         FROM mls_apitoken t
         JOIN mls_organization o ON o.id = t.organization_id
-        JOIN mls_user u ON u.id = t.created_by_id
+        JOIN mls_user u ON u.id = t.created_by_id AND u.is_active
         JOIN mls_membership m ON m.organization_id = t.organization_id AND m.user_id = t.created_by_id AND m.role = %s
         WHERE t.organization_id = %s AND t.secret_hash = %s AND t.revoked_at IS NULL
     """  # noqa: S608 - column names from the models, values bound as parameters

@@ -35,6 +35,7 @@ from .models import (
     User,
 )
 from .tasks import send_invitation_email_task
+from .tenancy import organization_scope
 
 INVITATION_TOKEN_SALT = "mls.invitation"  # noqa: S105 - a signing namespace, not a secret
 
@@ -446,9 +447,13 @@ def _ensure_another_owner_remains(membership: Membership) -> None:
 
 @transaction.atomic
 def change_member_role(*, membership: Membership, role: str, provider: Provider | None, actor: User) -> Membership:
+    """A demoted owner's API tokens are revoked with the change: they act with an owner's rights, and making the
+    member owner again must not bring them back."""
     _check_provider_for_role(membership.organization, role, provider)
     if role != Role.OWNER:
         _ensure_another_owner_remains(membership)
+    if membership.role == Role.OWNER and role != Role.OWNER:
+        _revoke_tokens_created_by(membership.user, membership.organization, actor=actor)
     before = snapshot(membership, MEMBERSHIP_FIELDS)
     membership.role = role
     membership.provider = provider
@@ -466,7 +471,9 @@ def change_member_role(*, membership: Membership, role: str, provider: Provider 
 
 @transaction.atomic
 def remove_member(*, membership: Membership, actor: User) -> None:
+    """The member's API tokens go with them (and stay revoked should they be invited back)."""
     _ensure_another_owner_remains(membership)
+    _revoke_tokens_created_by(membership.user, membership.organization, actor=actor)
     record_audit(
         organization=membership.organization,
         actor=actor,
@@ -547,6 +554,29 @@ def revoke_api_token(*, token: ApiToken, membership: Membership) -> ApiToken:
     token.save(update_fields=["revoked_at"])
     audit_change(membership.user, "api_token.revoked", token, API_TOKEN_FIELDS, before)
     return token
+
+
+def _revoke_tokens_created_by(user: User, organization: Organization, *, actor: User | None) -> None:
+    """Revoke, each audited, the live tokens `user` created in `organization`."""
+    with organization_scope(organization):
+        for token in ApiToken.objects.select_for_update().filter(created_by=user, revoked_at__isnull=True):
+            before = snapshot(token, API_TOKEN_FIELDS)
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            audit_change(actor, "api_token.revoked", token, API_TOKEN_FIELDS, before)
+
+
+@transaction.atomic
+def deactivate_user(*, user: User, actor: User | None) -> None:
+    """A person who leaves signs in no more, and every API token they created, in any organization, is revoked:
+    a token acts with its creator's rights, and reactivating the account must not bring the tokens back."""
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    holding = Organization.objects.filter(
+        mls_apitoken__created_by=user, mls_apitoken__revoked_at__isnull=True
+    ).distinct()
+    for organization in holding:
+        _revoke_tokens_created_by(user, organization, actor=actor)
 
 
 def note_api_token_use(token: ApiToken) -> None:

@@ -8,7 +8,7 @@ from mls.validators import validate_sane_date
 from vendors.models import Instructor
 
 from .enums import Modality, SessionStatus, TicketCategory
-from .models import ComplianceRequirement, Course, Enrollment, Learner, Room, Venue
+from .models import MAX_SEATS, MIN_SEATS, ComplianceRequirement, Course, Enrollment, Learner, Room, Venue
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M"]
@@ -43,7 +43,7 @@ class SessionForm(EndsAfterStartsForm):
     modality = forms.ChoiceField(choices=Modality.choices)
     starts_at = _datetime("Starts")
     ends_at = _datetime("Ends")
-    capacity = forms.IntegerField(min_value=1, max_value=1000)
+    capacity = forms.IntegerField(min_value=MIN_SEATS, max_value=MAX_SEATS)
     room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False, help_text="Classroom sessions.")
     join_url = forms.URLField(required=False, assume_scheme="https", help_text="Virtual sessions.")
     instructors = forms.ModelMultipleChoiceField(queryset=Instructor.objects.none(), required=False)

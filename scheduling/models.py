@@ -18,6 +18,10 @@ from mls.validators import validate_timezone
 from .enums import CompletionSource, ContentOwnership, EnrollmentStatus, Modality, SessionStatus, TicketCategory
 
 SCORE = [MinValueValidator(1), MaxValueValidator(5)]
+# A session seats 1 to 1,000 learners, however it is written: the model validates it (services, CSV and API call
+# full_clean) and the web form shows the same bounds.
+MIN_SEATS, MAX_SEATS = 1, 1000
+SEATS = [MinValueValidator(MIN_SEATS), MaxValueValidator(MAX_SEATS)]
 
 
 def _unique_external_id(model: str) -> models.UniqueConstraint:
@@ -114,7 +118,7 @@ class Session(TracksUpdates, TenantModel):
     modality = models.CharField(max_length=20, choices=Modality.choices)
     room = models.ForeignKey(Room, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions")
     join_url = models.URLField(blank=True)
-    capacity = models.PositiveIntegerField()
+    capacity = models.PositiveIntegerField(validators=SEATS)
     status = models.CharField(max_length=20, choices=SessionStatus.choices, default=SessionStatus.REQUESTED)
     requested_at = models.DateTimeField(default=now)
     confirmed_at = models.DateTimeField(null=True, blank=True)

@@ -10,14 +10,16 @@ import json
 import re
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mls.enums import Role
-from mls.models import AuditEvent
-from scheduling.imports import SHEETS, import_csv, template_csv
-from tests.factories import api_token
+from mls.models import AuditEvent, WebhookDelivery
+from scheduling.imports import SHEETS, RowError, import_csv, template_csv
+from scheduling.models import Course, Session
+from tests.factories import WebhookEndpointFactory, api_token
 from tests.factories.scheduling import LearnerFactory
 from tests.url_matrix import ORGANIZATION_ROUTES
 
@@ -182,9 +184,10 @@ def _delivery_forms(tenant) -> dict[str, tuple[str, dict[str, object], str]]:
     }
 
 
+@pytest.mark.parametrize("timezone", ["America/New_York", "America/Los_Angeles"])
 @pytest.mark.parametrize("name", ["scheduling:tickets", "scheduling:outages", "scheduling:session_create"])
-def test_a_far_future_moment_typed_behind_utc_is_a_form_error_and_writes_nothing(client, tenant, name):
-    tenant.organization.timezone = "America/New_York"
+def test_a_far_future_moment_typed_behind_utc_is_a_form_error_and_writes_nothing(client, tenant, name, timezone):
+    tenant.organization.timezone = timezone
     tenant.organization.save(update_fields=["timezone"])
     client.force_login(tenant.user(Role.PROVIDER_MANAGER))
     url = reverse(name, kwargs={"organization_slug": tenant.organization.slug})
@@ -242,6 +245,8 @@ def _nested(depth: int) -> str:
     [
         ("/api/v1/learners/", "[" * 100_000, "JSON parse error - nested more than 32 levels deep."),
         ("/api/v1/xapi/statements", "[" * 100_000, "JSON parse error - nested more than 32 levels deep."),
+        ("/api/v1/webhooks/", "[" * 100_000, "JSON parse error - nested more than 32 levels deep."),
+        ("/api/v1/sessions/bulk/", "[" * 100_000, "JSON parse error - nested more than 32 levels deep."),
         ("/api/v1/learners/bulk/", _nested(33), "JSON parse error - nested more than 32 levels deep."),
         (
             "/api/v1/learners/",
@@ -249,7 +254,14 @@ def _nested(depth: int) -> str:
             "JSON parse error - nested more than 32 levels deep.",
         ),
     ],
-    ids=["100k-brackets", "100k-brackets-xapi", "33-levels", "deep-field"],
+    ids=[
+        "100k-brackets",
+        "100k-brackets-xapi",
+        "100k-brackets-webhooks",
+        "100k-brackets-bulk",
+        "33-levels",
+        "deep-field",
+    ],
 )
 def test_a_json_body_nested_too_deep_is_a_400(client, tenant_a, path, body, message):
     raw = api_token(tenant_a)
@@ -358,3 +370,194 @@ def test_a_moment_outside_the_sane_years_is_a_400_in_the_api_upsert_and_filters(
     assert written == before
     assert accepted.status_code == 201
     assert (filtered.status_code, filtered.json()) == (400, {"updated_since": ["Give a year from 1900 to 2200."]})
+
+
+# --- The same rule on every path: far-future moments behind UTC, session capacity -------------------------------
+
+LOS_ANGELES_FAR_FUTURE = "9999-12-31T23:00:00-08:00"  # year 10000 in UTC
+
+
+def _behind_utc(tenant: object) -> None:
+    tenant.organization.timezone = "America/Los_Angeles"
+    tenant.organization.save(update_fields=["timezone"])
+
+
+def _api_items(tenant: object) -> dict[str, dict[str, str]]:
+    """A valid item per resource, as the API upserts it and as a CSV row (the sheet's own columns)."""
+    engagement = tenant.contract.engagement.name
+    with tenant.scope():
+        course = tenant.contract.session.course.code
+    return {
+        "tickets": {
+            "external_id": "T-1",
+            "engagement": engagement,
+            "category": "enrollment",
+            "subject": "Help",
+            "opened_at": "2026-03-02T09:00:00-08:00",
+        },
+        "outages": {
+            "external_id": "O-1",
+            "engagement": engagement,
+            "description": "SSO down",
+            "starts_at": "2026-03-02T09:00:00-08:00",
+            "ends_at": "2026-03-02T10:00:00-08:00",
+        },
+        "sessions": {
+            "external_id": "S-1",
+            "engagement": engagement,
+            "course_code": course,
+            "modality": "vilt",
+            "starts_at": "2026-03-09T09:00:00-08:00",
+            "ends_at": "2026-03-09T12:00:00-08:00",
+            "capacity": "10",
+            "join_url": "https://meet.example/x",
+        },
+    }
+
+
+MOMENT_FIELDS = {"tickets": "opened_at", "outages": "ends_at", "sessions": "ends_at"}
+
+
+def _csv(*items: dict[str, str]) -> str:
+    header = list(items[0])
+    return "\n".join([",".join(header), *(",".join(_quoted(item[column]) for column in header) for item in items)])
+
+
+@pytest.mark.parametrize("moment", [LOS_ANGELES_FAR_FUTURE, "9999-12-31T23:00"])  # naive: the organization's zone
+@pytest.mark.parametrize("kind", sorted(MOMENT_FIELDS))
+def test_a_far_future_moment_behind_utc_is_a_400_in_the_api_and_writes_nothing(client, tenant, kind, moment):
+    _behind_utc(tenant)
+    raw = api_token(tenant)
+    item = _api_items(tenant)[kind]
+    field = MOMENT_FIELDS[kind]
+    before = audit_count(tenant)
+
+    refused = client.post(
+        f"/api/v1/{kind}/", {**item, field: moment}, content_type="application/json", HTTP_AUTHORIZATION=f"Token {raw}"
+    )
+    written = audit_count(tenant)
+    accepted = client.post(f"/api/v1/{kind}/", item, content_type="application/json", HTTP_AUTHORIZATION=f"Token {raw}")
+    listed = client.get(f"/api/v1/{kind}/", HTTP_AUTHORIZATION=f"Token {raw}")
+
+    assert (refused.status_code, refused.json()) == (
+        400,
+        {field: [f"'{moment}' is out of range: Give a year from 1900 to 2200."]}
+        if "-08:00" in moment
+        else {field: [f"'{moment}' has no UTC offset; add it, e.g. 2026-03-02T09:00:00+00:00."]},
+    )
+    assert written == before
+    assert (accepted.status_code, listed.status_code) == (201, 200)
+
+
+@pytest.mark.parametrize("kind", sorted(MOMENT_FIELDS))
+def test_a_far_future_moment_behind_utc_is_a_row_numbered_csv_error_and_writes_nothing(tenant, kind):
+    _behind_utc(tenant)
+    item = _api_items(tenant)[kind]
+    field = MOMENT_FIELDS[kind]
+    owner = tenant.user(Role.OWNER)
+    before = audit_count(tenant)
+
+    with tenant.scope():
+        result = import_csv(
+            kind=kind,
+            organization=tenant.organization,
+            text=_csv(item, {**item, "external_id": "X-2", field: LOS_ANGELES_FAR_FUTURE}),
+            actor=owner,
+        )
+
+    assert (result.created, result.errors) == (
+        0,
+        [RowError(3, field, f"'{LOS_ANGELES_FAR_FUTURE}' is out of range: Give a year from 1900 to 2200.")],
+    )
+    assert audit_count(tenant) == before
+
+
+CAPACITY_ERRORS = {
+    "0": "Ensure this value is greater than or equal to 1.",
+    "-1": "Ensure this value is greater than or equal to 1.",
+    "1001": "Ensure this value is less than or equal to 1000.",
+    "99999": "Ensure this value is less than or equal to 1000.",
+}
+
+
+@pytest.mark.parametrize("capacity", sorted(CAPACITY_ERRORS))
+def test_a_session_capacity_outside_1_to_1000_is_refused_alike_on_the_web_api_bulk_and_csv(client, tenant, capacity):
+    message = CAPACITY_ERRORS[capacity]
+    client.force_login(tenant.user(Role.PROVIDER_MANAGER))
+    raw = api_token(tenant)
+    form, _ = _delivery_forms(tenant)["scheduling:session_create"]
+    item = _api_items(tenant)["sessions"]
+    bad = {**item, "external_id": "S-2", "capacity": capacity}
+    before = audit_count(tenant)
+
+    web = client.post(
+        reverse("scheduling:session_create", kwargs={"organization_slug": tenant.organization.slug}),
+        {**form, "capacity": capacity},
+    )
+    api = client.post("/api/v1/sessions/", bad, content_type="application/json", HTTP_AUTHORIZATION=f"Token {raw}")
+    bulk = client.post(
+        "/api/v1/sessions/bulk/", [item, bad], content_type="application/json", HTTP_AUTHORIZATION=f"Token {raw}"
+    )
+    with tenant.scope():
+        sheet = import_csv(
+            kind="sessions", organization=tenant.organization, text=_csv(item, bad), actor=tenant.user(Role.OWNER)
+        )
+
+    assert (web.status_code, web.context["form"].errors) == (400, {"capacity": [message]})
+    assert (api.status_code, api.json()) == (400, {"capacity": [message]})
+    assert (bulk.status_code, bulk.json()) == (
+        400,
+        {"written": False, "errors": [{"index": 1, "errors": {"capacity": [message]}}]},
+    )
+    assert (sheet.created, sheet.errors) == (0, [RowError(3, "capacity", message)])
+    assert audit_count(tenant) == before
+
+
+@pytest.mark.parametrize("capacity", ["1", "1000"])
+def test_a_session_capacity_at_either_bound_is_taken_by_the_api_and_csv(client, tenant, capacity):
+    raw = api_token(tenant)
+    item = {**_api_items(tenant)["sessions"], "capacity": capacity}
+
+    api = client.post("/api/v1/sessions/", item, content_type="application/json", HTTP_AUTHORIZATION=f"Token {raw}")
+    with tenant.scope():
+        sheet = import_csv(
+            kind="sessions",
+            organization=tenant.organization,
+            text=_csv({**item, "external_id": "S-2"}),
+            actor=tenant.user(Role.OWNER),
+        )
+
+    assert (api.status_code, api.json()["capacity"]) == (201, int(capacity))
+    assert (sheet.created, sheet.errors) == (1, [])
+
+
+@pytest.mark.parametrize("where", ["course title", "organization name"])
+def test_a_line_break_in_a_course_title_or_organization_name_does_not_fail_cancelling_a_session(
+    client, tenant, where, django_capture_on_commit_callbacks
+):
+    """The cancellation answered 500 after its commit, and its webhook was never created (the email hook raised
+    first)."""
+    session = tenant.contract.session
+    with tenant.scope():
+        endpoint = WebhookEndpointFactory(organization=tenant.organization, events=["session.cancelled"])
+        if where == "course title":
+            Course.objects.filter(pk=session.course_id).update(title="Leading teams\r\nBcc: spy@evil.test")
+    if where == "organization name":
+        tenant.organization.name = "Acme\r\nBcc: spy@evil.test"
+        tenant.organization.save(update_fields=["name"])
+    client.force_login(tenant.user(Role.PROVIDER_MANAGER))
+    url = reverse("scheduling:session_cancel", kwargs={"organization_slug": tenant.organization.slug, "pk": session.pk})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"cancelled_by": "client", "reason": "Trainer ill"})
+
+    assert response.status_code == 302
+    title = "Leading teams Bcc: spy@evil.test" if where == "course title" else "Leading teams"
+    assert [(m.subject, m.to, m.message()["Bcc"]) for m in mail.outbox] == [
+        (f"Cancelled: {title} on 02 Mar 2026", ["ada@acme.example"], None)
+    ]
+    with tenant.scope():
+        assert Session.objects.get(pk=session.pk).status == "cancelled"
+        assert list(WebhookDelivery.objects.filter(endpoint=endpoint).values_list("event", flat=True)) == [
+            "session.cancelled"
+        ]

@@ -5,8 +5,9 @@ from decimal import Decimal
 
 import pytest
 
+from mls.enums import Role
 from mls.models import AuditEvent, WebhookEndpoint
-from tests.factories import api_token
+from tests.factories import WebhookEndpointFactory, api_token
 from tests.factories.reporting import stored_qbr
 from tests.factories.slas import sla_engagement
 
@@ -107,6 +108,26 @@ def test_an_owners_token_manages_webhook_endpoints_through_the_services(client, 
         assert not WebhookEndpoint.objects.exists()
         actions = list(AuditEvent.objects.filter(action__startswith="webhook.").values_list("action", flat=True))
     assert sorted(actions) == ["webhook.created", "webhook.deleted", "webhook.updated"]
+
+
+@pytest.mark.parametrize(
+    ("credential", "sees_secret"), [("read", False), ("read_write", True), ("owner session", True)]
+)
+def test_a_webhooks_signing_secret_is_shown_only_to_a_caller_that_may_write(client, tenant_a, credential, sees_secret):
+    with tenant_a.scope():
+        endpoint = WebhookEndpointFactory(organization=tenant_a.organization)
+    if credential == "owner session":
+        client.force_login(tenant_a.user(Role.OWNER))
+        headers = {"HTTP_X_MLS_ORGANIZATION": tenant_a.organization.slug}
+    else:
+        headers = auth(api_token(tenant_a, scope=credential))
+
+    listed = client.get("/api/v1/webhooks/", **headers).json()["results"]
+    detail = client.get(f"/api/v1/webhooks/{endpoint.pk}/", **headers).json()
+
+    secret = endpoint.secret if sees_secret else None
+    assert [(row["id"], row["url"], row["secret"]) for row in listed] == [(endpoint.pk, endpoint.url, secret)]
+    assert (detail["url"], detail["secret"]) == (endpoint.url, secret)
 
 
 def test_only_an_owners_token_sees_or_adds_endpoints(client, tenant_a):

@@ -382,7 +382,7 @@ def test_session_import_creates_requested_sessions_with_their_room(delivery):
             RowError(2, "modality", "'classroom' is not allowed here; use one of: ilt, vilt, self_paced."),
         ),
         ({"capacity": "ten"}, RowError(2, "capacity", "'ten' is not a whole number.")),
-        ({"capacity": "-1"}, RowError(2, "capacity", "Ensure this value is greater than or equal to 0.")),
+        ({"capacity": "-1"}, RowError(2, "capacity", "Ensure this value is greater than or equal to 1.")),
         (
             {"ends_at": "9999-12-31T23:00:00-05:00"},  # year 10000 in UTC
             RowError(2, "ends_at", "'9999-12-31T23:00:00-05:00' is out of range: Give a year from 1900 to 2200."),
