@@ -36,10 +36,10 @@ def _lease(model: type[Work]) -> Lease:
 
 
 def _locking(model: type[Work], *, skip_locked: bool = False) -> models.QuerySet:
-    """Rows of `model` locked FOR UPDATE, and only those: ordered by id, since a default ordering through a foreign
-    key (a QBR's engagement) would join, and lock, the engagement too (and SKIP LOCKED would skip a row whose
-    engagement someone else holds)."""
-    return model.objects.select_for_update(skip_locked=skip_locked, of=("self",)).order_by("pk")
+    """Rows of `model` locked FOR UPDATE, and only those: unordered, since a default ordering through a foreign key
+    (a QBR's engagement) would join, and lock, the engagement too (and SKIP LOCKED would skip a row whose
+    engagement someone else holds); unordered, the sweep's query is served by the partial index of waiting rows."""
+    return model.objects.select_for_update(skip_locked=skip_locked, of=("self",)).order_by()
 
 
 def claim(model: type[Work], pk: int, *, now: datetime) -> Work | None:

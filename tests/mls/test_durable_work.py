@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from celery.contrib.testing.worker import start_worker
-from django.conf import settings
+from django.conf import settings as django_settings
 from django.core import mail
 from django.db import connection, connections
 from django.urls import reverse
@@ -52,12 +52,14 @@ def _broker_unreachable() -> Iterator[None]:
 
 
 @pytest.fixture
-def own_default_queue(queue: str, monkeypatch: pytest.MonkeyPatch) -> str:  # noqa: F811 - the imported fixture
+def own_default_queue(queue: str, monkeypatch: pytest.MonkeyPatch, settings, tmp_path: Path) -> Iterator[str]:  # noqa: F811
     """Services enqueue to the default queue: make it this test's, here and in its workers (which also write their
-    files where this process reads them)."""
-    monkeypatch.setattr(app.conf, "task_default_queue", queue)
+    files into this test's media directory, where this process reads them)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
     monkeypatch.setenv("MEDIA_ROOT", str(settings.MEDIA_ROOT))
-    return queue
+    app.conf.task_default_queue, default = queue, app.conf.task_default_queue
+    yield queue
+    app.conf.task_default_queue = default
 
 
 def _sweep_once(organization_id: int, *, after: timedelta) -> dict[str, int]:
@@ -75,7 +77,7 @@ def _stop(workers: list[subprocess.Popen], log: Path) -> None:
 
 
 def _zips() -> list[Path]:
-    return sorted((Path(settings.MEDIA_ROOT) / "exports").rglob("*.zip"))
+    return sorted((Path(django_settings.MEDIA_ROOT) / "exports").rglob("*.zip"))
 
 
 def _status(model: type, pk: int, tenant) -> str:
