@@ -373,6 +373,34 @@ def test_an_export_queued_past_the_notice_says_it_waits_for_a_worker(
     assert 'hx-trigger="every 1s"' in delayed  # it still turns into progress once a worker starts
 
 
+def test_an_import_queued_past_the_notice_says_so_on_its_page_and_in_the_list(
+    client, tenant_a, django_capture_on_commit_callbacks
+):
+    with time_machine.travel(T0, tick=False), tenant_a.scope():
+        job = _queued_import(tenant_a, django_capture_on_commit_callbacks)
+    client.force_login(tenant_a.user(Role.OWNER))
+
+    with time_machine.travel(T0 + timedelta(minutes=5), tick=False):
+        page = client.get(org_url(tenant_a, "scheduling:import_job", pk=job.pk)).content.decode()
+        listing = client.get(org_url(tenant_a, "scheduling:imports")).content.decode()
+
+    assert f'Waiting for a worker, queued at <time datetime="{T0.isoformat()}">09:00</time>. The import starts' in page
+    assert '<span class="badge badge--amber">Waiting for a worker</span>' in listing
+
+
+def test_a_qbr_whose_render_waits_says_so_in_its_row(client, tenant_a, django_capture_on_commit_callbacks):
+    engagement = finished_q1(tenant_a)
+    with time_machine.travel(T0, tick=False), tenant_a.scope(), django_capture_on_commit_callbacks(execute=False):
+        (review,) = reporting.generate_due_qbrs(engagement=engagement)
+    client.force_login(tenant_a.user(Role.PROCUREMENT))
+
+    with time_machine.travel(T0 + timedelta(minutes=5), tick=False):
+        row = client.get(org_url(tenant_a, "reporting:qbr_row", pk=review.pk), HTTP_HX_REQUEST="true").content.decode()
+
+    assert '<span class="badge">waiting for a worker</span>' in row
+    assert 'hx-trigger="every 2s"' in row
+
+
 def test_the_sweep_runs_every_minute_on_beat():
     entry = settings.CELERY_BEAT_SCHEDULE["waiting-work-sweep"]
 
