@@ -19,8 +19,8 @@ logger = logging.getLogger(__name__)
 class TenantTask(app.Task):
     """Base of every tenant task: takes `organization_id=` and runs the body inside that organization's scope.
 
-    Enqueue tenant tasks from services with `transaction.on_commit(lambda: task.delay(...))`, so a worker
-    never sees an id whose transaction rolled back.
+    Enqueue tenant tasks from services with `enqueue_after_commit(task, ...)`, so a worker never sees an id whose
+    transaction rolled back.
     """
 
     def __call__(self, *args: object, organization_id: int, **kwargs: object) -> object:
@@ -39,7 +39,7 @@ def for_each_organization(task: TenantTask) -> int:
 
     organization_ids = list(Organization.objects.values_list("id", flat=True))
     for organization_id in organization_ids:
-        task.delay(organization_id=organization_id)
+        enqueue(task, organization_id=organization_id)  # one refused message must not cost the others theirs
     return len(organization_ids)
 
 

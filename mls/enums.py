@@ -115,6 +115,16 @@ class WebhookEvent(models.TextChoices):
     SESSION_CANCELLED = "session.cancelled", "A training session was cancelled"
 
 
+class EmailStatus(models.TextChoices):
+    """An email sent by a worker (an invitation's): queued until a worker claims it, then sent once."""
+
+    QUEUED = "queued", "Waiting to be sent"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    CANCELLED = "cancelled", "Not sent: the invitation closed first"
+    FAILED = "failed", "Not sent"
+
+
 class WebhookDeliveryStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     RETRYING = "retrying", "Retrying"

@@ -5,7 +5,9 @@ to query outside `organization_scope()`, and `organization` in every unique cons
 """
 
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
@@ -17,10 +19,11 @@ from django.urls import reverse
 from django.utils.timezone import now
 from django_scopes import ScopedManager
 
-from .enums import ROLE_PERMISSIONS, Role, WebhookDeliveryStatus, WebhookEvent
+from .enums import ROLE_PERMISSIONS, EmailStatus, Role, WebhookDeliveryStatus, WebhookEvent
 from .validators import validate_currency, validate_holiday_country, validate_timezone
 
 INVITATION_VALID_FOR = timedelta(days=14)
+WORKER_DELAY_NOTICE = timedelta(seconds=20)
 
 
 class UserManager(BaseUserManager["User"]):
@@ -115,6 +118,55 @@ class TenantModel(models.Model):
         ]
 
 
+@dataclass(frozen=True)
+class Lease:
+    """How a row of waiting work (STYLE.md: "work that waits is a row") says where it stands: the status values
+    that mean "waiting for a worker" and "claimed by one" (the same value when the row has no separate running
+    status, as a QBR's `generating`), and the prefix of its `status`, `enqueued_at`, `locked_until` and `attempts`
+    fields. `mls.work` claims and sweeps rows through it."""
+
+    queued: str
+    running: str
+    prefix: str = ""
+
+    def field(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def claimable(self, now: datetime) -> Q:
+        """Waiting, or claimed by a worker whose lease ran out (it died, or lost its message)."""
+        return self.waiting() | self.expired(now)
+
+    def waiting(self) -> Q:
+        return Q(**{self.field("status"): self.queued, self.field("locked_until") + "__isnull": True})
+
+    def expired(self, now: datetime) -> Q:
+        return Q(**{self.field("status"): self.running, self.field("locked_until") + "__lt": now})
+
+    def unfinished(self) -> Q:
+        return Q(**{self.field("status") + "__in": sorted({self.queued, self.running})})
+
+
+class LeasedWork(models.Model):
+    """The lease fields of a row of waiting work; the model says which statuses wait in `lease`."""
+
+    enqueued_at = models.DateTimeField(default=now, help_text="When a worker was last asked to do it.")
+    locked_until = models.DateTimeField(
+        null=True, blank=True, help_text="The claiming worker's lease; blank while waiting for a worker."
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="How many times a worker claimed it.")
+
+    lease: ClassVar[Lease]
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_waiting_for_worker(self) -> bool:
+        """Queued for longer than a worker normally takes to pick it up: its page says so instead of spinning."""
+        waiting = self.status == self.lease.queued and self.locked_until is None
+        return waiting and self.enqueued_at < now() - WORKER_DELAY_NOTICE
+
+
 class Membership(TenantModel):
     """A user's role in an organization; provider managers are tied to one Provider."""
 
@@ -161,9 +213,25 @@ class Invitation(TenantModel):
     accepted_at = models.DateTimeField(null=True, blank=True)
     accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The invitation email is waiting work of its own (mls.work): sent by a worker, swept when its message is lost.
+    email_status = models.CharField(max_length=20, choices=EmailStatus.choices, default=EmailStatus.QUEUED)
+    email_enqueued_at = models.DateTimeField(default=now)
+    email_locked_until = models.DateTimeField(null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    email_error = models.TextField(blank=True)
+
+    lease: ClassVar[Lease] = Lease(queued=EmailStatus.QUEUED, running=EmailStatus.SENDING, prefix="email_")
 
     class Meta(TenantModel.Meta):
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["organization", "email_locked_until", "email_enqueued_at"],
+                condition=Q(email_status__in=[EmailStatus.QUEUED, EmailStatus.SENDING]),
+                name="mls_invitation_email_waiting",
+            ),
+        ]
         constraints = [
             *TenantModel.Meta.constraints,
             models.UniqueConstraint(

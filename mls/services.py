@@ -1,11 +1,12 @@
 """Writes of the tenancy core: organizations, members, invitations. Each use case is atomic and audited."""
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +22,9 @@ from django.utils.text import slugify
 
 from vendors.models import Provider
 
-from .enums import Permission, Role
+from . import work
+from .celery import enqueue_after_commit
+from .enums import EmailStatus, Permission, Role
 from .mail import email_after_commit, send_email
 from .models import (
     INVITATION_VALID_FOR,
@@ -36,6 +39,8 @@ from .models import (
 )
 from .tasks import send_invitation_email_task
 from .tenancy import organization_scope
+
+logger = logging.getLogger(__name__)
 
 INVITATION_TOKEN_SALT = "mls.invitation"  # noqa: S105 - a signing namespace, not a secret
 
@@ -361,21 +366,74 @@ def invite_member(
         obj=invitation,
         after=snapshot(invitation, INVITATION_FIELDS),
     )
-    transaction.on_commit(
-        lambda: send_invitation_email_task.delay(organization_id=organization.pk, invitation_id=invitation.pk)
-    )
+    _enqueue_invitation_email(invitation)
     return invitation
 
 
-def send_invitation_email(invitation: Invitation) -> None:
-    """Email the invitation link. Called by the Celery task after the invitation is committed."""
-    if invitation.status != InvitationStatus.PENDING:
-        return
+def _enqueue_invitation_email(invitation: Invitation) -> None:
+    enqueue_after_commit(
+        send_invitation_email_task, organization_id=invitation.organization_id, invitation_id=invitation.pk
+    )
+
+
+INVITATION_EMAIL_FIELDS = ["email_status", "email_locked_until", "email_sent_at", "email_error", "email_enqueued_at"]
+
+
+def send_invitation_email(invitation: Invitation, *, now: datetime | None = None) -> Invitation:
+    """Email the invitation link, once (the Celery task, after the invitation committed). The worker claims the
+    email first (mls.work), so a duplicated or swept message sends nothing more; an invitation revoked or accepted
+    before a worker got to it is not sent. A failed send waits for the sweep to try again, work.MAX_ATTEMPTS
+    times in all."""
+    now = now or timezone.now()
+    claimed = work.claim(Invitation, invitation.pk, now=now)
+    if claimed is None:
+        return Invitation.objects.get(pk=invitation.pk)
+    with transaction.atomic():
+        invitation = work.hold(claimed)
+        if invitation is None:  # the lease ran out and another worker has it now
+            return Invitation.objects.get(pk=claimed.pk)
+        invitation.email_locked_until = None
+        if invitation.status != InvitationStatus.PENDING:
+            invitation.email_status = EmailStatus.CANCELLED
+        else:
+            _send_invitation(invitation, now)
+        invitation.save(update_fields=INVITATION_EMAIL_FIELDS)
+    return invitation
+
+
+def _send_invitation(invitation: Invitation, now: datetime) -> None:
     context = {"invitation": invitation, "organization": invitation.organization, "url": invitation_url(invitation)}
-    send_email(
-        subject=f"You are invited to {invitation.organization.name} on MLS",
-        body=render_to_string("mls/email/invitation.txt", context),
-        recipients=[invitation.email],
+    try:
+        send_email(
+            subject=f"You are invited to {invitation.organization.name} on MLS",
+            body=render_to_string("mls/email/invitation.txt", context),
+            recipients=[invitation.email],
+        )
+    except Exception as error:  # SMTP refused or unreachable: the sweep tries again after its grace
+        logger.warning("Invitation %s could not be emailed", invitation.pk, exc_info=True)
+        invitation.email_error = f"{type(error).__name__}: {error}"
+        if invitation.email_attempts >= work.MAX_ATTEMPTS:
+            invitation.email_status = EmailStatus.FAILED
+        else:
+            invitation.email_status, invitation.email_enqueued_at = EmailStatus.QUEUED, now
+    else:
+        invitation.email_status, invitation.email_sent_at, invitation.email_error = EmailStatus.SENT, now, ""
+
+
+def _give_up_invitation_email(invitation: Invitation, error: str) -> None:
+    invitation.email_status, invitation.email_error, invitation.email_locked_until = EmailStatus.FAILED, error, None
+    invitation.save(update_fields=INVITATION_EMAIL_FIELDS)
+
+
+def sweep_invitation_emails(*, now: datetime) -> work.Swept:
+    """Re-send the invitation emails whose message was lost (the broker was down when the owner invited) or whose
+    worker died; the members page shows an email that could not be sent, so the owner can invite again."""
+    return work.sweep(
+        Invitation,
+        now=now,
+        enqueue=_enqueue_invitation_email,
+        give_up=_give_up_invitation_email,
+        what="the invitation email",
     )
 
 

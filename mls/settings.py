@@ -193,6 +193,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "slas.tasks.dispatch_sla_finalization",
         "schedule": crontab(hour=1, minute=30),
     },
+    # Exports, imports, QBR renders and invitation emails whose message was lost or whose worker died (mls.work).
+    "waiting-work-sweep": {
+        "task": "mls.tasks.dispatch_waiting_work_sweep",
+        "schedule": crontab(),
+    },
     # After finalization: a quarter's QBR is generated once its last month is final (grace days vary).
     "qbr-generation": {
         "task": "reporting.tasks.dispatch_qbr_generation",

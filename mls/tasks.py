@@ -8,9 +8,34 @@ def send_invitation_email_task(*, organization_id: int, invitation_id: int) -> N
     from mls import services  # noqa: PLC0415 - services import this module (layer 0)
     from mls.models import Invitation  # noqa: PLC0415 - see above
 
-    invitation = Invitation.objects.select_related("organization").filter(pk=invitation_id).first()
+    invitation = Invitation.objects.filter(pk=invitation_id).first()
     if invitation is not None:
         services.send_invitation_email(invitation)
+
+
+@app.task
+def dispatch_waiting_work_sweep() -> int:
+    """Every minute (beat): find waiting work whose message was lost or whose worker died, per organization."""
+    return for_each_organization(sweep_waiting_work_task)
+
+
+@app.task(base=TenantTask)
+def sweep_waiting_work_task(*, organization_id: int) -> dict[str, int]:
+    """One organization's sweep of every kind of waiting work (mls.work); returns the rows requeued per kind."""
+    from django.utils import timezone  # noqa: PLC0415 - see above
+
+    from mls import services  # noqa: PLC0415 - see above
+    from reporting import services as reporting  # noqa: PLC0415 - see above
+    from scheduling import import_jobs  # noqa: PLC0415 - see above
+
+    now = timezone.now()
+    swept = {
+        "invitation_emails": services.sweep_invitation_emails(now=now),
+        "data_exports": reporting.sweep_waiting_exports(now=now),
+        "qbrs": reporting.sweep_waiting_qbrs(now=now),
+        "imports": import_jobs.sweep(now=now),
+    }
+    return {kind: result.requeued + result.given_up for kind, result in swept.items()}
 
 
 @app.task(base=TenantTask)

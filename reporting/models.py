@@ -6,6 +6,7 @@ against the stored file and hash. A new rendering is a new revision (N + 1), nev
 """
 
 from datetime import date
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.timezone import now
 
-from mls.models import TenantModel
+from mls.models import Lease, LeasedWork, TenantModel
 
 from .enums import ExportStatus, QbrStatus
 
@@ -27,8 +28,9 @@ def quarter_label(quarter: date) -> str:
     return f"{quarter.year} Q{(quarter.month - 1) // 3 + 1}"
 
 
-class QuarterlyReview(TenantModel):
-    """One revision of an engagement's QBR for a calendar quarter (in the engagement's timezone)."""
+class QuarterlyReview(LeasedWork, TenantModel):
+    """One revision of an engagement's QBR for a calendar quarter (in the engagement's timezone). While
+    `generating` it is waiting work: a blank lease means waiting for a worker, a lease that a worker renders it."""
 
     engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="qbrs")
     quarter = models.DateField(help_text="First day of the quarter.")
@@ -47,9 +49,18 @@ class QuarterlyReview(TenantModel):
     )
     error = models.TextField(blank=True)
 
+    lease: ClassVar[Lease] = Lease(queued=QbrStatus.GENERATING, running=QbrStatus.GENERATING)
+
     class Meta(TenantModel.Meta):
         ordering = ["-quarter", "engagement", "-revision"]
         verbose_name = "QBR revision"
+        indexes = [
+            models.Index(
+                fields=["organization", "locked_until", "enqueued_at"],
+                condition=Q(status=QbrStatus.GENERATING),
+                name="reporting_qbr_waiting",
+            ),
+        ]
         constraints = [
             *TenantModel.Meta.constraints,
             models.UniqueConstraint(
@@ -84,7 +95,7 @@ class QuarterlyReview(TenantModel):
         raise StoredRevisionError("QBR revisions are kept.")
 
 
-class DataExport(TenantModel):
+class DataExport(LeasedWork, TenantModel):
     """Every table of the organization as CSV and JSON in one ZIP with a manifest (the client's exit right to its
     data). Built by Celery; only the finished file, its SHA-256 and the row counts are kept here."""
 
@@ -98,8 +109,17 @@ class DataExport(TenantModel):
     created_at = models.DateTimeField(default=now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    lease: ClassVar[Lease] = Lease(queued=ExportStatus.QUEUED, running=ExportStatus.RUNNING)
+
     class Meta(TenantModel.Meta):
         ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["organization", "locked_until", "enqueued_at"],
+                condition=Q(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]),
+                name="reporting_dataexport_waiting",
+            ),
+        ]
         constraints = [
             *TenantModel.Meta.constraints,
             models.CheckConstraint(

@@ -10,6 +10,9 @@ transaction, `mls.events` after the commit).
 A data-portability export is requested by an owner and built by Celery. Its progress lives in the cache, as for
 imports (scheduling.import_jobs): the archive is read inside one snapshot transaction, and progress written to the
 export row from there would stay invisible to the polling page.
+
+Both are waiting work (mls.work): the row is the truth, the broker message only a nudge. A worker claims the row,
+holds it while it works, and the periodic sweep re-sends a row whose message was lost or whose worker died.
 """
 
 import hashlib
@@ -30,6 +33,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from engagements.models import Engagement
+from mls import work
+from mls.celery import enqueue_after_commit
 from mls.enums import Permission
 from mls.events import emit_after_commit
 from mls.models import Membership, Organization, User
@@ -62,8 +67,12 @@ def _new_revision(engagement: Engagement, quarter: qbr.Quarter, actor: User | No
         requested_by=actor,
     )
     audit_change(actor, "qbr.requested", review, QBR_FIELDS)
-    transaction.on_commit(lambda: render_qbr_task.delay(organization_id=engagement.organization_id, qbr_id=review.pk))
+    _enqueue_render(review)
     return review
+
+
+def _enqueue_render(review: QuarterlyReview) -> None:
+    enqueue_after_commit(render_qbr_task, organization_id=review.organization_id, qbr_id=review.pk)
 
 
 @transaction.atomic
@@ -87,20 +96,26 @@ def generate_due_qbrs(*, engagement: Engagement) -> list[QuarterlyReview]:
 
 
 def render_qbr(*, review: QuarterlyReview, now: datetime | None = None) -> QuarterlyReview:
-    """Render a `generating` revision into its stored PDF; a finished revision is left alone (a task retried or
-    run twice changes nothing). A rendering error marks the revision failed, so the page stops waiting."""
+    """Render a `generating` revision into its stored PDF, once: the task claims the revision first, so a finished
+    revision, or one another worker is rendering, is left alone (a task retried or run twice changes nothing). A
+    rendering error marks the revision failed, so the page stops waiting."""
+    now = now or timezone.now()
+    claimed = work.claim(QuarterlyReview, review.pk, now=now)
+    if claimed is None:
+        return QuarterlyReview.objects.get(pk=review.pk)
     try:
-        return _render(review, now or timezone.now())
+        return _render(claimed, now)
     except Exception as error:
         logger.exception("QBR %s could not be rendered", review.pk)
-        return _fail(review, error)
+        return _fail(claimed, f"{type(error).__name__}: {error}")
 
 
 @transaction.atomic
-def _render(review: QuarterlyReview, now: datetime) -> QuarterlyReview:
-    review = QuarterlyReview.objects.select_for_update().select_related("engagement__organization").get(pk=review.pk)
-    if review.status != QbrStatus.GENERATING:
-        return review
+def _render(claimed: QuarterlyReview, now: datetime) -> QuarterlyReview:
+    """Under the revision's lock until the PDF and its row commit together (a SIGKILL leaves it generating)."""
+    review = work.hold(claimed)
+    if review is None:
+        return QuarterlyReview.objects.get(pk=claimed.pk)
     engagement = review.engagement
     content = qbr.qbr_content(engagement, qbr.Quarter(review.quarter, engagement.timezone), as_of=now, draft=False)
     document = pdf.html_to_pdf(qbr.render_html(content, revision=review.revision))
@@ -115,14 +130,20 @@ def _render(review: QuarterlyReview, now: datetime) -> QuarterlyReview:
 
 
 @transaction.atomic
-def _fail(review: QuarterlyReview, error: Exception) -> QuarterlyReview:
+def _fail(review: QuarterlyReview, error: str) -> QuarterlyReview:
     review = QuarterlyReview.objects.select_for_update().get(pk=review.pk)
     if review.status != QbrStatus.GENERATING:
         return review
-    review.status, review.error = QbrStatus.FAILED, f"{type(error).__name__}: {error}"
+    review.status, review.error, review.locked_until = QbrStatus.FAILED, error, None
     review.save()
     audit_change(None, "qbr.failed", review, QBR_FIELDS)
     return review
+
+
+def sweep_waiting_qbrs(*, now: datetime) -> work.Swept:
+    """Re-send the renders whose message was lost (the broker was down at the commit) or whose worker died; after
+    work.MAX_ATTEMPTS the revision fails with that reason, so a member can regenerate it."""
+    return work.sweep(QuarterlyReview, now=now, enqueue=_enqueue_render, give_up=_fail, what="this QBR")
 
 
 def _file_name(review: QuarterlyReview) -> str:
@@ -149,27 +170,34 @@ def progress(export: DataExport) -> tuple[int, int]:
 
 @transaction.atomic
 def request_portability_export(*, organization: Organization, membership: Membership) -> DataExport:
-    """Queue an export of all the organization's data; one at a time, so a double click does not build two."""
+    """Queue an export of all the organization's data; one at a time, so a double click does not build two. An
+    unfinished export refuses the next one only until the sweep has run it or given it up (mls.work), never for
+    good."""
     if not membership.has_permission(Permission.EXPORT_ALL_DATA):
         raise ValidationError("Only owners export all of the organization's data.")
     Organization.objects.select_for_update().get(pk=organization.pk)  # serializes concurrent requests
-    if DataExport.objects.filter(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]).exists():
+    if DataExport.objects.filter(DataExport.lease.unfinished()).exists():
         raise ValidationError("An export is already being built: wait for it to finish.")
     export = DataExport.objects.create(organization=organization, requested_by=membership.user)
     record_audit(organization=organization, actor=membership.user, action="export.requested", obj=export)
-    transaction.on_commit(lambda: build_data_export_task.delay(organization_id=organization.pk, export_id=export.pk))
+    _enqueue_build(export)
     return export
+
+
+def _enqueue_build(export: DataExport) -> None:
+    enqueue_after_commit(build_data_export_task, organization_id=export.organization_id, export_id=export.pk)
 
 
 @contextmanager
 def _snapshot() -> Iterator[None]:
     """One consistent view of every table: a REPEATABLE READ transaction on PostgreSQL (inside an enclosing
-    transaction, e.g. a test's, that one's view is used)."""
+    transaction, e.g. a test's, that one's view is used). Not READ ONLY: it holds the export's row lock and
+    stores the result, so the archive and its row commit together."""
     outermost = not connection.in_atomic_block
     with transaction.atomic():
         if outermost and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         yield
 
 
@@ -182,41 +210,68 @@ def _sha256(handle: File) -> str:
     return digest.hexdigest()
 
 
-def build_portability_export(export: DataExport) -> DataExport:
-    """Build the ZIP (Celery) into default storage; idempotent: only a queued export is built, once."""
-    claimed = DataExport.objects.filter(pk=export.pk, status=ExportStatus.QUEUED).update(status=ExportStatus.RUNNING)
-    if not claimed:  # already built or building (a retried or duplicated task)
+def build_portability_export(export: DataExport, *, now: datetime | None = None) -> DataExport:
+    """Build the ZIP (Celery) into default storage, once: the worker claims the export (mls.work), so a retried,
+    duplicated or swept task finds it built or building and does nothing."""
+    claimed = work.claim(DataExport, export.pk, now=now or timezone.now())
+    if claimed is None:
         return DataExport.objects.get(pk=export.pk)
-    export.refresh_from_db()
-    organization = export.organization
+    organization = claimed.organization
+    try:
+        with _snapshot():
+            export = work.hold(claimed)
+            if export is None:  # the lease ran out and another worker has it now
+                return DataExport.objects.get(pk=claimed.pk)
+            _write_zip(export, organization)
+            export.status = ExportStatus.SUCCEEDED
+            _finish(export)
+    except Exception as error:  # any failure must end the run visibly, not leave it "running" until the sweep
+        logger.exception("Data export %s of organization %s failed", claimed.pk, organization.pk)
+        with transaction.atomic():
+            export = work.hold(claimed)
+            if export is not None:
+                _give_up_export(export, f"{type(error).__name__}: {error}")
+    cache.delete(progress_key(claimed))
+    return DataExport.objects.get(pk=claimed.pk)
+
+
+def _write_zip(export: DataExport, organization: Organization) -> None:
     requested_by = export.requested_by.email if export.requested_by else ""
 
     def report(done: int, total: int) -> None:
         cache.set(progress_key(export), (done, total), PROGRESS_TTL_SECONDS)
 
-    try:
-        with tempfile.TemporaryFile() as spool:
-            with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive, _snapshot():
-                manifest = portability.write_archive(archive, organization, requested_by=requested_by, progress=report)
-            export.sha256 = _sha256(spool)
-            export.size = spool.seek(0, 2)
-            spool.seek(0)
-            local_day = timezone.localdate(timezone=ZoneInfo(organization.timezone))
-            export.file.save(f"mls-{organization.slug}-data-{local_day:%Y-%m-%d}.zip", File(spool), save=False)
-    except Exception as error:  # any failure must end the run visibly, not leave it "running" forever
-        logger.exception("Data export %s of organization %s failed", export.pk, organization.pk)
-        export.status, export.error = ExportStatus.FAILED, f"{type(error).__name__}: {error}"
-    else:
-        export.status, export.row_counts = ExportStatus.SUCCEEDED, portability.row_counts(manifest)
-    export.finished_at = timezone.now()
-    with transaction.atomic():
-        export.save(update_fields=["status", "file", "size", "sha256", "row_counts", "error", "finished_at"])
-        record_audit(
-            organization=organization,
-            actor=None,
-            action="export.succeeded" if export.status == ExportStatus.SUCCEEDED else "export.failed",
-            obj=export,
-            after={name: getattr(export, name) for name in EXPORT_FIELDS},
-        )
-    cache.delete(progress_key(export))
-    return export
+    with tempfile.TemporaryFile() as spool:
+        with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:
+            manifest = portability.write_archive(archive, organization, requested_by=requested_by, progress=report)
+        export.sha256 = _sha256(spool)
+        export.size = spool.seek(0, 2)
+        spool.seek(0)
+        local_day = timezone.localdate(timezone=ZoneInfo(organization.timezone))
+        export.file.save(f"mls-{organization.slug}-data-{local_day:%Y-%m-%d}.zip", File(spool), save=False)
+    export.row_counts = portability.row_counts(manifest)
+
+
+def _give_up_export(export: DataExport, error: str) -> None:
+    export.status, export.error = ExportStatus.FAILED, error
+    _finish(export)
+
+
+def _finish(export: DataExport) -> None:
+    export.finished_at, export.locked_until = timezone.now(), None
+    export.save(
+        update_fields=["status", "file", "size", "sha256", "row_counts", "error", "finished_at", "locked_until"]
+    )
+    record_audit(
+        organization=export.organization,
+        actor=None,
+        action="export.succeeded" if export.status == ExportStatus.SUCCEEDED else "export.failed",
+        obj=export,
+        after={name: getattr(export, name) for name in EXPORT_FIELDS},
+    )
+
+
+def sweep_waiting_exports(*, now: datetime) -> work.Swept:
+    """Re-send the exports whose message was lost or whose worker died; after work.MAX_ATTEMPTS an export fails
+    with that reason, which also lets the owner request a new one."""
+    return work.sweep(DataExport, now=now, enqueue=_enqueue_build, give_up=_give_up_export, what="this export")

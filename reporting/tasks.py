@@ -5,7 +5,7 @@ The daily job fans out per organization, then per engagement with an SLA schedul
 safe: a task that runs again changes nothing that committed.
 """
 
-from mls.celery import TenantTask, app, for_each_organization
+from mls.celery import TenantTask, app, enqueue, for_each_organization
 
 
 @app.task
@@ -20,7 +20,7 @@ def generate_organization_qbrs_task(*, organization_id: int) -> int:
 
     engagement_ids = list(engagements_with_sla().values_list("pk", flat=True))
     for engagement_id in engagement_ids:
-        generate_engagement_qbrs_task.delay(organization_id=organization_id, engagement_id=engagement_id)
+        enqueue(generate_engagement_qbrs_task, organization_id=organization_id, engagement_id=engagement_id)
     return len(engagement_ids)
 
 

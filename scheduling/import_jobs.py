@@ -2,16 +2,24 @@
 
 Progress lives in the cache, not the job row: the import writes inside one transaction, and progress written in
 that transaction would stay invisible to the page polling it until the very end.
+
+A queued job is waiting work (mls.work): the worker claims the job, holds its row while the import's transaction
+runs (the rows and the job's result commit together), and the periodic sweep re-sends a job whose message was lost
+or whose worker died, so a started import finishes exactly once.
 """
 
 import csv
 import io
+import logging
+from datetime import datetime
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from mls import work
+from mls.celery import enqueue_after_commit
 from mls.enums import Permission
 from mls.models import Membership, Organization, User
 from mls.services import audit_change, record_audit, snapshot
@@ -19,6 +27,8 @@ from mls.services import audit_change, record_audit, snapshot
 from . import imports
 from .models import ImportJob, ImportStatus
 from .tasks import run_import_task
+
+logger = logging.getLogger(__name__)
 
 PREVIEW_ROWS = 10
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -103,34 +113,64 @@ def start(*, job: ImportJob, membership: Membership) -> ImportJob:
     if job.status != ImportStatus.UPLOADED:
         raise ValidationError(f"This import is already {job.get_status_display().lower()}.")
     before = _described(job)
-    job.status = ImportStatus.QUEUED
-    job.save(update_fields=["status"])
+    job.status, job.enqueued_at = ImportStatus.QUEUED, timezone.now()
+    job.save(update_fields=["status", "enqueued_at"])
     audit_change(membership.user, "import.started", job, JOB_FIELDS, before)
-    transaction.on_commit(lambda: run_import_task.delay(organization_id=job.organization_id, job_id=job.pk))
+    _enqueue(job)
     return job
 
 
-def run(job: ImportJob) -> ImportJob:
-    """Run the import (Celery); all-or-nothing, so a failed job wrote nothing but its error list."""
-    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.QUEUED).update(status=ImportStatus.RUNNING)
-    if not claimed:  # already run (a retried or duplicated task): idempotent
+def _enqueue(job: ImportJob) -> None:
+    enqueue_after_commit(run_import_task, organization_id=job.organization_id, job_id=job.pk)
+
+
+def run(job: ImportJob, *, now: datetime | None = None) -> ImportJob:
+    """Run the import (Celery); all-or-nothing, so a failed job wrote nothing but its error list. Claimed first
+    (mls.work): a job already run, or running on another worker, is left alone."""
+    claimed = work.claim(ImportJob, job.pk, now=now or timezone.now())
+    if claimed is None:
         return ImportJob.objects.get(pk=job.pk)
-    job.refresh_from_db()
 
     def report(done: int, total: int) -> None:
-        cache.set(progress_key(job), (done, total), PROGRESS_TTL_SECONDS)
+        cache.set(progress_key(claimed), (done, total), PROGRESS_TTL_SECONDS)
 
-    actor = User.objects.filter(pk=job.created_by_id).first()
+    actor = User.objects.filter(pk=claimed.created_by_id).first()
     try:
-        result = imports.import_csv(
-            kind=job.kind, organization=job.organization, text=job.content, actor=actor, progress=report
-        )
-    except PermissionDenied as refused:  # the uploader lost the right (or left) since uploading
-        result = imports.ImportResult(created=0, updated=0, errors=[imports.RowError(1, "", str(refused))])
-    job.errors = [{"row": e.row, "column": e.column, "message": e.message} for e in result.errors]
-    job.created, job.updated = result.created, result.updated
-    job.status = ImportStatus.FAILED if result.errors else ImportStatus.SUCCEEDED
-    job.finished_at = timezone.now()
-    job.save(update_fields=["errors", "created", "updated", "status", "finished_at"])
-    cache.delete(progress_key(job))
-    return job
+        with transaction.atomic():
+            job = work.hold(claimed)
+            if job is None:  # the lease ran out and another worker has it now
+                return ImportJob.objects.get(pk=claimed.pk)
+            try:
+                result = imports.import_csv(
+                    kind=job.kind, organization=job.organization, text=job.content, actor=actor, progress=report
+                )
+            except PermissionDenied as refused:  # the uploader lost the right (or left) since uploading
+                result = imports.ImportResult(created=0, updated=0, errors=[imports.RowError(1, "", str(refused))])
+            job.errors = [{"row": e.row, "column": e.column, "message": e.message} for e in result.errors]
+            job.created, job.updated = result.created, result.updated
+            job.status = ImportStatus.FAILED if result.errors else ImportStatus.SUCCEEDED
+            _finish(job)
+    except Exception as error:  # a bug must end the job visibly (nothing was written), not retry it
+        logger.exception("Import job %s failed", claimed.pk)
+        with transaction.atomic():
+            job = work.hold(claimed)
+            if job is not None:
+                _give_up(job, f"{type(error).__name__}: {error}")
+    cache.delete(progress_key(claimed))
+    return ImportJob.objects.get(pk=claimed.pk)
+
+
+def _give_up(job: ImportJob, error: str) -> None:
+    job.status, job.error, job.created, job.updated = ImportStatus.FAILED, error, 0, 0
+    _finish(job)
+
+
+def _finish(job: ImportJob) -> None:
+    job.finished_at, job.locked_until = timezone.now(), None
+    job.save(update_fields=["errors", "created", "updated", "status", "error", "finished_at", "locked_until"])
+
+
+def sweep(*, now: datetime) -> work.Swept:
+    """Re-send the started jobs whose message was lost or whose worker died; after work.MAX_ATTEMPTS a job fails
+    with that reason (nothing was imported), and the uploader can upload the file again."""
+    return work.sweep(ImportJob, now=now, enqueue=_enqueue, give_up=_give_up, what="this import")

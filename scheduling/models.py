@@ -5,6 +5,8 @@ SessionInstructor (instructor) and Session (room), added by migration 0002 (Post
 in services for a friendly message and for SQLite.
 """
 
+from typing import ClassVar
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -12,7 +14,7 @@ from django.db.models.functions import Lower
 from django.utils.timezone import now
 
 from engagements.enums import Side
-from mls.models import Organization, TenantModel, TracksUpdates
+from mls.models import Lease, LeasedWork, Organization, TenantModel, TracksUpdates
 from mls.validators import validate_timezone
 
 from .enums import CompletionSource, ContentOwnership, EnrollmentStatus, Modality, SessionStatus, TicketCategory
@@ -461,8 +463,9 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", "Not imported (errors)"
 
 
-class ImportJob(TenantModel):
-    """A CSV upload and its all-or-nothing import, run by Celery. Errors are kept with their row numbers."""
+class ImportJob(LeasedWork, TenantModel):
+    """A CSV upload and its all-or-nothing import, run by Celery. Errors are kept with their row numbers; `error`
+    says why a job stopped when no row was to blame (its worker kept dying)."""
 
     kind = models.CharField(max_length=40)  # a key of scheduling.imports.SHEETS
     filename = models.CharField(max_length=200)
@@ -483,9 +486,19 @@ class ImportJob(TenantModel):
     )
     created_at = models.DateTimeField(default=now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    lease: ClassVar[Lease] = Lease(queued=ImportStatus.QUEUED, running=ImportStatus.RUNNING)
 
     class Meta(TenantModel.Meta):
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["organization", "locked_until", "enqueued_at"],
+                condition=Q(status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]),
+                name="scheduling_importjob_waiting",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} import {self.filename}"
