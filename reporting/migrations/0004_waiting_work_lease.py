@@ -16,7 +16,7 @@ def expire_running(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> 
 class Migration(migrations.Migration):
     dependencies = [
         ("engagements", "0009_outcome_measurement"),
-        ("mls", "0009_invitation_email_outbox"),
+        ("mls", "0010_invitation_email_outbox"),
         ("reporting", "0003_dataexport"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

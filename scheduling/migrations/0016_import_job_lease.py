@@ -15,8 +15,8 @@ def expire_running(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> 
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mls", "0009_invitation_email_outbox"),
-        ("scheduling", "0014_content_reviews_outage_external_id"),
+        ("mls", "0010_invitation_email_outbox"),
+        ("scheduling", "0015_session_capacity_1_to_1000"),
         ("vendors", "0004_updated_at_database_default"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mls", "0008_audit_event_token"),
+        ("mls", "0009_mfa_requirement_and_pending_signup"),
         ("vendors", "0004_updated_at_database_default"),
     ]
 
