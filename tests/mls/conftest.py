@@ -1,8 +1,11 @@
-"""A local webhook receiver: the outside world of webhooks, real HTTP on 127.0.0.1 (STYLE.md: mock only that)."""
+"""A local webhook receiver: the outside world of webhooks, real HTTP on 127.0.0.1 (STYLE.md: mock only that); a
+Celery queue of a test's own for its real worker."""
 
 import json
+import os
 import ssl
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -10,11 +13,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import redis
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from mls.celery import app as celery_app
 from mls.webhooks import verify_signature
 
 
@@ -109,3 +114,17 @@ def https_receiver(settings, localhost_certificate) -> Iterator[Receiver]:
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(localhost_certificate)
     yield from _serve(Receiver(), tls)
+
+
+@pytest.fixture
+def worker_queue() -> Iterator[str]:
+    """A queue of this test's own on the real broker, made the default for what it enqueues: the test's worker
+    (`start_worker(..., queues=[worker_queue])`) takes no other test's tasks, and no other worker takes its."""
+    assert celery_app.conf.broker_url.startswith("redis://"), "this test needs REDIS_URL (a real broker)"
+    name = f"webhooks-{uuid.uuid4().hex[:8]}"
+    eager, default = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
+    celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = False, name
+    celery_app.loader.import_module("celery.contrib.testing.tasks")  # the worker's ping task
+    yield name
+    celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = eager, default
+    redis.Redis.from_url(os.environ["REDIS_URL"]).delete(name)
