@@ -14,6 +14,7 @@ from django.urls import reverse
 from mls import webhooks
 from mls.celery import app as celery_app
 from mls.enums import Role, WebhookDeliveryStatus
+from mls.events import domain_event
 from mls.models import AuditEvent, WebhookAttempt, WebhookDelivery
 from mls.tasks import deliver_webhook_task
 from scheduling.models import Course, Session
@@ -228,6 +229,32 @@ def test_domain_event_creates_a_delivery_per_subscribed_active_endpoint(
             **{key: breach.after[key] for key in ("value", "target")},
         },
     }
+
+
+def test_a_failing_subscriber_does_not_keep_the_transactions_other_events_from_their_webhooks(
+    tenant_a, django_capture_on_commit_callbacks, caplog
+):
+    """Finalizing March announces a breach, its credit and an escalation after one commit. An in-process
+    subscriber (another integration) that raises is logged; the next event's hook still runs (each is robust)."""
+
+    def broken_subscriber(sender: object, **kwargs: object) -> None:
+        raise RuntimeError("subscriber is down")
+
+    with tenant_a.scope():
+        endpoint = WebhookEndpointFactory(organization=tenant_a.organization)
+    engagement, _ = sla_engagement(tenant_a, targets=SUPPORT_ONLY)
+    domain_event.connect(broken_subscriber, dispatch_uid="test.broken")
+    try:
+        with tenant_a.scope():
+            deliver_month(engagement, MARCH, breached=frozenset({"support_first_response"}))
+            with django_capture_on_commit_callbacks(execute=True):
+                finalize_due_periods(engagement=engagement, now=MARCH_FINALIZED)
+            delivered = sorted(WebhookDelivery.objects.filter(endpoint=endpoint).values_list("event", flat=True))
+    finally:
+        domain_event.disconnect(dispatch_uid="test.broken")
+
+    assert delivered == ["breach.created", "credit.issued", "escalation.created"]
+    assert [r.exc_info[1].args for r in caplog.records if r.exc_info] == [("subscriber is down",)] * 3
 
 
 def _cancel_through_the_page(client, tenant, receiver, course_title: str):
