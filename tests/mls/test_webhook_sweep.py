@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.schedules import crontab
 from django.db import connection, connections
 
 from mls import webhooks
@@ -162,6 +163,13 @@ def test_the_sweep_hands_out_its_own_organizations_deliveries_and_the_beat_job_e
     assert sent_by_ours == [str(ours.pk)]
     assert [r.headers["MLS-Delivery"] for r in receiver.requests] == [str(ours.pk), str(theirs.pk)]
     assert (_log(tenant_a, ours), _log(tenant_b, theirs)) == ([(1, 200)], [(1, 200)])
+
+
+def test_beat_runs_the_sweep_every_minute(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["webhook-sweep"]
+
+    assert entry == {"task": dispatch_webhook_sweep.name, "schedule": crontab()}
+    assert entry["task"] in celery_app.tasks  # registered, so beat's message finds a task
 
 
 def test_a_paused_endpoints_due_retry_fails_without_a_request(tenant_a, receiver, clock):
