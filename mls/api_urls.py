@@ -49,6 +49,7 @@ RESOURCES = {
     "statements": (reporting_api.StatementViewSet, "statement"),
     "qbrs": (reporting_api.QbrViewSet, "qbr"),
     "webhooks": (api_webhooks.WebhookEndpointViewSet, "webhook"),
+    "webhook-deliveries": (api_webhooks.WebhookDeliveryViewSet, "webhook-delivery"),
     "audit-events": (api_audit.AuditEventViewSet, "audit-event"),
 }
 for prefix, (viewset, basename) in RESOURCES.items():

@@ -1,5 +1,6 @@
 """The `webhooks` API resource: an owner's integration manages its own endpoints through the same services as
-Settings → Webhooks (target checked on save, audited). Anyone else sees none and may not write."""
+Settings → Webhooks (target checked on save, audited), and reads their delivery log (`webhook-deliveries`).
+Anyone else sees none and may not write."""
 
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
@@ -9,11 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from . import webhooks
-from .api import ReadOnlyResource, ReadSerializer, YesNoFilter
+from .api import IdFilter, MomentFilter, ReadOnlyResource, ReadSerializer, TenantFilterSet, YesNoFilter
 from .api_auth import caller_of
-from .enums import Permission, WebhookEvent
-from .models import Membership, WebhookEndpoint
-from .selectors import webhook_endpoints
+from .enums import Permission, WebhookDeliveryStatus, WebhookEvent
+from .models import Membership, WebhookDelivery, WebhookEndpoint
+from .selectors import webhook_delivery_log, webhook_endpoints
 
 EXAMPLE = {"url": "https://hooks.example.com/mls", "description": "SLA alerts", "events": ["breach.created"]}
 
@@ -133,3 +134,32 @@ class WebhookEndpointViewSet(mixins.DestroyModelMixin, ReadOnlyResource):
     def perform_destroy(self, instance: WebhookEndpoint) -> None:
         self._require_owner()
         webhooks.delete_endpoint(endpoint=instance, actor=self.membership.user)
+
+
+class DeliverySerializer(ReadSerializer):
+    class Meta:
+        model = WebhookDelivery
+        exclude = ("organization", "locked_until")  # the lease is MLS's own bookkeeping
+
+
+class DeliveryFilter(TenantFilterSet):
+    updated_since = None  # a delivery has no such column; `created_after` says since when
+    endpoint = IdFilter()
+    status = filters.ChoiceFilter(choices=WebhookDeliveryStatus.choices)
+    event = filters.CharFilter()
+    created_after = MomentFilter(field_name="created_at", lookup_expr="gte", help_text="Made at or after this moment.")
+
+
+class WebhookDeliveryViewSet(ReadOnlyResource):
+    """The endpoints' delivery log (owners' tokens), as on the endpoint's page: `attempts` made so far,
+    `last_response_code`, and `next_attempt_at`, when the next attempt is due (a retry waits for it; a past time
+    means it is due and being sent), empty once delivered or failed. Each attempt's answer is on the page."""
+
+    serializer_class = DeliverySerializer
+    filterset_class = DeliveryFilter
+    ordering_fields = ("id", "created_at")
+
+    def visible(self, membership: Membership) -> QuerySet[WebhookDelivery]:
+        if not membership.has_permission(Permission.MANAGE_WEBHOOKS):
+            return WebhookDelivery.objects.none()
+        return webhook_delivery_log()

@@ -14,12 +14,15 @@ domain_event = Signal()
 
 
 def emit_after_commit(event: AuditEvent) -> None:
-    """Announce `event` (an audit event whose action is the event name) once the current transaction commits."""
+    """Announce `event` (an audit event whose action is the event name) once the current transaction commits.
+    Robust: a subscriber that fails for one event is logged and the hooks after it (the transaction's other events,
+    its emails) still run; the committed write is not undone, nor answered with a 500."""
     transaction.on_commit(
         lambda: domain_event.send(
             sender=AuditEvent,
             organization_id=event.organization_id,
             name=event.action,
             audit_event_id=event.pk,
-        )
+        ),
+        robust=True,
     )

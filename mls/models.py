@@ -374,8 +374,17 @@ class WebhookEndpoint(TenantModel):
             raise ValidationError({"events": f"Unknown events: {', '.join(unknown)}."})
 
 
+# A delivery in one of these may still be attempted; succeeded and failed are final.
+OPEN_DELIVERY_STATUSES = (WebhookDeliveryStatus.PENDING, WebhookDeliveryStatus.RETRYING)
+
+
 class WebhookDelivery(TenantModel):
-    """One event sent (and retried) to one endpoint; a redelivery is a new row with the same payload."""
+    """One event sent (and retried) to one endpoint; a redelivery is a new row with the same payload.
+
+    The row, not a broker message, says what is still to be sent (STYLE.md: work that waits is a row): an open
+    delivery is due at `next_attempt_at`, and whoever attempts it first takes the lease `locked_until`, so a late
+    or duplicate message and the sweeper never make the same attempt twice (`mls.webhooks.attempt_delivery`).
+    """
 
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(max_length=80)
@@ -386,13 +395,26 @@ class WebhookDelivery(TenantModel):
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_response_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the next attempt is due; empty once delivered or failed."
+    )
+    locked_until = models.DateTimeField(
+        null=True, blank=True, help_text="An attempt is on its way until then; nobody else may make it."
+    )
     delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=now)
 
     class Meta(TenantModel.Meta):
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["organization", "endpoint", "-created_at"], name="mls_webhook_delivery_log")]
+        indexes = [
+            models.Index(fields=["organization", "endpoint", "-created_at"], name="mls_webhook_delivery_log"),
+            # The sweeper's question, every minute: which open deliveries of this organization are due?
+            models.Index(
+                fields=["organization", "next_attempt_at"],
+                condition=Q(status__in=OPEN_DELIVERY_STATUSES),
+                name="mls_webhook_delivery_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event} → {self.endpoint_id} ({self.get_status_display()})"

@@ -67,6 +67,11 @@ def webhook_deliveries(endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
     return WebhookDelivery.objects.filter(endpoint=endpoint).prefetch_related("attempt_log")
 
 
+def webhook_delivery_log() -> QuerySet[WebhookDelivery]:
+    """Every delivery of the organization's endpoints (the API's log; the page shows one endpoint's)."""
+    return WebhookDelivery.objects.all()
+
+
 def api_tokens() -> QuerySet[ApiToken]:
     return ApiToken.objects.select_related("organization", "provider", "created_by")
 

@@ -185,6 +185,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "slas.tasks.dispatch_sla_recompute",
         "schedule": crontab(minute=5),
     },
+    # Webhook deliveries whose retry is due or whose first message was lost (mls.webhooks.sweep_due_deliveries).
+    "webhook-sweep": {
+        "task": "mls.tasks.dispatch_webhook_sweep",
+        "schedule": crontab(),
+    },
     "idempotency-keys-purge": {
         "task": "mls.tasks.dispatch_idempotency_purge",
         "schedule": crontab(hour=3, minute=0),

@@ -1,5 +1,7 @@
 """Celery entry points of the tenancy core: thin, they load inside the tenant scope and call a service."""
 
+from datetime import datetime
+
 from mls.celery import TenantTask, app, for_each_organization
 
 
@@ -39,16 +41,28 @@ def sweep_waiting_work_task(*, organization_id: int) -> dict[str, int]:
 
 
 @app.task(base=TenantTask)
-def deliver_webhook_task(*, organization_id: int, delivery_id: int, attempt: int) -> None:
-    """POST one attempt of a webhook delivery; a failed attempt schedules the next one after the backoff delay."""
+def deliver_webhook_task(*, organization_id: int, delivery_id: int, attempt: int, lease: str | None = None) -> None:
+    """Make one attempt of a webhook delivery if it is still this message's to make (`lease` is the one it was
+    enqueued with). A failed attempt only sets when the next is due; the sweeper enqueues it then, not a countdown
+    that would live in the broker alone."""
     from mls import webhooks  # noqa: PLC0415 - webhooks imports this module (layer 0)
 
-    delay = webhooks.attempt_delivery(delivery_id=delivery_id, attempt=attempt)
-    if delay is not None:
-        deliver_webhook_task.apply_async(
-            kwargs={"organization_id": organization_id, "delivery_id": delivery_id, "attempt": attempt + 1},
-            countdown=delay.total_seconds(),
-        )
+    held = datetime.fromisoformat(lease) if lease else None
+    webhooks.attempt_delivery(delivery_id=delivery_id, attempt=attempt, lease=held)
+
+
+@app.task
+def dispatch_webhook_sweep() -> int:
+    """Every minute (beat): each organization hands its due webhook deliveries to workers."""
+    return for_each_organization(sweep_webhook_deliveries_task)
+
+
+# A sweep that waited in the queue longer than this is dropped: a newer one is already behind it.
+@app.task(base=TenantTask, expires=120)
+def sweep_webhook_deliveries_task(*, organization_id: int) -> int:
+    from mls import webhooks  # noqa: PLC0415 - see above
+
+    return len(webhooks.sweep_due_deliveries())
 
 
 @app.task

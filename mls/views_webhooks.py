@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, webhooks
@@ -53,7 +54,9 @@ def webhook_create(request: HttpRequest, organization_slug: str) -> HttpResponse
 def webhook_detail(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
     endpoint = _endpoint(pk)
     page = Paginator(selectors.webhook_deliveries(endpoint), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "mls/webhook_detail.html", {"endpoint": endpoint, "page": page})
+    # `now` tells a delivery waiting for its next attempt from one that is due and being sent.
+    context = {"endpoint": endpoint, "page": page, "now": timezone.now()}
+    return render(request, "mls/webhook_detail.html", context)
 
 
 @permission_required(Permission.MANAGE_WEBHOOKS)

@@ -1,7 +1,11 @@
 """Outbound webhooks (DESIGN.md §4): the audit log's domain events, signed and POSTed to integrators' endpoints.
 
 `mls.events.domain_event` (sent after the causing transaction commits) creates one delivery per subscribed
-endpoint; a Celery task POSTs it and retries with exponential backoff. Each request carries
+endpoint. The delivery row is the source of truth, not the broker (as pretix keeps `WebHookCallRetry` rows): it
+says when the next attempt is due (`next_attempt_at`) and who is making it (the lease `locked_until`). The first
+attempt is enqueued after commit; a failed attempt only moves `next_attempt_at` by the backoff, and the beat job
+`sweep_due_deliveries` hands due rows to workers every minute, so a message lost with the broker, a worker that
+died mid-attempt and a retry hours away all end up attempted once, from the row. Each request carries
 
     MLS-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, f"{t}.{raw body}")>
 
@@ -15,6 +19,7 @@ import hmac
 import http.client
 import ipaddress
 import json
+import logging
 import random
 import socket
 import ssl
@@ -27,10 +32,13 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from .celery import enqueue, enqueue_after_commit
 from .enums import WebhookDeliveryStatus
 from .models import (
+    OPEN_DELIVERY_STATUSES,
     AuditEvent,
     Organization,
     User,
@@ -55,6 +63,17 @@ FIRST_RETRY = timedelta(minutes=1)
 BACKOFF_FACTOR = 5
 MAX_ATTEMPTS = 6
 JITTER = 0.1
+
+# The message enqueued after commit holds a new delivery's first attempt this long; if it has not been made by
+# then (the broker was down, the message was lost), the sweeper makes it.
+FIRST_ATTEMPT_GRACE = timedelta(minutes=2)
+# Whoever takes an attempt (a worker, or the sweeper for the message it enqueues) holds the delivery this long: far
+# more than a queue wait plus one POST (5-second timeouts), so an expired lease means the attempt was lost.
+LEASE = timedelta(minutes=10)
+# Deliveries one organization's sweep hands out per minute; the rest wait for the next sweep.
+SWEEP_BATCH = 200
+
+logger = logging.getLogger(__name__)
 
 
 # --- Signing ---------------------------------------------------------------------------------------------------
@@ -223,19 +242,37 @@ def _payload(event: AuditEvent, name: str) -> dict[str, Any]:
     }
 
 
-def _enqueue(deliveries: list[WebhookDelivery]) -> None:
-    for delivery in deliveries:
-        kwargs = {"organization_id": delivery.organization_id, "delivery_id": delivery.pk, "attempt": 1}
-        transaction.on_commit(lambda kwargs=kwargs: deliver_webhook_task.delay(**kwargs))
+def _enqueue_first_attempt(delivery: WebhookDelivery) -> None:
+    """After commit, a message that may make attempt 1 while it holds the delivery's first lease. If the broker is
+    down, nothing is raised (the event's write has committed): the sweeper sends the delivery after the grace."""
+    enqueue_after_commit(
+        deliver_webhook_task,
+        organization_id=delivery.organization_id,
+        delivery_id=delivery.pk,
+        attempt=1,
+        lease=delivery.locked_until.isoformat(),
+    )
+
+
+def _new_delivery(endpoint: WebhookEndpoint, event: AuditEvent, name: str, payload: dict[str, Any]) -> WebhookDelivery:
+    now = timezone.now()
+    return WebhookDelivery(
+        organization=event.organization,
+        endpoint=endpoint,
+        event=name,
+        audit_event=event,
+        payload=payload,
+        created_at=now,
+        next_attempt_at=now,
+        locked_until=now + FIRST_ATTEMPT_GRACE,
+    )
 
 
 def _create_deliveries(endpoints: list[WebhookEndpoint], event: AuditEvent, name: str) -> list[WebhookDelivery]:
     payload = _payload(event, name)
-    deliveries = WebhookDelivery.objects.bulk_create(
-        WebhookDelivery(organization=event.organization, endpoint=e, event=name, audit_event=event, payload=payload)
-        for e in endpoints
-    )
-    _enqueue(deliveries)
+    deliveries = WebhookDelivery.objects.bulk_create(_new_delivery(e, event, name, payload) for e in endpoints)
+    for delivery in deliveries:
+        _enqueue_first_attempt(delivery)
     return deliveries
 
 
@@ -271,15 +308,10 @@ def send_ping(*, endpoint: WebhookEndpoint, actor: User | None) -> WebhookDelive
 def redeliver(*, delivery: WebhookDelivery, actor: User | None) -> WebhookDelivery:
     """Send a delivery's payload again as a fresh delivery (its own attempts), e.g. after fixing the receiver."""
     _require_active(delivery.endpoint)
-    again = WebhookDelivery.objects.create(
-        organization=delivery.organization,
-        endpoint=delivery.endpoint,
-        event=delivery.event,
-        audit_event=delivery.audit_event,
-        payload=delivery.payload,
-    )
+    again = _new_delivery(delivery.endpoint, delivery.audit_event, delivery.event, delivery.payload)
+    again.save()
     audit_change(actor, "webhook.redelivered", again, ("endpoint", "event", "audit_event"))
-    _enqueue([again])
+    _enqueue_first_attempt(again)
     return again
 
 
@@ -364,32 +396,79 @@ def _post(delivery: WebhookDelivery) -> Response:
         connection.close()
 
 
-def attempt_delivery(*, delivery_id: int, attempt: int) -> timedelta | None:
-    """Make attempt number `attempt` of a delivery and log it; returns the delay before the next attempt, if one
-    is due. A duplicate task (same delivery and attempt) finds the attempt already claimed and sends nothing."""
+# --- Attempts and the sweeper -----------------------------------------------------------------------------------
+
+
+def _lease_is_free(now: datetime) -> Q:
+    return Q(locked_until__isnull=True) | Q(locked_until__lte=now)
+
+
+def _claim(*, delivery_id: int, attempt: int, lease: datetime | None, now: datetime) -> datetime | None:
+    """Take attempt number `attempt` of an open delivery: as the holder of `lease` (the message enqueued with it),
+    or, when nobody holds the delivery, if the attempt is due. One UPDATE, so of two claimers (two messages, a
+    message and the sweeper) PostgreSQL lets one through and the other finds the row taken. Returns the new lease,
+    the claimer's proof when it records the attempt."""
+    claimable = _lease_is_free(now) & Q(next_attempt_at__lte=now)
+    if lease is not None:
+        claimable |= Q(locked_until=lease)
+    held = now + LEASE
     claimed = WebhookDelivery.objects.filter(
-        pk=delivery_id,
-        attempts=attempt - 1,
-        status__in=[WebhookDeliveryStatus.PENDING, WebhookDeliveryStatus.RETRYING],
-    ).update(attempts=attempt)
-    if not claimed:
+        claimable, pk=delivery_id, attempts=attempt - 1, status__in=OPEN_DELIVERY_STATUSES
+    ).update(locked_until=held)
+    return held if claimed else None
+
+
+def attempt_delivery(
+    *, delivery_id: int, attempt: int, lease: datetime | None = None, now: datetime | None = None
+) -> WebhookAttempt | None:
+    """Make attempt number `attempt` of a delivery and log it, if it is still the caller's to make (see `_claim`);
+    None when it is not (already made, held by someone else, not due yet, delivered or failed). A failed attempt
+    sets when the next one is due; the sweeper hands it out then."""
+    now = now or timezone.now()
+    held = _claim(delivery_id=delivery_id, attempt=attempt, lease=lease, now=now)
+    if held is None:
         return None
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
-    at = timezone.now()
     response = (
         _post(delivery)
         if delivery.endpoint.is_active
         else Response(None, error="The endpoint was paused; nothing was sent.")
     )
     delay = None if response.ok or not delivery.endpoint.is_active else retry_delay(attempt)
-    _record(delivery, attempt, at, response, delay)
-    return delay
+    return _record(delivery, attempt=attempt, held=held, at=now, response=response, delay=delay)
 
 
 @transaction.atomic
-def _record(delivery: WebhookDelivery, attempt: int, at: datetime, response: Response, delay: timedelta | None) -> None:
+def _record(
+    delivery: WebhookDelivery,
+    *,
+    attempt: int,
+    held: datetime,
+    at: datetime,
+    response: Response,
+    delay: timedelta | None,
+) -> WebhookAttempt | None:
+    """Log the attempt and release the lease, only while the lease is still `held` by this attempt: if it expired
+    and someone else took the delivery over, theirs is attempt number `attempt` and this one is not logged."""
     next_attempt_at = at + delay if delay else None
-    WebhookAttempt.objects.create(
+    if response.ok:
+        status = WebhookDeliveryStatus.SUCCEEDED
+    else:
+        status = WebhookDeliveryStatus.RETRYING if delay else WebhookDeliveryStatus.FAILED
+    recorded = WebhookDelivery.objects.filter(pk=delivery.pk, attempts=attempt - 1, locked_until=held).update(
+        status=status,
+        attempts=attempt,
+        last_response_code=response.code,
+        next_attempt_at=next_attempt_at,
+        locked_until=None,
+        delivered_at=at if response.ok else None,
+    )
+    if not recorded:
+        logger.warning(
+            "Webhook delivery %s: the lease of attempt %s expired before it was logged", delivery.pk, attempt
+        )
+        return None
+    return WebhookAttempt.objects.create(
         organization=delivery.organization,
         delivery=delivery,
         number=attempt,
@@ -399,13 +478,34 @@ def _record(delivery: WebhookDelivery, attempt: int, at: datetime, response: Res
         error=response.error,
         next_attempt_at=next_attempt_at,
     )
-    if response.ok:
-        status = WebhookDeliveryStatus.SUCCEEDED
-    else:
-        status = WebhookDeliveryStatus.RETRYING if delay else WebhookDeliveryStatus.FAILED
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(
-        status=status,
-        last_response_code=response.code,
-        next_attempt_at=next_attempt_at,
-        delivered_at=timezone.now() if response.ok else None,
-    )
+
+
+def sweep_due_deliveries(*, now: datetime | None = None) -> list[int]:
+    """The beat job, per organization (in its scope): hand every due delivery that nobody holds to a worker — a
+    retry whose time has come, a new delivery whose first message did not arrive within the grace (the broker was
+    down), one whose worker died mid-attempt. The rows are claimed under `skip_locked` and leased before their
+    messages go out, so two sweepers split them and a message that turns up late finds its delivery taken.
+    Returns the ids handed out."""
+    now = now or timezone.now()
+    lease = now + LEASE
+    with transaction.atomic(durable=True):  # the leases commit before any message can reach a worker
+        due = list(
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .filter(_lease_is_free(now), status__in=OPEN_DELIVERY_STATUSES, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", "organization_id", "attempts")[:SWEEP_BATCH]
+        )
+        WebhookDelivery.objects.filter(pk__in=[pk for pk, _, _ in due]).update(locked_until=lease)
+    for index, (pk, organization_id, attempts) in enumerate(due):
+        sent = enqueue(
+            deliver_webhook_task,
+            organization_id=organization_id,
+            delivery_id=pk,
+            attempt=attempts + 1,
+            lease=lease.isoformat(),
+        )
+        if not sent:  # the broker is down: free the rest for the next sweep instead of holding them for LEASE
+            unsent = [pk for pk, _, _ in due[index:]]
+            WebhookDelivery.objects.filter(pk__in=unsent, locked_until=lease).update(locked_until=None)
+            return [pk for pk, _, _ in due[:index]]
+    return [pk for pk, _, _ in due]

@@ -439,6 +439,8 @@ API_ROUTES: dict[str, ApiRoute] = {
     "api:webhook-detail": ApiRoute(
         lambda t: {"pk": t.webhook_delivery.endpoint_id}, methods=("GET", "PATCH", "DELETE"), writers=OWNER_ONLY
     ),
+    "api:webhook-delivery-list": ApiRoute(),
+    "api:webhook-delivery-detail": ApiRoute(lambda t: {"pk": t.webhook_delivery.pk}),
     "api:audit-event-list": ApiRoute(),
     "api:audit-event-detail": ApiRoute(lambda t: {"pk": t.webhook_delivery.audit_event_id}),
 }

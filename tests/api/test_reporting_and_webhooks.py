@@ -1,13 +1,15 @@
-"""The last resources of DESIGN.md §4: QBR revisions (with the PDF), monthly fee statements and webhook endpoints.
-Commercial records stay client-side: a provider's token sees none. Endpoints are an owner's, checked on save."""
+"""The last resources of DESIGN.md §4: QBR revisions (with the PDF), monthly fee statements, webhook endpoints and
+their delivery log. Commercial records stay client-side: a provider's token sees none. Endpoints are an owner's,
+checked on save."""
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from mls.enums import Role
+from mls.enums import Role, WebhookDeliveryStatus
 from mls.models import AuditEvent, WebhookEndpoint
-from tests.factories import WebhookEndpointFactory, api_token
+from tests.factories import WebhookDeliveryFactory, WebhookEndpointFactory, api_token
 from tests.factories.reporting import stored_qbr
 from tests.factories.slas import sla_engagement
 
@@ -140,3 +142,64 @@ def test_only_an_owners_token_sees_or_adds_endpoints(client, tenant_a):
 
     assert listed.json()["results"] == []
     assert added.status_code == 403
+
+
+NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+
+
+def test_the_delivery_log_says_when_each_delivery_is_next_attempted(client, tenant_a, tenant_b, time_machine):
+    time_machine.move_to(NOW, tick=False)
+    retry_at = NOW + timedelta(minutes=5)
+    with tenant_a.scope():
+        endpoint = WebhookEndpointFactory(organization=tenant_a.organization)
+        waiting, due, delivered = (
+            WebhookDeliveryFactory(organization=tenant_a.organization, endpoint=endpoint, **fields)
+            for fields in (
+                {"status": WebhookDeliveryStatus.RETRYING, "attempts": 2, "next_attempt_at": retry_at},
+                {"locked_until": NOW + timedelta(minutes=2)},  # due now; its first message holds it
+                {"status": WebhookDeliveryStatus.SUCCEEDED, "attempts": 1, "last_response_code": 200},
+            )
+        )
+        WebhookDeliveryFactory(organization=tenant_a.organization)  # another endpoint's
+    WebhookDeliveryFactory(organization=tenant_b.organization)  # another tenant's, whatever its id
+    token = api_token(tenant_a)
+
+    listed = client.get("/api/v1/webhook-deliveries/", {"endpoint": endpoint.pk}, **auth(token))
+    retrying = client.get("/api/v1/webhook-deliveries/", {"status": "retrying"}, **auth(token))
+    one = client.get(f"/api/v1/webhook-deliveries/{waiting.pk}/", **auth(token))
+
+    assert [
+        (row["id"], row["status"], row["attempts"], row["next_attempt_at"]) for row in listed.json()["results"]
+    ] == [
+        (waiting.pk, "retrying", 2, "2026-11-23T09:35:00Z"),
+        (due.pk, "pending", 0, "2026-11-23T09:30:00Z"),
+        (delivered.pk, "succeeded", 1, None),
+    ]
+    assert [row["id"] for row in retrying.json()["results"]] == [waiting.pk]
+    assert "locked_until" not in one.json()
+    assert (one.json()["endpoint"], one.json()["payload"]) == (endpoint.pk, waiting.payload)
+
+
+def test_only_an_owners_token_reads_the_delivery_log(client, tenant_a):
+    with tenant_a.scope():
+        delivery = WebhookDeliveryFactory(organization=tenant_a.organization)
+    token = api_token(tenant_a, provider=tenant_a.provider)
+
+    listed = client.get("/api/v1/webhook-deliveries/", **auth(token))
+    one = client.get(f"/api/v1/webhook-deliveries/{delivery.pk}/", **auth(token))
+
+    assert (listed.json()["results"], one.status_code) == ([], 404)
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_delivery_log_queries_do_not_grow_with_rows(client, tenant_a, count, django_assert_num_queries):
+    raw = api_token(tenant_a)
+    with tenant_a.scope():
+        endpoint = WebhookEndpointFactory(organization=tenant_a.organization)
+    WebhookDeliveryFactory.create_batch(count, organization=tenant_a.organization, endpoint=endpoint)
+
+    # The caller (token, organization and owner in one), the token's first "last used", the page.
+    with django_assert_num_queries(3):
+        response = client.get("/api/v1/webhook-deliveries/", **auth(raw))
+
+    assert len(response.json()["results"]) == count

@@ -6,8 +6,17 @@ import factory
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 
-from mls.enums import Role
-from mls.models import AuditEvent, Invitation, Membership, Organization, User, WebhookDelivery, WebhookEndpoint
+from mls.enums import Role, WebhookDeliveryStatus
+from mls.models import (
+    OPEN_DELIVERY_STATUSES,
+    AuditEvent,
+    Invitation,
+    Membership,
+    Organization,
+    User,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from mls.services import create_api_token
 from vendors.models import Provider
 
@@ -104,6 +113,9 @@ class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
     )
     event = "breach.created"
     payload = factory.LazyAttribute(lambda d: {"id": d.audit_event.pk, "event": d.event, "data": {}})
+    status = WebhookDeliveryStatus.PENDING
+    # An open delivery is due at once (as the service makes it, less the first message's lease); a final one never.
+    next_attempt_at = factory.LazyAttribute(lambda d: timezone.now() if d.status in OPEN_DELIVERY_STATUSES else None)
 
 
 def api_token(tenant: object, *, scope: str = "read_write", provider: Provider | None = None) -> str:

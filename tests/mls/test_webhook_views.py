@@ -1,5 +1,8 @@
 """Settings → Webhooks through the test client: endpoints, secret, ping, delivery log, redelivery."""
 
+import re
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from django.urls import reverse
 
@@ -197,3 +200,21 @@ def test_delivery_log_query_count_is_constant(owner_client, tenant_a, django_ass
         response = owner_client.get(org_url(tenant_a, "org:webhook", pk=endpoint.pk))
 
     assert response.content.decode().count("HTTP 500") == count
+
+
+def test_the_delivery_log_says_when_the_next_attempt_is_due(owner_client, tenant_a, time_machine):
+    now = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    time_machine.move_to(now, tick=False)
+    with tenant_a.scope():
+        endpoint = WebhookEndpointFactory(organization=tenant_a.organization)
+        for fields in (
+            {"status": WebhookDeliveryStatus.RETRYING, "attempts": 1, "next_attempt_at": now + timedelta(minutes=25)},
+            {"next_attempt_at": now - timedelta(minutes=3)},  # its message was lost: the sweep sends it
+            {"status": WebhookDeliveryStatus.FAILED, "attempts": 6},
+        ):
+            WebhookDeliveryFactory(organization=tenant_a.organization, endpoint=endpoint, **fields)
+
+    response = owner_client.get(org_url(tenant_a, "org:webhook", pk=endpoint.pk))
+
+    notes = re.findall(r"<small>(next attempt|being sent, due since) <time[^>]*>([^<]*)</time></small>", response.text)
+    assert sorted(notes) == [("being sent, due since", "23 Nov 09:27"), ("next attempt", "23 Nov 09:55")]

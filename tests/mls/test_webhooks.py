@@ -14,6 +14,7 @@ from django.urls import reverse
 from mls import webhooks
 from mls.celery import app as celery_app
 from mls.enums import Role, WebhookDeliveryStatus
+from mls.events import domain_event
 from mls.models import AuditEvent, WebhookAttempt, WebhookDelivery
 from mls.tasks import deliver_webhook_task
 from scheduling.models import Course, Session
@@ -230,6 +231,32 @@ def test_domain_event_creates_a_delivery_per_subscribed_active_endpoint(
     }
 
 
+def test_a_failing_subscriber_does_not_keep_the_transactions_other_events_from_their_webhooks(
+    tenant_a, django_capture_on_commit_callbacks, caplog
+):
+    """Finalizing March announces a breach, its credit and an escalation after one commit. An in-process
+    subscriber (another integration) that raises is logged; the next event's hook still runs (each is robust)."""
+
+    def broken_subscriber(sender: object, **kwargs: object) -> None:
+        raise RuntimeError("subscriber is down")
+
+    with tenant_a.scope():
+        endpoint = WebhookEndpointFactory(organization=tenant_a.organization)
+    engagement, _ = sla_engagement(tenant_a, targets=SUPPORT_ONLY)
+    domain_event.connect(broken_subscriber, dispatch_uid="test.broken")
+    try:
+        with tenant_a.scope():
+            deliver_month(engagement, MARCH, breached=frozenset({"support_first_response"}))
+            with django_capture_on_commit_callbacks(execute=True):
+                finalize_due_periods(engagement=engagement, now=MARCH_FINALIZED)
+            delivered = sorted(WebhookDelivery.objects.filter(endpoint=endpoint).values_list("event", flat=True))
+    finally:
+        domain_event.disconnect(dispatch_uid="test.broken")
+
+    assert delivered == ["breach.created", "credit.issued", "escalation.created"]
+    assert [r.exc_info[1].args for r in caplog.records if r.exc_info] == [("subscriber is down",)] * 3
+
+
 def _cancel_through_the_page(client, tenant, receiver, course_title: str):
     """A session with an enrolled learner and a subscribed endpoint, cancelled on its page by the provider."""
     contract = signed_contract_with_proposal(tenant)
@@ -302,8 +329,9 @@ def test_cancelled_session_is_announced_to_webhooks(tenant_a, django_capture_on_
 
 
 def test_receiver_verifies_the_signature_and_gets_the_retry_after_a_500(
-    tenant_a, receiver, django_capture_on_commit_callbacks
+    tenant_a, receiver, django_capture_on_commit_callbacks, time_machine
 ):
+    time_machine.move_to(NOW, tick=False)
     receiver.statuses = [500, 200]
     with tenant_a.scope():
         endpoint = webhooks.create_endpoint(
@@ -314,9 +342,13 @@ def test_receiver_verifies_the_signature_and_gets_the_retry_after_a_500(
 
     with tenant_a.scope():
         deliver_month(engagement, MARCH, breached=frozenset({"support_first_response"}))
-        # Commit → domain event → delivery → task; eager Celery runs the retry at once instead of after its delay.
+        # Commit → domain event → delivery → its first attempt (eager Celery runs it at once): the receiver says 500.
         with django_capture_on_commit_callbacks(execute=True):
             finalize_due_periods(engagement=engagement, now=MARCH_FINALIZED)
+        first = WebhookAttempt.objects.get()
+        # No countdown: the row waits until its retry is due, and the minute's sweep hands it to a worker.
+        time_machine.move_to(first.next_attempt_at, tick=False)
+        webhooks.sweep_due_deliveries()
         delivery = WebhookDelivery.objects.get()
         attempts = list(WebhookAttempt.objects.filter(delivery=delivery))
         breach = AuditEvent.objects.get(action="breach.created")
@@ -328,6 +360,7 @@ def test_receiver_verifies_the_signature_and_gets_the_retry_after_a_500(
     assert [(a.number, a.response_code) for a in attempts] == [(1, 500), (2, 200)]
     assert attempts[0].response_excerpt == "receiver says no"
     # The first failure scheduled the retry 1 minute (+ up to 10 % jitter) later; the success scheduled nothing.
+    assert (attempts[0].at, attempts[1].at) == (NOW, attempts[0].next_attempt_at)
     assert timedelta(minutes=1) <= attempts[0].next_attempt_at - attempts[0].at <= timedelta(minutes=1.1)
     assert attempts[1].next_attempt_at is None
     assert (delivery.status, delivery.attempts, delivery.last_response_code) == (
@@ -335,22 +368,34 @@ def test_receiver_verifies_the_signature_and_gets_the_retry_after_a_500(
         2,
         200,
     )
-    assert delivery.delivered_at is not None
+    assert (delivery.delivered_at, delivery.next_attempt_at, delivery.locked_until) == (attempts[1].at, None, None)
 
 
-def test_delivery_gives_up_after_the_last_attempt(tenant_a, receiver):
+def test_delivery_gives_up_after_the_last_attempt(tenant_a, receiver, time_machine):
+    time_machine.move_to(NOW, tick=False)
     receiver.statuses = [503]
     with tenant_a.scope():
         delivery = WebhookDeliveryFactory(organization=tenant_a.organization, endpoint__url=receiver.url)
 
     deliver_webhook_task.delay(organization_id=tenant_a.organization.pk, delivery_id=delivery.pk, attempt=1)
-
     with tenant_a.scope():
+        for _ in range(webhooks.MAX_ATTEMPTS - 1):  # each retry is made by the sweep once it is due
+            delivery.refresh_from_db()
+            time_machine.move_to(delivery.next_attempt_at, tick=False)
+            webhooks.sweep_due_deliveries()
+        time_machine.move_to(NOW + timedelta(days=30), tick=False)
+        swept_later = webhooks.sweep_due_deliveries()
         delivery.refresh_from_db()
-        codes = list(WebhookAttempt.objects.values_list("response_code", flat=True))
+        attempts = list(WebhookAttempt.objects.values_list("number", "response_code"))
+
     assert len(receiver.requests) == webhooks.MAX_ATTEMPTS
-    assert codes == [503] * webhooks.MAX_ATTEMPTS
-    assert (delivery.status, delivery.next_attempt_at) == (WebhookDeliveryStatus.FAILED, None)
+    assert attempts == [(n, 503) for n in range(1, webhooks.MAX_ATTEMPTS + 1)]
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == (
+        WebhookDeliveryStatus.FAILED,
+        webhooks.MAX_ATTEMPTS,
+        None,
+    )
+    assert swept_later == []  # a failed delivery is never due again
 
 
 def test_duplicate_task_for_the_same_attempt_sends_nothing(tenant_a, receiver):
@@ -375,14 +420,13 @@ def test_target_is_checked_again_at_delivery_time(tenant_a, receiver, settings):
     settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
 
     with tenant_a.scope():
-        delay = webhooks.attempt_delivery(delivery_id=delivery.pk, attempt=1)
-        attempt = WebhookAttempt.objects.get()
+        attempt = webhooks.attempt_delivery(delivery_id=delivery.pk, attempt=1)
         delivery.refresh_from_db()
 
     assert receiver.requests == []
     assert (attempt.response_code, attempt.error) == (None, "Use an https:// URL.")
     assert delivery.status == WebhookDeliveryStatus.RETRYING
-    assert delay is not None
+    assert delivery.next_attempt_at == attempt.next_attempt_at > attempt.at
 
 
 def test_unreachable_receiver_is_logged_as_an_error_and_retried(tenant_a, receiver):
@@ -405,9 +449,10 @@ def test_https_delivery_checks_the_certificate_against_the_host_name(
     with tenant_a.scope():
         delivery = WebhookDeliveryFactory(organization=tenant_a.organization, endpoint__url=https_receiver.url)
 
-        webhooks.attempt_delivery(delivery_id=delivery.pk, attempt=1)  # the self-signed certificate is not trusted
+        # The self-signed certificate is not trusted, then it is.
+        first = webhooks.attempt_delivery(delivery_id=delivery.pk, attempt=1)
         monkeypatch.setenv("SSL_CERT_FILE", str(localhost_certificate))
-        webhooks.attempt_delivery(delivery_id=delivery.pk, attempt=2)  # now it is
+        webhooks.attempt_delivery(delivery_id=delivery.pk, attempt=2, now=first.next_attempt_at)
 
         attempts = list(WebhookAttempt.objects.values_list("response_code", "error"))
     assert attempts[0][0] is None
@@ -449,15 +494,12 @@ def test_paused_endpoint_refuses_ping_and_redelivery(tenant_a):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_ping_is_delivered_by_a_real_worker_over_redis(tenant_a, receiver):
-    assert celery_app.conf.broker_url.startswith("redis://"), "this test needs REDIS_URL (a real broker)"
-    celery_app.conf.task_always_eager = False
-    celery_app.loader.import_module("celery.contrib.testing.tasks")  # the worker's ping task
+def test_ping_is_delivered_by_a_real_worker_over_redis(tenant_a, receiver, worker_queue):
     with tenant_a.scope():
         endpoint = WebhookEndpointFactory(organization=tenant_a.organization, url=receiver.url)
     receiver.secret = endpoint.secret
 
-    with start_worker(celery_app, pool="solo", perform_ping_check=True, shutdown_timeout=10):
+    with start_worker(celery_app, pool="solo", queues=[worker_queue], perform_ping_check=True, shutdown_timeout=10):
         with tenant_a.scope():
             delivery = webhooks.send_ping(endpoint=endpoint, actor=tenant_a.user(Role.OWNER))
         deadline = time.monotonic() + 20
