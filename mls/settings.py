@@ -185,11 +185,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "slas.tasks.dispatch_sla_recompute",
         "schedule": crontab(minute=5),
     },
-    # Webhook deliveries whose retry is due or whose first message was lost (mls.webhooks.sweep_due_deliveries).
-    "webhook-sweep": {
-        "task": "mls.tasks.dispatch_webhook_sweep",
-        "schedule": crontab(),
-    },
     "idempotency-keys-purge": {
         "task": "mls.tasks.dispatch_idempotency_purge",
         "schedule": crontab(hour=3, minute=0),
@@ -198,7 +193,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "slas.tasks.dispatch_sla_finalization",
         "schedule": crontab(hour=1, minute=30),
     },
-    # Exports, imports, QBR renders and invitation emails whose message was lost or whose worker died (mls.work).
+    # Exports, imports, QBR renders and invitation emails whose message was lost or whose worker died (mls.work),
+    # and webhook deliveries whose retry is due or whose first message was lost (mls.webhooks.sweep_due_deliveries).
     "waiting-work-sweep": {
         "task": "mls.tasks.dispatch_waiting_work_sweep",
         "schedule": crontab(),

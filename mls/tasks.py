@@ -21,12 +21,14 @@ def dispatch_waiting_work_sweep() -> int:
     return for_each_organization(sweep_waiting_work_task)
 
 
-@app.task(base=TenantTask)
+# A sweep that waited in the queue longer than this is dropped: a newer one is already behind it.
+@app.task(base=TenantTask, expires=120)
 def sweep_waiting_work_task(*, organization_id: int) -> dict[str, int]:
-    """One organization's sweep of every kind of waiting work (mls.work); returns the rows requeued per kind."""
+    """One organization's sweep of every kind of waiting work: the rows of mls.work (requeued or given up) and
+    the webhook deliveries that are due (mls.webhooks); returns how many rows it handed on, per kind."""
     from django.utils import timezone  # noqa: PLC0415 - see above
 
-    from mls import services  # noqa: PLC0415 - see above
+    from mls import services, webhooks  # noqa: PLC0415 - see above
     from reporting import services as reporting  # noqa: PLC0415 - see above
     from scheduling import import_jobs  # noqa: PLC0415 - see above
 
@@ -37,7 +39,9 @@ def sweep_waiting_work_task(*, organization_id: int) -> dict[str, int]:
         "qbrs": reporting.sweep_waiting_qbrs(now=now),
         "imports": import_jobs.sweep(now=now),
     }
-    return {kind: result.requeued + result.given_up for kind, result in swept.items()}
+    return {kind: result.requeued + result.given_up for kind, result in swept.items()} | {
+        "webhook_deliveries": len(webhooks.sweep_due_deliveries())
+    }
 
 
 @app.task(base=TenantTask)
@@ -49,20 +53,6 @@ def deliver_webhook_task(*, organization_id: int, delivery_id: int, attempt: int
 
     held = datetime.fromisoformat(lease) if lease else None
     webhooks.attempt_delivery(delivery_id=delivery_id, attempt=attempt, lease=held)
-
-
-@app.task
-def dispatch_webhook_sweep() -> int:
-    """Every minute (beat): each organization hands its due webhook deliveries to workers."""
-    return for_each_organization(sweep_webhook_deliveries_task)
-
-
-# A sweep that waited in the queue longer than this is dropped: a newer one is already behind it.
-@app.task(base=TenantTask, expires=120)
-def sweep_webhook_deliveries_task(*, organization_id: int) -> int:
-    from mls import webhooks  # noqa: PLC0415 - see above
-
-    return len(webhooks.sweep_due_deliveries())
 
 
 @app.task

@@ -21,7 +21,7 @@ from mls import webhooks
 from mls.celery import app as celery_app
 from mls.enums import Role, WebhookDeliveryStatus
 from mls.models import WebhookAttempt, WebhookDelivery
-from mls.tasks import deliver_webhook_task, dispatch_webhook_sweep
+from mls.tasks import deliver_webhook_task, dispatch_waiting_work_sweep
 from mls.tenancy import organization_scope
 from tests.factories import WebhookDeliveryFactory, WebhookEndpointFactory
 from tests.factories.engagements import signed_contract_with_proposal
@@ -157,7 +157,7 @@ def test_the_sweep_hands_out_its_own_organizations_deliveries_and_the_beat_job_e
     with tenant_a.scope():
         swept = webhooks.sweep_due_deliveries()
     sent_by_ours = [r.headers["MLS-Delivery"] for r in receiver.requests]
-    dispatch_webhook_sweep.delay()
+    dispatch_waiting_work_sweep.delay()
 
     assert swept == [ours.pk]
     assert sent_by_ours == [str(ours.pk)]
@@ -166,9 +166,9 @@ def test_the_sweep_hands_out_its_own_organizations_deliveries_and_the_beat_job_e
 
 
 def test_beat_runs_the_sweep_every_minute(settings):
-    entry = settings.CELERY_BEAT_SCHEDULE["webhook-sweep"]
+    entry = settings.CELERY_BEAT_SCHEDULE["waiting-work-sweep"]
 
-    assert entry == {"task": dispatch_webhook_sweep.name, "schedule": crontab()}
+    assert entry == {"task": dispatch_waiting_work_sweep.name, "schedule": crontab()}
     assert entry["task"] in celery_app.tasks  # registered, so beat's message finds a task
 
 

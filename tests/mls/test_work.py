@@ -190,7 +190,7 @@ def test_the_sweep_stays_inside_its_organization(tenant_a, tenant_b, django_capt
     with time_machine.travel(GRACE_OVER + timedelta(days=1), tick=False):
         swept = sweep_waiting_work_task.delay(organization_id=tenant_a.organization.pk).get()
 
-    assert swept == {"invitation_emails": 0, "data_exports": 1, "qbrs": 0, "imports": 0}
+    assert swept == {"invitation_emails": 0, "data_exports": 1, "qbrs": 0, "imports": 0, "webhook_deliveries": 0}
     with tenant_a.scope():
         assert DataExport.objects.get(pk=own.pk).enqueued_at == GRACE_OVER + timedelta(days=1)
     with tenant_b.scope():
