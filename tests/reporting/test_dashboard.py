@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from engagements.enums import EngagementStatus
 from engagements.models import Engagement
@@ -20,6 +19,14 @@ from tests.slas.delivery import deliver_month
 pytestmark = pytest.mark.integration
 
 MARCH, APRIL = date(2026, 3, 1), date(2026, 4, 1)
+# The clock stands still on a weekday morning in Q4 2026; in London (the engagements' timezone) it is the same day.
+NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
+TODAY = date(2026, 11, 18)
+
+
+@pytest.fixture(autouse=True)
+def _clock(time_machine):
+    time_machine.move_to(NOW, tick=False)
 
 
 def url(tenant, engagement: Engagement | None = None) -> str:
@@ -82,7 +89,7 @@ def test_dashboard_panels_say_so_when_there_is_nothing_to_show(client, tenant_a)
 
 
 def test_engagement_dashboard_shows_every_target_as_a_tile_linked_to_its_drill_down(client, tenant_a):
-    month = timezone.localdate().replace(day=1)
+    month = TODAY.replace(day=1)
     engagement, _ = sla_engagement(tenant_a, active_from=month)
     with tenant_a.scope():
         deliver_month(engagement, month, breached=frozenset({"instructor_rating"}))
@@ -116,7 +123,7 @@ def test_provider_manager_cannot_open_another_providers_engagement_dashboard(cli
 def engagements_with_everything(tenant, count: int) -> list[Engagement]:
     """`count` live engagements, each with a finalized breached month two months ago (breach, credit, escalation),
     the current month measured, a session tomorrow, a change request and a relief request awaiting the client."""
-    today = timezone.localdate()
+    today = TODAY
     current = today.replace(day=1)
     earlier = (current - timedelta(days=40)).replace(day=1)
     engagements = []
@@ -128,12 +135,10 @@ def engagements_with_everything(tenant, count: int) -> list[Engagement]:
                 status=EngagementStatus.ACTIVE, end_date=today + timedelta(days=80)
             )
             deliver_month(engagement, earlier, breached=frozenset({"support_first_response"}))
-            services.finalize_period(
-                engagement=engagement, period=Period(earlier, engagement.timezone), now=timezone.now()
-            )
+            services.finalize_period(engagement=engagement, period=Period(earlier, engagement.timezone), now=NOW)
             services.compute_period(engagement=engagement, period=Period(current, engagement.timezone))
-            session(engagement, starts_at=timezone.now() + timedelta(days=1))
-            change_request(engagement, tenant, timezone.now())
+            session(engagement, starts_at=NOW + timedelta(days=1))
+            change_request(engagement, tenant, NOW)
             relief(engagement, tenant, today, today, approve=False)
     return engagements
 
@@ -164,7 +169,7 @@ def test_engagement_dashboard_query_count_does_not_grow_with_the_data(client, te
         client.get(url(tenant_a, engagement))
     engagements_with_everything(tenant_a, 49)
     with tenant_a.scope():
-        deliver_month(engagement, timezone.localdate().replace(day=1))
+        deliver_month(engagement, TODAY.replace(day=1))
 
     with django_assert_num_queries(19):
         response = client.get(url(tenant_a, engagement))
@@ -187,9 +192,8 @@ def test_a_past_quarter_shows_its_results_and_volume_with_links_to_its_neighbour
     assert "Volume in Q1 2026 Billable learners" in past
     assert "SLA results in Q1 2026 1 breach" in per_engagement
     this_quarter = text(client.get(url(tenant_a)))
-    label = f"Q{(timezone.localdate().month - 1) // 3 + 1} {timezone.localdate().year}"
-    assert f"{label} (this quarter)" in this_quarter
-    assert f"Nothing delivered yet in {label}" in this_quarter
+    assert "Q4 2026 (this quarter)" in this_quarter
+    assert "Nothing delivered yet in Q4 2026" in this_quarter
 
 
 @pytest.mark.parametrize(
@@ -201,8 +205,7 @@ def test_a_past_quarter_shows_its_results_and_volume_with_links_to_its_neighbour
     ],
 )
 def test_a_quarter_that_is_not_one_or_has_not_started_shows_this_quarter_and_says_why(client, tenant_a, asked, message):
-    today = timezone.localdate()
-    key, label = f"{today.year}-Q{(today.month - 1) // 3 + 1}", f"Q{(today.month - 1) // 3 + 1} {today.year}"
+    key, label = "2026-Q4", "Q4 2026"  # TODAY's quarter
     client.force_login(tenant_a.user(Role.VIEWER))
 
     response = client.get(url(tenant_a), {"quarter": asked})

@@ -30,6 +30,8 @@ from slas.models import Breach, ServiceCredit, SlaPeriod
 from tests.factories.slas import sla_engagement
 from tests.slas.delivery import deliver_month
 
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
 MARCH = date(2026, 3, 1)
 BREACHED = frozenset({"support_first_response", "instructor_rating"})
 ROOT = Path(__file__).resolve().parents[2]
