@@ -75,6 +75,7 @@ def test_invitation_email_is_not_sent_when_the_transaction_rolls_back(tenant_a):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_invitation_email_is_sent_by_a_real_worker_over_redis(tenant_a, worker_queue):
     with in_process_worker(worker_queue):
         with tenant_a.scope():

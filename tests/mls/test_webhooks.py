@@ -448,6 +448,7 @@ def test_paused_endpoint_refuses_ping_and_redelivery(tenant_a):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_ping_is_delivered_by_a_real_worker_over_redis(tenant_a, receiver, worker_queue):
     with tenant_a.scope():
         endpoint = WebhookEndpointFactory(organization=tenant_a.organization, url=receiver.url)

@@ -168,6 +168,7 @@ def dashboards(one_and_fifty, db) -> tuple[Tenant, Tenant]:
 
 # The provider manager's page has no recent-activity panel (no audit log permission): one query fewer.
 @pytest.mark.parametrize(("role", "queries"), [(Role.LD_DIRECTOR, 21), (Role.PROVIDER_MANAGER, 20)])
+@pytest.mark.slow
 def test_dashboard_query_count_is_the_same_for_1_and_50_engagements(
     client, dashboards, django_assert_num_queries, role, queries
 ):
@@ -185,6 +186,7 @@ def test_dashboard_query_count_is_the_same_for_1_and_50_engagements(
     assert text(fifty_page).count("Change request: ") == 50
 
 
+@pytest.mark.slow
 def test_engagement_dashboard_query_count_does_not_grow_with_the_data(client, dashboards, django_assert_num_queries):
     one, fifty = dashboards
     client.force_login(one.user(Role.LD_DIRECTOR))

@@ -37,6 +37,7 @@ def upload(client, tenant, text, name="learners.csv"):
     )
 
 
+@pytest.mark.slow
 def test_ten_thousand_rows_with_three_bad_ones_import_nothing_then_the_fixed_file_imports(
     client, tenant_a, django_capture_on_commit_callbacks
 ):
@@ -137,6 +138,7 @@ def test_template_download_is_the_engines_template(client, tenant_a):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_import_runs_in_a_real_worker_over_redis(client, tenant_a, worker_queue):
     client.force_login(tenant_a.user(Role.OWNER))
     job_url = upload(client, tenant_a, learners_csv(50))["Location"]

@@ -69,6 +69,7 @@ def test_two_workers_finalizing_the_same_period_at_once_issue_each_credit_once(t
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_finalization_runs_in_a_real_worker_over_redis(tenant_a, worker_queue):
     engagement, _ = sla_engagement(tenant_a, active_from=MARCH)
     with tenant_a.scope():
