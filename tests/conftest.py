@@ -60,11 +60,10 @@ def worker_queue(worker_id: str) -> Iterator[str]:
         yield name
     finally:
         celery_app.conf.task_default_queue, celery_app.conf.task_always_eager = previous
+        # The queue's list and kombu's binding sets for the exchange of the same name (kombu ≥ 5.6 keeps both
+        # `_kombu.binding.<name>` and `_kombu.binding_permanent.<name>`).
         broker = redis.Redis.from_url(celery_app.conf.broker_url)
-        broker.delete(name)
-        for binding in broker.scan_iter("_kombu.binding.*"):
-            if ours := [member for member in broker.smembers(binding) if member.endswith(name.encode())]:
-                broker.srem(binding, *ours)
+        broker.delete(name, *broker.scan_iter(f"_kombu.binding*.{name}"))
 
 
 def in_process_worker(queue: str) -> AbstractContextManager:
