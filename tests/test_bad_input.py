@@ -6,6 +6,7 @@ as soon as its route is in tests/url_matrix.py.
 """
 
 import base64
+import copy
 import json
 import re
 
@@ -19,6 +20,7 @@ from mls.enums import Role
 from mls.models import AuditEvent, WebhookDelivery
 from scheduling.imports import SHEETS, RowError, import_csv, template_csv
 from scheduling.models import Course, Session
+from tests.conftest import Tenant
 from tests.factories import WebhookEndpointFactory, api_token
 from tests.factories.scheduling import LearnerFactory
 from tests.url_matrix import ORGANIZATION_ROUTES
@@ -61,9 +63,15 @@ def audit_count(tenant: object) -> int:
         return AuditEvent.objects.count()
 
 
+@pytest.fixture(scope="module")
+def sweep_tenant(build_once):
+    """Built once for the module's hundred-odd sweeps; a slug of its own, so a test here may still build `tenant_a`."""
+    return build_once(lambda: Tenant("Acme Corp", "acme-sweep").with_route_objects())
+
+
 @pytest.fixture
-def tenant(tenant_a):
-    return tenant_a.with_route_objects()
+def tenant(sweep_tenant, db):
+    return copy.deepcopy(sweep_tenant)
 
 
 def form_fields(client, url: str) -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # each test starts manage.py in a subprocess
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = {

@@ -41,7 +41,7 @@ from slas.tasks import dispatch_sla_finalization
 from tests.factories import api_token
 from vendors.models import Provider
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # seven months of delivery through the API
 
 MONTHS = range(1, 8)  # January to July 2026
 LEARNERS = [f"L-{n}" for n in range(1, 6)]

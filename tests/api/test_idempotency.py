@@ -2,12 +2,11 @@
 organization and credential, 24 hours, and one write however many times or however concurrently it is sent."""
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
 from django.test import Client
-from django.utils import timezone
 
 from mls import tasks
 from mls.models import AuditEvent, IdempotencyKey
@@ -15,6 +14,8 @@ from scheduling.models import Learner
 from tests.factories import api_token
 
 pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 URL = "/api/v1/learners/"
 ADA = {"external_id": "HR-1", "name": "Ada Lovelace", "email": "ada@acme.example"}
@@ -128,23 +129,25 @@ def test_keys_belong_to_one_credential_and_one_organization(client, tenant_a, te
     assert writes(tenant_b) == 1
 
 
-def test_refused_writes_are_replayed_too_but_a_key_is_kept_only_24_hours(client, tenant_a):
+def test_refused_writes_are_replayed_too_but_a_key_is_kept_only_24_hours(client, tenant_a, time_machine):
+    time_machine.move_to(NOW, tick=False)
     token = api_token(tenant_a)
     bad = {**ADA, "email": "not-an-email"}
     assert post(client, token, bad, key="k").status_code == 400
     assert post(client, token, bad, key="k")["Idempotent-Replayed"] == "true"
 
     with tenant_a.scope():
-        IdempotencyKey.objects.update(created_at=timezone.now() - timedelta(hours=24, seconds=1))
+        IdempotencyKey.objects.update(created_at=NOW - timedelta(hours=24, seconds=1))
     assert post(client, token, ADA, key="k").status_code == 201  # an expired key is a new key
 
 
-def test_the_daily_purge_forgets_expired_keys_only(client, tenant_a):
+def test_the_daily_purge_forgets_expired_keys_only(client, tenant_a, time_machine):
+    time_machine.move_to(NOW, tick=False)
     token = api_token(tenant_a)
     post(client, token, ADA, key="old")
     post(client, token, ADA, key="new")
     with tenant_a.scope():
-        IdempotencyKey.objects.filter(key="old").update(created_at=timezone.now() - timedelta(hours=25))
+        IdempotencyKey.objects.filter(key="old").update(created_at=NOW - timedelta(hours=25))
 
     assert tasks.dispatch_idempotency_purge() == 1  # one organization
 

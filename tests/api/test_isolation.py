@@ -5,6 +5,8 @@ token 403 on every write, a revoked token or none 401. The routes come from the 
 Each test walks all routes over one pair of tenants (building them is the slow part) and compares the whole
 route → status map, so a failure names every route that misbehaves."""
 
+import copy
+
 import pytest
 from django.urls import reverse
 
@@ -12,6 +14,7 @@ from mls.enums import Role
 from mls.models import ApiToken, AuditEvent, Membership
 from mls.services import revoke_api_token
 from scheduling.models import Session, SupportTicket
+from tests.conftest import Tenant
 from tests.factories import WebhookDeliveryFactory, api_token
 from tests.factories.api import api_objects
 from tests.factories.engagements import signed_contract_with_proposal
@@ -30,13 +33,23 @@ def test_every_api_route_is_in_the_matrix():
     assert sorted(API_ROUTES) == api_route_names()
 
 
+def _matrix_tenant(slug: str) -> Tenant:
+    tenant = Tenant("Acme Corp", slug)
+    tenant.contract = signed_contract_with_proposal(tenant)
+    tenant.api = api_objects(tenant)
+    tenant.webhook_delivery = WebhookDeliveryFactory(organization=tenant.organization)
+    return tenant
+
+
+@pytest.fixture(scope="module")
+def matrix_tenants(build_once):
+    """Built once for the module; slugs of their own, so a test here may still build `tenant_a`/`tenant_b`."""
+    return build_once(lambda: (_matrix_tenant("acme-matrix").with_second_provider(), _matrix_tenant("acme-matrix-2")))
+
+
 @pytest.fixture
-def tenants(tenant_a, tenant_b):
-    for tenant in (tenant_a, tenant_b):
-        tenant.contract = signed_contract_with_proposal(tenant)
-        tenant.api = api_objects(tenant)
-        tenant.webhook_delivery = WebhookDeliveryFactory(organization=tenant.organization)
-    return tenant_a.with_second_provider(), tenant_b
+def tenants(matrix_tenants, db):
+    return copy.deepcopy(matrix_tenants)
 
 
 def url(name: str, tenant: object) -> str:

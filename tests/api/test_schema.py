@@ -67,6 +67,7 @@ def wsgi_keeps_the_test_connection():
     request_finished.connect(close_old_connections)
 
 
+@pytest.mark.slow
 def test_api_conforms_to_its_schema_under_generated_input(tenant_a, wsgi_keeps_the_test_connection):
     tenant_a.contract = signed_contract_with_proposal(tenant_a)
     tenant_a.api = api_objects(tenant_a)

@@ -3,9 +3,9 @@
 import subprocess
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from unittest import mock
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -49,9 +49,8 @@ def test_dispute_climbs_the_ladder_with_dated_steps_and_closes(tenant_a, contrac
 
 
 def test_dispute_executive_deadline_is_thirty_days_after_opening_in_local_time(tenant_a, contract):
-    with tenant_a.scope(), mock.patch("engagements.services.timezone.now") as now:
-        # 31 Mar 2026 23:30 UTC is already 1 April in London (BST): +30 days → 1 May 2026.
-        now.return_value = datetime(2026, 3, 31, 23, 30, tzinfo=UTC)
+    # 31 Mar 2026 23:30 UTC is already 1 April in London (BST): +30 days → 1 May 2026.
+    with tenant_a.scope(), time_machine.travel(datetime(2026, 3, 31, 23, 30, tzinfo=UTC), tick=False):
         dispute = services.open_dispute(
             engagement=contract.engagement,
             membership=tenant_a.members[Role.OWNER],

@@ -2,9 +2,9 @@
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from unittest import mock
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 
 from engagements import selectors, services
@@ -114,8 +114,7 @@ def propose(tenant, sow, role=Role.PROVIDER_MANAGER):
 
 def test_change_request_lifecycle_produces_version_two_and_a_diff(contract):
     tenant, sow, v1 = contract
-    with tenant.scope(), mock.patch("engagements.services.timezone.now") as now:
-        now.return_value = datetime(2026, 12, 24, 10, 0, tzinfo=UTC)
+    with tenant.scope(), time_machine.travel(datetime(2026, 12, 24, 10, 0, tzinfo=UTC), tick=False) as clock:
         change_request = propose(tenant, sow)
         v2 = change_request.proposed_version
         services.set_scope_item(
@@ -137,7 +136,7 @@ def test_change_request_lifecycle_produces_version_two_and_a_diff(contract):
         # 29, 30, 31 Dec, 4, 5, 6, 7, 8, 11, 12 Jan → end of Tue 12 Jan 2027 (GMT).
         assert change_request.respond_by == datetime(2027, 1, 12, 23, 59, 59, 999999, tzinfo=UTC)
 
-        now.return_value = datetime(2027, 1, 5, 9, 0, tzinfo=UTC)
+        clock.move_to(datetime(2027, 1, 5, 9, 0, tzinfo=UTC))
         services.approve_change_request(change_request=change_request, membership=tenant.members[Role.LD_DIRECTOR])
         change_request.refresh_from_db()
         assert (change_request.status, change_request.responded_at) == (
@@ -252,8 +251,7 @@ def test_provider_manager_of_another_provider_cannot_act(contract):
 
 def test_fee_for_period_uses_the_version_in_force(contract):
     tenant, sow, _v1 = contract
-    with tenant.scope(), mock.patch("engagements.services.timezone.now") as now:
-        now.return_value = datetime(2027, 1, 20, 10, 0, tzinfo=UTC)
+    with tenant.scope(), time_machine.travel(datetime(2027, 1, 20, 10, 0, tzinfo=UTC), tick=False):
         change_request = propose(tenant, sow, Role.PROCUREMENT)
         v2 = change_request.proposed_version
         line = v2.service_lines.get()

@@ -1,5 +1,5 @@
 """A local webhook receiver: the outside world of webhooks, real HTTP on 127.0.0.1 (STYLE.md: mock only that); the
-cache and broker on a real Redis, or on a closed port; a Celery queue of a test's own for its real worker."""
+cache and broker on a real Redis, or on a closed port."""
 
 import json
 import os
@@ -163,20 +163,3 @@ def redis_down(settings) -> Iterator[str]:
     celery_app.conf.broker_url, celery_app.conf.task_always_eager = url, False
     yield url
     celery_app.conf.broker_url, celery_app.conf.task_always_eager = previous
-
-
-@pytest.fixture
-def worker_queue() -> Iterator[str]:
-    """A queue of this test's own on the real broker, made the default for what it enqueues: the test's worker
-    (`start_worker(..., queues=[worker_queue])`) takes no other test's tasks, and no other worker takes its."""
-    assert celery_app.conf.broker_url.startswith("redis://"), "this test needs REDIS_URL (a real broker)"
-    name = f"webhooks-{uuid.uuid4().hex[:8]}"
-    eager, default = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
-    celery_app.loader.import_module("celery.contrib.testing.tasks")  # the worker's ping task
-    # Celery builds its table of queues once, on first use, around the default queue of that moment: build it with
-    # the usual default first, so later tests' workers are not left on this test's queue.
-    assert default in celery_app.amqp.queues
-    celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = False, name
-    yield name
-    celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = eager, default
-    redis.Redis.from_url(os.environ["REDIS_URL"]).delete(name)

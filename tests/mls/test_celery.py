@@ -3,7 +3,6 @@
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.db import transaction
 from django_scopes import ScopeError
@@ -12,6 +11,7 @@ from mls import services
 from mls.celery import TenantTask, app
 from mls.enums import Role
 from mls.models import Invitation, Organization
+from tests.conftest import in_process_worker
 from tests.factories import OrganizationFactory, ProviderFactory
 
 pytestmark = pytest.mark.integration
@@ -75,12 +75,9 @@ def test_invitation_email_is_not_sent_when_the_transaction_rolls_back(tenant_a):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_invitation_email_is_sent_by_a_real_worker_over_redis(tenant_a):
-    assert app.conf.broker_url.startswith("redis://"), "this test needs REDIS_URL (a real broker)"
-    app.conf.task_always_eager = False
-    app.loader.import_module("celery.contrib.testing.tasks")  # the worker's ping task
-
-    with start_worker(app, pool="solo", perform_ping_check=True, shutdown_timeout=10):
+@pytest.mark.slow
+def test_invitation_email_is_sent_by_a_real_worker_over_redis(tenant_a, worker_queue):
+    with in_process_worker(worker_queue):
         with tenant_a.scope():
             invitation = services.invite_member(
                 organization=tenant_a.organization,

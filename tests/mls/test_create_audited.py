@@ -10,6 +10,8 @@ from mls.models import AuditEvent
 from scheduling.models import Learner
 from tests.conftest import Tenant
 
+pytestmark = pytest.mark.unit
+
 
 def _events(tenant: Tenant, learners: list[Learner]) -> list[AuditEvent]:
     return [

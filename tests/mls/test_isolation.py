@@ -1,10 +1,13 @@
 """Tenant isolation over every route: foreign organization or foreign object → 404, for every role."""
 
+import copy
+
 import pytest
 from django.urls import reverse
 
 from mls.enums import Role
 from mls.models import AuditEvent, Membership
+from tests.conftest import Tenant
 from tests.url_matrix import (
     NON_TENANT_PREFIXES,
     NON_TENANT_ROUTES,
@@ -35,9 +38,21 @@ def test_every_route_is_in_the_access_matrix():
     assert sorted(ORGANIZATION_ROUTES) == ROUTE_NAMES  # no stale entries either
 
 
+@pytest.fixture(scope="module")
+def matrix_tenants(build_once):
+    """Built once for the ~2,000 cases below (the slow part); slugs of their own, so a test here may still build
+    `tenant_a`/`tenant_b` beside them."""
+    return build_once(
+        lambda: (
+            Tenant("Acme Corp", "acme-matrix").with_route_objects().with_second_provider(),
+            Tenant("Acme Corp", "acme-matrix-2").with_route_objects(),
+        )
+    )
+
+
 @pytest.fixture
-def tenants(tenant_a, tenant_b):
-    return tenant_a.with_route_objects().with_second_provider(), tenant_b.with_route_objects()
+def tenants(matrix_tenants, db):
+    return copy.deepcopy(matrix_tenants)
 
 
 def url(tenant_for_slug, tenant_for_objects, name):

@@ -1,12 +1,11 @@
 """Tenancy-core services: organizations, invitations, members, audit trail."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
-from django.utils import timezone
 
 from mls import services
 from mls.enums import Role
@@ -16,6 +15,8 @@ from mls.tenancy import organization_scope
 from tests.factories import InvitationFactory, ProviderFactory, UserFactory
 
 pytestmark = pytest.mark.unit
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def actions(tenant):
@@ -143,12 +144,13 @@ def test_accept_invitation_creates_membership_with_invited_role(tenant_a):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"revoked_at": timezone.now()}, "revoked"),
-        ({"expires_at": timezone.now() - timedelta(seconds=1)}, "expired"),
+        ({"revoked_at": NOW}, "revoked"),
+        ({"expires_at": NOW - timedelta(seconds=1)}, "expired"),
         ({"email": "someone.else@example.test"}, "was sent to someone.else@example.test"),
     ],
 )
-def test_accept_invitation_refuses_unusable_invitation(tenant_a, change, message):
+def test_accept_invitation_refuses_unusable_invitation(tenant_a, time_machine, change, message):
+    time_machine.move_to(NOW, tick=False)
     invitation = InvitationFactory(organization=tenant_a.organization, **{"email": "me@example.test", **change})
     user = UserFactory(email="me@example.test")
 

@@ -6,13 +6,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from mls import webhooks
-from mls.celery import app as celery_app
 from mls.enums import Role, WebhookDeliveryStatus
 from mls.events import domain_event
 from mls.models import AuditEvent, WebhookAttempt, WebhookDelivery
@@ -20,6 +18,7 @@ from mls.tasks import deliver_webhook_task
 from scheduling.models import Course, Session
 from scheduling.services import cancel_session
 from slas.services import finalize_due_periods
+from tests.conftest import in_process_worker
 from tests.factories import WebhookDeliveryFactory, WebhookEndpointFactory
 from tests.factories.engagements import signed_contract_with_proposal
 from tests.factories.slas import sla_engagement
@@ -494,12 +493,13 @@ def test_paused_endpoint_refuses_ping_and_redelivery(tenant_a):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_ping_is_delivered_by_a_real_worker_over_redis(tenant_a, receiver, worker_queue):
     with tenant_a.scope():
         endpoint = WebhookEndpointFactory(organization=tenant_a.organization, url=receiver.url)
     receiver.secret = endpoint.secret
 
-    with start_worker(celery_app, pool="solo", queues=[worker_queue], perform_ping_check=True, shutdown_timeout=10):
+    with in_process_worker(worker_queue):
         with tenant_a.scope():
             delivery = webhooks.send_ping(endpoint=endpoint, actor=tenant_a.user(Role.OWNER))
         deadline = time.monotonic() + 20

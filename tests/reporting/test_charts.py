@@ -4,10 +4,13 @@ import re
 from decimal import Decimal
 from xml.etree import ElementTree
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from reporting.charts import GREEN, RED, bar_chart, sparkline
+
+pytestmark = pytest.mark.unit
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -3,17 +3,16 @@
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from mls.celery import app
 from mls.enums import Role
 from mls.models import AuditEvent, Membership
 from scheduling import import_jobs
 from scheduling.models import ImportJob, Learner
+from tests.conftest import in_process_worker
 
 pytestmark = pytest.mark.integration
 
@@ -38,6 +37,7 @@ def upload(client, tenant, text, name="learners.csv"):
     )
 
 
+@pytest.mark.slow
 def test_ten_thousand_rows_with_three_bad_ones_import_nothing_then_the_fixed_file_imports(
     client, tenant_a, django_capture_on_commit_callbacks
 ):
@@ -138,13 +138,12 @@ def test_template_download_is_the_engines_template(client, tenant_a):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_import_runs_in_a_real_worker_over_redis(client, tenant_a):
+@pytest.mark.slow
+def test_import_runs_in_a_real_worker_over_redis(client, tenant_a, worker_queue):
     client.force_login(tenant_a.user(Role.OWNER))
     job_url = upload(client, tenant_a, learners_csv(50))["Location"]
-    app.conf.task_always_eager = False
-    app.loader.import_module("celery.contrib.testing.tasks")
 
-    with start_worker(app, pool="solo", perform_ping_check=True, shutdown_timeout=10):
+    with in_process_worker(worker_queue):
         client.post(job_url + "start/")
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

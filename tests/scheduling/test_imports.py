@@ -89,6 +89,7 @@ def test_learner_reimport_upserts_by_external_id_counting_only_real_changes(acme
     assert dict(Learner.objects.filter(external_id__in=["L-1", "L-2"]).values_list("external_id", "pk")) == first_ids
 
 
+@pytest.mark.slow
 def test_learner_import_of_10000_rows_with_three_bad_rows_writes_nothing_and_names_those_rows(acme):
     lines = learner_lines(10_000)
     lines[0] = "L-00001,Learner 1,not-an-email"  # spreadsheet row 2
@@ -110,6 +111,7 @@ def test_learner_import_of_10000_rows_with_three_bad_rows_writes_nothing_and_nam
     assert AuditEvent.objects.filter(action="import.learners").count() == 0
 
 
+@pytest.mark.slow
 def test_learner_import_of_10000_rows_runs_in_a_bounded_number_of_queries(acme, django_assert_max_num_queries):
     text = "\n".join([LEARNER_HEADER, *learner_lines(10_000)])
 

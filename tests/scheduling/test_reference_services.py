@@ -1,10 +1,9 @@
 """Reference data of delivery: venues, rooms and compliance requirements — who may write them, and the rules."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from mls.enums import Role
 from mls.models import AuditEvent
@@ -14,6 +13,8 @@ from tests.factories.engagements import EngagementFactory
 from tests.factories.scheduling import CourseFactory, RoomFactory, VenueFactory
 
 pytestmark = pytest.mark.unit
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -122,9 +123,10 @@ def _confirmed_session(tenant, room, starts_at, capacity):
     return services.confirm_session(session=session, membership=pm)
 
 
-def test_room_capacity_cannot_drop_below_a_confirmed_session_to_come(acme):
+def test_room_capacity_cannot_drop_below_a_confirmed_session_to_come(acme, time_machine):
+    time_machine.move_to(NOW, tick=False)
     room = RoomFactory(organization=acme.organization, capacity=20)
-    _confirmed_session(acme, room, timezone.now() + timedelta(days=7), capacity=16)
+    _confirmed_session(acme, room, NOW + timedelta(days=7), capacity=16)
 
     with pytest.raises(ValidationError) as error:
         services.update_room(room=room, membership=acme.members[Role.OWNER], name=room.name, capacity=12)
@@ -136,9 +138,10 @@ def test_room_capacity_cannot_drop_below_a_confirmed_session_to_come(acme):
     assert room.capacity == 16
 
 
-def test_room_capacity_may_drop_below_past_sessions_and_the_change_is_audited(acme):
+def test_room_capacity_may_drop_below_past_sessions_and_the_change_is_audited(acme, time_machine):
+    time_machine.move_to(NOW, tick=False)
     room = RoomFactory(organization=acme.organization, name="Big", capacity=20)
-    _confirmed_session(acme, room, timezone.now() - timedelta(days=7), capacity=16)
+    _confirmed_session(acme, room, NOW - timedelta(days=7), capacity=16)
 
     services.update_room(room=room, membership=acme.members[Role.PROVIDER_MANAGER], name="Small", capacity=8)
 

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -29,6 +29,8 @@ from slas.enums import PeriodStatus
 from slas.models import Breach, ServiceCredit, SlaPeriod
 from tests.factories.slas import sla_engagement
 from tests.slas.delivery import deliver_month
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 MARCH = date(2026, 3, 1)
 BREACHED = frozenset({"support_first_response", "instructor_rating"})
@@ -50,15 +52,11 @@ def _test_database_url() -> str:
 
 
 @pytest.fixture
-def queue() -> Iterator[str]:
-    """A queue of this test's own, so no other test's worker takes its tasks (and ours take no others)."""
-    assert app.conf.broker_url.startswith("redis://"), "this test needs REDIS_URL (a real broker)"
+def queue(worker_queue: str) -> str:
+    """A queue of this test's own, so no other test's worker takes its tasks (and ours take no others); the worker
+    processes inherit this xdist worker's REDIS_URL."""
     assert connection.vendor == "postgresql", "this test needs DATABASE_URL (PostgreSQL)"
-    name = f"fault-{uuid.uuid4().hex[:8]}"
-    previous, app.conf.task_always_eager = app.conf.task_always_eager, False
-    yield name
-    app.conf.task_always_eager = previous
-    redis.Redis.from_url(os.environ["REDIS_URL"]).delete(name)
+    return worker_queue
 
 
 def _start_worker(queue: str, log: Path) -> subprocess.Popen:

@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from django.db import connection
 from hypothesis import given
 from hypothesis import strategies as st
@@ -11,6 +12,8 @@ from slas.fields import PACK_FROM, IdBitmap, pack_ids, unpack_ids
 from slas.models import Measurement
 from slas.periods import Period
 from tests.factories.slas import sla_engagement
+
+pytestmark = pytest.mark.unit
 
 
 @given(st.lists(st.integers(min_value=1, max_value=2**62)))

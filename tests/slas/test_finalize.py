@@ -18,6 +18,8 @@ from slas.periods import Period
 from tests.factories.slas import sla_engagement
 from tests.slas.delivery import deliver_month
 
+pytestmark = pytest.mark.unit
+
 MARCH = date(2026, 3, 1)
 SUPPORT_ONLY = {"support_first_response": {"target": Decimal("95"), "allocation_percent": Decimal("40")}}
 

@@ -5,23 +5,22 @@ import threading
 import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
-from mls.celery import app
 from slas import services, tasks
 from slas.catalog import METRICS
 from slas.enums import CreditStatus, PeriodStatus
 from slas.models import Breach, Measurement, ServiceCredit, SlaPeriod
 from slas.periods import Period
+from tests.conftest import in_process_worker
 from tests.factories.slas import sla_engagement
 from tests.slas.delivery import deliver_month
+
+pytestmark = pytest.mark.integration
 
 MARCH = date(2026, 3, 1)
 AFTER_MARCH_GRACE = datetime(2026, 4, 7, tzinfo=UTC)
@@ -70,27 +69,25 @@ def test_two_workers_finalizing_the_same_period_at_once_issue_each_credit_once(t
 
 
 @pytest.mark.django_db(transaction=True)
-def test_finalization_runs_in_a_real_worker_over_redis(tenant_a):
-    assert app.conf.broker_url.startswith("redis://"), "this test needs REDIS_URL (a real broker)"
+@pytest.mark.slow
+def test_finalization_runs_in_a_real_worker_over_redis(tenant_a, worker_queue):
     engagement, _ = sla_engagement(tenant_a, active_from=MARCH)
     with tenant_a.scope():
         deliver_month(engagement, MARCH, breached=BREACHED)
-    app.conf.task_always_eager = False
-    app.loader.import_module("celery.contrib.testing.tasks")  # the worker's ping task
 
-    with start_worker(app, pool="solo", perform_ping_check=True, shutdown_timeout=10):
+    with in_process_worker(worker_queue):
         # Twice on purpose: the second run must find the period finalized and change nothing.
-        for _ in range(2):
+        runs = [
             tasks.finalize_engagement_slas_task.delay(
                 organization_id=tenant_a.organization.pk, engagement_id=engagement.pk
             )
+            for _ in range(2)
+        ]
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with tenant_a.scope():
-                if SlaPeriod.objects.filter(month=MARCH, status=PeriodStatus.FINALIZED).exists():
-                    break
-            time.sleep(0.2)
-        time.sleep(0.5)  # let the second task run too
+        while not all(run.ready() for run in runs) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    assert [run.successful() for run in runs] == [True, True]
 
     with tenant_a.scope():
         assert SlaPeriod.objects.get(month=MARCH).status == PeriodStatus.FINALIZED
@@ -197,8 +194,10 @@ def test_daily_dispatch_finalizes_every_organizations_due_periods(tenant_a, tena
             assert ServiceCredit.objects.count() == 2
 
 
-def test_hourly_dispatch_recomputes_open_periods(tenant_a):
-    this_month = timezone.localdate(timezone.now(), ZoneInfo("Europe/London")).replace(day=1)
+def test_hourly_dispatch_recomputes_open_periods(tenant_a, time_machine):
+    # 23:30 UTC on 31 May is already 1 June in London (BST), the engagement's timezone: June is the open period.
+    time_machine.move_to(datetime(2026, 5, 31, 23, 30, tzinfo=UTC), tick=False)
+    this_month = date(2026, 6, 1)
     engagement, _ = sla_engagement(tenant_a, active_from=this_month)
 
     assert tasks.dispatch_sla_recompute.delay().get() == 1

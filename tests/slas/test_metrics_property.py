@@ -192,6 +192,7 @@ def engagement(tenant_a) -> Engagement:
     return engagement
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=deliveries())
 def test_engine_agrees_with_the_reference_on_random_delivery(tenant_a, engagement, data):

@@ -13,6 +13,8 @@ from slas.selectors import target_count_warning
 from tests.factories.engagements import EngagementFactory
 from tests.factories.slas import sla_engagement
 
+pytestmark = pytest.mark.unit
+
 JAN = date(2026, 1, 1)
 
 

@@ -585,7 +585,8 @@ def test_only_sla_managers_post_targets(client, tenant_a, role):
         assert SlaTarget.objects.count() == 0
 
 
-def test_compute_now_measures_the_open_periods(client, tenant_a):
+def test_compute_now_measures_the_open_periods(client, tenant_a, time_machine):
+    time_machine.move_to(datetime(2026, 5, 14, 10, 0, tzinfo=UTC), tick=False)
     engagement, _ = sla_engagement(tenant_a, targets={}, active_from=date(2026, 1, 1))
     with tenant_a.scope():
         schedule = SlaSchedule.objects.get()
@@ -595,7 +596,7 @@ def test_compute_now_measures_the_open_periods(client, tenant_a):
             metric="support_first_response",
             target=Decimal("95"),
             allocation_percent=Decimal("40"),
-            active_from=date.today().replace(day=1),
+            active_from=date(2026, 5, 1),  # the open period
         )
     client.force_login(tenant_a.user(Role.PROCUREMENT))
 

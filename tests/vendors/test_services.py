@@ -1,6 +1,6 @@
 """Suppliers, instructors and qualifications: the client maintains all, a provider only its own; audited."""
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -220,7 +220,7 @@ def test_instructor_with_sessions_keeps_their_provider(acme):
 
 def test_qualification_added_and_removed_are_both_audited(acme):
     instructor = InstructorFactory(organization=acme.organization, provider=acme.provider)
-    expires = date.today() + timedelta(days=90)
+    expires = date(2031, 6, 30)  # still valid whenever the suite runs
 
     qualification = services.add_qualification(
         instructor=instructor, membership=acme.pm, name="First aid", expires_on=expires

@@ -1,11 +1,10 @@
 """Supplier and instructor pages: forms keep input on errors, a provider sees and edits only its own, expiry
 dates stand out, constant query counts."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from mls.enums import Role
 from mls.models import AuditEvent
@@ -211,8 +210,11 @@ def test_qualification_is_added_then_removed_only_after_confirmation(client, ten
     ],
     ids=["yesterday", "today", "in-30-days", "in-31-days"],
 )
-def test_supplier_list_flags_contract_and_insurance_dates_past_or_within_30_days(client, tenant_a, days, shown):
-    on = timezone.localdate() + timedelta(days=days)
+def test_supplier_list_flags_contract_and_insurance_dates_past_or_within_30_days(
+    client, tenant_a, time_machine, days, shown
+):
+    time_machine.move_to(datetime(2026, 6, 15, 12, 0, tzinfo=UTC), tick=False)
+    on = date(2026, 6, 15) + timedelta(days=days)
     Supplier.objects.create(
         organization=tenant_a.organization,
         provider=tenant_a.provider,
