@@ -51,17 +51,14 @@ def _broker_unreachable() -> Iterator[None]:
 
 
 @pytest.fixture
-def own_default_queue(queue: str, monkeypatch: pytest.MonkeyPatch, settings, tmp_path: Path) -> Iterator[str]:  # noqa: F811
-    """Services enqueue to the default queue: make it this test's, here and in its workers (which also write their
-    files into this test's media directory, where this process reads them)."""
+def own_default_queue(queue: str, monkeypatch: pytest.MonkeyPatch, settings, tmp_path: Path) -> str:  # noqa: F811
+    """Services enqueue to the default queue, which `queue` (tests/conftest.py worker_queue) made this test's, here
+    and in its workers; they also write their files into this test's media directory, where this process reads
+    them."""
+    assert app.conf.task_default_queue == queue
     settings.MEDIA_ROOT = tmp_path / "media"
     monkeypatch.setenv("MEDIA_ROOT", str(settings.MEDIA_ROOT))
-    # Celery builds its table of queues once, on first use, around the default queue of that moment: build it with
-    # the usual one first, or the in-process workers of later tests (tests/mls/test_celery.py) would not consume it.
-    assert app.conf.task_default_queue in app.amqp.queues
-    app.conf.task_default_queue, default = queue, app.conf.task_default_queue
-    yield queue
-    app.conf.task_default_queue = default
+    return queue
 
 
 def _sweep_once(organization_id: int, *, after: timedelta) -> dict[str, int]:
