@@ -16,13 +16,17 @@ down when the request committed) or delivered twice (a redelivery, or a sweep th
   rows whose worker died back in the queue; after MAX_ATTEMPTS claims it gives up, and the row says why.
 """
 
+import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import models, transaction
 
 from .models import Lease
+
+logger = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
 QUEUED_GRACE = timedelta(minutes=2)
@@ -62,6 +66,30 @@ def hold(row: Work) -> Work | None:
     lease = _lease(type(row))
     claimed = {lease.field("status"): lease.running, lease.field("attempts"): getattr(row, lease.field("attempts"))}
     return _locking(type(row)).filter(pk=row.pk, **claimed).first()
+
+
+def run(
+    claimed: Work,
+    do: Callable[[Work], None],
+    *,
+    give_up: Callable[[Work, str], None],
+    what: str,
+    within: Callable[[], AbstractContextManager] = transaction.atomic,
+) -> None:
+    """`do(row)` on the claimed row while holding its lock, in one transaction (`within`) with its result. A bug
+    ends the row visibly (`give_up(row, error)`, nothing of the work kept) instead of leaving it running until
+    the sweep; a row whose lease ran out and that another worker claimed since is left to that worker."""
+    try:
+        with within():
+            row = hold(claimed)
+            if row is not None:
+                do(row)
+    except Exception as error:  # any failure must end the run visibly
+        logger.exception("%s %s of organization %s failed", what, claimed.pk, claimed.organization_id)
+        with transaction.atomic():
+            row = hold(claimed)
+            if row is not None:
+                give_up(row, f"{type(error).__name__}: {error}")
 
 
 @dataclass(frozen=True)

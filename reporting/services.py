@@ -153,8 +153,6 @@ def _file_name(review: QuarterlyReview) -> str:
     return f"{review.organization_id}/{review.engagement_id}/qbr-{quarter}-r{review.revision}-{review.sha256[:16]}.pdf"
 
 
-logger = logging.getLogger(__name__)
-
 PROGRESS_TTL_SECONDS = 60 * 60
 EXPORT_FIELDS = ("status", "size", "sha256", "error")
 
@@ -216,23 +214,15 @@ def build_portability_export(export: DataExport, *, now: datetime | None = None)
     claimed = work.claim(DataExport, export.pk, now=now or timezone.now())
     if claimed is None:
         return DataExport.objects.get(pk=export.pk)
-    organization = claimed.organization
-    try:
-        with _snapshot():
-            export = work.hold(claimed)
-            if export is None:  # the lease ran out and another worker has it now
-                return DataExport.objects.get(pk=claimed.pk)
-            _write_zip(export, organization)
-            export.status = ExportStatus.SUCCEEDED
-            _finish(export)
-    except Exception as error:  # any failure must end the run visibly, not leave it "running" until the sweep
-        logger.exception("Data export %s of organization %s failed", claimed.pk, organization.pk)
-        with transaction.atomic():
-            export = work.hold(claimed)
-            if export is not None:
-                _give_up_export(export, f"{type(error).__name__}: {error}")
+    work.run(claimed, _build, give_up=_give_up_export, what="Data export", within=_snapshot)
     cache.delete(progress_key(claimed))
     return DataExport.objects.get(pk=claimed.pk)
+
+
+def _build(export: DataExport) -> None:
+    _write_zip(export, export.organization)
+    export.status = ExportStatus.SUCCEEDED
+    _finish(export)
 
 
 def _write_zip(export: DataExport, organization: Organization) -> None:

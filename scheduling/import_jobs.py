@@ -10,7 +10,6 @@ or whose worker died, so a started import finishes exactly once.
 
 import csv
 import io
-import logging
 from datetime import datetime
 
 from django.core.cache import cache
@@ -27,8 +26,6 @@ from mls.services import audit_change, record_audit, snapshot
 from . import imports
 from .models import ImportJob, ImportStatus
 from .tasks import run_import_task
-
-logger = logging.getLogger(__name__)
 
 PREVIEW_ROWS = 10
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -135,27 +132,21 @@ def run(job: ImportJob, *, now: datetime | None = None) -> ImportJob:
         cache.set(progress_key(claimed), (done, total), PROGRESS_TTL_SECONDS)
 
     actor = User.objects.filter(pk=claimed.created_by_id).first()
-    try:
-        with transaction.atomic():
-            job = work.hold(claimed)
-            if job is None:  # the lease ran out and another worker has it now
-                return ImportJob.objects.get(pk=claimed.pk)
-            try:
-                result = imports.import_csv(
-                    kind=job.kind, organization=job.organization, text=job.content, actor=actor, progress=report
-                )
-            except PermissionDenied as refused:  # the uploader lost the right (or left) since uploading
-                result = imports.ImportResult(created=0, updated=0, errors=[imports.RowError(1, "", str(refused))])
-            job.errors = [{"row": e.row, "column": e.column, "message": e.message} for e in result.errors]
-            job.created, job.updated = result.created, result.updated
-            job.status = ImportStatus.FAILED if result.errors else ImportStatus.SUCCEEDED
-            _finish(job)
-    except Exception as error:  # a bug must end the job visibly (nothing was written), not retry it
-        logger.exception("Import job %s failed", claimed.pk)
-        with transaction.atomic():
-            job = work.hold(claimed)
-            if job is not None:
-                _give_up(job, f"{type(error).__name__}: {error}")
+
+    def import_rows(job: ImportJob) -> None:
+        try:
+            result = imports.import_csv(
+                kind=job.kind, organization=job.organization, text=job.content, actor=actor, progress=report
+            )
+        except PermissionDenied as refused:  # the uploader lost the right (or left) since uploading
+            result = imports.ImportResult(created=0, updated=0, errors=[imports.RowError(1, "", str(refused))])
+        job.errors = [{"row": e.row, "column": e.column, "message": e.message} for e in result.errors]
+        job.created, job.updated = result.created, result.updated
+        job.status = ImportStatus.FAILED if result.errors else ImportStatus.SUCCEEDED
+        _finish(job)
+
+    # A bug ends the job visibly (nothing was written) rather than retrying it.
+    work.run(claimed, import_rows, give_up=_give_up, what="Import job")
     cache.delete(progress_key(claimed))
     return ImportJob.objects.get(pk=claimed.pk)
 
