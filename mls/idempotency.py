@@ -26,6 +26,9 @@ METHODS = frozenset({"POST", "PATCH"})
 NOT_KEPT = frozenset({409, 429})  # turned away before the write ran: a retry should run it
 KEY_FORMAT = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII, like the UUIDs clients usually send
 REPLAYED_HEADER = "Idempotent-Replayed"
+# Headers that are part of the answer, so a replay carries them: the new ETag a PATCH's client sends with its next
+# If-Match, and where a created object lives.
+KEPT_HEADERS = ("ETag", "Location")
 
 
 def credential_of(caller: object) -> str:
@@ -62,7 +65,8 @@ def remember(row: IdempotencyKey, response: HttpResponse) -> None:
     row.response_status = response.status_code
     row.response_body = response.content
     row.response_content_type = response.get("Content-Type", "")
-    row.save(update_fields=["response_status", "response_body", "response_content_type"])
+    row.response_headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
+    row.save(update_fields=["response_status", "response_body", "response_content_type", "response_headers"])
 
 
 def answer_for(existing: IdempotencyKey | None, request_fingerprint: str) -> HttpResponse:
@@ -77,6 +81,7 @@ def answer_for(existing: IdempotencyKey | None, request_fingerprint: str) -> Htt
         bytes(existing.response_body),
         status=existing.response_status,
         content_type=existing.response_content_type or "application/json",
+        headers=existing.response_headers,
     )
     response[REPLAYED_HEADER] = "true"
     return response

@@ -520,6 +520,7 @@ class IdempotencyKey(TenantModel):
     response_status = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Blank while in flight.")
     response_body = models.BinaryField(default=b"")
     response_content_type = models.CharField(max_length=100, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True, help_text="ETag and Location, for the replay.")
     created_at = models.DateTimeField(default=now, db_index=True)
 
     class Meta(TenantModel.Meta):

@@ -73,6 +73,18 @@ def test_patch_with_the_current_etag_changes_and_audits_then_the_old_etag_is_412
         assert AuditEvent.objects.filter(action="sow.updated").count() == 1
 
 
+def test_a_replayed_patch_carries_the_etag_of_the_change_it_replays(client, tenant_a, contract, token):
+    etag = client.get(sow_url(contract), **auth(token))["ETag"]
+    body, headers = {"title": "Leadership academy"}, {"If-Match": etag, "Idempotency-Key": "rename-1"}
+
+    changed = patch(client, sow_url(contract), body, token, **headers)
+    replayed = patch(client, sow_url(contract), body, token, **headers)
+
+    assert (changed.status_code, replayed.status_code, replayed["Idempotent-Replayed"]) == (200, 200, "true")
+    assert replayed["ETag"] == changed["ETag"] == client.get(sow_url(contract), **auth(token))["ETag"] != etag
+    assert replayed.content == changed.content
+
+
 def test_a_change_made_in_the_web_app_makes_the_integrators_etag_stale(client, tenant_a, contract, token):
     url = f"/api/v1/sla-targets/{contract.sla_target.pk}/"
     etag = client.get(url, **auth(token))["ETag"]
