@@ -25,8 +25,8 @@ class TenantTask(app.Task):
 
     def __call__(self, *args: object, organization_id: int, **kwargs: object) -> object:
         # Imported here: this module is loaded by mls/__init__.py before Django's app registry is ready.
-        from mls.models import Organization  # noqa: PLC0415
-        from mls.tenancy import organization_scope  # noqa: PLC0415
+        from mls.models import Organization  # noqa: PLC0415 - this module loads before Django's app registry
+        from mls.tenancy import organization_scope  # noqa: PLC0415 - see above
 
         organization = Organization.objects.get(pk=organization_id)
         with organization_scope(organization):

@@ -7,7 +7,7 @@ from mls.celery import TenantTask, app, for_each_organization
 
 @app.task(base=TenantTask)
 def send_invitation_email_task(*, organization_id: int, invitation_id: int) -> None:
-    from mls import services  # noqa: PLC0415 - services import this module (layer 0)
+    from mls import services  # noqa: PLC0415 - tasks are a leaf layer (STYLE.md)
     from mls.models import Invitation  # noqa: PLC0415 - see above
 
     invitation = Invitation.objects.filter(pk=invitation_id).first()
@@ -49,7 +49,7 @@ def deliver_webhook_task(*, organization_id: int, delivery_id: int, attempt: int
     """Make one attempt of a webhook delivery if it is still this message's to make (`lease` is the one it was
     enqueued with). A failed attempt only sets when the next is due; the sweeper enqueues it then, not a countdown
     that would live in the broker alone."""
-    from mls import webhooks  # noqa: PLC0415 - webhooks imports this module (layer 0)
+    from mls import webhooks  # noqa: PLC0415 - tasks are a leaf layer (STYLE.md)
 
     held = datetime.fromisoformat(lease) if lease else None
     webhooks.attempt_delivery(delivery_id=delivery_id, attempt=attempt, lease=held)

@@ -26,16 +26,16 @@ def generate_organization_qbrs_task(*, organization_id: int) -> int:
 
 @app.task(base=TenantTask, acks_late=True)
 def generate_engagement_qbrs_task(*, organization_id: int, engagement_id: int) -> int:
-    from engagements.models import Engagement  # noqa: PLC0415
-    from reporting import services  # noqa: PLC0415
+    from engagements.models import Engagement  # noqa: PLC0415 - see above
+    from reporting import services  # noqa: PLC0415 - see above
 
     return len(services.generate_due_qbrs(engagement=Engagement.objects.get(pk=engagement_id)))
 
 
 @app.task(base=TenantTask, acks_late=True)
 def render_qbr_task(*, organization_id: int, qbr_id: int) -> str:
-    from reporting import services  # noqa: PLC0415
-    from reporting.models import QuarterlyReview  # noqa: PLC0415
+    from reporting import services  # noqa: PLC0415 - see above
+    from reporting.models import QuarterlyReview  # noqa: PLC0415 - see above
 
     review = QuarterlyReview.objects.filter(pk=qbr_id).first()
     return services.render_qbr(review=review).status if review else "missing"

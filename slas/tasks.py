@@ -33,7 +33,7 @@ def recompute_organization_slas_task(*, organization_id: int) -> int:
 
 @app.task(base=TenantTask)
 def finalize_organization_slas_task(*, organization_id: int) -> int:
-    from slas.selectors import engagements_with_sla  # noqa: PLC0415
+    from slas.selectors import engagements_with_sla  # noqa: PLC0415 - see above
 
     engagement_ids = list(engagements_with_sla().values_list("pk", flat=True))
     for engagement_id in engagement_ids:
@@ -43,15 +43,15 @@ def finalize_organization_slas_task(*, organization_id: int) -> int:
 
 @app.task(base=TenantTask, acks_late=True)
 def recompute_engagement_slas_task(*, organization_id: int, engagement_id: int) -> int:
-    from engagements.models import Engagement  # noqa: PLC0415
-    from slas import services  # noqa: PLC0415
+    from engagements.models import Engagement  # noqa: PLC0415 - see above
+    from slas import services  # noqa: PLC0415 - see above
 
     return len(services.recompute_open_periods(engagement=Engagement.objects.get(pk=engagement_id)))
 
 
 @app.task(base=TenantTask, acks_late=True)
 def finalize_engagement_slas_task(*, organization_id: int, engagement_id: int) -> int:
-    from engagements.models import Engagement  # noqa: PLC0415
-    from slas import services  # noqa: PLC0415
+    from engagements.models import Engagement  # noqa: PLC0415 - see above
+    from slas import services  # noqa: PLC0415 - see above
 
     return len(services.finalize_due_periods(engagement=Engagement.objects.get(pk=engagement_id)))
