@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
-from mls.enums import Permission, Role
+from mls.enums import Permission
 from mls.models import Membership
 
 from . import pricing
@@ -39,10 +39,7 @@ DIFF_VERSION_FIELDS = (
 
 def engagements_for(membership: Membership) -> QuerySet[Engagement]:
     """Provider managers see only their provider's engagements (DESIGN.md §3); everyone else sees all."""
-    engagements = Engagement.objects.select_related("provider")
-    if membership.role == Role.PROVIDER_MANAGER:
-        return engagements.filter(provider=membership.provider_id)
-    return engagements
+    return membership.visible(Engagement.objects.select_related("provider"))
 
 
 def sows_for(membership: Membership) -> QuerySet[Sow]:
@@ -209,7 +206,7 @@ def may_edit_version(membership: Membership, version: SowVersion) -> bool:
     if change_request.status != ChangeRequestStatus.DRAFT:
         return False
     if change_request.proposed_by_side == Side.PROVIDER:
-        return membership.role == Role.PROVIDER_MANAGER
+        return membership.is_provider_side
     return membership.has_permission(Permission.MANAGE_CONTRACTS)
 
 
@@ -262,7 +259,7 @@ def outcome_lines_of(engagement: Engagement) -> QuerySet[ServiceLine]:
 def outcome_recording_side(membership: Membership) -> str | None:
     """The side a member records and verifies outcome values for, on engagements they see: a provider's account
     manager (who logs delivery) or the client's SLA managers; None for anyone else (a viewer)."""
-    if membership.provider_id is not None:
+    if membership.is_provider_side:
         return Side.PROVIDER if membership.has_permission(Permission.LOG_DELIVERY) else None
     return Side.CLIENT if membership.has_permission(Permission.MANAGE_SLAS) else None
 
@@ -270,7 +267,7 @@ def outcome_recording_side(membership: Membership) -> str | None:
 def outcome_side(membership: Membership, engagement: Engagement) -> str:
     """`outcome_recording_side` on `engagement`: a provider acts on its own engagements only."""
     side = outcome_recording_side(membership)
-    if side is None or (side == Side.PROVIDER and membership.provider_id != engagement.provider_id):
+    if side is None or not membership.acts_for(engagement.provider_id):
         raise ValidationError("Your role cannot record or verify outcome values of this engagement.")
     return side
 

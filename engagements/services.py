@@ -263,9 +263,9 @@ def acting_side(membership: Membership, engagement: Engagement, *, approving: bo
     """Which side of the contract a member acts for; refuses members who may not act on change requests, and a
     provider's account manager on another provider's engagement."""
     permission = Permission.APPROVE_CHANGES if approving else Permission.PROPOSE_CHANGES
-    if not membership.has_permission(permission) or membership.provider_id not in (None, engagement.provider_id):
+    if not membership.has_permission(permission) or not membership.acts_for(engagement.provider_id):
         raise ValidationError("Your role cannot act on change requests of this engagement.")
-    return Side.CLIENT if membership.provider_id is None else Side.PROVIDER
+    return Side.PROVIDER if membership.is_provider_side else Side.CLIENT
 
 
 def _first_of_next_month(day: date) -> date:

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from mls.enums import Permission, Role
+from mls.enums import Permission
 from mls.views_support import write_or_rerender
 
 from . import services
@@ -47,7 +47,7 @@ def _document_text(document: object) -> str:
 @require_http_methods(["GET", "POST"])
 def contract_review(request: HttpRequest, organization_slug: str) -> HttpResponse:
     """Paste or upload SoW/SLA text; list the red flags the seeds warn about, with the matching text."""
-    if request.membership.role == Role.PROVIDER_MANAGER:
+    if request.membership.is_provider_side:
         raise PermissionDenied  # a client-side negotiation aid
     form = ContractReviewForm(request.POST or None, request.FILES or None)
     findings = None

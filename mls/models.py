@@ -193,6 +193,23 @@ class Membership(TenantModel):
     def has_permission(self, permission: str) -> bool:
         return permission in ROLE_PERMISSIONS[self.role]
 
+    @property
+    def is_provider_side(self) -> bool:
+        """A provider's account manager: sees and keeps only that provider's delivery (DESIGN.md §3)."""
+        return self.role == Role.PROVIDER_MANAGER
+
+    def acts_for(self, provider_id: int | None) -> bool:
+        """May this member act on what belongs to provider `provider_id`: a client-side member on every
+        provider's, a provider manager on its own provider's only."""
+        return not self.is_provider_side or provider_id == self.provider_id
+
+    def visible(self, rows: models.QuerySet, *, provider: str = "provider") -> models.QuerySet:
+        """`rows` as this member may see them: a provider manager only its provider's (`provider` is the lookup
+        from a row to its provider), every client-side member all. The one statement of that rule."""
+        if self.is_provider_side:
+            return rows.filter(**{provider: self.provider_id})
+        return rows
+
 
 class InvitationStatus(models.TextChoices):
     PENDING = "pending", "Pending"

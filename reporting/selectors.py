@@ -38,7 +38,6 @@ from engagements.enums import AWAITING_APPROVAL, EngagementStatus, Side
 from engagements.models import ChangeRequest, ContractMilestone, Engagement
 from engagements.selectors import change_requests_for, engagements_for
 from engagements.services import contract_milestones
-from mls.enums import Role
 from mls.models import Membership
 from scheduling.enums import SessionStatus
 from scheduling.models import Attendance, Completion, Session
@@ -587,7 +586,7 @@ def contract_dates(engagements: QuerySet[Engagement], today: date) -> list[Contr
 
 def member_side(membership: Membership) -> str:
     """A provider manager acts for the provider; every other member reads the client's side."""
-    return Side.PROVIDER if membership.role == Role.PROVIDER_MANAGER else Side.CLIENT
+    return Side.PROVIDER if membership.is_provider_side else Side.CLIENT
 
 
 def pending_change_requests(membership: Membership, engagements: QuerySet[Engagement]) -> QuerySet[ChangeRequest]:

@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from engagements.models import Engagement
 from engagements.selectors import engagements_for
-from mls.enums import Role
 from mls.models import Membership
 
 from .enums import SEATED_STATUSES, EnrollmentStatus
@@ -91,7 +90,7 @@ def delivered_under(engagements: QuerySet[Engagement]) -> Q:
 
 def completions_for(membership: Membership) -> QuerySet[Completion]:
     """Client roles see every completion (self-paced ones included); a provider manager those of its engagements."""
-    if membership.role == Role.PROVIDER_MANAGER:
+    if membership.is_provider_side:
         return Completion.objects.filter(delivered_under(engagements_for(membership)))
     return Completion.objects.all()
 

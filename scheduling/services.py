@@ -77,10 +77,7 @@ CONSTRAINT_MESSAGES = {
 def require_delivery_writer(membership: Membership, engagement: Engagement) -> None:
     """LOG_DELIVERY, and for a provider's account manager only on its provider's engagements: the provider logs
     its own delivery, the owners may correct anything."""
-    if not membership.has_permission(Permission.LOG_DELIVERY) or membership.provider_id not in (
-        None,
-        engagement.provider_id,
-    ):
+    if not membership.has_permission(Permission.LOG_DELIVERY) or not membership.acts_for(engagement.provider_id):
         raise ValidationError("Only the provider's account managers log delivery for this engagement.")
 
 
@@ -673,7 +670,7 @@ def require_attempt_writer(membership: Membership, course: Course) -> None:
     provider's account manager records them for the courses its provider delivers (has a session of)."""
     if not membership.has_permission(Permission.LOG_DELIVERY):
         raise ValidationError("Only owners and the provider's account managers record assessment attempts.")
-    if membership.provider_id is not None and not course_delivered_by(course.pk, membership.provider_id):
+    if membership.is_provider_side and not course_delivered_by(course.pk, membership.provider_id):
         raise ValidationError({"course": f"Your provider delivers no session of {course.code}."})
 
 

@@ -43,7 +43,7 @@ def learner_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
 def _attempt_courses(membership: Membership) -> QuerySet[Course]:
     """Courses this member may record attempts at: a provider's account manager those its provider delivers."""
     courses = Course.objects.order_by("code")
-    if membership.provider_id is not None:
+    if membership.is_provider_side:
         courses = courses.filter(
             pk__in=Session.objects.filter(engagement__provider=membership.provider_id).values("course")
         )

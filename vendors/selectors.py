@@ -9,32 +9,22 @@ from .models import Instructor, InstructorQualification, Provider, Supplier
 
 
 def suppliers_for(membership: Membership) -> QuerySet[Supplier]:
-    suppliers = Supplier.objects.all()
-    if membership.role == Role.PROVIDER_MANAGER:
-        suppliers = suppliers.filter(provider=membership.provider_id)
-    return suppliers
+    return membership.visible(Supplier.objects.all())
 
 
 def instructors_for(membership: Membership) -> QuerySet[Instructor]:
     instructors = Instructor.objects.select_related("supplier", "provider").prefetch_related("qualifications")
-    if membership.role == Role.PROVIDER_MANAGER:
-        instructors = instructors.filter(provider=membership.provider_id)
-    return instructors.order_by("name")
+    return membership.visible(instructors).order_by("name")
 
 
 def qualifications_for(membership: Membership) -> QuerySet[InstructorQualification]:
     qualifications = InstructorQualification.objects.select_related("instructor__provider")
-    if membership.role == Role.PROVIDER_MANAGER:
-        qualifications = qualifications.filter(instructor__provider=membership.provider_id)
-    return qualifications
+    return membership.visible(qualifications, provider="instructor__provider")
 
 
 def providers_for(membership: Membership) -> QuerySet[Provider]:
     """The providers whose suppliers and instructors `membership` may maintain."""
-    providers = Provider.objects.order_by("name")
-    if membership.role == Role.PROVIDER_MANAGER:
-        providers = providers.filter(pk=membership.provider_id)
-    return providers
+    return membership.visible(Provider.objects.order_by("name"), provider="pk")
 
 
 def provider_list(membership: Membership) -> QuerySet[Provider]:

@@ -38,7 +38,7 @@ def require_vendor_keeper(membership: Membership, provider: Provider) -> None:
         raise ValidationError("Only owners, procurement and the provider's account managers maintain suppliers.")
     if provider.organization_id != membership.organization_id:
         raise ValidationError({"provider": "Choose a provider of this organization."})
-    if membership.role == Role.PROVIDER_MANAGER and provider.pk != membership.provider_id:
+    if not membership.acts_for(provider.pk):
         raise ValidationError({"provider": f"You maintain only {membership.provider}'s suppliers and instructors."})
 
 
