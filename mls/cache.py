@@ -1,4 +1,4 @@
-"""The Django cache on Redis that degrades instead of failing (issue 18).
+"""The Django cache on Redis that degrades instead of failing.
 
 While Redis is unreachable every cache call is answered from this process's memory (a `LocMemCache`), so sign-in,
 pages and the API keep working. The cache holds only what may be lost: allauth's sign-in rate limits and its TOTP

@@ -322,7 +322,7 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
-# --- ASVS 5.0 L2 hardening (issue 18) ----------------------------------------------------------
+# --- ASVS 5.0 L2 hardening ----------------------------------------------------------------
 # Content-Security-Policy (django-csp): scripts, styles, fonts and images from this server only; its
 # script tags carry the request's nonce ({{ request.csp_nonce }}); no inline handlers, plugins, <base> or framing.
 # The API docs widen it for their own views only (mls/api_urls.py).

@@ -18,13 +18,23 @@ def write_or_rerender(
     rerender: Callable[[forms.Form], HttpResponse],
 ) -> HttpResponse:
     """A service's ValidationError lands on the form like a field error, so nothing is written and input is kept."""
+    return write_then(form, write, lambda _written: on_success(), rerender)
+
+
+def write_then(
+    form: forms.Form,
+    write: Callable[[forms.Form], object],
+    then: Callable[[object], HttpResponse],
+    rerender: Callable[[forms.Form], HttpResponse],
+) -> HttpResponse:
+    """`write_or_rerender` whose answer depends on what `write` returned (e.g. the object it created)."""
     if form.is_valid():
         try:
-            write(form)
+            written = write(form)
         except ValidationError as error:
             apply_service_error(form, error)
         else:
-            return on_success()
+            return then(written)
     return rerender(form)
 
 
@@ -44,11 +54,10 @@ def write_and_say(
     rerender: Callable[[forms.Form], HttpResponse],
 ) -> HttpResponse:
     """`write_or_rerender` that goes to `url` saying what was saved: `saved`, or `saved(what write returned)`."""
-    written = []
-    return write_or_rerender(
+    return write_then(
         form,
-        lambda valid: written.append(write(valid)),
-        lambda: saved_redirect(request, saved(written[0]) if callable(saved) else saved, url),
+        write,
+        lambda written: saved_redirect(request, saved(written) if callable(saved) else saved, url),
         rerender,
     )
 

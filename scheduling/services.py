@@ -1,4 +1,4 @@
-"""Writes of the delivery domain (issue 5 rules), each atomic and audited.
+"""Writes of the delivery domain, each atomic and audited; the web, CSV, API and xAPI paths all call them.
 
 Double booking: the services check overlaps first (clear message, and the only guard on SQLite); on PostgreSQL
 the exclusion constraints of migration 0003 also refuse it, which closes the race between two requests.

@@ -1,4 +1,4 @@
-"""xAPI 1.0.3 statements from an LMS or LRS, recorded as MLS delivery data (issue 8).
+"""xAPI 1.0.3 statements from an LMS or LRS, recorded as MLS delivery data.
 
 MLS is not a full LRS: it accepts the four verbs it can turn into delivery records and says so for any other.
 - `completed` → a Completion of the course (source xAPI), through the same service as the web app, so it also
