@@ -607,10 +607,15 @@ def revoke_api_token(*, token: ApiToken, membership: Membership) -> ApiToken:
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is not None:
         raise ValidationError("This token is already revoked.")
+    return _revoke_token(token, actor=membership.user)
+
+
+def _revoke_token(token: ApiToken, *, actor: User | None) -> ApiToken:
+    """Revoke a live token the caller has locked, audited."""
     before = snapshot(token, API_TOKEN_FIELDS)
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    audit_change(membership.user, "api_token.revoked", token, API_TOKEN_FIELDS, before)
+    audit_change(actor, "api_token.revoked", token, API_TOKEN_FIELDS, before)
     return token
 
 
@@ -618,10 +623,7 @@ def _revoke_tokens_created_by(user: User, organization: Organization, *, actor: 
     """Revoke, each audited, the live tokens `user` created in `organization`."""
     with organization_scope(organization):
         for token in ApiToken.objects.select_for_update().filter(created_by=user, revoked_at__isnull=True):
-            before = snapshot(token, API_TOKEN_FIELDS)
-            token.revoked_at = timezone.now()
-            token.save(update_fields=["revoked_at"])
-            audit_change(actor, "api_token.revoked", token, API_TOKEN_FIELDS, before)
+            _revoke_token(token, actor=actor)
 
 
 @transaction.atomic
