@@ -32,11 +32,31 @@ from .enums import ChangeRequestStatus, EngagementStatus, OutcomeStatus, Pricing
 from .models import ChangeRequest, Engagement, OutcomeMeasurement, ScopeItem, ServiceLine, Sow, SowVersion
 from .selectors import change_requests_for, engagements_for, sows_for
 
+COMMERCIAL_HELP = "The client's commercial figure: null for a caller that does not see them (a provider's token)."
+
 
 class EngagementSerializer(ReadSerializer):
+    """`annual_value` and `annual_budget` are the client's commercial record (Membership.sees_commercials): a
+    provider's token or account manager gets them as null, so every caller reads the same shape."""
+
+    annual_value = serializers.DecimalField(
+        max_digits=14, decimal_places=2, read_only=True, allow_null=True, help_text=COMMERCIAL_HELP
+    )
+    annual_budget = serializers.DecimalField(
+        max_digits=14, decimal_places=2, read_only=True, allow_null=True, help_text=COMMERCIAL_HELP
+    )
+
     class Meta:
         model = Engagement
         exclude = ("organization",)
+
+    def to_representation(self, instance: Engagement | dict) -> dict:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        caller = caller_of(request) if request is not None else None
+        if caller is None or not caller.membership.sees_commercials:
+            data["annual_value"] = data["annual_budget"] = None
+        return data
 
 
 class EngagementFilter(TenantFilterSet):

@@ -81,6 +81,7 @@ def engagement_detail(request: HttpRequest, organization_slug: str, pk: int) -> 
         "meetings": engagement.meetings.order_by("-scheduled_for")[:10],
         "disputes": engagement.disputes.order_by("-opened_at")[:10],
         "can_manage": request.membership.has_permission(Permission.MANAGE_CONTRACTS),
+        "commercials": request.membership.sees_commercials,
     }
     return render(request, "engagements/engagement_detail.html", context)
 

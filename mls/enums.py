@@ -21,7 +21,10 @@ class Permission(models.TextChoices):
     MANAGE_COMPLIANCE = "manage_compliance", "Define mandatory training (compliance requirements)"
     MANAGE_SLAS = "manage_slas", "Set SLA schedules and targets; run the SLA computation"
     MANAGE_WEBHOOKS = "manage_webhooks", "Add webhook endpoints, see their deliveries and secrets"
-    VIEW_COMMERCIALS = "view_commercials", "Read fee statements and download QBRs"
+    VIEW_COMMERCIALS = (
+        "view_commercials",
+        "Read the client's budget, spend against it, annual values, fee statements and QBRs",
+    )
 
     EXPORT_ALL_DATA = "export_all_data", "Export every table of the organization (data portability)"
 
@@ -48,8 +51,9 @@ class Permission(models.TextChoices):
 
 # Client-side roles see everything of their organization; a provider manager sees only its Provider's work,
 # which is why client-internal records such as the audit log are not theirs to read. A provider manager maintains
-# suppliers and instructors of their own provider only; the services enforce that part. Fee statements and QBRs
-# are the client's commercial record (they set spend against the client's own budget), so they stay client-side.
+# suppliers and instructors of their own provider only; the services enforce that part. The budget, spend against
+# it, annual values, fee statements and QBRs are the client's commercial record, so they stay client-side
+# (Membership.sees_commercials).
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(Permission.values),
     Role.LD_DIRECTOR: frozenset(

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.timezone import now
 from django_scopes import ScopedManager
 
-from .enums import ROLE_PERMISSIONS, EmailStatus, Role, WebhookDeliveryStatus, WebhookEvent
+from .enums import ROLE_PERMISSIONS, EmailStatus, Permission, Role, WebhookDeliveryStatus, WebhookEvent
 from .validators import validate_currency, validate_holiday_country, validate_timezone
 
 INVITATION_VALID_FOR = timedelta(days=14)
@@ -197,6 +197,14 @@ class Membership(TenantModel):
     def is_provider_side(self) -> bool:
         """A provider's account manager: sees and keeps only that provider's delivery (DESIGN.md §3)."""
         return self.role == Role.PROVIDER_MANAGER
+
+    @property
+    def sees_commercials(self) -> bool:
+        """May this member read the client's commercial record: its budget, spend against it, the annual value
+        (the budget when none is set, and the base of the liability cap), fee statements and QBRs. A provider
+        that read them would know the client's headroom before the next negotiation; pages, exports and API
+        serializers ask this and leave the figures out."""
+        return self.has_permission(Permission.VIEW_COMMERCIALS)
 
     def acts_for(self, provider_id: int | None) -> bool:
         """May this member act on what belongs to provider `provider_id`: a client-side member on every

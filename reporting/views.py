@@ -15,7 +15,7 @@ from django.utils import timezone
 from engagements.models import Engagement
 from mls import selectors as mls_selectors
 from mls.enums import Permission
-from vendors.models import Provider
+from vendors.selectors import providers_for
 
 from . import selectors
 
@@ -39,12 +39,15 @@ def _quarter(request: HttpRequest, today: date) -> tuple[selectors.Quarter, str]
 
 def _panels(request: HttpRequest, engagements: QuerySet[Engagement], currency: str) -> dict[str, object]:
     """Dates in the organization's timezone (the middleware made it current); money in `currency`. The quarter's
-    results and volume are of `?quarter=` (default: this quarter); the rest is as of today."""
+    results and volume are of `?quarter=` (default: this quarter); the rest is as of today. Spend against budget
+    only for a member who sees the client's commercials (`commercials`): a provider manager's page has no spend
+    column, card or chart."""
     today, now = timezone.localdate(), timezone.now()
     quarter, quarter_error = _quarter(request, today)
     overview = selectors.engagement_overview(engagements, quarter, today)
     membership = request.membership
     totals = selectors.totals(overview, currency)
+    commercials = membership.sees_commercials
     return {
         "today": today,
         "now": now,
@@ -56,7 +59,8 @@ def _panels(request: HttpRequest, engagements: QuerySet[Engagement], currency: s
         "currency": currency,
         "overview": overview,
         "totals": totals,
-        "spend_chart": selectors.spend_chart(engagements, currency, today, totals.budget),
+        "commercials": commercials,
+        "spend_chart": selectors.spend_chart(engagements, currency, today, totals.budget) if commercials else None,
         "escalations": selectors.open_escalations(engagements),
         "upcoming": selectors.upcoming_sessions(membership, engagements, now)[: selectors.UPCOMING_SESSIONS],
         "change_requests": selectors.pending_change_requests(membership, engagements),
@@ -75,7 +79,7 @@ def dashboard(request: HttpRequest, organization_slug: str) -> HttpResponse:
         "engagement_rows": [(row, status_of.get(row.engagement.pk)) for row in panels["overview"]],
         "compliance": selectors.compliance_status(timezone.localdate()),
         "contract_dates": selectors.contract_dates(engagements, timezone.localdate())[: selectors.CONTRACT_DATES],
-        "providers": Provider.objects.order_by("name"),
+        "providers": providers_for(request.membership),
         "member_count": mls_selectors.members().count(),
         "recent_events": mls_selectors.audit_events()[:RECENT_ACTIVITY] if can_see_activity else None,
     }
