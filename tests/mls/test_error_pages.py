@@ -28,6 +28,7 @@ def test_a_non_member_gets_the_styled_404_with_navigation_to_their_own_organizat
     assert "We could not find that page" in content
     assert "or it belongs to an organization you are not a member of" in content
     assert f'href="{reverse("organization_list")}"' in response.content.decode()
+    assert f"Go to {tenant_b.organization.name}" in content
     assert tenant_b.user(Role.OWNER).email in content  # the header's account menu
     assert f'href="{tenant_b.organization.get_absolute_url()}"' in response.content.decode()  # the switcher
 
