@@ -32,7 +32,7 @@ from .enums import ChangeRequestStatus, EngagementStatus, OutcomeStatus, Pricing
 from .models import ChangeRequest, Engagement, OutcomeMeasurement, ScopeItem, ServiceLine, Sow, SowVersion
 from .selectors import change_requests_for, engagements_for, sows_for
 
-COMMERCIAL_HELP = "The client's commercial figure: null for a caller that does not see them (a provider's token)."
+COMMERCIAL_HELP = "The client's commercial figure: null for a provider's token or account manager, who do not see it."
 
 
 class EngagementSerializer(ReadSerializer):
