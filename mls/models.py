@@ -202,8 +202,8 @@ class Membership(TenantModel):
     def sees_commercials(self) -> bool:
         """May this member read the client's commercial record: its budget, spend against it, the annual value
         (the budget when none is set, and the base of the liability cap), fee statements and QBRs. A provider
-        that read them would know the client's headroom before the next negotiation; pages, exports and API
-        serializers ask this and leave the figures out."""
+        that read them would know the client's headroom before the next negotiation; the dashboard, the engagement
+        page and the engagements API ask this and leave the figures out."""
         return self.has_permission(Permission.VIEW_COMMERCIALS)
 
     def acts_for(self, provider_id: int | None) -> bool:
