@@ -27,12 +27,12 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import DataError, IntegrityError, connection, models, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
-from django_scopes import ScopeError, get_scope
+from django_scopes import get_scope
 
 from engagements.enums import Side
 from engagements.models import Engagement
-from mls import rows as handwritten
 from mls.enums import Permission
 from mls.models import AuditEvent, Membership, Organization, User
 from mls.services import audit_event, create_audited
@@ -208,48 +208,27 @@ def _learners_by_id_or_email(external_ids: set[str], emails: set[str]) -> list[L
     """The scope's learners with one of `external_ids` or (in any case) one of `emails`, annotated `email_key`
     (the lowercased email): one query per chunk, none for no values. A learner may come twice.
 
-    Hand-written (`mls.rows`) because every API upsert of a learner runs it: the ORM took longer to build this
-    query, and to read its answer, than PostgreSQL took to run it. One SELECT per condition, joined by UNION ALL,
-    so each is an index lookup; PostgreSQL planned the OR of both as a filter over all of a tenant's learners when
-    it had no statistics for the tenant yet. The scope's organization is the query's own condition, and without a
-    scope it raises, as `Learner.objects` would.
+    One SELECT per condition, joined by UNION ALL, so each is an index lookup: PostgreSQL planned the OR of both
+    as a filter over all of a tenant's learners when it had no statistics for the tenant yet. Outside a scope the
+    scoped manager raises.
     """
-    organization = get_scope().get("organization")
-    if organization is None:
-        raise ScopeError("Learners are looked up inside an organization_scope only.")
-    found: list[Learner] = []
-    with connection.cursor() as cursor:
-        for sql, params in _learner_queries(getattr(organization, "pk", organization), external_ids, emails):
-            cursor.execute(sql, params)
-            for row in cursor.fetchall():
-                [learner] = handwritten.instances(row[:-1], [Learner])
-                learner.email_key = row[-1]
-                found.append(learner)
-    return found
+    return [learner for query in _learner_queries(external_ids, emails) for learner in query]
 
 
-def _learner_queries(
-    organization_id: int, external_ids: set[str], emails: set[str]
-) -> Iterator[tuple[str, list[object]]]:
-    """The SQL and parameters of `_learners_by_id_or_email`, a query per chunk of values. The external_id
-    condition repeats the predicate of its partial unique index (`<> ''`): without it, and without statistics, the
-    planner rated that index no better than the email one filtered by external_id."""
-    wanted = (("l.external_id <> '' AND l.external_id", sorted(external_ids)), ("LOWER(l.email)", sorted(emails)))
+def _learner_queries(external_ids: set[str], emails: set[str]) -> Iterator[models.QuerySet]:
+    """The queries of `_learners_by_id_or_email`, one per chunk of values. The external_id condition repeats the
+    predicate of its partial unique index (`<> ''`): without it, and without statistics, the planner rated that
+    index no better than the email one filtered by external_id."""
+    learners = Learner.objects.annotate(email_key=Lower("email")).order_by()
+    by_id, by_email = learners.exclude(external_id=""), learners
+    ids, keys = sorted(external_ids), sorted(emails)
     size = max(1, _chunk_size() // 2 - 2)
-    for start in range(0, max(len(given) for _, given in wanted), size):
-        selects, params = [], []
-        for column, given in wanted:
-            if chunk := given[start : start + size]:
-                selects.append(_LEARNERS_SQL.format(condition=f"{column} IN ({', '.join(['%s'] * len(chunk))})"))
-                params += [organization_id, *chunk]
-        yield " UNION ALL ".join(selects), params
-
-
-_LEARNERS_SQL = f"""
-    SELECT {handwritten.columns(Learner, "l")}, LOWER(l.email)
-    FROM {Learner._meta.db_table} l
-    WHERE l.organization_id = %s AND {{condition}}
-"""  # noqa: S608 - names from the model, values bound as parameters
+    for start in range(0, max(len(ids), len(keys)), size):
+        chunk_ids, chunk_keys = ids[start : start + size], keys[start : start + size]
+        queries = [by_id.filter(external_id__in=chunk_ids)] if chunk_ids else []
+        queries += [by_email.filter(email_key__in=chunk_keys)] if chunk_keys else []
+        first, *others = queries
+        yield first.union(*others, all=True) if others else first
 
 
 def _column_values(rows: list[_Row], column: str) -> set[str]:

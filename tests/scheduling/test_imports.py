@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
+from django_scopes import ScopeError
 
 from mls.enums import Role
 from mls.models import AuditEvent
@@ -643,13 +643,22 @@ def test_the_learner_lookup_is_an_index_lookup_even_for_a_tenant_without_statist
             Learner(organization=tenant_a.organization, external_id=f"L-{n}", name="L", email=f"l{n}@a.example")
             for n in range(5000)
         )
-        [(sql, params)] = imports._learner_queries(tenant_a.organization.pk, {"L-7"}, {"l9@a.example"})
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {sql}", params)
-            plan = "\n".join(line for (line,) in cursor.fetchall())
+        [query] = imports._learner_queries({"L-7"}, {"l9@a.example"})
+        plan = query.explain(analyze=True, costs=False)
         found = imports._learners_by_id_or_email({"L-7"}, {"l9@a.example"})
 
     assert "scheduling_learner_external_id" in plan, plan
     assert "scheduling_learner_email_ci" in plan, plan
     assert "Rows Removed by Filter" not in plan, plan
     assert sorted(learner.external_id for learner in found) == ["L-7", "L-9"]
+
+
+@pytest.mark.parametrize(("external_ids", "emails"), [({"L-1"}, {"ann@a.example"}), (set(), set())])
+def test_the_learner_lookup_outside_a_tenant_scope_raises_before_reading_anything(
+    tenant_a, django_assert_num_queries, external_ids, emails
+):
+    with tenant_a.scope():
+        LearnerFactory(organization=tenant_a.organization, external_id="L-1", email="ann@a.example")
+
+    with django_assert_num_queries(0), pytest.raises(ScopeError):
+        imports._learners_by_id_or_email(external_ids, emails)
