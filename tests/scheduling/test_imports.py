@@ -10,9 +10,8 @@ from django_scopes import ScopeError
 
 from mls.enums import Role
 from mls.models import AuditEvent
-from scheduling import imports
 from scheduling.enums import CompletionSource, EnrollmentStatus, Modality, SessionStatus, TicketCategory
-from scheduling.imports import ImportResult, RowError, import_csv, template_csv
+from scheduling.imports import ImportResult, RowError, import_csv, lookups, template_csv
 from scheduling.models import Completion, Enrollment, Learner, Session, SupportTicket
 from tests.factories.engagements import EngagementFactory
 from tests.factories.scheduling import CourseFactory, LearnerFactory, RoomFactory, at
@@ -160,7 +159,7 @@ def test_learner_import_refuses_the_email_of_another_learner_of_the_organization
 
 
 def test_learner_import_larger_than_one_lookup_finds_every_stored_learner_and_email(acme, monkeypatch):
-    monkeypatch.setattr("scheduling.imports._chunk_size", lambda: 4)  # two external_ids and two emails a query
+    monkeypatch.setattr("scheduling.imports.lookups._chunk_size", lambda: 4)  # two external_ids and two emails a query
     for n in range(1, 6):
         LearnerFactory(organization=acme.organization, external_id=f"L-{n}", email=f"old{n}@acme.example")
     LearnerFactory(organization=acme.organization, external_id="L-OLD", name="Zed", email="zed@acme.example")
@@ -643,9 +642,9 @@ def test_the_learner_lookup_is_an_index_lookup_even_for_a_tenant_without_statist
             Learner(organization=tenant_a.organization, external_id=f"L-{n}", name="L", email=f"l{n}@a.example")
             for n in range(5000)
         )
-        [query] = imports._learner_queries({"L-7"}, {"l9@a.example"})
+        [query] = lookups._learner_queries({"L-7"}, {"l9@a.example"})
         plan = query.explain(analyze=True, costs=False)
-        found = imports._learners_by_id_or_email({"L-7"}, {"l9@a.example"})
+        found = lookups._learners_by_id_or_email({"L-7"}, {"l9@a.example"})
 
     assert "scheduling_learner_external_id" in plan, plan
     assert "scheduling_learner_email_ci" in plan, plan
@@ -661,4 +660,4 @@ def test_the_learner_lookup_outside_a_tenant_scope_raises_before_reading_anythin
         LearnerFactory(organization=tenant_a.organization, external_id="L-1", email="ann@a.example")
 
     with django_assert_num_queries(0), pytest.raises(ScopeError):
-        imports._learners_by_id_or_email(external_ids, emails)
+        lookups._learners_by_id_or_email(external_ids, emails)
