@@ -1,5 +1,6 @@
 """Rules of the code base that a linter cannot state on its own (STYLE.md)."""
 
+import ast
 import re
 import subprocess
 from pathlib import Path
@@ -56,3 +57,35 @@ def test_every_inline_import_states_one_of_the_known_reasons():
 
     assert unexplained == []
     assert len(imports) > 30  # the grep found the code base's inline imports
+
+
+# scheduling/imports/ along its sections, in the order they may import each other (each only those before it).
+IMPORT_MODULES = ("rows", "lookups", "references", "sheets", "records", "reading", "writing")
+
+
+def _package_imports(path: Path) -> set[str]:
+    """The modules of scheduling/imports/ that `path` imports, relatively or by name ("__init__": the package)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        names = {alias.name for alias in node.names}
+        if node.level == 1:
+            found |= {node.module} if node.module else names
+        elif node.module == "scheduling.imports" or (node.module == "scheduling" and "imports" in names):
+            found |= {"__init__"} | (names & set(IMPORT_MODULES))
+        elif (node.module or "").startswith("scheduling.imports."):
+            found.add(node.module.removeprefix("scheduling.imports."))
+    return found
+
+
+def test_the_import_modules_import_only_the_modules_above_them():
+    package = ROOT / "scheduling" / "imports"
+
+    upward = {
+        name: sorted(_package_imports(package / f"{name}.py") - set(IMPORT_MODULES[:position]))
+        for position, name in enumerate(IMPORT_MODULES)
+    }
+
+    assert sorted(path.stem for path in package.glob("*.py")) == sorted([*IMPORT_MODULES, "__init__"])
+    assert {name: imported for name, imported in upward.items() if imported} == {}

@@ -6,13 +6,12 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
+from django_scopes import ScopeError
 
 from mls.enums import Role
 from mls.models import AuditEvent
-from scheduling import imports
 from scheduling.enums import CompletionSource, EnrollmentStatus, Modality, SessionStatus, TicketCategory
-from scheduling.imports import ImportResult, RowError, import_csv, template_csv
+from scheduling.imports import ImportResult, RowError, import_csv, lookups, template_csv
 from scheduling.models import Completion, Enrollment, Learner, Session, SupportTicket
 from tests.factories.engagements import EngagementFactory
 from tests.factories.scheduling import CourseFactory, LearnerFactory, RoomFactory, at
@@ -160,7 +159,7 @@ def test_learner_import_refuses_the_email_of_another_learner_of_the_organization
 
 
 def test_learner_import_larger_than_one_lookup_finds_every_stored_learner_and_email(acme, monkeypatch):
-    monkeypatch.setattr("scheduling.imports._chunk_size", lambda: 4)  # two external_ids and two emails a query
+    monkeypatch.setattr("scheduling.imports.lookups._chunk_size", lambda: 4)  # two external_ids and two emails a query
     for n in range(1, 6):
         LearnerFactory(organization=acme.organization, external_id=f"L-{n}", email=f"old{n}@acme.example")
     LearnerFactory(organization=acme.organization, external_id="L-OLD", name="Zed", email="zed@acme.example")
@@ -643,13 +642,22 @@ def test_the_learner_lookup_is_an_index_lookup_even_for_a_tenant_without_statist
             Learner(organization=tenant_a.organization, external_id=f"L-{n}", name="L", email=f"l{n}@a.example")
             for n in range(5000)
         )
-        [(sql, params)] = imports._learner_queries(tenant_a.organization.pk, {"L-7"}, {"l9@a.example"})
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {sql}", params)
-            plan = "\n".join(line for (line,) in cursor.fetchall())
-        found = imports._learners_by_id_or_email({"L-7"}, {"l9@a.example"})
+        [query] = lookups._learner_queries({"L-7"}, {"l9@a.example"})
+        plan = query.explain(analyze=True, costs=False)
+        found = lookups._learners_by_id_or_email({"L-7"}, {"l9@a.example"})
 
     assert "scheduling_learner_external_id" in plan, plan
     assert "scheduling_learner_email_ci" in plan, plan
     assert "Rows Removed by Filter" not in plan, plan
     assert sorted(learner.external_id for learner in found) == ["L-7", "L-9"]
+
+
+@pytest.mark.parametrize(("external_ids", "emails"), [({"L-1"}, {"ann@a.example"}), (set(), set())])
+def test_the_learner_lookup_outside_a_tenant_scope_raises_before_reading_anything(
+    tenant_a, django_assert_num_queries, external_ids, emails
+):
+    with tenant_a.scope():
+        LearnerFactory(organization=tenant_a.organization, external_id="L-1", email="ann@a.example")
+
+    with django_assert_num_queries(0), pytest.raises(ScopeError):
+        lookups._learners_by_id_or_email(external_ids, emails)

@@ -1,0 +1,133 @@
+"""A row of an import as it is read, checked and written: its cells and their errors, what every row is checked
+against, and what the import did."""
+
+import dataclasses
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from engagements.models import Engagement
+from mls.validators import validate_sane_date
+
+EXAMPLE_MOMENT = "2026-03-02T09:00:00+00:00"
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem where the user sees it: the spreadsheet row (header = 1) and the column ("" = whole row)."""
+
+    row: int
+    column: str
+    message: str
+
+
+@dataclass
+class ImportResult:
+    """What an import did. Any error means nothing was written; `unchanged` rows matched and already agreed.
+    `rows` are the rows as written (or found unchanged), one per external_id in the order of the file."""
+
+    created: int
+    updated: int
+    errors: list[RowError]
+    unchanged: int = 0
+    rows: tuple[models.Model, ...] = dataclasses.field(default=(), compare=False, repr=False)
+
+
+class _Row:
+    """One data row's cells, read with checks that record an error against the cell instead of raising."""
+
+    def __init__(self, number: int, cells: dict[str, str]) -> None:
+        self.number = number
+        self.cells = cells
+        self.errors: list[RowError] = []
+        self.before: dict[str, Any] | None = None  # the stored row's sheet fields; None for a new row
+
+    def error(self, column: str, message: str) -> None:
+        self.errors.append(RowError(self.number, column, message))
+
+    def failed(self, column: str) -> bool:
+        return any(error.column == column for error in self.errors)
+
+    def text(self, column: str, *, required: bool = False) -> str:
+        value = self.cells.get(column, "")
+        if required and not value:
+            self.error(column, f"{column} is required.")
+        return value
+
+    def choice(self, column: str, allowed: Iterable[str], *, required: bool = True) -> str:
+        value = self.text(column, required=required).lower()
+        allowed = [str(option) for option in allowed]
+        if value and value not in allowed:
+            self.error(column, f"'{self.cells[column]}' is not allowed here; use one of: {', '.join(allowed)}.")
+            return ""
+        return value
+
+    def whole_number(self, column: str) -> int | None:
+        value = self.text(column, required=True)
+        if value and not re.fullmatch(r"[+-]?[0-9]+", value):
+            self.error(column, f"'{value}' is not a whole number.")
+            return None
+        return int(value) if value else None
+
+    def moment(self, column: str, *, required: bool = False) -> datetime | None:
+        """An ISO 8601 date and time with its UTC offset: a naive time would be read in the wrong zone."""
+        value = self.text(column, required=required)
+        if not value:
+            return None
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            self.error(column, f"'{value}' is not a date and time; use ISO 8601, e.g. {EXAMPLE_MOMENT}.")
+            return None
+        if parsed.utcoffset() is None:
+            self.error(column, f"'{value}' has no UTC offset; add it, e.g. {EXAMPLE_MOMENT}.")
+            return None
+        try:
+            validate_sane_date(parsed)
+        except ValidationError as error:
+            self.error(column, f"'{value}' is out of range: {error.messages[0]}")
+            return None
+        return parsed.astimezone(UTC)
+
+
+@dataclass
+class _Context:
+    """What every row of one import is checked against, loaded before the rows with one query per model."""
+
+    restricted_to_provider: int | None  # a provider manager imports only their provider's delivery
+    found: dict[str, dict[Any, Any]]
+
+    def reference(self, row: _Row, column: str, name: str, *, key: Any = None, label: str = "") -> Any:
+        """The referenced object, or None with an error on the cell when the file names one that is not here."""
+        key = row.text(column) if key is None else key
+        if not key:
+            return None
+        obj = self.found[name].get(key)
+        if obj is None:
+            row.error(column, f"No {label or name} '{row.text(column)}' in this organization.")
+        return obj
+
+    def check_provider(self, row: _Row, column: str, engagement: Engagement | None, what: str) -> None:
+        if engagement is not None and self.restricted_to_provider not in (None, engagement.provider_id):
+            row.error(column, f"{what} belongs to another provider; you can import only your provider's delivery.")
+
+
+def _field_values(obj: models.Model, fields: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(getattr(obj, obj._meta.get_field(name).attname) for name in fields)
+
+
+@dataclass
+class _Written:
+    """A row to write: its instance as it will be saved, the sheet's fields before (None: a new row) and which of
+    them the row changes."""
+
+    obj: models.Model
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+    changed: set[str]
+    action: str
