@@ -13,9 +13,9 @@ The floor is what a plain Django view does for the same request, without DRF:
   429 over `API_THROTTLE_RATE`;
 - list: validates `?page_size=` with a Django `Form` (1 to 1,000) and answers `.values()` of the page's rows
   (the learner's every column but the organization, ordered by id) as JSON;
-- create: builds the `Learner` from the JSON body, `full_clean()` (field validation and the unique constraints:
-  two queries), and in one transaction saves the row and its `AuditEvent` (actor, token, the created fields),
-  then answers the row's fields as JSON with 201.
+- create: builds the `Learner` from the JSON body, `full_clean()` (field validation, the organization exists, the
+  email and the external_id free: three queries), and in one transaction saves the row and its `AuditEvent`
+  (actor, token, the created fields), then answers the row's fields as JSON with 201.
 The API: `GET /api/v1/learners/?page_size=100` and `POST /api/v1/learners/` of one new learner with a read_write
 token (authentication, scope, throttle, filters, cursor page, serializer; the import's checks, upsert, audit event,
 the answer).
