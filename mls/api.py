@@ -10,24 +10,21 @@ from typing import Protocol
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, models, transaction
 from django.db.models import ProtectedError, QuerySet
-from django.utils import timezone
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 from django_filters.filters import QuerySetRequestMixin
 from django_scopes import ScopeError
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import ISO_8601, exceptions, mixins, pagination, serializers, viewsets
+from rest_framework import exceptions, mixins, pagination, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.fields import get_error_detail
 from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .api_auth import OrganizationSessionAuthentication, TokenAuthentication, caller_of
@@ -228,12 +225,6 @@ def date_range(field: str) -> tuple[filters.DateFilter, filters.DateFilter]:
     )
 
 
-# Output fields whose to_representation gives a database value back unchanged (str(), int() or bool() of it).
-UNCONVERTED_FIELDS = frozenset({serializers.CharField, serializers.IntegerField, serializers.BooleanField})
-OutputPlan = list[tuple[str, str, Callable[[object], object] | None]]
-_output_plans: dict[type, OutputPlan | None] = {}
-
-
 class ReadSerializer(serializers.ModelSerializer):
     """A resource's representation: output only (writes go through the services, never a serializer's save),
     foreign keys as ids, money and percentages as decimal strings."""
@@ -251,67 +242,6 @@ class ReadSerializer(serializers.ModelSerializer):
         if allow_blank:  # read_only drops it, but the schema must say "" is a value (a blank choice, say)
             kwargs["allow_blank"] = True
         return kwargs
-
-    def to_representation(self, instance: models.Model) -> dict:
-        """DRF's own output, built from a plan made once per serializer class: DRF's building of the fields for
-        each request and its per-field, per-row lookups cost more than the query of a 100-row page."""
-        plan = self.output_plan()
-        if plan is None:
-            return super().to_representation(instance)
-        read = instance.__getitem__ if isinstance(instance, dict) else instance.__getattribute__  # a row of .values()
-        return {
-            name: value if convert is None or value is None else convert(value)
-            for name, attname, convert in plan
-            for value in (read(attname),)
-        }
-
-    @classmethod
-    def output_plan(cls) -> OutputPlan | None:
-        if cls not in _output_plans:
-            _output_plans[cls] = cls()._make_plan()  # an instance of its own: it keeps no request alive
-        return _output_plans[cls]
-
-    def _make_plan(self) -> OutputPlan | None:
-        """(output name, model attribute, conversion or None to output the value as it is) per field; None when
-        a field needs DRF's own lookup (a method field, a dotted source, a nested or many-valued relation).
-        Conversions depend on nothing of the request (moments are put in the zone current when called)."""
-        options = self.Meta.model._meta
-        plan = []
-        for output in self._readable_fields:
-            try:
-                model_field = options.get_field(output.source)
-            except FieldDoesNotExist:
-                return None
-            if not model_field.concrete:
-                return None
-            if isinstance(output, serializers.PrimaryKeyRelatedField) and output.pk_field is None:
-                plan.append((output.field_name, model_field.attname, None))  # the id, as DRF's pk-only shortcut
-            elif model_field.is_relation or isinstance(output, serializers.RelatedField | serializers.BaseSerializer):
-                return None
-            elif _is_plain_moment(output):
-                plan.append((output.field_name, model_field.attname, _iso_moment))
-            else:
-                convert = None if type(output) in UNCONVERTED_FIELDS else output.to_representation
-                plan.append((output.field_name, model_field.attname, convert))
-        return plan
-
-
-def _is_plain_moment(output: serializers.Field) -> bool:
-    """A DateTimeField written as DRF writes one by default: ISO 8601 in the current timezone."""
-    output_format = getattr(output, "format", api_settings.DATETIME_FORMAT)
-    return (
-        type(output) is serializers.DateTimeField
-        and not hasattr(output, "timezone")
-        and isinstance(output_format, str)
-        and output_format.lower() == ISO_8601
-    )
-
-
-def _iso_moment(value: datetime) -> str:
-    """DRF's DateTimeField output of a stored (aware) moment, without its per-value lookups of the field's
-    settings: a page of 100 rows spent more on them than on its query."""
-    text = value.astimezone(timezone.get_current_timezone()).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class TenantPrimaryKey(serializers.PrimaryKeyRelatedField):
@@ -350,17 +280,6 @@ class TenantViewSet(viewsets.GenericViewSet):
 
 class ReadOnlyResource(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """A resource integrators read; it is written in MLS itself (contracts, SLA results) or by other endpoints."""
-
-    def list(self, request: Request) -> Response:
-        """A page of rows read as the columns its serializer's output plan needs, not as model instances: making
-        a page of instances cost more than querying it. Serializers without a plan get instances."""
-        queryset = self.filter_queryset(self.get_queryset())
-        plan = self.get_serializer_class().output_plan()
-        if plan is not None:
-            ordering = [name.lstrip("-") for name in self.paginator.get_ordering(request, queryset, self)]
-            queryset = queryset.values(*dict.fromkeys(["pk", *(attname for _, attname, _ in plan), *ordering]))
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 class RowProblem(Protocol):

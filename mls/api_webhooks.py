@@ -38,7 +38,7 @@ class EndpointSerializer(ReadSerializer):
 class EndpointWithoutSecretSerializer(EndpointSerializer):
     """What a read token sees: with the secret, its holder could forge deliveries the integrator trusts."""
 
-    def to_representation(self, instance: WebhookEndpoint | dict) -> dict:
+    def to_representation(self, instance: WebhookEndpoint) -> dict:
         return {**super().to_representation(instance), "secret": None}
 
 

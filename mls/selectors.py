@@ -1,15 +1,13 @@
 """Reads of the tenancy core. Tenant queries run inside the request's organization scope."""
 
 import hmac
-from functools import cache
 
 from allauth.mfa.utils import is_mfa_enabled
-from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, FilteredRelation, Q, QuerySet
 
-from . import rows
 from .enums import Credential, Role, WebhookDeliveryStatus
 from .models import ApiToken, AuditEvent, Invitation, Membership, Organization, User, WebhookDelivery, WebhookEndpoint
+from .tenancy import organization_scope
 
 MAX_ID_DIGITS = 18  # a bigint's; a longer number would overflow the query instead of finding nothing
 
@@ -86,44 +84,33 @@ def token_organization_id(raw: str) -> int | None:
 
 
 def api_caller(organization_id: int, token_hash: str) -> tuple[ApiToken, Membership] | None:
-    """The organization's active token with this hash and the member it acts as, or None (no scope needed: the
-    organization is the query's own condition).
+    """The organization's active token with this hash and the member it acts as, or None.
 
     A token acts with its creator's rights while the creator is an active user and an owner (a provider's token
     too); restricted to a provider, it acts like that provider's account manager (an unsaved Membership, so every
-    service's permission check applies as is).
-
-    Every API request starts here, so this is one hand-written query (token, organization, creator and the
-    creator's owner membership): building it with the ORM took several times longer than running it.
+    service's permission check applies as is). One query: the token with its organization, its creator and the
+    creator's owner membership there, joined as a filtered relation.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_caller_sql(), [Role.OWNER, organization_id, token_hash])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    token, organization, user, owner = rows.instances(row, [model for model, _ in CALLER_TABLES])
-    if not hmac.compare_digest(token.secret_hash, token_hash):
-        return None
-    token.organization = owner.organization = organization
-    token.created_by = owner.user = user
-    if token.provider_id is not None:
-        owner = Membership(
-            organization=organization, user=user, role=Role.PROVIDER_MANAGER, provider_id=token.provider_id
+    owner = FilteredRelation(
+        "created_by__memberships",
+        condition=Q(created_by__memberships__organization_id=organization_id, created_by__memberships__role=Role.OWNER),
+    )
+    with organization_scope(organization_id):
+        token = (
+            ApiToken.objects.annotate(owner=owner)
+            .select_related("organization", "created_by", "owner")
+            .filter(secret_hash=token_hash, revoked_at__isnull=True, created_by__is_active=True, owner__isnull=False)
+            .first()
         )
-    return token, owner
-
-
-CALLER_TABLES = ((ApiToken, "t"), (Organization, "o"), (User, "u"), (Membership, "m"))
-
-
-@cache
-def _caller_sql() -> str:
-    columns = ", ".join(rows.columns(model, alias) for model, alias in CALLER_TABLES)
-    return f"""
-        SELECT {columns}
-        FROM mls_apitoken t
-        JOIN mls_organization o ON o.id = t.organization_id
-        JOIN mls_user u ON u.id = t.created_by_id AND u.is_active
-        JOIN mls_membership m ON m.organization_id = t.organization_id AND m.user_id = t.created_by_id AND m.role = %s
-        WHERE t.organization_id = %s AND t.secret_hash = %s AND t.revoked_at IS NULL
-    """  # noqa: S608 - column names from the models, values bound as parameters
+    if token is None or not hmac.compare_digest(token.secret_hash, token_hash):
+        return None
+    membership = token.owner
+    membership.organization, membership.user = token.organization, token.created_by
+    if token.provider_id is not None:
+        membership = Membership(
+            organization=token.organization,
+            user=token.created_by,
+            role=Role.PROVIDER_MANAGER,
+            provider_id=token.provider_id,
+        )
+    return token, membership
