@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce
 from scheduling.models import Attendance
 
 from .catalog import METRICS, Kind
-from .metrics import DEFINITIONS, PERCENT_GROUPS, MetricContext, items_of
+from .metrics import DEFINITIONS, MetricContext, items_of
 from .models import Measurement
 from .periods import Period
 from .selectors import approved_relief
@@ -266,16 +266,6 @@ class Items:
     page: Page | None
 
 
-def _live_counts(measurement: Measurement, items: QuerySet) -> dict[str, int]:
-    """An open period's counts by outcome: a percentage-of-items measurement holds them (met, met + failed,
-    pending), so a million items need no second count; the other metrics' items (feedback, sessions, outages) are
-    counted."""
-    if DEFINITIONS[measurement.metric].groups is PERCENT_GROUPS:
-        met, measured = int(measurement.numerator), int(measurement.denominator)
-        return {"met": met, "failed": measured - met, "pending": measurement.pending}
-    return dict(items.order_by().values_list("outcome").annotate(n=Count("pk")))
-
-
 def _items(measurement: Measurement) -> QuerySet | None:
     """The measurement's items with their outcome, by the metric's definition, as of the measurement."""
     engagement = measurement.engagement
@@ -310,11 +300,10 @@ def item_page(measurement: Measurement, group_key: str | None, page_number: obje
     final = measurement.finalized
     items = _items(measurement)
     snapshot = measurement.inputs or {}
-    counts = (
-        {key: len(snapshot.get(key) or []) for key, _ in definition.groups}
-        if final
-        else _live_counts(measurement, items)
-    )
+    if final:
+        counts = {key: len(snapshot.get(key) or []) for key, _ in definition.groups}
+    else:  # the rows are read live, so are their counts: the list and its page numbers agree
+        counts = dict(items.order_by().values_list("outcome").annotate(n=Count("pk")))
     groups = [Group(key, label, counts.get(key, 0)) for key, label in definition.groups]
     group = next((g for g in groups if g.key == group_key), None) or next((g for g in groups if g.count), None)
     group = group or groups[0]
