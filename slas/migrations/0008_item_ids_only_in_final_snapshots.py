@@ -67,8 +67,8 @@ def forward(apps, schema_editor):  # noqa: ANN001, ANN201 - Django's signature
     with connection.cursor() as cursor:
         cursor.execute("SELECT id, finalized, inputs FROM slas_measurement")
         rows = cursor.fetchall()
-        if postgres:
-            cursor.execute(f"ALTER TABLE slas_measurement DISABLE TRIGGER {TRIGGER}")
+        if postgres:  # deferred foreign-key checks still pending would forbid the ALTER TABLE: run them now
+            cursor.execute(f"SET CONSTRAINTS ALL IMMEDIATE; ALTER TABLE slas_measurement DISABLE TRIGGER {TRIGGER}")
         for pk, finalized, inputs in rows:
             inputs = json.loads(inputs) if isinstance(inputs, str) else inputs
             if not isinstance(inputs, dict):
@@ -77,7 +77,7 @@ def forward(apps, schema_editor):  # noqa: ANN001, ANN201 - Django's signature
             if snapshot != inputs:
                 cursor.execute("UPDATE slas_measurement SET inputs = %s WHERE id = %s", [json.dumps(snapshot), pk])
         if postgres:
-            cursor.execute(f"ALTER TABLE slas_measurement ENABLE TRIGGER {TRIGGER}")
+            cursor.execute(f"SET CONSTRAINTS ALL IMMEDIATE; ALTER TABLE slas_measurement ENABLE TRIGGER {TRIGGER}")
 
 
 class Migration(migrations.Migration):

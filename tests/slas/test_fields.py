@@ -9,7 +9,7 @@ from array import array
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -99,3 +99,35 @@ def test_migration_packs_final_snapshots_of_every_old_form_and_strips_ids_from_p
     }
     assert packed["down_minutes"] == "1.0000"
     assert stripped == {"manual_measurement": 7, "status": "x"}
+
+
+class MigrationEditor:
+    """What RunPython hands a migration function that uses raw SQL: the connection."""
+
+    connection = connection
+
+
+def test_migration_rewrites_a_finalized_row_past_the_immutability_trigger_and_restores_it(tenant_a):
+    engagement, _ = sla_engagement(tenant_a)
+    with tenant_a.scope():
+        row = services.compute_period(engagement=engagement, period=Period.parse("2026-03", engagement.timezone))
+        final, provisional = row.measurements.order_by("pk")[:2]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE slas_measurement SET inputs = %s, finalized = true WHERE id = %s",
+            [json.dumps({"met": [9, 2], "failed": [], "down_minutes": "1.0000"}), final.pk],
+        )
+        cursor.execute(
+            "UPDATE slas_measurement SET inputs = %s WHERE id = %s", [json.dumps({"met": [5]}), provisional.pk]
+        )
+
+    migration.forward(None, MigrationEditor)
+
+    assert stored_inputs(final) == {**pack_ids_of({"met": [2, 9], "failed": []}), "down_minutes": "1.0000"}
+    assert stored_inputs(provisional) == {}
+    with pytest.raises(DatabaseError, match="finalized"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE slas_measurement SET value = 1 WHERE id = %s", [final.pk])
+
+
+def pack_ids_of(lists: dict[str, list[int]]) -> dict:
+    return {key: pack_ids(ids) for key, ids in lists.items()}
