@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce
 from scheduling.models import Attendance
 
 from .catalog import METRICS, Kind
-from .metrics import DEFINITIONS, MetricContext, items_of
+from .metrics import DEFINITIONS, MetricContext, ids_by_outcome, items_of
 from .models import Measurement
 from .periods import Period
 from .selectors import approved_relief
@@ -284,11 +284,9 @@ def item_ids(measurement: Measurement) -> dict[str, list[int]]:
     groups = DEFINITIONS[measurement.metric].groups
     if measurement.finalized:
         return {key: (measurement.inputs or {}).get(key) or [] for key, _ in groups}
-    ids: dict[str, list[int]] = {key: [] for key, _ in groups}
     items = _items(measurement)
-    for outcome, pk in items.order_by("pk").values_list("outcome", "pk") if items is not None else []:
-        ids[outcome].append(pk)
-    return ids
+    keys = [key for key, _ in groups]
+    return ids_by_outcome(items, keys) if items is not None else {}
 
 
 def item_page(measurement: Measurement, group_key: str | None, page_number: object) -> Items:
@@ -314,15 +312,13 @@ def item_page(measurement: Measurement, group_key: str | None, page_number: obje
         # Paginate the snapshot's ids (in id order, which follows creation) and fetch one page of rows: a group
         # can hold a million ids, far too many for one `IN (…)`.
         page = Paginator(snapshot.get(group.key) or [], ITEMS_PER_PAGE).get_page(page_number)
-        rows = rows.filter(pk__in=list(page.object_list))
+        rows = rows.filter(pk__in=list(page.object_list)).order_by(*item_list.order)
     else:
         # The group's count is known: paginate positions and fetch that slice of the live items.
         page = Paginator(range(group.count), ITEMS_PER_PAGE).get_page(page_number)
         positions = page.object_list
         rows = rows.filter(outcome=group.key).order_by("pk")[positions.start : positions.stop]
         rows = sorted(rows, key=attrgetter(*(field.replace("__", ".") for field in item_list.order)))
-    if final:
-        rows = rows.order_by(*item_list.order)
     return Items(
         group=group,
         groups=groups,

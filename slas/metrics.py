@@ -127,7 +127,7 @@ def _classified(
     return population.filter(_relief_exclusion(context, metric, anchor, **options)).annotate(outcome=outcome)
 
 
-def _ids_by_outcome(items: QuerySet, outcomes: Iterable[str]) -> dict[str, list[int]]:
+def ids_by_outcome(items: QuerySet, outcomes: Iterable[str]) -> dict[str, list[int]]:
     """Each outcome's item ids, ascending (the final snapshot). PostgreSQL returns one array per outcome, which
     psycopg reads several times faster than the ORM iterates a million rows (bench/slas.py)."""
     ids: dict[str, list[int]] = {outcome: [] for outcome in outcomes}
@@ -142,7 +142,7 @@ def _ids_by_outcome(items: QuerySet, outcomes: Iterable[str]) -> dict[str, list[
 def _percent_result(metric: str, items: QuerySet, context: MetricContext) -> MetricResult:
     keys = ItemOutcome.values
     if context.with_items:
-        inputs = _ids_by_outcome(items, keys)
+        inputs = ids_by_outcome(items, keys)
         counts = {key: len(inputs[key]) for key in keys}
     else:
         inputs = {}
@@ -412,7 +412,7 @@ def _mean_of(score: str) -> Callable[[str, QuerySet, MetricContext], MetricResul
             numerator=total,
             denominator=Decimal(count),
             sample=count,
-            inputs=_ids_by_outcome(feedback, ["scored"]) if context.with_items else {},
+            inputs=ids_by_outcome(feedback, ["scored"]) if context.with_items else {},
         )
 
     return result
@@ -445,7 +445,7 @@ def _utilization(metric: str, sessions: QuerySet, context: MetricContext) -> Met
         numerator=Decimal(attended),
         denominator=Decimal(seats),
         sample=seats,
-        inputs=_ids_by_outcome(sessions, ["sessions"]) if context.with_items else {},
+        inputs=ids_by_outcome(sessions, ["sessions"]) if context.with_items else {},
     )
 
 
