@@ -5,15 +5,22 @@ DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/mls_bench; the datab
 missing. The tenant (slug "sla-bench", May 2026 in Europe/London, two bank holidays) is bulk-loaded once with
 INSERT … SELECT generate_series and kept, so later runs only measure; drop the database to rebuild it.
 
-Engine: `slas.services.compute_period` for the month, every target of the schedule (measurements written,
-inputs with every item id included). Floor: one hand-written `GROUP BY` query per metric over the same rows,
-returning only the met / failed / pending counts (business-day deadlines precomputed per local day, as the
-engine does); a second floor runs the same queries also returning each outcome's item ids. All are the best
-of 3 runs; the engine's counts are checked against the floor's.
+Two cases, each engine run followed by a floor run, 7 pairs, medians (the shared machine's load moves between
+runs, so the two sides never run minutes apart), on the same connection with the same (default) session settings:
+
+(a) Provisional recompute (hourly): `slas.services.compute_period` for the month, every target of the schedule,
+    measurements written with their counts and no item ids. Floor: one hand-written `GROUP BY` per metric over
+    the same rows, met / failed / pending counts (business-day deadlines precomputed per local day, as the engine
+    does). The engine's counts are checked against the floor's, metric by metric.
+(b) Finalization (monthly): the measuring step of `finalize_period` (`services._measure(final=True)`, rolled
+    back), measurements written with each outcome's item ids. Floor: the same queries with `array_agg(id ORDER
+    BY id)` per outcome, packed as the snapshot stores them (`slas.fields.pack_ids`); the engine's ids are checked
+    against the floor's.
 """
 
 import os
 import re
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -35,8 +42,8 @@ from mls.models import Organization, User  # noqa: E402
 from mls.services import create_organization  # noqa: E402
 from mls.tenancy import organization_scope  # noqa: E402
 from slas import services  # noqa: E402
+from slas.fields import pack_ids, unpack_ids  # noqa: E402
 from slas.metrics import MetricContext, MetricResult, measure  # noqa: E402
-from slas.models import SlaTarget  # noqa: E402
 from slas.periods import Period  # noqa: E402
 from vendors.models import Provider  # noqa: E402
 
@@ -230,11 +237,12 @@ def build(enrollments: int, slug: str = SLUG) -> Engagement:
         **p,
     )
     rows["outages"] = load(
-        """INSERT INTO scheduling_outage (organization_id, engagement_id, starts_at, ends_at, planned, description)
+        """INSERT INTO scheduling_outage (organization_id, engagement_id, starts_at, ends_at, planned, description,
+               external_id)
            VALUES (%(org)s, %(eng)s, %(start)s + interval '11 days 10 hours', %(start)s + interval '11 days 12 hours',
-                   false, 'Bench outage'),
+                   false, 'Bench outage', ''),
                   (%(org)s, %(eng)s, %(start)s + interval '20 days 1 hour', %(start)s + interval '20 days 5 hours',
-                   true, 'Bench maintenance')""",
+                   true, 'Bench maintenance', '')""",
         **p,
     )
     for name, count in rows.items():
@@ -344,14 +352,33 @@ FLOOR = {
 }
 
 
-# The same queries also returning each outcome's item ids (what the engine keeps as its audit snapshot).
-FLOOR_WITH_IDS = {metric: re.sub(r"/\*ids:(\w+)\*/", r", array_agg(\1.id)", sql) for metric, sql in FLOOR.items()}
+# The same queries also returning each outcome's item ids, ascending (what finalization keeps as its snapshot).
+FLOOR_WITH_IDS = {
+    metric: re.sub(r"/\*ids:(\w+)\*/", r", array_agg(\1.id ORDER BY \1.id)", sql) for metric, sql in FLOOR.items()
+}
+FLOOR_WITH_IDS["platform_uptime"] = """SELECT CASE WHEN planned THEN 'planned_outages' ELSE 'unplanned_outages' END,
+        count(*), array_agg(id ORDER BY id) FROM scheduling_outage
+    WHERE engagement_id = %(eng)s AND starts_at < %(end)s AND ends_at > %(start)s GROUP BY 1"""
+IDS_KEY = {"instructor_rating": {"scored": "scored"}, "training_utilization": {"seats": "sessions"}}
 
 
 def run_floor(metric: str, params: dict, *, ids: bool = False) -> dict:
     with connection.cursor() as cursor:
         cursor.execute((FLOOR_WITH_IDS if ids else FLOOR)[metric], params)
         return {row[0]: row[1:] for row in cursor.fetchall()}
+
+
+def floor_snapshot(metric: str, params: dict) -> dict:
+    """The item ids per outcome, in the format the engine stores them (`slas.fields.pack_ids`)."""
+    rows = run_floor(metric, params, ids=True)
+    if metric in IDS_KEY:
+        return {IDS_KEY[metric][key]: pack_ids(_array_of(row)) for key, row in rows.items()}
+    keys = ("planned_outages", "unplanned_outages") if metric == "platform_uptime" else ("met", "failed", "pending")
+    return {key: pack_ids(_array_of(rows.get(key, ()))) for key in keys}
+
+
+def _array_of(row: tuple) -> list[int]:
+    return next((value for value in row if isinstance(value, list)), [])
 
 
 def floor_counts(metric: str, rows: dict) -> tuple:
@@ -376,20 +403,40 @@ def engine_counts(result: MetricResult) -> tuple:
 
 # --- Measuring ----------------------------------------------------------------------------------------
 
-
-def measured_as_compute_period_does(target: SlaTarget, context: MetricContext) -> MetricResult:
-    """One metric, with the planner settings compute_period measures with (services.planner_for_measuring)."""
-    with transaction.atomic(), services.planner_for_measuring():
-        return measure(target.metric, context, target.threshold)
+PAIRS = 7
 
 
-def best_of(runs: int, work: Callable[[], object]) -> tuple[float, object]:
-    timings, result = [], None
-    for _ in range(runs):
-        started = time.perf_counter()
+def timed(work: Callable[[], object]) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = work()
+    return time.perf_counter() - started, result
+
+
+def interleaved(engine: Callable[[], object], floor: Callable[[], object], pairs: int = PAIRS) -> dict:
+    """Engine, floor, engine, floor …: the medians of each and of the pairs' ratios, and the last results."""
+    engine_s, floor_s, ratios = [], [], []
+    for _ in range(pairs):
+        seconds, engine_result = timed(engine)
+        floor_seconds, floor_result = timed(floor)
+        engine_s.append(seconds)
+        floor_s.append(floor_seconds)
+        ratios.append(seconds / floor_seconds)
+    return {
+        "engine": statistics.median(engine_s),
+        "floor": statistics.median(floor_s),
+        "ratio": statistics.median(ratios),
+        "range": (min(ratios), max(ratios)),
+        "results": (engine_result, floor_result),
+    }
+
+
+def in_transaction(work: Callable[[], object], *, rollback: bool = False) -> object:
+    """The work in a transaction, as the engine measures; on the same connection and session settings (the
+    server's defaults) for the engine and the floor."""
+    with transaction.atomic():
         result = work()
-        timings.append(time.perf_counter() - started)
-    return min(timings), result
+        transaction.set_rollback(rollback)
+    return result
 
 
 def main() -> None:
@@ -412,38 +459,65 @@ def main() -> None:
         schedule = services.schedule_required(engagement)
         targets = {target.metric: target for target in schedule.targets.all()}
         context = MetricContext(engagement=engagement, period=period, as_of=as_of)
-
-        engine, _ = best_of(3, lambda: services.compute_period(engagement=engagement, period=period, now=NOW))
-        floor, _ = best_of(3, lambda: [run_floor(metric, params) for metric in targets])
-        floor_ids, _ = best_of(3, lambda: [run_floor(metric, params, ids=True) for metric in targets])
-
         with connection.cursor() as cursor:
             cursor.execute("SHOW server_version")
             (version,) = cursor.fetchone()
-        print(f"\nPostgreSQL {version}, {os.cpu_count()} CPUs; best of 3 runs each.")
+        print(f"\nPostgreSQL {version}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
+              f"engine and floor interleaved, medians of {PAIRS} pairs.")  # fmt: skip
+
+        # (a) The hourly provisional recompute: counts stored; the floor counts.
+        provisional = interleaved(
+            lambda: services.compute_period(engagement=engagement, period=period, now=NOW),
+            lambda: in_transaction(lambda: [run_floor(metric, params) for metric in targets]),
+        )
         print(f"\n| {MONTH:%B %Y}, {enrollments:,} enrollments | engine s | floor s | ratio | items |")
         print("|---|---|---|---|---|")
-        measured = floors = 0.0
         for metric, target in targets.items():
-            seconds, result = best_of(3, lambda target=target: measured_as_compute_period_does(target, context))
-            floor_seconds, rows = best_of(3, lambda metric=metric: run_floor(metric, params))
+            case = interleaved(
+                lambda target=target: in_transaction(lambda: measure(target.metric, context, target.threshold)),
+                lambda metric=metric: in_transaction(lambda: run_floor(metric, params)),
+                pairs=5,
+            )
+            result, rows = case["results"]
             expected = floor_counts(metric, rows)
             assert engine_counts(result) == expected, (metric, engine_counts(result), expected)
-            measured, floors = measured + seconds, floors + floor_seconds
             items = f"{int(result.denominator) + result.pending:,}" if expected else "minutes"
-            ratio = seconds / floor_seconds
-            print(f"| {metric} | {seconds:.3f} | {floor_seconds:.3f} | {ratio:.1f}× | {items} |")
-        print(f"| measuring all {len(targets)} (sum of the above) | {measured:.2f} | {floors:.2f} | "
-              f"{measured / floors:.2f}× | |")  # fmt: skip
-        print(f"| writing the measurements (rest of compute_period) | {engine - measured:.2f} | | | "
-              f"inputs JSON {_inputs_size(engagement) / 1e6:.1f} MB |")  # fmt: skip
-        print(f"| **compute_period, {len(targets)} targets** | **{engine:.2f}** | **{floor:.2f}** | "
-              f"**{engine / floor:.2f}×** (target ≤ 1.5×) | |")  # fmt: skip
-        print(f"| compute_period vs the floor that also returns the item ids | {engine:.2f} | {floor_ids:.2f} | "
-              f"{engine / floor_ids:.2f}× | |")  # fmt: skip
-        label = f"SLA month, {enrollments:,} enrollments, {len(targets)} targets: compute_period"
-        report.ratio(label, engine, floor, floor="GROUP BY counts per metric", target="≤ 1.5×")
-        report.ratio(f"{label} (vs ids floor)", engine, floor_ids, floor="GROUP BY with array_agg of item ids")
+            print(f"| {metric} | {case['engine']:.3f} | {case['floor']:.3f} | {case['ratio']:.1f}× | {items} |")
+        low, high = provisional["range"]
+        print(f"| **compute_period (provisional), {len(targets)} targets** | **{provisional['engine']:.2f}** | "
+              f"**{provisional['floor']:.2f}** | **{provisional['ratio']:.2f}×** ({low:.2f}–{high:.2f}×; "
+              f"target ≤ 1.5×) | snapshots {_inputs_size(engagement) / 1e6:.2f} MB |")  # fmt: skip
+
+        # (b) Finalization (once a month): the item ids snapshot stored; the floor returns the same ids, packed.
+        row = services._period_row(engagement, period)  # the period row finalize_period measures into
+        closes_at = period.closes_at(schedule.grace_days)
+        final_params = {**params, "as_of": closes_at}
+
+        def finalize_measurements() -> list:
+            return services._measure(engagement, schedule, row, closes_at, final=True)
+
+        final = interleaved(
+            lambda: in_transaction(finalize_measurements, rollback=True),
+            lambda: in_transaction(lambda: {metric: floor_snapshot(metric, final_params) for metric in targets}),
+        )
+        measurements, floor_ids = final["results"]
+        stored = {m.metric: m.inputs for m in measurements}
+        for metric, snapshot in floor_ids.items():
+            engine_ids = {key: stored[metric][key] for key in snapshot}
+            assert engine_ids == {key: unpack_ids(packed) for key, packed in snapshot.items()}, metric
+        low, high = final["range"]
+        print(f"| **finalization: measurements with the item ids snapshot** | **{final['engine']:.2f}** | "
+              f"**{final['floor']:.2f}** | **{final['ratio']:.2f}×** ({low:.2f}–{high:.2f}×) | "
+              f"{_ids_in(floor_ids):,} ids |")  # fmt: skip
+        label = f"SLA month, {enrollments:,} enrollments, {len(targets)} targets"
+        report.ratio(f"{label}: compute_period", provisional["engine"], provisional["floor"],
+                     floor="GROUP BY counts per metric", target="≤ 1.5×")  # fmt: skip
+        report.ratio(f"{label}: finalization snapshot", final["engine"], final["floor"],
+                     floor="GROUP BY with array_agg of item ids, packed")  # fmt: skip
+
+
+def _ids_in(snapshots: dict) -> int:
+    return sum(len(unpack_ids(packed)) for snapshot in snapshots.values() for packed in snapshot.values())
 
 
 def _inputs_size(engagement: Engagement) -> int:

@@ -1,41 +1,31 @@
-"""The measurement drill-down (DESIGN.md §8: "per metric drill-down to the items that failed"): which rows a
-measurement's stored inputs name, and the columns that show why each item met, failed or is still pending.
+"""The measurement drill-down (DESIGN.md §8: "per metric drill-down to the items that failed"): the items a
+measurement counted, by outcome, with the columns that show why each item met, failed or is still pending.
 
-The outcome of every item is the engine's, taken from the ids in `Measurement.inputs`; this module only fetches
-those rows (one paginated query per list) and shows each item's deadline derived from the target's threshold the
-way the metric derives it, so a reader can check the verdict against the timestamps.
+The items and their outcome come from the metric's own definition (`slas.metrics.DEFINITIONS`): an open period's
+are read live from the same querysets the measurement counts, as of the measurement's `as_of`; a finalized
+period's are the ids of its snapshot. The deadline shown is the rule's own expression, selected with the items,
+so the page and the verdict cannot disagree. This module only chooses the columns.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
 from operator import attrgetter
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from engagements.models import ChangeRequest
-from mls.business_days import END_OF_DAY, BusinessCalendar
-from scheduling.models import (
-    AssessmentAttempt,
-    Attendance,
-    Completion,
-    ComplianceAssignment,
-    Course,
-    Enrollment,
-    Feedback,
-    Outage,
-    Session,
-    SupportTicket,
-)
+from scheduling.models import Attendance
 
 from .catalog import METRICS, Kind
+from .metrics import DEFINITIONS, MetricContext, ids_by_outcome, items_of
 from .models import Measurement
 from .periods import Period
+from .selectors import approved_relief
 
 ITEMS_PER_PAGE = 50
+SHOWN = "rule_"  # prefix of the rule's expressions selected for display (`MetricDefinition.shown`)
 
 
 @dataclass(frozen=True)
@@ -49,32 +39,24 @@ class Cell:
 
 
 @dataclass(frozen=True)
-class ItemContext:
-    """What a deadline needs: the target's H/D/N/R parameter, the engagement's business calendar, the period."""
-
-    threshold: int | None
-    calendar: BusinessCalendar
-    period: Period
-
-
-@dataclass(frozen=True)
 class Column:
     label: str
-    cell: Callable[[Any, ItemContext], Cell]
+    cell: Callable[[Any], Cell]
 
 
 @dataclass(frozen=True)
 class ItemList:
-    rows: Callable[[], QuerySet]
-    order: tuple[str, ...]
     columns: tuple[Column, ...]
+    order: tuple[str, ...]
+    related: tuple[str, ...] = ()  # what the columns read of related rows
+    display: Callable[[QuerySet], QuerySet] = lambda rows: rows  # figures shown that are no part of the rule
 
 
 def _value(label: str, path: str, kind: str = "text") -> Column:
     """A column of `path` (dotted; a method such as `get_status_display` is called)."""
     get = attrgetter(path)
 
-    def cell(obj: object, context: ItemContext) -> Cell:
+    def cell(obj: object) -> Cell:
         value = get(obj)
         return Cell(value() if callable(value) else value, kind)
 
@@ -87,68 +69,32 @@ def _time(label: str, path: str) -> Column:
 
 def _link(label: str, url_name: str, text: Callable[[Any], object], pk: str = "pk") -> Column:
     get_pk = attrgetter(pk)
-    return Column(label, lambda obj, ctx: Cell(text(obj), "link", url_name, get_pk(obj)))
+    return Column(label, lambda obj: Cell(text(obj), "link", url_name, get_pk(obj)))
 
 
-def _deadline(deadline: Callable[[Any, ItemContext], datetime | date | None], kind: str = "datetime") -> Column:
-    return Column("Deadline", lambda obj, ctx: Cell(deadline(obj, ctx), kind))
+DEADLINE = _time("Deadline", f"{SHOWN}deadline")
 
 
-def _hours_after(anchor: str) -> Callable[[Any, ItemContext], datetime]:
-    get = attrgetter(anchor)
-    return lambda obj, ctx: get(obj) + timedelta(hours=ctx.threshold)
-
-
-def _days_after(anchor: str) -> Callable[[Any, ItemContext], datetime]:
-    get = attrgetter(anchor)
-    return lambda obj, ctx: get(obj) + timedelta(days=ctx.threshold)
-
-
-def _business_days_after(anchor: str) -> Callable[[Any, ItemContext], datetime | None]:
-    get = attrgetter(anchor)
-    return lambda obj, ctx: ctx.calendar.deadline_after(get(obj), ctx.threshold) if get(obj) else None
-
-
-def _end_of_due_day(obj: ComplianceAssignment, ctx: ItemContext) -> datetime:
-    return datetime.combine(obj.due_on, END_OF_DAY, tzinfo=ctx.period.zone)
-
-
-def _reviewed_since(obj: Course, ctx: ItemContext) -> date:
-    """The course's own review interval, never longer than the target's R (slas.metrics.content_freshness)."""
-    return ctx.period.next_month - timedelta(days=min(ctx.threshold, obj.review_interval_days))
-
-
-def _session_text(session: Session) -> str:
+def _session_text(session: Any) -> str:
     return f"{session.course.code} {session.course.title}"
 
 
-def _sessions() -> QuerySet:
-    return Session.objects.select_related("course")
-
-
-def _sessions_with_replacement() -> QuerySet:
-    """Sessions with the start of their first replacement (what scheduling lead time and rescheduling count)."""
-    first = Session.objects.filter(replaces=OuterRef("pk")).order_by("starts_at").values("starts_at")[:1]
-    return _sessions().annotate(replacement_starts_at=Subquery(first))
-
-
-def _sessions_with_attendance() -> QuerySet:
+def _with_attendance(sessions: QuerySet) -> QuerySet:
     present = (
         Attendance.objects.filter(enrollment__session=OuterRef("pk"), present=True)
         .values("enrollment__session")
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return _sessions().annotate(attended=Coalesce(Subquery(present, output_field=IntegerField()), 0))
+    return sessions.annotate(attended=Coalesce(Subquery(present, output_field=IntegerField()), 0))
 
 
 SESSION = _link("Session", "scheduling:session", _session_text)
 TICKET = _link("Ticket", "scheduling:ticket", attrgetter("subject"))
 LEARNER = _link("Learner", "scheduling:learner", attrgetter("learner.name"), pk="learner_id")
+COURSE = ("course",)
 
 SESSION_LIST = ItemList(
-    _sessions,
-    ("starts_at", "pk"),
     (
         SESSION,
         _time("Starts", "starts_at"),
@@ -156,21 +102,10 @@ SESSION_LIST = ItemList(
         _value("Status", "get_status_display"),
         _value("Cancelled by", "get_cancelled_by_display"),
     ),
-)
-TICKETS_BY_FIRST_RESPONSE = ItemList(
-    SupportTicket.objects.all,
-    ("opened_at", "pk"),
-    (
-        TICKET,
-        _value("Category", "get_category_display"),
-        _time("Opened", "opened_at"),
-        _time("First response", "first_response_at"),
-        _deadline(_hours_after("opened_at")),
-    ),
+    ("starts_at", "pk"),
+    COURSE,
 )
 FEEDBACK_LIST = ItemList(
-    lambda: Feedback.objects.select_related("session__course", "learner"),
-    ("session__starts_at", "pk"),
     (
         _link("Session", "scheduling:session", lambda f: _session_text(f.session), pk="session_id"),
         _time("Session starts", "session.starts_at"),
@@ -178,100 +113,87 @@ FEEDBACK_LIST = ItemList(
         _value("Overall score", "overall_score"),
         _time("Submitted", "submitted_at"),
     ),
-)
-OUTAGE_LIST = ItemList(
-    Outage.objects.all,
-    ("starts_at", "pk"),
-    (
-        _value("Outage", "description"),
-        _time("Starts", "starts_at"),
-        _time("Ends", "ends_at"),
-        Column("Minutes", lambda obj, ctx: Cell(int((obj.ends_at - obj.starts_at).total_seconds() // 60))),
-        _value("Planned", "planned", "bool"),
-    ),
+    ("session__starts_at", "pk"),
+    ("session__course", "learner"),
 )
 
 ITEM_LISTS: dict[str, ItemList] = {
     "session_confirmation_turnaround": ItemList(
-        _sessions,
+        (SESSION, _time("Requested", "requested_at"), _time("Confirmed", "confirmed_at"), DEADLINE),
         ("requested_at", "pk"),
-        (
-            SESSION,
-            _time("Requested", "requested_at"),
-            _time("Confirmed", "confirmed_at"),
-            _deadline(_hours_after("requested_at")),
-        ),
+        COURSE,
     ),
     "scheduling_lead_time": ItemList(
-        _sessions_with_replacement,
-        ("requested_at", "pk"),
         (
             SESSION,
             _time("Requested", "requested_at"),
             _time("Starts", "starts_at"),
             _value("Status", "get_status_display"),
-            _time("Replacement starts", "replacement_starts_at"),
-            _deadline(_days_after("requested_at")),
+            _time("Start counted (own or replacement's)", f"{SHOWN}effective_start"),
+            DEADLINE,
         ),
+        ("requested_at", "pk"),
+        COURSE,
     ),
     "reschedule_within_window": ItemList(
-        _sessions_with_replacement,
-        ("cancelled_at", "pk"),
         (
             SESSION,
             _time("Cancelled", "cancelled_at"),
-            _time("Replacement starts", "replacement_starts_at"),
-            _deadline(_business_days_after("cancelled_at")),
+            _time("Replacement starts", f"{SHOWN}replacement_start"),
+            DEADLINE,
         ),
+        ("cancelled_at", "pk"),
+        COURSE,
     ),
     "session_delivery_rate": SESSION_LIST,
-    "support_first_response": TICKETS_BY_FIRST_RESPONSE,
-    "audit_report_turnaround": ItemList(
-        SupportTicket.objects.all,
-        ("opened_at", "pk"),
+    "support_first_response": ItemList(
         (
             TICKET,
+            _value("Category", "get_category_display"),
             _time("Opened", "opened_at"),
-            _time("Resolved", "resolved_at"),
-            _deadline(_hours_after("opened_at")),
+            _time("First response", "first_response_at"),
+            DEADLINE,
         ),
+        ("opened_at", "pk"),
+    ),
+    "audit_report_turnaround": ItemList(
+        (TICKET, _time("Opened", "opened_at"), _time("Resolved", "resolved_at"), DEADLINE),
+        ("opened_at", "pk"),
     ),
     "enrollment_processing": ItemList(
-        lambda: Enrollment.objects.select_related("learner", "session__course"),
-        ("requested_at", "pk"),
         (
             LEARNER,
             _link("Session", "scheduling:session", lambda e: _session_text(e.session), pk="session_id"),
             _time("Requested", "requested_at"),
             _time("Processed", "processed_at"),
-            _deadline(_business_days_after("requested_at")),
+            DEADLINE,
         ),
+        ("requested_at", "pk"),
+        ("learner", "session__course"),
     ),
     "completion_reporting_timeliness": ItemList(
-        lambda: Completion.objects.select_related("learner", "course"),
-        ("completed_at", "pk"),
         (
             LEARNER,
             _value("Course", "course.title"),
             _time("Completed", "completed_at"),
             _time("Recorded", "recorded_at"),
-            _deadline(_business_days_after("completed_at")),
+            DEADLINE,
         ),
+        ("completed_at", "pk"),
+        ("learner", "course"),
     ),
     "mandatory_training_on_time": ItemList(
-        lambda: ComplianceAssignment.objects.select_related("learner", "requirement"),
-        ("due_on", "pk"),
         (
             LEARNER,
             _value("Requirement", "requirement.name"),
             _value("Due on", "due_on", "date"),
             _time("Completed", "completed_at"),
-            _deadline(_end_of_due_day),
+            DEADLINE,
         ),
+        ("due_on", "pk"),
+        ("learner", "requirement"),
     ),
     "assessment_pass_rate": ItemList(
-        lambda: AssessmentAttempt.objects.select_related("learner", "course"),
-        ("attempted_at", "pk"),
         (
             LEARNER,
             _value("Course", "course.title"),
@@ -280,48 +202,50 @@ ITEM_LISTS: dict[str, ItemList] = {
             _value("Pass mark", "pass_mark"),
             _value("Passed", "passed", "bool"),
         ),
+        ("attempted_at", "pk"),
+        ("learner", "course"),
     ),
     "content_freshness": ItemList(
-        Course.objects.all,
-        ("code", "pk"),
         (
             _value("Course", "code"),
             _value("Title", "title"),
             _value("Last reviewed", "last_reviewed_on", "date"),
             _value("Review every (days)", "review_interval_days"),
-            Column("Reviewed on or after", lambda obj, ctx: Cell(_reviewed_since(obj, ctx), "date")),
+            _value("Reviewed on or after", f"{SHOWN}reviewed_since", "date"),
         ),
+        ("code", "pk"),
     ),
     "change_request_response": ItemList(
-        lambda: ChangeRequest.objects.select_related("sow"),
-        ("submitted_at", "pk"),
         (
             _link("Change request", "engagements:change_request", lambda cr: f"{cr.sow.reference} CR-{cr.number}"),
             _value("Title", "title"),
             _time("Submitted", "submitted_at"),
             _time("Responded", "responded_at"),
-            _deadline(_business_days_after("submitted_at")),
+            DEADLINE,
         ),
+        ("submitted_at", "pk"),
+        ("sow",),
     ),
     "instructor_rating": FEEDBACK_LIST,
     "learner_satisfaction": FEEDBACK_LIST,
     "training_utilization": ItemList(
-        _sessions_with_attendance,
-        ("starts_at", "pk"),
         (SESSION, _time("Starts", "starts_at"), _value("Capacity", "capacity"), _value("Attended", "attended")),
+        ("starts_at", "pk"),
+        COURSE,
+        _with_attendance,
     ),
-    "platform_uptime": OUTAGE_LIST,
+    "platform_uptime": ItemList(
+        (
+            _value("Outage", "description"),
+            _time("Starts", "starts_at"),
+            _time("Ends", "ends_at"),
+            Column("Minutes", lambda obj: Cell(int((obj.ends_at - obj.starts_at).total_seconds() // 60))),
+            _value("Planned", "planned", "bool"),
+        ),
+        ("starts_at", "pk"),
+    ),
 }
-
-# Which lists of `Measurement.inputs` a metric has, in the order the page offers them.
-PERCENT_GROUPS = (("failed", "Failed"), ("pending", "Pending"), ("met", "Met"))
-GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
-    "instructor_rating": (("scored", "Scored feedback"),),
-    "learner_satisfaction": (("scored", "Scored feedback"),),
-    "training_utilization": (("sessions", "Delivered sessions"),),
-    "platform_uptime": (("unplanned_outages", "Unplanned outages"), ("planned_outages", "Planned maintenance")),
-    "completion_reporting_accuracy": (),  # a manual value: its evidence is the item
-}
+assert set(ITEM_LISTS) == set(DEFINITIONS) - {"completion_reporting_accuracy"}  # noqa: S101 - a manual value has no items
 
 
 @dataclass(frozen=True)
@@ -342,36 +266,64 @@ class Items:
     page: Page | None
 
 
-def groups_of(measurement: Measurement) -> list[Group]:
-    inputs = measurement.inputs or {}
-    return [
-        Group(key, label, len(inputs.get(key) or [])) for key, label in GROUPS.get(measurement.metric, PERCENT_GROUPS)
-    ]
+def _items(measurement: Measurement) -> QuerySet | None:
+    """The measurement's items with their outcome, by the metric's definition, as of the measurement."""
+    engagement = measurement.engagement
+    period = Period(measurement.period.month, engagement.timezone)
+    context = MetricContext(
+        engagement=engagement,
+        period=period,
+        as_of=measurement.as_of,
+        relief=() if measurement.finalized else tuple(approved_relief(engagement, period)),
+    )
+    return items_of(measurement.metric, context, measurement.target.threshold)
+
+
+def item_ids(measurement: Measurement) -> dict[str, list[int]]:
+    """Every counted item's id by outcome, ascending: a finalized measurement's snapshot, an open one's live."""
+    groups = DEFINITIONS[measurement.metric].groups
+    if measurement.finalized:
+        return {key: (measurement.inputs or {}).get(key) or [] for key, _ in groups}
+    items = _items(measurement)
+    keys = [key for key, _ in groups]
+    return ids_by_outcome(items, keys) if items is not None else {}
 
 
 def item_page(measurement: Measurement, group_key: str | None, page_number: object) -> Items:
     """The items of one group (default: the first that has any, failed before pending before met), one page."""
-    groups = groups_of(measurement)
-    group = next((g for g in groups if g.key == group_key), None) or next((g for g in groups if g.count), None)
-    group = group or (groups[0] if groups else None)
+    definition = DEFINITIONS[measurement.metric]
     item_list = ITEM_LISTS.get(measurement.metric)
-    if group is None or item_list is None:
-        return Items(group, groups, [], [], None)
-    engagement = measurement.engagement
-    context = ItemContext(
-        threshold=measurement.target.threshold,
-        calendar=engagement.calendar,
-        period=Period(measurement.period.month, engagement.timezone),
+    if item_list is None:
+        return Items(None, [], [], [], None)
+    final = measurement.finalized
+    items = _items(measurement)
+    snapshot = measurement.inputs or {}
+    if final:
+        counts = {key: len(snapshot.get(key) or []) for key, _ in definition.groups}
+    else:  # the rows are read live, so are their counts: the list and its page numbers agree
+        counts = dict(items.order_by().values_list("outcome").annotate(n=Count("pk")))
+    groups = [Group(key, label, counts.get(key, 0)) for key, label in definition.groups]
+    group = next((g for g in groups if g.key == group_key), None) or next((g for g in groups if g.count), None)
+    group = group or groups[0]
+    rows = item_list.display(
+        items.annotate(**{f"{SHOWN}{name}": F(name) for name in definition.shown}).select_related(*item_list.related)
     )
-    # Paginate the snapshot's ids (in id order, which follows creation) and fetch one page of rows: a group can
-    # hold a million ids, far too many for one `IN (…)`.
-    page = Paginator(measurement.inputs.get(group.key) or [], ITEMS_PER_PAGE).get_page(page_number)
-    rows = item_list.rows().filter(pk__in=list(page.object_list)).order_by(*item_list.order)
+    if final:
+        # Paginate the snapshot's ids (in id order, which follows creation) and fetch one page of rows: a group
+        # can hold a million ids, far too many for one `IN (…)`.
+        page = Paginator(snapshot.get(group.key) or [], ITEMS_PER_PAGE).get_page(page_number)
+        rows = rows.filter(pk__in=list(page.object_list)).order_by(*item_list.order)
+    else:
+        # The group's count is known: paginate positions and fetch that slice of the live items.
+        page = Paginator(range(group.count), ITEMS_PER_PAGE).get_page(page_number)
+        positions = page.object_list
+        rows = rows.filter(outcome=group.key).order_by("pk")[positions.start : positions.stop]
+        rows = sorted(rows, key=attrgetter(*(field.replace("__", ".") for field in item_list.order)))
     return Items(
         group=group,
         groups=groups,
         headers=[column.label for column in item_list.columns],
-        rows=[[column.cell(obj, context) for column in item_list.columns] for obj in rows],
+        rows=[[column.cell(obj) for column in item_list.columns] for obj in rows],
         page=page,
     )
 

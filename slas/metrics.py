@@ -1,11 +1,13 @@
-"""How each metric of SPEC-SLA §3 is measured: one set-based query per metric and period.
+"""How each metric of SPEC-SLA §3 is measured: one set-based query per metric and period, and which items it
+counted, read from the same definition.
 
-Every percentage metric is an `ItemRule`: the population (items anchored in the period, minus approved relief),
-a `met` condition and a `pending` condition (unresolved and not yet due at `as_of`); everything else failed.
-The database classifies the items and returns their ids per outcome in a single aggregate query (on PostgreSQL as
-a bitmap, one word per block of 64 ids, which parallel workers build together); Python only turns the counts into
-a value. Deadlines in business days are precomputed per local day of the period by the
-one `BusinessCalendar` (the change-request deadlines use the same), so the SQL never needs a holiday table.
+Every metric is a `MetricDefinition` in `DEFINITIONS`: its `items` (the population of the period, minus approved
+relief, each row annotated with its `outcome`, and with its `deadline` where the metric has one) and how the
+result follows from them. A percentage metric's outcome is `met`, `pending` (unresolved and not yet due at
+`as_of`) or `failed`; a provisional recompute only counts them (GROUP BY outcome), the final measurement also
+keeps each outcome's ids as its snapshot (SPEC-SLA §2). The drill-down of an open period reads the same `items`.
+Deadlines in business days are precomputed per local day of the period by the one `BusinessCalendar` (the
+change-request deadlines use the same), so the SQL never needs a holiday table.
 """
 
 from collections.abc import Callable, Iterable
@@ -13,12 +15,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from django.core.exceptions import EmptyResultSet
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
 from django.db.models import (
-    Aggregate,
-    BigIntegerField,
     Case,
+    CharField,
     Count,
     DateField,
     DateTimeField,
@@ -33,7 +34,6 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
-    TextField,
     Value,
     When,
 )
@@ -60,47 +60,11 @@ from scheduling.models import (
 from .arithmetic import mean, percentage
 from .catalog import METRICS
 from .enums import ItemOutcome, ManualStatus
-from .fields import IdBitmap
 from .models import ManualMeasurement, ReliefEvent
 from .periods import Period
 from .selectors import engagement_completions
 
 NEVER = Q(pk__isnull=True)
-
-
-class ItemIds(Aggregate):
-    """The ids of the aggregated rows: ARRAY_AGG on PostgreSQL, GROUP_CONCAT on SQLite."""
-
-    function = "ARRAY_AGG"
-    output_field = TextField()
-
-    def as_sqlite(self, compiler, connection, **extra_context):  # noqa: ANN001, ANN201 - Django's signature
-        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra_context)
-
-
-def _ids(value: list[int] | str | None) -> list[int]:
-    if not value:
-        return []
-    if isinstance(value, str):
-        return sorted(int(part) for part in value.split(","))
-    return sorted(value)
-
-
-class IdBlock(Func):
-    """The block of 64 ids an id is in (PostgreSQL): the number of an `IdBitmap` word."""
-
-    template = "(%(expressions)s >> 6)"
-    output_field = BigIntegerField()
-
-
-class BlockWord(Aggregate):
-    """The `IdBitmap` word of a block of ids (PostgreSQL): the OR of each id's bit. Grouped by `IdBlock`, a month's
-    items come back as one word per 64 ids, aggregated by all parallel workers (`bit_or` combines), instead of
-    an array of every id that one process builds and Python parses, sorts and packs again (bench/slas.py)."""
-
-    function = "BIT_OR"
-    template = "%(function)s(1::bigint << (%(expressions)s & 63)::integer)"
-    output_field = BigIntegerField()
 
 
 @dataclass(frozen=True)
@@ -110,6 +74,7 @@ class MetricContext:
     as_of: datetime
     relief: tuple[ReliefEvent, ...] = ()
     manual: dict[str, ManualMeasurement] = field(default_factory=dict)
+    with_items: bool = False  # keep every item's id by outcome: the final measurement's snapshot
 
     @property
     def calendar(self) -> BusinessCalendar:
@@ -134,16 +99,8 @@ class MetricResult:
     denominator: Decimal
     sample: int  # items met + failed, scores, seats or minutes: compared with the target's min_sample
     pending: int = 0
-    inputs: dict = field(default_factory=dict)  # lists of ids, or IdBitmaps (slas.fields), by outcome
+    inputs: dict = field(default_factory=dict)  # the snapshot: sorted ids by outcome (final only), figures
     awaiting_verification: bool = False
-
-
-@dataclass(frozen=True)
-class ItemRule:
-    population: QuerySet
-    anchor: str  # the timestamp (or date) that places an item in a period and inside relief
-    met: Q
-    pending: Q = NEVER
 
 
 def _relief_exclusion(context: MetricContext, metric: str, anchor: str, *, is_date: bool = False) -> Q:
@@ -157,36 +114,40 @@ def _relief_exclusion(context: MetricContext, metric: str, anchor: str, *, is_da
     return ~excluded if excluded else Q()
 
 
-def _by_block(items: QuerySet, **aggregates: Aggregate) -> list[tuple]:
-    """PostgreSQL: a row (block, *aggregates) per block of 64 ids of the items (IdBlock), sorted by block. Fetched
-    as plain integers: the ORM would convert every value of thousands of rows one by one."""
-    grouped = items.order_by().values(block=IdBlock("pk")).annotate(**aggregates)
-    try:
-        sql, params = grouped.query.sql_with_params()
-    except EmptyResultSet:  # e.g. `.none()`: no items, nothing to ask
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return sorted(cursor.fetchall())
-
-
-def _classify(metric: str, rule: ItemRule, context: MetricContext, *, anchor_is_date: bool = False) -> MetricResult:
+def _classified(
+    metric: str, population: QuerySet, anchor: str, context: MetricContext, met: Q, pending: Q = NEVER, **options: bool
+) -> QuerySet:
+    """The population outside relief (by its `anchor` timestamp or date), each item with its outcome."""
     outcome = Case(
-        When(rule.met, then=Value(ItemOutcome.MET)),
-        When(rule.pending, then=Value(ItemOutcome.PENDING)),
+        When(met, then=Value(ItemOutcome.MET)),
+        When(pending, then=Value(ItemOutcome.PENDING)),
         default=Value(ItemOutcome.FAILED),
+        output_field=CharField(),
     )
-    items = rule.population.filter(_relief_exclusion(context, metric, rule.anchor, is_date=anchor_is_date)).alias(
-        outcome=outcome
-    )
-    keys = ItemOutcome.values
+    return population.filter(_relief_exclusion(context, metric, anchor, **options)).annotate(outcome=outcome)
+
+
+def ids_by_outcome(items: QuerySet, outcomes: Iterable[str]) -> dict[str, list[int]]:
+    """Each outcome's item ids, ascending (the final snapshot). PostgreSQL returns one array per outcome, which
+    psycopg reads several times faster than the ORM iterates a million rows (bench/slas.py)."""
+    ids: dict[str, list[int]] = {outcome: [] for outcome in outcomes}
     if connection.vendor == "postgresql":
-        rows = _by_block(items, **{key: BlockWord("pk", filter=Q(outcome=key)) for key in keys})
-        ids = {key: IdBitmap.from_rows(rows, column) for column, key in enumerate(keys, 1)}
+        grouped = items.order_by().values_list("outcome").annotate(ids=ArrayAgg("pk", order_by="pk"))
+        return ids | {outcome: pks or [] for outcome, pks in grouped}  # a group of none: NULL
+    for outcome, pk in items.order_by("pk").values_list("outcome", "pk").iterator(chunk_size=20_000):
+        ids[outcome].append(pk)
+    return ids
+
+
+def _percent_result(metric: str, items: QuerySet, context: MetricContext) -> MetricResult:
+    keys = ItemOutcome.values
+    if context.with_items:
+        inputs = ids_by_outcome(items, keys)
+        counts = {key: len(inputs[key]) for key in keys}
     else:
-        row = items.aggregate(**{key: ItemIds("pk", filter=Q(outcome=key)) for key in keys})
-        ids = {key: _ids(row[key]) for key in keys}
-    met, failed, pending = (len(ids[key]) for key in keys)
+        inputs = {}
+        counts = dict(items.order_by().values_list("outcome").annotate(n=Count("pk")))
+    met, failed, pending = (counts.get(key, 0) for key in keys)
     sample = met + failed
     return MetricResult(
         metric=metric,
@@ -195,7 +156,7 @@ def _classify(metric: str, rule: ItemRule, context: MetricContext, *, anchor_is_
         denominator=Decimal(sample),
         sample=sample,
         pending=pending,
-        inputs=ids,
+        inputs=inputs,
     )
 
 
@@ -274,14 +235,14 @@ def _first_replacement_start(context: MetricContext) -> Subquery:
 # --- The metrics -----------------------------------------------------------------------------------------------
 
 
-def session_confirmation_turnaround(context: MetricContext, hours: int) -> MetricResult:
+def session_confirmation_turnaround(context: MetricContext, hours: int) -> QuerySet:
     population, met, pending = _resolved_by(
         _sessions(context, "requested_at"), "confirmed_at", _hours_after("requested_at", hours), context.as_of
     )
-    return _classify("session_confirmation_turnaround", ItemRule(population, "requested_at", met, pending), context)
+    return _classified("session_confirmation_turnaround", population, "requested_at", context, met, pending)
 
 
-def scheduling_lead_time(context: MetricContext, days: int) -> MetricResult:
+def scheduling_lead_time(context: MetricContext, days: int) -> QuerySet:
     """The start that counts is the session's own, or for a cancelled session its first replacement's."""
     population = (
         _sessions(context, "requested_at")
@@ -296,10 +257,10 @@ def scheduling_lead_time(context: MetricContext, days: int) -> MetricResult:
     )
     met = Q(effective_start__isnull=False, effective_start__lte=F("deadline"))
     pending = Q(effective_start__isnull=True, deadline__gt=context.as_of)
-    return _classify("scheduling_lead_time", ItemRule(population, "requested_at", met, pending), context)
+    return _classified("scheduling_lead_time", population, "requested_at", context, met, pending)
 
 
-def reschedule_within_window(context: MetricContext, business_days: int) -> MetricResult:
+def reschedule_within_window(context: MetricContext, business_days: int) -> QuerySet:
     population = (
         _sessions(context, "cancelled_at")
         .filter(status=SessionStatus.CANCELLED, cancelled_by=Side.PROVIDER)
@@ -310,56 +271,56 @@ def reschedule_within_window(context: MetricContext, business_days: int) -> Metr
     )
     met = Q(replacement_start__isnull=False, replacement_start__lte=F("deadline"))
     pending = Q(replacement_start__isnull=True, deadline__gt=context.as_of)
-    return _classify("reschedule_within_window", ItemRule(population, "cancelled_at", met, pending), context)
+    return _classified("reschedule_within_window", population, "cancelled_at", context, met, pending)
 
 
-def session_delivery_rate(context: MetricContext) -> MetricResult:
+def session_delivery_rate(context: MetricContext) -> QuerySet:
     """Delivered sessions are met, provider cancellations failed; a session not yet ended at as_of is pending."""
     population = _sessions(context, "starts_at").exclude(cancelled_by=Side.CLIENT)
     met = Q(status=SessionStatus.DELIVERED)
     pending = Q(status__in=[SessionStatus.REQUESTED, SessionStatus.CONFIRMED], ends_at__gt=context.as_of)
-    return _classify("session_delivery_rate", ItemRule(population, "starts_at", met, pending), context)
+    return _classified("session_delivery_rate", population, "starts_at", context, met, pending)
 
 
 def _tickets(context: MetricContext) -> QuerySet:
     return SupportTicket.objects.filter(context.in_period("opened_at"), engagement=context.engagement)
 
 
-def support_first_response(context: MetricContext, hours: int) -> MetricResult:
+def support_first_response(context: MetricContext, hours: int) -> QuerySet:
     population, met, pending = _resolved_by(
         _tickets(context), "first_response_at", _hours_after("opened_at", hours), context.as_of
     )
-    return _classify("support_first_response", ItemRule(population, "opened_at", met, pending), context)
+    return _classified("support_first_response", population, "opened_at", context, met, pending)
 
 
-def audit_report_turnaround(context: MetricContext, hours: int) -> MetricResult:
+def audit_report_turnaround(context: MetricContext, hours: int) -> QuerySet:
     population, met, pending = _resolved_by(
         _tickets(context).filter(category=TicketCategory.AUDIT_REQUEST),
         "resolved_at",
         _hours_after("opened_at", hours),
         context.as_of,
     )
-    return _classify("audit_report_turnaround", ItemRule(population, "opened_at", met, pending), context)
+    return _classified("audit_report_turnaround", population, "opened_at", context, met, pending)
 
 
-def enrollment_processing(context: MetricContext, business_days: int) -> MetricResult:
+def enrollment_processing(context: MetricContext, business_days: int) -> QuerySet:
     enrollments = Enrollment.objects.filter(context.in_period("requested_at"), session__engagement=context.engagement)
     population, met, pending = _resolved_by(
         enrollments, "processed_at", _business_days_after("requested_at", business_days, context), context.as_of
     )
-    return _classify("enrollment_processing", ItemRule(population, "requested_at", met, pending), context)
+    return _classified("enrollment_processing", population, "requested_at", context, met, pending)
 
 
-def completion_reporting_timeliness(context: MetricContext, business_days: int) -> MetricResult:
+def completion_reporting_timeliness(context: MetricContext, business_days: int) -> QuerySet:
     """Completions of the engagement's sessions, or (self-paced, no session) of courses it delivers."""
     completions = engagement_completions(context.engagement, context.period)
     population, met, pending = _resolved_by(
         completions, "recorded_at", _business_days_after("completed_at", business_days, context), context.as_of
     )
-    return _classify("completion_reporting_timeliness", ItemRule(population, "completed_at", met, pending), context)
+    return _classified("completion_reporting_timeliness", population, "completed_at", context, met, pending)
 
 
-def mandatory_training_on_time(context: MetricContext) -> MetricResult:
+def mandatory_training_on_time(context: MetricContext) -> QuerySet:
     """Assignments due in the period for requirements met by a course the engagement delivers."""
     delivered_here = RequirementCourse.objects.filter(
         requirement=OuterRef("requirement"), course_id__in=context.engagement_courses()
@@ -368,38 +329,37 @@ def mandatory_training_on_time(context: MetricContext) -> MetricResult:
         due_on__gte=context.period.month, due_on__lt=context.period.next_month
     ).filter(Exists(delivered_here))
     population, met, pending = _resolved_by(assignments, "completed_at", _end_of_due_day(context), context.as_of)
-    rule = ItemRule(population, "due_on", met, pending)
-    return _classify("mandatory_training_on_time", rule, context, anchor_is_date=True)
+    return _classified("mandatory_training_on_time", population, "due_on", context, met, pending, is_date=True)
 
 
-def assessment_pass_rate(context: MetricContext) -> MetricResult:
+def assessment_pass_rate(context: MetricContext) -> QuerySet:
     attempts = AssessmentAttempt.objects.filter(
         context.in_period("attempted_at"), attempt_number=1, course_id__in=context.engagement_courses()
     )
-    return _classify("assessment_pass_rate", ItemRule(attempts, "attempted_at", Q(passed=True)), context)
+    return _classified("assessment_pass_rate", attempts, "attempted_at", context, Q(passed=True))
 
 
-class DaysAfter(Func):
-    """A date plus a number of days, as a date: `date + integer` on PostgreSQL, date() on SQLite."""
+class DaysBefore(Func):
+    """A date minus a number of days, as a date: `date - integer` on PostgreSQL, date() on SQLite."""
 
-    arg_joiner = " + "
+    arg_joiner = " - "
     template = "(%(expressions)s)"
     output_field = DateField()
 
     def as_sqlite(self, compiler, connection, **extra_context):  # noqa: ANN001, ANN201 - Django's signature
         return super().as_sql(
-            compiler, connection, template="date(%(expressions)s || ' days')", arg_joiner=", '+' || ", **extra_context
+            compiler, connection, template="date(%(expressions)s || ' days')", arg_joiner=", '-' || ", **extra_context
         )
 
 
-def content_freshness(context: MetricContext, days: int) -> MetricResult:
+def content_freshness(context: MetricContext, days: int) -> QuerySet:
     """Regulated courses the engagement delivers, judged at period end; relief on the last day excludes all.
 
     A course is fresh when reviewed within its own review interval, never longer than the target's R days: a
     course that must be reviewed every 180 days is judged by 180, and a longer interval (which course keepers,
     the provider's among them, may set) cannot loosen the contract's R.
 
-    The anchor of every course is the period end, so relief is decided here alone: `_classify` gets no relief,
+    The anchor of every course is the period end, so relief is decided here alone: `_classified` gets no relief,
     otherwise it would also drop a course whose `last_reviewed_on` happens to fall on a relief day.
     """
     courses = Course.objects.filter(regulated=True, pk__in=context.engagement_courses())
@@ -407,76 +367,85 @@ def content_freshness(context: MetricContext, days: int) -> MetricResult:
     if any(event.starts_on <= last_day <= event.ends_on for event in context.relief_for("content_freshness")):
         courses = courses.none()
     window = Least(Value(days), F("review_interval_days"))
-    met = Q(GreaterThanOrEqual(DaysAfter(F("last_reviewed_on"), window), Value(context.period.next_month)))
-    rule = ItemRule(courses, "last_reviewed_on", met)
-    return _classify("content_freshness", rule, replace(context, relief=()), anchor_is_date=True)
+    courses = courses.alias(reviewed_since=DaysBefore(Value(context.period.next_month, DateField()), window))
+    met = Q(last_reviewed_on__gte=F("reviewed_since"))
+    return _classified("content_freshness", courses, "last_reviewed_on", replace(context, relief=()), met, is_date=True)
 
 
-def change_request_response(context: MetricContext, business_days: int) -> MetricResult:
+def change_request_response(context: MetricContext, business_days: int) -> QuerySet:
     requests = ChangeRequest.objects.filter(context.in_period("submitted_at"), sow__engagement=context.engagement)
     population, met, pending = _resolved_by(
         requests, "responded_at", _business_days_after("submitted_at", business_days, context), context.as_of
     )
-    return _classify("change_request_response", ItemRule(population, "submitted_at", met, pending), context)
+    return _classified("change_request_response", population, "submitted_at", context, met, pending)
 
 
-def _feedback_mean(metric: str, score: str, context: MetricContext) -> MetricResult:
-    feedback = Feedback.objects.filter(
-        context.in_period("session__starts_at"),
-        session__engagement=context.engagement,
-        session__status=SessionStatus.DELIVERED,
-        submitted_at__lte=context.as_of,
-    ).filter(_relief_exclusion(context, metric, "session__starts_at"))
-    if connection.vendor == "postgresql":
-        rows = _by_block(feedback, scored=BlockWord("pk"), count=Count("pk"), total=Sum(score))
-        scored, count, total = IdBitmap.from_rows(rows, 1), sum(row[2] for row in rows), sum(row[3] for row in rows)
-    else:
-        row = feedback.aggregate(count=Count("pk"), total=Sum(score), ids=ItemIds("pk"))
-        scored, count, total = _ids(row["ids"]), row["count"], row["total"] or 0
-    total = Decimal(total)
-    return MetricResult(
-        metric=metric,
-        value=mean(total, count) if count else None,
-        numerator=total,
-        denominator=Decimal(count),
-        sample=count,
-        inputs={"scored": scored},
+def _feedback(metric: str, context: MetricContext) -> QuerySet:
+    """Feedback submitted by as_of on delivered sessions starting in the period (relief by the session's start)."""
+    return (
+        Feedback.objects.filter(
+            context.in_period("session__starts_at"),
+            session__engagement=context.engagement,
+            session__status=SessionStatus.DELIVERED,
+            submitted_at__lte=context.as_of,
+        )
+        .filter(_relief_exclusion(context, metric, "session__starts_at"))
+        .annotate(outcome=Value("scored", output_field=CharField()))
     )
 
 
-def instructor_rating(context: MetricContext) -> MetricResult:
-    return _feedback_mean("instructor_rating", "instructor_score", context)
+def instructor_rating(context: MetricContext) -> QuerySet:
+    return _feedback("instructor_rating", context)
 
 
-def learner_satisfaction(context: MetricContext) -> MetricResult:
-    return _feedback_mean("learner_satisfaction", "overall_score", context)
+def learner_satisfaction(context: MetricContext) -> QuerySet:
+    return _feedback("learner_satisfaction", context)
 
 
-def training_utilization(context: MetricContext) -> MetricResult:
-    """Attended seats over capacity, summed over the delivered sessions (not a mean of ratios)."""
-    sessions = (
+def _mean_of(score: str) -> Callable[[str, QuerySet, MetricContext], MetricResult]:
+    def result(metric: str, feedback: QuerySet, context: MetricContext) -> MetricResult:
+        row = feedback.aggregate(count=Count("pk"), total=Sum(score))
+        count, total = row["count"], Decimal(row["total"] or 0)
+        return MetricResult(
+            metric=metric,
+            value=mean(total, count) if count else None,
+            numerator=total,
+            denominator=Decimal(count),
+            sample=count,
+            inputs=ids_by_outcome(feedback, ["scored"]) if context.with_items else {},
+        )
+
+    return result
+
+
+def training_utilization(context: MetricContext) -> QuerySet:
+    """The delivered sessions starting in the period: their seats are the population."""
+    return (
         _sessions(context, "starts_at")
         .filter(status=SessionStatus.DELIVERED)
         .filter(_relief_exclusion(context, "training_utilization", "starts_at"))
+        .annotate(outcome=Value("sessions", output_field=CharField()))
     )
+
+
+def _utilization(metric: str, sessions: QuerySet, context: MetricContext) -> MetricResult:
+    """Attended seats over capacity, summed over the delivered sessions (not a mean of ratios)."""
     # One count of the present seats of all those sessions, uncorrelated so the database runs it once (Max only
     # lifts it into the aggregate); a count per session costs an index probe per enrollment (bench/slas.py).
     present = (
-        Attendance.objects.filter(present=True, enrollment__session__in=sessions)
+        Attendance.objects.filter(present=True, enrollment__session__in=sessions.values("pk"))
         .order_by()
         .values(n=Func("pk", function="COUNT"))
     )
-    row = sessions.aggregate(
-        seats=Sum("capacity"), attended_seats=Max(Subquery(present, output_field=IntegerField())), ids=ItemIds("pk")
-    )
+    row = sessions.aggregate(seats=Sum("capacity"), attended_seats=Max(Subquery(present, output_field=IntegerField())))
     seats, attended = row["seats"] or 0, row["attended_seats"] or 0
     return MetricResult(
-        metric="training_utilization",
+        metric=metric,
         value=percentage(attended, seats) if seats else None,
         numerator=Decimal(attended),
         denominator=Decimal(seats),
         sample=seats,
-        inputs={"sessions": _ids(row["ids"])},
+        inputs=ids_by_outcome(sessions, ["sessions"]) if context.with_items else {},
     )
 
 
@@ -518,7 +487,21 @@ def _minutes(seconds: int) -> Decimal:
     return (Decimal(seconds) / 60).quantize(Decimal("0.0001"))
 
 
-def platform_uptime(context: MetricContext) -> MetricResult:
+def platform_uptime(context: MetricContext) -> QuerySet:
+    """The outages overlapping the period up to as_of: planned maintenance and unplanned outages."""
+    window_start, window_end = context.period.start, min(context.period.end, context.as_of)
+    return Outage.objects.filter(
+        engagement=context.engagement, starts_at__lt=window_end, ends_at__gt=window_start
+    ).annotate(
+        outcome=Case(
+            When(planned=True, then=Value("planned_outages")),
+            default=Value("unplanned_outages"),
+            output_field=CharField(),
+        )
+    )
+
+
+def _uptime(metric: str, outages: QuerySet, context: MetricContext) -> MetricResult:
     """Minutes of the period up to as_of, less planned maintenance and relief; down = unplanned outage minutes.
 
     The population is minutes, not rows: one query fetches the period's outages, the interval arithmetic
@@ -526,47 +509,43 @@ def platform_uptime(context: MetricContext) -> MetricResult:
     """
     window_start, window_end = context.period.start, min(context.period.end, context.as_of)
     if window_end <= window_start:
-        return MetricResult("platform_uptime", None, Decimal(0), Decimal(0), sample=0)
-    outages = list(
-        Outage.objects.filter(
-            engagement=context.engagement, starts_at__lt=window_end, ends_at__gt=window_start
-        ).values_list("pk", "starts_at", "ends_at", "planned")
-    )
+        return MetricResult(metric, None, Decimal(0), Decimal(0), sample=0)
+    rows = list(outages.order_by("pk").values_list("pk", "starts_at", "ends_at", "planned"))
 
     def clip(start: datetime, end: datetime) -> Interval:
         return max(start, window_start), min(end, window_end)
 
-    excluded = [clip(start, end) for _, start, end, planned in outages if planned]
+    excluded = [clip(start, end) for _, start, end, planned in rows if planned]
     excluded += [
         clip(context.period.midnight(event.starts_on), context.period.midnight(event.ends_on + timedelta(1)))
-        for event in context.relief_for("platform_uptime")
+        for event in context.relief_for(metric)
     ]
     excluded = _merge(interval for interval in excluded if interval[0] < interval[1])
     eligible = _subtract([(window_start, window_end)], excluded)
-    down = _subtract(_merge(clip(start, end) for _, start, end, planned in outages if not planned), excluded)
+    down = _subtract(_merge(clip(start, end) for _, start, end, planned in rows if not planned), excluded)
     eligible_seconds, down_seconds = _seconds(eligible), _seconds(down)
     up_seconds = eligible_seconds - down_seconds
+    outage_ids = {
+        "unplanned_outages": [pk for pk, *_, planned in rows if not planned],
+        "planned_outages": [pk for pk, *_, planned in rows if planned],
+    }
     return MetricResult(
-        metric="platform_uptime",
+        metric=metric,
         value=percentage(up_seconds, eligible_seconds) if eligible_seconds else None,
         numerator=_minutes(up_seconds),
         denominator=_minutes(eligible_seconds),
         sample=eligible_seconds // 60,
-        inputs={
-            "unplanned_outages": sorted(pk for pk, *_, planned in outages if not planned),
-            "planned_outages": sorted(pk for pk, *_, planned in outages if planned),
-            "down_minutes": str(_minutes(down_seconds)),
-        },
+        inputs={**(outage_ids if context.with_items else {}), "down_minutes": str(_minutes(down_seconds))},
     )
 
 
-def completion_reporting_accuracy(context: MetricContext) -> MetricResult:
+def _manual(metric: str, items: None, context: MetricContext) -> MetricResult:
     """A manual metric: the submitted audit value, which counts only once the other side has verified it."""
-    submitted = context.manual.get("completion_reporting_accuracy")
+    submitted = context.manual.get(metric)
     if submitted is None:
-        return MetricResult("completion_reporting_accuracy", None, Decimal(0), Decimal(0), sample=0)
+        return MetricResult(metric, None, Decimal(0), Decimal(0), sample=0)
     return MetricResult(
-        metric="completion_reporting_accuracy",
+        metric=metric,
         value=submitted.value,
         numerator=submitted.value,
         denominator=Decimal(100),
@@ -576,30 +555,63 @@ def completion_reporting_accuracy(context: MetricContext) -> MetricResult:
     )
 
 
-MEASURES: dict[str, Callable[..., MetricResult]] = {
-    "session_confirmation_turnaround": session_confirmation_turnaround,
-    "scheduling_lead_time": scheduling_lead_time,
-    "reschedule_within_window": reschedule_within_window,
-    "session_delivery_rate": session_delivery_rate,
-    "support_first_response": support_first_response,
-    "enrollment_processing": enrollment_processing,
-    "completion_reporting_timeliness": completion_reporting_timeliness,
-    "completion_reporting_accuracy": completion_reporting_accuracy,
-    "mandatory_training_on_time": mandatory_training_on_time,
-    "audit_report_turnaround": audit_report_turnaround,
-    "instructor_rating": instructor_rating,
-    "learner_satisfaction": learner_satisfaction,
-    "assessment_pass_rate": assessment_pass_rate,
-    "content_freshness": content_freshness,
-    "platform_uptime": platform_uptime,
-    "change_request_response": change_request_response,
-    "training_utilization": training_utilization,
+PERCENT_GROUPS = (("failed", "Failed"), ("pending", "Pending"), ("met", "Met"))
+SCORED = (("scored", "Scored feedback"),)
+
+
+@dataclass(frozen=True)
+class MetricDefinition:
+    """How a catalog metric (slas.catalog) is measured: its items and how the result follows from them.
+
+    `items(context[, threshold])` is every item of the period outside relief, annotated with its `outcome` (the
+    snapshot list it belongs to); `shown` names the rule's own expressions (the deadline, a replacement's start)
+    the drill-down shows next to each item, so no deadline is computed a second time; `groups` are the outcome
+    lists in the order the drill-down offers them.
+    """
+
+    items: Callable[..., QuerySet] | None
+    result: Callable[[str, QuerySet | None, MetricContext], MetricResult] = _percent_result
+    groups: tuple[tuple[str, str], ...] = PERCENT_GROUPS
+    shown: tuple[str, ...] = ("deadline",)
+
+
+DEFINITIONS: dict[str, MetricDefinition] = {
+    "session_confirmation_turnaround": MetricDefinition(session_confirmation_turnaround),
+    "scheduling_lead_time": MetricDefinition(scheduling_lead_time, shown=("effective_start", "deadline")),
+    "reschedule_within_window": MetricDefinition(reschedule_within_window, shown=("replacement_start", "deadline")),
+    "session_delivery_rate": MetricDefinition(session_delivery_rate, shown=()),
+    "support_first_response": MetricDefinition(support_first_response),
+    "enrollment_processing": MetricDefinition(enrollment_processing),
+    "completion_reporting_timeliness": MetricDefinition(completion_reporting_timeliness),
+    "completion_reporting_accuracy": MetricDefinition(None, _manual, groups=(), shown=()),
+    "mandatory_training_on_time": MetricDefinition(mandatory_training_on_time),
+    "audit_report_turnaround": MetricDefinition(audit_report_turnaround),
+    "instructor_rating": MetricDefinition(instructor_rating, _mean_of("instructor_score"), SCORED, shown=()),
+    "learner_satisfaction": MetricDefinition(learner_satisfaction, _mean_of("overall_score"), SCORED, shown=()),
+    "assessment_pass_rate": MetricDefinition(assessment_pass_rate, shown=()),
+    "content_freshness": MetricDefinition(content_freshness, shown=("reviewed_since",)),
+    "platform_uptime": MetricDefinition(
+        platform_uptime,
+        _uptime,
+        (("unplanned_outages", "Unplanned outages"), ("planned_outages", "Planned maintenance")),
+        shown=(),
+    ),
+    "change_request_response": MetricDefinition(change_request_response),
+    "training_utilization": MetricDefinition(
+        training_utilization, _utilization, (("sessions", "Delivered sessions"),), shown=()
+    ),
 }
-assert set(MEASURES) == set(METRICS)  # noqa: S101 - every catalog metric is measured
+assert set(DEFINITIONS) == set(METRICS)  # noqa: S101 - every catalog metric is measured
+
+
+def items_of(metric: str, context: MetricContext, threshold: int | None) -> QuerySet | None:
+    """The metric's items of the context's period with their outcome (None: a manual metric has no items)."""
+    items = DEFINITIONS[metric].items
+    if items is None:
+        return None
+    return items(context, threshold) if METRICS[metric].threshold_unit else items(context)
 
 
 def measure(metric: str, context: MetricContext, threshold: int | None) -> MetricResult:
     """The metric's result for the context's period; `threshold` is the target's H/D/N/R parameter."""
-    if METRICS[metric].threshold_unit:
-        return MEASURES[metric](context, threshold)
-    return MEASURES[metric](context)
+    return DEFINITIONS[metric].result(metric, items_of(metric, context, threshold), context)

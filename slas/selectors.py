@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from engagements import pricing
@@ -17,6 +17,7 @@ from engagements.services import acting_side
 from mls.models import Membership
 from scheduling.enums import EnrollmentStatus, SessionStatus
 from scheduling.models import Attendance, Completion, Enrollment, Learner, Session
+from scheduling.selectors import delivered_under
 
 from . import arithmetic
 from .catalog import METRICS, RECOMMENDED_TARGET_COUNT, Kind
@@ -38,10 +39,10 @@ HOUR = timedelta(hours=1)
 
 
 def engagement_completions(engagement: Engagement, period: Period) -> QuerySet[Completion]:
-    """Completions of the engagement's sessions, or (self-paced, no session) of a course it delivers."""
-    delivered_courses = Session.objects.filter(engagement=engagement).values("course_id")
+    """Completions in the period delivered under the engagement (scheduling.selectors.delivered_under: of its
+    sessions, or self-paced of a course it delivers)."""
     return Completion.objects.filter(completed_at__gte=period.start, completed_at__lt=period.end).filter(
-        Q(session__engagement=engagement) | Q(session__isnull=True, course_id__in=delivered_courses)
+        delivered_under(Engagement.objects.filter(pk=engagement.pk))
     )
 
 

@@ -9,14 +9,12 @@ so nothing is announced that did not commit.
 """
 
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -166,36 +164,11 @@ def schedule_required(engagement: Engagement) -> SlaSchedule:
     return schedule
 
 
-PLANNER_FOR_MEASURING = {
-    # The items are scanned and joined by parallel workers, each aggregating its share; the default cost of passing
-    # rows up from a worker (0.1 each) would rule that plan out for some queries.
-    "parallel_tuple_cost": "0.001",
-    # The items are grouped by block of ids (metrics.IdBlock): a few thousand groups, which PostgreSQL cannot
-    # estimate (it assumes one per item) and would sort a million rows for instead of hashing them.
-    "enable_sort": "off",
-    # JIT-compiling these one-off queries costs more than it saves (0.09-0.14 s for a million items, bench/slas.py).
-    "jit": "off",
-}
-
-
-@contextmanager
-def planner_for_measuring() -> Iterator[None]:
-    """Planner settings for the measurement queries (PLANNER_FOR_MEASURING), in force inside the block of the
-    caller's transaction only, and only on PostgreSQL."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("".join(f"SET LOCAL {name} = {value};" for name, value in PLANNER_FOR_MEASURING.items()))
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("".join(f"SET LOCAL {name} TO DEFAULT;" for name in PLANNER_FOR_MEASURING))
-
-
 def _measure(
     engagement: Engagement, schedule: SlaSchedule, row: SlaPeriod, as_of: datetime, *, final: bool
 ) -> list[Measurement]:
-    """Measure every target in force for the period, in a constant number of queries, and upsert the rows."""
+    """Measure every target in force for the period, in a constant number of queries, and upsert the rows. Only
+    the final measurement keeps the item ids (SPEC-SLA §2 snapshot); an open period's items are read live."""
     period = Period(row.month, engagement.timezone)
     targets = [t for t in schedule.targets.all() if t.applies_to(period.month, period.next_month)]
     manual = ManualMeasurement.objects.filter(engagement=engagement, month=period.month).exclude(
@@ -207,10 +180,10 @@ def _measure(
         as_of=as_of,
         relief=tuple(approved_relief(engagement, period)),
         manual={m.metric: m for m in manual},
+        with_items=final,
     )
     computed_at = timezone.now()
-    with planner_for_measuring():
-        results = [(target, measure(target.metric, context, target.threshold)) for target in targets]
+    results = [(target, measure(target.metric, context, target.threshold)) for target in targets]
     rows = []
     for target, result in results:
         status, meets = assess(result, target, final=final)

@@ -12,6 +12,7 @@ from engagements import services as contract_services
 from engagements.enums import ChangeRequestStatus, Side
 from engagements.models import ChangeRequest, Engagement
 from mls.enums import Role
+from mls.tenancy import organization_scope
 from scheduling.enums import EnrollmentStatus, Modality, SessionStatus, TicketCategory
 from scheduling.models import (
     AssessmentAttempt,
@@ -28,7 +29,7 @@ from scheduling.models import (
     Session,
     SupportTicket,
 )
-from slas import services
+from slas import drilldown, services
 from slas.enums import ReliefKind
 from slas.models import Measurement, ReliefEvent, SlaSchedule
 from slas.periods import Period
@@ -305,6 +306,13 @@ def measured(engagement: Engagement, month: str, now: datetime) -> dict[str, Mea
     """Compute the month (`YYYY-MM`, engagement timezone) as of `now`; its measurements by metric."""
     period = services.compute_period(engagement=engagement, period=Period.parse(month, engagement.timezone), now=now)
     return {m.metric: m for m in Measurement.objects.filter(period=period)}
+
+
+def counted_items(measurement: Measurement) -> dict:
+    """The measurement's snapshot figures with every counted item's id by outcome: a final measurement's stored
+    snapshot, an open one's items read live by the metric's definition (slas.drilldown.item_ids)."""
+    with organization_scope(measurement.organization_id):
+        return {**measurement.inputs, **drilldown.item_ids(measurement)}
 
 
 def finalized(engagement: Engagement, month: str, now: datetime) -> dict[str, Measurement]:

@@ -1,48 +1,32 @@
-"""The measurement snapshot's storage: long lists of ids packed, read back exactly as they were written."""
+"""The measurement snapshot's storage: every list of ids packed one way, read back exactly as it was written; and
+the migration that brought the older forms to it."""
 
+import base64
+import importlib
 import json
+import zlib
+from array import array
+from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from hypothesis import given
 from hypothesis import strategies as st
 
 from slas import services
-from slas.fields import PACK_FROM, IdBitmap, pack_ids, unpack_ids
+from slas.fields import pack_ids, unpack_ids
 from slas.models import Measurement
 from slas.periods import Period
-from tests.factories.slas import sla_engagement
+from tests.factories.slas import sla_engagement, ticket
 
 pytestmark = pytest.mark.unit
+
+migration = importlib.import_module("slas.migrations.0008_item_ids_only_in_final_snapshots")
 
 
 @given(st.lists(st.integers(min_value=1, max_value=2**62)))
 def test_packing_is_lossless_for_any_list_of_ids(ids):
     assert unpack_ids(pack_ids(ids)) == ids
-
-
-def bitmap_of(ids: set[int]) -> IdBitmap:
-    """The bitmap PostgreSQL returns for these ids (blocks in any order, words as signed bigints)."""
-    words: dict[int, int] = {}
-    for n in ids:
-        words[n >> 6] = words.get(n >> 6, 0) | 1 << (n & 63)
-    rows = sorted((block, word - 2**64 if word >= 2**63 else word) for block, word in words.items())
-    return IdBitmap.from_rows(rows, 1)
-
-
-@given(st.sets(st.integers(min_value=1, max_value=2**62)))
-def test_bitmap_gives_back_the_ids_ascending_and_packs_losslessly(ids):
-    bitmap = bitmap_of(ids)
-
-    assert (bitmap.ids(), len(bitmap)) == (sorted(ids), len(ids))
-    assert IdBitmap.unpacked(bitmap.packed()).ids() == sorted(ids)
-
-
-def test_bitmap_skips_blocks_without_ids_of_its_column():
-    rows = [(0, 0b1010, None), (1, None, 1), (2, -(2**63), 0)]  # ids 1 and 3; 64; 191 (bit 63 of block 2)
-
-    assert IdBitmap.from_rows(rows, 1).ids() == [1, 3, 191]
-    assert IdBitmap.from_rows(rows, 2).ids() == [64]
 
 
 def test_a_hundred_thousand_close_ids_pack_into_a_few_kilobytes():
@@ -51,7 +35,13 @@ def test_a_hundred_thousand_close_ids_pack_into_a_few_kilobytes():
     assert len(pack_ids(ids)["zlib_deltas"]) < 10_000  # as a JSON list: 688,895 characters
 
 
-def test_snapshot_round_trips_through_the_database_and_short_lists_stay_readable(tenant_a):
+def stored_inputs(measurement: Measurement) -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT inputs::text FROM slas_measurement WHERE id = %s", [measurement.pk])
+        return json.loads(cursor.fetchone()[0])
+
+
+def test_snapshot_stores_every_list_packed_and_reads_back_the_lists_and_figures(tenant_a):
     engagement, _ = sla_engagement(tenant_a)
     snapshot = {"met": list(range(1, 100_001)), "failed": [7, 300_000], "pending": [], "down_minutes": "12.5000"}
     with tenant_a.scope():
@@ -60,31 +50,84 @@ def test_snapshot_round_trips_through_the_database_and_short_lists_stay_readable
         Measurement.objects.filter(pk=measurement.pk).update(inputs=snapshot)
         measurement.refresh_from_db()
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT inputs::text FROM slas_measurement WHERE id = %s", [measurement.pk])
-        stored = json.loads(cursor.fetchone()[0])
-    assert set(stored["met"]) == {"zlib_deltas"}
-    assert {key: stored[key] for key in ("failed", "pending", "down_minutes")} == {
-        "failed": [7, 300000],
-        "pending": [],
-        "down_minutes": "12.5000",
+    stored = stored_inputs(measurement)
+    assert {key: set(stored[key]) for key in ("met", "failed", "pending")} == {
+        "met": {"zlib_deltas"},
+        "failed": {"zlib_deltas"},
+        "pending": {"zlib_deltas"},
     }
+    assert stored["down_minutes"] == "12.5000"
     assert measurement.inputs == snapshot
 
 
-def test_bitmaps_are_stored_packed_when_long_as_lists_when_short_and_read_back_as_lists(tenant_a):
+def test_provisional_measurement_stores_counts_and_the_final_one_the_ids(tenant_a):
+    """Two tickets in March, one answered within 8 h and one not: the hourly recompute keeps 1 of 2 and no ids;
+    finalization keeps the same counts and each outcome's ids."""
+    engagement, _ = sla_engagement(
+        tenant_a, targets={"support_first_response": {"target": 95, "allocation_percent": 40}}
+    )
+    with tenant_a.scope():
+        quick = ticket(engagement, datetime(2026, 3, 2, 9, tzinfo=UTC), datetime(2026, 3, 2, 10, tzinfo=UTC))
+        late = ticket(engagement, datetime(2026, 3, 3, 9, tzinfo=UTC), datetime(2026, 3, 4, 9, tzinfo=UTC))
+        march = Period.parse("2026-03", engagement.timezone)
+        open_row = services.compute_period(engagement=engagement, period=march, now=datetime(2026, 4, 1, tzinfo=UTC))
+        provisional = open_row.measurements.get()
+        provisional_stored = stored_inputs(provisional)
+        final_row = services.finalize_period(engagement=engagement, period=march, now=datetime(2026, 4, 20, tzinfo=UTC))
+        final = final_row.measurements.get()
+
+    assert (provisional.numerator, provisional.denominator, provisional.pending) == (1, 2, 0)
+    assert provisional_stored == {}
+    assert (final.numerator, final.denominator, final.pending) == (1, 2, 0)
+    assert final.inputs == {"met": [quick.pk], "failed": [late.pk], "pending": []}
+
+
+def test_migration_packs_final_snapshots_of_every_old_form_and_strips_ids_from_provisional_ones():
+    # A bitmap payload is the gaps between block numbers, then the words: blocks [0, 2], words [0b101, 1 << 63].
+    payload = array("q", [0, 2, 0b101, -(2**63)]).tobytes()
+    bitmap = {"zlib_bitmap": base64.b64encode(zlib.compress(payload)).decode("ascii")}
+    final = {"met": [9, 3], "failed": pack_ids([4, 5]), "pending": bitmap, "down_minutes": "1.0000"}
+    provisional = {"met": [1], "failed": pack_ids([2]), "sessions": bitmap, "manual_measurement": 7, "status": "x"}
+
+    packed = migration._rewritten(final, finalized=True)
+    stripped = migration._rewritten(provisional, finalized=False)
+
+    assert {key: unpack_ids(value) for key, value in packed.items() if key != "down_minutes"} == {
+        "met": [3, 9],
+        "failed": [4, 5],
+        "pending": [0, 2, 191],  # block 0 bits 0 and 2; block 2 bit 63 = 2·64 + 63
+    }
+    assert packed["down_minutes"] == "1.0000"
+    assert stripped == {"manual_measurement": 7, "status": "x"}
+
+
+class MigrationEditor:
+    """What RunPython hands a migration function that uses raw SQL: the connection."""
+
+    connection = connection
+
+
+def test_migration_rewrites_a_finalized_row_past_the_immutability_trigger_and_restores_it(tenant_a):
     engagement, _ = sla_engagement(tenant_a)
-    many, few = set(range(5, 4 * PACK_FROM, 3)), {2, 70, 4000}
     with tenant_a.scope():
         row = services.compute_period(engagement=engagement, period=Period.parse("2026-03", engagement.timezone))
-        measurement = row.measurements.first()
-        measurement.inputs = {"met": bitmap_of(many), "failed": bitmap_of(few), "pending": bitmap_of(set())}
-        measurement.save(update_fields=["inputs"])
-        measurement.refresh_from_db()
-
+        final, provisional = row.measurements.order_by("pk")[:2]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT inputs::text FROM slas_measurement WHERE id = %s", [measurement.pk])
-        stored = json.loads(cursor.fetchone()[0])
-    assert set(stored["met"]) == {"zlib_bitmap"}
-    assert (stored["failed"], stored["pending"]) == ([2, 70, 4000], [])
-    assert measurement.inputs == {"met": sorted(many), "failed": [2, 70, 4000], "pending": []}
+        cursor.execute(
+            "UPDATE slas_measurement SET inputs = %s, finalized = true WHERE id = %s",
+            [json.dumps({"met": [9, 2], "failed": [], "down_minutes": "1.0000"}), final.pk],
+        )
+        cursor.execute(
+            "UPDATE slas_measurement SET inputs = %s WHERE id = %s", [json.dumps({"met": [5]}), provisional.pk]
+        )
+
+    migration.forward(None, MigrationEditor)
+
+    assert stored_inputs(final) == {**pack_ids_of({"met": [2, 9], "failed": []}), "down_minutes": "1.0000"}
+    assert stored_inputs(provisional) == {}
+    with pytest.raises(DatabaseError, match="finalized"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE slas_measurement SET value = 1 WHERE id = %s", [final.pk])
+
+
+def pack_ids_of(lists: dict[str, list[int]]) -> dict:
+    return {key: pack_ids(ids) for key, ids in lists.items()}

@@ -22,6 +22,7 @@ from tests.factories.slas import (
     attempt,
     change_request,
     completion,
+    counted_items,
     course,
     enrollment,
     learner,
@@ -75,7 +76,9 @@ def test_support_first_response_counts_answers_within_h_hours(tenant_a):
     assert (m.value, m.numerator, m.denominator, m.pending) == (Decimal("83.33"), 5, 6, 0)
     assert m.meets_target is False
     assert m.as_of == MARCH_AS_OF
-    assert m.inputs == outcomes(met=(one_hour, eight_hours, overnight, half_hour, three_hours), failed=(nine_hours,))
+    assert counted_items(m) == outcomes(
+        met=(one_hour, eight_hours, overnight, half_hour, three_hours), failed=(nine_hours,)
+    )
 
 
 def test_audit_report_turnaround_counts_audit_requests_resolved_within_h_hours(tenant_a):
@@ -94,7 +97,7 @@ def test_audit_report_turnaround_counts_audit_requests_resolved_within_h_hours(t
         m = measured(engagement, "2026-03", AFTER_GRACE)["audit_report_turnaround"]
 
     assert (m.value, m.numerator, m.denominator, m.pending) == (Decimal("60.00"), 3, 5, 0)
-    assert m.inputs == outcomes(met=(exactly, same_day, quick), failed=(late, never))
+    assert counted_items(m) == outcomes(met=(exactly, same_day, quick), failed=(late, never))
 
 
 def test_session_confirmation_turnaround_counts_confirmations_within_h_hours(tenant_a):
@@ -112,7 +115,7 @@ def test_session_confirmation_turnaround_counts_confirmations_within_h_hours(ten
         m = measured(engagement, "2026-03", AFTER_GRACE)["session_confirmation_turnaround"]
 
     assert (m.value, m.numerator, m.denominator) == (Decimal("50.00"), 2, 4)
-    assert m.inputs == outcomes(met=(quick, exactly), failed=(late, never))
+    assert counted_items(m) == outcomes(met=(quick, exactly), failed=(late, never))
 
 
 def test_scheduling_lead_time_counts_the_replacement_start_of_a_provider_cancelled_session(tenant_a):
@@ -152,7 +155,7 @@ def test_scheduling_lead_time_counts_the_replacement_start_of_a_provider_cancell
         m = measured(engagement, "2026-03", AFTER_GRACE)["scheduling_lead_time"]
 
     assert (m.value, m.numerator, m.denominator, m.pending) == (Decimal("60.00"), 3, 5, 1)
-    assert m.inputs == outcomes(
+    assert counted_items(m) == outcomes(
         met=(twenty_days, exactly, rescued), failed=(hour_over, late_replacement), pending=(awaiting,)
     )
 
@@ -180,7 +183,7 @@ def test_reschedule_within_window_counts_replacements_within_n_business_days(ten
         m = measured(engagement, "2026-03", AFTER_GRACE)["reschedule_within_window"]
 
     assert (m.value, m.numerator, m.denominator, m.pending) == (Decimal("33.33"), 1, 3, 1)
-    assert m.inputs == outcomes(met=(in_window,), failed=(day_late, unreplaced), pending=(not_yet_due,))
+    assert counted_items(m) == outcomes(met=(in_window,), failed=(day_late, unreplaced), pending=(not_yet_due,))
 
 
 def test_session_delivery_rate_excludes_client_cancellations(tenant_a):
@@ -198,7 +201,7 @@ def test_session_delivery_rate_excludes_client_cancellations(tenant_a):
         m = measured(engagement, "2026-03", AFTER_GRACE)["session_delivery_rate"]
 
     assert (m.value, m.numerator, m.denominator) == (Decimal("66.67"), 4, 6)
-    assert m.inputs == outcomes(met=delivered, failed=(provider_cancelled, undelivered))
+    assert counted_items(m) == outcomes(met=delivered, failed=(provider_cancelled, undelivered))
 
 
 def test_session_delivery_rate_is_pending_for_a_session_not_yet_ended(tenant_a):
@@ -216,7 +219,7 @@ def test_session_delivery_rate_is_pending_for_a_session_not_yet_ended(tenant_a):
 
     assert (m.value, m.numerator, m.denominator, m.pending) == (Decimal("50.00"), 1, 2, 2)
     assert m.as_of == now
-    assert m.inputs == outcomes(met=(delivered,), failed=(missed,), pending=(running, upcoming))
+    assert counted_items(m) == outcomes(met=(delivered,), failed=(missed,), pending=(running, upcoming))
 
 
 def test_enrollment_processing_counts_business_days_over_the_weekend(tenant_a):
@@ -239,7 +242,7 @@ def test_enrollment_processing_counts_business_days_over_the_weekend(tenant_a):
         m = measured(engagement, "2026-03", AFTER_GRACE)["enrollment_processing"]
 
     assert (m.value, m.numerator, m.denominator) == (Decimal("50.00"), 2, 4)
-    assert m.inputs == outcomes(met=(same_week, over_weekend), failed=(midnight_late, never))
+    assert counted_items(m) == outcomes(met=(same_week, over_weekend), failed=(midnight_late, never))
 
 
 def test_completion_reporting_timeliness_includes_self_paced_completions_of_delivered_courses(tenant_a):
@@ -271,7 +274,7 @@ def test_completion_reporting_timeliness_includes_self_paced_completions_of_deli
         m = measured(engagement, "2026-03", AFTER_GRACE)["completion_reporting_timeliness"]
 
     assert (m.value, m.numerator, m.denominator) == (Decimal("75.00"), 3, 4)
-    assert m.inputs == outcomes(met=(fifth_day, same_day, self_paced), failed=(sixth_day,))
+    assert counted_items(m) == outcomes(met=(fifth_day, same_day, self_paced), failed=(sixth_day,))
 
 
 def test_mandatory_training_on_time_compares_local_dates(tenant_a):
@@ -297,7 +300,7 @@ def test_mandatory_training_on_time_compares_local_dates(tenant_a):
         m = measured(engagement, "2026-03", AFTER_GRACE)["mandatory_training_on_time"]
 
     assert (m.value, m.numerator, m.denominator) == (Decimal("40.00"), 2, 5)
-    assert m.inputs == outcomes(met=(on_the_day, bst_evening), failed=(next_day, bst_after_midnight, never))
+    assert counted_items(m) == outcomes(met=(on_the_day, bst_evening), failed=(next_day, bst_after_midnight, never))
 
 
 def test_mandatory_training_relief_excludes_assignments_due_on_relief_days(tenant_a):
@@ -314,7 +317,7 @@ def test_mandatory_training_relief_excludes_assignments_due_on_relief_days(tenan
         m = measured(engagement, "2026-03", AFTER_GRACE)["mandatory_training_on_time"]
 
     assert (m.value, m.numerator, m.denominator) == (Decimal("50.00"), 1, 2)
-    assert m.inputs == outcomes(met=(done,), failed=(missed,))
+    assert counted_items(m) == outcomes(met=(done,), failed=(missed,))
 
 
 def test_assessment_pass_rate_counts_first_attempts_only(tenant_a):
@@ -334,7 +337,7 @@ def test_assessment_pass_rate_counts_first_attempts_only(tenant_a):
         m = measured(engagement, "2026-03", AFTER_GRACE)["assessment_pass_rate"]
 
     assert (m.value, m.numerator, m.denominator) == (Decimal("75.00"), 3, 4)
-    assert m.inputs == outcomes(met=passes, failed=(first_failed,))
+    assert counted_items(m) == outcomes(met=passes, failed=(first_failed,))
 
 
 def test_content_freshness_counts_regulated_delivered_courses_reviewed_within_r_days(tenant_a):
@@ -361,7 +364,7 @@ def test_content_freshness_counts_regulated_delivered_courses_reviewed_within_r_
         m = measured(engagement, "2026-03", AFTER_GRACE)["content_freshness"]
 
     assert (m.value, m.numerator, m.denominator) == (Decimal("50.00"), 2, 4)
-    assert m.inputs == outcomes(met=(boundary, recent), failed=(day_before, never))
+    assert counted_items(m) == outcomes(met=(boundary, recent), failed=(day_before, never))
 
 
 def test_content_freshness_judges_each_course_by_its_review_interval_never_longer_than_r(tenant_a):
@@ -390,7 +393,7 @@ def test_content_freshness_judges_each_course_by_its_review_interval_never_longe
         m = measured(engagement, "2026-03", AFTER_GRACE)["content_freshness"]
 
     assert (m.value, m.numerator, m.denominator) == (Decimal("60.00"), 3, 5)
-    assert m.inputs == outcomes(
+    assert counted_items(m) == outcomes(
         met=(half_year_boundary, quarterly, biennial_within_r), failed=(half_year_late, biennial_capped)
     )
 
@@ -417,7 +420,7 @@ def test_content_freshness_relief_applies_to_the_period_end(tenant_a, relief_day
         m = measured(engagement, "2026-03", AFTER_GRACE)["content_freshness"]
 
     assert m.value == expected_value
-    assert m.inputs == (outcomes(met=(reviewed_in_relief,), failed=(stale,)) if counted else outcomes())
+    assert counted_items(m) == (outcomes(met=(reviewed_in_relief,), failed=(stale,)) if counted else outcomes())
 
 
 def test_change_request_response_uses_the_change_request_deadline(tenant_a):
@@ -444,7 +447,7 @@ def test_change_request_response_uses_the_change_request_deadline(tenant_a):
     assert (on_deadline.respond_by, just_late.respond_by) == (deadline, deadline)
     assert open_.respond_by == datetime(2026, 4, 9, 23, 59, 59, 999999, tzinfo=LONDON)
     assert (m.value, m.numerator, m.denominator, m.pending) == (Decimal("33.33"), 1, 3, 1)
-    assert m.inputs == outcomes(met=(on_deadline,), failed=(just_late, unanswered), pending=(open_,))
+    assert counted_items(m) == outcomes(met=(on_deadline,), failed=(just_late, unanswered), pending=(open_,))
 
 
 # --- Pending vs failed at as_of (SPEC-SLA §2) ----------------------------------------------------------------
@@ -469,7 +472,7 @@ def test_hours_threshold_unresolved_before_deadline_is_pending(tenant_a):
 
     assert (m.value, m.numerator, m.denominator, m.pending) == (Decimal("50.00"), 1, 2, 2)
     assert m.as_of == now
-    assert m.inputs == outcomes(met=(answered,), failed=(overdue,), pending=(open_, answered_later))
+    assert counted_items(m) == outcomes(met=(answered,), failed=(overdue,), pending=(open_, answered_later))
 
 
 def test_business_day_threshold_unresolved_before_deadline_is_pending(tenant_a):
@@ -487,7 +490,7 @@ def test_business_day_threshold_unresolved_before_deadline_is_pending(tenant_a):
         m = measured(engagement, "2026-03", now)["enrollment_processing"]
 
     assert (m.value, m.numerator, m.denominator, m.pending) == (Decimal("50.00"), 1, 2, 1)
-    assert m.inputs == outcomes(met=(processed,), failed=(overdue,), pending=(due_tonight,))
+    assert counted_items(m) == outcomes(met=(processed,), failed=(overdue,), pending=(due_tonight,))
 
 
 # --- Relief (SPEC-SLA §2) ------------------------------------------------------------------------------------
@@ -532,8 +535,8 @@ def test_relief_excludes_items_anchored_on_relief_days(tenant_a, metrics, approv
     first_response, delivery_rate = results["support_first_response"], results["session_delivery_rate"]
     assert (str(first_response.value), first_response.numerator, first_response.denominator) == support
     excluded = () if approve else (k2, k3, k5)
-    assert first_response.inputs == outcomes(met=(k4, k6, k7), failed=(k1, *excluded))
+    assert counted_items(first_response) == outcomes(met=(k4, k6, k7), failed=(k1, *excluded))
     value = delivery_rate.value if delivery_rate.value is None else str(delivery_rate.value)
     assert (value, delivery_rate.numerator, delivery_rate.denominator) == delivery
     counted = delivery_rate.denominator > 0
-    assert delivery_rate.inputs == (outcomes(met=(delivered,), failed=(cancelled,)) if counted else outcomes())
+    assert counted_items(delivery_rate) == (outcomes(met=(delivered,), failed=(cancelled,)) if counted else outcomes())

@@ -14,6 +14,7 @@ from engagements.models import Engagement
 from slas.periods import Period
 from tests.factories.slas import (
     change_request,
+    counted_items,
     enrollment,
     measured,
     outage,
@@ -101,7 +102,7 @@ def test_items_belong_to_the_month_of_their_local_time(tenant_a):
         october_last = answered(datetime(2026, 10, 31, 23, 30, tzinfo=UTC))
 
         met = {
-            month: measured(engagement, month, after_october)["support_first_response"].inputs["met"]
+            month: counted_items(measured(engagement, month, after_october)["support_first_response"])["met"]
             for month in ("2026-02", "2026-03", "2026-04", "2026-09", "2026-10")
         }
 
@@ -131,7 +132,7 @@ def test_platform_uptime_uses_the_true_length_of_a_dst_month(tenant_a, month, ou
         m = measured(engagement, month, datetime(2026, 12, 1, tzinfo=UTC))["platform_uptime"]
 
     assert (m.value, m.numerator, m.denominator) == (value, minutes - 600, minutes)
-    assert m.inputs == {"unplanned_outages": [down.pk], "planned_outages": [], "down_minutes": "600.0000"}
+    assert counted_items(m) == {"unplanned_outages": [down.pk], "planned_outages": [], "down_minutes": "600.0000"}
 
 
 def test_platform_uptime_excludes_planned_maintenance_and_relief_and_merges_overlaps(tenant_a):
@@ -152,7 +153,7 @@ def test_platform_uptime_excludes_planned_maintenance_and_relief_and_merges_over
         m = measured(engagement, "2026-01", datetime(2026, 3, 1, tzinfo=UTC))["platform_uptime"]
 
     assert (m.value, m.numerator, m.denominator) == (Decimal("99.44"), Decimal("42720"), Decimal("42960"))
-    assert m.inputs == {
+    assert counted_items(m) == {
         "unplanned_outages": sorted([across_relief.pk, first.pk, overlapping.pk]),
         "planned_outages": [planned.pk],
         "down_minutes": "240.0000",
@@ -188,7 +189,7 @@ def test_enrollment_deadline_skips_weekends_and_public_holidays(tenant_a, subdiv
 
     assert engagement.calendar.deadline_after(requested, 2) == deadline
     assert (m.value, m.numerator, m.denominator) == (Decimal("50.00"), 1, 2)
-    assert m.inputs == {"met": [on_time.pk], "failed": [late.pk], "pending": []}
+    assert counted_items(m) == {"met": [on_time.pk], "failed": [late.pk], "pending": []}
 
 
 def test_change_request_deadline_and_sla_deadline_come_from_one_calendar(tenant_a):
@@ -208,4 +209,4 @@ def test_change_request_deadline_and_sla_deadline_come_from_one_calendar(tenant_
     assert engagement.cr_response_business_days == 10
     assert engagement.calendar.deadline_after(submitted, 10) == on_time.respond_by == late.respond_by == deadline
     assert (m.value, m.numerator, m.denominator) == (Decimal("50.00"), 1, 2)
-    assert m.inputs == {"met": [on_time.pk], "failed": [late.pk], "pending": []}
+    assert counted_items(m) == {"met": [on_time.pk], "failed": [late.pk], "pending": []}

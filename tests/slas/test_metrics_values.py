@@ -18,6 +18,7 @@ from slas.enums import ManualStatus, MeasurementStatus
 from slas.models import Breach, ServiceCredit
 from tests.factories.slas import (
     attendance,
+    counted_items,
     enrollment,
     feedback,
     finalized,
@@ -71,7 +72,7 @@ def test_feedback_means_count_delivered_sessions_starting_in_the_period(tenant_a
     assert (rating.value, rating.numerator, rating.denominator) == (Decimal("4.17"), 25, 6)
     assert (satisfaction.value, satisfaction.numerator, satisfaction.denominator) == (Decimal("4.00"), 24, 6)
     assert (rating.meets_target, satisfaction.meets_target) == (False, True)
-    assert rating.inputs == satisfaction.inputs == {"scored": sorted(form.pk for form in scored)}
+    assert counted_items(rating) == counted_items(satisfaction) == {"scored": sorted(form.pk for form in scored)}
 
 
 def test_training_utilization_sums_seats_not_ratios(tenant_a):
@@ -95,7 +96,7 @@ def test_training_utilization_sums_seats_not_ratios(tenant_a):
         m = measured(engagement, "2026-03", AFTER_GRACE)["training_utilization"]
 
     assert (m.value, m.numerator, m.denominator) == (Decimal("38.00"), 19, 50)
-    assert m.inputs == {"sessions": sorted([small.pk, large.pk])}
+    assert counted_items(m) == {"sessions": sorted([small.pk, large.pk])}
 
 
 # --- Quantization: ROUND_HALF_UP on Decimals (SPEC-SLA §2) ---------------------------------------------------
@@ -219,6 +220,6 @@ def test_completion_reporting_accuracy_counts_only_once_verified(tenant_a, revie
         Decimal("97.50"),
         None,
     )
-    assert provisional.inputs == {"manual_measurement": manual.pk, "status": ManualStatus.SUBMITTED}
+    assert counted_items(provisional) == {"manual_measurement": manual.pk, "status": ManualStatus.SUBMITTED}
     assert (m.status, m.value, m.denominator) == (status, *result)
     assert amounts == credits

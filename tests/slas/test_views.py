@@ -269,6 +269,38 @@ def test_drilldown_lists_the_failed_tickets_with_their_times_and_deadline_in_the
     assert "1 item not yet due, left out" in html
 
 
+@pytest.mark.parametrize("finalized", [False, True])
+def test_drilldown_reads_an_open_period_live_and_a_finalized_one_from_its_snapshot(client, tenant_a, finalized):
+    """Two March tickets, H = 8: one answered in 1 h, one after 10 h (failed). The late answer's time is then
+    corrected to 2 h: an open period's drill-down shows the items as its rule reads them now (as of the
+    measurement), while a finalized period's keeps the verdicts it was finalized with."""
+    engagement, _ = sla_engagement(
+        tenant_a,
+        targets={"support_first_response": {"target": Decimal("95"), "allocation_percent": Decimal("40")}},
+        active_from=MARCH,
+    )
+    with tenant_a.scope():
+        quick = ticket(engagement, datetime(2026, 3, 3, 9, tzinfo=UTC), datetime(2026, 3, 3, 10, tzinfo=UTC))
+        late = ticket(engagement, datetime(2026, 3, 4, 9, tzinfo=UTC), datetime(2026, 3, 4, 19, tzinfo=UTC))
+        if finalized:
+            finalize_through(engagement, MARCH)
+        else:
+            services.compute_period(
+                engagement=engagement, period=Period(MARCH, engagement.timezone), now=datetime(2026, 4, 1, tzinfo=UTC)
+            )
+        measurement = Measurement.objects.get(engagement=engagement)
+        type(late).objects.filter(pk=late.pk).update(first_response_at=datetime(2026, 3, 4, 11, tzinfo=UTC))
+    client.force_login(tenant_a.user(Role.VIEWER))
+
+    response = client.get(org_url(tenant_a, "slas:measurement", pk=measurement.pk) + "?show=met")
+
+    shown = response.context["items"]
+    counts = {"failed": 1, "pending": 0, "met": 1} if finalized else {"failed": 0, "pending": 0, "met": 2}
+    assert measurement.finalized is finalized
+    assert [row[0].pk for row in shown.rows] == ([quick.pk] if finalized else [quick.pk, late.pk])
+    assert {g.key: g.count for g in shown.groups} == counts
+
+
 def test_content_freshness_drilldown_shows_each_courses_own_review_deadline(client, tenant_a):
     """R = 365 at March's end (1 Apr 2026): a course reviewed every 180 days must have been reviewed on or after
     3 Oct 2025 (1 Apr − 180 days); one reviewed every 730 days is held to R, on or after 1 Apr 2025."""
@@ -334,9 +366,9 @@ def test_drilldown_is_paginated_in_one_query_per_list(client, tenant_a, django_a
     client.force_login(tenant_a.user(Role.VIEWER))
     url = org_url(tenant_a, "slas:measurement", pk=measurement.pk)
 
-    # session, user, organization, membership, switcher, unread, measurement, item page (the count comes from the
-    # measurement's snapshot, so a million items never need a COUNT or an IN list of them all).
-    with django_assert_num_queries(8):
+    # session, user, organization, membership, switcher, unread, measurement, then the open period's items read
+    # live by the metric's rule: the period's approved relief, the count per outcome, the item page.
+    with django_assert_num_queries(10):
         first = client.get(url)
     second = client.get(url + "?show=failed&page=2")
 
