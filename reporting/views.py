@@ -15,7 +15,7 @@ from django.utils import timezone
 from engagements.models import Engagement
 from mls import selectors as mls_selectors
 from mls.enums import Permission
-from vendors.models import Provider
+from mls.models import Provider
 
 from . import selectors
 
