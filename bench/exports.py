@@ -32,11 +32,15 @@ from django.urls import reverse  # noqa: E402
 
 from engagements import services as contract_services  # noqa: E402
 from engagements.enums import EngagementModel, VendorModel  # noqa: E402
-from mls.models import Membership, Organization, User  # noqa: E402
+from mls.models import (  # noqa: E402
+    Membership,
+    Organization,
+    Provider,
+    User,
+)
 from mls.services import create_organization  # noqa: E402
 from mls.tenancy import organization_scope  # noqa: E402
 from reporting.delivery_exports import CSV_EXPORTS, export_rows  # noqa: E402
-from vendors.models import Provider  # noqa: E402
 
 SLUG = "export-bench"
 TZ = "Europe/London"

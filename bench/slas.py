@@ -38,14 +38,17 @@ from django.db import connection, transaction  # noqa: E402
 from engagements import services as contract_services  # noqa: E402
 from engagements.enums import EngagementModel, VendorModel  # noqa: E402
 from engagements.models import Engagement  # noqa: E402
-from mls.models import Organization, User  # noqa: E402
+from mls.models import (  # noqa: E402
+    Organization,
+    Provider,
+    User,
+)
 from mls.services import create_organization  # noqa: E402
 from mls.tenancy import organization_scope  # noqa: E402
 from slas import services  # noqa: E402
 from slas.fields import pack_ids, unpack_ids  # noqa: E402
 from slas.metrics import MetricContext, MetricResult, measure  # noqa: E402
 from slas.periods import Period  # noqa: E402
-from vendors.models import Provider  # noqa: E402
 
 SLUG = "sla-bench"
 TZ = "Europe/London"

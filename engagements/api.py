@@ -24,8 +24,7 @@ from mls.api import (
 from mls.api_auth import caller_of
 from mls.api_etags import ContractResource, CreatableContractResource, contract_schema, etag_of
 from mls.enums import Permission
-from mls.models import Membership
-from vendors.models import Provider
+from mls.models import Membership, Provider
 
 from . import selectors, services
 from .enums import ChangeRequestStatus, EngagementStatus, OutcomeStatus, PricingModel

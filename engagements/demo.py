@@ -3,8 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
-from mls.models import Membership, Organization
-from vendors.models import Provider
+from mls.models import Membership, Organization, Provider
 
 from . import services
 from .enums import (

@@ -4,8 +4,8 @@ from decimal import Decimal, InvalidOperation
 
 from django import forms
 
+from mls.models import Provider
 from mls.validators import validate_sane_date
-from vendors.models import Provider
 
 from .enums import LineBasis, MeetingKind, PricingModel, Responsibility, Side, StandardService, UsageKey
 from .models import Engagement, IndexSeries, ServiceLine, SowVersion

@@ -84,7 +84,7 @@ class Engagement(TracksUpdates, TenantModel):
         "data_export_days",
     )
 
-    provider = models.ForeignKey("vendors.Provider", on_delete=models.PROTECT, related_name="engagements")
+    provider = models.ForeignKey("mls.Provider", on_delete=models.PROTECT, related_name="engagements")
     name = models.CharField(max_length=200)
     # A stable key for integrators: sessions and tickets refer to it, so renaming the engagement breaks nothing.
     external_id = models.CharField(max_length=100, blank=True)

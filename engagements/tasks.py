@@ -3,13 +3,13 @@
 from mls.celery import TenantTask, app, for_each_organization
 
 
-@app.task
+@app.task(name="engagements.tasks.dispatch_contract_reminders")
 def dispatch_contract_reminders() -> int:
     """Daily (beat): one reminder run per organization, each in its own tenant scope."""
     return for_each_organization(send_contract_reminders_task)
 
 
-@app.task(base=TenantTask)
+@app.task(name="engagements.tasks.send_contract_reminders_task", base=TenantTask)
 def send_contract_reminders_task(*, organization_id: int) -> int:
     from engagements import services  # noqa: PLC0415 - tasks are a leaf layer (STYLE.md)
 

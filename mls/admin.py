@@ -6,7 +6,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 
 from . import services
-from .models import AuditEvent, Invitation, Membership, Organization, User
+from .models import AuditEvent, Invitation, Membership, Organization, Provider, User
 
 
 @admin.register(User)
@@ -69,3 +69,10 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
         return False
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    list_display = ["name", "organization", "contact_email"]
+    list_select_related = ["organization"]
+    search_fields = ["name"]

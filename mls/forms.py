@@ -4,10 +4,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from vendors.models import Provider
-
 from .enums import Role, WebhookEvent
-from .models import ApiTokenScope, Organization, User
+from .models import ApiTokenScope, Organization, Provider, User
 
 
 class SignupForm(forms.Form):

@@ -1,4 +1,4 @@
-"""Tenancy core: users, organizations (the tenants), memberships, invitations and the audit log.
+"""Tenancy core: users, organizations (the tenants), providers, memberships, invitations and the audit log.
 
 Every tenant table inherits `TenantModel`: a direct `organization` FK, a django-scopes manager that refuses
 to query outside `organization_scope()`, and `organization` in every unique constraint (DESIGN.md §2).
@@ -172,7 +172,7 @@ class Membership(TenantModel):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
-    provider = models.ForeignKey("vendors.Provider", on_delete=models.PROTECT, null=True, blank=True)
+    provider = models.ForeignKey("Provider", on_delete=models.PROTECT, null=True, blank=True)
     created_at = models.DateTimeField(default=now)
 
     class Meta(TenantModel.Meta):
@@ -231,7 +231,7 @@ class Invitation(TenantModel):
 
     email = models.EmailField()
     role = models.CharField(max_length=20, choices=Role.choices)
-    provider = models.ForeignKey("vendors.Provider", on_delete=models.PROTECT, null=True, blank=True)
+    provider = models.ForeignKey("Provider", on_delete=models.PROTECT, null=True, blank=True)
     invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=now)
     expires_at = models.DateTimeField()
@@ -491,7 +491,7 @@ class ApiToken(TenantModel):
     secret_hash = models.CharField(max_length=64)
     scope = models.CharField(max_length=20, choices=ApiTokenScope.choices, default=ApiTokenScope.READ)
     provider = models.ForeignKey(
-        "vendors.Provider",
+        "Provider",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -530,6 +530,27 @@ class TracksUpdates(models.Model):
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
         super().save(*args, **kwargs)
+
+
+class Provider(TracksUpdates, TenantModel):
+    """The managed service provider that delivers training to the client organization: the other party of the
+    tenancy, whose account managers and API tokens see only its delivery (DESIGN.md §3). Its suppliers and
+    instructors live in `vendors`."""
+
+    name = models.CharField(max_length=200)
+    contact_email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta(TenantModel.Meta):
+        db_table = "vendors_provider"  # created by `vendors`, which held the model first
+        ordering = ["name"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "name"], name="mls_provider_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class IdempotencyKey(TenantModel):

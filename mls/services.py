@@ -20,8 +20,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from vendors.models import Provider
-
 from . import work
 from .celery import enqueue_after_commit
 from .enums import EmailStatus, Permission, Role
@@ -35,6 +33,7 @@ from .models import (
     Membership,
     Notification,
     Organization,
+    Provider,
     User,
 )
 from .tasks import send_invitation_email_task

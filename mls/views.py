@@ -24,9 +24,9 @@ from .forms import (
     OrganizationSettingsForm,
     apply_service_error,
 )
-from .models import Invitation, InvitationStatus, Notification, Organization
+from .models import ApiToken, Invitation, InvitationStatus, Notification, Organization
 from .tenancy import organization_scope
-from .views_support import confirm_page, saved_redirect, write_or_rerender
+from .views_support import confirm_page, saved_redirect, write_or_rerender, write_then
 
 PAGE_SIZE = 50  # audit log and notifications: long, scanned lists
 
@@ -244,21 +244,20 @@ def _spend_token_form_key(request: HttpRequest) -> None:
 def api_tokens(request: HttpRequest, organization_slug: str) -> HttpResponse:
     """The tokens and a form for a new one; a created token is shown once, on the page the POST answers."""
     form = ApiTokenForm(request.POST or None)
-    created = {}
 
-    def page(status: int = 200) -> HttpResponse:
+    def page(status: int = 200, **created: object) -> HttpResponse:
         context = {"form": form, "form_key": _token_form_key(request), "tokens": selectors.api_tokens(), **created}
         return render(request, "mls/api_tokens.html", context, status=status)
 
-    def create(valid: ApiTokenForm) -> None:
+    def create(valid: ApiTokenForm) -> tuple[ApiToken, str]:
         _spend_token_form_key(request)
-        created["token"], created["raw_token"] = services.create_api_token(
-            membership=request.membership, **valid.cleaned_data
-        )
+        return services.create_api_token(membership=request.membership, **valid.cleaned_data)
 
     if request.method != "POST":
         return page()
-    return write_or_rerender(form, create, lambda: page(201), lambda invalid: page(400))
+    return write_then(
+        form, create, lambda created: page(201, token=created[0], raw_token=created[1]), lambda invalid: page(400)
+    )
 
 
 @permission_required(Permission.MANAGE_API_TOKENS)

@@ -84,13 +84,11 @@ def form_page(
 
     if request.method != "POST":
         return page()
-    written = {}
-
-    def done() -> HttpResponse:
-        return saved_redirect(request, saved, done_url(written["object"]) if done_url else cancel_url)
-
-    return write_or_rerender(
-        form, lambda valid: written.update(object=write(valid.cleaned_data)), done, lambda invalid: page(400)
+    return write_then(
+        form,
+        lambda valid: write(valid.cleaned_data),
+        lambda written: saved_redirect(request, saved, done_url(written) if done_url else cancel_url),
+        lambda invalid: page(400),
     )
 
 

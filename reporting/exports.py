@@ -257,8 +257,8 @@ def queryset_csv_response(
     filename: str, header: Sequence[str], queryset: QuerySet, lookups: Sequence[str], zone: tzinfo
 ) -> StreamingHttpResponse:
     """`csv_response` of the `lookups` of `queryset`'s rows. On PostgreSQL, when every column's type has an SQL
-    rule, the database writes the CSV itself: rows read into Python and written by the csv module took four to
-    five times as long as COPY (bench/exports.py)."""
+    rule, the database writes the CSV itself (COPY), so no row is fetched into Python and formatted there: that
+    fetching and formatting, not the query, is what a large export's time went to (bench/README.md)."""
     cells = [_sql_cell(_field(queryset.model, lookup), lookup) for lookup in lookups]
     if connection.vendor != "postgresql" or None in cells:
         return csv_response(filename, header, queryset_rows(queryset, lookups), zone)

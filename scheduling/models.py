@@ -477,7 +477,7 @@ class ImportJob(LeasedWork, TenantModel):
     errors = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey("mls.User", on_delete=models.SET_NULL, null=True, related_name="+")
     provider = models.ForeignKey(
-        "vendors.Provider",
+        "mls.Provider",
         on_delete=models.PROTECT,
         null=True,
         blank=True,

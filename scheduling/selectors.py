@@ -33,6 +33,16 @@ def sessions_for(membership: Membership) -> QuerySet[Session]:
     )
 
 
+def attempt_courses(membership: Membership) -> QuerySet[Course]:
+    """Courses this member may record assessment attempts at. An attempt belongs to a learner and a course, not an
+    engagement, so a provider's account manager has the courses of the sessions it sees (those its provider
+    delivers); the client side has every course."""
+    courses = Course.objects.order_by("code")
+    if membership.is_provider_side:
+        return courses.filter(pk__in=sessions_for(membership).values("course"))
+    return courses
+
+
 def session_list(
     membership: Membership,
     *,

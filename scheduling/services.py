@@ -48,6 +48,7 @@ from .models import (
     SupportTicket,
     Venue,
 )
+from .selectors import attempt_courses
 
 SESSION_FIELDS = (
     "engagement",
@@ -670,12 +671,8 @@ def require_attempt_writer(membership: Membership, course: Course) -> None:
     provider's account manager records them for the courses its provider delivers (has a session of)."""
     if not membership.has_permission(Permission.LOG_DELIVERY):
         raise ValidationError("Only owners and the provider's account managers record assessment attempts.")
-    if membership.is_provider_side and not course_delivered_by(course.pk, membership.provider_id):
+    if membership.is_provider_side and not attempt_courses(membership).filter(pk=course.pk).exists():
         raise ValidationError({"course": f"Your provider delivers no session of {course.code}."})
-
-
-def course_delivered_by(course_id: int, provider_id: int) -> bool:
-    return Session.objects.filter(course=course_id, engagement__provider=provider_id).exists()
 
 
 def attempt_refusals(*, attempted_at: datetime, now: datetime) -> dict[str, str]:

@@ -3,13 +3,13 @@
 from mls.celery import TenantTask, app, for_each_organization
 
 
-@app.task
+@app.task(name="scheduling.tasks.dispatch_recertification_reminders")
 def dispatch_recertification_reminders() -> int:
     """Daily (beat): one reminder run per organization, each in its own tenant scope."""
     return for_each_organization(send_recertification_reminders_task)
 
 
-@app.task(base=TenantTask)
+@app.task(name="scheduling.tasks.send_recertification_reminders_task", base=TenantTask)
 def send_recertification_reminders_task(*, organization_id: int) -> int:
     from zoneinfo import ZoneInfo  # noqa: PLC0415 - tasks are a leaf layer (STYLE.md)
 
@@ -22,7 +22,7 @@ def send_recertification_reminders_task(*, organization_id: int) -> int:
     return services.send_recertification_reminders(today=timezone.localdate(timezone=ZoneInfo(organization.timezone)))
 
 
-@app.task(base=TenantTask)
+@app.task(name="scheduling.tasks.run_import_task", base=TenantTask)
 def run_import_task(*, organization_id: int, job_id: int) -> str:
     from scheduling import import_jobs  # noqa: PLC0415 - see above
     from scheduling.models import ImportJob  # noqa: PLC0415 - see above

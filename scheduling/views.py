@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from engagements.models import Engagement
 from engagements.selectors import engagements_for
 from mls.enums import Permission
-from mls.views_support import write_and_say, write_or_rerender
+from mls.views_support import saved_redirect, write_and_say, write_then
 
 from . import calendars, selectors, services
 from .enums import SEATED_STATUSES, EnrollmentStatus, SessionStatus
@@ -84,16 +84,15 @@ def session_create(request: HttpRequest, organization_slug: str) -> HttpResponse
 
     if request.method == "GET":
         return page(SessionForm(engagements=engagements))
-    created = {}
 
-    def write(form: SessionForm) -> None:
+    def write(form: SessionForm) -> Session:
         data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
-        created["session"] = services.request_session(membership=request.membership, **data)
+        return services.request_session(membership=request.membership, **data)
 
-    return write_or_rerender(
+    return write_then(
         SessionForm(request.POST, engagements=engagements),
         write,
-        lambda: redirect(_url(request, "scheduling:session", pk=created["session"].pk)),
+        lambda session: redirect(_url(request, "scheduling:session", pk=session.pk)),
         lambda invalid: page(invalid, status=400),
     )
 
@@ -140,18 +139,31 @@ def session_detail(request: HttpRequest, organization_slug: str, pk: int) -> Htt
 
 
 def _session_write(
-    request: HttpRequest, pk: int, form_name: str, form: object, write: object, saved: str | Callable[[object], str]
+    request: HttpRequest,
+    pk: int,
+    form_name: str,
+    form: object,
+    write: object,
+    saved: str | Callable[[object], str],
+    *,
+    goes_to: Callable[[object], Session] | None = None,
 ) -> HttpResponse:
+    """Write to the session through `write(session, cleaned_data)`, then show the session `goes_to(what write
+    returned)` (default: this one) saying what was saved; or this session's page with the form's errors (400)."""
     session = _session(request, pk)
     if not _may_write(request, session):
         raise PermissionDenied
-    return write_and_say(
-        request,
+
+    def then(written: object) -> HttpResponse:
+        shown = goes_to(written) if goes_to else session
+        message = saved(written) if callable(saved) else saved
+        return saved_redirect(request, message, _url(request, "scheduling:session", pk=shown.pk))
+
+    return write_then(
         form,
         lambda valid: write(session, valid.cleaned_data),
-        saved=saved,
-        url=_url(request, "scheduling:session", pk=session.pk),
-        rerender=lambda invalid: _session_page(request, session, status=400, **{form_name: invalid}),
+        then,
+        lambda invalid: _session_page(request, session, status=400, **{form_name: invalid}),
     )
 
 
@@ -175,16 +187,16 @@ def session_cancel(request: HttpRequest, organization_slug: str, pk: int) -> Htt
 
 @require_POST
 def session_reschedule(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
-    replacement = {}
-
-    def write(session: Session, data: dict) -> None:
-        replacement["session"] = services.reschedule_session(session=session, membership=request.membership, **data)
-
-    saved = "Rescheduled: the enrolled learners moved to this session."
-    response = _session_write(request, pk, "reschedule_form", RescheduleForm(request.POST), write, saved)
-    if "session" in replacement:  # the message is said on the replacement's page instead
-        return redirect(_url(request, "scheduling:session", pk=replacement["session"].pk))
-    return response
+    """The replacement session's page says the learners moved to it."""
+    return _session_write(
+        request,
+        pk,
+        "reschedule_form",
+        RescheduleForm(request.POST),
+        lambda session, data: services.reschedule_session(session=session, membership=request.membership, **data),
+        "Rescheduled: the enrolled learners moved to this session.",
+        goes_to=lambda replacement: replacement,
+    )
 
 
 @require_POST

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from engagements.selectors import engagements_for
 from mls.decorators import permission_required
 from mls.enums import Permission
-from mls.models import Membership
 from mls.views_support import form_page, saved_redirect, write_and_say, write_or_rerender
 
 from . import selectors, services
@@ -30,7 +29,7 @@ from .forms import (
     TicketForm,
     TicketTimesForm,
 )
-from .models import ComplianceAssignment, ComplianceRequirement, Course, Learner, Outage, Session
+from .models import ComplianceAssignment, ComplianceRequirement, Course, Learner, Outage
 from .views import PAGE_SIZE, _writable_engagements
 
 
@@ -38,16 +37,6 @@ def learner_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
     search = request.GET.get("q", "").strip()
     page = Paginator(selectors.learner_list(search), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "scheduling/learner_list.html", {"page": page, "search": search})
-
-
-def _attempt_courses(membership: Membership) -> QuerySet[Course]:
-    """Courses this member may record attempts at: a provider's account manager those its provider delivers."""
-    courses = Course.objects.order_by("code")
-    if membership.is_provider_side:
-        courses = courses.filter(
-            pk__in=Session.objects.filter(engagement__provider=membership.provider_id).values("course")
-        )
-    return courses
 
 
 def _learner_page(request: HttpRequest, learner: Learner, status: int = 200, **forms: object) -> HttpResponse:
@@ -63,7 +52,7 @@ def _learner_page(request: HttpRequest, learner: Learner, status: int = 200, **f
         .order_by("-session__starts_at"),
         "assignments": learner.compliance_assignments.select_related("requirement").order_by("-due_on", "pk"),
         "attempts": learner.assessment_attempts.select_related("course").order_by("course__code", "attempt_number"),
-        "attempt_form": (forms.get("attempt_form") or AttemptForm(courses=_attempt_courses(membership)))
+        "attempt_form": (forms.get("attempt_form") or AttemptForm(courses=selectors.attempt_courses(membership)))
         if can_log
         else None,
         "assign_form": (forms.get("assign_form") or AssignLearnerForm()) if can_assign else None,
@@ -90,7 +79,7 @@ def learner_attempt(request: HttpRequest, organization_slug: str, pk: int) -> Ht
         raise PermissionDenied
     return write_and_say(
         request,
-        AttemptForm(request.POST, courses=_attempt_courses(request.membership)),
+        AttemptForm(request.POST, courses=selectors.attempt_courses(request.membership)),
         lambda valid: services.record_assessment_attempt(
             learner=learner, membership=request.membership, **valid.cleaned_data
         ),
@@ -235,21 +224,16 @@ def compliance_report(request: HttpRequest, organization_slug: str, pk: int) -> 
 
     if request.method == "GET":
         return page(AssignRequirementForm())
-    assigned = {}
-
-    def write(valid: AssignRequirementForm) -> None:
-        assigned["count"] = services.assign_requirement(
+    return write_and_say(
+        request,
+        AssignRequirementForm(request.POST),
+        lambda valid: services.assign_requirement(
             requirement=requirement, membership=request.membership, **valid.cleaned_data
-        )
-
-    def done() -> HttpResponse:
-        return saved_redirect(
-            request,
-            f"Assigned to {assigned['count']} learner{'s' if assigned['count'] != 1 else ''}.",
-            reverse("scheduling:compliance_report", kwargs={"organization_slug": organization_slug, "pk": pk}),
-        )
-
-    return write_or_rerender(AssignRequirementForm(request.POST), write, done, lambda invalid: page(invalid, 400))
+        ),
+        saved=lambda count: f"Assigned to {count} learner{'s' if count != 1 else ''}.",
+        url=reverse("scheduling:compliance_report", kwargs={"organization_slug": organization_slug, "pk": pk}),
+        rerender=lambda invalid: page(invalid, 400),
+    )
 
 
 def _outages(request: HttpRequest) -> QuerySet[Outage]:

@@ -9,19 +9,19 @@ task runs again and changes nothing that committed.
 from mls.celery import TenantTask, app, for_each_organization
 
 
-@app.task
+@app.task(name="slas.tasks.dispatch_sla_recompute")
 def dispatch_sla_recompute() -> int:
     """Hourly (beat): refresh the provisional periods of every organization."""
     return for_each_organization(recompute_organization_slas_task)
 
 
-@app.task
+@app.task(name="slas.tasks.dispatch_sla_finalization")
 def dispatch_sla_finalization() -> int:
     """Daily (beat): finalize every period whose grace days are over, in every organization."""
     return for_each_organization(finalize_organization_slas_task)
 
 
-@app.task(base=TenantTask)
+@app.task(name="slas.tasks.recompute_organization_slas_task", base=TenantTask)
 def recompute_organization_slas_task(*, organization_id: int) -> int:
     from slas.selectors import engagements_with_sla  # noqa: PLC0415 - tasks are a leaf layer (STYLE.md)
 
@@ -31,7 +31,7 @@ def recompute_organization_slas_task(*, organization_id: int) -> int:
     return len(engagement_ids)
 
 
-@app.task(base=TenantTask)
+@app.task(name="slas.tasks.finalize_organization_slas_task", base=TenantTask)
 def finalize_organization_slas_task(*, organization_id: int) -> int:
     from slas.selectors import engagements_with_sla  # noqa: PLC0415 - see above
 
@@ -41,7 +41,7 @@ def finalize_organization_slas_task(*, organization_id: int) -> int:
     return len(engagement_ids)
 
 
-@app.task(base=TenantTask, acks_late=True)
+@app.task(name="slas.tasks.recompute_engagement_slas_task", base=TenantTask, acks_late=True)
 def recompute_engagement_slas_task(*, organization_id: int, engagement_id: int) -> int:
     from engagements.models import Engagement  # noqa: PLC0415 - see above
     from slas import services  # noqa: PLC0415 - see above
@@ -49,7 +49,7 @@ def recompute_engagement_slas_task(*, organization_id: int, engagement_id: int) 
     return len(services.recompute_open_periods(engagement=Engagement.objects.get(pk=engagement_id)))
 
 
-@app.task(base=TenantTask, acks_late=True)
+@app.task(name="slas.tasks.finalize_engagement_slas_task", base=TenantTask, acks_late=True)
 def finalize_engagement_slas_task(*, organization_id: int, engagement_id: int) -> int:
     from engagements.models import Engagement  # noqa: PLC0415 - see above
     from slas import services  # noqa: PLC0415 - see above

@@ -15,7 +15,7 @@ from django.test import TestCase, override_settings
 
 from mls.celery import app as celery_app
 from mls.enums import Role
-from mls.models import ApiToken, Membership
+from mls.models import ApiToken, Membership, Provider
 from mls.tenancy import organization_scope
 from tests.factories import (
     InvitationFactory,
@@ -32,7 +32,6 @@ from tests.factories.engagements import (
     submitted_outcome,
 )
 from tests.factories.reporting import stored_qbr
-from vendors.models import Provider
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -6,6 +6,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+
+from mls.celery import app
 
 pytestmark = pytest.mark.unit
 
@@ -89,3 +92,68 @@ def test_the_import_modules_import_only_the_modules_above_them():
 
     assert sorted(path.stem for path in package.glob("*.py")) == sorted([*IMPORT_MODULES, "__init__"])
     assert {name: imported for name, imported in upward.items() if imported} == {}
+
+
+def _imported_modules(path: Path) -> list[str]:
+    """Every module `path` imports, at the top or inside a function (relative imports resolved)."""
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package if node.level else ""
+            found.append(".".join(part for part in (base, node.module) if part))
+    return found
+
+
+def test_tenancy_core_does_not_import_vendors():
+    """`vendors` builds on the tenancy core (its suppliers and instructors belong to an `mls.Provider`), never the
+    other way round: one direction keeps the apps separable and their migrations ordered."""
+    modules = sorted((ROOT / "mls").rglob("*.py"))
+
+    imports_of_vendors = [
+        f"{path.relative_to(ROOT)}: {module}"
+        for path in modules
+        for module in _imported_modules(path)
+        if module == "vendors" or module.startswith("vendors.")
+    ]
+
+    assert imports_of_vendors == []
+    assert len(modules) > 50  # the scan found the package, migrations included
+
+
+def _declared_tasks() -> dict[str, str | None]:
+    """{module.function: its `name=`} of every `@app.task` in the apps' tasks.py (None: named automatically)."""
+    declared = {}
+    for path in sorted(ROOT.glob("*/tasks.py")):
+        module = f"{path.parent.name}.tasks"
+        for node in ast.parse(path.read_text()).body:
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            for decorator in node.decorator_list:
+                call = decorator if isinstance(decorator, ast.Call) else None
+                target = call.func if call else decorator
+                if ast.unparse(target) != "app.task":
+                    continue
+                names = [kw.value.value for kw in (call.keywords if call else []) if kw.arg == "name"]
+                declared[f"{module}.{node.name}"] = names[0] if names else None
+    return declared
+
+
+def test_every_task_is_named_explicitly_after_where_it_was_defined():
+    """Queued messages and beat entries refer to a task by name: an explicit one keeps them valid when the
+    function moves to another module."""
+    declared = _declared_tasks()
+
+    assert {function: name for function, name in declared.items() if name != function} == {}
+    assert len(declared) > 15  # the scan found the apps' tasks
+
+
+def test_registered_tasks_and_beat_schedule_use_the_declared_names():
+    app.loader.import_default_modules()
+    ours = {name for name in app.tasks if not name.startswith("celery.")}
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+
+    assert ours == set(_declared_tasks())
+    assert scheduled - ours == set()

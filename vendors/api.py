@@ -8,10 +8,10 @@ from rest_framework import serializers
 from mls.api import IdFilter, ReadOnlyResource, ReadSerializer, TenantFilterSet
 from mls.api_etags import CreatableContractResource, contract_schema
 from mls.enums import Permission
-from mls.models import Membership
+from mls.models import Membership, Provider
 
 from . import services
-from .models import Instructor, Provider, Supplier
+from .models import Instructor, Supplier
 from .selectors import instructors_for, providers_for, suppliers_for
 
 

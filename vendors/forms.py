@@ -3,7 +3,9 @@
 from django import forms
 from django.db.models import QuerySet
 
-from .models import Instructor, InstructorQualification, Provider, Supplier
+from mls.models import Provider
+
+from .models import Instructor, InstructorQualification, Supplier
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

@@ -1,27 +1,10 @@
-"""Providers (the managed service provider of an engagement) and, later, their suppliers and instructors."""
+"""What a provider brings to the delivery: its suppliers (sub-contractors), instructors and their qualifications.
+
+The `Provider` itself is a party of the tenancy and lives in `mls.models`."""
 
 from django.db import models
-from django.utils import timezone
 
-from mls.models import TenantModel, TracksUpdates
-
-
-class Provider(TracksUpdates, TenantModel):
-    """The managed service provider that delivers training to the client organization."""
-
-    name = models.CharField(max_length=200)
-    contact_email = models.EmailField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta(TenantModel.Meta):
-        ordering = ["name"]
-        constraints = [
-            *TenantModel.Meta.constraints,
-            models.UniqueConstraint(fields=["organization", "name"], name="vendors_provider_unique_name"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
+from mls.models import Provider, TenantModel, TracksUpdates
 
 
 class Supplier(TracksUpdates, TenantModel):

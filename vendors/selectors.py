@@ -3,9 +3,9 @@
 from django.db.models import Avg, Count, Prefetch, Q, QuerySet
 
 from mls.enums import Role
-from mls.models import Invitation, Membership
+from mls.models import Invitation, Membership, Provider
 
-from .models import Instructor, InstructorQualification, Provider, Supplier
+from .models import Instructor, InstructorQualification, Supplier
 
 
 def suppliers_for(membership: Membership) -> QuerySet[Supplier]:

@@ -13,10 +13,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from mls.enums import Permission, Role
-from mls.models import Invitation, Membership
+from mls.models import Invitation, Membership, Provider
 from mls.services import invite_member, record_audit, save_audited, snapshot
 
-from .models import Instructor, InstructorQualification, Provider, Supplier
+from .models import Instructor, InstructorQualification, Supplier
 
 PROVIDER_FIELDS = ("name", "contact_email")
 SUPPLIER_FIELDS = (

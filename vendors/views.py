@@ -12,11 +12,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from mls.decorators import permission_required
 from mls.enums import Permission
+from mls.models import Provider
 from mls.views_support import confirm_page, form_page, write_or_rerender
 
 from . import selectors, services
 from .forms import AccountManagerInvitationForm, InstructorForm, ProviderForm, QualificationForm, SupplierForm
-from .models import Instructor, Provider
+from .models import Instructor
 
 
 def _url(request: HttpRequest, name: str, **kwargs: object) -> str:

@@ -37,9 +37,9 @@ import pytest
 import time_machine
 
 from mls.enums import Role
+from mls.models import Provider
 from slas.tasks import dispatch_sla_finalization
 from tests.factories import api_token
-from vendors.models import Provider
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]  # seven months of delivery through the API
 

@@ -6,13 +6,12 @@ import pytest
 
 from engagements.models import Engagement, Sow, SowVersion
 from mls.enums import Role
-from mls.models import AuditEvent, Membership
+from mls.models import AuditEvent, Membership, Provider
 from mls.services import create_api_token, create_organization
 from mls.tenancy import organization_scope
 from slas.models import SlaSchedule, SlaTarget
 from tests.factories import UserFactory, api_token
 from tests.factories.slas import sla_engagement
-from vendors.models import Provider
 
 pytestmark = pytest.mark.integration
 

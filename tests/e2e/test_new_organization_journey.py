@@ -10,11 +10,10 @@ from playwright.sync_api import Page, expect
 
 from engagements.models import Engagement, Sow, SowVersion
 from mls.enums import Role
-from mls.models import Invitation, Membership, Organization
+from mls.models import Invitation, Membership, Organization, Provider
 from mls.tenancy import organization_scope
 from slas.models import SlaSchedule, SlaTarget
 from tests.factories import UserFactory
-from vendors.models import Provider
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -13,12 +13,12 @@ from mls.models import (
     Invitation,
     Membership,
     Organization,
+    Provider,
     User,
     WebhookDelivery,
     WebhookEndpoint,
 )
 from mls.services import create_api_token
-from vendors.models import Provider
 
 PASSWORD = "correct-horse-battery-9"
 

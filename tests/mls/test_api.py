@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import FieldDoesNotExist
+from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework import serializers
 
 from mls.api import ReadSerializer
-from mls.api_urls import RESOURCES
 from scheduling.models import Learner
 from tests.factories.api import api_objects
 from tests.factories.reporting import stored_qbr
@@ -19,11 +19,24 @@ from tests.factories.scheduling import LearnerFactory
 
 pytestmark = pytest.mark.integration
 
+
+def _views(patterns: list) -> list[type]:
+    """The view classes of every URL pattern, included ones too."""
+    found = []
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            found += _views(pattern.url_patterns)
+        elif cls := getattr(pattern.callback, "cls", None):
+            found.append(cls)
+    return found
+
+
 READ_SERIALIZERS = sorted(
     {
-        viewset.serializer_class
-        for viewset, _ in RESOURCES.values()
-        if issubclass(viewset.serializer_class, ReadSerializer)
+        view.serializer_class
+        for view in _views(get_resolver("mls.api_urls").url_patterns)
+        if isinstance(getattr(view, "serializer_class", None), type)
+        and issubclass(view.serializer_class, ReadSerializer)
     },
     key=lambda serializer_class: serializer_class.__name__,
 )

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 @app.task(base=TenantTask)
 def count_providers_task(*, organization_id: int) -> int:
-    from vendors.models import Provider
+    from mls.models import Provider
 
     return Provider.objects.count()
 

@@ -5,9 +5,8 @@ from django.apps import apps
 from django.db import models
 from django_scopes import ScopeError
 
-from mls.models import Organization, TenantModel, User
+from mls.models import Organization, Provider, TenantModel, User
 from mls.tenancy import organization_scope
-from vendors.models import Provider
 
 pytestmark = pytest.mark.unit
 
@@ -63,7 +62,7 @@ def test_organization_scope_refuses_unsaved_organization():
 def test_scope_shows_only_the_scoped_organizations_rows(tenant_a, tenant_b):
     with tenant_a.scope():
         visible = list(Provider.objects.values_list("id", flat=True))
-        reverse_visible = list(tenant_b.organization.vendors_provider_set.values_list("id", flat=True))
+        reverse_visible = list(tenant_b.organization.mls_provider_set.values_list("id", flat=True))
 
     assert visible == [tenant_a.provider.pk]
     # Even through another organization's reverse relation, the scope filters to A: nothing of B is visible.

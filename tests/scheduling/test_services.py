@@ -1,12 +1,13 @@
 """Delivery rules: no double booking (service and PostgreSQL), capacity and FIFO waitlist, cancel/reschedule."""
 
+import threading
+import time
 from datetime import timedelta
-from unittest import mock
 
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from mls.enums import Role
 from scheduling import services
@@ -82,9 +83,21 @@ def test_back_to_back_sessions_do_not_overlap(delivery):
     assert second.status == SessionStatus.CONFIRMED
 
 
+def _wait_until_waiting_for_a_lock(backend_pid: int) -> bool:
+    """Poll (deadline 30 s) until the database backend `backend_pid` waits for a lock another transaction holds."""
+    deadline = time.monotonic() + 30
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [backend_pid])
+            if cursor.fetchone() == ("Lock",):
+                return True
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("constraint", ["instructor", "room"])
 def test_postgres_exclusion_constraint_refuses_double_booking_when_the_service_check_is_raced(delivery, constraint):
-    delivery.session(at(2, 9))
+    held = delivery.session(at(2, 9), confirm=False)
     if constraint == "instructor":
         clash = delivery.session(at(2, 10), room=RoomFactory(organization=delivery.tenant.organization), confirm=False)
         expected = "An instructor of this session is already booked at that time."
@@ -92,11 +105,31 @@ def test_postgres_exclusion_constraint_refuses_double_booking_when_the_service_c
         other = InstructorFactory(organization=delivery.tenant.organization, provider=delivery.tenant.provider)
         clash = delivery.session(at(2, 10), instructors=[other], confirm=False)
         expected = "The room is already booked at that time."
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (this_request,) = cursor.fetchone()
+    confirmed, saw_the_wait = threading.Event(), []
 
-    # A concurrent request passed the service check at the same moment: only the database can stop it now.
-    with mock.patch("scheduling.services._check_bookable"), pytest.raises(ValidationError) as error:
+    def concurrent_request() -> None:
+        """Confirms `held` and commits only once this test's request, which passed the service check at the same
+        moment, waits on the database for the outcome."""
+        try:
+            with delivery.tenant.scope(), transaction.atomic():
+                services.confirm_session(session=held, membership=delivery.pm)
+                confirmed.set()
+                saw_the_wait.append(_wait_until_waiting_for_a_lock(this_request))
+        finally:
+            confirmed.set()
+            connection.close()
+
+    concurrent = threading.Thread(target=concurrent_request)
+    concurrent.start()
+    confirmed.wait(timeout=30)
+    with pytest.raises(ValidationError) as error:
         services.confirm_session(session=clash, membership=delivery.pm)
+    concurrent.join()
 
+    assert saw_the_wait == [True]  # the service check passed: only the database could stop the second booking
     assert error.value.messages == [expected]
     assert SessionInstructor.objects.filter(occupies=True).count() == 1
 

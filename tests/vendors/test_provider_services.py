@@ -5,10 +5,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from mls.enums import Role
-from mls.models import AuditEvent, Invitation
+from mls.models import AuditEvent, Invitation, Provider
 from tests.factories import ProviderFactory
 from vendors import services
-from vendors.models import Provider
 
 pytestmark = pytest.mark.unit
 

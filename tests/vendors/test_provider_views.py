@@ -6,10 +6,9 @@ from django.core import mail
 from django.urls import reverse
 
 from mls.enums import Role
-from mls.models import AuditEvent, Invitation
+from mls.models import AuditEvent, Invitation, Provider
 from tests.factories import InvitationFactory, MembershipFactory, ProviderFactory
 from tests.factories.engagements import EngagementFactory
-from vendors.models import Provider
 
 pytestmark = pytest.mark.integration
 

@@ -7,12 +7,11 @@ from django.test.utils import override_settings
 
 from engagements.demo import seed_demo_contract
 from mls.enums import Role
-from mls.models import Membership, Organization, User
+from mls.models import Membership, Organization, Provider, User
 from mls.services import create_organization
 from mls.tenancy import organization_scope
 from scheduling.demo import seed_demo_delivery
 from slas.demo import seed_demo_slas
-from vendors.models import Provider
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - documented demo login, printed on the console
 DEMO_ORGANIZATION = "Acme Corp"
