@@ -35,6 +35,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from .audit import save_audited
 from .celery import enqueue, enqueue_after_commit
 from .enums import WebhookDeliveryStatus
 from .models import (
@@ -47,11 +48,9 @@ from .models import (
     WebhookEndpoint,
     new_webhook_secret,
 )
-from .services import audit_change, save_audited
 from .tasks import deliver_webhook_task
 from .tenancy import organization_scope
 
-ENDPOINT_FIELDS = ("url", "description", "events", "is_active")  # audited; the secret never is
 PING = "ping"  # sent by "Send test ping" to one endpoint; not a domain event, so nobody subscribes to it
 TIMEOUT_SECONDS = 5
 EXCERPT_CHARS = 1000
@@ -171,7 +170,7 @@ def _save_endpoint(
 ) -> WebhookEndpoint:
     resolve_target(url)
     changes = {"url": url, "description": description, "events": sorted(set(events)), "is_active": is_active}
-    return save_audited(endpoint, actor=actor, action=action, fields=ENDPOINT_FIELDS, changes=changes)
+    return save_audited(endpoint, actor=actor, action=action, changes=changes)
 
 
 @transaction.atomic
@@ -215,7 +214,7 @@ def update_endpoint(
 @transaction.atomic
 def delete_endpoint(*, endpoint: WebhookEndpoint, actor: User | None) -> None:
     """Removes the endpoint and its delivery log; the audit log keeps what it was."""
-    audit_change(actor, "webhook.deleted", endpoint, ENDPOINT_FIELDS)
+    endpoint.log_action("webhook.deleted", actor=actor, deleted=True)
     endpoint.delete()
 
 
@@ -224,7 +223,7 @@ def roll_secret(*, endpoint: WebhookEndpoint, actor: User | None) -> WebhookEndp
     """A new secret at once: the receiver must switch to it, since deliveries from now on are signed with it."""
     endpoint.secret = new_webhook_secret()
     endpoint.save(update_fields=["secret"])
-    audit_change(actor, "webhook.secret_rolled", endpoint, ENDPOINT_FIELDS)
+    endpoint.log_action("webhook.secret_rolled", actor=actor)
     return endpoint
 
 
@@ -299,7 +298,7 @@ def _require_active(endpoint: WebhookEndpoint) -> None:
 def send_ping(*, endpoint: WebhookEndpoint, actor: User | None) -> WebhookDelivery:
     """A `ping` to this endpoint only, so an integrator can check their receiver and its signature check."""
     _require_active(endpoint)
-    event = audit_change(actor, "webhook.pinged", endpoint, ENDPOINT_FIELDS)
+    event = endpoint.log_action("webhook.pinged", actor=actor)
     [delivery] = _create_deliveries([endpoint], event, PING)
     return delivery
 
@@ -310,7 +309,7 @@ def redeliver(*, delivery: WebhookDelivery, actor: User | None) -> WebhookDelive
     _require_active(delivery.endpoint)
     again = _new_delivery(delivery.endpoint, delivery.audit_event, delivery.event, delivery.payload)
     again.save()
-    audit_change(actor, "webhook.redelivered", again, ("endpoint", "event", "audit_event"))
+    again.log_action("webhook.redelivered", actor=actor)
     _enqueue_first_attempt(again)
     return again
 
