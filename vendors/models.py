@@ -9,6 +9,9 @@ from mls.models import TenantModel, TracksUpdates
 class Provider(TracksUpdates, TenantModel):
     """The managed service provider that delivers training to the client organization."""
 
+    EDITABLE_FIELDS = ("name", "contact_email")
+    audited_fields = EDITABLE_FIELDS
+
     name = models.CharField(max_length=200)
     contact_email = models.EmailField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -26,6 +29,16 @@ class Provider(TracksUpdates, TenantModel):
 
 class Supplier(TracksUpdates, TenantModel):
     """A training vendor the provider sub-contracts (neutral/master vendor models)."""
+
+    audited_fields = (
+        "provider",
+        "name",
+        "categories",
+        "regions",
+        "rate_card",
+        "insurance_expires_on",
+        "contract_expires_on",
+    )
 
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="suppliers")
     name = models.CharField(max_length=200)
@@ -49,6 +62,8 @@ class Supplier(TracksUpdates, TenantModel):
 class Instructor(TracksUpdates, TenantModel):
     """A trainer employed by the provider or by one of its suppliers."""
 
+    audited_fields = ("provider", "supplier", "name", "email")
+
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="instructors")
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, null=True, blank=True, related_name="instructors")
     name = models.CharField(max_length=200)
@@ -66,6 +81,8 @@ class Instructor(TracksUpdates, TenantModel):
 
 
 class InstructorQualification(TenantModel):
+    audited_fields = ("instructor", "name", "expires_on")
+
     instructor = models.ForeignKey(Instructor, on_delete=models.CASCADE, related_name="qualifications")
     name = models.CharField(max_length=200)
     expires_on = models.DateField(null=True, blank=True)
