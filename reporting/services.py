@@ -183,7 +183,7 @@ def _enqueue_build(export: DataExport) -> None:
 
 
 @contextmanager
-def _snapshot() -> Iterator[None]:
+def _one_view() -> Iterator[None]:
     """One consistent view of every table: a REPEATABLE READ transaction on PostgreSQL (inside an enclosing
     transaction, e.g. a test's, that one's view is used). Not READ ONLY: it holds the export's row lock and
     stores the result, so the archive and its row commit together."""
@@ -210,7 +210,7 @@ def build_portability_export(export: DataExport, *, now: datetime | None = None)
     claimed = work.claim(DataExport, export.pk, now=now or timezone.now())
     if claimed is None:
         return DataExport.objects.get(pk=export.pk)
-    work.run(claimed, _build, give_up=_give_up_export, what="Data export", within=_snapshot)
+    work.run(claimed, _build, give_up=_give_up_export, what="Data export", within=_one_view)
     cache.delete(progress_key(claimed))
     return DataExport.objects.get(pk=claimed.pk)
 
