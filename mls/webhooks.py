@@ -253,8 +253,9 @@ def _enqueue_first_attempt(delivery: WebhookDelivery) -> None:
     )
 
 
-def _new_delivery(endpoint: WebhookEndpoint, event: AuditEvent, name: str, payload: dict[str, Any]) -> WebhookDelivery:
-    now = timezone.now()
+def _new_delivery(
+    endpoint: WebhookEndpoint, event: AuditEvent, name: str, payload: dict[str, Any], now: datetime
+) -> WebhookDelivery:
     return WebhookDelivery(
         organization=event.organization,
         endpoint=endpoint,
@@ -267,20 +268,23 @@ def _new_delivery(endpoint: WebhookEndpoint, event: AuditEvent, name: str, paylo
     )
 
 
-def _create_deliveries(endpoints: list[WebhookEndpoint], event: AuditEvent, name: str) -> list[WebhookDelivery]:
+def _create_deliveries(
+    endpoints: list[WebhookEndpoint], event: AuditEvent, name: str, now: datetime
+) -> list[WebhookDelivery]:
     payload = _payload(event, name)
-    deliveries = WebhookDelivery.objects.bulk_create(_new_delivery(e, event, name, payload) for e in endpoints)
+    deliveries = WebhookDelivery.objects.bulk_create(_new_delivery(e, event, name, payload, now) for e in endpoints)
     for delivery in deliveries:
         _enqueue_first_attempt(delivery)
     return deliveries
 
 
 @transaction.atomic
-def dispatch_event(*, name: str, audit_event: AuditEvent) -> list[WebhookDelivery]:
+def dispatch_event(*, name: str, audit_event: AuditEvent, now: datetime | None = None) -> list[WebhookDelivery]:
     """One delivery per active endpoint subscribed to `name` (an organization has a handful of endpoints, so the
     subscription filter runs in Python; JSON containment is not portable to SQLite)."""
+    now = now or timezone.now()
     endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True) if e.subscribes_to(name)]
-    return _create_deliveries(endpoints, audit_event, name)
+    return _create_deliveries(endpoints, audit_event, name, now)
 
 
 def on_domain_event(sender: object, *, organization_id: int, name: str, audit_event_id: int, **kwargs: object) -> None:
@@ -295,19 +299,21 @@ def _require_active(endpoint: WebhookEndpoint) -> None:
 
 
 @transaction.atomic
-def send_ping(*, endpoint: WebhookEndpoint, actor: User | None) -> WebhookDelivery:
+def send_ping(*, endpoint: WebhookEndpoint, actor: User | None, now: datetime | None = None) -> WebhookDelivery:
     """A `ping` to this endpoint only, so an integrator can check their receiver and its signature check."""
+    now = now or timezone.now()
     _require_active(endpoint)
     event = endpoint.log_action("webhook.pinged", actor=actor)
-    [delivery] = _create_deliveries([endpoint], event, PING)
+    [delivery] = _create_deliveries([endpoint], event, PING, now)
     return delivery
 
 
 @transaction.atomic
-def redeliver(*, delivery: WebhookDelivery, actor: User | None) -> WebhookDelivery:
+def redeliver(*, delivery: WebhookDelivery, actor: User | None, now: datetime | None = None) -> WebhookDelivery:
     """Send a delivery's payload again as a fresh delivery (its own attempts), e.g. after fixing the receiver."""
+    now = now or timezone.now()
     _require_active(delivery.endpoint)
-    again = _new_delivery(delivery.endpoint, delivery.audit_event, delivery.event, delivery.payload)
+    again = _new_delivery(delivery.endpoint, delivery.audit_event, delivery.event, delivery.payload, now)
     again.save()
     again.log_action("webhook.redelivered", actor=actor)
     _enqueue_first_attempt(again)
