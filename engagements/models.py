@@ -83,6 +83,7 @@ class Engagement(TracksUpdates, TenantModel):
         "data_export_format",
         "data_export_days",
     )
+    audited_fields = EDITABLE_FIELDS
 
     provider = models.ForeignKey("mls.Provider", on_delete=models.PROTECT, related_name="engagements")
     name = models.CharField(max_length=200)
@@ -202,6 +203,8 @@ class Engagement(TracksUpdates, TenantModel):
 class IndexSeries(TenantModel):
     """A price index (e.g. UK CPI) whose monthly values procurement enters for annual adjustments."""
 
+    audited_fields = ("name", "description")
+
     name = models.CharField(max_length=100)
     description = models.CharField(max_length=300, blank=True)
 
@@ -218,6 +221,8 @@ class IndexSeries(TenantModel):
 
 
 class IndexValue(TenantModel):
+    audited_fields = ("series", "month", "value")
+
     series = models.ForeignKey(IndexSeries, on_delete=models.CASCADE, related_name="values")
     month = models.DateField(help_text="First day of the month.")
     value = models.DecimalField(max_digits=12, decimal_places=4, validators=[MinValueValidator(Decimal("0.0001"))])
@@ -240,6 +245,8 @@ class IndexValue(TenantModel):
 
 class Sow(TracksUpdates, TenantModel):
     """A statement of work under the engagement's MSA. Its content lives in versions."""
+
+    audited_fields = ("engagement", "reference", "title")
 
     engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="sows")
     reference = models.CharField(max_length=30)
@@ -264,6 +271,18 @@ class SignedVersionError(ValidationError):
 
 class SowVersion(TenantModel):
     """One version of a SoW. Drafts are edited; a signed version is immutable evidence of what was agreed."""
+
+    audited_fields = (
+        "number",
+        "status",
+        "effective_from",
+        "pricing_model",
+        "forecast_learners",
+        "variance_threshold_percent",
+        "index_series",
+        "index_cap_percent",
+        "notes",
+    )
 
     sow = models.ForeignKey(Sow, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
@@ -352,6 +371,8 @@ class VersionContent(TenantModel):
 class ScopeItem(VersionContent):
     """One row of the scope matrix: who is responsible for a service."""
 
+    audited_fields = ("version", "service", "custom_name", "responsibility", "notes")
+
     version = models.ForeignKey(SowVersion, on_delete=models.CASCADE, related_name="scope_items")
     service = models.CharField(max_length=30, choices=StandardService.choices)
     custom_name = models.CharField(max_length=120, blank=True)
@@ -393,6 +414,7 @@ class ServiceLine(VersionContent):
         "baseline",
         "required_uplift",
     )
+    audited_fields = ("version", "name", *PRICE_FIELDS)
 
     version = models.ForeignKey(SowVersion, on_delete=models.CASCADE, related_name="service_lines")
     name = models.CharField(max_length=120)
@@ -454,6 +476,18 @@ class VolumeBand(VersionContent):
 
 class ChangeRequest(TracksUpdates, TenantModel):
     """A written request to amend a SoW; approved by both sides it becomes the SoW's next version."""
+
+    audited_fields = (
+        "title",
+        "proposed_by_side",
+        "status",
+        "submitted_at",
+        "respond_by",
+        "responded_at",
+        "client_approved_at",
+        "provider_approved_at",
+        "rejection_reason",
+    )
 
     sow = models.ForeignKey(Sow, on_delete=models.PROTECT, related_name="change_requests")
     number = models.PositiveIntegerField()
@@ -549,6 +583,8 @@ class ContractReminder(TenantModel):
 class GovernanceMeeting(TenantModel):
     """A governance meeting of the engagement (operational, QBR, annual, performance review)."""
 
+    audited_fields = ("engagement", "kind", "scheduled_for", "agenda", "minutes", "held_at")
+
     engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="meetings")
     kind = models.CharField(max_length=40, choices=MeetingKind.choices)
     scheduled_for = models.DateTimeField()
@@ -567,6 +603,8 @@ class GovernanceMeeting(TenantModel):
 class MeetingAction(TenantModel):
     """An action agreed in a meeting: who does what by when."""
 
+    audited_fields = ("meeting", "description", "owner_side", "owner_name", "due_on", "done_at")
+
     meeting = models.ForeignKey(GovernanceMeeting, on_delete=models.CASCADE, related_name="actions")
     description = models.CharField(max_length=500)
     owner_side = models.CharField(max_length=10, choices=Side.choices)
@@ -583,6 +621,8 @@ class MeetingAction(TenantModel):
 
 class Dispute(TenantModel):
     """A dispute climbing the tiers of SPEC-SLA §7; each step is dated (DisputeStep) and audited."""
+
+    audited_fields = ("engagement", "title", "raised_by_side", "tier", "executive_due_on", "closed_at", "resolution")
 
     engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="disputes")
     title = models.CharField(max_length=200)
@@ -632,6 +672,16 @@ class OutcomeMeasurement(TracksUpdates, TenantModel):
     value only, so neither side can earn or withhold a gain share alone. A rejected value stays on record and the
     submitter may send a new one; at most one value per line and month is live (submitted or verified).
     """
+
+    audited_fields = (
+        "service_line",
+        "month",
+        "value",
+        "evidence",
+        "submitted_side",
+        "status",
+        "rejection_reason",
+    )
 
     engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="outcome_measurements")
     service_line = models.ForeignKey(ServiceLine, on_delete=models.PROTECT, related_name="outcome_measurements")

@@ -9,9 +9,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from mls.audit import save_audited
 from mls.enums import Permission, roles_with
 from mls.models import Membership, User
-from mls.services import audit_change, notify, record_audit, save_audited, snapshot
+from mls.services import notify
 
 from . import pricing
 from .enums import (
@@ -46,22 +47,6 @@ from .models import (
 )
 from .selectors import outcome_side, version_in_force
 
-ENGAGEMENT_FIELDS = Engagement.EDITABLE_FIELDS
-VERSION_FIELDS = (
-    "number",
-    "status",
-    "effective_from",
-    "pricing_model",
-    "forecast_learners",
-    "variance_threshold_percent",
-    "index_series",
-    "index_cap_percent",
-    "notes",
-)
-LINE_FIELDS = ("name", *ServiceLine.PRICE_FIELDS)
-CR_FIELDS = ("status", "submitted_at", "respond_by", "responded_at", "client_approved_at", "provider_approved_at")
-
-
 # --- Engagements -------------------------------------------------------------------------------
 
 
@@ -88,7 +73,7 @@ def create_engagement(*, organization: Any, actor: User, **fields: Any) -> Engag
     engagement = Engagement(organization=organization, **fields)
     engagement.full_clean()
     engagement.save()
-    audit_change(actor, "engagement.created", engagement, ENGAGEMENT_FIELDS)
+    engagement.log_action("engagement.created", actor=actor)
     return engagement
 
 
@@ -96,7 +81,7 @@ def create_engagement(*, organization: Any, actor: User, **fields: Any) -> Engag
 def update_engagement(*, engagement: Engagement, actor: User, **fields: Any) -> Engagement:
     _require_own_provider(engagement.organization_id, fields)
     _refuse_taken_external_id(engagement, fields)
-    return save_audited(engagement, actor=actor, action="engagement.updated", fields=ENGAGEMENT_FIELDS, changes=fields)
+    return save_audited(engagement, actor=actor, action="engagement.updated", changes=fields)
 
 
 # --- SoWs and versions -------------------------------------------------------------------------
@@ -117,8 +102,8 @@ def create_sow(
     )
     version.full_clean()
     version.save()
-    audit_change(actor, "sow.created", sow, ("engagement", "reference", "title"))
-    audit_change(actor, "sow_version.created", version, VERSION_FIELDS)
+    sow.log_action("sow.created", actor=actor)
+    version.log_action("sow_version.created", actor=actor)
     return sow
 
 
@@ -140,13 +125,13 @@ def _require_draft(version: SowVersion) -> None:
 @transaction.atomic
 def update_sow(*, sow: Sow, actor: User, title: str) -> Sow:
     """A SoW's own name; its terms change only through versions and change requests."""
-    return save_audited(sow, actor=actor, action="sow.updated", fields=("reference", "title"), changes={"title": title})
+    return save_audited(sow, actor=actor, action="sow.updated", changes={"title": title})
 
 
 @transaction.atomic
 def update_draft_version(*, version: SowVersion, actor: User, **fields: Any) -> SowVersion:
     _require_draft(version)
-    return save_audited(version, actor=actor, action="sow_version.updated", fields=VERSION_FIELDS, changes=fields)
+    return save_audited(version, actor=actor, action="sow_version.updated", changes=fields)
 
 
 @transaction.atomic
@@ -156,27 +141,18 @@ def set_scope_item(
     """Add or change one scope-matrix row of a draft version (one row per service)."""
     _require_draft(version)
     item = ScopeItem.objects.filter(version=version, service=service, custom_name=custom_name).first()
-    before = snapshot(item, ("service", "custom_name", "responsibility", "notes")) if item else None
     item = item or ScopeItem(organization=version.organization, version=version, service=service)
     item.custom_name, item.responsibility, item.notes = custom_name, responsibility, notes
     item.full_clean()
     item.save()
-    audit_change(
-        actor, "scope_item.saved", item, ("version", "service", "custom_name", "responsibility", "notes"), before
-    )
+    item.log_action("scope_item.saved", actor=actor)
     return item
 
 
 @transaction.atomic
 def remove_scope_item(*, item: ScopeItem, actor: User) -> None:
     _require_draft(item.version)
-    record_audit(
-        organization=item.organization,
-        actor=actor,
-        action="scope_item.removed",
-        obj=item,
-        before=snapshot(item, ("version", "service", "custom_name", "responsibility")),
-    )
+    item.log_action("scope_item.removed", actor=actor, deleted=True)
     item.delete()
 
 
@@ -198,20 +174,14 @@ def add_service_line(
     line.save()
     for up_to, rate in bands:
         VolumeBand.objects.create(organization=line.organization, line=line, up_to=up_to, rate=rate)
-    audit_change(actor, "service_line.added", line, ("version", *LINE_FIELDS))
+    line.log_action("service_line.added", actor=actor)
     return line
 
 
 @transaction.atomic
 def remove_service_line(*, line: ServiceLine, actor: User) -> None:
     _require_draft(line.version)
-    record_audit(
-        organization=line.organization,
-        actor=actor,
-        action="service_line.removed",
-        obj=line,
-        before=snapshot(line, ("version", *LINE_FIELDS)),
-    )
+    line.log_action("service_line.removed", actor=actor, deleted=True)
     line.delete()
 
 
@@ -233,26 +203,26 @@ def signing_problems(version: SowVersion) -> list[str]:
 
 
 @transaction.atomic
-def sign_version(*, version: SowVersion, actor: User) -> SowVersion:
+def sign_version(*, version: SowVersion, actor: User, now: datetime | None = None) -> SowVersion:
     """Sign the first version of a SoW. Later versions are signed by approving their change request."""
+    now = now or timezone.now()
     version = SowVersion.objects.select_for_update().get(pk=version.pk)
     _require_draft(version)
     if version.change_requests.exists():
         raise ValidationError("This version belongs to a change request: it is signed when both sides approve it.")
     if SowVersion.objects.filter(sow=version.sow_id, status=VersionStatus.SIGNED).exists():
         raise ValidationError("This SoW already has a signed version; amend it with a change request.")
-    return _sign(version, actor)
+    return _sign(version, actor, now)
 
 
-def _sign(version: SowVersion, actor: User) -> SowVersion:
+def _sign(version: SowVersion, actor: User, now: datetime) -> SowVersion:
     problems = signing_problems(version)
     if problems:
         raise ValidationError(problems)
-    before = snapshot(version, VERSION_FIELDS)
-    version.status, version.signed_at, version.signed_by = VersionStatus.SIGNED, timezone.now(), actor
+    version.status, version.signed_at, version.signed_by = VersionStatus.SIGNED, now, actor
     # Bypass the immutability guard only for this transition: the row is still a draft in the database.
     version.save(update_fields=["status", "signed_at", "signed_by"])
-    audit_change(actor, "sow_version.signed", version, VERSION_FIELDS, before)
+    version.log_action("sow_version.signed", actor=actor)
     return version
 
 
@@ -272,10 +242,10 @@ def _first_of_next_month(day: date) -> date:
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
-def _copy_version(base: SowVersion, number: int) -> SowVersion:
+def _copy_version(base: SowVersion, number: int, now: datetime) -> SowVersion:
     """A draft copy of `base`, effective from next month by default: an amendment never rewrites past fees."""
-    fields = {name: getattr(base, name) for name in VERSION_FIELDS if name not in {"number", "status"}}
-    today = timezone.localdate(timezone=base.sow.engagement.calendar.zone)
+    fields = {name: getattr(base, name) for name in SowVersion.audited_fields if name not in {"number", "status"}}
+    today = timezone.localdate(now, timezone=base.sow.engagement.calendar.zone)
     fields["effective_from"] = max(base.effective_from, _first_of_next_month(today))
     draft = SowVersion.objects.create(organization=base.organization, sow=base.sow, number=number, **fields)
     ScopeItem.objects.bulk_create(
@@ -291,7 +261,9 @@ def _copy_version(base: SowVersion, number: int) -> SowVersion:
     )
     for line in base.service_lines.prefetch_related("bands"):
         copy = ServiceLine.objects.create(
-            organization=base.organization, version=draft, **{name: getattr(line, name) for name in LINE_FIELDS}
+            organization=base.organization,
+            version=draft,
+            **{name: getattr(line, name) for name in ("name", *ServiceLine.PRICE_FIELDS)},
         )
         VolumeBand.objects.bulk_create(
             VolumeBand(organization=base.organization, line=copy, up_to=band.up_to, rate=band.rate)
@@ -301,8 +273,11 @@ def _copy_version(base: SowVersion, number: int) -> SowVersion:
 
 
 @transaction.atomic
-def propose_change_request(*, sow: Sow, membership: Membership, title: str, description: str) -> ChangeRequest:
+def propose_change_request(
+    *, sow: Sow, membership: Membership, title: str, description: str, now: datetime | None = None
+) -> ChangeRequest:
     """Open a draft CR whose proposed version starts as a copy of the signed version."""
+    now = now or timezone.now()
     side = acting_side(membership, sow.engagement)
     base = SowVersion.objects.filter(sow=sow, status=VersionStatus.SIGNED).first()
     if base is None:
@@ -318,11 +293,11 @@ def propose_change_request(*, sow: Sow, membership: Membership, title: str, desc
         proposed_by_side=side,
         proposed_by=membership.user,
         base_version=base,
-        proposed_version=_copy_version(base, next_number),
+        proposed_version=_copy_version(base, next_number, now),
     )
     change_request.full_clean()
     change_request.save()
-    audit_change(membership.user, "change_request.proposed", change_request, ("title", "proposed_by_side", *CR_FIELDS))
+    change_request.log_action("change_request.proposed", actor=membership.user)
     return change_request
 
 
@@ -331,34 +306,37 @@ def _locked(change_request: ChangeRequest) -> ChangeRequest:
 
 
 @transaction.atomic
-def submit_change_request(*, change_request: ChangeRequest, membership: Membership) -> ChangeRequest:
+def submit_change_request(
+    *, change_request: ChangeRequest, membership: Membership, now: datetime | None = None
+) -> ChangeRequest:
     """Submit for the other side's response, due N business days later (MSA, engagement calendar)."""
+    now = now or timezone.now()
     change_request = _locked(change_request)
     if acting_side(membership, change_request.sow.engagement) != change_request.proposed_by_side:
         raise ValidationError("Only the proposing side submits its change request.")
     if change_request.status != ChangeRequestStatus.DRAFT:
         raise ValidationError("Only a draft change request can be submitted.")
-    before = snapshot(change_request, CR_FIELDS)
     engagement = change_request.sow.engagement
-    change_request.submitted_at = timezone.now()
+    change_request.submitted_at = now
     change_request.respond_by = engagement.calendar.deadline_after(
         change_request.submitted_at, engagement.cr_response_business_days
     )
     change_request.status = ChangeRequestStatus.SUBMITTED
     change_request.save()
-    audit_change(membership.user, "change_request.submitted", change_request, CR_FIELDS, before)
+    change_request.log_action("change_request.submitted", actor=membership.user)
     return change_request
 
 
 @transaction.atomic
-def approve_change_request(*, change_request: ChangeRequest, membership: Membership) -> ChangeRequest:
+def approve_change_request(
+    *, change_request: ChangeRequest, membership: Membership, now: datetime | None = None
+) -> ChangeRequest:
     """Record one side's approval; the second approval signs the proposed version and supersedes the base."""
+    now = now or timezone.now()
     change_request = _locked(change_request)
     side = acting_side(membership, change_request.sow.engagement, approving=True)
     if side not in AWAITING_APPROVAL.get(change_request.status, frozenset()):
         raise ValidationError(f"This change request is not awaiting the {Side(side).label.lower()}'s approval.")
-    before = snapshot(change_request, CR_FIELDS)
-    now = timezone.now()
     if side == Side.CLIENT:
         change_request.client_approved_at, change_request.client_approved_by = now, membership.user
     else:
@@ -367,18 +345,18 @@ def approve_change_request(*, change_request: ChangeRequest, membership: Members
         change_request.responded_at = now
     both = change_request.client_approved_at and change_request.provider_approved_at
     if both:
-        _adopt_proposed_version(change_request, membership.user)
+        _adopt_proposed_version(change_request, membership.user, now)
         change_request.status = ChangeRequestStatus.APPROVED
     else:
         change_request.status = (
             ChangeRequestStatus.APPROVED_BY_CLIENT if side == Side.CLIENT else ChangeRequestStatus.APPROVED_BY_PROVIDER
         )
     change_request.save()
-    audit_change(membership.user, f"change_request.{change_request.status}", change_request, CR_FIELDS, before)
+    change_request.log_action(f"change_request.{change_request.status}", actor=membership.user)
     return change_request
 
 
-def _adopt_proposed_version(change_request: ChangeRequest, actor: User) -> None:
+def _adopt_proposed_version(change_request: ChangeRequest, actor: User, now: datetime) -> None:
     base = SowVersion.objects.select_for_update().get(pk=change_request.base_version_id)
     if base.status != VersionStatus.SIGNED:
         raise ValidationError("The SoW has changed since this request was proposed; propose it again.")
@@ -389,12 +367,15 @@ def _adopt_proposed_version(change_request: ChangeRequest, actor: User) -> None:
         )
     base.status = VersionStatus.SUPERSEDED
     base.save(update_fields=["status"])
-    audit_change(actor, "sow_version.superseded", base, VERSION_FIELDS)
-    _sign(proposed, actor)
+    base.log_action("sow_version.superseded", actor=actor)
+    _sign(proposed, actor, now)
 
 
 @transaction.atomic
-def reject_change_request(*, change_request: ChangeRequest, membership: Membership, reason: str) -> ChangeRequest:
+def reject_change_request(
+    *, change_request: ChangeRequest, membership: Membership, reason: str, now: datetime | None = None
+) -> ChangeRequest:
+    now = now or timezone.now()
     change_request = _locked(change_request)
     side = acting_side(membership, change_request.sow.engagement, approving=True)
     if change_request.status not in {
@@ -405,29 +386,29 @@ def reject_change_request(*, change_request: ChangeRequest, membership: Membersh
         raise ValidationError("Only a submitted change request can be rejected.")
     if not reason.strip():
         raise ValidationError({"reason": "Say why the change request is rejected."})
-    before = snapshot(change_request, CR_FIELDS)
-    now = timezone.now()
     change_request.status = ChangeRequestStatus.REJECTED
     change_request.rejected_at, change_request.rejected_by = now, membership.user
     change_request.rejection_reason = reason.strip()
     if side == change_request.receiving_side and change_request.responded_at is None:
         change_request.responded_at = now
     change_request.save()
-    audit_change(membership.user, "change_request.rejected", change_request, (*CR_FIELDS, "rejection_reason"), before)
+    change_request.log_action("change_request.rejected", actor=membership.user)
     return change_request
 
 
 @transaction.atomic
-def withdraw_change_request(*, change_request: ChangeRequest, membership: Membership) -> ChangeRequest:
+def withdraw_change_request(
+    *, change_request: ChangeRequest, membership: Membership, now: datetime | None = None
+) -> ChangeRequest:
+    now = now or timezone.now()
     change_request = _locked(change_request)
     if acting_side(membership, change_request.sow.engagement) != change_request.proposed_by_side:
         raise ValidationError("Only the proposing side can withdraw its change request.")
     if not change_request.is_open:
         raise ValidationError(f"This change request is already {change_request.get_status_display().lower()}.")
-    before = snapshot(change_request, CR_FIELDS)
-    change_request.status, change_request.withdrawn_at = ChangeRequestStatus.WITHDRAWN, timezone.now()
+    change_request.status, change_request.withdrawn_at = ChangeRequestStatus.WITHDRAWN, now
     change_request.save()
-    audit_change(membership.user, "change_request.withdrawn", change_request, CR_FIELDS, before)
+    change_request.log_action("change_request.withdrawn", actor=membership.user)
     return change_request
 
 
@@ -439,7 +420,7 @@ def create_index_series(*, organization: Any, actor: User, name: str, descriptio
     series = IndexSeries(organization=organization, name=name.strip(), description=description)
     series.full_clean()
     series.save()
-    audit_change(actor, "index_series.created", series, ("name", "description"))
+    series.log_action("index_series.created", actor=actor)
     return series
 
 
@@ -447,12 +428,11 @@ def create_index_series(*, organization: Any, actor: User, name: str, descriptio
 def record_index_value(*, series: IndexSeries, actor: User, month: date, value: Decimal) -> IndexValue:
     """Enter or correct one month of an index series (procurement)."""
     existing = IndexValue.objects.filter(series=series, month=month).first()
-    before = snapshot(existing, ("series", "month", "value")) if existing else None
     index_value = existing or IndexValue(organization=series.organization, series=series, month=month)
     index_value.value = value
     index_value.full_clean()
     index_value.save()
-    audit_change(actor, "index_value.recorded", index_value, ("series", "month", "value"), before)
+    index_value.log_action("index_value.recorded", actor=actor)
     return index_value
 
 
@@ -519,9 +499,6 @@ def send_contract_reminders(*, today: date | None = None) -> list[ContractRemind
 
 # --- Governance --------------------------------------------------------------------------------
 
-MEETING_FIELDS = ("engagement", "kind", "scheduled_for", "agenda", "minutes", "held_at")
-ACTION_FIELDS = ("meeting", "description", "owner_side", "owner_name", "due_on", "done_at")
-
 
 @transaction.atomic
 def schedule_meeting(
@@ -537,20 +514,22 @@ def schedule_meeting(
     )
     meeting.full_clean()
     meeting.save()
-    audit_change(membership.user, "meeting.scheduled", meeting, MEETING_FIELDS)
+    meeting.log_action("meeting.scheduled", actor=membership.user)
     return meeting
 
 
 @transaction.atomic
-def record_minutes(*, meeting: GovernanceMeeting, membership: Membership, minutes: str) -> GovernanceMeeting:
+def record_minutes(
+    *, meeting: GovernanceMeeting, membership: Membership, minutes: str, now: datetime | None = None
+) -> GovernanceMeeting:
+    now = now or timezone.now()
     acting_side(membership, meeting.engagement)
     if not minutes.strip():
         raise ValidationError({"minutes": "Write the minutes: decisions, figures discussed, disagreements."})
-    before = snapshot(meeting, MEETING_FIELDS)
     meeting.minutes = minutes.strip()
-    meeting.held_at = meeting.held_at or timezone.now()
+    meeting.held_at = meeting.held_at or now
     meeting.save(update_fields=["minutes", "held_at"])
-    audit_change(membership.user, "meeting.minutes_recorded", meeting, MEETING_FIELDS, before)
+    meeting.log_action("meeting.minutes_recorded", actor=membership.user)
     return meeting
 
 
@@ -575,25 +554,25 @@ def add_meeting_action(
     )
     action.full_clean()
     action.save()
-    audit_change(membership.user, "meeting_action.added", action, ACTION_FIELDS)
+    action.log_action("meeting_action.added", actor=membership.user)
     return action
 
 
 @transaction.atomic
-def complete_meeting_action(*, action: MeetingAction, membership: Membership) -> MeetingAction:
+def complete_meeting_action(
+    *, action: MeetingAction, membership: Membership, now: datetime | None = None
+) -> MeetingAction:
+    now = now or timezone.now()
     acting_side(membership, action.meeting.engagement)
     if action.done_at is not None:
         raise ValidationError("This action is already done.")
-    before = snapshot(action, ACTION_FIELDS)
-    action.done_at = timezone.now()
+    action.done_at = now
     action.save(update_fields=["done_at"])
-    audit_change(membership.user, "meeting_action.done", action, ACTION_FIELDS, before)
+    action.log_action("meeting_action.done", actor=membership.user)
     return action
 
 
 # --- Disputes ----------------------------------------------------------------------------------
-
-DISPUTE_FIELDS = ("engagement", "title", "raised_by_side", "tier", "executive_due_on", "closed_at", "resolution")
 
 
 def _step(dispute: Dispute, membership: Membership, note: str) -> None:
@@ -603,10 +582,12 @@ def _step(dispute: Dispute, membership: Membership, note: str) -> None:
 
 
 @transaction.atomic
-def open_dispute(*, engagement: Engagement, membership: Membership, title: str, description: str) -> Dispute:
+def open_dispute(
+    *, engagement: Engagement, membership: Membership, title: str, description: str, now: datetime | None = None
+) -> Dispute:
     """Open at account management; executives must be involved within the MSA's dispute_escalation_days."""
+    opened_at = now or timezone.now()
     side = acting_side(membership, engagement)
-    opened_at = timezone.now()
     dispute = Dispute(
         organization=engagement.organization,
         engagement=engagement,
@@ -620,7 +601,7 @@ def open_dispute(*, engagement: Engagement, membership: Membership, title: str, 
     dispute.full_clean()
     dispute.save()
     _step(dispute, membership, description)
-    audit_change(membership.user, "dispute.opened", dispute, DISPUTE_FIELDS)
+    dispute.log_action("dispute.opened", actor=membership.user)
     return dispute
 
 
@@ -633,33 +614,31 @@ def escalate_dispute(*, dispute: Dispute, membership: Membership, note: str) -> 
         raise ValidationError(f"A dispute at {dispute.get_tier_display().lower()} cannot be escalated further.")
     if not note.strip():
         raise ValidationError({"note": "Say why the dispute is escalated."})
-    before = snapshot(dispute, DISPUTE_FIELDS)
     dispute.tier = DISPUTE_LADDER[DISPUTE_LADDER.index(dispute.tier) + 1]
     dispute.save(update_fields=["tier"])
     _step(dispute, membership, note.strip())
-    audit_change(membership.user, "dispute.escalated", dispute, DISPUTE_FIELDS, before)
+    dispute.log_action("dispute.escalated", actor=membership.user)
     return dispute
 
 
 @transaction.atomic
-def close_dispute(*, dispute: Dispute, membership: Membership, resolution: str) -> Dispute:
+def close_dispute(*, dispute: Dispute, membership: Membership, resolution: str, now: datetime | None = None) -> Dispute:
+    now = now or timezone.now()
     dispute = Dispute.objects.select_for_update().select_related("engagement").get(pk=dispute.pk)
     acting_side(membership, dispute.engagement)
     if dispute.tier == DisputeTier.CLOSED:
         raise ValidationError("This dispute is already closed.")
     if not resolution.strip():
         raise ValidationError({"resolution": "Record how the dispute was resolved."})
-    before = snapshot(dispute, DISPUTE_FIELDS)
-    dispute.tier, dispute.closed_at, dispute.resolution = DisputeTier.CLOSED, timezone.now(), resolution.strip()
+    dispute.tier, dispute.closed_at, dispute.resolution = DisputeTier.CLOSED, now, resolution.strip()
     dispute.save(update_fields=["tier", "closed_at", "resolution"])
     _step(dispute, membership, dispute.resolution)
-    audit_change(membership.user, "dispute.closed", dispute, DISPUTE_FIELDS, before)
+    dispute.log_action("dispute.closed", actor=membership.user)
     return dispute
 
 
 # --- Outcome measurements ------------------------------------------------------------------------
 
-OUTCOME_FIELDS = ("service_line", "month", "value", "evidence", "submitted_side", "status", "rejection_reason")
 AGREED = (VersionStatus.SIGNED, VersionStatus.SUPERSEDED)
 
 
@@ -719,7 +698,7 @@ def submit_outcome_measurement(
     )
     measurement.full_clean()
     measurement.save()
-    audit_change(membership.user, "outcome_measurement.submitted", measurement, OUTCOME_FIELDS)
+    measurement.log_action("outcome_measurement.submitted", actor=membership.user)
     return measurement
 
 
@@ -744,11 +723,10 @@ def verify_outcome_measurement(
 ) -> OutcomeMeasurement:
     """The other side agrees with the value: from now on the month's gain share is computed from it."""
     measurement = _reviewable_outcome(measurement, membership)
-    before = snapshot(measurement, OUTCOME_FIELDS)
     measurement.status, measurement.reviewed_by = OutcomeStatus.VERIFIED, membership.user
     measurement.reviewed_at = now or timezone.now()
     measurement.save()
-    audit_change(membership.user, "outcome_measurement.verified", measurement, OUTCOME_FIELDS, before)
+    measurement.log_action("outcome_measurement.verified", actor=membership.user)
     return measurement
 
 
@@ -760,9 +738,8 @@ def reject_outcome_measurement(
     if not reason.strip():
         raise ValidationError({"reason": "Say why the value is rejected."})
     measurement = _reviewable_outcome(measurement, membership)
-    before = snapshot(measurement, OUTCOME_FIELDS)
     measurement.status, measurement.reviewed_by = OutcomeStatus.REJECTED, membership.user
     measurement.reviewed_at, measurement.rejection_reason = now or timezone.now(), reason.strip()
     measurement.save()
-    audit_change(membership.user, "outcome_measurement.rejected", measurement, OUTCOME_FIELDS, before)
+    measurement.log_action("outcome_measurement.rejected", actor=membership.user)
     return measurement

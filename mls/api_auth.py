@@ -18,6 +18,7 @@ from rest_framework.authentication import BaseAuthentication, SessionAuthenticat
 from rest_framework.request import Request
 
 from . import selectors, services
+from .audit import writing_with_token
 from .models import ApiToken, Membership, Organization
 from .tenancy import organization_scope
 
@@ -81,7 +82,7 @@ def scoped_call(request: HttpRequest, call: Callable[[], HttpResponse]) -> HttpR
         caller = _token_caller(raw)
         if caller is None:
             return call()
-        with _inside(caller.organization), services.writing_with_token(caller.token):
+        with _inside(caller.organization), writing_with_token(caller.token):
             services.note_api_token_use(caller.token)
             request.api_caller = caller
             return call()

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.timezone import now
 from django_scopes import ScopedManager
 
+from .audit import Audited
 from .enums import ROLE_PERMISSIONS, EmailStatus, Permission, Role, WebhookDeliveryStatus, WebhookEvent
 from .validators import validate_currency, validate_holiday_country, validate_timezone
 
@@ -63,8 +64,19 @@ def validate_roles(value: object) -> None:
         raise ValidationError("Choose roles from the list.")
 
 
-class Organization(models.Model):
+class Organization(Audited):
     """A client organization: the tenant. Its delivery data is client-owned."""
+
+    audited_fields = (
+        "name",
+        "slug",
+        "timezone",
+        "currency",
+        "holiday_country",
+        "holiday_subdivision",
+        "mfa_required",
+        "mfa_required_roles",
+    )
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
@@ -97,8 +109,11 @@ class Organization(models.Model):
     def requires_mfa_for(self, role: str) -> bool:
         return self.mfa_required or role in self.mfa_required_roles
 
+    def _audit_organization(self) -> "Organization":
+        return self
 
-class TenantModel(models.Model):
+
+class TenantModel(Audited):
     """Base of every tenant table (DESIGN.md §2)."""
 
     organization = models.ForeignKey(
@@ -170,6 +185,8 @@ class LeasedWork(models.Model):
 class Membership(TenantModel):
     """A user's role in an organization; provider managers are tied to one Provider."""
 
+    audited_fields = ("user", "role", "provider")
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
     provider = models.ForeignKey("Provider", on_delete=models.PROTECT, null=True, blank=True)
@@ -228,6 +245,8 @@ class InvitationStatus(models.TextChoices):
 
 class Invitation(TenantModel):
     """An owner's invitation of an email address to join the organization with a role."""
+
+    audited_fields = ("email", "role", "provider", "expires_at", "accepted_at", "revoked_at")
 
     email = models.EmailField()
     role = models.CharField(max_length=20, choices=Role.choices)
@@ -376,6 +395,9 @@ def new_webhook_secret() -> str:
 class WebhookEndpoint(TenantModel):
     """An integrator's URL that receives the organization's domain events it subscribes to (none ticked: all)."""
 
+    audited_fields = ("url", "description", "events", "is_active")
+    secret_fields = ("secret",)
+
     url = models.URLField("URL", max_length=500)
     description = models.CharField(max_length=200, blank=True)
     secret = models.CharField(max_length=64, default=new_webhook_secret, editable=False)
@@ -410,6 +432,8 @@ class WebhookDelivery(TenantModel):
     delivery is due at `next_attempt_at`, and whoever attempts it first takes the lease `locked_until`, so a late
     or duplicate message and the sweeper never make the same attempt twice (`mls.webhooks.attempt_delivery`).
     """
+
+    audited_fields = ("endpoint", "event", "audit_event")
 
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(max_length=80)
@@ -486,6 +510,9 @@ class ApiToken(TenantModel):
     its creator is still an active owner (losing that revokes it: mls.services).
     """
 
+    audited_fields = ("name", "prefix", "scope", "provider", "revoked_at")
+    secret_fields = ("secret_hash",)
+
     name = models.CharField(max_length=100, help_text="What uses it, e.g. “Workday sync”.")
     prefix = models.CharField(max_length=40, help_text="The token's first characters, to recognise it in lists.")
     secret_hash = models.CharField(max_length=64)
@@ -536,6 +563,9 @@ class Provider(TracksUpdates, TenantModel):
     """The managed service provider that delivers training to the client organization: the other party of the
     tenancy, whose account managers and API tokens see only its delivery (DESIGN.md §3). Its suppliers and
     instructors live in `vendors`."""
+
+    EDITABLE_FIELDS = ("name", "contact_email")
+    audited_fields = EDITABLE_FIELDS
 
     name = models.CharField(max_length=200)
     contact_email = models.EmailField(blank=True)

@@ -3,31 +3,27 @@
 import hashlib
 import logging
 import secrets
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
-from contextvars import ContextVar
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import connections, models, router, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models.sql import InsertQuery
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from . import work
+
+# Re-exported for scheduling/imports.py, until it calls the models' `log_action` itself.
 from .celery import enqueue_after_commit
 from .enums import EmailStatus, Permission, Role
 from .mail import email_after_commit, send_email
 from .models import (
     INVITATION_VALID_FOR,
     ApiToken,
-    AuditEvent,
     Invitation,
     InvitationStatus,
     Membership,
@@ -42,185 +38,6 @@ from .tenancy import organization_scope
 logger = logging.getLogger(__name__)
 
 INVITATION_TOKEN_SALT = "mls.invitation"  # noqa: S105 - a signing namespace, not a secret
-
-
-# --- Audit -------------------------------------------------------------------------------------
-
-
-def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
-    """The audited state of `instance`: FKs as ids, so the log does not depend on related rows surviving."""
-    return {name: getattr(instance, instance._meta.get_field(name).attname) for name in fields}
-
-
-# The API token of the call being served, if any: every audit event written meanwhile names it, whichever service
-# writes the event, so no service needs to be told how it was called.
-_calling_token: ContextVar[ApiToken | None] = ContextVar("mls_calling_token", default=None)
-
-
-@contextmanager
-def writing_with_token(token: ApiToken | None) -> Iterator[None]:
-    """Attribute every audit event written inside to `token` (the API's authentication enters this for a call)."""
-    previous = _calling_token.set(token)
-    try:
-        yield
-    finally:
-        _calling_token.reset(previous)
-
-
-def audit_event(
-    *,
-    organization: Organization,
-    actor: User | None,
-    action: str,
-    obj: models.Model,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """The (unsaved) record of `actor` doing `action` to `obj`, with the API token of the call when there is one."""
-    token = _calling_token.get()
-    return AuditEvent(
-        organization=organization,
-        actor=actor,
-        actor_label=actor.email if actor else "",
-        token=token if token is not None and token.organization_id == organization.pk else None,
-        action=action,
-        object_type=obj._meta.label_lower,
-        object_id=str(obj.pk),
-        before=before,
-        after=after,
-    )
-
-
-def record_audit(
-    *,
-    organization: Organization,
-    actor: User | None,
-    action: str,
-    obj: models.Model,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> AuditEvent:
-    event = audit_event(organization=organization, actor=actor, action=action, obj=obj, before=before, after=after)
-    event.save()
-    return event
-
-
-def create_audited(objs: list[models.Model], events: list[AuditEvent]) -> None:
-    """Insert new rows of one model together with the audit events that record them (one per row, in the same
-    order; each gets its row's new id as object_id), all or nothing.
-
-    On PostgreSQL both are one statement (the rows' INSERT in a WITH clause, the events inserted from what it
-    returns), atomic by itself: an API call that creates one row needs no transaction around it, so no BEGIN and
-    COMMIT round trips. The rows get their primary keys (and database defaults) as `bulk_create` gives them; the
-    events are written but not read back (their ids stay None). Elsewhere: `bulk_create` of the rows, then of
-    the events, in one transaction.
-    """
-    if len(objs) != len(events):
-        raise ValueError(f"{len(objs)} rows need {len(objs)} audit events, not {len(events)}.")
-    connection = connections[router.db_for_write(AuditEvent)]
-    if connection.vendor != "postgresql":
-        with transaction.atomic(using=connection.alias):
-            type(objs[0]).objects.bulk_create(objs)
-            for obj, event in zip(objs, events, strict=True):
-                event.object_id = str(obj.pk)
-            AuditEvent.objects.using(connection.alias).bulk_create(events)
-        return
-    # Inside a transaction the statement gets a savepoint, so a refused insert leaves that transaction usable.
-    with transaction.atomic(using=connection.alias) if connection.in_atomic_block else nullcontext():
-        _insert_with_events(connection, objs, events)
-
-
-def _insert_with_events(connection: BaseDatabaseWrapper, objs: list[models.Model], events: list[AuditEvent]) -> None:
-    """`WITH "rows" AS (INSERT ... RETURNING ...), audit_event AS (INSERT ... SELECT ...) SELECT * FROM "rows"`:
-    the events are numbered as the VALUES of the rows, and joined to what the INSERT returns by that number: its
-    RETURNING gives the rows in the order of its VALUES (what `bulk_create` itself relies on to give ids)."""
-    model = type(objs[0])
-    opts = model._meta
-    for obj in objs:
-        if obj.pk is not None or not obj._state.adding:
-            raise ValueError(f"{obj!r} is not a new row.")
-        obj._prepare_related_fields_for_save(operation_name="create_audited")
-    event_sql, event_params = _events_from_rows_sql(connection, opts.pk.column, events)
-    prefixed = []
-
-    def with_events(execute: Callable, sql: str, params: Sequence, many: bool, context: dict) -> object:
-        prefixed.append(sql)
-        statement = f'WITH "rows" AS ({sql}), {event_sql} SELECT * FROM "rows"'  # noqa: S608 - SQL of ours, bound values
-        return execute(statement, (*params, *event_params), many, context)
-
-    with connection.execute_wrapper(with_events):
-        returned = _insert_query(model, objs).get_compiler(connection=connection).execute_sql(opts.db_returning_fields)
-    if len(prefixed) != 1 or len(returned) != len(objs):  # one statement, or the events were not in it
-        raise RuntimeError(f"Expected one INSERT of {len(objs)} rows, ran {len(prefixed)} returning {len(returned)}.")
-    for obj, values, event in zip(objs, returned, events, strict=True):
-        for field, value in zip(opts.db_returning_fields, values, strict=True):
-            setattr(obj, field.attname, value)
-        obj._state.adding = False
-        obj._state.db = connection.alias
-        event.object_id = str(obj.pk)
-
-
-def _events_from_rows_sql(
-    connection: BaseDatabaseWrapper, pk_column: str, events: list[AuditEvent]
-) -> tuple[str, tuple]:
-    """The `audit_event` CTE of `_insert_with_events`: every column of the events from their values, but
-    object_id, which is the id of the row of the same number."""
-    quote = connection.ops.quote_name
-    fields = [f for f in AuditEvent._meta.concrete_fields if not isinstance(f, models.AutoField)]
-    values, params = [], []
-    for number, event in enumerate(events, start=1):
-        casts = [f"CAST(%s AS {field.db_type(connection)})" for field in fields if field.attname != "object_id"]
-        values.append(f"({number}, {', '.join(casts)})")
-        event.object_id = ""
-        for field in fields:
-            if field.attname != "object_id":
-                params.append(field.get_db_prep_save(field.pre_save(event, add=True), connection))
-    given = [quote(field.column) for field in fields if field.attname != "object_id"]
-    # Names from the models, values bound as parameters.
-    sql = (
-        f"audit_event AS (INSERT INTO {quote(AuditEvent._meta.db_table)} ({', '.join(given)}, {quote('object_id')}) "  # noqa: S608
-        f"SELECT {', '.join(f'e.{column}' for column in given)}, r.id::text "
-        f'FROM (SELECT {quote(pk_column)} AS id, row_number() OVER () AS n FROM "rows") r '
-        f"JOIN (VALUES {', '.join(values)}) AS e(n, {', '.join(given)}) USING (n))"
-    )
-    return sql, tuple(params)
-
-
-def _insert_query(model: type[models.Model], objs: list[models.Model]) -> InsertQuery:
-    """The INSERT of new `objs`, of the columns `bulk_create` writes for rows without a primary key."""
-    query = InsertQuery(model)
-    fields = [f for f in model._meta.concrete_fields if not f.generated and not isinstance(f, models.AutoField)]
-    query.insert_values(fields, objs)
-    return query
-
-
-def audit_change(
-    actor: User | None, action: str, obj: models.Model, fields: Iterable[str], before: dict[str, Any] | None = None
-) -> AuditEvent:
-    """Audit `obj`'s new state (its `fields`), with the state `before` the change when there was one."""
-    return record_audit(
-        organization=obj.organization, actor=actor, action=action, obj=obj, before=before, after=snapshot(obj, fields)
-    )
-
-
-def save_audited(
-    obj: models.Model, *, actor: User | None, action: str, fields: Iterable[str], changes: dict[str, Any]
-) -> models.Model:
-    """Apply `changes` to a new or stored row, validate it whole (constraints included), save, and audit its
-    `fields` before → after (a new row has no before)."""
-    fields = tuple(fields)
-    # "Before" is read from the database: a bound ModelForm has already copied the new values onto `obj`.
-    before = None if obj._state.adding else snapshot(type(obj)._default_manager.get(pk=obj.pk), fields)
-    for name, value in changes.items():
-        setattr(obj, name, value)
-    obj.full_clean()
-    obj.save()
-    audit_change(actor, action, obj, fields, before)
-    return obj
-
-
-MEMBERSHIP_FIELDS = ("user", "role", "provider")
-INVITATION_FIELDS = ("email", "role", "provider", "expires_at", "accepted_at", "revoked_at")
 
 
 # --- Organizations -----------------------------------------------------------------------------
@@ -242,51 +59,20 @@ def create_organization(*, owner: User, name: str, **settings_: str) -> Organiza
     organization.full_clean()
     organization.save()
     membership = Membership.objects.create(organization=organization, user=owner, role=Role.OWNER)
-    record_audit(
-        organization=organization,
-        actor=owner,
-        action="organization.created",
-        obj=organization,
-        after=snapshot(organization, ("name", "slug", "timezone", "currency", "holiday_country")),
-    )
-    record_audit(
-        organization=organization,
-        actor=owner,
-        action="member.added",
-        obj=membership,
-        after=snapshot(membership, MEMBERSHIP_FIELDS),
-    )
+    organization.log_action("organization.created", actor=owner)
+    membership.log_action("member.added", actor=owner)
     return organization
-
-
-ORGANIZATION_SETTINGS_FIELDS = (
-    "name",
-    "timezone",
-    "currency",
-    "holiday_country",
-    "holiday_subdivision",
-    "mfa_required",
-    "mfa_required_roles",
-)
 
 
 @transaction.atomic
 def update_organization_settings(*, organization: Organization, actor: User, **changes: object) -> Organization:
     """An owner edits the organization's settings (its calendar, currency, two-factor requirement), audited before
     → after; the slug stays, so links and API integrations keep working."""
-    before = snapshot(Organization.objects.select_for_update().get(pk=organization.pk), ORGANIZATION_SETTINGS_FIELDS)
     for name, value in changes.items():
         setattr(organization, name, value)
     organization.full_clean()
     organization.save()
-    record_audit(
-        organization=organization,
-        actor=actor,
-        action="organization.updated",
-        obj=organization,
-        before=before,
-        after=snapshot(organization, ORGANIZATION_SETTINGS_FIELDS),
-    )
+    organization.log_action("organization.updated", actor=actor)
     return organization
 
 
@@ -337,9 +123,16 @@ def invitation_url(invitation: Invitation) -> str:
 
 @transaction.atomic
 def invite_member(
-    *, organization: Organization, invited_by: User, email: str, role: str, provider: Provider | None = None
+    *,
+    organization: Organization,
+    invited_by: User,
+    email: str,
+    role: str,
+    provider: Provider | None = None,
+    now: datetime | None = None,
 ) -> Invitation:
     """Invite `email` with `role`; re-inviting replaces the open invitation (fresh link, fresh expiry)."""
+    now = now or timezone.now()
     email = email.strip().lower()
     _check_provider_for_role(organization, role, provider)
     if Membership.objects.filter(user__email__iexact=email).exists():
@@ -347,8 +140,7 @@ def invite_member(
     for previous in Invitation.objects.select_for_update().filter(
         email=email, accepted_at__isnull=True, revoked_at__isnull=True
     ):
-        _revoke(previous, actor=invited_by)
-    now = timezone.now()
+        _revoke(previous, actor=invited_by, now=now)
     invitation = Invitation.objects.create(
         organization=organization,
         email=email,
@@ -358,13 +150,7 @@ def invite_member(
         created_at=now,
         expires_at=now + INVITATION_VALID_FOR,
     )
-    record_audit(
-        organization=organization,
-        actor=invited_by,
-        action="invitation.created",
-        obj=invitation,
-        after=snapshot(invitation, INVITATION_FIELDS),
-    )
+    invitation.log_action("invitation.created", actor=invited_by)
     _enqueue_invitation_email(invitation)
     return invitation
 
@@ -436,60 +222,40 @@ def sweep_invitation_emails(*, now: datetime) -> work.Swept:
     )
 
 
-def _revoke(invitation: Invitation, *, actor: User) -> None:
-    before = snapshot(invitation, INVITATION_FIELDS)
-    invitation.revoked_at = timezone.now()
+def _revoke(invitation: Invitation, *, actor: User, now: datetime) -> None:
+    invitation.revoked_at = now
     invitation.save(update_fields=["revoked_at"])
-    record_audit(
-        organization=invitation.organization,
-        actor=actor,
-        action="invitation.revoked",
-        obj=invitation,
-        before=before,
-        after=snapshot(invitation, INVITATION_FIELDS),
-    )
+    invitation.log_action("invitation.revoked", actor=actor)
 
 
 @transaction.atomic
-def revoke_invitation(*, invitation: Invitation, actor: User) -> None:
+def revoke_invitation(*, invitation: Invitation, actor: User, now: datetime | None = None) -> None:
+    now = now or timezone.now()
     if invitation.status != InvitationStatus.PENDING:
         raise ValidationError(f"This invitation is {invitation.status.label.lower()} and cannot be revoked.")
-    _revoke(invitation, actor=actor)
+    _revoke(invitation, actor=actor, now=now)
 
 
 @transaction.atomic
-def accept_invitation(*, invitation: Invitation, user: User) -> Membership:
+def accept_invitation(*, invitation: Invitation, user: User, now: datetime | None = None) -> Membership:
     """Turn a pending invitation into a membership for the invited email's user."""
+    now = now or timezone.now()
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.status != InvitationStatus.PENDING:
         raise ValidationError(f"This invitation is {invitation.status.label.lower()}.")
     if user.email.lower() != invitation.email:
         raise ValidationError(f"This invitation was sent to {invitation.email}; you are signed in as {user.email}.")
-    before = snapshot(invitation, INVITATION_FIELDS)
-    invitation.accepted_at = timezone.now()
+    invitation.accepted_at = now
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
-    record_audit(
-        organization=invitation.organization,
-        actor=user,
-        action="invitation.accepted",
-        obj=invitation,
-        before=before,
-        after=snapshot(invitation, INVITATION_FIELDS),
-    )
+    invitation.log_action("invitation.accepted", actor=user)
     membership, created = Membership.objects.get_or_create(
         organization=invitation.organization,
         user=user,
         defaults={"role": invitation.role, "provider": invitation.provider},
     )
     if created:
-        record_audit(
-            organization=invitation.organization,
-            actor=user,
-            action="member.added",
-            obj=membership,
-            after=snapshot(membership, MEMBERSHIP_FIELDS),
-        )
+        membership.log_action("member.added", actor=user)
     return membership
 
 
@@ -503,41 +269,31 @@ def _ensure_another_owner_remains(membership: Membership) -> None:
 
 
 @transaction.atomic
-def change_member_role(*, membership: Membership, role: str, provider: Provider | None, actor: User) -> Membership:
+def change_member_role(
+    *, membership: Membership, role: str, provider: Provider | None, actor: User, now: datetime | None = None
+) -> Membership:
     """A demoted owner's API tokens are revoked with the change: they act with an owner's rights, and making the
     member owner again must not bring them back."""
+    now = now or timezone.now()
     _check_provider_for_role(membership.organization, role, provider)
     if role != Role.OWNER:
         _ensure_another_owner_remains(membership)
     if membership.role == Role.OWNER and role != Role.OWNER:
-        _revoke_tokens_created_by(membership.user, membership.organization, actor=actor)
-    before = snapshot(membership, MEMBERSHIP_FIELDS)
+        _revoke_tokens_created_by(membership.user, membership.organization, actor=actor, now=now)
     membership.role = role
     membership.provider = provider
     membership.save(update_fields=["role", "provider"])
-    record_audit(
-        organization=membership.organization,
-        actor=actor,
-        action="member.role_changed",
-        obj=membership,
-        before=before,
-        after=snapshot(membership, MEMBERSHIP_FIELDS),
-    )
+    membership.log_action("member.role_changed", actor=actor)
     return membership
 
 
 @transaction.atomic
-def remove_member(*, membership: Membership, actor: User) -> None:
+def remove_member(*, membership: Membership, actor: User, now: datetime | None = None) -> None:
     """The member's API tokens go with them (and stay revoked should they be invited back)."""
+    now = now or timezone.now()
     _ensure_another_owner_remains(membership)
-    _revoke_tokens_created_by(membership.user, membership.organization, actor=actor)
-    record_audit(
-        organization=membership.organization,
-        actor=actor,
-        action="member.removed",
-        obj=membership,
-        before=snapshot(membership, MEMBERSHIP_FIELDS),
-    )
+    _revoke_tokens_created_by(membership.user, membership.organization, actor=actor, now=now)
+    membership.log_action("member.removed", actor=actor, deleted=True)
     membership.delete()
 
 
@@ -554,17 +310,16 @@ def notify(*, organization: Organization, users: Iterable[User], title: str, bod
     email_after_commit(subject=title, body=body + link, recipients=[user.email for user in users])
 
 
-def mark_notifications_read(*, user: User, ids: Iterable[int] | None = None) -> int:
+def mark_notifications_read(*, user: User, ids: Iterable[int] | None = None, now: datetime | None = None) -> int:
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:
         unread = unread.filter(pk__in=list(ids))
-    return unread.update(read_at=timezone.now())
+    return unread.update(read_at=now or timezone.now())
 
 
 # --- API tokens --------------------------------------------------------------------------------
 
 API_TOKEN_PREFIX = "mls_"  # noqa: S105 - the marker of every token, not a secret
-API_TOKEN_FIELDS = ("name", "prefix", "scope", "provider", "revoked_at")
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
@@ -595,52 +350,52 @@ def create_api_token(
     )
     token.full_clean()
     token.save()
-    audit_change(membership.user, "api_token.created", token, API_TOKEN_FIELDS)
+    token.log_action("api_token.created", actor=membership.user)
     return token, raw
 
 
 @transaction.atomic
-def revoke_api_token(*, token: ApiToken, membership: Membership) -> ApiToken:
+def revoke_api_token(*, token: ApiToken, membership: Membership, now: datetime | None = None) -> ApiToken:
     if not membership.has_permission(Permission.MANAGE_API_TOKENS):
         raise ValidationError("Only owners revoke API tokens.")
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is not None:
         raise ValidationError("This token is already revoked.")
-    return _revoke_token(token, actor=membership.user)
+    return _revoke_token(token, actor=membership.user, now=now or timezone.now())
 
 
-def _revoke_token(token: ApiToken, *, actor: User | None) -> ApiToken:
+def _revoke_token(token: ApiToken, *, actor: User | None, now: datetime) -> ApiToken:
     """Revoke a live token the caller has locked, audited."""
-    before = snapshot(token, API_TOKEN_FIELDS)
-    token.revoked_at = timezone.now()
+    token.revoked_at = now
     token.save(update_fields=["revoked_at"])
-    audit_change(actor, "api_token.revoked", token, API_TOKEN_FIELDS, before)
+    token.log_action("api_token.revoked", actor=actor)
     return token
 
 
-def _revoke_tokens_created_by(user: User, organization: Organization, *, actor: User | None) -> None:
+def _revoke_tokens_created_by(user: User, organization: Organization, *, actor: User | None, now: datetime) -> None:
     """Revoke, each audited, the live tokens `user` created in `organization`."""
     with organization_scope(organization):
         for token in ApiToken.objects.select_for_update().filter(created_by=user, revoked_at__isnull=True):
-            _revoke_token(token, actor=actor)
+            _revoke_token(token, actor=actor, now=now)
 
 
 @transaction.atomic
-def deactivate_user(*, user: User, actor: User | None) -> None:
+def deactivate_user(*, user: User, actor: User | None, now: datetime | None = None) -> None:
     """A person who leaves signs in no more, and every API token they created, in any organization, is revoked:
     a token acts with its creator's rights, and reactivating the account must not bring the tokens back."""
+    now = now or timezone.now()
     user.is_active = False
     user.save(update_fields=["is_active"])
     holding = Organization.objects.filter(
         mls_apitoken__created_by=user, mls_apitoken__revoked_at__isnull=True
     ).distinct()
     for organization in holding:
-        _revoke_tokens_created_by(user, organization, actor=actor)
+        _revoke_tokens_created_by(user, organization, actor=actor, now=now)
 
 
-def note_api_token_use(token: ApiToken) -> None:
+def note_api_token_use(token: ApiToken, *, now: datetime | None = None) -> None:
     """Keep "last used" for the owners' list; written at most once a minute so requests stay read-only."""
-    now = timezone.now()
+    now = now or timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now

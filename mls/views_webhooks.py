@@ -63,7 +63,7 @@ def webhook_detail(request: HttpRequest, organization_slug: str, pk: int) -> Htt
 @require_http_methods(["GET", "POST"])
 def webhook_edit(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
     endpoint = _endpoint(pk)
-    initial = {name: getattr(endpoint, name) for name in webhooks.ENDPOINT_FIELDS}
+    initial = {name: getattr(endpoint, name) for name in WebhookEndpoint.audited_fields}
     detail_url = _url(request, "org:webhook", pk=endpoint.pk)
     return form_page(
         request,

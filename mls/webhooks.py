@@ -35,6 +35,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from .audit import save_audited
 from .celery import enqueue, enqueue_after_commit
 from .enums import WebhookDeliveryStatus
 from .models import (
@@ -47,11 +48,9 @@ from .models import (
     WebhookEndpoint,
     new_webhook_secret,
 )
-from .services import audit_change, save_audited
 from .tasks import deliver_webhook_task
 from .tenancy import organization_scope
 
-ENDPOINT_FIELDS = ("url", "description", "events", "is_active")  # audited; the secret never is
 PING = "ping"  # sent by "Send test ping" to one endpoint; not a domain event, so nobody subscribes to it
 TIMEOUT_SECONDS = 5
 EXCERPT_CHARS = 1000
@@ -171,7 +170,7 @@ def _save_endpoint(
 ) -> WebhookEndpoint:
     resolve_target(url)
     changes = {"url": url, "description": description, "events": sorted(set(events)), "is_active": is_active}
-    return save_audited(endpoint, actor=actor, action=action, fields=ENDPOINT_FIELDS, changes=changes)
+    return save_audited(endpoint, actor=actor, action=action, changes=changes)
 
 
 @transaction.atomic
@@ -215,7 +214,7 @@ def update_endpoint(
 @transaction.atomic
 def delete_endpoint(*, endpoint: WebhookEndpoint, actor: User | None) -> None:
     """Removes the endpoint and its delivery log; the audit log keeps what it was."""
-    audit_change(actor, "webhook.deleted", endpoint, ENDPOINT_FIELDS)
+    endpoint.log_action("webhook.deleted", actor=actor, deleted=True)
     endpoint.delete()
 
 
@@ -224,7 +223,7 @@ def roll_secret(*, endpoint: WebhookEndpoint, actor: User | None) -> WebhookEndp
     """A new secret at once: the receiver must switch to it, since deliveries from now on are signed with it."""
     endpoint.secret = new_webhook_secret()
     endpoint.save(update_fields=["secret"])
-    audit_change(actor, "webhook.secret_rolled", endpoint, ENDPOINT_FIELDS)
+    endpoint.log_action("webhook.secret_rolled", actor=actor)
     return endpoint
 
 
@@ -254,8 +253,9 @@ def _enqueue_first_attempt(delivery: WebhookDelivery) -> None:
     )
 
 
-def _new_delivery(endpoint: WebhookEndpoint, event: AuditEvent, name: str, payload: dict[str, Any]) -> WebhookDelivery:
-    now = timezone.now()
+def _new_delivery(
+    endpoint: WebhookEndpoint, event: AuditEvent, name: str, payload: dict[str, Any], now: datetime
+) -> WebhookDelivery:
     return WebhookDelivery(
         organization=event.organization,
         endpoint=endpoint,
@@ -268,20 +268,23 @@ def _new_delivery(endpoint: WebhookEndpoint, event: AuditEvent, name: str, paylo
     )
 
 
-def _create_deliveries(endpoints: list[WebhookEndpoint], event: AuditEvent, name: str) -> list[WebhookDelivery]:
+def _create_deliveries(
+    endpoints: list[WebhookEndpoint], event: AuditEvent, name: str, now: datetime
+) -> list[WebhookDelivery]:
     payload = _payload(event, name)
-    deliveries = WebhookDelivery.objects.bulk_create(_new_delivery(e, event, name, payload) for e in endpoints)
+    deliveries = WebhookDelivery.objects.bulk_create(_new_delivery(e, event, name, payload, now) for e in endpoints)
     for delivery in deliveries:
         _enqueue_first_attempt(delivery)
     return deliveries
 
 
 @transaction.atomic
-def dispatch_event(*, name: str, audit_event: AuditEvent) -> list[WebhookDelivery]:
+def dispatch_event(*, name: str, audit_event: AuditEvent, now: datetime | None = None) -> list[WebhookDelivery]:
     """One delivery per active endpoint subscribed to `name` (an organization has a handful of endpoints, so the
     subscription filter runs in Python; JSON containment is not portable to SQLite)."""
+    now = now or timezone.now()
     endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True) if e.subscribes_to(name)]
-    return _create_deliveries(endpoints, audit_event, name)
+    return _create_deliveries(endpoints, audit_event, name, now)
 
 
 def on_domain_event(sender: object, *, organization_id: int, name: str, audit_event_id: int, **kwargs: object) -> None:
@@ -296,21 +299,23 @@ def _require_active(endpoint: WebhookEndpoint) -> None:
 
 
 @transaction.atomic
-def send_ping(*, endpoint: WebhookEndpoint, actor: User | None) -> WebhookDelivery:
+def send_ping(*, endpoint: WebhookEndpoint, actor: User | None, now: datetime | None = None) -> WebhookDelivery:
     """A `ping` to this endpoint only, so an integrator can check their receiver and its signature check."""
+    now = now or timezone.now()
     _require_active(endpoint)
-    event = audit_change(actor, "webhook.pinged", endpoint, ENDPOINT_FIELDS)
-    [delivery] = _create_deliveries([endpoint], event, PING)
+    event = endpoint.log_action("webhook.pinged", actor=actor)
+    [delivery] = _create_deliveries([endpoint], event, PING, now)
     return delivery
 
 
 @transaction.atomic
-def redeliver(*, delivery: WebhookDelivery, actor: User | None) -> WebhookDelivery:
+def redeliver(*, delivery: WebhookDelivery, actor: User | None, now: datetime | None = None) -> WebhookDelivery:
     """Send a delivery's payload again as a fresh delivery (its own attempts), e.g. after fixing the receiver."""
+    now = now or timezone.now()
     _require_active(delivery.endpoint)
-    again = _new_delivery(delivery.endpoint, delivery.audit_event, delivery.event, delivery.payload)
+    again = _new_delivery(delivery.endpoint, delivery.audit_event, delivery.event, delivery.payload, now)
     again.save()
-    audit_change(actor, "webhook.redelivered", again, ("endpoint", "event", "audit_event"))
+    again.log_action("webhook.redelivered", actor=actor)
     _enqueue_first_attempt(again)
     return again
 

@@ -32,6 +32,8 @@ class QuarterlyReview(LeasedWork, TenantModel):
     """One revision of an engagement's QBR for a calendar quarter (in the engagement's timezone). While
     `generating` it is waiting work: a blank lease means waiting for a worker, a lease that a worker renders it."""
 
+    audited_fields = ("engagement", "quarter", "revision", "status", "sha256", "pages", "generated_at")
+
     engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="qbrs")
     quarter = models.DateField(help_text="First day of the quarter.")
     revision = models.PositiveSmallIntegerField()
@@ -98,6 +100,8 @@ class QuarterlyReview(LeasedWork, TenantModel):
 class DataExport(LeasedWork, TenantModel):
     """Every table of the organization as CSV and JSON in one ZIP with a manifest (the client's exit right to its
     data). Built by Celery; only the finished file, its SHA-256 and the row counts are kept here."""
+
+    audited_fields = ("status", "size", "sha256", "error")
 
     requested_by = models.ForeignKey("mls.User", on_delete=models.SET_NULL, null=True, related_name="+")
     status = models.CharField(max_length=20, choices=ExportStatus.choices, default=ExportStatus.QUEUED)

@@ -38,7 +38,6 @@ from mls.celery import enqueue_after_commit
 from mls.enums import Permission
 from mls.events import emit_after_commit
 from mls.models import Membership, Organization, User
-from mls.services import audit_change, record_audit
 
 from . import pdf, portability, qbr
 from .enums import ExportStatus, QbrStatus
@@ -46,8 +45,6 @@ from .models import DataExport, QuarterlyReview
 from .tasks import build_data_export_task, render_qbr_task
 
 logger = logging.getLogger(__name__)
-
-QBR_FIELDS = ("engagement", "quarter", "revision", "status", "sha256", "pages", "generated_at")
 
 
 def _locked(engagement: Engagement) -> Engagement:
@@ -66,7 +63,7 @@ def _new_revision(engagement: Engagement, quarter: qbr.Quarter, actor: User | No
         revision=(latest or 0) + 1,
         requested_by=actor,
     )
-    audit_change(actor, "qbr.requested", review, QBR_FIELDS)
+    review.log_action("qbr.requested", actor=actor)
     _enqueue_render(review)
     return review
 
@@ -125,7 +122,7 @@ def _render(claimed: QuarterlyReview, now: datetime) -> QuarterlyReview:
     review.snapshot = content.snapshot()
     review.status, review.generated_at = QbrStatus.READY, now
     review.save()
-    emit_after_commit(audit_change(None, "qbr.ready", review, QBR_FIELDS))
+    emit_after_commit(review.log_action("qbr.ready", actor=None))
     return review
 
 
@@ -136,7 +133,7 @@ def _fail(review: QuarterlyReview, error: str) -> QuarterlyReview:
         return review
     review.status, review.error, review.locked_until = QbrStatus.FAILED, error, None
     review.save()
-    audit_change(None, "qbr.failed", review, QBR_FIELDS)
+    review.log_action("qbr.failed", actor=None)
     return review
 
 
@@ -154,7 +151,6 @@ def _file_name(review: QuarterlyReview) -> str:
 
 
 PROGRESS_TTL_SECONDS = 60 * 60
-EXPORT_FIELDS = ("status", "size", "sha256", "error")
 
 
 def progress_key(export: DataExport) -> str:
@@ -177,7 +173,7 @@ def request_portability_export(*, organization: Organization, membership: Member
     if DataExport.objects.filter(DataExport.lease.unfinished()).exists():
         raise ValidationError("An export is already being built: wait for it to finish.")
     export = DataExport.objects.create(organization=organization, requested_by=membership.user)
-    record_audit(organization=organization, actor=membership.user, action="export.requested", obj=export)
+    export.log_action("export.requested", actor=membership.user)
     _enqueue_build(export)
     return export
 
@@ -187,7 +183,7 @@ def _enqueue_build(export: DataExport) -> None:
 
 
 @contextmanager
-def _snapshot() -> Iterator[None]:
+def _one_view() -> Iterator[None]:
     """One consistent view of every table: a REPEATABLE READ transaction on PostgreSQL (inside an enclosing
     transaction, e.g. a test's, that one's view is used). Not READ ONLY: it holds the export's row lock and
     stores the result, so the archive and its row commit together."""
@@ -214,7 +210,7 @@ def build_portability_export(export: DataExport, *, now: datetime | None = None)
     claimed = work.claim(DataExport, export.pk, now=now or timezone.now())
     if claimed is None:
         return DataExport.objects.get(pk=export.pk)
-    work.run(claimed, _build, give_up=_give_up_export, what="Data export", within=_snapshot)
+    work.run(claimed, _build, give_up=_give_up_export, what="Data export", within=_one_view)
     cache.delete(progress_key(claimed))
     return DataExport.objects.get(pk=claimed.pk)
 
@@ -252,13 +248,7 @@ def _finish(export: DataExport) -> None:
     export.save(
         update_fields=["status", "file", "size", "sha256", "row_counts", "error", "finished_at", "locked_until"]
     )
-    record_audit(
-        organization=export.organization,
-        actor=None,
-        action="export.succeeded" if export.status == ExportStatus.SUCCEEDED else "export.failed",
-        obj=export,
-        after={name: getattr(export, name) for name in EXPORT_FIELDS},
-    )
+    export.log_action("export.succeeded" if export.status == ExportStatus.SUCCEEDED else "export.failed", actor=None)
 
 
 def sweep_waiting_exports(*, now: datetime) -> work.Swept:

@@ -21,7 +21,6 @@ from mls import work
 from mls.celery import enqueue_after_commit
 from mls.enums import Permission
 from mls.models import Membership, Organization, User
-from mls.services import audit_change, record_audit, snapshot
 
 from . import imports
 from .models import ImportJob, ImportStatus
@@ -30,7 +29,6 @@ from .tasks import run_import_task
 PREVIEW_ROWS = 10
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 PROGRESS_TTL_SECONDS = 60 * 60
-JOB_FIELDS = ("kind", "filename", "total_rows", "provider", "status")
 
 
 def progress_key(job: ImportJob) -> str:
@@ -84,14 +82,8 @@ def upload(*, organization: Organization, membership: Membership, kind: str, fil
         created_by=membership.user,
         provider_id=membership.provider_id,
     )
-    record_audit(
-        organization=organization, actor=membership.user, action="import.uploaded", obj=job, after=_described(job)
-    )
+    job.log_action("import.uploaded", actor=membership.user)
     return job
-
-
-def _described(job: ImportJob) -> dict[str, object]:
-    return snapshot(job, JOB_FIELDS)
 
 
 def preview(job: ImportJob) -> tuple[list[str], list[list[str]]]:
@@ -102,17 +94,17 @@ def preview(job: ImportJob) -> tuple[list[str], list[list[str]]]:
 
 
 @transaction.atomic
-def start(*, job: ImportJob, membership: Membership) -> ImportJob:
+def start(*, job: ImportJob, membership: Membership, now: datetime | None = None) -> ImportJob:
     """Queue an uploaded job: by an importer of the side that uploaded it (the views 404 the other side's)."""
+    now = now or timezone.now()
     if not membership.has_permission(Permission.IMPORT_DATA) or job.provider_id != membership.provider_id:
         raise ValidationError("Only importers of the side that uploaded this file start it.")
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.status != ImportStatus.UPLOADED:
         raise ValidationError(f"This import is already {job.get_status_display().lower()}.")
-    before = _described(job)
-    job.status, job.enqueued_at = ImportStatus.QUEUED, timezone.now()
+    job.status, job.enqueued_at = ImportStatus.QUEUED, now
     job.save(update_fields=["status", "enqueued_at"])
-    audit_change(membership.user, "import.started", job, JOB_FIELDS, before)
+    job.log_action("import.started", actor=membership.user)
     _enqueue(job)
     return job
 

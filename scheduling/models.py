@@ -34,6 +34,18 @@ def _unique_external_id(model: str) -> models.UniqueConstraint:
 
 
 class Course(TracksUpdates, TenantModel):
+    audited_fields = (
+        "external_id",
+        "code",
+        "title",
+        "modality",
+        "duration_hours",
+        "ownership",
+        "regulated",
+        "last_reviewed_on",
+        "review_interval_days",
+    )
+
     external_id = models.CharField(max_length=100, blank=True)
     code = models.CharField(max_length=40)
     title = models.CharField(max_length=200)
@@ -64,6 +76,8 @@ class ContentReview(TenantModel):
     """A review of a course's content (regulated content must be re-reviewed every review_interval_days): the
     history behind Course.last_reviewed_on, with who reviewed it and who recorded it."""
 
+    audited_fields = ("course", "reviewed_on", "reviewer_name", "notes")
+
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="reviews")
     reviewed_on = models.DateField()
     reviewer_name = models.CharField(max_length=200, help_text="Who reviewed the content (e.g. the subject expert).")
@@ -79,6 +93,8 @@ class ContentReview(TenantModel):
 
 
 class Venue(TracksUpdates, TenantModel):
+    audited_fields = ("name", "address", "timezone")
+
     name = models.CharField(max_length=200)
     address = models.TextField(blank=True)
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
@@ -95,6 +111,8 @@ class Venue(TracksUpdates, TenantModel):
 
 
 class Room(TenantModel):
+    audited_fields = ("venue", "name", "capacity", "resources")
+
     venue = models.ForeignKey(Venue, on_delete=models.CASCADE, related_name="rooms")
     name = models.CharField(max_length=100)
     capacity = models.PositiveIntegerField()
@@ -113,6 +131,24 @@ class Room(TenantModel):
 
 class Session(TracksUpdates, TenantModel):
     """A scheduled delivery of a course. Cancelled sessions are kept, with who cancelled and why."""
+
+    audited_fields = (
+        "engagement",
+        "course",
+        "modality",
+        "room",
+        "join_url",
+        "capacity",
+        "status",
+        "requested_at",
+        "confirmed_at",
+        "starts_at",
+        "ends_at",
+        "cancelled_at",
+        "cancelled_by",
+        "cancellation_reason",
+        "replaces",
+    )
 
     external_id = models.CharField(max_length=100, blank=True)
     engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="sessions")
@@ -214,6 +250,8 @@ class Learner(TracksUpdates, TenantModel):
 class Enrollment(TracksUpdates, TenantModel):
     """A learner's place on a session, or in its waitlist (FIFO by requested_at)."""
 
+    audited_fields = ("session", "learner", "status", "requested_at", "processed_at", "cancelled_at")
+
     external_id = models.CharField(max_length=100, blank=True)
     session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="enrollments")
     learner = models.ForeignKey(Learner, on_delete=models.PROTECT, related_name="enrollments")
@@ -241,6 +279,8 @@ class Enrollment(TracksUpdates, TenantModel):
 class Attendance(TracksUpdates, TenantModel):
     """Recorded by the provider for delivered sessions; `present` makes the learner billable (SPEC-SLA §6)."""
 
+    audited_fields = ("enrollment", "present")
+
     enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="attendances")
     present = models.BooleanField()
     recorded_at = models.DateTimeField(default=now)
@@ -256,6 +296,8 @@ class Attendance(TracksUpdates, TenantModel):
 
 
 class Completion(TracksUpdates, TenantModel):
+    audited_fields = ("learner", "course", "completed_at", "source")
+
     external_id = models.CharField(max_length=100, blank=True)
     learner = models.ForeignKey(Learner, on_delete=models.PROTECT, related_name="completions")
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="completions")
@@ -273,6 +315,8 @@ class Completion(TracksUpdates, TenantModel):
 
 
 class AssessmentAttempt(TracksUpdates, TenantModel):
+    audited_fields = ("learner", "course", "attempt_number", "attempted_at", "score", "pass_mark", "passed")
+
     external_id = models.CharField(max_length=100, blank=True)
     learner = models.ForeignKey(Learner, on_delete=models.PROTECT, related_name="assessment_attempts")
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="assessment_attempts")
@@ -298,6 +342,8 @@ class AssessmentAttempt(TracksUpdates, TenantModel):
 
 class Feedback(TracksUpdates, TenantModel):
     """A learner's rating of a session they attended (SPEC-SLA instructor_rating, learner_satisfaction)."""
+
+    audited_fields = ("session", "learner", "instructor_score", "overall_score", "comment", "submitted_at")
 
     external_id = models.CharField(max_length=100, blank=True)
     session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="feedback")
@@ -333,6 +379,8 @@ class Feedback(TracksUpdates, TenantModel):
 class ComplianceRequirement(TenantModel):
     """Mandatory training: who must complete which course(s), and how often to recertify."""
 
+    audited_fields = ("name", "audience_business_units", "audience_regions", "recertification_interval_days")
+
     name = models.CharField(max_length=200)
     audience_business_units = models.CharField(max_length=300, blank=True, help_text="Comma-separated; empty = all.")
     audience_regions = models.CharField(max_length=300, blank=True, help_text="Comma-separated; empty = all.")
@@ -366,6 +414,8 @@ class RequirementCourse(TenantModel):
 
 
 class ComplianceAssignment(TracksUpdates, TenantModel):
+    audited_fields = ("requirement", "learner", "due_on", "completed_at")
+
     external_id = models.CharField(max_length=100, blank=True)
     requirement = models.ForeignKey(ComplianceRequirement, on_delete=models.PROTECT, related_name="assignments")
     learner = models.ForeignKey(Learner, on_delete=models.PROTECT, related_name="compliance_assignments")
@@ -388,6 +438,8 @@ class ComplianceAssignment(TracksUpdates, TenantModel):
 
 
 class SupportTicket(TracksUpdates, TenantModel):
+    audited_fields = ("engagement", "learner", "category", "subject", "opened_at", "first_response_at", "resolved_at")
+
     external_id = models.CharField(max_length=100, blank=True)
     engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="tickets")
     learner = models.ForeignKey(Learner, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets")
@@ -417,6 +469,8 @@ class SupportTicket(TracksUpdates, TenantModel):
 
 
 class Outage(TracksUpdates, TenantModel):
+    audited_fields = ("external_id", "engagement", "starts_at", "ends_at", "planned", "description")
+
     external_id = models.CharField(max_length=100, blank=True)
     engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="outages")
     starts_at = models.DateTimeField()
@@ -466,6 +520,8 @@ class ImportStatus(models.TextChoices):
 class ImportJob(LeasedWork, TenantModel):
     """A CSV upload and its all-or-nothing import, run by Celery. Errors are kept with their row numbers; `error`
     says why a job stopped when no row was to blame (its worker kept dying)."""
+
+    audited_fields = ("kind", "filename", "total_rows", "provider", "status")
 
     kind = models.CharField(max_length=40)  # a key of scheduling.imports.SHEETS
     filename = models.CharField(max_length=200)

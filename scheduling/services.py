@@ -20,11 +20,11 @@ from django.utils import timezone
 
 from engagements.enums import Side
 from engagements.models import Engagement
+from mls.audit import record_event, save_audited
 from mls.enums import Permission
 from mls.events import emit_after_commit
 from mls.mail import email_after_commit
 from mls.models import Membership
-from mls.services import audit_change, record_audit, save_audited, snapshot
 from vendors.models import Instructor
 
 from .enums import OCCUPYING_STATUSES, SEATED_STATUSES, CompletionSource, EnrollmentStatus, Modality, SessionStatus
@@ -50,25 +50,6 @@ from .models import (
 )
 from .selectors import attempt_courses
 
-SESSION_FIELDS = (
-    "engagement",
-    "course",
-    "modality",
-    "room",
-    "join_url",
-    "capacity",
-    "status",
-    "requested_at",
-    "confirmed_at",
-    "starts_at",
-    "ends_at",
-    "cancelled_at",
-    "cancelled_by",
-    "cancellation_reason",
-    "replaces",
-)
-ENROLLMENT_FIELDS = ("session", "learner", "status", "requested_at", "processed_at", "cancelled_at")
-ATTEMPT_FIELDS = ("learner", "course", "attempt_number", "attempted_at", "score", "pass_mark", "passed")
 CONSTRAINT_MESSAGES = {
     "scheduling_instructor_not_double_booked": "An instructor of this session is already booked at that time.",
     "scheduling_room_not_double_booked": "The room is already booked at that time.",
@@ -202,8 +183,10 @@ def request_session(
     instructors: Iterable[Instructor] = (),
     requested_at: datetime | None = None,
     external_id: str = "",
+    now: datetime | None = None,
 ) -> Session:
     """Record a session request (requested_at starts the confirmation clock of SPEC-SLA §3)."""
+    now = now or timezone.now()
     require_delivery_writer(membership, engagement)
     session = Session(
         organization=engagement.organization,
@@ -215,7 +198,7 @@ def request_session(
         capacity=capacity,
         room=room,
         join_url=join_url,
-        requested_at=requested_at or timezone.now(),
+        requested_at=requested_at or now,
         external_id=external_id,
     )
     session.full_clean()
@@ -230,30 +213,33 @@ def request_session(
             starts_at=starts_at,
             ends_at=ends_at,
         )
-    audit_change(membership.user, "session.requested", session, SESSION_FIELDS)
+    session.log_action("session.requested", actor=membership.user)
     return session
 
 
 @transaction.atomic
-def confirm_session(*, session: Session, membership: Membership) -> Session:
+def confirm_session(*, session: Session, membership: Membership, now: datetime | None = None) -> Session:
     """Confirm a requested session: the room and instructors become occupied (no double booking)."""
+    now = now or timezone.now()
     session = Session.objects.select_for_update(of=("self",)).select_related("room").get(pk=session.pk)
     require_delivery_writer(membership, session.engagement)
     if session.status != SessionStatus.REQUESTED:
         raise ValidationError(f"Only a requested session can be confirmed; this one is {session.status}.")
     check_delivery_setup(session)
     _check_bookable(session)
-    before = snapshot(session, SESSION_FIELDS)
-    session.status, session.confirmed_at = SessionStatus.CONFIRMED, timezone.now()
+    session.status, session.confirmed_at = SessionStatus.CONFIRMED, now
     _save_mapping_constraints(session)
     _sync_instructor_slots(session)
-    audit_change(membership.user, "session.confirmed", session, SESSION_FIELDS, before)
+    session.log_action("session.confirmed", actor=membership.user)
     return session
 
 
 @transaction.atomic
-def cancel_session(*, session: Session, membership: Membership, cancelled_by: str, reason: str) -> Session:
+def cancel_session(
+    *, session: Session, membership: Membership, cancelled_by: str, reason: str, now: datetime | None = None
+) -> Session:
     """Cancel, keeping the session with who cancelled and why; enrolled learners are told by email."""
+    now = now or timezone.now()
     session = Session.objects.select_for_update().get(pk=session.pk)
     require_delivery_writer(membership, session.engagement)
     if session.status not in (SessionStatus.REQUESTED, SessionStatus.CONFIRMED):
@@ -262,8 +248,7 @@ def cancel_session(*, session: Session, membership: Membership, cancelled_by: st
         raise ValidationError({"cancelled_by": "Say which side cancelled: client or provider."})
     if not reason.strip():
         raise ValidationError({"reason": "Give the reason for the cancellation."})
-    before = snapshot(session, SESSION_FIELDS)
-    session.status, session.cancelled_at = SessionStatus.CANCELLED, timezone.now()
+    session.status, session.cancelled_at = SessionStatus.CANCELLED, now
     session.cancelled_by, session.cancellation_reason = cancelled_by, reason.strip()
     session.save()
     _sync_instructor_slots(session)
@@ -274,15 +259,22 @@ def cancel_session(*, session: Session, membership: Membership, cancelled_by: st
         "You will hear from us when it is rescheduled.",
         recipients=learners.values_list("email", flat=True),
     )
-    emit_after_commit(audit_change(membership.user, "session.cancelled", session, SESSION_FIELDS, before))
+    emit_after_commit(session.log_action("session.cancelled", actor=membership.user))
     return session
 
 
 @transaction.atomic
 def reschedule_session(
-    *, session: Session, membership: Membership, starts_at: datetime, ends_at: datetime, room: Room | None = None
+    *,
+    session: Session,
+    membership: Membership,
+    starts_at: datetime,
+    ends_at: datetime,
+    room: Room | None = None,
+    now: datetime | None = None,
 ) -> Session:
     """Create the confirmed replacement of a cancelled session and move its live enrollments there."""
+    now = now or timezone.now()
     session = Session.objects.select_for_update().get(pk=session.pk)
     require_delivery_writer(membership, session.engagement)
     if session.status != SessionStatus.CANCELLED:
@@ -306,7 +298,7 @@ def reschedule_session(
     replacement = confirm_session(session=replacement, membership=membership)
     moved = session.enrollments.exclude(status=EnrollmentStatus.CANCELLED)
     learners = list(moved.values_list("learner__email", flat=True))
-    moved.update(session=replacement, updated_at=timezone.now())
+    moved.update(session=replacement, updated_at=now)
     email_after_commit(
         subject=f"Rescheduled: {session.course.title}",
         body=f"Your place has moved to {replacement.starts_at:%d %b %Y %H:%M} UTC.",
@@ -448,14 +440,18 @@ def _place_one(request: SeatRequest, now: datetime) -> Placement:
 
 def _save_promoted(placement: Placement, membership: Membership) -> None:
     for promoted in placement.others:
-        before = {**snapshot(promoted, ENROLLMENT_FIELDS), "status": EnrollmentStatus.WAITLISTED}
         promoted.save(update_fields=["status", "updated_at"])
-        audit_change(membership.user, "enrollment.promoted", promoted, ENROLLMENT_FIELDS, before)
+        promoted.log_action("enrollment.promoted", actor=membership.user)
 
 
 @transaction.atomic
 def enroll(
-    *, session: Session, learner: Learner, membership: Membership, requested_at: datetime | None = None
+    *,
+    session: Session,
+    learner: Learner,
+    membership: Membership,
+    requested_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> Enrollment:
     """A seat if one is free, otherwise a place on the waitlist (first come, first served: `place_enrollments`)."""
     session = Session.objects.select_for_update().get(pk=session.pk)  # serialize seat counting
@@ -464,7 +460,7 @@ def enroll(
         raise ValidationError("The session is delivered: enroll on another one.")
     if session.enrollments.filter(learner=learner).exclude(status=EnrollmentStatus.CANCELLED).exists():
         raise ValidationError({"learner": f"{learner} is already on this session."})
-    now = timezone.now()
+    now = now or timezone.now()
     enrollment = Enrollment(
         organization=session.organization,
         session=session,
@@ -475,24 +471,26 @@ def enroll(
     )
     _place_one(SeatRequest(enrollment), now)
     enrollment.save()
-    audit_change(membership.user, f"enrollment.{enrollment.status}", enrollment, ENROLLMENT_FIELDS)
+    enrollment.log_action(f"enrollment.{enrollment.status}", actor=membership.user)
     return enrollment
 
 
 @transaction.atomic
-def cancel_enrollment(*, enrollment: Enrollment, membership: Membership) -> Enrollment | None:
+def cancel_enrollment(
+    *, enrollment: Enrollment, membership: Membership, now: datetime | None = None
+) -> Enrollment | None:
     """Free the seat; the first waitlisted learner (FIFO) is promoted and told. Returns the promoted one."""
+    now = now or timezone.now()
     session = Session.objects.select_for_update().get(pk=enrollment.session_id)  # the session first, as enroll does
     require_delivery_writer(membership, session.engagement)
     enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
     if enrollment.status not in (EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED):
         raise ValidationError(f"A {enrollment.get_status_display().lower()} enrollment cannot be cancelled.")
-    before = snapshot(enrollment, ENROLLMENT_FIELDS)
     stored = SeatRequest(enrollment, stored_session_id=enrollment.session_id, stored_status=enrollment.status)
     enrollment.status = EnrollmentStatus.CANCELLED
-    placement = _place_one(stored, timezone.now())
+    placement = _place_one(stored, now)
     enrollment.save()
-    audit_change(membership.user, "enrollment.cancelled", enrollment, ENROLLMENT_FIELDS, before)
+    enrollment.log_action("enrollment.cancelled", actor=membership.user)
     _save_promoted(placement, membership)
     return placement.promoted[0] if placement.promoted else None
 
@@ -500,23 +498,23 @@ def cancel_enrollment(*, enrollment: Enrollment, membership: Membership) -> Enro
 # --- Attendance and delivery -------------------------------------------------------------------
 
 
-def _open_register(session: Session, membership: Membership) -> Session:
+def _open_register(session: Session, membership: Membership, now: datetime) -> Session:
     """The session, locked, if its attendance may be recorded now by `membership`."""
     session = Session.objects.select_for_update().get(pk=session.pk)
     require_delivery_writer(membership, session.engagement)
     if session.status not in OCCUPYING_STATUSES:
         raise ValidationError("Attendance is recorded for confirmed or delivered sessions only.")
-    if session.starts_at > timezone.now():
+    if session.starts_at > now:
         raise ValidationError("The session has not started yet.")
     return session
 
 
-def _mark(enrollment: Enrollment, present: bool) -> tuple[Attendance, bool]:
+def _mark(enrollment: Enrollment, present: bool, now: datetime) -> tuple[Attendance, bool]:
     """Present makes the learner billable (SPEC-SLA §6); the enrollment's status follows."""
     attendance, created = Attendance.objects.update_or_create(
         organization=enrollment.organization,
         enrollment=enrollment,
-        defaults={"present": present, "recorded_at": timezone.now()},
+        defaults={"present": present, "recorded_at": now},
     )
     enrollment.status = EnrollmentStatus.ATTENDED if present else EnrollmentStatus.NO_SHOW
     enrollment.save(update_fields=["status"])
@@ -524,17 +522,20 @@ def _mark(enrollment: Enrollment, present: bool) -> tuple[Attendance, bool]:
 
 
 @transaction.atomic
-def record_attendance(*, session: Session, membership: Membership, present_ids: Iterable[int]) -> int:
+def record_attendance(
+    *, session: Session, membership: Membership, present_ids: Iterable[int], now: datetime | None = None
+) -> int:
     """Mark every seated enrollment present (ids given) or absent; returns how many were present."""
-    session = _open_register(session, membership)
+    now = now or timezone.now()
+    session = _open_register(session, membership, now)
     present_ids = set(present_ids)
     seated = list(session.enrollments.filter(status__in=SEATED_STATUSES))
     unknown = present_ids - {e.pk for e in seated}
     if unknown:
         raise ValidationError(f"Not enrolled on this session: {sorted(unknown)}.")
     for enrollment in seated:
-        _mark(enrollment, enrollment.pk in present_ids)
-    record_audit(
+        _mark(enrollment, enrollment.pk in present_ids, now)
+    record_event(
         organization=session.organization,
         actor=membership.user,
         action="session.attendance_recorded",
@@ -546,20 +547,17 @@ def record_attendance(*, session: Session, membership: Membership, present_ids: 
 
 @transaction.atomic
 def record_enrollment_attendance(
-    *, enrollment: Enrollment, membership: Membership, present: bool
+    *, enrollment: Enrollment, membership: Membership, present: bool, now: datetime | None = None
 ) -> tuple[Attendance, bool]:
     """One learner's attendance, recorded or corrected (the API's upsert by enrollment); returns it and whether
     it is new. The same rules as the session's register."""
-    _open_register(enrollment.session, membership)
+    now = now or timezone.now()
+    _open_register(enrollment.session, membership, now)
     enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
     if enrollment.status not in SEATED_STATUSES:
         raise ValidationError({"enrollment": f"A {enrollment.get_status_display().lower()} learner has no seat."})
-    before = Attendance.objects.filter(enrollment=enrollment).first()
-    attendance, created = _mark(enrollment, present)
-    fields = ("enrollment", "present")
-    audit_change(
-        membership.user, "attendance.recorded", attendance, fields, None if before is None else snapshot(before, fields)
-    )
+    attendance, created = _mark(enrollment, present, now)
+    attendance.log_action("attendance.recorded", actor=membership.user)
     return attendance, created
 
 
@@ -573,10 +571,9 @@ def mark_delivered(*, session: Session, membership: Membership) -> Session:
     missing = session.enrollments.filter(status=EnrollmentStatus.ENROLLED).count()
     if missing:
         raise ValidationError(f"Record attendance first: {missing} enrolled learner(s) have none.")
-    before = snapshot(session, SESSION_FIELDS)
     session.status = SessionStatus.DELIVERED
     session.save(update_fields=["status"])
-    audit_change(membership.user, "session.delivered", session, SESSION_FIELDS, before)
+    session.log_action("session.delivered", actor=membership.user)
     return session
 
 
@@ -608,7 +605,7 @@ def record_completion(
     )
     completion.full_clean()
     completion.save()
-    audit_change(membership.user, "completion.recorded", completion, ("learner", "course", "completed_at", "source"))
+    completion.log_action("completion.recorded", actor=membership.user)
     close_compliance_assignments([completion], zone=engagement.timezone)
     return completion
 
@@ -699,13 +696,15 @@ def record_assessment_attempt(
     passed: bool | None = None,
     attempt_number: int | None = None,
     external_id: str = "",
+    now: datetime | None = None,
 ) -> AssessmentAttempt:
     """An attempt at the course's assessment: the learner's next one unless `attempt_number` is given (numbered
     under a lock on the learner, so two attempts recorded at once get 1 and 2, never 1 twice). Passed is derived;
     a `passed` given by the source (an LRS's verb) must agree with it."""
+    now = now or timezone.now()
     require_attempt_writer(membership, course)
     Learner.objects.select_for_update().get(pk=learner.pk)
-    errors = attempt_refusals(attempted_at=attempted_at, now=timezone.now())
+    errors = attempt_refusals(attempted_at=attempted_at, now=now)
     outcome = attempt_passed(score, pass_mark)
     if passed is not None and passed != outcome:
         errors["passed"] = (
@@ -729,14 +728,11 @@ def record_assessment_attempt(
         passed=outcome,
         external_id=external_id,
     )
-    return save_audited(
-        attempt, actor=membership.user, action="assessment_attempt.recorded", fields=ATTEMPT_FIELDS, changes={}
-    )
+    return save_audited(attempt, actor=membership.user, action="assessment_attempt.recorded", changes={})
 
 
 # --- Feedback ----------------------------------------------------------------------------------
 
-FEEDBACK_FIELDS = ("session", "learner", "instructor_score", "overall_score", "comment", "submitted_at")
 FEEDBACK_STATUSES = (EnrollmentStatus.ATTENDED, EnrollmentStatus.ENROLLED)
 
 
@@ -771,14 +767,16 @@ def submit_feedback(
     submitted_at: datetime,
     comment: str = "",
     external_id: str = "",
+    now: datetime | None = None,
 ) -> Feedback:
     """The learner's feedback on the session of `enrollment`, logged by the provider (one per learner and session)."""
+    now = now or timezone.now()
     session = enrollment.session
     if not membership.has_permission(Permission.LOG_DELIVERY):
         raise ValidationError("Only owners and the provider's account managers log feedback.")
     require_delivery_writer(membership, session.engagement)
     refusals = feedback_refusals(
-        session=session, enrollment_status=enrollment.status, submitted_at=submitted_at, now=timezone.now()
+        session=session, enrollment_status=enrollment.status, submitted_at=submitted_at, now=now
     )
     # The caller chose an enrollment (the learner's seat on the session): what is wrong with the learner is on it.
     errors = {("enrollment" if field == "learner" else field): message for field, message in refusals.items()}
@@ -796,14 +794,10 @@ def submit_feedback(
         submitted_at=submitted_at,
         external_id=external_id,
     )
-    return save_audited(
-        feedback, actor=membership.user, action="feedback.submitted", fields=FEEDBACK_FIELDS, changes={}
-    )
+    return save_audited(feedback, actor=membership.user, action="feedback.submitted", changes={})
 
 
 # --- Compliance assignments (per learner) --------------------------------------------------------
-
-ASSIGNMENT_FIELDS = ("requirement", "learner", "due_on", "completed_at")
 
 
 def require_compliance_assigner(membership: Membership) -> None:
@@ -827,11 +821,13 @@ def assign_learner(
     due_on: date,
     completed_at: datetime | None = None,
     external_id: str = "",
+    now: datetime | None = None,
 ) -> ComplianceAssignment:
     """One learner's mandatory training, due on `due_on` (completed already when `completed_at` is given: a
     history loaded from another system)."""
+    now = now or timezone.now()
     require_compliance_assigner(membership)
-    errors = assignment_refusals(completed_at=completed_at, now=timezone.now())
+    errors = assignment_refusals(completed_at=completed_at, now=now)
     if ComplianceAssignment.objects.filter(requirement=requirement, learner=learner, due_on=due_on).exists():
         errors["due_on"] = f"{learner} already has {requirement} due on {due_on:%d %b %Y}."
     if errors:
@@ -844,25 +840,23 @@ def assign_learner(
         completed_at=completed_at,
         external_id=external_id,
     )
-    return save_audited(
-        assignment, actor=membership.user, action="compliance.learner_assigned", fields=ASSIGNMENT_FIELDS, changes={}
-    )
+    return save_audited(assignment, actor=membership.user, action="compliance.learner_assigned", changes={})
 
 
 @transaction.atomic
 def complete_assignment(
-    *, assignment: ComplianceAssignment, membership: Membership, completed_at: datetime
+    *, assignment: ComplianceAssignment, membership: Membership, completed_at: datetime, now: datetime | None = None
 ) -> ComplianceAssignment:
     """Record when the learner met an assignment (evidence kept elsewhere, e.g. an external LMS's record)."""
+    now = now or timezone.now()
     require_compliance_assigner(membership)
     assignment = ComplianceAssignment.objects.select_for_update().get(pk=assignment.pk)
-    if errors := assignment_refusals(completed_at=completed_at, now=timezone.now()):
+    if errors := assignment_refusals(completed_at=completed_at, now=now):
         raise ValidationError(errors)
     return save_audited(
         assignment,
         actor=membership.user,
         action="compliance.assignment_completed",
-        fields=ASSIGNMENT_FIELDS,
         changes={"completed_at": completed_at},
     )
 
@@ -893,8 +887,6 @@ def send_recertification_reminders(*, today: date) -> int:
 
 # --- Support tickets and outages ---------------------------------------------------------------
 
-TICKET_FIELDS = ("engagement", "learner", "category", "subject", "opened_at", "first_response_at", "resolved_at")
-
 
 @transaction.atomic
 def log_ticket(
@@ -917,7 +909,7 @@ def log_ticket(
     )
     ticket.full_clean()
     ticket.save()
-    audit_change(membership.user, "ticket.logged", ticket, TICKET_FIELDS)
+    ticket.log_action("ticket.logged", actor=membership.user)
     return ticket
 
 
@@ -933,7 +925,6 @@ def update_ticket_times(
     require_delivery_writer(membership, ticket.engagement)
     if resolved_at and not (first_response_at or ticket.first_response_at):
         raise ValidationError({"first_response_at": "A resolved ticket has had a first response: record it."})
-    before = snapshot(ticket, TICKET_FIELDS)
     ticket.first_response_at = first_response_at or ticket.first_response_at
     ticket.resolved_at = resolved_at or ticket.resolved_at
     # Field-level messages first; the table's check constraints (validated by full_clean) back them up.
@@ -946,7 +937,7 @@ def update_ticket_times(
         raise ValidationError(errors)
     ticket.full_clean()
     ticket.save()
-    audit_change(membership.user, "ticket.updated", ticket, TICKET_FIELDS, before)
+    ticket.log_action("ticket.updated", actor=membership.user)
     return ticket
 
 
@@ -985,7 +976,6 @@ def record_session_completions(
     return recorded
 
 
-OUTAGE_FIELDS = ("external_id", "engagement", "starts_at", "ends_at", "planned", "description")
 # Planned maintenance is announced ahead; further out than this a date is a typo (2062 for 2026), not a plan.
 OUTAGE_HORIZON = timedelta(days=366)
 
@@ -1003,47 +993,36 @@ def outage_time_errors(*, starts_at: datetime, ends_at: datetime, planned: bool,
     return errors
 
 
-def _save_outage(outage: Outage, membership: Membership, action: str, fields: dict[str, Any]) -> Outage:
+def _save_outage(outage: Outage, membership: Membership, action: str, fields: dict[str, Any], now: datetime) -> Outage:
     require_delivery_writer(membership, outage.engagement)  # the stored engagement, for an edit
     if "engagement" in fields:
         require_delivery_writer(membership, fields["engagement"])  # and the one it moves to
     merged = {name: fields.get(name, getattr(outage, name)) for name in ("starts_at", "ends_at", "planned")}
-    if errors := outage_time_errors(**merged, now=timezone.now()):
+    if errors := outage_time_errors(**merged, now=now):
         raise ValidationError(errors)
-    return save_audited(outage, actor=membership.user, action=action, fields=OUTAGE_FIELDS, changes=fields)
+    return save_audited(outage, actor=membership.user, action=action, changes=fields)
 
 
 @transaction.atomic
 def log_outage(
     *, engagement: Engagement, membership: Membership, starts_at: datetime, ends_at: datetime, planned: bool,
-    description: str, external_id: str = "",
+    description: str, external_id: str = "", now: datetime | None = None,
 ) -> Outage:  # fmt: skip
     """Platform downtime; planned maintenance is excluded from the uptime SLA's minutes (SPEC-SLA §3)."""
+    now = now or timezone.now()
     outage = Outage(organization=engagement.organization, engagement=engagement)
     fields = {"starts_at": starts_at, "ends_at": ends_at, "planned": planned, "description": description}
-    return _save_outage(outage, membership, "outage.logged", {**fields, "external_id": external_id})
+    return _save_outage(outage, membership, "outage.logged", {**fields, "external_id": external_id}, now)
 
 
 @transaction.atomic
-def update_outage(*, outage: Outage, membership: Membership, **fields: Any) -> Outage:
+def update_outage(*, outage: Outage, membership: Membership, now: datetime | None = None, **fields: Any) -> Outage:
     """Correct an outage (its times decide the uptime SLA): audited before → after."""
-    return _save_outage(outage, membership, "outage.updated", fields)
+    now = now or timezone.now()
+    return _save_outage(outage, membership, "outage.updated", fields, now)
 
 
 # --- Courses and their content reviews ------------------------------------------------------------
-
-COURSE_FIELDS = (
-    "external_id",
-    "code",
-    "title",
-    "modality",
-    "duration_hours",
-    "ownership",
-    "regulated",
-    "last_reviewed_on",
-    "review_interval_days",
-)
-CONTENT_REVIEW_FIELDS = ("course", "reviewed_on", "reviewer_name", "notes")
 
 
 def _require_course_keeper(membership: Membership) -> None:
@@ -1058,36 +1037,45 @@ def reviewed_on_error(reviewed_on: date | None, today: date) -> str:
     return ""
 
 
-def _save_course(course: Course, membership: Membership, action: str, fields: dict[str, Any]) -> Course:
+def _save_course(course: Course, membership: Membership, action: str, fields: dict[str, Any], now: datetime) -> Course:
     _require_course_keeper(membership)
     code = fields.get("code", course.code)
     if Course.objects.filter(code=code).exclude(pk=course.pk).exists():
         raise ValidationError({"code": f"Course {code} already exists."})
-    if error := reviewed_on_error(fields.get("last_reviewed_on"), timezone.localdate()):
+    if error := reviewed_on_error(fields.get("last_reviewed_on"), timezone.localdate(now)):
         raise ValidationError({"last_reviewed_on": error})
-    return save_audited(course, actor=membership.user, action=action, fields=COURSE_FIELDS, changes=fields)
+    return save_audited(course, actor=membership.user, action=action, changes=fields)
 
 
 @transaction.atomic
-def add_course(*, organization: Any, membership: Membership, **fields: Any) -> Course:
-    return _save_course(Course(organization=organization), membership, "course.added", fields)
+def add_course(*, organization: Any, membership: Membership, now: datetime | None = None, **fields: Any) -> Course:
+    now = now or timezone.now()
+    return _save_course(Course(organization=organization), membership, "course.added", fields, now)
 
 
 @transaction.atomic
-def update_course(*, course: Course, membership: Membership, **fields: Any) -> Course:
+def update_course(*, course: Course, membership: Membership, now: datetime | None = None, **fields: Any) -> Course:
     """Edit a course's catalogue data; its review date changes by recording a content review."""
-    return _save_course(course, membership, "course.updated", fields)
+    now = now or timezone.now()
+    return _save_course(course, membership, "course.updated", fields, now)
 
 
 @transaction.atomic
 def record_content_review(
-    *, course: Course, membership: Membership, reviewed_on: date, reviewer_name: str, notes: str = ""
+    *,
+    course: Course,
+    membership: Membership,
+    reviewed_on: date,
+    reviewer_name: str,
+    notes: str = "",
+    now: datetime | None = None,
 ) -> ContentReview:
     """A review of the course's content, kept in its history; the course's last review date becomes the latest
     review's (a review entered late, older than the last one, does not make the course look staler)."""
+    now = now or timezone.now()
     _require_course_keeper(membership)
     course = Course.objects.select_for_update().get(pk=course.pk)
-    if error := reviewed_on_error(reviewed_on, timezone.localdate()):
+    if error := reviewed_on_error(reviewed_on, timezone.localdate(now)):
         raise ValidationError({"reviewed_on": error})
     review = ContentReview(
         organization=course.organization,
@@ -1099,15 +1087,9 @@ def record_content_review(
     )
     review.full_clean()
     review.save()
-    audit_change(membership.user, "course.content_reviewed", review, CONTENT_REVIEW_FIELDS)
+    review.log_action("course.content_reviewed", actor=membership.user)
     if course.last_reviewed_on is None or reviewed_on > course.last_reviewed_on:
-        save_audited(
-            course,
-            actor=membership.user,
-            action="course.updated",
-            fields=COURSE_FIELDS,
-            changes={"last_reviewed_on": reviewed_on},
-        )
+        save_audited(course, actor=membership.user, action="course.updated", changes={"last_reviewed_on": reviewed_on})
     return review
 
 
@@ -1137,7 +1119,7 @@ def assign_requirement(*, requirement: ComplianceRequirement, membership: Member
         )
         for learner in learners
     )
-    record_audit(
+    record_event(
         organization=requirement.organization,
         actor=membership.user,
         action="compliance.assigned",
@@ -1145,9 +1127,6 @@ def assign_requirement(*, requirement: ComplianceRequirement, membership: Member
         after={"due_on": due_on, "learners": len(created)},
     )
     return len(created)
-
-
-REQUIREMENT_FIELDS = ("name", "audience_business_units", "audience_regions", "recertification_interval_days")
 
 
 @transaction.atomic
@@ -1179,9 +1158,7 @@ def _save_requirement(
         raise ValidationError({"courses": "Choose courses of this organization."})
     if ComplianceRequirement.objects.filter(name=fields.get("name")).exclude(pk=requirement.pk).exists():
         raise ValidationError({"name": f"A requirement named {fields['name']} already exists."})
-    before = None
-    if not requirement._state.adding:
-        before = {**snapshot(requirement, REQUIREMENT_FIELDS), "courses": _requirement_course_ids(requirement)}
+    courses_before = None if requirement._state.adding else _requirement_course_ids(requirement)
     for name, value in fields.items():
         setattr(requirement, name, value)
     requirement.full_clean()
@@ -1193,14 +1170,8 @@ def _save_requirement(
         for course in courses
         if course.pk not in kept
     )
-    after = {**snapshot(requirement, REQUIREMENT_FIELDS), "courses": _requirement_course_ids(requirement)}
-    record_audit(
-        organization=requirement.organization,
-        actor=membership.user,
-        action=action,
-        obj=requirement,
-        before=before,
-        after=after,
+    requirement.log_action(
+        action, actor=membership.user, extra={"courses": (courses_before, _requirement_course_ids(requirement))}
     )
     return requirement
 
@@ -1210,9 +1181,6 @@ def _requirement_course_ids(requirement: ComplianceRequirement) -> list[int]:
 
 
 # --- Venues and rooms --------------------------------------------------------------------------
-
-VENUE_FIELDS = ("name", "address", "timezone")
-ROOM_FIELDS = ("venue", "name", "capacity", "resources")
 
 
 def _require_venue_keeper(membership: Membership) -> None:
@@ -1230,24 +1198,22 @@ def add_venue(*, organization: Any, membership: Membership, **fields: Any) -> Ve
     _require_venue_keeper(membership)
     venue = Venue(organization=organization)
     _refuse_duplicate_venue(venue, fields.get("name", ""))
-    return save_audited(venue, actor=membership.user, action="venue.added", fields=VENUE_FIELDS, changes=fields)
+    return save_audited(venue, actor=membership.user, action="venue.added", changes=fields)
 
 
 @transaction.atomic
 def update_venue(*, venue: Venue, membership: Membership, **fields: Any) -> Venue:
     _require_venue_keeper(membership)
     _refuse_duplicate_venue(venue, fields.get("name", venue.name))
-    return save_audited(venue, actor=membership.user, action="venue.updated", fields=VENUE_FIELDS, changes=fields)
+    return save_audited(venue, actor=membership.user, action="venue.updated", changes=fields)
 
 
-def _check_room(room: Room, name: str, capacity: int | None) -> None:
+def _check_room(room: Room, name: str, capacity: int | None, now: datetime) -> None:
     """A unique name within the venue, and enough seats for the sessions already booked in the room."""
     if Room.objects.filter(venue=room.venue_id, name=name).exclude(pk=room.pk).exists():
         raise ValidationError({"name": f"{room.venue} already has a room named {name}."})
     if room.pk and capacity is not None:
-        larger = room.sessions.filter(
-            status__in=OCCUPYING_STATUSES, ends_at__gt=timezone.now(), capacity__gt=capacity
-        ).count()
+        larger = room.sessions.filter(status__in=OCCUPYING_STATUSES, ends_at__gt=now, capacity__gt=capacity).count()
         if larger:
             raise ValidationError(
                 {
@@ -1258,15 +1224,17 @@ def _check_room(room: Room, name: str, capacity: int | None) -> None:
 
 
 @transaction.atomic
-def add_room(*, venue: Venue, membership: Membership, **fields: Any) -> Room:
+def add_room(*, venue: Venue, membership: Membership, now: datetime | None = None, **fields: Any) -> Room:
+    now = now or timezone.now()
     _require_venue_keeper(membership)
     room = Room(organization=venue.organization, venue=venue)
-    _check_room(room, fields.get("name", ""), fields.get("capacity"))
-    return save_audited(room, actor=membership.user, action="room.added", fields=ROOM_FIELDS, changes=fields)
+    _check_room(room, fields.get("name", ""), fields.get("capacity"), now)
+    return save_audited(room, actor=membership.user, action="room.added", changes=fields)
 
 
 @transaction.atomic
-def update_room(*, room: Room, membership: Membership, **fields: Any) -> Room:
+def update_room(*, room: Room, membership: Membership, now: datetime | None = None, **fields: Any) -> Room:
+    now = now or timezone.now()
     _require_venue_keeper(membership)
-    _check_room(room, fields.get("name", room.name), fields.get("capacity"))
-    return save_audited(room, actor=membership.user, action="room.updated", fields=ROOM_FIELDS, changes=fields)
+    _check_room(room, fields.get("name", room.name), fields.get("capacity"), now)
+    return save_audited(room, actor=membership.user, action="room.updated", changes=fields)

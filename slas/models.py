@@ -48,6 +48,7 @@ class SlaSchedule(TracksUpdates, TenantModel):
         "exit_right_after",
         "critical_breach_count",
     )
+    audited_fields = EDITABLE_FIELDS
 
     engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="sla_schedules")
     at_risk_percent = models.DecimalField(
@@ -109,6 +110,7 @@ class SlaTarget(TracksUpdates, TenantModel):
         "active_from",
         "active_to",
     )
+    audited_fields = EDITABLE_FIELDS
 
     schedule = models.ForeignKey(SlaSchedule, on_delete=models.PROTECT, related_name="targets")
     metric = models.CharField(max_length=40, choices=MetricKey.choices)
@@ -274,6 +276,17 @@ class Breach(FinalizedRecord):
 class ServiceCredit(FinalizedRecord):
     """Money the provider owes back for a breach (SPEC-SLA §4); earned back after K good periods (§5)."""
 
+    audited_fields = (
+        "period",
+        "metric",
+        "allocation_percent",
+        "amount",
+        "currency",
+        "capped",
+        "status",
+        "earned_back_period",
+    )
+
     engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="credits")
     period = models.ForeignKey(SlaPeriod, on_delete=models.PROTECT, related_name="credits")
     metric = models.CharField(max_length=40, choices=MetricKey.choices)
@@ -315,6 +328,8 @@ class Escalation(TenantModel):
     """A rung of the escalation ladder reached in a period (SPEC-SLA §5). `metric` is blank for the
     engagement-level formal review caused by too many breaches in one period."""
 
+    audited_fields = ("period", "metric", "level", "breaches", "respond_by")
+
     engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="escalations")
     period = models.ForeignKey(SlaPeriod, on_delete=models.PROTECT, related_name="escalations")
     metric = models.CharField(max_length=40, choices=MetricKey.choices, blank=True)
@@ -343,6 +358,8 @@ class Escalation(TenantModel):
 
 class ReliefEvent(TracksUpdates, TenantModel):
     """Days when the provider is not measured (client-caused or force majeure) — counts once the client approves."""
+
+    audited_fields = ("kind", "starts_on", "ends_on", "metrics", "reason", "status")
 
     engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="relief_events")
     kind = models.CharField(max_length=20, choices=ReliefKind.choices)
@@ -374,6 +391,8 @@ class ReliefEvent(TracksUpdates, TenantModel):
 
 class ManualMeasurement(TenantModel):
     """A manually audited metric value with evidence; it counts only once the other side verifies it."""
+
+    audited_fields = ("month", "metric", "value", "sample_size", "status")
 
     engagement = models.ForeignKey(
         "engagements.Engagement", on_delete=models.PROTECT, related_name="manual_measurements"

@@ -22,10 +22,11 @@ from django.utils import timezone
 from engagements.enums import MeetingKind
 from engagements.models import Engagement, GovernanceMeeting
 from engagements.services import acting_side, claim_for_review, open_dispute
+from mls.audit import record_event
 from mls.enums import Permission, roles_with
 from mls.events import emit_after_commit
 from mls.models import Membership, User
-from mls.services import audit_change, notify, record_audit, snapshot
+from mls.services import notify
 
 from . import arithmetic
 from .catalog import METRICS, Kind
@@ -59,9 +60,6 @@ MEASUREMENT_FIELDS = (
     "finalized",
     "computed_at",
 )
-CREDIT_FIELDS = ("period", "metric", "allocation_percent", "amount", "currency", "capped", "status")
-RELIEF_FIELDS = ("kind", "starts_on", "ends_on", "metrics", "reason", "status")
-MANUAL_FIELDS = ("month", "metric", "value", "sample_size", "status")
 REVIEW_BUSINESS_DAYS = 10  # SPEC-SLA §5: a performance review meeting within 10 business days
 
 
@@ -81,19 +79,18 @@ def create_schedule(*, engagement: Engagement, actor: User, **fields: Any) -> Sl
     schedule = SlaSchedule(organization=engagement.organization, engagement=engagement, **{**defaults, **fields})
     schedule.full_clean()
     schedule.save()
-    audit_change(actor, "sla_schedule.created", schedule, SlaSchedule.EDITABLE_FIELDS)
+    schedule.log_action("sla_schedule.created", actor=actor)
     return schedule
 
 
 @transaction.atomic
 def update_schedule(*, schedule: SlaSchedule, actor: User, **fields: Any) -> SlaSchedule:
-    before = snapshot(schedule, SlaSchedule.EDITABLE_FIELDS)
     for name, value in fields.items():
         setattr(schedule, name, value)
     schedule.full_clean()
     schedule.save()
     schedule.refresh_from_db()  # audit the stored values (12.00), not the typed ones ("12")
-    audit_change(actor, "sla_schedule.updated", schedule, SlaSchedule.EDITABLE_FIELDS, before)
+    schedule.log_action("sla_schedule.updated", actor=actor)
     return schedule
 
 
@@ -109,7 +106,6 @@ def _check_no_overlap(target: SlaTarget) -> None:
 @transaction.atomic
 def save_target(*, schedule: SlaSchedule, actor: User, existing: SlaTarget | None = None, **fields: Any) -> SlaTarget:
     """Add a target, or change the `existing` one; the threshold defaults to the catalog's."""
-    before = snapshot(existing, SlaTarget.EDITABLE_FIELDS) if existing else None
     target = existing or SlaTarget(organization=schedule.organization, schedule=schedule)
     for name, value in fields.items():
         setattr(target, name, value)
@@ -122,9 +118,9 @@ def save_target(*, schedule: SlaSchedule, actor: User, existing: SlaTarget | Non
     target.full_clean()
     _check_no_overlap(target)
     target.save()
-    target.refresh_from_db()  # audit the stored values, as the "before" snapshot has them
-    action = "sla_target.updated" if before else "sla_target.created"
-    audit_change(actor, action, target, SlaTarget.EDITABLE_FIELDS, before)
+    target.refresh_from_db()  # audit the stored values, as the "before" has them
+    action = "sla_target.updated" if existing else "sla_target.created"
+    target.log_action(action, actor=actor)
     return target
 
 
@@ -286,7 +282,7 @@ def _record_breaches(engagement: Engagement, row: SlaPeriod, measurements: list[
         for m in measurements
     )
     for breach in breaches:
-        event = record_audit(
+        event = record_event(
             organization=engagement.organization,
             actor=None,
             action="breach.created",
@@ -322,7 +318,7 @@ def _issue_credits(engagement: Engagement, row: SlaPeriod, breaches: list[Breach
         for breach in breaches
     )
     for credit in credits:
-        emit_after_commit(audit_change(None, "credit.issued", credit, CREDIT_FIELDS))
+        emit_after_commit(credit.log_action("credit.issued", actor=None))
     return credits
 
 
@@ -353,13 +349,10 @@ def _earn_back(engagement: Engagement, schedule: SlaSchedule, row: SlaPeriod, hi
         later = [outcome for outcome in history[credit.metric] if outcome.month > credit.period.month]
         if arithmetic.earned_back_in(later, schedule.earn_back_periods) != row.month:
             continue
-        before = snapshot(credit, CREDIT_FIELDS)
         credit.status = CreditStatus.EARNED_BACK
         credit.earned_back_period, credit.earned_back_at = row, row.finalized_at
         credit.save(update_fields=["status", "earned_back_period", "earned_back_at"])
-        emit_after_commit(
-            audit_change(None, "credit.earned_back", credit, (*CREDIT_FIELDS, "earned_back_period"), before)
-        )
+        emit_after_commit(credit.log_action("credit.earned_back", actor=None))
         earned.append(credit)
     return earned
 
@@ -410,8 +403,7 @@ def _act_on(escalation: Escalation) -> None:
             f"({escalation.breaches}). The provider presents a remediation plan.",
         )
     escalation.save()
-    fields = ("period", "metric", "level", "breaches", "respond_by")
-    emit_after_commit(audit_change(None, "escalation.created", escalation, fields))
+    emit_after_commit(escalation.log_action("escalation.created", actor=None))
 
 
 def _announce(
@@ -500,23 +492,25 @@ def request_relief(*, engagement: Engagement, membership: Membership, **fields: 
     )
     relief.full_clean()
     relief.save()
-    audit_change(membership.user, "relief.requested", relief, RELIEF_FIELDS)
+    relief.log_action("relief.requested", actor=membership.user)
     return relief
 
 
 @transaction.atomic
-def decide_relief(*, relief: ReliefEvent, membership: Membership, approve: bool) -> ReliefEvent:
+def decide_relief(
+    *, relief: ReliefEvent, membership: Membership, approve: bool, now: datetime | None = None
+) -> ReliefEvent:
     """Only the client approves or rejects; periods already finalized are not reopened."""
+    now = now or timezone.now()
     if not may_decide_relief(membership, relief.engagement):
         raise ValidationError("Only the client's L&D director or an owner decides on relief.")
     relief = ReliefEvent.objects.select_for_update().get(pk=relief.pk)
     if relief.status != ReliefStatus.REQUESTED:
         raise ValidationError(f"This relief request is already {relief.get_status_display().lower()}.")
-    before = snapshot(relief, RELIEF_FIELDS)
     relief.status = ReliefStatus.APPROVED if approve else ReliefStatus.REJECTED
-    relief.decided_by, relief.decided_at = membership.user, timezone.now()
+    relief.decided_by, relief.decided_at = membership.user, now
     relief.save()
-    audit_change(membership.user, f"relief.{relief.status}", relief, RELIEF_FIELDS, before)
+    relief.log_action(f"relief.{relief.status}", actor=membership.user)
     return relief
 
 
@@ -540,7 +534,7 @@ def submit_manual_measurement(
     )
     manual.full_clean()
     manual.save()
-    audit_change(membership.user, "manual_measurement.submitted", manual, MANUAL_FIELDS)
+    manual.log_action("manual_measurement.submitted", actor=membership.user)
     return manual
 
 
@@ -550,29 +544,34 @@ def _reviewable(manual: ManualMeasurement, membership: Membership) -> ManualMeas
 
 
 @transaction.atomic
-def verify_manual_measurement(*, manual: ManualMeasurement, membership: Membership) -> ManualMeasurement:
+def verify_manual_measurement(
+    *, manual: ManualMeasurement, membership: Membership, now: datetime | None = None
+) -> ManualMeasurement:
+    now = now or timezone.now()
     manual = _reviewable(manual, membership)
-    before = snapshot(manual, MANUAL_FIELDS)
-    manual.status, manual.reviewed_by, manual.reviewed_at = ManualStatus.VERIFIED, membership.user, timezone.now()
+    manual.status, manual.reviewed_by, manual.reviewed_at = ManualStatus.VERIFIED, membership.user, now
     manual.save()
-    audit_change(membership.user, "manual_measurement.verified", manual, MANUAL_FIELDS, before)
+    manual.log_action("manual_measurement.verified", actor=membership.user)
     return manual
 
 
 @transaction.atomic
-def dispute_manual_measurement(*, manual: ManualMeasurement, membership: Membership, reason: str) -> ManualMeasurement:
+def dispute_manual_measurement(
+    *, manual: ManualMeasurement, membership: Membership, reason: str, now: datetime | None = None
+) -> ManualMeasurement:
     """A disputed value never counts; it opens a dispute (SPEC-SLA §7) and the submitter may send a new one."""
+    now = now or timezone.now()
     if not reason.strip():
         raise ValidationError({"reason": "Say why the value is disputed."})
     manual = _reviewable(manual, membership)
-    before = snapshot(manual, MANUAL_FIELDS)
     manual.dispute = open_dispute(
         engagement=manual.engagement,
         membership=membership,
         title=f"Disputed {METRICS[manual.metric].name.lower()} for {manual.month:%B %Y}",
         description=reason,
+        now=now,
     )
-    manual.status, manual.reviewed_by, manual.reviewed_at = ManualStatus.DISPUTED, membership.user, timezone.now()
+    manual.status, manual.reviewed_by, manual.reviewed_at = ManualStatus.DISPUTED, membership.user, now
     manual.save()
-    audit_change(membership.user, "manual_measurement.disputed", manual, MANUAL_FIELDS, before)
+    manual.log_action("manual_measurement.disputed", actor=membership.user)
     return manual

@@ -109,7 +109,7 @@ def test_zero_config_default_migrates_and_seeds_demo_on_sqlite(tmp_path):
     assert slas[0] in seed_again.stdout
 
 
-# New learners and their audit events: one statement on PostgreSQL, bulk_create and save in a transaction here.
+# New learners and their audit events: bulk_create of both in one transaction, on SQLite as on PostgreSQL.
 IMPORT_ON_SQLITE = """
 from mls.models import AuditEvent, Membership, User
 from mls.services import create_organization

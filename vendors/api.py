@@ -26,7 +26,7 @@ class ProviderChanges(serializers.ModelSerializer):
 
     class Meta:
         model = Provider
-        fields = services.PROVIDER_FIELDS
+        fields = Provider.EDITABLE_FIELDS
 
 
 PROVIDER_EXAMPLE = {"name": "Northwind Learning", "contact_email": "accounts@northwind.example"}

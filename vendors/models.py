@@ -10,6 +10,16 @@ from mls.models import Provider, TenantModel, TracksUpdates
 class Supplier(TracksUpdates, TenantModel):
     """A training vendor the provider sub-contracts (neutral/master vendor models)."""
 
+    audited_fields = (
+        "provider",
+        "name",
+        "categories",
+        "regions",
+        "rate_card",
+        "insurance_expires_on",
+        "contract_expires_on",
+    )
+
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="suppliers")
     name = models.CharField(max_length=200)
     categories = models.CharField(max_length=300, blank=True, help_text="e.g. leadership, compliance, IT")
@@ -32,6 +42,8 @@ class Supplier(TracksUpdates, TenantModel):
 class Instructor(TracksUpdates, TenantModel):
     """A trainer employed by the provider or by one of its suppliers."""
 
+    audited_fields = ("provider", "supplier", "name", "email")
+
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="instructors")
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, null=True, blank=True, related_name="instructors")
     name = models.CharField(max_length=200)
@@ -49,6 +61,8 @@ class Instructor(TracksUpdates, TenantModel):
 
 
 class InstructorQualification(TenantModel):
+    audited_fields = ("instructor", "name", "expires_on")
+
     instructor = models.ForeignKey(Instructor, on_delete=models.CASCADE, related_name="qualifications")
     name = models.CharField(max_length=200)
     expires_on = models.DateField(null=True, blank=True)

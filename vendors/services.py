@@ -12,24 +12,12 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from mls.audit import save_audited
 from mls.enums import Permission, Role
 from mls.models import Invitation, Membership, Provider
-from mls.services import invite_member, record_audit, save_audited, snapshot
+from mls.services import invite_member
 
 from .models import Instructor, InstructorQualification, Supplier
-
-PROVIDER_FIELDS = ("name", "contact_email")
-SUPPLIER_FIELDS = (
-    "provider",
-    "name",
-    "categories",
-    "regions",
-    "rate_card",
-    "insurance_expires_on",
-    "contract_expires_on",
-)
-INSTRUCTOR_FIELDS = ("provider", "supplier", "name", "email")
-QUALIFICATION_FIELDS = ("instructor", "name", "expires_on")
 
 
 def require_vendor_keeper(membership: Membership, provider: Provider) -> None:
@@ -69,7 +57,6 @@ def add_provider(*, membership: Membership, name: str, contact_email: str = "") 
         provider,
         actor=membership.user,
         action="provider.added",
-        fields=PROVIDER_FIELDS,
         changes={"name": name.strip(), "contact_email": contact_email.strip().lower()},
     )
 
@@ -82,9 +69,7 @@ def update_provider(*, provider: Provider, membership: Membership, **fields: Any
     if "contact_email" in changes:
         changes["contact_email"] = changes["contact_email"].lower()
     _check_provider_name(provider, changes.get("name", provider.name))
-    return save_audited(
-        provider, actor=membership.user, action="provider.updated", fields=PROVIDER_FIELDS, changes=changes
-    )
+    return save_audited(provider, actor=membership.user, action="provider.updated", changes=changes)
 
 
 @transaction.atomic
@@ -118,11 +103,7 @@ def add_supplier(*, membership: Membership, provider: Provider, **fields: Any) -
     supplier = Supplier(organization=provider.organization)
     _check_supplier(supplier, provider, fields.get("name", ""))
     return save_audited(
-        supplier,
-        actor=membership.user,
-        action="supplier.added",
-        fields=SUPPLIER_FIELDS,
-        changes={"provider": provider, **fields},
+        supplier, actor=membership.user, action="supplier.added", changes={"provider": provider, **fields}
     )
 
 
@@ -132,11 +113,7 @@ def update_supplier(*, supplier: Supplier, membership: Membership, provider: Pro
     require_vendor_keeper(membership, provider)
     _check_supplier(supplier, provider, fields.get("name", supplier.name))
     return save_audited(
-        supplier,
-        actor=membership.user,
-        action="supplier.updated",
-        fields=SUPPLIER_FIELDS,
-        changes={"provider": provider, **fields},
+        supplier, actor=membership.user, action="supplier.updated", changes={"provider": provider, **fields}
     )
 
 
@@ -164,7 +141,6 @@ def add_instructor(
         instructor,
         actor=membership.user,
         action="instructor.added",
-        fields=INSTRUCTOR_FIELDS,
         changes={"provider": provider, "supplier": supplier, **fields},
     )
 
@@ -181,7 +157,6 @@ def update_instructor(
         instructor,
         actor=membership.user,
         action="instructor.updated",
-        fields=INSTRUCTOR_FIELDS,
         changes={"provider": provider, "supplier": supplier, **fields},
     )
 
@@ -198,7 +173,6 @@ def add_qualification(
         qualification,
         actor=membership.user,
         action="qualification.added",
-        fields=QUALIFICATION_FIELDS,
         changes={"name": name, "expires_on": expires_on},
     )
 
@@ -206,11 +180,5 @@ def add_qualification(
 @transaction.atomic
 def remove_qualification(*, qualification: InstructorQualification, membership: Membership) -> None:
     require_vendor_keeper(membership, qualification.instructor.provider)
-    record_audit(
-        organization=qualification.organization,
-        actor=membership.user,
-        action="qualification.removed",
-        obj=qualification,
-        before=snapshot(qualification, QUALIFICATION_FIELDS),
-    )
+    qualification.log_action("qualification.removed", actor=membership.user, deleted=True)
     qualification.delete()

@@ -58,7 +58,7 @@ def provider_edit(request: HttpRequest, organization_slug: str, pk: int) -> Http
     provider = _provider(request, pk)
     return form_page(
         request,
-        ProviderForm(request.POST or None, initial=model_to_dict(provider, fields=services.PROVIDER_FIELDS)),
+        ProviderForm(request.POST or None, initial=model_to_dict(provider, fields=Provider.EDITABLE_FIELDS)),
         lambda data: services.update_provider(provider=provider, membership=request.membership, **data),
         title=f"Edit {provider.name}",
         cancel_url=_url(request, "vendors:providers"),

@@ -11,8 +11,8 @@ from django.db import DataError, IntegrityError, models, transaction
 from django.utils import timezone
 from django_scopes import get_scope
 
+from mls.audit import audit_event, create_audited
 from mls.models import AuditEvent, Membership, Organization, User
-from mls.services import audit_event, create_audited
 from scheduling import services
 
 from .lookups import _chunks, _column_values
@@ -250,8 +250,8 @@ def _write(
     """Write the checked rows, each with its audit event (before → after of the sheet's fields), all or nothing.
 
     New rows only, as many as one INSERT takes (an API item, most bulk calls), of a sheet without rules to apply
-    under locks, go with their audit events in one statement (`create_audited`), atomic by itself; anything else
-    runs in a transaction, where the sheet's rules (`apply_rules`) decide under their locks first.
+    under locks, are inserted with their audit events by `create_audited` (the bulk form of the audit API);
+    anything else runs in a transaction, where the sheet's rules (`apply_rules`) decide under their locks first.
     """
     if not sheet.has_rules and all(obj._state.adding for _, obj in checked) and len(checked) <= BATCH_SIZE:
         written = _changes(kind, sheet, checked, [])

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 import pytest
 from django.urls import reverse
 
+from mls.audit import audit_event, writing_with_token
 from mls.enums import Role
 from mls.models import ApiToken, AuditEvent
-from mls.services import api_token_hash, audit_event, writing_with_token
+from mls.services import api_token_hash
 from scheduling.imports import SHEETS
 from scheduling.models import Learner
 from tests.factories import AuditEventFactory, api_token

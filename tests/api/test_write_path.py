@@ -252,14 +252,14 @@ def test_bulk_enrollment_queries_do_not_grow_with_the_items(client, acme, count,
     ("kind", "queries"),
     [
         # The caller; stored sessions, the engagements, courses, venues, rooms; the rooms' occupying sessions (the
-        # double-booking check; new sessions have no instructors yet); the INSERT with its audit events, in a
+        # double-booking check; new sessions have no instructors yet); the INSERT, then its audit events, in a
         # savepoint.
-        ("sessions", 10),
+        ("sessions", 11),
         # The caller; stored completions, learners, courses; savepoint; the INSERT; the audit events; the
         # requirements the courses satisfy; the open assignments, locked; their UPDATE; the next cycles; release.
         ("completions", 12),
-        # The caller; stored tickets, the engagements, learners; the INSERT with its audit events, in a savepoint.
-        ("tickets", 7),
+        # The caller; stored tickets, the engagements, learners; the INSERT, then its audit events, in a savepoint.
+        ("tickets", 8),
     ],
 )
 def test_upsert_queries_do_not_grow_with_the_items(client, acme, kind, queries, count, django_assert_num_queries):

@@ -205,9 +205,7 @@ def test_remove_member_deletes_membership_and_keeps_audit(tenant_a):
 
 def test_audit_event_cannot_be_changed_or_deleted_through_the_orm(tenant_a):
     with tenant_a.scope():
-        event = services.record_audit(
-            organization=tenant_a.organization, actor=None, action="x.y", obj=tenant_a.provider
-        )
+        event = tenant_a.provider.log_action("x.y", actor=None)
         event.action = "tampered"
 
         with pytest.raises(PermissionError):
@@ -223,7 +221,7 @@ def test_audit_event_cannot_be_changed_or_deleted_through_the_orm(tenant_a):
 @pytest.mark.parametrize("statement", ["UPDATE mls_auditevent SET action = 'x'", "DELETE FROM mls_auditevent"])
 def test_audit_event_is_append_only_in_postgres_itself(tenant_a, statement):
     with tenant_a.scope():
-        services.record_audit(organization=tenant_a.organization, actor=None, action="x.y", obj=tenant_a.provider)
+        tenant_a.provider.log_action("x.y", actor=None)
 
     with pytest.raises(DatabaseError) as error, transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(statement)
