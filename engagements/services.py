@@ -301,6 +301,40 @@ def propose_change_request(
     return change_request
 
 
+# The checks each change-request action makes before writing, public so a page shows a button only when the
+# service would accept it (mls/templatetags/actions.py).
+
+
+def check_submit_change_request(membership: Membership, change_request: ChangeRequest) -> None:
+    if acting_side(membership, change_request.sow.engagement) != change_request.proposed_by_side:
+        raise ValidationError("Only the proposing side submits its change request.")
+    if change_request.status != ChangeRequestStatus.DRAFT:
+        raise ValidationError("Only a draft change request can be submitted.")
+
+
+def check_approve_change_request(membership: Membership, change_request: ChangeRequest) -> str:
+    """The approving side, when the request awaits its approval."""
+    side = acting_side(membership, change_request.sow.engagement, approving=True)
+    if side not in AWAITING_APPROVAL.get(change_request.status, frozenset()):
+        raise ValidationError(f"This change request is not awaiting the {Side(side).label.lower()}'s approval.")
+    return side
+
+
+def check_reject_change_request(membership: Membership, change_request: ChangeRequest) -> str:
+    """The rejecting side, while the request is submitted and not yet approved by both."""
+    side = acting_side(membership, change_request.sow.engagement, approving=True)
+    if change_request.status not in AWAITING_APPROVAL:
+        raise ValidationError("Only a submitted change request can be rejected.")
+    return side
+
+
+def check_withdraw_change_request(membership: Membership, change_request: ChangeRequest) -> None:
+    if acting_side(membership, change_request.sow.engagement) != change_request.proposed_by_side:
+        raise ValidationError("Only the proposing side can withdraw its change request.")
+    if not change_request.is_open:
+        raise ValidationError(f"This change request is already {change_request.get_status_display().lower()}.")
+
+
 def _locked(change_request: ChangeRequest) -> ChangeRequest:
     return ChangeRequest.objects.select_for_update().select_related("sow__engagement").get(pk=change_request.pk)
 
@@ -312,10 +346,7 @@ def submit_change_request(
     """Submit for the other side's response, due N business days later (MSA, engagement calendar)."""
     now = now or timezone.now()
     change_request = _locked(change_request)
-    if acting_side(membership, change_request.sow.engagement) != change_request.proposed_by_side:
-        raise ValidationError("Only the proposing side submits its change request.")
-    if change_request.status != ChangeRequestStatus.DRAFT:
-        raise ValidationError("Only a draft change request can be submitted.")
+    check_submit_change_request(membership, change_request)
     engagement = change_request.sow.engagement
     change_request.submitted_at = now
     change_request.respond_by = engagement.calendar.deadline_after(
@@ -334,9 +365,7 @@ def approve_change_request(
     """Record one side's approval; the second approval signs the proposed version and supersedes the base."""
     now = now or timezone.now()
     change_request = _locked(change_request)
-    side = acting_side(membership, change_request.sow.engagement, approving=True)
-    if side not in AWAITING_APPROVAL.get(change_request.status, frozenset()):
-        raise ValidationError(f"This change request is not awaiting the {Side(side).label.lower()}'s approval.")
+    side = check_approve_change_request(membership, change_request)
     if side == Side.CLIENT:
         change_request.client_approved_at, change_request.client_approved_by = now, membership.user
     else:
@@ -377,13 +406,7 @@ def reject_change_request(
 ) -> ChangeRequest:
     now = now or timezone.now()
     change_request = _locked(change_request)
-    side = acting_side(membership, change_request.sow.engagement, approving=True)
-    if change_request.status not in {
-        ChangeRequestStatus.SUBMITTED,
-        ChangeRequestStatus.APPROVED_BY_CLIENT,
-        ChangeRequestStatus.APPROVED_BY_PROVIDER,
-    }:
-        raise ValidationError("Only a submitted change request can be rejected.")
+    side = check_reject_change_request(membership, change_request)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the change request is rejected."})
     change_request.status = ChangeRequestStatus.REJECTED
@@ -402,10 +425,7 @@ def withdraw_change_request(
 ) -> ChangeRequest:
     now = now or timezone.now()
     change_request = _locked(change_request)
-    if acting_side(membership, change_request.sow.engagement) != change_request.proposed_by_side:
-        raise ValidationError("Only the proposing side can withdraw its change request.")
-    if not change_request.is_open:
-        raise ValidationError(f"This change request is already {change_request.get_status_display().lower()}.")
+    check_withdraw_change_request(membership, change_request)
     change_request.status, change_request.withdrawn_at = ChangeRequestStatus.WITHDRAWN, now
     change_request.save()
     change_request.log_action("change_request.withdrawn", actor=membership.user)

@@ -74,6 +74,24 @@ def test_session_list_query_count_is_constant(client, delivery, django_assert_nu
     assert len(response.context["page"].object_list) == count
 
 
+def test_session_list_next_page_link_says_later_and_leads_to_later_sessions(client, delivery):
+    tenant, _engagement, _course, make = delivery
+    for day in range(1, 27):  # 26 sessions, oldest first: one more than a page of 25
+        make(at(day, 9), confirm=False)
+    client.force_login(tenant.user(Role.VIEWER))
+
+    first = client.get(org_url(tenant, "scheduling:sessions"))
+    link = re.search(r'<a href="\?([^"]*)" rel="next">([^<]*)</a>', first.content.decode())
+    second = client.get(f"{org_url(tenant, 'scheduling:sessions')}?{link[1]}")
+
+    assert link[2] == "Later →"
+    assert 'rel="prev">← Earlier</a>' in second.content.decode()
+    first_starts = [s.starts_at for s in first.context["page"].object_list]
+    second_starts = [s.starts_at for s in second.context["page"].object_list]
+    assert (len(first_starts), second_starts) == (25, [at(26, 9)])
+    assert max(first_starts) < min(second_starts)
+
+
 def test_new_session_with_end_before_start_shows_error_and_writes_nothing(client, delivery):
     tenant, engagement, course, _make = delivery
     client.force_login(tenant.user(Role.PROVIDER_MANAGER))
