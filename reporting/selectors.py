@@ -40,8 +40,8 @@ from engagements.selectors import change_requests_for, engagements_for
 from engagements.services import contract_milestones
 from mls.models import Membership
 from scheduling.enums import SessionStatus
-from scheduling.models import Attendance, Completion, Session
-from scheduling.selectors import compliance_overview, sessions_for
+from scheduling.models import Attendance, Session
+from scheduling.selectors import billable_learners, compliance_overview, sessions_for
 from slas.catalog import METRICS, Direction, Metric
 from slas.enums import CreditStatus, EscalationLevel, ManualStatus, MeasurementStatus, PeriodStatus, ReliefStatus
 from slas.models import (
@@ -373,19 +373,6 @@ def engagement_overview(engagements: QuerySet[Engagement], quarter: Quarter, tod
         engagement=OuterRef("pk"), starts_at__gte=quarter.starts_at, starts_at__lt=quarter.ends_at
     ).filter(status=SessionStatus.DELIVERED)
     present = _present_in(quarter, OuterRef("pk"))
-    # Billable learners = learners present at a session of the quarter + those only with a completion in it.
-    present_too = _present_in(quarter, OuterRef(OuterRef("pk"))).filter(enrollment__learner=OuterRef("learner"))
-    completions_only = (
-        Completion.objects.filter(completed_at__gte=quarter.starts_at, completed_at__lt=quarter.ends_at)
-        .filter(
-            Q(session__engagement=OuterRef("pk"))
-            | Q(
-                session__isnull=True,
-                course_id__in=Session.objects.filter(engagement=OuterRef(OuterRef("pk"))).values("course_id"),
-            )
-        )
-        .exclude(Exists(present_too))
-    )
     duration = ExpressionWrapper(F("ends_at") - F("starts_at"), output_field=DurationField())
     rows = engagements.annotate(
         quarter_breaches=_count(Breach.objects.filter(engagement=OuterRef("pk"), **in_quarter), "pk"),
@@ -406,8 +393,7 @@ def engagement_overview(engagements: QuerySet[Engagement], quarter: Quarter, tod
         quarter_hours=_total(sessions, duration, DurationField()),
         quarter_seats=_total(sessions, F("capacity"), IntegerField()),
         quarter_attended=_count(present.filter(enrollment__session__status=SessionStatus.DELIVERED), "pk"),
-        quarter_learners=_count(present, "enrollment__learner", distinct=True)
-        + _count(completions_only, "learner", distinct=True),
+        quarter_learners=_count(billable_learners(OuterRef("pk"), quarter.starts_at, quarter.ends_at), "pk"),
     ).order_by("name", "pk")
     return [
         EngagementOverview(

@@ -3,7 +3,7 @@
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from engagements.models import Engagement
@@ -12,6 +12,7 @@ from mls.models import Membership
 
 from .enums import SEATED_STATUSES, EnrollmentStatus
 from .models import (
+    Attendance,
     Completion,
     ComplianceAssignment,
     ComplianceRequirement,
@@ -91,11 +92,35 @@ def enrollments_for(membership: Membership) -> QuerySet[Enrollment]:
     return Enrollment.objects.filter(session__engagement__in=engagements_for(membership))
 
 
-def delivered_under(engagements: QuerySet[Engagement]) -> Q:
+def delivered_under(engagements: QuerySet[Engagement] | OuterRef) -> Q:
     """Completions of the engagements' sessions, or self-paced (no session) of a course they deliver: the rule
-    the SLA completion metrics use (slas.selectors.engagement_completions)."""
+    the SLA completion metrics use (slas.selectors.engagement_completions). `engagements` is a queryset, or the
+    reference to one engagement of an enclosing query (`OuterRef("pk")` in a per-engagement annotation)."""
+    if isinstance(engagements, OuterRef):
+        delivered_courses = Session.objects.filter(engagement=OuterRef(engagements)).values("course_id")
+        return Q(session__engagement=engagements) | Q(session__isnull=True, course_id__in=delivered_courses)
     delivered_courses = Session.objects.filter(engagement__in=engagements).values("course_id")
     return Q(session__engagement__in=engagements) | Q(session__isnull=True, course_id__in=delivered_courses)
+
+
+def billable_learners(engagement: Engagement | OuterRef, starts_at: datetime, ends_at: datetime) -> QuerySet[Learner]:
+    """SPEC-SLA §6 billable learners of a window: present at a session of the engagement starting in it, or with
+    a completion in it delivered under the engagement. The one definition the fee (slas.selectors.delivery_usage)
+    and the dashboard's volume (reporting.selectors.engagement_overview, per engagement) count."""
+    if isinstance(engagement, OuterRef):  # one more query level between the learner and the engagement
+        engagement = OuterRef(engagement)
+    present = Attendance.objects.filter(
+        enrollment__learner=OuterRef("pk"),
+        present=True,
+        enrollment__session__engagement=engagement,
+        enrollment__session__starts_at__gte=starts_at,
+        enrollment__session__starts_at__lt=ends_at,
+    )
+    engagements = engagement if isinstance(engagement, OuterRef) else Engagement.objects.filter(pk=engagement.pk)
+    completed = Completion.objects.filter(
+        delivered_under(engagements), learner=OuterRef("pk"), completed_at__gte=starts_at, completed_at__lt=ends_at
+    )
+    return Learner.objects.filter(Exists(present) | Exists(completed))
 
 
 def completions_for(membership: Membership) -> QuerySet[Completion]:

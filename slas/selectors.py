@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from engagements import pricing
@@ -16,8 +16,8 @@ from engagements.selectors import engagements_for, fee_for_period
 from engagements.services import acting_side
 from mls.models import Membership
 from scheduling.enums import EnrollmentStatus, SessionStatus
-from scheduling.models import Attendance, Completion, Enrollment, Learner, Session
-from scheduling.selectors import delivered_under
+from scheduling.models import Completion, Enrollment, Session
+from scheduling.selectors import billable_learners, delivered_under
 
 from . import arithmetic
 from .catalog import METRICS, RECOMMENDED_TARGET_COUNT, Kind
@@ -50,11 +50,8 @@ def delivery_usage(engagement: Engagement, period: Period) -> pricing.Usage:
     """SPEC-SLA §6 usage of a month: billable learners (present at a session starting in the month, or a
     completion in it), delivered session hours, completions and live enrollments requested in the month."""
     sessions = Session.objects.filter(engagement=engagement, starts_at__gte=period.start, starts_at__lt=period.end)
-    present = Attendance.objects.filter(
-        enrollment__learner=OuterRef("pk"), present=True, enrollment__session__in=sessions
-    )
     completions = engagement_completions(engagement, period)
-    billable = Learner.objects.filter(Exists(present) | Exists(completions.filter(learner=OuterRef("pk")))).count()
+    billable = billable_learners(engagement, period.start, period.end).count()
     delivered = sessions.filter(status=SessionStatus.DELIVERED).aggregate(
         duration=Sum(ExpressionWrapper(F("ends_at") - F("starts_at"), output_field=DurationField()))
     )["duration"]
