@@ -281,7 +281,7 @@ def outcome_side_or_none(membership: Membership, engagement: Engagement) -> str 
 
 
 def may_review_outcome(membership: Membership, measurement: OutcomeMeasurement) -> bool:
-    """The other side verifies or rejects a submitted value (engagements.services._reviewable_outcome)."""
+    """The other side verifies or rejects a submitted value (engagements.services.outcomes._reviewable_outcome)."""
     side = outcome_side_or_none(membership, measurement.engagement)
     return side is not None and side != measurement.submitted_side
 

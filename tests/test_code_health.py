@@ -123,6 +123,59 @@ def test_tenancy_core_does_not_import_vendors():
     assert len(modules) > 50  # the scan found the package, migrations included
 
 
+MAX_DOMAIN_MODULE_LINES = 600
+DOMAIN_PACKAGES = ("*/services", "scheduling/imports")
+
+
+def _domain_modules() -> list[Path]:
+    return sorted(path for pattern in DOMAIN_PACKAGES for path in ROOT.glob(f"{pattern}/*.py"))
+
+
+def test_no_domain_module_grows_past_the_size_of_one_readable_file():
+    """The services and import packages are split along their sections so each module can be read whole; one
+    that outgrows the limit wants splitting again, not a higher limit."""
+    modules = _domain_modules()
+
+    too_long = {
+        str(path.relative_to(ROOT)): lines
+        for path in modules
+        if (lines := len(path.read_text().splitlines())) > MAX_DOMAIN_MODULE_LINES
+    }
+
+    assert too_long == {}
+    assert len(modules) > 30  # the glob found the scheduling, engagements and mls services and the imports
+
+
+def test_the_modules_of_a_services_package_import_each_other_without_cycles():
+    """A module of `<app>/services/` may use another's functions (or `_common`), never one that uses it back:
+    the order keeps each module readable on its own and the package importable in any order."""
+    cycles, uses = [], 0
+    for package in sorted(ROOT.glob("*/services")):
+        dotted = f"{package.parent.name}.services"
+        graph = {
+            path.stem: {
+                module.removeprefix(f"{dotted}.")
+                for module in _imported_modules(path)
+                if module.startswith(f"{dotted}.")
+            }
+            for path in package.glob("*.py")
+            if path.stem != "__init__"
+        }
+        cycles += [f"{dotted}.{module}" for module in graph if _reaches(graph, module, module, set())]
+        uses += sum(len(imported) for imported in graph.values())
+
+    assert cycles == []
+    assert uses > 10  # the scan found the modules' imports of each other
+
+
+def _reaches(graph: dict[str, set[str]], start: str, goal: str, seen: set[str]) -> bool:
+    for module in graph[start] - seen:
+        seen.add(module)
+        if module == goal or _reaches(graph, module, goal, seen):
+            return True
+    return False
+
+
 def _declared_tasks() -> dict[str, str | None]:
     """{module.function: its `name=`} of every `@app.task` in the apps' tasks.py (None: named automatically)."""
     declared = {}

@@ -1,10 +1,10 @@
-"""`services.create_audited`: new rows and the audit events that record them (one per row, naming it) are written
+"""`audit.create_audited`: new rows and the audit events that record them (one per row, naming it) are written
 together or not at all: two bulk INSERTs in one transaction (a savepoint inside an enclosing one)."""
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from mls import services
+from mls import audit
 from mls.models import AuditEvent
 from scheduling.models import Learner
 from tests.conftest import Tenant
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.unit
 
 def _events(tenant: Tenant, learners: list[Learner]) -> list[AuditEvent]:
     return [
-        services.audit_event(
+        audit.audit_event(
             organization=tenant.organization, actor=None, action="import.learners", obj=learner,
             after={"name": learner.name},
         )
@@ -24,7 +24,7 @@ def _events(tenant: Tenant, learners: list[Learner]) -> list[AuditEvent]:
 
 def _create(tenant: Tenant, *keys: str) -> list[Learner]:
     learners = _learners(tenant, *keys)
-    services.create_audited(learners, _events(tenant, learners))
+    audit.create_audited(learners, _events(tenant, learners))
     return learners
 
 
@@ -37,7 +37,7 @@ def test_rows_get_their_ids_and_defaults_and_each_its_event_naming_it(tenant_a):
     with tenant_a.scope():
         learners = _learners(tenant_a, "HR-1", "HR-2")
 
-        services.create_audited(learners, _events(tenant_a, learners))
+        audit.create_audited(learners, _events(tenant_a, learners))
 
         stored = {learner.external_id: learner for learner in Learner.objects.all()}
         events = AuditEvent.objects.filter(action="import.learners").order_by("id")
@@ -63,7 +63,7 @@ def test_a_row_without_its_event_is_refused(tenant_a):
         learners = _learners(tenant_a, "HR-1", "HR-2")
 
         with pytest.raises(ValueError, match=r"^2 rows need 2 audit events, not 1\.$"):
-            services.create_audited(learners, _events(tenant_a, learners[:1]))
+            audit.create_audited(learners, _events(tenant_a, learners[:1]))
 
         assert not Learner.objects.exists()
 
@@ -95,7 +95,7 @@ def test_only_new_rows_are_taken(tenant_a):
         stored.save()
 
         with pytest.raises(ValueError, match="not a new row"):
-            services.create_audited([stored], _events(tenant_a, [stored]))
+            audit.create_audited([stored], _events(tenant_a, [stored]))
 
         assert not AuditEvent.objects.filter(action="import.learners").exists()
 

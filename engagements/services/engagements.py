@@ -1,0 +1,44 @@
+"""Engagements: creating one and editing its terms."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from engagements.models import Engagement
+from mls.audit import save_audited
+from mls.models import User
+
+
+def _require_own_provider(organization_id: int, fields: dict[str, Any]) -> None:
+    provider = fields.get("provider")
+    if provider is not None and provider.organization_id != organization_id:
+        raise ValidationError({"provider": "Choose a provider of this organization."})
+
+
+def _refuse_taken_external_id(engagement: Engagement, fields: dict[str, Any]) -> None:
+    """An integration finds the engagement by its external_id, so two engagements never share one."""
+    external_id = fields.get("external_id", "")
+    other = (
+        Engagement.objects.filter(external_id=external_id).exclude(pk=engagement.pk).first() if external_id else None
+    )
+    if other is not None:
+        raise ValidationError({"external_id": f"Engagement {other.name} already has external_id {external_id}."})
+
+
+@transaction.atomic
+def create_engagement(*, organization: Any, actor: User, **fields: Any) -> Engagement:
+    _require_own_provider(organization.pk, fields)
+    _refuse_taken_external_id(Engagement(), fields)
+    engagement = Engagement(organization=organization, **fields)
+    engagement.full_clean()
+    engagement.save()
+    engagement.log_action("engagement.created", actor=actor)
+    return engagement
+
+
+@transaction.atomic
+def update_engagement(*, engagement: Engagement, actor: User, **fields: Any) -> Engagement:
+    _require_own_provider(engagement.organization_id, fields)
+    _refuse_taken_external_id(engagement, fields)
+    return save_audited(engagement, actor=actor, action="engagement.updated", changes=fields)

@@ -1,0 +1,85 @@
+"""Governance meetings: scheduling them, their minutes and their actions."""
+
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from engagements.models import Engagement, GovernanceMeeting, MeetingAction
+from mls.models import Membership
+
+from .change_requests import acting_side
+
+
+@transaction.atomic
+def schedule_meeting(
+    *, engagement: Engagement, membership: Membership, kind: str, scheduled_for: Any, agenda: str
+) -> GovernanceMeeting:
+    acting_side(membership, engagement)
+    meeting = GovernanceMeeting(
+        organization=engagement.organization,
+        engagement=engagement,
+        kind=kind,
+        scheduled_for=scheduled_for,
+        agenda=agenda,
+    )
+    meeting.full_clean()
+    meeting.save()
+    meeting.log_action("meeting.scheduled", actor=membership.user)
+    return meeting
+
+
+@transaction.atomic
+def record_minutes(
+    *, meeting: GovernanceMeeting, membership: Membership, minutes: str, now: datetime | None = None
+) -> GovernanceMeeting:
+    now = now or timezone.now()
+    acting_side(membership, meeting.engagement)
+    if not minutes.strip():
+        raise ValidationError({"minutes": "Write the minutes: decisions, figures discussed, disagreements."})
+    meeting.minutes = minutes.strip()
+    meeting.held_at = meeting.held_at or now
+    meeting.save(update_fields=["minutes", "held_at"])
+    meeting.log_action("meeting.minutes_recorded", actor=membership.user)
+    return meeting
+
+
+@transaction.atomic
+def add_meeting_action(
+    *,
+    meeting: GovernanceMeeting,
+    membership: Membership,
+    description: str,
+    owner_side: str,
+    owner_name: str,
+    due_on: date,
+) -> MeetingAction:
+    acting_side(membership, meeting.engagement)
+    action = MeetingAction(
+        organization=meeting.organization,
+        meeting=meeting,
+        description=description,
+        owner_side=owner_side,
+        owner_name=owner_name,
+        due_on=due_on,
+    )
+    action.full_clean()
+    action.save()
+    action.log_action("meeting_action.added", actor=membership.user)
+    return action
+
+
+@transaction.atomic
+def complete_meeting_action(
+    *, action: MeetingAction, membership: Membership, now: datetime | None = None
+) -> MeetingAction:
+    now = now or timezone.now()
+    acting_side(membership, action.meeting.engagement)
+    if action.done_at is not None:
+        raise ValidationError("This action is already done.")
+    action.done_at = now
+    action.save(update_fields=["done_at"])
+    action.log_action("meeting_action.done", actor=membership.user)
+    return action

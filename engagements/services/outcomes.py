@@ -1,0 +1,119 @@
+"""Outcome measurements of gain-share lines: one side submits a month's value, the other verifies or rejects it."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from engagements.enums import LineBasis, OutcomeStatus, VersionStatus
+from engagements.models import OutcomeMeasurement, ServiceLine
+from engagements.selectors import outcome_side, version_in_force
+from mls.models import Membership
+
+AGREED = (VersionStatus.SIGNED, VersionStatus.SUPERSEDED)
+
+
+def _check_outcome_line(line: ServiceLine, month: date, today: date) -> None:
+    """An outcome belongs to a gain-share line of the version in force that month, and to a month that has begun."""
+    if line.basis != LineBasis.GAIN_SHARE:
+        raise ValidationError({"service_line": "Only a gain-share line of an outcome-based SoW takes outcome values."})
+    if line.version.status not in AGREED:
+        raise ValidationError({"service_line": "This line is in a draft version: record outcomes once it is signed."})
+    if month > today.replace(day=1):
+        raise ValidationError({"month": f"{month:%Y-%m} has not begun: record its outcome once it is measured."})
+    in_force = version_in_force(line.version.sow, month)
+    if in_force is None or in_force.pk != line.version_id:
+        found = f"version {in_force.number}" if in_force else "no agreed version"
+        raise ValidationError(
+            {"month": f"In {month:%Y-%m} {line.version.sow.reference} has {found} in force, not this line's version."}
+        )
+
+
+@transaction.atomic
+def submit_outcome_measurement(
+    *,
+    service_line: ServiceLine,
+    membership: Membership,
+    month: date,
+    value: Decimal,
+    evidence: str,
+    now: datetime | None = None,
+) -> OutcomeMeasurement:
+    """Record a gain-share line's outcome value of a month, with its evidence; it counts once the other side
+    verifies it. One live value per line and month: after a rejection the submitter sends a new one."""
+    now = now or timezone.now()
+    engagement = service_line.version.sow.engagement
+    side = outcome_side(membership, engagement)
+    month = month.replace(day=1)
+    _check_outcome_line(service_line, month, timezone.localdate(now, timezone=engagement.calendar.zone))
+    live = (
+        OutcomeMeasurement.objects.select_for_update()
+        .filter(service_line=service_line, month=month)
+        .exclude(status=OutcomeStatus.REJECTED)
+        .first()
+    )
+    if live is not None:
+        raise ValidationError(
+            {"month": f"{service_line.name} already has a value for {month:%Y-%m} ({live.get_status_display()})."}
+        )
+    measurement = OutcomeMeasurement(
+        organization=engagement.organization,
+        engagement=engagement,
+        service_line=service_line,
+        month=month,
+        value=value,
+        evidence=evidence.strip(),
+        submitted_side=side,
+        submitted_by=membership.user,
+        submitted_at=now,
+    )
+    measurement.full_clean()
+    measurement.save()
+    measurement.log_action("outcome_measurement.submitted", actor=membership.user)
+    return measurement
+
+
+def claim_for_review(record: Any, side: str, submitted: str) -> Any:
+    """A value one side submitted (a manual SLA value, an outcome value), locked for the other side to verify or
+    reject; refused to the side that submitted it and once it is no longer `submitted`."""
+    if side == record.submitted_side:
+        raise ValidationError("The other side verifies a submitted value, not the side that submitted it.")
+    record = type(record).objects.select_for_update().get(pk=record.pk)
+    if record.status != submitted:
+        raise ValidationError(f"This value is already {record.get_status_display().lower()}.")
+    return record
+
+
+def _reviewable_outcome(measurement: OutcomeMeasurement, membership: Membership) -> OutcomeMeasurement:
+    return claim_for_review(measurement, outcome_side(membership, measurement.engagement), OutcomeStatus.SUBMITTED)
+
+
+@transaction.atomic
+def verify_outcome_measurement(
+    *, measurement: OutcomeMeasurement, membership: Membership, now: datetime | None = None
+) -> OutcomeMeasurement:
+    """The other side agrees with the value: from now on the month's gain share is computed from it."""
+    measurement = _reviewable_outcome(measurement, membership)
+    measurement.status, measurement.reviewed_by = OutcomeStatus.VERIFIED, membership.user
+    measurement.reviewed_at = now or timezone.now()
+    measurement.save()
+    measurement.log_action("outcome_measurement.verified", actor=membership.user)
+    return measurement
+
+
+@transaction.atomic
+def reject_outcome_measurement(
+    *, measurement: OutcomeMeasurement, membership: Membership, reason: str, now: datetime | None = None
+) -> OutcomeMeasurement:
+    """The other side does not accept the value (say why): it never counts, and the submitter may send another."""
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the value is rejected."})
+    measurement = _reviewable_outcome(measurement, membership)
+    measurement.status, measurement.reviewed_by = OutcomeStatus.REJECTED, membership.user
+    measurement.reviewed_at, measurement.rejection_reason = now or timezone.now(), reason.strip()
+    measurement.save()
+    measurement.log_action("outcome_measurement.rejected", actor=membership.user)
+    return measurement

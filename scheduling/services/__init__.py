@@ -1,0 +1,88 @@
+"""Writes of the delivery domain, each atomic and audited; the web, CSV, API and xAPI paths all call them.
+
+Double booking: the services check overlaps first (clear message, and the only guard on SQLite); on PostgreSQL
+the exclusion constraints of migration 0003 also refuse it, which closes the race between two requests.
+
+One module per part of the domain: `sessions`, `enrollments`, `attendance`, `completions`, `assessments`,
+`feedback`, `compliance`, `tickets`, `outages`, `courses`, `venues`; `_common` holds the delivery writer rule they
+all check. The names the rest of the code uses are imported here.
+"""
+
+from ._common import require_delivery_writer
+from .assessments import attempt_passed, attempt_refusals, record_assessment_attempt
+from .attendance import mark_delivered, record_attendance, record_enrollment_attendance
+from .completions import close_compliance_assignments, record_completion, record_session_completions
+from .compliance import (
+    assign_learner,
+    assign_requirement,
+    assignment_refusals,
+    complete_assignment,
+    define_requirement,
+    send_recertification_reminders,
+    update_requirement,
+)
+from .courses import add_course, record_content_review, reviewed_on_error, update_course
+from .enrollments import SEAT_REQUEST, SeatRequest, cancel_enrollment, enroll, place_enrollments
+from .feedback import FEEDBACK_STATUSES, feedback_refusals, submit_feedback
+from .outages import log_outage, outage_time_errors, update_outage
+from .sessions import (
+    CONSTRAINT_MESSAGES,
+    cancel_session,
+    check_delivery_setup,
+    confirm_session,
+    double_bookings,
+    request_session,
+    reschedule_session,
+    sync_instructor_slots,
+)
+from .tickets import log_ticket, update_ticket_times
+from .venues import add_room, add_venue, update_room, update_venue
+
+__all__ = [
+    "CONSTRAINT_MESSAGES",
+    "FEEDBACK_STATUSES",
+    "SEAT_REQUEST",
+    "SeatRequest",
+    "add_course",
+    "add_room",
+    "add_venue",
+    "assign_learner",
+    "assign_requirement",
+    "assignment_refusals",
+    "attempt_passed",
+    "attempt_refusals",
+    "cancel_enrollment",
+    "cancel_session",
+    "check_delivery_setup",
+    "close_compliance_assignments",
+    "complete_assignment",
+    "confirm_session",
+    "define_requirement",
+    "double_bookings",
+    "enroll",
+    "feedback_refusals",
+    "log_outage",
+    "log_ticket",
+    "mark_delivered",
+    "outage_time_errors",
+    "place_enrollments",
+    "record_assessment_attempt",
+    "record_attendance",
+    "record_completion",
+    "record_content_review",
+    "record_enrollment_attendance",
+    "record_session_completions",
+    "request_session",
+    "require_delivery_writer",
+    "reschedule_session",
+    "reviewed_on_error",
+    "send_recertification_reminders",
+    "submit_feedback",
+    "sync_instructor_slots",
+    "update_course",
+    "update_outage",
+    "update_requirement",
+    "update_room",
+    "update_ticket_times",
+    "update_venue",
+]
