@@ -66,6 +66,10 @@ def worker_queue(worker_id: str) -> Iterator[str]:
         # `_kombu.binding.<name>` and `_kombu.binding_permanent.<name>`).
         broker = redis.Redis.from_url(celery_app.conf.broker_url)
         broker.delete(name, *broker.scan_iter(f"_kombu.binding*.{name}"))
+        # What the test's worker left on this xdist worker's own db: its tasks' results and its control
+        # (pidbox) bindings. A run leaves the db as it found it, so two runs in a row start alike.
+        leftovers = [*broker.scan_iter("celery-task-meta-*"), *broker.scan_iter("_kombu.binding*pidbox*")]
+        broker.delete("_kombu.binding_deadlines", *leftovers)
 
 
 def in_process_worker(queue: str) -> AbstractContextManager:
