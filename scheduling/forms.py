@@ -9,6 +9,7 @@ from vendors.models import Instructor
 
 from .enums import Modality, SessionStatus, TicketCategory
 from .models import MAX_SEATS, MIN_SEATS, ComplianceRequirement, Course, Enrollment, Learner, Room, Venue
+from .services import JOIN_URL_MODALITIES, ROOM_MODALITIES, modality_field_errors, parse_emails
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M"]
@@ -44,8 +45,19 @@ class SessionForm(EndsAfterStartsForm):
     starts_at = _datetime("Starts")
     ends_at = _datetime("Ends")
     capacity = forms.IntegerField(min_value=MIN_SEATS, max_value=MAX_SEATS)
-    room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False, help_text="Classroom sessions.")
-    join_url = forms.URLField(required=False, assume_scheme="https", help_text="Virtual sessions.")
+    room = forms.ModelChoiceField(
+        queryset=Room.objects.none(),
+        required=False,
+        help_text="Classroom sessions; needed before the session is confirmed.",
+        widget=forms.Select(attrs={"data-modalities": " ".join(ROOM_MODALITIES)}),
+    )
+    join_url = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        label="Join URL",
+        help_text="Virtual sessions; needed before the session is confirmed.",
+        widget=forms.URLInput(attrs={"data-modalities": " ".join(JOIN_URL_MODALITIES)}),
+    )
     instructors = forms.ModelMultipleChoiceField(queryset=Instructor.objects.none(), required=False)
     requested_at = _datetime("Requested by the client at", required=False)
 
@@ -58,9 +70,21 @@ class SessionForm(EndsAfterStartsForm):
             provider__in=engagements.values("provider")
         ).order_by("name")
 
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        errors = modality_field_errors(cleaned.get("modality", ""), cleaned.get("room"), cleaned.get("join_url", ""))
+        for name, message in errors.items():
+            self.add_error(name, message)
+        return cleaned
+
 
 class CancelSessionForm(forms.Form):
-    cancelled_by = forms.ChoiceField(choices=Side.choices, label="Cancelled by")
+    # No default side: who cancelled decides whether the SLA excuses the session (SPEC-SLA), so it is always asked.
+    cancelled_by = forms.ChoiceField(
+        choices=[("", "Choose a side"), *Side.choices],
+        label="Cancelled by",
+        help_text="Decides whether the cancellation counts against the provider's SLA.",
+    )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
 
 
@@ -75,11 +99,28 @@ class RescheduleForm(EndsAfterStartsForm):
 
 
 class EnrollForm(forms.Form):
-    learner = forms.ModelChoiceField(queryset=Learner.objects.none())
+    """Learners ticked in the picker and/or emails pasted; `services.enroll_many` enrolls them one by one."""
+
+    learner = forms.ModelMultipleChoiceField(queryset=Learner.objects.none(), required=False, label="Learners")
+    emails = forms.CharField(
+        required=False,
+        label="Or paste emails",
+        help_text="One a line, or separated by commas.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["learner"].queryset = Learner.objects.order_by("name")
+
+    def clean_emails(self) -> list[str]:
+        return parse_emails(self.cleaned_data.get("emails", ""))
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not self.errors and not cleaned.get("learner") and not cleaned.get("emails"):
+            raise forms.ValidationError("Pick at least one learner or paste their emails.")
+        return cleaned
 
 
 class SessionFilterForm(forms.Form):

@@ -1,5 +1,6 @@
 """Reads of the delivery domain. Provider managers see only their provider's engagements (DESIGN.md §3)."""
 
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -86,6 +87,27 @@ def learner_list(search: str = "") -> QuerySet[Learner]:
     return learners.annotate(sessions=Count("enrollments", filter=Q(enrollments__status__in=SEATED_STATUSES))).order_by(
         "name", "pk"
     )
+
+
+PICKER_LIMIT = 20
+
+
+def enrollable_learners(
+    session: Session, search: str = "", *, chosen: Sequence[int] = (), limit: int = PICKER_LIMIT
+) -> tuple[list[Learner], list[Learner], bool]:
+    """What the learner picker offers for `session`: the learners already ticked (`chosen` ids, kept across
+    searches), then up to `limit` others matching `search` by name, email or external id, and whether there were
+    more (then: type more). Nobody already on the session (a cancelled enrollment may come back)."""
+    learners = Learner.objects.exclude(
+        pk__in=session.enrollments.exclude(status=EnrollmentStatus.CANCELLED).values("learner")
+    ).order_by("name", "email", "pk")
+    picked = list(learners.filter(pk__in=chosen)) if chosen else []
+    if search:
+        learners = learners.filter(
+            Q(name__icontains=search) | Q(email__icontains=search) | Q(external_id__icontains=search)
+        )
+    found = list(learners.exclude(pk__in=[learner.pk for learner in picked])[: limit + 1])
+    return picked, found[:limit], len(found) > limit
 
 
 def enrollments_for(membership: Membership) -> QuerySet[Enrollment]:

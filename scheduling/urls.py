@@ -11,6 +11,7 @@ urlpatterns = [
     path("sessions/<int:pk>/cancel/", views.session_cancel, name="session_cancel"),
     path("sessions/<int:pk>/reschedule/", views.session_reschedule, name="session_reschedule"),
     path("sessions/<int:pk>/enroll/", views.session_enroll, name="session_enroll"),
+    path("sessions/<int:pk>/learners/", views.session_learners, name="session_learners"),
     path("sessions/<int:pk>/attendance/", views.session_attendance, name="session_attendance"),
     path("sessions/<int:pk>/completions/", views.session_completions, name="session_completions"),
     path("sessions/<int:pk>/feedback/", views.session_feedback, name="session_feedback"),

@@ -167,10 +167,19 @@ def _session_write(
     )
 
 
-def _enrolled(enrollment: Enrollment) -> str:
-    if enrollment.status == EnrollmentStatus.WAITLISTED:
-        return f"No seat is free: {enrollment.learner} is on the waitlist, and gets the next seat that frees up."
-    return f"{enrollment.learner} is enrolled."
+def _enrolled(summary: services.EnrollmentSummary) -> str:
+    """One learner: a sentence about them; several: what happened to each, grouped."""
+    if len(summary.enrolled) + len(summary.waitlisted) == 1 and not (summary.already or summary.unknown):
+        if summary.waitlisted:
+            return f"No seat is free: {summary.waitlisted[0]} is on the waitlist, and gets the next seat that frees up."
+        return f"{summary.enrolled[0]} is enrolled."
+    groups = [
+        ("Enrolled", [str(learner) for learner in summary.enrolled]),
+        ("On the waitlist (no seat free)", [str(learner) for learner in summary.waitlisted]),
+        ("Already on this session", [str(learner) for learner in summary.already]),
+        ("No learner has these emails, nothing written", summary.unknown),
+    ]
+    return " ".join(f"{label}: {', '.join(names)}." for label, names in groups if names)
 
 
 @require_POST
@@ -206,9 +215,33 @@ def session_enroll(request: HttpRequest, organization_slug: str, pk: int) -> Htt
         pk,
         "enroll_form",
         EnrollForm(request.POST),
-        lambda session, data: services.enroll(session=session, membership=request.membership, **data),
+        lambda session, data: services.enroll_many(
+            session=session, membership=request.membership, learners=data["learner"], emails=data["emails"]
+        ),
         _enrolled,
     )
+
+
+def session_learners(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    """The learner picker: learners matching `q` who are not on the session yet. With htmx only the list of
+    options; without JavaScript the whole enrolment page, so the search form works as a plain GET."""
+    session = _session(request, pk)
+    if not _may_write(request, session):
+        raise PermissionDenied
+    search = request.GET.get("q", "").strip()
+    chosen = [int(value) for value in request.GET.getlist("learner") if value.isdigit()]
+    picked, learners, more = selectors.enrollable_learners(session, search, chosen=chosen)
+    context = {
+        "session": session,
+        "picked": picked,
+        "learners": learners,
+        "more": more,
+        "search": search,
+        "picker_open": True,
+        "enroll_form": EnrollForm(),
+    }
+    template = "scheduling/_learner_options.html" if request.htmx else "scheduling/session_enroll.html"
+    return render(request, template, context)
 
 
 SESSION_ACTIONS = {

@@ -180,6 +180,7 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "scheduling:session_cancel": OrganizationRoute(DELIVERY_WRITERS, _session, methods=POST),
     "scheduling:session_reschedule": OrganizationRoute(DELIVERY_WRITERS, _session, methods=POST),
     "scheduling:session_enroll": OrganizationRoute(DELIVERY_WRITERS, _session, methods=POST),
+    "scheduling:session_learners": OrganizationRoute(DELIVERY_WRITERS, _session, methods=GET),
     "scheduling:session_attendance": OrganizationRoute(DELIVERY_WRITERS, _session, methods=POST),
     "scheduling:session_completions": OrganizationRoute(DELIVERY_WRITERS, _session, methods=POST),
     "scheduling:session_feedback": OrganizationRoute(DELIVERY_WRITERS, _session, methods=POST),

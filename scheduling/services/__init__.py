@@ -22,15 +22,28 @@ from .compliance import (
     update_requirement,
 )
 from .courses import add_course, record_content_review, reviewed_on_error, update_course
-from .enrollments import SEAT_REQUEST, SeatRequest, cancel_enrollment, enroll, place_enrollments
+from .enrollments import (
+    SEAT_REQUEST,
+    EnrollmentSummary,
+    SeatRequest,
+    cancel_enrollment,
+    enroll,
+    enroll_many,
+    parse_emails,
+    place_enrollments,
+)
 from .feedback import FEEDBACK_STATUSES, feedback_refusals, submit_feedback
 from .outages import log_outage, outage_time_errors, update_outage
 from .sessions import (
     CONSTRAINT_MESSAGES,
+    JOIN_URL_MODALITIES,
+    ROOM_MODALITIES,
     cancel_session,
+    check_bookable,
     check_delivery_setup,
     confirm_session,
     double_bookings,
+    modality_field_errors,
     request_session,
     reschedule_session,
     sync_instructor_slots,
@@ -41,7 +54,10 @@ from .venues import add_room, add_venue, update_room, update_venue
 __all__ = [
     "CONSTRAINT_MESSAGES",
     "FEEDBACK_STATUSES",
+    "JOIN_URL_MODALITIES",
+    "ROOM_MODALITIES",
     "SEAT_REQUEST",
+    "EnrollmentSummary",
     "SeatRequest",
     "add_course",
     "add_room",
@@ -53,6 +69,7 @@ __all__ = [
     "attempt_refusals",
     "cancel_enrollment",
     "cancel_session",
+    "check_bookable",
     "check_delivery_setup",
     "close_compliance_assignments",
     "complete_assignment",
@@ -60,11 +77,14 @@ __all__ = [
     "define_requirement",
     "double_bookings",
     "enroll",
+    "enroll_many",
     "feedback_refusals",
     "log_outage",
     "log_ticket",
     "mark_delivered",
+    "modality_field_errors",
     "outage_time_errors",
+    "parse_emails",
     "place_enrollments",
     "record_assessment_attempt",
     "record_attendance",

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from mls.mail import email_after_commit
@@ -200,3 +201,63 @@ def cancel_enrollment(
     enrollment.log_action("enrollment.cancelled", actor=membership.user)
     _save_promoted(placement, membership)
     return placement.promoted[0] if placement.promoted else None
+
+
+@dataclass
+class EnrollmentSummary:
+    """What `enroll_many` did for each learner or email asked for, in the order they were given."""
+
+    enrolled: list[Learner] = field(default_factory=list)
+    waitlisted: list[Learner] = field(default_factory=list)
+    already: list[Learner] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+
+
+def parse_emails(text: str) -> list[str]:
+    """Emails pasted one a line or separated by commas, semicolons or spaces; duplicates once, in order."""
+    seen: dict[str, None] = {}
+    for part in text.replace(",", " ").replace(";", " ").split():
+        seen.setdefault(part.strip().lower(), None)
+    return list(seen)
+
+
+@transaction.atomic
+def enroll_many(
+    *,
+    session: Session,
+    membership: Membership,
+    learners: Sequence[Learner] = (),
+    emails: Sequence[str] = (),
+    now: datetime | None = None,
+) -> EnrollmentSummary:
+    """Enroll several learners, picked or by email, each through `enroll` (capacity, waitlist and who may write are
+    its rules): in the order given, so the FIFO waitlist follows the list. An email no learner has is reported and
+    nothing is written for it; a learner already on the session is reported and left as they are."""
+    require_delivery_writer(membership, session.engagement)
+    now = now or timezone.now()
+    summary = EnrollmentSummary()
+    by_email = {
+        learner.email_key: learner
+        for learner in Learner.objects.annotate(email_key=Lower("email")).filter(
+            email_key__in=[e.lower() for e in emails]
+        )
+    }
+    wanted: dict[int, Learner] = {learner.pk: learner for learner in learners}
+    for email in emails:
+        if (learner := by_email.get(email.lower())) is None:
+            summary.unknown.append(email)
+        else:
+            wanted.setdefault(learner.pk, learner)
+    on_session = set(
+        session.enrollments.filter(learner__in=wanted)
+        .exclude(status=EnrollmentStatus.CANCELLED)
+        .values_list("learner", flat=True)
+    )
+    for learner in wanted.values():
+        if learner.pk in on_session:
+            summary.already.append(learner)
+            continue
+        enrollment = enroll(session=session, learner=learner, membership=membership, now=now)
+        listed = summary.waitlisted if enrollment.status == EnrollmentStatus.WAITLISTED else summary.enrolled
+        listed.append(learner)
+    return summary

@@ -32,24 +32,42 @@ CONSTRAINT_MESSAGES = {
 }
 
 
+ROOM_MODALITIES = (Modality.ILT,)
+JOIN_URL_MODALITIES = (Modality.VILT,)
+
+
+def modality_field_errors(modality: str, room: Room | None, join_url: str) -> dict[str, str]:
+    """A room only for classroom sessions, a join URL only for virtual ones: a value typed into the other is an
+    error, not silently kept (it would show on the calendar invitation)."""
+    errors = {}
+    if room is not None and modality not in ROOM_MODALITIES:
+        errors["room"] = "Only a classroom session has a room: leave it empty, or choose the classroom modality."
+    if join_url and modality not in JOIN_URL_MODALITIES:
+        errors["join_url"] = "Only a virtual session has a join URL: leave it empty, or choose the virtual modality."
+    return errors
+
+
 def _overlapping(starts_at: datetime, ends_at: datetime) -> Q:
     return Q(starts_at__lt=ends_at, ends_at__gt=starts_at)
 
 
-def double_bookings(sessions: Sequence[Session]) -> dict[int, dict[str, str]]:
+def double_bookings(sessions: Sequence[Session], *, name_conflicts: bool = False) -> dict[int, dict[str, str]]:
     """Field errors, by index, of `sessions` that would hold a room or an instructor (of their stored slots) that
     another occupying session holds at an overlapping time: a stored one, or one earlier in `sessions`. Three
-    queries whatever their number (a web confirmation is one session, an import many)."""
+    queries whatever their number (a web confirmation is one session, an import many). `name_conflicts` adds the
+    stored session in the way to each message, so a person can go and move one of the two."""
     if not sessions:
         return {}
     window = _overlapping(min(s.starts_at for s in sessions), max(s.ends_at for s in sessions))
     stored = [session.pk for session in sessions if session.pk is not None]
-    held: dict[tuple[str, int], list[tuple[datetime, datetime]]] = defaultdict(list)
+    held: dict[tuple[str, int], list[tuple[datetime, datetime, str]]] = defaultdict(list)
     rooms = {session.room_id for session in sessions if session.room_id}
     if rooms:
         taken = Session.objects.filter(window, room__in=rooms, status__in=OCCUPYING_STATUSES).exclude(pk__in=stored)
-        for room, starts_at, ends_at in taken.values_list("room", "starts_at", "ends_at"):
-            held[("room", room)].append((starts_at, ends_at))
+        for room, starts_at, ends_at, pk, code in taken.values_list(
+            "room", "starts_at", "ends_at", "pk", "course__code"
+        ):
+            held[("room", room)].append((starts_at, ends_at, _named(pk, code, starts_at)))
     instructors_of: dict[int, list[Instructor]] = defaultdict(list)
     for slot in SessionInstructor.objects.filter(session__in=stored).select_related("instructor"):
         instructors_of[slot.session_id].append(slot.instructor)
@@ -57,32 +75,48 @@ def double_bookings(sessions: Sequence[Session]) -> dict[int, dict[str, str]]:
         busy = SessionInstructor.objects.filter(
             window, instructor__in={i.pk for slots in instructors_of.values() for i in slots}, occupies=True
         ).exclude(session__in=stored)
-        for instructor, starts_at, ends_at in busy.values_list("instructor", "starts_at", "ends_at"):
-            held[("instructor", instructor)].append((starts_at, ends_at))
+        slots = busy.values_list("instructor", "starts_at", "ends_at", "session", "session__course__code")
+        for instructor, starts_at, ends_at, pk, code in slots:
+            held[("instructor", instructor)].append((starts_at, ends_at, _named(pk, code, starts_at)))
     clashes: dict[int, dict[str, str]] = {}
     for index, session in enumerate(sessions):
         errors = {}
-        if session.room_id and _overlaps(held[("room", session.room_id)], session):
+        if session.room_id and (by := _overlapping_with(held[("room", session.room_id)], session)):
             errors["room"] = CONSTRAINT_MESSAGES["scheduling_room_not_double_booked"]
+            if name_conflicts:
+                errors["room"] = f"The room is already booked at that time by {by}."
         instructors = instructors_of.get(session.pk, [])
-        if names := sorted({i.name for i in instructors if _overlaps(held[("instructor", i.pk)], session)}):
-            errors["instructors"] = f"Already booked at that time: {', '.join(names)}."
+        busy_with = {i.name: _overlapping_with(held[("instructor", i.pk)], session) for i in instructors}
+        if names := sorted(name for name, by in busy_with.items() if by):
+            listed = [f"{name} ({busy_with[name]})" for name in names] if name_conflicts else names
+            errors["instructors"] = f"Already booked at that time: {', '.join(listed)}."
         if errors:
             clashes[index] = errors
             continue  # a refused session holds nothing for the ones after it
         keys = [("instructor", instructor.pk) for instructor in instructors]
         for key in [("room", session.room_id), *keys] if session.room_id else keys:
-            held[key].append((session.starts_at, session.ends_at))
+            held[key].append((session.starts_at, session.ends_at, "another session of this import"))
     return clashes
 
 
-def _overlaps(spans: list[tuple[datetime, datetime]], session: Session) -> bool:
-    return any(starts_at < session.ends_at and ends_at > session.starts_at for starts_at, ends_at in spans)
+def _named(pk: int, code: str, starts_at: datetime) -> str:
+    local = timezone.localtime(starts_at)
+    return f"session {pk}, {code} on {local:%d %b %Y %H:%M}"
 
 
-def _check_bookable(session: Session) -> None:
-    """Refuse a room or instructor already held by another occupying session at an overlapping time."""
-    if clashes := double_bookings([session]):
+def _overlapping_with(spans: list[tuple[datetime, datetime, str]], session: Session) -> str:
+    """The first session in `spans` that overlaps `session`, named; empty if none does."""
+    for starts_at, ends_at, name in spans:
+        if starts_at < session.ends_at and ends_at > session.starts_at:
+            return name
+    return ""
+
+
+def check_bookable(session: Session) -> None:
+    """Refuse a room or instructor already held by another occupying session at an overlapping time, naming that
+    session. Saving a session (request, reschedule) and confirming it ask this same question, so a clash shows up
+    where the times are typed, not only at Confirm."""
+    if clashes := double_bookings([session], name_conflicts=True):
         raise ValidationError(clashes[0])
 
 
@@ -179,6 +213,7 @@ def request_session(
             starts_at=starts_at,
             ends_at=ends_at,
         )
+    check_bookable(session)
     session.log_action("session.requested", actor=membership.user)
     return session
 
@@ -192,7 +227,7 @@ def confirm_session(*, session: Session, membership: Membership, now: datetime |
     if session.status != SessionStatus.REQUESTED:
         raise ValidationError(f"Only a requested session can be confirmed; this one is {session.status}.")
     check_delivery_setup(session)
-    _check_bookable(session)
+    check_bookable(session)
     session.status, session.confirmed_at = SessionStatus.CONFIRMED, now
     _save_mapping_constraints(session)
     _sync_instructor_slots(session)

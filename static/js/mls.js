@@ -6,3 +6,21 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// Fields that apply to some modalities only (data-modalities="ilt vilt" on the input): hidden and disabled for the
+// others, so their stale values are not sent. The server refuses them too, for when this script does not run.
+function showFieldsForModality(select) {
+  const form = select.form;
+  form.querySelectorAll("[data-modalities]").forEach((input) => {
+    const applies = input.dataset.modalities.split(" ").includes(select.value);
+    const field = input.closest(".field") || input;
+    field.hidden = !applies;
+    input.disabled = !applies;
+  });
+}
+document.addEventListener("change", (event) => {
+  if (event.target.matches && event.target.matches("select[name=modality]")) {
+    showFieldsForModality(event.target);
+  }
+});
+document.querySelectorAll("select[name=modality]").forEach(showFieldsForModality);

@@ -52,27 +52,46 @@ def delivery(tenant_a):
         yield Delivery(tenant_a)
 
 
-def test_overlapping_confirmation_for_the_same_instructor_is_refused_with_a_clear_error(delivery):
-    delivery.session(at(2, 9))
-    clash = delivery.session(at(2, 11), room=RoomFactory(organization=delivery.tenant.organization), confirm=False)
+def test_overlapping_request_for_the_same_instructor_is_refused_at_save_naming_the_session(delivery):
+    held = delivery.session(at(2, 9))
+
+    with pytest.raises(ValidationError) as error:
+        delivery.session(at(2, 11), room=RoomFactory(organization=delivery.tenant.organization), confirm=False)
+
+    named = f"session {held.pk}, {delivery.course.code} on 02 Mar 2026 09:00"
+    assert error.value.message_dict == {
+        "instructors": [f"Already booked at that time: {delivery.instructor.name} ({named})."]
+    }
+    assert list(Session.objects.values_list("pk", flat=True)) == [held.pk]
+
+
+def test_overlapping_confirmation_for_the_same_room_is_refused_naming_the_session(delivery):
+    other = InstructorFactory(organization=delivery.tenant.organization, provider=delivery.tenant.provider)
+    first = delivery.session(at(2, 9), confirm=False)
+    clash = delivery.session(at(2, 10), instructors=[other], confirm=False)  # neither holds the room yet
+    services.confirm_session(session=first, membership=delivery.pm)
 
     with pytest.raises(ValidationError) as error:
         services.confirm_session(session=clash, membership=delivery.pm)
 
-    assert error.value.message_dict == {"instructors": [f"Already booked at that time: {delivery.instructor.name}."]}
+    named = f"session {first.pk}, {delivery.course.code} on 02 Mar 2026 09:00"
+    assert error.value.message_dict == {"room": [f"The room is already booked at that time by {named}."]}
     clash.refresh_from_db()
     assert clash.status == SessionStatus.REQUESTED
 
 
-def test_overlapping_confirmation_for_the_same_room_is_refused(delivery):
-    delivery.session(at(2, 9))
+def test_reschedule_onto_a_booked_room_is_refused_naming_the_session(delivery):
     other = InstructorFactory(organization=delivery.tenant.organization, provider=delivery.tenant.provider)
-    clash = delivery.session(at(2, 10), instructors=[other], confirm=False)
+    booked = delivery.session(at(9, 9), instructors=[other])
+    session = delivery.session(at(2, 9))
+    services.cancel_session(session=session, membership=delivery.pm, cancelled_by="provider", reason="Trainer ill")
 
     with pytest.raises(ValidationError) as error:
-        services.confirm_session(session=clash, membership=delivery.pm)
+        services.reschedule_session(session=session, membership=delivery.pm, starts_at=at(9, 10), ends_at=at(9, 12))
 
-    assert error.value.message_dict == {"room": ["The room is already booked at that time."]}
+    named = f"session {booked.pk}, {delivery.course.code} on 09 Mar 2026 09:00"
+    assert error.value.message_dict == {"room": [f"The room is already booked at that time by {named}."]}
+    assert not Session.objects.filter(replaces=session).exists()
 
 
 def test_back_to_back_sessions_do_not_overlap(delivery):

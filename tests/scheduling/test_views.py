@@ -310,3 +310,174 @@ def test_a_rescheduled_session_says_so_once_on_the_replacement_page(client, deli
         replacement = Session.objects.get(replaces=session)
     assert response.redirect_chain == [(org_url(tenant, "scheduling:session", pk=replacement.pk), 302)]
     assert said(response) == ["Rescheduled: the enrolled learners moved to this session."]
+
+
+def test_learner_picker_with_htmx_lists_matches_not_on_the_session_with_email_and_external_id(
+    client, delivery, tenant_b
+):
+    tenant, _engagement, _course, make = delivery
+    session = make(at(2, 9))
+    pm = tenant.members[Role.PROVIDER_MANAGER]
+    with tenant.scope():
+        on = LearnerFactory(organization=tenant.organization, name="Sam Lee", email="sam.lee@a.example")
+        services.enroll(session=session, learner=on, membership=pm)
+        LearnerFactory(organization=tenant.organization, name="Sam Lee", email="sam.l@a.example", external_id="E-2")
+    with tenant_b.scope():
+        LearnerFactory(organization=tenant_b.organization, name="Sam Lee", email="sam@b.example")
+    client.force_login(pm.user)
+
+    response = client.get(
+        org_url(tenant, "scheduling:session_learners", pk=session.pk), {"q": "sam"}, HTTP_HX_REQUEST="true"
+    )
+
+    assert [t.name for t in response.templates] == ["scheduling/_learner_options.html"]
+    assert [(learner.email, learner.external_id) for learner in response.context["learners"]] == [
+        ("sam.l@a.example", "E-2")
+    ]
+    assert "sam.l@a.example · E-2" in response.content.decode()
+
+
+def test_learner_picker_without_javascript_is_the_enrolment_page(client, delivery):
+    tenant, _engagement, _course, make = delivery
+    session = make(at(2, 9))
+    with tenant.scope():
+        LearnerFactory(organization=tenant.organization, name="Ada", email="ada@a.example")
+    client.force_login(tenant.user(Role.PROVIDER_MANAGER))
+
+    response = client.get(org_url(tenant, "scheduling:session_learners", pk=session.pk), {"q": "ada"})
+
+    assert response.templates[0].name == "scheduling/session_enroll.html"
+    page = response.content.decode()
+    assert 'name="q" value="ada"' in page
+    assert f'name="learner" value="{response.context["learners"][0].pk}" form="enroll-{session.pk}"' in page
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_learner_picker_query_count_is_constant(client, delivery, django_assert_num_queries, count):
+    tenant, _engagement, _course, make = delivery
+    session = make(at(2, 9))
+    with tenant.scope():
+        LearnerFactory.create_batch(count, organization=tenant.organization)
+    client.force_login(tenant.user(Role.PROVIDER_MANAGER))
+    url = org_url(tenant, "scheduling:session_learners", pk=session.pk)
+
+    with django_assert_num_queries(7):
+        response = client.get(url, HTTP_HX_REQUEST="true")
+
+    assert len(response.context["learners"]) == count
+
+
+def test_bulk_enrol_by_picks_and_pasted_emails_says_what_happened_to_each(client, delivery):
+    tenant, _engagement, _course, make = delivery
+    session = make(at(2, 9), capacity=1)
+    pm = tenant.members[Role.PROVIDER_MANAGER]
+    with tenant.scope():
+        ada, _bea, cy = (
+            LearnerFactory(organization=tenant.organization, name=name, email=f"{name.lower()}@a.example")
+            for name in ("Ada", "Bea", "Cy")
+        )
+        services.enroll(session=session, learner=cy, membership=pm)
+    client.force_login(pm.user)
+
+    response = client.post(
+        org_url(tenant, "scheduling:session_enroll", pk=session.pk),
+        {"learner": [ada.pk], "emails": "bea@a.example, ghost@a.example\ncy@a.example"},
+        follow=True,
+    )
+
+    assert said(response) == [
+        "On the waitlist (no seat free): Ada, Bea. Already on this session: Cy. "
+        "No learner has these emails, nothing written: ghost@a.example."
+    ]
+    with tenant.scope():
+        assert dict(Enrollment.objects.values_list("learner__name", "status")) == {
+            "Ada": "waitlisted",
+            "Bea": "waitlisted",
+            "Cy": "enrolled",
+        }
+
+
+def test_bulk_enrol_with_nothing_picked_or_pasted_is_refused(client, delivery):
+    tenant, _engagement, _course, make = delivery
+    session = make(at(2, 9))
+    client.force_login(tenant.user(Role.PROVIDER_MANAGER))
+
+    response = client.post(org_url(tenant, "scheduling:session_enroll", pk=session.pk), {"emails": " \n "})
+
+    assert response.status_code == 400
+    assert response.context["enroll_form"].non_field_errors() == ["Pick at least one learner or paste their emails."]
+
+
+def _new_session(engagement, course, **extra):
+    return {
+        "engagement": engagement.pk,
+        "course": course.pk,
+        "modality": "ilt",
+        "starts_at": "2026-03-02T10:00",
+        "ends_at": "2026-03-02T11:00",
+        "capacity": "10",
+        **extra,
+    }
+
+
+def test_session_form_labels_join_url_and_marks_fields_by_modality(client, delivery):
+    tenant, _engagement, _course, _make = delivery
+    client.force_login(tenant.user(Role.PROVIDER_MANAGER))
+
+    page = client.get(org_url(tenant, "scheduling:session_create")).content.decode()
+
+    assert '<label for="id_join_url">Join URL</label>' in page
+    assert re.search(r'<select name="room"[^>]*data-modalities="ilt"', page)
+    assert re.search(r'<input type="url" name="join_url"[^>]*data-modalities="vilt"', page)
+
+
+@pytest.mark.parametrize(
+    ("modality", "field"), [("ilt", "join_url"), ("vilt", "room"), ("self_paced", "room"), ("self_paced", "join_url")]
+)
+def test_session_form_refuses_a_field_the_modality_does_not_have(client, delivery, modality, field):
+    tenant, engagement, course, _make = delivery
+    with tenant.scope():
+        room = RoomFactory(organization=tenant.organization)
+    client.force_login(tenant.user(Role.PROVIDER_MANAGER))
+    given = {"room": room.pk} if field == "room" else {"join_url": "https://meet.example/x"}
+
+    response = client.post(
+        org_url(tenant, "scheduling:session_create"), _new_session(engagement, course, modality=modality, **given)
+    )
+
+    assert response.status_code == 400
+    assert list(response.context["form"].errors) == [field]
+    with tenant.scope():
+        assert Session.objects.count() == 0
+
+
+def test_new_session_in_a_booked_room_is_refused_at_save_naming_the_session(client, delivery):
+    tenant, engagement, course, make = delivery
+    booked = make(at(2, 9))
+    client.force_login(tenant.user(Role.PROVIDER_MANAGER))
+
+    response = client.post(
+        org_url(tenant, "scheduling:session_create"), _new_session(engagement, course, room=booked.room_id)
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "room": [f"The room is already booked at that time by session {booked.pk}, LEAD-1 on 02 Mar 2026 09:00."]
+    }
+    with tenant.scope():
+        assert list(Session.objects.values_list("pk", flat=True)) == [booked.pk]
+
+
+def test_cancel_form_has_no_default_side_and_requires_one(client, delivery):
+    tenant, _engagement, _course, make = delivery
+    session = make(at(2, 9))
+    client.force_login(tenant.user(Role.PROVIDER_MANAGER))
+
+    page = client.get(org_url(tenant, "scheduling:session", pk=session.pk)).content.decode()
+    response = client.post(org_url(tenant, "scheduling:session_cancel", pk=session.pk), {"reason": "Strike"})
+
+    assert '<option value="" selected>Choose a side</option>' in page
+    assert response.status_code == 400
+    assert list(response.context["cancel_form"].errors) == ["cancelled_by"]
+    session.refresh_from_db()
+    assert session.status == SessionStatus.CONFIRMED
