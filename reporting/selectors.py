@@ -544,13 +544,20 @@ def compliance_status(today: date) -> ComplianceStatus:
     return ComplianceStatus(due=row["due"] or 0, on_time=row["on_time"] or 0, overdue=row["overdue"] or 0)
 
 
-def upcoming_sessions(membership: Membership, engagements: QuerySet[Engagement], now: datetime) -> QuerySet[Session]:
-    """Sessions of the next two weeks that still take place, soonest first."""
+def scheduled_sessions(sessions: QuerySet[Session], start: datetime, end: datetime) -> QuerySet[Session]:
+    """Sessions starting in [start, end) that still take place, soonest first: the dashboard's list and the QBR's
+    forward plan count the same way."""
     return (
-        sessions_for(membership)
-        .filter(engagement__in=engagements, starts_at__gte=now, starts_at__lt=now + timedelta(days=UPCOMING_DAYS))
+        sessions.filter(starts_at__gte=start, starts_at__lt=end)
         .exclude(status=SessionStatus.CANCELLED)
         .order_by("starts_at", "pk")
+    )
+
+
+def upcoming_sessions(membership: Membership, engagements: QuerySet[Engagement], now: datetime) -> QuerySet[Session]:
+    """Sessions of the next two weeks that still take place, soonest first."""
+    return scheduled_sessions(
+        sessions_for(membership).filter(engagement__in=engagements), now, now + timedelta(days=UPCOMING_DAYS)
     )
 
 
