@@ -95,7 +95,7 @@ def sparkline(
     )
     if not known:
         return format_html("{}</svg>", head)
-    left, right, top, bottom = 34, width - 6, 6, height - (16 if names else 6)
+    left, right, top, bottom = 34, width - (18 if names else 6), 6, height - (16 if names else 6)
     scale = _Scale.fit([*known, *([] if goal is None else [goal])], top=top, bottom=bottom, include_zero=False)
     step = (right - left) / max(len(points) - 1, 1)
 

@@ -177,8 +177,9 @@ NOT_MEASURED = Rag("grey", "Not measured yet")
 
 @dataclass(frozen=True)
 class SlaTile:
-    """One target of one engagement: its latest value in the quarter against the target, the escalation of the
-    metric still open then, and the trend of the six months up to the shown month."""
+    """One target of one engagement: its latest value in the quarter against the target, the escalation of that
+    metric still open then (an engagement-level formal review is the status column's and the panel's, not every
+    tile's), and the trend of the six months up to the shown month."""
 
     engagement: Engagement
     metric: Metric
@@ -268,7 +269,7 @@ def sla_tiles(
                 trend=[history[month].value if month in history else None for month in months],
                 months=months,
                 shown=shown,
-                escalation=escalated.get((engagement_id, target.metric)) or escalated.get((engagement_id, "")),
+                escalation=escalated.get((engagement_id, target.metric)),
             )
         )
     return tiles
