@@ -63,45 +63,72 @@ def sparkline(
     label: str,
     target: Number | None = None,
     higher_is_better: bool = True,
-    width: int = 120,
-    height: int = 32,
+    months: Sequence[str] | None = None,
+    width: int = 200,
+    height: int = 64,
 ) -> SafeString:
-    """A small trend line, oldest value first; the target is a dashed line, the latest value a dot coloured by
-    whether it meets the target."""
+    """A small trend line, oldest value first, on a labelled scale (its lowest and highest value, the month under
+    each point); the target is a dashed line, the latest value a dot coloured by whether it meets the target. The
+    values are also the `aria-label`, so the chart reads the same without the picture."""
     points = _floats(values)
     known = [value for value in points if value is not None]
     goal = None if target is None else float(target)
+    names = list(months) if months is not None else []
     description = f"{label}: " + (", ".join("no result" if v is None else _number(v) for v in values) or "no results")
+    spoken = description
+    if names and len(names) == len(values):
+        said = [f"{name} {'no result' if v is None else _number(v)}" for name, v in zip(names, values, strict=True)]
+        spoken = f"{label}: " + ", ".join(said)
     if goal is not None:
         description += f"; target {_number(target)}"
+        spoken += f"; target {_number(target)}"
+    head = format_html(
+        '<svg class="chart chart--sparkline" role="img" aria-label="{}" width="{}" height="{}" viewBox="0 0 {} {}">'
+        "<title>{}</title><desc>{}</desc>",
+        spoken,
+        width,
+        height,
+        width,
+        height,
+        label,
+        description,
+    )
     if not known:
-        return format_html(
-            '<svg class="chart chart--sparkline" role="img" width="{}" height="{}" viewBox="0 0 {} {}">'
-            "<title>{}</title><desc>{}</desc></svg>",
-            width,
-            height,
-            width,
-            height,
-            label,
-            description,
-        )
-    scale = _Scale.fit([*known, *([] if goal is None else [goal])], top=3, bottom=height - 3, include_zero=False)
-    step = (width - 6) / max(len(points) - 1, 1)
+        return format_html("{}</svg>", head)
+    left, right, top, bottom = 34, width - (18 if names else 6), 6, height - (16 if names else 6)
+    scale = _Scale.fit([*known, *([] if goal is None else [goal])], top=top, bottom=bottom, include_zero=False)
+    step = (right - left) / max(len(points) - 1, 1)
+
+    def x(index: int) -> float:
+        return round(left + index * step, 1)
+
     segments: list[list[str]] = [[]]
     for index, value in enumerate(points):
         if value is None:
             segments.append([])
             continue
-        segments[-1].append(f"{round(3 + index * step, 1)},{scale.y(value)}")
+        segments[-1].append(f"{x(index)},{scale.y(value)}")
     lines = format_html_join(
         "",
         '<polyline points="{}" fill="none" stroke="{}" stroke-width="1.5" />',
         ((" ".join(segment), INK) for segment in segments if segment),
     )
+    low, high = min(known), max(known)
+    axis = format_html_join(
+        "",
+        '<text x="{}" y="{}" font-size="9" text-anchor="end" fill="{}">{}</text>',
+        ((left - 4, scale.y(value) + 3, GREY, _number(value)) for value in dict.fromkeys([high, low])),
+    )
+    ticks = format_html_join(
+        "",
+        '<text x="{}" y="{}" font-size="9" text-anchor="middle" fill="{}">{}</text>',
+        ((x(index), height - 4, GREY, name) for index, name in enumerate(names[: len(points)])),
+    )
     goal_line = (
         format_html(
-            '<line x1="0" x2="{}" y1="{}" y2="{}" stroke="{}" stroke-dasharray="3 2" />',
-            width,
+            '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}" stroke-dasharray="3 2" />',
+            left,
+            right,
             scale.y(goal),
             scale.y(goal),
             GREY,
@@ -114,23 +141,11 @@ def sparkline(
     meets = _meets(last, goal, higher_is_better)
     dot = format_html(
         '<circle cx="{}" cy="{}" r="2.5" fill="{}" />',
-        round(3 + last_index * step, 1),
+        x(last_index),
         scale.y(last),
         INK if meets is None else (GREEN if meets else RED),
     )
-    return format_html(
-        '<svg class="chart chart--sparkline" role="img" width="{}" height="{}" viewBox="0 0 {} {}">'
-        "<title>{}</title><desc>{}</desc>{}{}{}</svg>",
-        width,
-        height,
-        width,
-        height,
-        label,
-        description,
-        goal_line,
-        lines,
-        dot,
-    )
+    return format_html("{}{}{}{}{}{}</svg>", head, axis, ticks, goal_line, lines, dot)
 
 
 def bar_chart(

@@ -24,7 +24,7 @@ from mls.models import Membership
 from scheduling.enums import SessionStatus
 from scheduling.models import Attendance, ComplianceAssignment, Session
 from slas.catalog import METRICS, Direction, Metric
-from slas.enums import MeasurementStatus, PeriodStatus
+from slas.enums import EscalationLevel, MeasurementStatus, PeriodStatus
 from slas.models import Escalation, Measurement, ServiceCredit, SlaPeriod, SlaTarget
 from slas.periods import Period, first_of_next_month
 from slas.selectors import delivery_usage, monthly_fee, schedule_of, targets_of
@@ -32,6 +32,9 @@ from vendors.models import Supplier
 
 from .charts import bar_chart
 from .models import QuarterlyReview, quarter_label
+from .quarters import Quarter as DashboardQuarter
+from .quarters import ShownMonth
+from .selectors import engagement_overview, escalations_at, scheduled_sessions
 
 ZERO = Decimal("0.00")
 DEFAULT_VARIANCE = pricing.DEFAULT_VARIANCE_THRESHOLD_PERCENT
@@ -177,6 +180,19 @@ class QbrContent:
     definitions: list[SlaTarget]
     forecast_learners: int
     variance_threshold: Decimal
+    open_escalations: list[Escalation]
+    billable_learners: int
+
+    @property
+    def exit_right_open(self) -> bool:
+        return any(escalation.level == EscalationLevel.EXIT_RIGHT for escalation in self.open_escalations)
+
+    @property
+    def forecast_ceiling(self) -> Decimal | None:
+        """The most billable learners a month may have before a change order is recommended (pricing's rule)."""
+        if not self.forecast_learners:
+            return None
+        return Decimal(self.forecast_learners) * (1 + self.variance_threshold / 100)
 
     @property
     def credits_issued(self) -> Decimal:
@@ -277,7 +293,11 @@ def qbr_content(engagement: Engagement, quarter: Quarter, *, as_of: datetime, dr
     spend = _spend(engagement, quarter, periods, credits, earned_back)
     line_names = list(dict.fromkeys(line["name"] for month in spend for line in month.lines))
     horizon = max(as_of, quarter.end)
-    upcoming = _upcoming_sessions(engagement, horizon)
+    upcoming = scheduled_sessions(
+        Session.objects.filter(engagement=engagement), as_of, as_of + timedelta(days=FORWARD_DAYS)
+    )
+    one = Engagement.objects.filter(pk=engagement.pk)
+    dashboard_quarter = DashboardQuarter.containing(quarter.first_month, engagement.timezone)
     schedule = schedule_of(engagement)
     versions = [v for v in (version_in_force(sow, quarter.last_day) for sow in engagement.sows.all()) if v]
     return QbrContent(
@@ -339,6 +359,8 @@ def qbr_content(engagement: Engagement, quarter: Quarter, *, as_of: datetime, dr
         definitions=targets_of(schedule) if schedule else [],
         forecast_learners=sum(version.forecast_learners for version in versions),
         variance_threshold=min((v.variance_threshold_percent for v in versions), default=DEFAULT_VARIANCE),
+        open_escalations=escalations_at(one, ShownMonth.of(dashboard_quarter, quarter.months[-1])),
+        billable_learners=engagement_overview(one, dashboard_quarter, quarter.last_day)[0].learners,
     )
 
 
@@ -481,15 +503,6 @@ def _suppliers(engagement: Engagement, quarter: Quarter) -> list[Supplier]:
         )
         .order_by("-sessions", "name")
     )
-
-
-def _upcoming_sessions(engagement: Engagement, horizon: datetime) -> QuerySet[Session]:
-    return Session.objects.filter(
-        engagement=engagement,
-        starts_at__gte=horizon,
-        starts_at__lt=horizon + timedelta(days=FORWARD_DAYS),
-        status__in=[SessionStatus.REQUESTED, SessionStatus.CONFIRMED],
-    ).order_by("starts_at", "pk")
 
 
 def render_html(content: QbrContent, *, revision: int | None = None) -> str:

@@ -44,6 +44,7 @@ def _panels(request: HttpRequest, engagements: QuerySet[Engagement], currency: s
     column, card or chart."""
     today, now = timezone.localdate(), timezone.now()
     quarter, quarter_error = _quarter(request, today)
+    shown = selectors.ShownMonth.of(quarter, today)
     overview = selectors.engagement_overview(engagements, quarter, today)
     membership = request.membership
     totals = selectors.totals(overview, currency)
@@ -52,6 +53,7 @@ def _panels(request: HttpRequest, engagements: QuerySet[Engagement], currency: s
         "today": today,
         "now": now,
         "quarter": quarter,
+        "shown": shown,
         "quarter_error": quarter_error,
         "quarter_is_current": quarter.start <= today < quarter.end,
         "following_quarter": quarter.following if quarter.following.start <= today else None,
@@ -61,7 +63,7 @@ def _panels(request: HttpRequest, engagements: QuerySet[Engagement], currency: s
         "totals": totals,
         "commercials": commercials,
         "spend_chart": selectors.spend_chart(engagements, currency, today, totals.budget) if commercials else None,
-        "escalations": selectors.open_escalations(engagements),
+        "escalations": selectors.escalations_at(engagements, shown),
         "upcoming": selectors.upcoming_sessions(membership, engagements, now)[: selectors.UPCOMING_SESSIONS],
         "change_requests": selectors.pending_change_requests(membership, engagements),
         "manual_values": selectors.pending_manual_values(membership, engagements),
@@ -73,7 +75,8 @@ def dashboard(request: HttpRequest, organization_slug: str) -> HttpResponse:
     engagements = selectors.engagements_on_dashboard(request.membership)
     can_see_activity = request.membership.has_permission(Permission.VIEW_AUDIT_LOG)
     panels = _panels(request, engagements, request.organization.currency)
-    status_of = {status.engagement_id: status for status in selectors.sla_status(engagements)}
+    statuses = selectors.sla_status(engagements, panels["shown"], panels["escalations"])
+    status_of = {status.engagement_id: status for status in statuses}
     context = {
         **panels,
         "engagement_rows": [(row, status_of.get(row.engagement.pk)) for row in panels["overview"]],
@@ -89,10 +92,11 @@ def dashboard(request: HttpRequest, organization_slug: str) -> HttpResponse:
 def engagement_dashboard(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
     engagement = get_object_or_404(selectors.engagements_on_dashboard(request.membership), pk=pk)
     engagements = selectors.engagements_on_dashboard(request.membership, engagement.pk)
+    panels = _panels(request, engagements, engagement.currency)
     context = {
-        **_panels(request, engagements, engagement.currency),
+        **panels,
         "engagement": engagement,
-        "tiles": selectors.sla_tiles(engagements, timezone.localdate()),
+        "tiles": selectors.sla_tiles(engagements, timezone.localdate(), panels["shown"], panels["escalations"]),
         "contract_dates": selectors.contract_dates(engagements, timezone.localdate()),
     }
     return render(request, "reporting/dashboard_engagement.html", context)
