@@ -193,7 +193,8 @@ def fee_for_period(sow: Sow, period_start: date, usage: pricing.Usage) -> list[p
         return []
     terms = pricing_terms(version)
     outcomes = period_outcomes(version, period_start) if any(t.basis == LineBasis.GAIN_SHARE for t in terms) else {}
-    return pricing.fee_lines(terms, usage, period_start, index_adjustment(version), outcomes)
+    currency = sow.engagement.currency
+    return pricing.fee_lines(terms, usage, period_start, index_adjustment(version), outcomes, currency=currency)
 
 
 def may_edit_version(membership: Membership, version: SowVersion) -> bool:

@@ -129,6 +129,8 @@ def test_statement_csv_has_a_row_per_line_and_credit(client, tenant_a):
     response = client.get(_url(tenant_a, "reporting:statement_csv", pk=sow.pk, month="2026-03"))
 
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0] == ["SoW", "Month", "Kind", "Item", "Basis", "Quantity", "Calculation", "Amount", "Currency"]
+    assert rows[1][4:7] == ["Fixed monthly amount", "1", "Fixed fee £48,250.00"]
     assert [row[2:4] + row[7:] for row in rows[1:]] == [
         ["fee", "Learning operations retainer", "48250.00", "GBP"],
         ["service_credit", "Instructor rating", "-1447.50", "GBP"],
