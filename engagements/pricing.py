@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from mls import formatting
+
 CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
 
@@ -153,17 +155,14 @@ def _count(value: object, what: str) -> int:
     return value
 
 
-def _money(value: Decimal) -> str:
-    """Prices shown with at least cents ("12.00", "0.025"), never in scientific notation."""
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent > -2:
-        value = value.quantize(CENT)
-    return f"{value:f}"
+def _money(value: Decimal, currency: str = "") -> str:
+    """Prices shown with at least cents and thousands separators ("£1,200.00", "0.025"), as on every page."""
+    return formatting.money(value, currency, rate=True)
 
 
 def _number(value: Decimal | int) -> str:
-    """Quantities shown as entered ("37.5", "230")."""
-    return f"{Decimal(value).normalize():f}" if isinstance(value, Decimal) else str(value)
+    """Quantities shown as entered, grouped ("37.5", "1,230")."""
+    return f"{Decimal(value).normalize():,f}" if isinstance(value, Decimal) else f"{value:,}"
 
 
 def _anniversary(start: date, years: int) -> date:
@@ -276,7 +275,7 @@ def validate_bands(bands: tuple[Band, ...] | list[Band]) -> None:
         previous = band.up_to
 
 
-def graduated_amount(learners: int, bands: tuple[Band, ...]) -> tuple[Decimal, str]:
+def graduated_amount(learners: int, bands: tuple[Band, ...], currency: str = "") -> tuple[Decimal, str]:
     """Price `learners` through graduated bands (learners 1..b1 at r1, b1+1..b2 at r2, …), rounded to cents.
 
     Returns the amount and the arithmetic, e.g. ("1210.00", "100 × 12.00 + 1 × 10.00").
@@ -292,7 +291,7 @@ def graduated_amount(learners: int, bands: tuple[Band, ...]) -> tuple[Decimal, s
         upper = learners if band.up_to is None else min(band.up_to, learners)
         in_band = upper - lower
         total += in_band * band.rate
-        parts.append(f"{in_band} × {_money(band.rate)}")
+        parts.append(f"{_number(in_band)} × {_money(band.rate, currency)}")
         lower = upper
     return round_half_up(total), " + ".join(parts) if parts else "0 learners"
 
@@ -338,35 +337,39 @@ def _validate_terms(line: ServiceLineTerms) -> None:
             _decimal(line.baseline, f"{label} baseline", allow_negative=True)
 
 
-def _fixed_line(line: ServiceLineTerms, factors: list[AnnualFactor]) -> FeeLine:
+def _fixed_line(line: ServiceLineTerms, factors: list[AnnualFactor], currency: str) -> FeeLine:
     amount = round_half_up(_adjust(line.amount, factors))
-    detail = f"fixed {_money(line.amount)}, adjusted {_money(amount)}" if factors else f"fixed {_money(amount)}"
+    detail = f"Fixed fee {_money(line.amount, currency)}"
+    if factors:
+        detail += f", adjusted to {_money(amount, currency)}"
     return FeeLine(line.name, line.basis, Decimal("1"), amount, _with_notes(detail, factors))
 
 
-def _per_learner_line(line: ServiceLineTerms, usage: Usage, factors: list[AnnualFactor]) -> FeeLine:
+def _per_learner_line(line: ServiceLineTerms, usage: Usage, factors: list[AnnualFactor], currency: str) -> FeeLine:
     bands = tuple(Band(band.up_to, _adjust(band.rate, factors)) for band in line.bands)
     charged = max(usage.billable_learners - line.included_learners, 0)
-    amount, arithmetic = graduated_amount(charged, bands)
+    amount, arithmetic = graduated_amount(charged, bands, currency)
     if line.included_learners:
-        arithmetic = (
-            f"{usage.billable_learners} billable - {line.included_learners} included = {charged} charged: {arithmetic}"
+        included = (
+            f"{_number(usage.billable_learners)} billable {formatting.MINUS} {_number(line.included_learners)} "
+            f"included = {_number(charged)} charged"
         )
+        arithmetic = f"{included}: {arithmetic}" if charged else included
     return FeeLine(line.name, line.basis, Decimal(charged), amount, _with_notes(arithmetic, factors))
 
 
-def _unit_line(line: ServiceLineTerms, usage: Usage, factors: list[AnnualFactor]) -> FeeLine:
+def _unit_line(line: ServiceLineTerms, usage: Usage, factors: list[AnnualFactor], currency: str) -> FeeLine:
     quantity = Decimal(getattr(usage, line.usage_key))
     price = _adjust(line.unit_price, factors)
     amount = round_half_up(quantity * price)
-    detail = f"{_number(quantity)} {line.usage_key.replace('_', ' ')} × {_money(price)}"
+    detail = f"{_number(quantity)} {line.usage_key.replace('_', ' ')} × {_money(price, currency)}"
     return FeeLine(line.name, line.basis, quantity, amount, _with_notes(detail, factors))
 
 
-def _gain_share_line(line: ServiceLineTerms, outcome: OutcomeValue | None, base: Decimal) -> FeeLine:
+def _gain_share_line(line: ServiceLineTerms, outcome: OutcomeValue | None, base: Decimal, currency: str) -> FeeLine:
     """Always listed, at 0.00 with the reason when not earned, so the statement stays itemized."""
     zero = Decimal("0.00")
-    percent = f"{_number(line.gain_share_percent)} % of {_money(base)}"
+    percent = f"{_number(line.gain_share_percent)} % of {_money(base, currency)}"
     if outcome is None:
         return FeeLine(line.name, line.basis, base, zero, f"not charged: no outcome value for the period ({percent})")
     if line.baseline is None:
@@ -393,12 +396,14 @@ def fee_lines(
     period_start: date,
     adjustment: IndexAdjustment | None = None,
     outcomes: Mapping[str, OutcomeValue] | None = None,
+    currency: str = "",
 ) -> list[FeeLine]:
     """Price each service line for the period starting `period_start` (first day of the month), in order.
 
     One `FeeLine` per service line, never bundled. Fixed amounts, band rates and unit prices carry the
     annual adjustment; the gain share percentage does not, but its base is the sum of the adjusted fixed lines.
-    `outcomes` holds each gain-share line's recorded outcome for the period, by line name.
+    `outcomes` holds each gain-share line's recorded outcome for the period, by line name; `currency` only
+    decorates the amounts written into each line's explanation.
     """
     outcomes = outcomes or {}
     for line in lines:
@@ -407,7 +412,9 @@ def fee_lines(
     _validate_outcomes(outcomes)
     factors = annual_factors(adjustment, period_start)
 
-    priced: list[FeeLine | None] = [_fixed_line(line, factors) if line.basis == FIXED else None for line in lines]
+    priced: list[FeeLine | None] = [
+        _fixed_line(line, factors, currency) if line.basis == FIXED else None for line in lines
+    ]
     fixed_total = sum((fee.amount for fee in priced if fee is not None), Decimal("0.00"))
 
     result = []
@@ -415,11 +422,11 @@ def fee_lines(
         if fee is not None:
             result.append(fee)
         elif line.basis == PER_LEARNER:
-            result.append(_per_learner_line(line, usage, factors))
+            result.append(_per_learner_line(line, usage, factors, currency))
         elif line.basis == UNIT:
-            result.append(_unit_line(line, usage, factors))
+            result.append(_unit_line(line, usage, factors, currency))
         else:
-            result.append(_gain_share_line(line, outcomes.get(line.name), fixed_total))
+            result.append(_gain_share_line(line, outcomes.get(line.name), fixed_total, currency))
     return result
 
 

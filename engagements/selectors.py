@@ -3,11 +3,13 @@
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
+from mls import formatting
 from mls.enums import Permission
 from mls.models import Membership
 
@@ -82,6 +84,23 @@ class FieldChange:
     label: str
     old: object
     new: object
+    choices: dict[str, str] = field(default_factory=dict)  # code → label of a field with choices
+
+    def _shown(self, value: object) -> object:
+        if self.choices and value in self.choices:
+            return self.choices[value]
+        if isinstance(value, Decimal):
+            return formatting.money(value, rate=True)
+        return value
+
+    @property
+    def old_shown(self) -> object:
+        """The value before, as people read it: an enum by its label, a price grouped."""
+        return self._shown(self.old)
+
+    @property
+    def new_shown(self) -> object:
+        return self._shown(self.new)
 
 
 @dataclass
@@ -89,6 +108,38 @@ class RowChange:
     key: str
     kind: str  # "added" | "removed" | "changed"
     changes: list[FieldChange] = field(default_factory=list)
+    monthly_fee: str = ""  # a service line's price a month, e.g. "£2,160.00" or "£48,250.00 → £50,410.00"
+
+
+@dataclass
+class LineFee:
+    """One service line's monthly price in each version; None where the line is absent from that version."""
+
+    name: str
+    kind: str  # "added" | "removed" | "changed"
+    before: Decimal | None
+    after: Decimal | None
+
+    @property
+    def difference(self) -> Decimal:
+        return (self.after or Decimal("0.00")) - (self.before or Decimal("0.00"))
+
+
+@dataclass
+class FeeImpact:
+    """The monthly fee of both versions at list prices and each version's own learner forecast: what a change
+    costs is the first question a CR's approver asks, so the diff answers it line by line."""
+
+    currency: str
+    forecast_before: int
+    forecast_after: int
+    lines: list[LineFee]
+    total_before: Decimal
+    total_after: Decimal
+
+    @property
+    def difference(self) -> Decimal:
+        return self.total_after - self.total_before
 
 
 @dataclass
@@ -96,6 +147,7 @@ class VersionDiff:
     fields: list[FieldChange]
     scope: list[RowChange]
     lines: list[RowChange]
+    fee_impact: FeeImpact | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -107,8 +159,10 @@ def _changes(old: object, new: object, names: tuple[str, ...], model: type) -> l
     for name in names:
         before, after = getattr(old, name), getattr(new, name)
         if before != after:
-            label = str(model._meta.get_field(name).verbose_name).capitalize()
-            changes.append(FieldChange(label, before, after))
+            model_field = model._meta.get_field(name)
+            label = str(model_field.verbose_name).capitalize()
+            choices = {str(code): str(text) for code, text in model_field.flatchoices}
+            changes.append(FieldChange(label, before, after, choices))
     return changes
 
 
@@ -142,10 +196,49 @@ def version_diff(old: SowVersion, new: SowVersion) -> VersionDiff:
             changes.append(FieldChange("Volume bands", _bands(a), _bands(b)))
         return changes
 
+    line_rows = _row_diff(lines_old, lines_new, compare_lines)
+    impact = _priced_impact(old, new, line_rows)
+    for row, fee in zip(line_rows, impact.lines if impact else [], strict=False):
+        shown = [formatting.money(amount, impact.currency) for amount in (fee.before, fee.after) if amount is not None]
+        row.monthly_fee = " → ".join(shown) if fee.before != fee.after else ""
     return VersionDiff(
         fields=_changes(old, new, DIFF_VERSION_FIELDS, SowVersion),
         scope=_row_diff(scope_old, scope_new, compare_scope),
-        lines=_row_diff(lines_old, lines_new, compare_lines),
+        lines=line_rows,
+        fee_impact=impact,
+    )
+
+
+def _priced_impact(old: SowVersion, new: SowVersion, line_rows: list[RowChange]) -> FeeImpact | None:
+    """No impact to show without line changes, or while a draft's terms cannot be priced yet (a per-learner line
+    still without bands): the diff itself stays readable either way."""
+    if not line_rows:
+        return None
+    try:
+        return fee_impact(old, new, line_rows)
+    except ValueError:
+        return None
+
+
+def _monthly_fees(version: SowVersion) -> dict[str, Decimal]:
+    """Each line's monthly price at list prices (no indexation) and the version's forecast learners; usage-priced
+    and gain-share lines have no forecast of their usage, so they count at what the forecast alone implies."""
+    usage = pricing.Usage(billable_learners=version.forecast_learners)
+    fees = pricing.fee_lines(pricing_terms(version), usage, version.effective_from)
+    return {fee.name: fee.amount for fee in fees}
+
+
+def fee_impact(old: SowVersion, new: SowVersion, line_rows: list[RowChange]) -> FeeImpact:
+    """The monthly price before → after of every added, removed or changed service line, and of the whole SoW."""
+    before, after = _monthly_fees(old), _monthly_fees(new)
+    lines = [LineFee(row.key, row.kind, before.get(row.key), after.get(row.key)) for row in line_rows]
+    return FeeImpact(
+        currency=new.sow.engagement.currency,
+        forecast_before=old.forecast_learners,
+        forecast_after=new.forecast_learners,
+        lines=lines,
+        total_before=sum(before.values(), Decimal("0.00")),
+        total_after=sum(after.values(), Decimal("0.00")),
     )
 
 
@@ -193,7 +286,8 @@ def fee_for_period(sow: Sow, period_start: date, usage: pricing.Usage) -> list[p
         return []
     terms = pricing_terms(version)
     outcomes = period_outcomes(version, period_start) if any(t.basis == LineBasis.GAIN_SHARE for t in terms) else {}
-    return pricing.fee_lines(terms, usage, period_start, index_adjustment(version), outcomes)
+    currency = sow.engagement.currency
+    return pricing.fee_lines(terms, usage, period_start, index_adjustment(version), outcomes, currency=currency)
 
 
 def may_edit_version(membership: Membership, version: SowVersion) -> bool:

@@ -14,8 +14,10 @@ from decimal import Decimal
 from django.db.models import QuerySet
 
 from engagements import pricing
+from engagements.enums import LineBasis
 from engagements.models import Engagement, Sow, SowVersion
 from engagements.selectors import fee_for_period, sows_for, version_in_force
+from mls import formatting
 from mls.models import Membership
 from slas import periods
 from slas.enums import PeriodStatus
@@ -119,7 +121,7 @@ def fee_statement(sow: Sow, month: date) -> FeeStatement:
     )
 
 
-STATEMENT_CSV_HEADER = ("sow", "month", "kind", "item", "basis", "quantity", "detail", "amount", "currency")
+STATEMENT_CSV_HEADER = ("SoW", "Month", "Kind", "Item", "Basis", "Quantity", "Calculation", "Amount", "Currency")
 
 
 def statement_rows(statement: FeeStatement) -> list[list[object]]:
@@ -132,7 +134,7 @@ def statement_rows(statement: FeeStatement) -> list[list[object]]:
             month,
             "fee",
             line.name,
-            line.basis,
+            formatting.label(line.basis, LineBasis),
             line.quantity,
             line.detail,
             line.amount,

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.timezone import now
 
+from mls.formatting import metric_label, money
 from mls.models import TenantModel, TracksUpdates
 
 from .catalog import METRICS, Metric, MetricKey
@@ -267,7 +268,7 @@ class Breach(FinalizedRecord):
         ]
 
     def __str__(self) -> str:
-        return f"Breach of {self.metric} in {self.period.month:%Y-%m}"
+        return f"Breach of {metric_label(self.metric)} in {self.period.month:%B %Y}"
 
     def stored_is_final(self) -> bool:
         return True
@@ -317,7 +318,9 @@ class ServiceCredit(FinalizedRecord):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency} credit for {self.metric} in {self.period.month:%Y-%m}"
+        return (
+            f"{money(self.amount, self.currency)} credit for {metric_label(self.metric)} in {self.period.month:%B %Y}"
+        )
 
     def stored_is_final(self) -> bool:
         # Issued credits may still be earned back (a status change); earned-back ones are done.
@@ -353,7 +356,8 @@ class Escalation(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_level_display()} on {self.metric or 'the engagement'} ({self.period.month:%Y-%m})"
+        subject = metric_label(self.metric) if self.metric else "the engagement"
+        return f"{self.get_level_display()} on {subject} ({self.period.month:%B %Y})"
 
 
 class ReliefEvent(TracksUpdates, TenantModel):

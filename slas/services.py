@@ -22,6 +22,7 @@ from django.utils import timezone
 from engagements.enums import MeetingKind
 from engagements.models import Engagement, GovernanceMeeting
 from engagements.services import acting_side, claim_for_review, open_dispute
+from mls import formatting
 from mls.audit import record_event
 from mls.enums import Permission, roles_with
 from mls.events import emit_after_commit
@@ -422,12 +423,16 @@ def _announce(
     ).distinct()
     breached = sum(1 for m in measurements if m.status == MeasurementStatus.BREACHED)
     total = sum((c.amount for c in credits), Decimal("0.00"))
+    currency = engagement.currency
     lines = [
-        f"{len(measurements)} targets measured, {breached} breached.",
-        f"Service credits: {total} {engagement.currency}.",
+        f"{formatting.count(len(measurements))} targets measured, {formatting.count(breached)} breached.",
+        f"Service credits: {formatting.money(total, currency)}.",
+    ]
+    lines += [
+        f"  {formatting.metric_label(credit.metric)}: {formatting.money(credit.amount, currency)}" for credit in credits
     ]
     if earned_back:
-        lines.append(f"Earned back: {sum(c.amount for c in earned_back)} {engagement.currency}.")
+        lines.append(f"Earned back: {formatting.money(sum(c.amount for c in earned_back), currency)}.")
     lines += [f"Escalation: {escalation}." for escalation in escalations]
     notify(
         organization=engagement.organization,

@@ -1,6 +1,9 @@
 from django import template
 from django.urls import reverse
 
+from engagements.enums import LineBasis
+from mls import formatting
+
 register = template.Library()
 
 
@@ -20,3 +23,45 @@ def action_label(action: str) -> str:
     words = action.replace(".", " ").replace("_", " ").split()
     phrase = " ".join(ACRONYMS.get(word, word) for word in words)
     return phrase[:1].upper() + phrase[1:]
+
+
+@register.filter
+def money(value: object, currency: str = "") -> str:
+    """`{{ fee|money:engagement.currency }}` → "£2,160.00"."""
+    return formatting.money(value, currency)
+
+
+@register.filter
+def amount(value: object) -> str:
+    """`{{ line.amount|amount }}` → "2,160.00", for table cells under a header that names the currency."""
+    return formatting.amount(value)
+
+
+@register.filter
+def rate(value: object, currency: str = "") -> str:
+    """`{{ band.rate|rate:cur }}` → "£0.025": a unit price keeps its sub-cent digits."""
+    return formatting.money(value, currency, rate=True)
+
+
+@register.filter
+def percent(value: object, places: int = 1) -> str:
+    """`{{ compliance|percent }}` → "93.5 %"."""
+    return formatting.percent(value, int(places))
+
+
+@register.filter
+def count(value: object) -> str:
+    """`{{ learners|count }}` → "12,500"."""
+    return formatting.count(value)
+
+
+@register.filter
+def metric_label(key: str) -> str:
+    """`{{ credit.metric|metric_label }}` → the catalog name of the metric."""
+    return formatting.metric_label(key)
+
+
+@register.filter
+def basis_label(basis: str) -> str:
+    """`{{ line.basis|basis_label }}` → "Fixed monthly amount": a fee line's basis by its label."""
+    return formatting.label(basis, LineBasis)

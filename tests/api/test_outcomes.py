@@ -247,13 +247,13 @@ def test_the_statement_charges_the_gain_share_once_the_value_submitted_over_the_
         ("First-time-fix gain share", "0.00"),
     ]
     assert before["lines"][1]["detail"] == (
-        "not charged: outcome 75 awaiting verification by the client (15 % of 10000.00)"
+        "not charged: outcome 75 awaiting verification by the client (15 % of £10,000.00)"
     )
     assert [(row["name"], row["amount"]) for row in after["lines"]] == [
         ("Base fee", "10000.00"),
         ("First-time-fix gain share", "1500.00"),
     ]
     assert (after["lines"][1]["detail"], after["total"]) == (
-        "15 % of 10000.00; outcome 75 vs target 75 (baseline 70 + uplift 5) met",
+        "15 % of £10,000.00; outcome 75 vs target 75 (baseline 70 + uplift 5) met",
         "11500.00",
     )

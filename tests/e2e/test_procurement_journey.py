@@ -40,7 +40,7 @@ def test_procurement_reads_the_credits_and_downloads_the_stored_qbr(
         "credited 2,316.00."
     )
     expect(ledger.nth(2).get_by_role("cell")).to_have_text(
-        ["Support first response", "40 %", "2,316.00", "2,316.00 GBP", "Issued"]
+        ["Support first response", "40 %", "2,316.00", "£2,316.00", "Issued"]
     )
     assert [(metric, str(amount)) for metric, amount in credits] == [("support_first_response", "2316.00")]
     page.screenshot(path=screenshot_path.with_name("procurement_credits.png"), full_page=True)

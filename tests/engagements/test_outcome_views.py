@@ -222,4 +222,4 @@ def test_statement_page_shows_why_the_gain_share_is_not_charged(client, tenant_a
 
     page = client.get(org_url(tenant_a, "reporting:statement", pk=line.version.sow_id, month="2026-03"))
 
-    assert "not charged: outcome 80 awaiting verification by the client (15 % of 10000.00)" in page.content.decode()
+    assert "not charged: outcome 80 awaiting verification by the client (15 % of £10,000.00)" in page.content.decode()

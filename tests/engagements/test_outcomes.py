@@ -301,14 +301,14 @@ def reject(tenant, measurement, reason="The report covers Q2"):
     ("value", "amount", "detail"),
     [
         # 80 >= 70 + 5: 15 % × 10000.00 = 1500.00
-        ("80", Decimal("1500.00"), "15 % of 10000.00; outcome 80 vs target 75 (baseline 70 + uplift 5) met"),
+        ("80", Decimal("1500.00"), "15 % of £10,000.00; outcome 80 vs target 75 (baseline 70 + uplift 5) met"),
         # exactly on the target: met
-        ("75", Decimal("1500.00"), "15 % of 10000.00; outcome 75 vs target 75 (baseline 70 + uplift 5) met"),
+        ("75", Decimal("1500.00"), "15 % of £10,000.00; outcome 75 vs target 75 (baseline 70 + uplift 5) met"),
         # 74.99 < 75: listed at 0.00 with the comparison
         (
             "74.99",
             Decimal("0.00"),
-            "not charged: outcome 74.99 vs target 75 (baseline 70 + uplift 5) not met (15 % of 10000.00)",
+            "not charged: outcome 74.99 vs target 75 (baseline 70 + uplift 5) not met (15 % of £10,000.00)",
         ),
     ],
 )
@@ -327,11 +327,11 @@ def test_statement_charges_the_gain_share_on_a_verified_value(tenant_a, contract
 @pytest.mark.parametrize(
     ("review", "detail"),
     [
-        (None, "not charged: outcome 80 awaiting verification by the client (15 % of 10000.00)"),
+        (None, "not charged: outcome 80 awaiting verification by the client (15 % of £10,000.00)"),
         (
             reject,
             "not charged: outcome 80 rejected by the client (The report covers Q2); no verified value for the period "
-            "(15 % of 10000.00)",
+            "(15 % of £10,000.00)",
         ),
     ],
 )
@@ -356,7 +356,7 @@ def test_statement_without_a_value_for_the_month_says_so(tenant_a, contract):
 
     assert (gain.amount, gain.detail) == (
         Decimal("0.00"),
-        "not charged: no outcome value for the period (15 % of 10000.00)",
+        "not charged: no outcome value for the period (15 % of £10,000.00)",
     )
 
 
@@ -371,7 +371,7 @@ def test_a_value_sent_again_after_a_rejection_is_the_one_priced(tenant_a, contra
     # 76 >= 75: 15 % × 10000.00 = 1500.00
     assert (gain.amount, gain.detail) == (
         Decimal("1500.00"),
-        "15 % of 10000.00; outcome 76 vs target 75 (baseline 70 + uplift 5) met",
+        "15 % of £10,000.00; outcome 76 vs target 75 (baseline 70 + uplift 5) met",
     )
 
 

@@ -51,7 +51,7 @@ def test_fee_lines_prices_retainer_as_fixed_monthly_amount():
     [line] = price(RETAINER, usage=Usage(billable_learners=999))
 
     # 1 × 5000.00, whatever the volume
-    assert line == FeeLine("Programme management", "fixed", Decimal("1"), Decimal("5000.00"), "fixed 5000.00")
+    assert line == FeeLine("Programme management", "fixed", Decimal("1"), Decimal("5000.00"), "Fixed fee 5,000.00")
 
 
 # --- Per learner (graduated bands) -----------------------------------------------------------------
@@ -95,11 +95,11 @@ HYBRID_LEARNERS = ServiceLineTerms(
 @pytest.mark.parametrize(
     ("billable", "charged", "amount", "arithmetic"),
     [
-        (30, 0, Decimal("0.00"), "30 billable - 50 included = 0 charged: 0 learners"),  # below: covered
-        (50, 0, Decimal("0.00"), "50 billable - 50 included = 0 charged: 0 learners"),  # at: covered
-        (51, 1, Decimal("20.00"), "51 billable - 50 included = 1 charged: 1 × 20.00"),  # 1 × 20 = 20
+        (30, 0, Decimal("0.00"), "30 billable − 50 included = 0 charged"),  # below: covered
+        (50, 0, Decimal("0.00"), "50 billable − 50 included = 0 charged"),  # at: covered
+        (51, 1, Decimal("20.00"), "51 billable − 50 included = 1 charged: 1 × 20.00"),  # 1 × 20 = 20
         # 200 - 50 = 150 charged: 100 × 20 + 50 × 15 = 2000 + 750 = 2750
-        (200, 150, Decimal("2750.00"), "200 billable - 50 included = 150 charged: 100 × 20.00 + 50 × 15.00"),
+        (200, 150, Decimal("2750.00"), "200 billable − 50 included = 150 charged: 100 × 20.00 + 50 × 15.00"),
     ],
 )
 def test_fee_lines_hybrid_charges_only_learners_above_included(billable, charged, amount, arithmetic):
@@ -197,17 +197,17 @@ GAIN_SHARE = ServiceLineTerms(
     ("outcome", "amount", "detail"),
     [
         # 80 >= 70 + 5: 15 % × 10000.00 = 1500.00
-        (Decimal("80"), Decimal("1500.00"), "15 % of 10000.00; outcome 80 vs target 75 (baseline 70 + uplift 5) met"),
+        (Decimal("80"), Decimal("1500.00"), "15 % of 10,000.00; outcome 80 vs target 75 (baseline 70 + uplift 5) met"),
         # exactly 75 >= 75: met, 1500.00
-        (Decimal("75"), Decimal("1500.00"), "15 % of 10000.00; outcome 75 vs target 75 (baseline 70 + uplift 5) met"),
+        (Decimal("75"), Decimal("1500.00"), "15 % of 10,000.00; outcome 75 vs target 75 (baseline 70 + uplift 5) met"),
         # 74.9 < 75: listed at 0.00 with the reason
         (
             Decimal("74.9"),
             Decimal("0.00"),
-            "not charged: outcome 74.9 vs target 75 (baseline 70 + uplift 5) not met (15 % of 10000.00)",
+            "not charged: outcome 74.9 vs target 75 (baseline 70 + uplift 5) not met (15 % of 10,000.00)",
         ),
         # no measurement: listed at 0.00 with the reason
-        (None, Decimal("0.00"), "not charged: no outcome value for the period (15 % of 10000.00)"),
+        (None, Decimal("0.00"), "not charged: no outcome value for the period (15 % of 10,000.00)"),
     ],
 )
 def test_fee_lines_gain_share_charged_only_when_outcome_beats_baseline(outcome, amount, detail):
@@ -224,13 +224,13 @@ def test_fee_lines_gain_share_charged_only_when_outcome_beats_baseline(outcome, 
     [
         (
             OutcomeValue(Decimal("80"), "submitted", "awaiting verification by the client"),
-            "not charged: outcome 80 awaiting verification by the client (15 % of 10000.00)",
+            "not charged: outcome 80 awaiting verification by the client (15 % of 10,000.00)",
         ),
         (
             OutcomeValue(Decimal("80"), "rejected", "rejected by the client (wrong quarter)"),
-            "not charged: outcome 80 rejected by the client (wrong quarter) (15 % of 10000.00)",
+            "not charged: outcome 80 rejected by the client (wrong quarter) (15 % of 10,000.00)",
         ),
-        (OutcomeValue(Decimal("80"), "submitted"), "not charged: outcome 80 submitted (15 % of 10000.00)"),
+        (OutcomeValue(Decimal("80"), "submitted"), "not charged: outcome 80 submitted (15 % of 10,000.00)"),
     ],
 )
 def test_fee_lines_gain_share_not_charged_on_an_unverified_outcome_that_beats_the_target(outcome, detail):
@@ -258,7 +258,7 @@ def test_fee_lines_gain_share_without_baseline_is_listed_at_zero():
     _, gain = price(BASE_FEE, terms, outcomes={"Gain share": OutcomeValue(Decimal("99"))})
 
     assert gain.amount == Decimal("0.00")
-    assert gain.detail == "not charged: no outcome baseline set (15 % of 10000.00)"
+    assert gain.detail == "not charged: no outcome baseline set (15 % of 10,000.00)"
 
 
 def test_fee_lines_gain_share_base_sums_all_fixed_lines_and_rounds_half_up():
@@ -333,7 +333,7 @@ def test_fee_lines_adjust_fixed_amount_by_capped_index(index_2027_02, factor, am
 
     assert adjustment_factors(adjustment, date(2027, 3, 1)) == [(date(2027, 3, 1), factor)]
     assert line.amount == amount
-    assert line.detail == f"fixed 5000.00, adjusted {amount}; {note}"
+    assert line.detail == f"Fixed fee 5,000.00, adjusted to {amount:,}; {note}"
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """Contract pages through the test client: validation, visibility per role, signing and change requests."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -344,3 +345,26 @@ def test_change_request_question_is_only_for_members_who_may_act(client, tenant_
     response = client.get(org_url(tenant_a, "engagements:change_request_action", pk=cr.pk, action=action))
 
     assert response.status_code == status
+
+
+def _text(html: str) -> str:
+    """The page's words without tags, whitespace collapsed, to assert what a reader sees."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_change_request_diff_shows_the_fee_impact_per_month(client, tenant_a):
+    contract = signed_contract_with_proposal(tenant_a)
+    proposal = contract.change_request.proposed_version
+    client.force_login(tenant_a.user(Role.PROVIDER_MANAGER))
+    client.post(
+        org_url(tenant_a, "engagements:service_line_add", pk=proposal.pk),
+        {"name": "Extended learner support", "basis": "fixed", "amount": "2160.00"},
+    )
+
+    page = _text(client.get(org_url(tenant_a, "engagements:version", pk=proposal.pk)).content.decode())
+
+    assert "Service lines Added Extended learner support £2,160.00 a month Fee impact per month" in page
+    # added line: nothing before, 2,160.00 a month after
+    assert "Extended learner support Added — £2,160.00 +£2,160.00" in page
+    # 48,250.00 + 2,160.00 = 50,410.00 a month
+    assert "Monthly fee £48,250.00 £50,410.00 +£2,160.00" in page

@@ -128,9 +128,9 @@ def test_a_provider_managers_csv_exports_hold_no_commercial_figure_nor_other_pro
     ("name", "shown"),
     [
         # Spend of the year against the budget pro-rated over March's fee month: 612,345.00 / 12 = 51,028.75.
-        ("reporting:dashboard", ["Spend of budget 2026", "48,250.00 of 51,028.75 GBP", "Southwind Training"]),
-        ("reporting:engagement", ["Budget for the same months: 51,028.75 GBP", "monthly budget"]),
-        ("engagements:detail", ["Annual value GBP 579,000.00", "Annual budget GBP 612,345.00", "Liability cap"]),
+        ("reporting:dashboard", ["Spend of budget 2026", "£48,250.00 of £51,028.75", "Southwind Training"]),
+        ("reporting:engagement", ["Budget for the same months: £51,028.75", "monthly budget"]),
+        ("engagements:detail", ["Annual value £579,000.00", "Annual budget £612,345.00", "Liability cap"]),
     ],
 )
 def test_the_clients_director_still_reads_the_commercial_figures(client, tenant, name, shown):

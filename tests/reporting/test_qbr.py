@@ -77,7 +77,7 @@ def test_generated_qbr_has_every_section_and_the_credits_the_sla_engine_stored(
     text = pdf_text(content)
     assert stored_credits == Decimal("5211.00")
     assert [heading for heading in SECTIONS if heading not in text] == []
-    assert "5,211.00 GBP" in text  # executive summary: credits issued in the quarter
+    assert "£5,211.00" in text  # executive summary: credits issued in the quarter
     assert "2,316.00" in text  # February's support credit, as stored
     assert "2,895.00" in text  # instructor rating over the quarter: 1,447.50 × 2
     assert (review.status, review.quarter, review.revision) == (QbrStatus.READY, Q1, 1)

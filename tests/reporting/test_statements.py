@@ -3,6 +3,7 @@ earned back in it; the engagement's credits on its lead SoW only; volume varianc
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -129,6 +130,8 @@ def test_statement_csv_has_a_row_per_line_and_credit(client, tenant_a):
     response = client.get(_url(tenant_a, "reporting:statement_csv", pk=sow.pk, month="2026-03"))
 
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0] == ["SoW", "Month", "Kind", "Item", "Basis", "Quantity", "Calculation", "Amount", "Currency"]
+    assert rows[1][4:7] == ["Fixed monthly amount", "1", "Fixed fee £48,250.00"]
     assert [row[2:4] + row[7:] for row in rows[1:]] == [
         ["fee", "Learning operations retainer", "48250.00", "GBP"],
         ["service_credit", "Instructor rating", "-1447.50", "GBP"],
@@ -175,3 +178,19 @@ def test_statement_index_queries_do_not_grow_with_sows(client, tenant_a, django_
         response = client.get(_url(tenant_a, "reporting:statements"))
 
     assert response.content.decode().count("Credit ledger<span") == sows
+
+
+def test_statement_page_reads_basis_and_calculation_for_people(client, tenant_a):
+    engagement = february_breached(tenant_a)
+    with tenant_a.scope():
+        sow = engagement.sows.get()
+    client.force_login(tenant_a.user(Role.LD_DIRECTOR))
+
+    html = client.get(_url(tenant_a, "reporting:statement", pk=sow.pk, month="2026-03")).content.decode()
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+    # the basis by its label and the fixed fee with symbol and separators, never "fixed 48250.00"
+    assert "Learning operations retainer Fixed monthly amount Fixed fee £48,250.00 48,250.00" in text
+    # 48,250.00 − 1,447.50 − 2,316.00 = 44,486.50, spelled out in money
+    assert "−£3,763.50" in text
+    assert "fixed 48250.00" not in text

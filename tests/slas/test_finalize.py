@@ -207,7 +207,11 @@ def test_finalization_audits_notifies_and_emits_events_after_commit(tenant_a, dj
     ]
     assert {"breach.created", "credit.issued", "escalation.created"} <= set(actions)
     assert "SLA results for March 2026 are final" in notification.title
-    assert "Service credits: 2316.00 GBP" in notification.body  # 5,790.00 × 40 %
+    assert notification.body.splitlines()[1:3] == [
+        "Service credits: £2,316.00.",  # 5,790.00 × 40 %
+        "  Support first response: £2,316.00",
+    ]
+    assert "Notice on Support first response (March 2026)" in notification.body
     assert provider_told  # the engagement's provider manager hears about it too
 
 
