@@ -20,6 +20,7 @@ from .catalog import METRICS, Metric, MetricKey
 from .enums import (
     CreditStatus,
     EscalationLevel,
+    EscalationStatus,
     ManualStatus,
     MeasurementStatus,
     PeriodStatus,
@@ -328,7 +329,17 @@ class Escalation(TenantModel):
     """A rung of the escalation ladder reached in a period (SPEC-SLA §5). `metric` is blank for the
     engagement-level formal review caused by too many breaches in one period."""
 
-    audited_fields = ("period", "metric", "level", "breaches", "respond_by")
+    audited_fields = (
+        "period",
+        "metric",
+        "level",
+        "breaches",
+        "respond_by",
+        "status",
+        "response",
+        "remediation_plan",
+        "remediation_due_on",
+    )
 
     engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="escalations")
     period = models.ForeignKey(SlaPeriod, on_delete=models.PROTECT, related_name="escalations")
@@ -342,6 +353,15 @@ class Escalation(TenantModel):
     meeting = models.ForeignKey(
         "engagements.GovernanceMeeting", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    status = models.CharField(max_length=20, choices=EscalationStatus.choices, default=EscalationStatus.OPEN)
+    response = models.TextField(blank=True, help_text="The provider's answer to the notice.")
+    responded_at = models.DateTimeField(null=True, blank=True)
+    remediation_plan = models.TextField(blank=True, help_text="What the provider will do to return to target.")
+    remediation_due_on = models.DateField(null=True, blank=True, help_text="When the plan should have worked.")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
         ordering = ["-period__month", "metric", "level"]
@@ -354,6 +374,10 @@ class Escalation(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} on {self.metric or 'the engagement'} ({self.period.month:%Y-%m})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == EscalationStatus.OPEN
 
 
 class ReliefEvent(TracksUpdates, TenantModel):
