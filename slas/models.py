@@ -325,7 +325,7 @@ class ServiceCredit(FinalizedRecord):
         return ServiceCredit.objects.filter(pk=self.pk, status=CreditStatus.EARNED_BACK).exists()
 
 
-class Escalation(TenantModel):
+class Escalation(TracksUpdates, TenantModel):
     """A rung of the escalation ladder reached in a period (SPEC-SLA §5). `metric` is blank for the
     engagement-level formal review caused by too many breaches in one period."""
 
