@@ -18,6 +18,7 @@ from mls.enums import Permission
 from vendors.selectors import providers_for
 
 from . import selectors
+from .onboarding import checklist_for
 
 RECENT_ACTIVITY = 8
 
@@ -85,6 +86,7 @@ def dashboard(request: HttpRequest, organization_slug: str) -> HttpResponse:
         "providers": providers_for(request.membership),
         "member_count": mls_selectors.members().count(),
         "recent_events": mls_selectors.audit_events()[:RECENT_ACTIVITY] if can_see_activity else None,
+        "onboarding": checklist_for(request.membership, request.organization),
     }
     return render(request, "reporting/dashboard.html", context)
 

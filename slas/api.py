@@ -280,7 +280,7 @@ class EscalationSerializer(ReadSerializer):
 
 class EscalationFilter(MetricFilter):
     updated_since = MomentFilter(
-        field_name="created_at", lookup_expr="gte", help_text="Escalations are never changed: created since."
+        field_name="updated_at", lookup_expr="gte", help_text="Raised, answered, planned or closed since."
     )
     level = filters.ChoiceFilter(choices=EscalationLevel.choices)
     created_after, created_before = moment_range("created_at")

@@ -37,6 +37,11 @@ class EscalationLevel(models.TextChoices):
     EXIT_RIGHT = "exit_right", "Exit right"
 
 
+class EscalationStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
 class ReliefKind(models.TextChoices):
     CLIENT_CAUSED = "client_caused", "Client-caused"
     FORCE_MAJEURE = "force_majeure", "Force majeure"

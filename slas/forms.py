@@ -8,7 +8,7 @@ from django.core.validators import FileExtensionValidator
 from mls.validators import validate_sane_date
 
 from .catalog import METRICS, Category, Kind
-from .enums import ReliefKind
+from .enums import EscalationStatus, ReliefKind
 from .models import SlaSchedule
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -136,3 +136,33 @@ class DisputeReasonForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}), help_text="Opens a dispute at account management level."
     )
+
+
+class EscalationResponseForm(forms.Form):
+    response = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}), help_text="What caused the breach and what you are doing about it."
+    )
+
+
+class RemediationPlanForm(forms.Form):
+    plan = forms.CharField(
+        label="Remediation plan",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="The actions that bring the metric back to target, with who does what.",
+    )
+    due_on = forms.DateField(
+        label="Due date", widget=DATE, validators=[validate_sane_date], help_text="When the plan should have worked."
+    )
+
+
+class EscalationFilterForm(forms.Form):
+    """The list's filters; invalid input is ignored rather than an error, as on every list page."""
+
+    status = forms.ChoiceField(
+        choices=[("", "Open and closed"), *EscalationStatus.choices], required=False, label="Status"
+    )
+    engagement = forms.ModelChoiceField(queryset=None, required=False, empty_label="Every engagement")
+
+    def __init__(self, *args: object, engagements: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["engagement"].queryset = engagements

@@ -21,6 +21,7 @@ from .catalog import METRICS, Metric, MetricKey
 from .enums import (
     CreditStatus,
     EscalationLevel,
+    EscalationStatus,
     ManualStatus,
     MeasurementStatus,
     PeriodStatus,
@@ -327,11 +328,21 @@ class ServiceCredit(FinalizedRecord):
         return ServiceCredit.objects.filter(pk=self.pk, status=CreditStatus.EARNED_BACK).exists()
 
 
-class Escalation(TenantModel):
+class Escalation(TracksUpdates, TenantModel):
     """A rung of the escalation ladder reached in a period (SPEC-SLA §5). `metric` is blank for the
     engagement-level formal review caused by too many breaches in one period."""
 
-    audited_fields = ("period", "metric", "level", "breaches", "respond_by")
+    audited_fields = (
+        "period",
+        "metric",
+        "level",
+        "breaches",
+        "respond_by",
+        "status",
+        "response",
+        "remediation_plan",
+        "remediation_due_on",
+    )
 
     engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="escalations")
     period = models.ForeignKey(SlaPeriod, on_delete=models.PROTECT, related_name="escalations")
@@ -345,6 +356,15 @@ class Escalation(TenantModel):
     meeting = models.ForeignKey(
         "engagements.GovernanceMeeting", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    status = models.CharField(max_length=20, choices=EscalationStatus.choices, default=EscalationStatus.OPEN)
+    response = models.TextField(blank=True, help_text="The provider's answer to the notice.")
+    responded_at = models.DateTimeField(null=True, blank=True)
+    remediation_plan = models.TextField(blank=True, help_text="What the provider will do to return to target.")
+    remediation_due_on = models.DateField(null=True, blank=True, help_text="When the plan should have worked.")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
         ordering = ["-period__month", "metric", "level"]
@@ -358,6 +378,10 @@ class Escalation(TenantModel):
     def __str__(self) -> str:
         subject = metric_label(self.metric) if self.metric else "the engagement"
         return f"{self.get_level_display()} on {subject} ({self.period.month:%B %Y})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == EscalationStatus.OPEN
 
 
 class ReliefEvent(TracksUpdates, TenantModel):

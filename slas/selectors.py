@@ -302,3 +302,25 @@ def relief_for(membership: Membership) -> QuerySet[ReliefEvent]:
 
 def manual_for(membership: Membership) -> QuerySet[ManualMeasurement]:
     return ManualMeasurement.objects.filter(engagement__in=engagements_for(membership)).select_related("engagement")
+
+
+def escalations_for(
+    membership: Membership, *, status: str = "", engagement_id: int | None = None
+) -> QuerySet[Escalation]:
+    """The escalations a member may see (a provider manager: its provider's engagements), newest period first."""
+    rows = Escalation.objects.filter(engagement__in=engagements_for(membership))
+    if status:
+        rows = rows.filter(status=status)
+    if engagement_id is not None:
+        rows = rows.filter(engagement_id=engagement_id)
+    return rows.select_related("engagement", "period").order_by("-period__month", "engagement__name", "level", "pk")
+
+
+def may_answer_escalation(membership: Membership, escalation: Escalation) -> bool:
+    """The provider answers an open escalation: its own account manager, as slas.escalations requires."""
+    return escalation.is_open and side_of(membership, escalation.engagement) == Side.PROVIDER
+
+
+def may_close_escalation(membership: Membership, escalation: Escalation) -> bool:
+    """The client closes an open escalation: an approving client-side member (owner, L&D director)."""
+    return escalation.is_open and side_of(membership, escalation.engagement, approving=True) == Side.CLIENT

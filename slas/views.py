@@ -15,17 +15,27 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from engagements.enums import Side
 from engagements.models import Engagement
 from engagements.selectors import engagements_for
 from mls.decorators import permission_required
 from mls.enums import Permission
 from mls.views_support import confirm_page, form_page
 
-from . import drilldown, selectors, services
+from . import drilldown, escalations, selectors, services
 from .catalog import METRICS
 from .enums import ReliefStatus
-from .forms import DisputeReasonForm, ManualMeasurementForm, ReliefForm, ScheduleForm, TargetForm
-from .models import ManualMeasurement, ReliefEvent, SlaSchedule, SlaTarget
+from .forms import (
+    DisputeReasonForm,
+    EscalationFilterForm,
+    EscalationResponseForm,
+    ManualMeasurementForm,
+    ReliefForm,
+    RemediationPlanForm,
+    ScheduleForm,
+    TargetForm,
+)
+from .models import Escalation, ManualMeasurement, ReliefEvent, SlaSchedule, SlaTarget
 
 PAGE_SIZE = 25
 SCORECARD_MONTHS = 6
@@ -307,4 +317,91 @@ def manual_dispute(request: HttpRequest, organization_slug: str, pk: int) -> Htt
         cancel_url=_sla_url(request, manual.engagement_id),
         saved="Value disputed: a dispute is open at account management, and the value does not count.",
         done_url=lambda disputed: _url(request, "engagements:dispute", pk=disputed.dispute_id),
+    )
+
+
+# --- Escalations -----------------------------------------------------------------------------------------------
+
+
+def escalation_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    """Every escalation the member may see, filtered by status and engagement, with the actions their side has."""
+    engagements = engagements_for(request.membership).order_by("name")
+    filters = EscalationFilterForm(request.GET or None, engagements=engagements)
+    chosen = filters.cleaned_data if filters.is_valid() else {}
+    engagement = chosen.get("engagement")
+    rows = selectors.escalations_for(
+        request.membership, status=chosen.get("status", ""), engagement_id=engagement.pk if engagement else None
+    )
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "filters": filters,
+        "page": page,
+        "rows": [
+            (
+                row,
+                selectors.may_answer_escalation(request.membership, row),
+                selectors.may_close_escalation(request.membership, row),
+            )
+            for row in page
+        ],
+    }
+    return render(request, "slas/escalation_list.html", context)
+
+
+def _escalation(request: HttpRequest, pk: int, *, provider: bool) -> Escalation:
+    """The escalation if the member's side may act on it: the provider answers, the client's approvers close."""
+    escalation = get_object_or_404(selectors.escalations_for(request.membership), pk=pk)
+    side = selectors.side_of(request.membership, escalation.engagement, approving=not provider)
+    if side != (Side.PROVIDER if provider else Side.CLIENT):
+        raise PermissionDenied("The provider answers an escalation; the client's L&D director or an owner closes it.")
+    return escalation
+
+
+def _escalation_name(escalation: Escalation) -> str:
+    metric = METRICS[escalation.metric].name.lower() if escalation.metric else "the engagement"
+    return f"{escalation.get_level_display().lower()} on {metric} ({escalation.period.month:%B %Y})"
+
+
+@require_http_methods(["GET", "POST"])
+def escalation_respond(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    escalation = _escalation(request, pk, provider=True)
+    return form_page(
+        request,
+        EscalationResponseForm(request.POST or None),
+        lambda data: escalations.respond_to_notice(escalation=escalation, membership=request.membership, **data),
+        title=f"Respond to the {_escalation_name(escalation)}",
+        cancel_url=_url(request, "slas:escalations"),
+        saved="Response recorded.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def escalation_plan(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    escalation = _escalation(request, pk, provider=True)
+    form = RemediationPlanForm(
+        request.POST or None, initial={"plan": escalation.remediation_plan, "due_on": escalation.remediation_due_on}
+    )
+    return form_page(
+        request,
+        form,
+        lambda data: escalations.record_remediation_plan(escalation=escalation, membership=request.membership, **data),
+        title=f"Remediation plan for the {_escalation_name(escalation)}",
+        cancel_url=_url(request, "slas:escalations"),
+        saved="Remediation plan recorded.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def escalation_close(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    escalation = _escalation(request, pk, provider=False)
+    return confirm_page(
+        request,
+        lambda: escalations.close_escalation(escalation=escalation, membership=request.membership),
+        title=f"Close the {_escalation_name(escalation)}?",
+        body=f"{escalation.engagement.name}. A closed escalation takes no further response or plan from the "
+        "provider; a new breach streak raises a new one.",
+        action="Close escalation",
+        cancel_url=_url(request, "slas:escalations"),
+        done="Escalation closed.",
+        error="" if escalation.is_open else "This escalation is already closed.",
     )

@@ -254,6 +254,11 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "slas:target_edit": OrganizationRoute(SLA_MANAGERS, lambda t: {"pk": t.contract.sla_target.pk}),
     "slas:compute": OrganizationRoute(SLA_MANAGERS, lambda t: {"pk": t.contract.engagement.pk}, methods=POST),
     "slas:relief_create": OrganizationRoute(CHANGE_PROPOSERS, lambda t: {"pk": t.contract.engagement.pk}),
+    "slas:escalations": OrganizationRoute(ALL_ROLES, methods=GET),
+    # The provider answers the contract's open notice; the client's approvers close it.
+    "slas:escalation_respond": OrganizationRoute(PROVIDER_ONLY, lambda t: {"pk": t.contract.escalation.pk}),
+    "slas:escalation_plan": OrganizationRoute(PROVIDER_ONLY, lambda t: {"pk": t.contract.escalation.pk}),
+    "slas:escalation_close": OrganizationRoute(CLIENT_APPROVERS, lambda t: {"pk": t.contract.escalation.pk}),
     "slas:relief_decide": OrganizationRoute(
         CLIENT_APPROVERS, lambda t: {"pk": t.contract.relief.pk, "decision": "approve"}
     ),

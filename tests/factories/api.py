@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from engagements.models import OutcomeMeasurement
 from scheduling.models import AssessmentAttempt, Attendance, Completion, ComplianceAssignment, Feedback, Outage
-from slas.enums import EscalationLevel
 from slas.models import Breach, Escalation, ServiceCredit
 from tests.factories.engagements import submitted_outcome
 from tests.factories.slas import assignment, attempt, attendance, completion, feedback, outage
@@ -57,13 +56,6 @@ def api_objects(tenant: object) -> ApiObjects:
             assignment=assignment(contract.requirement, date(2026, 6, 30), engagement=contract.engagement),
             outage=outage(contract.engagement, MARCH, datetime(2026, 3, 2, 13, 0, tzinfo=UTC)),
             credit=credit,
-            escalation=Escalation.objects.create(
-                organization=tenant.organization,
-                engagement=contract.engagement,
-                period=measurement.period,
-                metric=measurement.metric,
-                level=EscalationLevel.NOTICE,
-                breaches=1,
-            ),
+            escalation=contract.escalation,
             outcome=submitted_outcome(tenant),
         )

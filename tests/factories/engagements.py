@@ -50,8 +50,8 @@ from scheduling.models import (
     Venue,
 )
 from slas import services as sla_services
-from slas.enums import ReliefKind
-from slas.models import ManualMeasurement, Measurement, ReliefEvent, SlaSchedule, SlaTarget
+from slas.enums import EscalationLevel, ReliefKind
+from slas.models import Escalation, ManualMeasurement, Measurement, ReliefEvent, SlaSchedule, SlaTarget
 from slas.periods import Period
 from tests.factories import OrganizationFactory, ProviderFactory
 from vendors import services as vendor_services
@@ -193,6 +193,7 @@ class Contract:
     manual_measurement: ManualMeasurement
     data_export: DataExport
     outage: Outage
+    escalation: Escalation
 
 
 def signed_contract_with_proposal(tenant: object) -> Contract:
@@ -314,6 +315,16 @@ def signed_contract_with_proposal(tenant: object) -> Contract:
             evidence=ContentFile(b"record,matches\nC-1,yes\n", name="accuracy-audit.csv"),
             note="",
         )
+        # An open notice, stored as is: the ladder that raises one is tests/slas' job.
+        escalation = Escalation.objects.create(
+            organization=tenant.organization,
+            engagement=engagement,
+            period=march,
+            metric="support_first_response",
+            level=EscalationLevel.NOTICE,
+            breaches=1,
+            respond_by=datetime(2026, 4, 8, 17, 0, tzinfo=UTC),
+        )
         # A finished data export, stored as is: building a real one is tests/reporting/test_portability.py's job.
         data_export = DataExport.objects.create(
             organization=tenant.organization,
@@ -350,6 +361,7 @@ def signed_contract_with_proposal(tenant: object) -> Contract:
         manual_measurement,
         data_export,
         outage,
+        escalation,
     )
 
 
