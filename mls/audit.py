@@ -221,12 +221,17 @@ class Audited(models.Model):
         return event
 
 
-def save_audited(obj: Audited, *, actor: "User | None", action: str, changes: Mapping[str, Any]) -> Audited:
+def save_audited(
+    obj: Audited, *, actor: "User | None", action: str, changes: Mapping[str, Any], reread: bool = False
+) -> Audited:
     """Apply `changes` to a new or stored row, validate it whole (constraints included), save, and log `action`:
-    the write of a form or an API call, in one step."""
+    the write of a form or an API call, in one step. `reread` logs the values as stored (a decimal typed "12" is
+    12.00), as the next event's "before" will have them."""
     for name, value in changes.items():
         setattr(obj, name, value)
     obj.full_clean()
     obj.save()
+    if reread:
+        obj.refresh_from_db()
     obj.log_action(action, actor=actor)
     return obj

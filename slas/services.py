@@ -23,7 +23,7 @@ from engagements.enums import MeetingKind
 from engagements.models import Engagement, GovernanceMeeting
 from engagements.services import acting_side, claim_for_review, open_dispute
 from mls import formatting
-from mls.audit import record_event
+from mls.audit import record_event, save_audited
 from mls.enums import Permission, roles_with
 from mls.events import emit_after_commit
 from mls.models import Membership, User
@@ -78,21 +78,13 @@ def create_schedule(*, engagement: Engagement, actor: User, **fields: Any) -> Sl
     if SlaSchedule.objects.filter(engagement=engagement).exists():
         raise ValidationError({"engagement": f"{engagement} already has an SLA schedule: change that one."})
     schedule = SlaSchedule(organization=engagement.organization, engagement=engagement, **{**defaults, **fields})
-    schedule.full_clean()
-    schedule.save()
-    schedule.log_action("sla_schedule.created", actor=actor)
-    return schedule
+    return save_audited(schedule, actor=actor, action="sla_schedule.created", changes={})
 
 
 @transaction.atomic
 def update_schedule(*, schedule: SlaSchedule, actor: User, **fields: Any) -> SlaSchedule:
-    for name, value in fields.items():
-        setattr(schedule, name, value)
-    schedule.full_clean()
-    schedule.save()
-    schedule.refresh_from_db()  # audit the stored values (12.00), not the typed ones ("12")
-    schedule.log_action("sla_schedule.updated", actor=actor)
-    return schedule
+    # Reread: audit the stored values (12.00), not the typed ones ("12").
+    return save_audited(schedule, actor=actor, action="sla_schedule.updated", changes=fields, reread=True)
 
 
 def _check_no_overlap(target: SlaTarget) -> None:
@@ -495,10 +487,7 @@ def request_relief(*, engagement: Engagement, membership: Membership, **fields: 
     relief = ReliefEvent(
         organization=engagement.organization, engagement=engagement, requested_by=membership.user, **fields
     )
-    relief.full_clean()
-    relief.save()
-    relief.log_action("relief.requested", actor=membership.user)
-    return relief
+    return save_audited(relief, actor=membership.user, action="relief.requested", changes={})
 
 
 @transaction.atomic
@@ -537,10 +526,7 @@ def submit_manual_measurement(
         submitted_by=membership.user,
         **fields,
     )
-    manual.full_clean()
-    manual.save()
-    manual.log_action("manual_measurement.submitted", actor=membership.user)
-    return manual
+    return save_audited(manual, actor=membership.user, action="manual_measurement.submitted", changes={})
 
 
 def _reviewable(manual: ManualMeasurement, membership: Membership) -> ManualMeasurement:

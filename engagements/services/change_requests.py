@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from engagements.enums import AWAITING_APPROVAL, ChangeRequestStatus, Side, VersionStatus
 from engagements.models import ChangeRequest, Engagement, ScopeItem, ServiceLine, Sow, SowVersion, VolumeBand
+from mls.audit import save_audited
 from mls.enums import Permission
 from mls.models import Membership, User
 
@@ -81,10 +82,7 @@ def propose_change_request(
         base_version=base,
         proposed_version=_copy_version(base, next_number, now),
     )
-    change_request.full_clean()
-    change_request.save()
-    change_request.log_action("change_request.proposed", actor=membership.user)
-    return change_request
+    return save_audited(change_request, actor=membership.user, action="change_request.proposed", changes={})
 
 
 # The checks each change-request action makes before writing, public so a page shows a button only when the

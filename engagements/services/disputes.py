@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from engagements.enums import DISPUTE_LADDER, DisputeTier
 from engagements.models import Dispute, DisputeStep, Engagement
+from mls.audit import save_audited
 from mls.models import Membership
 
 from .change_requests import acting_side
@@ -36,10 +37,8 @@ def open_dispute(
         executive_due_on=timezone.localdate(opened_at, engagement.calendar.zone)
         + timedelta(days=engagement.dispute_escalation_days),
     )
-    dispute.full_clean()
-    dispute.save()
+    save_audited(dispute, actor=membership.user, action="dispute.opened", changes={})
     _step(dispute, membership, description)
-    dispute.log_action("dispute.opened", actor=membership.user)
     return dispute
 
 

@@ -31,10 +31,7 @@ def create_engagement(*, organization: Any, actor: User, **fields: Any) -> Engag
     _require_own_provider(organization.pk, fields)
     _refuse_taken_external_id(Engagement(), fields)
     engagement = Engagement(organization=organization, **fields)
-    engagement.full_clean()
-    engagement.save()
-    engagement.log_action("engagement.created", actor=actor)
-    return engagement
+    return save_audited(engagement, actor=actor, action="engagement.created", changes={})
 
 
 @transaction.atomic

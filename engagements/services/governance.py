@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from engagements.models import Engagement, GovernanceMeeting, MeetingAction
+from mls.audit import save_audited
 from mls.models import Membership
 
 from .change_requests import acting_side
@@ -25,10 +26,7 @@ def schedule_meeting(
         scheduled_for=scheduled_for,
         agenda=agenda,
     )
-    meeting.full_clean()
-    meeting.save()
-    meeting.log_action("meeting.scheduled", actor=membership.user)
-    return meeting
+    return save_audited(meeting, actor=membership.user, action="meeting.scheduled", changes={})
 
 
 @transaction.atomic
@@ -65,10 +63,7 @@ def add_meeting_action(
         owner_name=owner_name,
         due_on=due_on,
     )
-    action.full_clean()
-    action.save()
-    action.log_action("meeting_action.added", actor=membership.user)
-    return action
+    return save_audited(action, actor=membership.user, action="meeting_action.added", changes={})
 
 
 @transaction.atomic

@@ -7,16 +7,14 @@ from typing import Any
 from django.db import transaction
 
 from engagements.models import IndexSeries, IndexValue
+from mls.audit import save_audited
 from mls.models import User
 
 
 @transaction.atomic
 def create_index_series(*, organization: Any, actor: User, name: str, description: str = "") -> IndexSeries:
     series = IndexSeries(organization=organization, name=name.strip(), description=description)
-    series.full_clean()
-    series.save()
-    series.log_action("index_series.created", actor=actor)
-    return series
+    return save_audited(series, actor=actor, action="index_series.created", changes={})
 
 
 @transaction.atomic
@@ -24,8 +22,4 @@ def record_index_value(*, series: IndexSeries, actor: User, month: date, value: 
     """Enter or correct one month of an index series (procurement)."""
     existing = IndexValue.objects.filter(series=series, month=month).first()
     index_value = existing or IndexValue(organization=series.organization, series=series, month=month)
-    index_value.value = value
-    index_value.full_clean()
-    index_value.save()
-    index_value.log_action("index_value.recorded", actor=actor)
-    return index_value
+    return save_audited(index_value, actor=actor, action="index_value.recorded", changes={"value": value})

@@ -11,6 +11,7 @@ from django.utils import timezone
 from engagements.enums import LineBasis, OutcomeStatus, VersionStatus
 from engagements.models import OutcomeMeasurement, ServiceLine
 from engagements.selectors import outcome_side, version_in_force
+from mls.audit import save_audited
 from mls.models import Membership
 
 AGREED = (VersionStatus.SIGNED, VersionStatus.SUPERSEDED)
@@ -70,10 +71,7 @@ def submit_outcome_measurement(
         submitted_by=membership.user,
         submitted_at=now,
     )
-    measurement.full_clean()
-    measurement.save()
-    measurement.log_action("outcome_measurement.submitted", actor=membership.user)
-    return measurement
+    return save_audited(measurement, actor=membership.user, action="outcome_measurement.submitted", changes={})
 
 
 def claim_for_review(record: Any, side: str, submitted: str) -> Any:

@@ -23,15 +23,11 @@ def create_sow(
     if engagement.sows.filter(reference=reference).exists():
         raise ValidationError({"reference": f"{engagement} already has a SoW {reference}."})
     sow = Sow(organization=engagement.organization, engagement=engagement, reference=reference, title=title)
-    sow.full_clean()
-    sow.save()
+    save_audited(sow, actor=actor, action="sow.created", changes={})
     version = SowVersion(
         organization=sow.organization, sow=sow, number=1, effective_from=effective_from, pricing_model=pricing_model
     )
-    version.full_clean()
-    version.save()
-    sow.log_action("sow.created", actor=actor)
-    version.log_action("sow_version.created", actor=actor)
+    save_audited(version, actor=actor, action="sow_version.created", changes={})
     return sow
 
 
@@ -70,11 +66,8 @@ def set_scope_item(
     _require_draft(version)
     item = ScopeItem.objects.filter(version=version, service=service, custom_name=custom_name).first()
     item = item or ScopeItem(organization=version.organization, version=version, service=service)
-    item.custom_name, item.responsibility, item.notes = custom_name, responsibility, notes
-    item.full_clean()
-    item.save()
-    item.log_action("scope_item.saved", actor=actor)
-    return item
+    changes = {"custom_name": custom_name, "responsibility": responsibility, "notes": notes}
+    return save_audited(item, actor=actor, action="scope_item.saved", changes=changes)
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils.text import slugify
 
+from mls.audit import save_audited
 from mls.enums import Role
 from mls.models import Membership, Organization, User
 
@@ -20,10 +21,8 @@ def _unique_slug(name: str) -> str:
 def create_organization(*, owner: User, name: str, **settings_: str) -> Organization:
     """Create an organization with `owner` as its first owner (sign-up, or "new organization")."""
     organization = Organization(name=name.strip(), slug=_unique_slug(name), **settings_)
-    organization.full_clean()
-    organization.save()
+    save_audited(organization, actor=owner, action="organization.created", changes={})
     membership = Membership.objects.create(organization=organization, user=owner, role=Role.OWNER)
-    organization.log_action("organization.created", actor=owner)
     membership.log_action("member.added", actor=owner)
     return organization
 
@@ -32,12 +31,7 @@ def create_organization(*, owner: User, name: str, **settings_: str) -> Organiza
 def update_organization_settings(*, organization: Organization, actor: User, **changes: object) -> Organization:
     """An owner edits the organization's settings (its calendar, currency, two-factor requirement), audited before
     → after; the slug stays, so links and API integrations keep working."""
-    for name, value in changes.items():
-        setattr(organization, name, value)
-    organization.full_clean()
-    organization.save()
-    organization.log_action("organization.updated", actor=actor)
-    return organization
+    return save_audited(organization, actor=actor, action="organization.updated", changes=changes)
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from mls.audit import save_audited
 from mls.enums import Permission
 from mls.models import ApiToken, Membership, Organization, Provider, User
 from mls.tenancy import organization_scope
@@ -41,9 +42,7 @@ def create_api_token(
         provider=provider,
         created_by=membership.user,
     )
-    token.full_clean()
-    token.save()
-    token.log_action("api_token.created", actor=membership.user)
+    save_audited(token, actor=membership.user, action="api_token.created", changes={})
     return token, raw
 
 

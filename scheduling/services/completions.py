@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from engagements.models import Engagement
+from mls.audit import save_audited
 from mls.models import Membership
 from scheduling.enums import CompletionSource, EnrollmentStatus, SessionStatus
 from scheduling.models import Completion, ComplianceAssignment, Course, Learner, RequirementCourse, Session
@@ -38,9 +39,7 @@ def record_completion(
         completed_at=completed_at,
         source=source,
     )
-    completion.full_clean()
-    completion.save()
-    completion.log_action("completion.recorded", actor=membership.user)
+    save_audited(completion, actor=membership.user, action="completion.recorded", changes={})
     close_compliance_assignments([completion], zone=engagement.timezone)
     return completion
 

@@ -73,9 +73,7 @@ def record_content_review(
         notes=notes.strip(),
         recorded_by=membership.user,
     )
-    review.full_clean()
-    review.save()
-    review.log_action("course.content_reviewed", actor=membership.user)
+    save_audited(review, actor=membership.user, action="course.content_reviewed", changes={})
     if course.last_reviewed_on is None or reviewed_on > course.last_reviewed_on:
         save_audited(course, actor=membership.user, action="course.updated", changes={"last_reviewed_on": reviewed_on})
     return review
