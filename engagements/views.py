@@ -14,7 +14,7 @@ from mls.forms import apply_service_error
 from mls.views_support import confirm_page, write_and_say
 
 from . import selectors, services
-from .enums import AWAITING_APPROVAL, EngagementStatus, Side
+from .enums import EngagementStatus, Side
 from .forms import ChangeRequestForm, EngagementForm, ScopeItemForm, ServiceLineForm, SowForm, VersionTermsForm
 from .models import ChangeRequest, ScopeItem, ServiceLine, SowVersion
 
@@ -293,8 +293,12 @@ CHANGE_REQUEST_ACTIONS = {
     "withdraw": (services.withdraw_change_request, "withdrawn"),
 }
 # Deciding for good asks first (GET shows the question, POST acts): approving may sign the proposed version, a
-# withdrawn request cannot be reopened. Submitting, and rejecting with its typed reason, post at once.
-CONFIRMED_ACTIONS = frozenset({"approve", "withdraw"})
+# withdrawn request cannot be reopened. The question says beforehand why the service would refuse, by asking the
+# service's own check. Submitting, and rejecting with its typed reason, post at once.
+CONFIRMED_ACTIONS = {
+    "approve": services.check_approve_change_request,
+    "withdraw": services.check_withdraw_change_request,
+}
 
 
 def _approval_question(change_request: ChangeRequest, side: str) -> str:
@@ -314,6 +318,12 @@ def _confirmed_change_request_action(request: HttpRequest, change_request: Chang
     except ValidationError as error:
         raise PermissionDenied(error.messages[0]) from error
     act, done = CHANGE_REQUEST_ACTIONS[action]
+    try:
+        CONFIRMED_ACTIONS[action](request.membership, change_request)
+    except ValidationError as error:
+        refusal = error.messages[0]
+    else:
+        refusal = ""
     return confirm_page(
         request,
         lambda: act(change_request=change_request, membership=request.membership),
@@ -324,19 +334,8 @@ def _confirmed_change_request_action(request: HttpRequest, change_request: Chang
         action=action.capitalize(),
         cancel_url=_url(request, "engagements:version", pk=change_request.proposed_version_id),
         done=f"{change_request} {done}.",
-        error=_refusal(change_request, action, side),
+        error=refusal,  # the service checks again on POST
     )
-
-
-def _refusal(change_request: ChangeRequest, action: str, side: str) -> str:
-    """Why the service will refuse the action, said before the member confirms (it checks again on POST)."""
-    if not change_request.is_open:
-        return f"{change_request} is {change_request.get_status_display().lower()}."
-    if action == "approve" and side not in AWAITING_APPROVAL.get(change_request.status, frozenset()):
-        return f"{change_request} is not awaiting the {Side(side).label.lower()}'s approval."
-    if action == "withdraw" and side != change_request.proposed_by_side:
-        return "Only the proposing side can withdraw its change request."
-    return ""
 
 
 @require_http_methods(["GET", "POST"])

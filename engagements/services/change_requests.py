@@ -99,6 +99,8 @@ def check_submit_change_request(membership: Membership, change_request: ChangeRe
 def check_approve_change_request(membership: Membership, change_request: ChangeRequest) -> str:
     """The approving side, when the request awaits its approval."""
     side = acting_side(membership, change_request.sow.engagement, approving=True)
+    if not change_request.is_open:
+        raise ValidationError(f"This change request is already {change_request.get_status_display().lower()}.")
     if side not in AWAITING_APPROVAL.get(change_request.status, frozenset()):
         raise ValidationError(f"This change request is not awaiting the {Side(side).label.lower()}'s approval.")
     return side

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from engagements import services
 from engagements.enums import ChangeRequestStatus
@@ -326,6 +327,35 @@ def test_withdrawing_asks_first_and_tells_the_other_side_it_cannot(client, tenan
     assert question.context["error"] == "Only the proposing side can withdraw its change request."
     assert (answer.status_code, answer.context["error"]) == (400, question.context["error"])
     assert cr.status == ChangeRequestStatus.APPROVED_BY_PROVIDER
+
+
+@pytest.mark.parametrize(
+    ("role", "action", "withdrawn", "refusal"),
+    [
+        (Role.PROVIDER_MANAGER, "approve", False, "This change request is not awaiting the provider's approval."),
+        (Role.LD_DIRECTOR, "approve", True, "This change request is already withdrawn."),
+        (Role.PROVIDER_MANAGER, "withdraw", True, "This change request is already withdrawn."),
+    ],
+)
+def test_the_question_says_beforehand_why_the_service_refuses(client, tenant_a, role, action, withdrawn, refusal):
+    """The confirmation page asks the service's own check: what it says on GET is what the POST is refused with."""
+    _contract, cr = submitted_and_approved_by_provider(tenant_a)
+    if withdrawn:
+        with tenant_a.scope():
+            services.withdraw_change_request(change_request=cr, membership=tenant_a.members[Role.PROVIDER_MANAGER])
+    url = org_url(tenant_a, "engagements:change_request_action", pk=cr.pk, action=action)
+    client.force_login(tenant_a.user(role))
+    with tenant_a.scope():
+        audited = AuditEvent.objects.count()
+
+    question = client.get(url)
+    answer = client.post(url)
+
+    assert (question.status_code, question.context["error"]) == (200, refusal)
+    assert (answer.status_code, answer.context["error"]) == (400, refusal)
+    assert f'<p class="form-error" role="alert">{escape(refusal)}</p>' in question.content.decode()
+    with tenant_a.scope():
+        assert AuditEvent.objects.count() == audited  # asking and the refused answer wrote nothing
 
 
 @pytest.mark.parametrize(
