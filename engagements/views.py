@@ -42,7 +42,6 @@ def engagement_list(request: HttpRequest, organization_slug: str) -> HttpRespons
         "status": status,
         "sort": sort,
         "statuses": EngagementStatus.choices,
-        "can_create": request.membership.has_permission(Permission.MANAGE_CONTRACTS),
     }
     return render(request, "engagements/engagement_list.html", context)
 
@@ -80,7 +79,6 @@ def engagement_detail(request: HttpRequest, organization_slug: str, pk: int) -> 
         "change_requests": change_requests,
         "meetings": engagement.meetings.order_by("-scheduled_for")[:10],
         "disputes": engagement.disputes.order_by("-opened_at")[:10],
-        "can_manage": request.membership.has_permission(Permission.MANAGE_CONTRACTS),
         "commercials": request.membership.sees_commercials,
     }
     return render(request, "engagements/engagement_detail.html", context)

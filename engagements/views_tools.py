@@ -76,7 +76,6 @@ def index_series_list(request: HttpRequest, organization_slug: str) -> HttpRespo
         context = {
             "series_list": IndexSeries.objects.order_by("name"),
             "form": form,
-            "can_manage": request.membership.has_permission(Permission.MANAGE_CONTRACTS),
         }
         return render(request, "engagements/index_series_list.html", context, status=status)
 
@@ -103,7 +102,6 @@ def index_series_detail(request: HttpRequest, organization_slug: str, pk: int) -
             "series": series,
             "values": series.values.order_by("-month"),
             "form": form,
-            "can_manage": request.membership.has_permission(Permission.MANAGE_CONTRACTS),
         }
         return render(request, "engagements/index_series_detail.html", context, status=status)
 

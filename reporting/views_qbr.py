@@ -37,7 +37,6 @@ def qbr_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
     context = {
         "page": Paginator(reviews, PAGE_SIZE).get_page(request.GET.get("page")),
         "engagements": engagements_for(request.membership).order_by("name", "pk"),
-        "can_regenerate": request.membership.has_permission(Permission.MANAGE_CONTRACTS),
     }
     return render(request, "reporting/qbr/list.html", context)
 
@@ -48,7 +47,6 @@ def qbr_row(request: HttpRequest, organization_slug: str, pk: int) -> HttpRespon
     """One row of the list: htmx polls it while the revision is generating."""
     context = {
         "review": _review(request, pk),
-        "can_regenerate": request.membership.has_permission(Permission.MANAGE_CONTRACTS),
     }
     return render(request, "reporting/qbr/_row.html", context)
 

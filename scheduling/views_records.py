@@ -330,7 +330,6 @@ def course_detail(request: HttpRequest, organization_slug: str, pk: int) -> Http
             "course": course,
             "reviews": selectors.content_reviews(course),
             "form": form if can_manage else None,
-            "can_manage": can_manage,
         }
         return render(request, "scheduling/course_detail.html", context, status=status)
 

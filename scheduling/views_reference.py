@@ -27,7 +27,6 @@ def _url(request: HttpRequest, name: str, **kwargs: object) -> str:
 def venue_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
     context = {
         "page": Paginator(selectors.venue_list(), PAGE_SIZE).get_page(request.GET.get("page")),
-        "can_manage": request.membership.has_permission(Permission.MANAGE_VENUES),
     }
     return render(request, "scheduling/venue_list.html", context)
 

@@ -64,7 +64,6 @@ def sla_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
     engagements = selectors.sla_engagement_list(request.membership)
     context = {
         "page": Paginator(engagements, PAGE_SIZE).get_page(request.GET.get("page")),
-        "can_manage": request.membership.has_permission(Permission.MANAGE_SLAS),
     }
     return render(request, "slas/sla_list.html", context)
 
@@ -85,7 +84,6 @@ def engagement_sla(request: HttpRequest, organization_slug: str, pk: int) -> Htt
         "escalations": selectors.escalations_of(engagement),
         "relief_events": selectors.relief_of(engagement),
         "manual_measurements": selectors.manual_measurements_of(engagement),
-        "can_manage": membership.has_permission(Permission.MANAGE_SLAS),
         "can_act": selectors.side_of(membership, engagement) is not None,
         "review_side": selectors.side_of(membership, engagement, approving=True),
         "can_decide_relief": selectors.may_decide_relief(membership, engagement),

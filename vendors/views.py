@@ -30,7 +30,6 @@ def _url(request: HttpRequest, name: str, **kwargs: object) -> str:
 def provider_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
     context = {
         "providers": selectors.provider_list(request.membership),
-        "can_manage": request.membership.has_permission(Permission.MANAGE_PROVIDERS),
     }
     return render(request, "vendors/provider_list.html", context)
 
@@ -89,7 +88,6 @@ def supplier_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
         "suppliers": selectors.supplier_performance(request.membership),
         "instructors": selectors.instructors_for(request.membership),
         "today": timezone.localdate(),
-        "can_manage": request.membership.has_permission(Permission.MANAGE_SUPPLIERS),
     }
     return render(request, "vendors/supplier_list.html", context)
 

@@ -28,8 +28,8 @@ from .delivery import (
     scheduled_sessions,
     upcoming_sessions,
 )
-from .sla import SlaStatus, SlaTile, escalations_at, open_escalations, sla_status, sla_tiles
 from .overview import EngagementOverview, Totals, engagement_overview, spend_chart, totals
+from .sla import SlaStatus, SlaTile, escalations_at, open_escalations, sla_status, sla_tiles
 
 __all__ = [
     "CONTRACT_DATES",

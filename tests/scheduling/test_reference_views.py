@@ -72,13 +72,14 @@ def test_room_with_a_negative_capacity_keeps_the_input(client, tenant_a):
 
 @pytest.mark.parametrize(("role", "can_manage"), [(Role.PROVIDER_MANAGER, True), (Role.LD_DIRECTOR, False)])
 def test_venue_list_offers_maintenance_only_to_writers(client, tenant_a, role, can_manage):
-    RoomFactory(organization=tenant_a.organization)
+    room = RoomFactory(organization=tenant_a.organization)
     client.force_login(tenant_a.user(role))
 
     response = client.get(org_url(tenant_a, "scheduling:venues"))
 
-    assert response.context["can_manage"] is can_manage
-    assert (org_url(tenant_a, "scheduling:venue_create") in response.content.decode()) is can_manage
+    page = response.content.decode()
+    assert (org_url(tenant_a, "scheduling:venue_create") in page) is can_manage
+    assert (org_url(tenant_a, "scheduling:room_edit", pk=room.pk) in page) is can_manage
 
 
 def test_viewer_cannot_post_a_venue(client, tenant_a):
