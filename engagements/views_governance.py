@@ -64,12 +64,10 @@ def meeting_create(request: HttpRequest, organization_slug: str, pk: int) -> Htt
 
 
 def _meeting_page(request: HttpRequest, meeting: object, status: int = 200, **forms: object) -> HttpResponse:
-    can_act = _can_act(request, meeting.engagement)
     context = {
         "meeting": meeting,
         "engagement": meeting.engagement,
         "actions": meeting.actions.all(),
-        "can_act": can_act,
         "minutes_form": forms.get("minutes_form") or MinutesForm(initial={"minutes": meeting.minutes}),
         "action_form": forms.get("action_form") or MeetingActionForm(),
         "today": timezone.localdate(),
@@ -171,8 +169,6 @@ def _dispute_page(request: HttpRequest, dispute: object, status: int = 200, **fo
     context = {
         "dispute": dispute,
         "steps": dispute.steps.select_related("actor"),
-        "can_act": _can_act(request, dispute.engagement) and dispute.tier != DisputeTier.CLOSED,
-        "can_escalate": dispute.tier not in (DisputeTier.MEDIATION, DisputeTier.CLOSED),
         "escalate_form": forms.get("escalate_form") or DisputeNoteForm(),
         "close_form": forms.get("close_form") or DisputeCloseForm(),
         "overdue": dispute.is_overdue_for_executives(timezone.localdate()),

@@ -16,9 +16,16 @@ from .change_requests import (
     submit_change_request,
     withdraw_change_request,
 )
-from .disputes import close_dispute, escalate_dispute, open_dispute
+from .disputes import check_close_dispute, check_escalate_dispute, close_dispute, escalate_dispute, open_dispute
 from .engagements import create_engagement, update_engagement
-from .governance import add_meeting_action, complete_meeting_action, record_minutes, schedule_meeting
+from .governance import (
+    add_meeting_action,
+    check_complete_meeting_action,
+    check_record_meeting,
+    complete_meeting_action,
+    record_minutes,
+    schedule_meeting,
+)
 from .index_series import create_index_series, record_index_value
 from .outcomes import (
     claim_for_review,
@@ -45,6 +52,10 @@ __all__ = [
     "add_service_line",
     "approve_change_request",
     "check_approve_change_request",
+    "check_close_dispute",
+    "check_complete_meeting_action",
+    "check_escalate_dispute",
+    "check_record_meeting",
     "check_reject_change_request",
     "check_submit_change_request",
     "check_withdraw_change_request",

@@ -42,13 +42,27 @@ def open_dispute(
     return dispute
 
 
+# The checks of the dispute's writes, public so a page offers a form only when the service would accept it
+# (mls/templatetags/actions.py).
+
+
+def check_escalate_dispute(membership: Membership, dispute: Dispute) -> None:
+    acting_side(membership, dispute.engagement)
+    if dispute.tier not in DISPUTE_LADDER[:-1]:
+        raise ValidationError(f"A dispute at {dispute.get_tier_display().lower()} cannot be escalated further.")
+
+
+def check_close_dispute(membership: Membership, dispute: Dispute) -> None:
+    acting_side(membership, dispute.engagement)
+    if dispute.tier == DisputeTier.CLOSED:
+        raise ValidationError("This dispute is already closed.")
+
+
 @transaction.atomic
 def escalate_dispute(*, dispute: Dispute, membership: Membership, note: str) -> Dispute:
     """Move the dispute one tier up the ladder: account management → executive sponsor → mediation."""
     dispute = Dispute.objects.select_for_update().select_related("engagement").get(pk=dispute.pk)
-    acting_side(membership, dispute.engagement)
-    if dispute.tier not in DISPUTE_LADDER[:-1]:
-        raise ValidationError(f"A dispute at {dispute.get_tier_display().lower()} cannot be escalated further.")
+    check_escalate_dispute(membership, dispute)
     if not note.strip():
         raise ValidationError({"note": "Say why the dispute is escalated."})
     dispute.tier = DISPUTE_LADDER[DISPUTE_LADDER.index(dispute.tier) + 1]
@@ -62,9 +76,7 @@ def escalate_dispute(*, dispute: Dispute, membership: Membership, note: str) -> 
 def close_dispute(*, dispute: Dispute, membership: Membership, resolution: str, now: datetime | None = None) -> Dispute:
     now = now or timezone.now()
     dispute = Dispute.objects.select_for_update().select_related("engagement").get(pk=dispute.pk)
-    acting_side(membership, dispute.engagement)
-    if dispute.tier == DisputeTier.CLOSED:
-        raise ValidationError("This dispute is already closed.")
+    check_close_dispute(membership, dispute)
     if not resolution.strip():
         raise ValidationError({"resolution": "Record how the dispute was resolved."})
     dispute.tier, dispute.closed_at, dispute.resolution = DisputeTier.CLOSED, now, resolution.strip()

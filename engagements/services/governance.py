@@ -29,12 +29,27 @@ def schedule_meeting(
     return save_audited(meeting, actor=membership.user, action="meeting.scheduled", changes={})
 
 
+# The checks the meeting writes make before writing, public so a page offers a form or button only when the service
+# would accept it (mls/templatetags/actions.py).
+
+
+def check_record_meeting(membership: Membership, meeting: GovernanceMeeting) -> None:
+    """Either side of the contract minutes a meeting and adds its actions."""
+    acting_side(membership, meeting.engagement)
+
+
+def check_complete_meeting_action(membership: Membership, action: MeetingAction) -> None:
+    acting_side(membership, action.meeting.engagement)
+    if action.done_at is not None:
+        raise ValidationError("This action is already done.")
+
+
 @transaction.atomic
 def record_minutes(
     *, meeting: GovernanceMeeting, membership: Membership, minutes: str, now: datetime | None = None
 ) -> GovernanceMeeting:
     now = now or timezone.now()
-    acting_side(membership, meeting.engagement)
+    check_record_meeting(membership, meeting)
     if not minutes.strip():
         raise ValidationError({"minutes": "Write the minutes: decisions, figures discussed, disagreements."})
     meeting.minutes = minutes.strip()
@@ -54,7 +69,7 @@ def add_meeting_action(
     owner_name: str,
     due_on: date,
 ) -> MeetingAction:
-    acting_side(membership, meeting.engagement)
+    check_record_meeting(membership, meeting)
     action = MeetingAction(
         organization=meeting.organization,
         meeting=meeting,
@@ -71,9 +86,7 @@ def complete_meeting_action(
     *, action: MeetingAction, membership: Membership, now: datetime | None = None
 ) -> MeetingAction:
     now = now or timezone.now()
-    acting_side(membership, action.meeting.engagement)
-    if action.done_at is not None:
-        raise ValidationError("This action is already done.")
+    check_complete_meeting_action(membership, action)
     action.done_at = now
     action.save(update_fields=["done_at"])
     action.log_action("meeting_action.done", actor=membership.user)

@@ -20,6 +20,10 @@ OBJECT_CHECKS: dict[str, Callable[[Membership, object], object]] = {
     "change_request.approve": engagement_services.check_approve_change_request,
     "change_request.reject": engagement_services.check_reject_change_request,
     "change_request.withdraw": engagement_services.check_withdraw_change_request,
+    "meeting.record": engagement_services.check_record_meeting,  # minutes and actions
+    "meeting_action.complete": engagement_services.check_complete_meeting_action,
+    "dispute.escalate": engagement_services.check_escalate_dispute,
+    "dispute.close": engagement_services.check_close_dispute,
 }
 
 # Confirmation pages: an action that cannot be undone, or takes something away, is styled as danger.

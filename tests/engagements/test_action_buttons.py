@@ -1,4 +1,5 @@
-"""A change request's page offers exactly the actions the service would accept from this member now."""
+"""A change request's, dispute's and meeting's page offer exactly the writes the service would accept from this member
+now."""
 
 import pytest
 from django.urls import reverse
@@ -91,3 +92,70 @@ def test_confirm_page_styles_the_button_by_its_consequence(client, tenant_a, act
     )
 
     assert f'<button type="submit" {button}>{action.capitalize()}</button>' in page.content.decode()
+
+
+def org_url(tenant, name, **kwargs):
+    return reverse(name, kwargs={"organization_slug": tenant.organization.slug, **kwargs})
+
+
+def dispute_after(tenant, escalations: int, *, closed: bool = False):
+    """The factory contract's dispute (open at account management), escalated and perhaps closed by the director."""
+    contract = signed_contract_with_proposal(tenant)
+    director = tenant.members[Role.LD_DIRECTOR]
+    dispute = contract.dispute
+    with tenant.scope():
+        for _ in range(escalations):
+            dispute = services.escalate_dispute(dispute=dispute, membership=director, note="No answer")
+        if closed:
+            dispute = services.close_dispute(dispute=dispute, membership=director, resolution="Credited")
+    return dispute
+
+
+@pytest.mark.parametrize(
+    ("escalations", "closed", "role", "expected"),
+    [
+        (0, False, Role.LD_DIRECTOR, {"escalate", "close"}),
+        (0, False, Role.PROVIDER_MANAGER, {"escalate", "close"}),  # either side climbs the ladder
+        (0, False, Role.VIEWER, set()),
+        (2, False, Role.LD_DIRECTOR, {"close"}),  # at mediation: the top of the ladder
+        (2, True, Role.LD_DIRECTOR, set()),
+    ],
+)
+def test_dispute_page_offers_only_the_writes_the_service_accepts(client, tenant_a, escalations, closed, role, expected):
+    dispute = dispute_after(tenant_a, escalations, closed=closed)
+    client.force_login(tenant_a.user(role))
+
+    html = client.get(org_url(tenant_a, "engagements:dispute", pk=dispute.pk)).content.decode()
+
+    offered = {
+        write
+        for write in ("escalate", "close")
+        if org_url(tenant_a, f"engagements:dispute_{write}", pk=dispute.pk) in html
+    }
+    assert offered == expected
+
+
+@pytest.mark.parametrize(
+    ("role", "done", "expected"),
+    [
+        (Role.LD_DIRECTOR, False, {"minutes", "action_add", "action_done"}),
+        (Role.LD_DIRECTOR, True, {"minutes", "action_add"}),  # a done action is not marked done again
+        (Role.PROVIDER_MANAGER, False, {"minutes", "action_add", "action_done"}),
+        (Role.VIEWER, False, set()),
+    ],
+)
+def test_meeting_page_offers_only_the_writes_the_service_accepts(client, tenant_a, role, done, expected):
+    contract = signed_contract_with_proposal(tenant_a)
+    if done:
+        with tenant_a.scope():
+            services.complete_meeting_action(action=contract.action, membership=tenant_a.members[Role.LD_DIRECTOR])
+    client.force_login(tenant_a.user(role))
+
+    html = client.get(org_url(tenant_a, "engagements:meeting", pk=contract.meeting.pk)).content.decode()
+
+    writes = {
+        "minutes": org_url(tenant_a, "engagements:meeting_minutes", pk=contract.meeting.pk),
+        "action_add": org_url(tenant_a, "engagements:meeting_action_add", pk=contract.meeting.pk),
+        "action_done": org_url(tenant_a, "engagements:meeting_action_done", pk=contract.action.pk),
+    }
+    assert {write for write, url in writes.items() if url in html} == expected
