@@ -1,5 +1,5 @@
-"""A change request's, dispute's and meeting's page offer exactly the writes the service would accept from this member
-now."""
+"""The pages of a change request, a dispute and a meeting offer exactly the writes the service would accept from
+this member now."""
 
 import pytest
 from django.urls import reverse
