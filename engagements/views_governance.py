@@ -1,5 +1,8 @@
 """Governance pages: meetings with minutes and actions, and tiered disputes. Thin over services."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -79,20 +82,34 @@ def meeting_detail(request: HttpRequest, organization_slug: str, pk: int) -> Htt
     return _meeting_page(request, get_object_or_404(selectors.meetings_for(request.membership), pk=pk))
 
 
-def _meeting_write(
-    request: HttpRequest, pk: int, form_name: str, form: object, write: object, saved: str
+def _write_on_page(
+    request: HttpRequest,
+    obj: Any,
+    page: Callable[..., HttpResponse],
+    url_name: str,
+    form_name: str,
+    form: Any,
+    write: Callable[[Any, dict], object],
+    saved: str,
 ) -> HttpResponse:
-    meeting = get_object_or_404(selectors.meetings_for(request.membership), pk=pk)
-    if not _can_act(request, meeting.engagement):
+    """A form posted on a meeting's or a dispute's page (`page`, the form under `form_name`): the member must act for
+    a side of its engagement; a refusal shows the page again with the form's errors."""
+    if not _can_act(request, obj.engagement):
         raise PermissionDenied
     return write_and_say(
         request,
         form,
-        lambda valid: write(meeting, valid.cleaned_data),
+        lambda valid: write(obj, valid.cleaned_data),
         saved=saved,
-        url=_url(request, "engagements:meeting", pk=meeting.pk),
-        rerender=lambda invalid: _meeting_page(request, meeting, status=400, **{form_name: invalid}),
+        url=_url(request, url_name, pk=obj.pk),
+        rerender=lambda invalid: page(request, obj, status=400, **{form_name: invalid}),
     )
+
+
+def _meeting_write(request: HttpRequest, pk: int, *posted: Any) -> HttpResponse:
+    """`posted`: the form's name on the page, the form, the write and what to say once saved."""
+    meeting = get_object_or_404(selectors.meetings_for(request.membership), pk=pk)
+    return _write_on_page(request, meeting, _meeting_page, "engagements:meeting", *posted)
 
 
 @require_POST
@@ -180,20 +197,10 @@ def dispute_detail(request: HttpRequest, organization_slug: str, pk: int) -> Htt
     return _dispute_page(request, get_object_or_404(selectors.disputes_for(request.membership), pk=pk))
 
 
-def _dispute_write(
-    request: HttpRequest, pk: int, form_name: str, form: object, write: object, saved: str
-) -> HttpResponse:
+def _dispute_write(request: HttpRequest, pk: int, *posted: Any) -> HttpResponse:
+    """As `_meeting_write`, on a dispute's page."""
     dispute = get_object_or_404(selectors.disputes_for(request.membership), pk=pk)
-    if not _can_act(request, dispute.engagement):
-        raise PermissionDenied
-    return write_and_say(
-        request,
-        form,
-        lambda valid: write(dispute, valid.cleaned_data),
-        saved=saved,
-        url=_url(request, "engagements:dispute", pk=dispute.pk),
-        rerender=lambda invalid: _dispute_page(request, dispute, status=400, **{form_name: invalid}),
-    )
+    return _write_on_page(request, dispute, _dispute_page, "engagements:dispute", *posted)
 
 
 @require_POST
