@@ -56,7 +56,6 @@ def _learner_page(request: HttpRequest, learner: Learner, status: int = 200, **f
         if can_log
         else None,
         "assign_form": (forms.get("assign_form") or AssignLearnerForm()) if can_assign else None,
-        "can_assign": can_assign,
         "complete_form": forms.get("complete_form"),
         "completing": forms.get("completing"),
     }
@@ -198,8 +197,6 @@ def compliance_overview(request: HttpRequest, organization_slug: str) -> HttpRes
         "requirements": selectors.compliance_overview(today),
         "overdue": Paginator(selectors.overdue_assignments(today), PAGE_SIZE).get_page(request.GET.get("page")),
         "today": today,
-        "can_define": request.membership.has_permission(Permission.MANAGE_COMPLIANCE),
-        "can_assign": _can_assign(request),
     }
     return render(request, "scheduling/compliance.html", context)
 
@@ -218,7 +215,6 @@ def compliance_report(request: HttpRequest, organization_slug: str, pk: int) -> 
             "courses": [rc.course for rc in requirement.requirement_courses.select_related("course")],
             "today": timezone.localdate(),
             "form": form if can_assign else None,
-            "can_define": request.membership.has_permission(Permission.MANAGE_COMPLIANCE),
         }
         return render(request, "scheduling/compliance_report.html", context, status=status)
 

@@ -1,0 +1,57 @@
+"""A page offers a write gated by a permission (`{% may "<permission>" %}`) to exactly the roles holding it: the
+template asks the permission the write's route and service ask, so the button and the write agree."""
+
+import copy
+
+import pytest
+from django.urls import reverse
+
+from mls.enums import ROLE_PERMISSIONS, Permission
+from tests.conftest import Tenant
+from tests.url_matrix import ORGANIZATION_ROUTES
+
+pytestmark = pytest.mark.integration
+
+# (page, the write it links to, the permission both ask)
+GATED_WRITES = [
+    ("engagements:list", "engagements:create", Permission.MANAGE_CONTRACTS),
+    ("engagements:detail", "engagements:edit", Permission.MANAGE_CONTRACTS),
+    ("engagements:detail", "engagements:sow_create", Permission.MANAGE_CONTRACTS),
+    ("reporting:qbrs", "reporting:qbr_regenerate", Permission.MANAGE_CONTRACTS),
+    ("scheduling:course", "scheduling:course_edit", Permission.MANAGE_COURSES),
+    ("scheduling:venues", "scheduling:venue_create", Permission.MANAGE_VENUES),
+    ("scheduling:compliance", "scheduling:requirement_create", Permission.MANAGE_COMPLIANCE),
+    ("scheduling:compliance_report", "scheduling:requirement_edit", Permission.MANAGE_COMPLIANCE),
+    ("slas:engagement", "slas:target_create", Permission.MANAGE_SLAS),
+    ("vendors:providers", "vendors:provider_create", Permission.MANAGE_PROVIDERS),
+    ("vendors:suppliers", "vendors:supplier_create", Permission.MANAGE_SUPPLIERS),
+]
+
+
+@pytest.fixture(scope="module")
+def matrix_tenant(build_once):
+    return build_once(lambda: Tenant("Acme Corp", "acme-buttons").with_route_objects())
+
+
+def _path(tenant: Tenant, name: str) -> str:
+    kwargs = {"organization_slug": tenant.organization.slug, **ORGANIZATION_ROUTES[name].kwargs(tenant)}
+    return reverse(name, kwargs=kwargs)
+
+
+@pytest.mark.parametrize(("page", "write", "permission"), GATED_WRITES)
+def test_a_permission_gated_write_is_offered_to_the_roles_holding_it(
+    client, matrix_tenant, db, page, write, permission
+):
+    tenant = copy.deepcopy(matrix_tenant)
+    page_path, write_path = _path(tenant, page), _path(tenant, write)
+    roles = sorted(ORGANIZATION_ROUTES[page].allowed_roles - ORGANIZATION_ROUTES[page].hidden_from)
+
+    offered = {}
+    for role in roles:
+        client.force_login(tenant.user(role))
+        response = client.get(page_path)
+        assert response.status_code == 200, role
+        offered[role] = f'href="{write_path}"' in response.content.decode()
+
+    assert offered == {role: permission in ROLE_PERMISSIONS[role] for role in roles}
+    assert set(offered.values()) == {True, False}  # some roles were offered it and some were not
