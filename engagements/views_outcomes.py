@@ -52,7 +52,6 @@ def outcome_list(request: HttpRequest, organization_slug: str, pk: int) -> HttpR
         "page": Paginator(measurements, PAGE_SIZE).get_page(request.GET.get("page")),
         "month": month,
         "month_error": month_error,
-        "can_submit": side is not None and selectors.outcome_lines_of(engagement).exists(),
         "review_side": side,
     }
     return render(request, "engagements/outcome_list.html", context)

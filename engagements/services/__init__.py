@@ -28,6 +28,7 @@ from .governance import (
 )
 from .index_series import create_index_series, record_index_value
 from .outcomes import (
+    check_submit_outcome,
     claim_for_review,
     reject_outcome_measurement,
     submit_outcome_measurement,
@@ -58,6 +59,7 @@ __all__ = [
     "check_record_meeting",
     "check_reject_change_request",
     "check_submit_change_request",
+    "check_submit_outcome",
     "check_withdraw_change_request",
     "claim_for_review",
     "close_dispute",

@@ -9,12 +9,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from engagements.enums import LineBasis, OutcomeStatus, VersionStatus
-from engagements.models import OutcomeMeasurement, ServiceLine
-from engagements.selectors import outcome_side, version_in_force
+from engagements.models import Engagement, OutcomeMeasurement, ServiceLine
+from engagements.selectors import outcome_lines_of, outcome_side, version_in_force
 from mls.audit import save_audited
 from mls.models import Membership
 
 AGREED = (VersionStatus.SIGNED, VersionStatus.SUPERSEDED)
+
+
+def check_submit_outcome(membership: Membership, engagement: Engagement) -> str:
+    """The side submitting an outcome value of `engagement`, which needs an agreed gain-share line to value: public
+    so the outcome page offers its button only when a submission can be made (mls/templatetags/actions.py)."""
+    side = outcome_side(membership, engagement)
+    if not outcome_lines_of(engagement).exists():
+        raise ValidationError("This engagement has no signed gain-share line to record a value for.")
+    return side
 
 
 def _check_outcome_line(line: ServiceLine, month: date, today: date) -> None:

@@ -24,6 +24,7 @@ OBJECT_CHECKS: dict[str, Callable[[Membership, object], object]] = {
     "meeting_action.complete": engagement_services.check_complete_meeting_action,
     "dispute.escalate": engagement_services.check_escalate_dispute,
     "dispute.close": engagement_services.check_close_dispute,
+    "outcome.submit": engagement_services.check_submit_outcome,  # (membership, engagement)
 }
 
 # Confirmation pages: an action that cannot be undone, or takes something away, is styled as danger.

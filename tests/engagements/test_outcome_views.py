@@ -121,7 +121,8 @@ def test_a_viewer_gets_no_form_and_no_buttons(client, tenant_a, line):
     page = client.get(org_url(tenant_a, "engagements:outcomes", pk=engagement_id))
     form = client.get(org_url(tenant_a, "engagements:outcome_create", pk=engagement_id))
 
-    assert (page.context["can_submit"], page.context["review_side"], form.status_code) == (False, None, 403)
+    assert (page.context["review_side"], form.status_code) == (None, 403)
+    assert "Submit a value" not in page.content.decode()
     assert "Verify" not in page.content.decode()
 
 
@@ -186,7 +187,8 @@ def test_an_engagement_without_a_gain_share_line_offers_no_submit_button(client,
 
     page = client.get(org_url(tenant_a, "engagements:outcomes", pk=engagement.pk))
 
-    assert (page.context["can_submit"], page.context["review_side"]) == (False, "provider")
+    assert page.context["review_side"] == "provider"
+    assert org_url(tenant_a, "engagements:outcome_create", pk=engagement.pk) not in page.content.decode()
     assert "This engagement has no signed gain-share line to record a value for." in page.content.decode()
 
 
@@ -223,3 +225,18 @@ def test_statement_page_shows_why_the_gain_share_is_not_charged(client, tenant_a
     page = client.get(org_url(tenant_a, "reporting:statement", pk=line.version.sow_id, month="2026-03"))
 
     assert "not charged: outcome 80 awaiting verification by the client (15 % of £10,000.00)" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("role", "offered"),
+    [(Role.PROVIDER_MANAGER, True), (Role.LD_DIRECTOR, True), (Role.PROCUREMENT, True), (Role.VIEWER, False)],
+)
+def test_the_submit_button_is_offered_to_the_sides_that_report_outcomes(client, tenant_a, line, role, offered):
+    """The page asks the service's check: a reporting side of an engagement with a gain-share line."""
+    engagement_id = line.version.sow.engagement_id
+    client.force_login(tenant_a.user(role))
+
+    page = client.get(org_url(tenant_a, "engagements:outcomes", pk=engagement_id))
+
+    submit_url = org_url(tenant_a, "engagements:outcome_create", pk=engagement_id)
+    assert (f'href="{submit_url}"' in page.content.decode()) is offered
