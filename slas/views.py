@@ -84,7 +84,6 @@ def engagement_sla(request: HttpRequest, organization_slug: str, pk: int) -> Htt
         "escalations": selectors.escalations_of(engagement),
         "relief_events": selectors.relief_of(engagement),
         "manual_measurements": selectors.manual_measurements_of(engagement),
-        "can_act": selectors.side_of(membership, engagement) is not None,
         "review_side": selectors.side_of(membership, engagement, approving=True),
         "can_decide_relief": selectors.may_decide_relief(membership, engagement),
     }

@@ -16,6 +16,8 @@ OBJECT_CHECKS: dict[str, Callable[[Membership, object], object]] = {
     "change_request.propose": lambda membership, sow: engagement_services.acting_side(membership, sow.engagement),
     "meeting.schedule": engagement_services.acting_side,  # (membership, engagement), as schedule_meeting asks
     "dispute.open": engagement_services.acting_side,  # as open_dispute asks
+    "relief.request": engagement_services.acting_side,  # as slas.services.request_relief asks
+    "manual_measurement.submit": engagement_services.acting_side,  # as submit_manual_measurement asks
     "change_request.submit": engagement_services.check_submit_change_request,
     "change_request.approve": engagement_services.check_approve_change_request,
     "change_request.reject": engagement_services.check_reject_change_request,

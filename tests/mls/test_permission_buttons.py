@@ -25,6 +25,12 @@ GATED_WRITES = [
     ("slas:engagement", "slas:target_create", Permission.MANAGE_SLAS),
     ("vendors:providers", "vendors:provider_create", Permission.MANAGE_PROVIDERS),
     ("vendors:suppliers", "vendors:supplier_create", Permission.MANAGE_SUPPLIERS),
+    # Acting for a side of the contract (engagements.services.acting_side): the permission, on the engagement of
+    # the member's own provider, which the matrix tenant's contract is for a provider manager.
+    ("engagements:detail", "engagements:meeting_create", Permission.PROPOSE_CHANGES),
+    ("engagements:detail", "engagements:dispute_create", Permission.PROPOSE_CHANGES),
+    ("slas:engagement", "slas:relief_create", Permission.PROPOSE_CHANGES),
+    ("slas:engagement", "slas:manual_create", Permission.PROPOSE_CHANGES),
 ]
 
 
