@@ -50,3 +50,17 @@ class TicketCategory(models.TextChoices):
     CONTENT = "content", "Content"
     AUDIT_REQUEST = "audit_request", "Audit request"
     OTHER = "other", "Other"
+
+
+class TicketStatus(models.TextChoices):
+    """Whose turn it is on a support ticket. Replies move it between the two waiting states; the provider resolves,
+    either side closes a resolved ticket (or reopens it while it is resolved)."""
+
+    OPEN = "open", "Open"
+    WAITING_ON_CLIENT = "waiting_on_client", "Waiting on client"
+    WAITING_ON_PROVIDER = "waiting_on_provider", "Waiting on provider"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+UNRESOLVED_TICKET_STATUSES = (TicketStatus.OPEN, TicketStatus.WAITING_ON_CLIENT, TicketStatus.WAITING_ON_PROVIDER)

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from engagements import services as engagement_services
 from mls.enums import Permission
 from mls.models import Membership
+from scheduling import services as delivery_services
 
 register = template.Library()
 
@@ -20,6 +21,8 @@ OBJECT_CHECKS: dict[str, Callable[[Membership, object], object]] = {
     "change_request.approve": engagement_services.check_approve_change_request,
     "change_request.reject": engagement_services.check_reject_change_request,
     "change_request.withdraw": engagement_services.check_withdraw_change_request,
+    "ticket.reply": delivery_services.check_reply,
+    "ticket.assign": delivery_services.answering_side,  # as assign_ticket asks
 }
 
 # Confirmation pages: an action that cannot be undone, or takes something away, is styled as danger.
