@@ -64,3 +64,11 @@ class TicketStatus(models.TextChoices):
 
 
 UNRESOLVED_TICKET_STATUSES = (TicketStatus.OPEN, TicketStatus.WAITING_ON_CLIENT, TicketStatus.WAITING_ON_PROVIDER)
+
+# Status changes a member makes by hand, to: from (replies move a ticket between the waiting states by themselves).
+# Reopening is for a resolution that did not hold; a closed ticket stays closed.
+TICKET_TRANSITIONS: dict[str, frozenset[str]] = {
+    TicketStatus.RESOLVED: frozenset(UNRESOLVED_TICKET_STATUSES),
+    TicketStatus.CLOSED: frozenset({TicketStatus.RESOLVED}),
+    TicketStatus.WAITING_ON_PROVIDER: frozenset({TicketStatus.RESOLVED}),  # reopen
+}

@@ -16,7 +16,7 @@ from mls.enums import Permission
 from mls.views_support import form_page, saved_redirect, write_and_say, write_or_rerender, write_then
 
 from . import selectors, services
-from .enums import TicketCategory, TicketStatus
+from .enums import TICKET_TRANSITIONS, TicketCategory, TicketStatus
 from .forms import (
     AssignLearnerForm,
     AssignRequirementForm,
@@ -236,7 +236,7 @@ def ticket_reply(request: HttpRequest, organization_slug: str, pk: int) -> HttpR
 @require_POST
 def ticket_status(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
     ticket = _answering_ticket(request, pk)
-    form = TicketStatusForm(request.POST, statuses=list(services.MANUAL_TRANSITIONS))
+    form = TicketStatusForm(request.POST, statuses=list(TICKET_TRANSITIONS))
     return write_and_say(
         request,
         form,

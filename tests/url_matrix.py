@@ -418,6 +418,14 @@ API_ROUTES: dict[str, ApiRoute] = {
     "api:ticket-list": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:ticket-bulk": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:ticket-detail": ApiRoute(lambda t: {"pk": t.contract.ticket.pk}),
+    "api:ticket-status": ApiRoute(
+        lambda t: {"pk": t.contract.ticket.pk}, writes=True, methods=("POST",), writers=TICKET_ANSWERERS
+    ),
+    "api:ticket-assign": ApiRoute(
+        lambda t: {"pk": t.contract.ticket.pk}, writes=True, methods=("POST",), writers=TICKET_ANSWERERS
+    ),
+    "api:ticket-reply-list": ApiRoute(writes=True, writers=TICKET_ANSWERERS),
+    "api:ticket-reply-detail": ApiRoute(lambda t: {"pk": t.api.reply.pk}),
     "api:outage-list": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:outage-bulk": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:outage-detail": ApiRoute(lambda t: {"pk": t.api.outage.pk}),

@@ -20,20 +20,10 @@ from engagements.models import Engagement
 from mls.enums import Permission
 from mls.models import Membership, User
 from mls.services.notifications import notify
-from scheduling.enums import TicketStatus
+from scheduling.enums import TICKET_TRANSITIONS, TicketStatus
 from scheduling.models import Learner, SupportTicket, TicketReply
 
 from ._common import require_delivery_writer
-
-# Status changes a member makes by hand (replies move a ticket between the waiting states by themselves).
-# Reopening is for a resolution that did not hold; a closed ticket stays closed.
-MANUAL_TRANSITIONS: dict[str, frozenset[str]] = {
-    TicketStatus.RESOLVED: frozenset(
-        {TicketStatus.OPEN, TicketStatus.WAITING_ON_CLIENT, TicketStatus.WAITING_ON_PROVIDER}
-    ),
-    TicketStatus.CLOSED: frozenset({TicketStatus.RESOLVED}),
-    TicketStatus.WAITING_ON_PROVIDER: frozenset({TicketStatus.RESOLVED}),  # reopen
-}
 
 
 @transaction.atomic
@@ -169,7 +159,7 @@ def _tell_the_other_side(ticket: SupportTicket, reply: TicketReply) -> None:
 def allowed_statuses(membership: Membership, ticket: SupportTicket) -> list[str]:
     """The statuses `membership` may move `ticket` to now: what the status control offers."""
     allowed = []
-    for status in MANUAL_TRANSITIONS:
+    for status in TICKET_TRANSITIONS:
         try:
             check_status(membership, ticket, status)
         except ValidationError:
@@ -182,7 +172,7 @@ def check_status(membership: Membership, ticket: SupportTicket, status: str) -> 
     """Refuse a status change the ticket's state or the member's role does not allow. Resolving is the provider's
     (owners may correct), and needs a first response; closing and reopening a resolved ticket is either side's."""
     answering_side(membership, ticket)
-    if ticket.status not in MANUAL_TRANSITIONS.get(status, ()):
+    if ticket.status not in TICKET_TRANSITIONS.get(status, ()):
         raise ValidationError(
             {"status": f"A ticket that is {ticket.get_status_display().lower()} cannot be set to that status."}
         )
