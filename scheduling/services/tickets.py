@@ -121,15 +121,17 @@ def post_reply(*, ticket: SupportTicket, membership: Membership, body: str, now:
     reply.save()
     reply.log_action("ticket.replied", actor=membership.user)
 
+    before = ticket.audited_state()
     if side == Side.PROVIDER:
         ticket.first_response_at = first_response_of(ticket.first_response_at, _first_provider_reply_at(ticket))
         if ticket.status != TicketStatus.RESOLVED:
             ticket.status = TicketStatus.WAITING_ON_CLIENT
     else:
         ticket.status, ticket.resolved_at = TicketStatus.WAITING_ON_PROVIDER, None
-    ticket.full_clean()
-    ticket.save()
-    ticket.log_action("ticket.updated", actor=membership.user)
+    if ticket.audited_state() != before:
+        ticket.full_clean()
+        ticket.save()
+        ticket.log_action("ticket.updated", actor=membership.user)
     _tell_the_other_side(ticket, reply)
     return reply
 
