@@ -493,7 +493,7 @@ class SupportTicket(TracksUpdates, TenantModel):
         return self.subject
 
 
-class TicketReply(TenantModel):
+class TicketReply(TracksUpdates, TenantModel):
     """One message of a ticket's conversation. `side` is the author's side when writing (a member's role may change
     later); `created_at` is the system's clock, never typed, because the first provider reply is an SLA input."""
 

@@ -198,3 +198,25 @@ def test_reply_list_query_count_is_constant(client, tenant_a, ticket, django_ass
         response = client.get("/api/v1/ticket-replies/", **auth(raw))
 
     assert [r["body"] for r in response.json()["results"]] == [f"Message {n}" for n in range(count)]
+
+
+def test_reply_list_filters_by_ticket_and_updated_since(client, tenant_a, ticket, time_machine):
+    with tenant_a.scope():
+        other = services.log_ticket(
+            engagement=ticket.engagement,
+            membership=tenant_a.members[Role.PROVIDER_MANAGER],
+            category="other",
+            subject="Second",
+            opened_at=OPENED,
+        )
+        time_machine.move_to(NOW, tick=False)
+        services.post_reply(ticket=ticket, membership=tenant_a.members[Role.LD_DIRECTOR], body="First")
+        time_machine.move_to(datetime(2026, 3, 3, 9, 0, tzinfo=UTC), tick=False)
+        services.post_reply(ticket=other, membership=tenant_a.members[Role.LD_DIRECTOR], body="Second")
+    raw = api_token(tenant_a)
+
+    since = client.get("/api/v1/ticket-replies/", {"updated_since": "2026-03-03T00:00:00Z"}, **auth(raw))
+    of_ticket = client.get("/api/v1/ticket-replies/", {"ticket": ticket.pk}, **auth(raw))
+
+    assert [r["body"] for r in since.json()["results"]] == ["Second"]
+    assert [r["body"] for r in of_ticket.json()["results"]] == ["First"]
