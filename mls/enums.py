@@ -47,6 +47,8 @@ class Permission(models.TextChoices):
         "Propose and answer change requests, raise disputes, minute governance meetings",
     )
     APPROVE_CHANGES = "approve_changes", "Approve or reject change requests for one's side of the contract"
+    # Support tickets are a conversation of both sides (a provider manager: its provider's engagements only).
+    ANSWER_TICKETS = "answer_tickets", "Reply to support tickets, assign them and resolve, close or reopen them"
 
 
 # Client-side roles see everything of their organization; a provider manager sees only its Provider's work,
@@ -67,6 +69,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Permission.ASSIGN_COMPLIANCE,
             Permission.PROPOSE_CHANGES,
             Permission.APPROVE_CHANGES,
+            Permission.ANSWER_TICKETS,
         }
     ),
     Role.PROCUREMENT: frozenset(
@@ -78,6 +81,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Permission.VIEW_COMMERCIALS,
             Permission.MANAGE_PROVIDERS,
             Permission.PROPOSE_CHANGES,
+            Permission.ANSWER_TICKETS,
         }
     ),
     Role.PROVIDER_MANAGER: frozenset(
@@ -90,6 +94,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Permission.ASSIGN_COMPLIANCE,
             Permission.PROPOSE_CHANGES,
             Permission.APPROVE_CHANGES,
+            Permission.ANSWER_TICKETS,
         }
     ),
     Role.VIEWER: frozenset({Permission.VIEW_AUDIT_LOG, Permission.VIEW_COMMERCIALS}),

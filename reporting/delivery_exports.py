@@ -114,7 +114,7 @@ CSV_EXPORTS: dict[str, CsvExport] = {
     ),
     "tickets": CsvExport(
         "Support tickets",
-        "Tickets with their category and when they were opened, first answered and resolved.",
+        "Tickets with their category, status and assignee, and when they were opened, first answered and resolved.",
         tickets_for,
         (
             ("id", "id"),
@@ -127,6 +127,8 @@ CSV_EXPORTS: dict[str, CsvExport] = {
             ("opened_at", "opened_at"),
             ("first_response_at", "first_response_at"),
             ("resolved_at", "resolved_at"),
+            ("status", "status"),
+            ("assignee_email", "assignee__user__email"),
         ),
         dated_by="opened_at",
     ),

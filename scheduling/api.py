@@ -6,19 +6,23 @@ from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
     inline_serializer,
 )
 from rest_framework import exceptions, serializers
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from engagements.enums import Side
 from engagements.selectors import engagements_for
 from mls.api import (
     MAX_BULK_ITEMS,
@@ -39,7 +43,7 @@ from mls.enums import Permission
 from mls.models import Membership
 
 from . import imports, services, xapi
-from .enums import EnrollmentStatus, Modality, SessionStatus, TicketCategory
+from .enums import TICKET_TRANSITIONS, EnrollmentStatus, Modality, SessionStatus, TicketCategory, TicketStatus
 from .models import (
     AssessmentAttempt,
     Attendance,
@@ -52,9 +56,10 @@ from .models import (
     Outage,
     Session,
     SupportTicket,
+    TicketReply,
     Venue,
 )
-from .selectors import completions_for, enrollments_for
+from .selectors import completions_for, enrollments_for, tickets_for
 
 BULK_RESULT = inline_serializer(
     "BulkResult",
@@ -273,19 +278,144 @@ class TicketFilter(TenantFilterSet):
     engagement = IdFilter()
     learner = IdFilter()
     category = filters.ChoiceFilter(choices=TicketCategory.choices)
+    status = filters.ChoiceFilter(choices=TicketStatus.choices)
+    assignee = IdFilter()
     opened_after, opened_before = moment_range("opened_at")
     resolved = YesNoFilter(field_name="resolved_at", lookup_expr="isnull", exclude=True)
 
 
+class TicketStatusInput(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[(status, TicketStatus(status).label) for status in TICKET_TRANSITIONS],
+        help_text="resolved (the provider; needs a first response), closed (a resolved ticket), or "
+        "waiting_on_provider (reopen a resolved ticket).",
+    )
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class AnsweringMember(serializers.PrimaryKeyRelatedField):
+    """A membership of the caller's organization (the service checks it may answer the ticket)."""
+
+    def get_queryset(self) -> QuerySet[Membership]:
+        return Membership.objects.all()
+
+
+class TicketAssigneeInput(serializers.Serializer):
+    assignee = AnsweringMember(
+        allow_null=True,
+        help_text="The id of a membership that answers tickets (client side, or the ticket's "
+        "provider's manager); null for nobody.",
+    )
+
+
 @upsert_schema("tickets", TicketSerializer)
 class TicketViewSet(ImportableResource):
+    """Support tickets. Upserts load history (times recorded elsewhere); the conversation is `ticket-replies`,
+    and `status/` and `assign/` change whose turn it is and who has it, as the ticket page does."""
+
     serializer_class = TicketSerializer
     filterset_class = TicketFilter
     ordering_fields = ("id", "opened_at", "updated_at")
     import_kind = "tickets"
 
+    @property
+    def write_permission(self) -> str:
+        if self.action in {"status", "assign"}:
+            return Permission.ANSWER_TICKETS
+        return super().write_permission
+
     def visible(self, membership: Membership) -> QuerySet[SupportTicket]:
         return SupportTicket.objects.filter(engagement__in=engagements_for(membership))
+
+    @extend_schema(
+        summary="Resolve, close or reopen a ticket",
+        request=TicketStatusInput,
+        responses={200: TicketSerializer},
+        examples=[OpenApiExample("Resolve", value={"status": "resolved"}, request_only=True)],
+    )
+    @action(detail=True, methods=["post"])
+    def status(self, request: Request, pk: str) -> Response:
+        ticket = self.get_object()
+        item = TicketStatusInput(data=request.data)
+        item.is_valid(raise_exception=True)
+        ticket = services.set_ticket_status(ticket=ticket, membership=self.membership, **item.validated_data)
+        return Response(self.get_serializer(ticket).data)
+
+    @extend_schema(
+        summary="Assign a ticket to a member of either side, or to nobody",
+        request=TicketAssigneeInput,
+        responses={200: TicketSerializer},
+        examples=[OpenApiExample("Assign", value={"assignee": 7}, request_only=True)],
+    )
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, pk: str) -> Response:
+        ticket = self.get_object()
+        item = TicketAssigneeInput(data=request.data, context=self.get_serializer_context())
+        item.is_valid(raise_exception=True)
+        ticket = services.assign_ticket(ticket=ticket, membership=self.membership, **item.validated_data)
+        return Response(self.get_serializer(ticket).data)
+
+
+class TicketReplySerializer(ReadSerializer):
+    author_name = serializers.SerializerMethodField(help_text="The author's name (or email); blank once removed.")
+
+    class Meta:
+        model = TicketReply
+        exclude = ("organization",)
+
+    def get_author_name(self, reply: TicketReply) -> str:
+        return (reply.author.get_full_name() or reply.author.email) if reply.author else ""
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleTicket(serializers.PrimaryKeyRelatedField):
+    """A ticket the caller sees: another provider's or organization's ticket is "not found"."""
+
+    def get_queryset(self) -> QuerySet[SupportTicket]:
+        return tickets_for(caller_of(self.context["request"]).membership)
+
+
+class TicketReplyInput(serializers.Serializer):
+    ticket = VisibleTicket(help_text="The id of the ticket answered.")
+    body = serializers.CharField(max_length=5000, help_text="The message; the other side is notified.")
+
+
+class TicketReplyFilter(TenantFilterSet):
+    ticket = IdFilter()
+    side = filters.ChoiceFilter(choices=Side.choices)
+    created_after, created_before = moment_range("created_at")
+
+
+class TicketReplyViewSet(ReadOnlyResource):
+    """The conversations of support tickets, oldest first. A reply is posted now (its time is the server's): the
+    first provider reply is the ticket's first response for the support SLA."""
+
+    serializer_class = TicketReplySerializer
+    filterset_class = TicketReplyFilter
+    ordering = ("created_at", "id")
+    ordering_fields = ("id", "created_at")
+    write_permission = Permission.ANSWER_TICKETS
+
+    def visible(self, membership: Membership) -> QuerySet[TicketReply]:
+        return TicketReply.objects.filter(ticket__in=tickets_for(membership)).select_related("author")
+
+    @extend_schema(
+        summary="Reply to a ticket",
+        request=TicketReplyInput,
+        responses={201: TicketReplySerializer},
+        examples=[
+            OpenApiExample(
+                "A reply",
+                value={"ticket": 41, "body": "The joining link is now in your calendar invite."},
+                request_only=True,
+            )
+        ],
+    )
+    def create(self, request: Request) -> Response:
+        item = TicketReplyInput(data=request.data, context=self.get_serializer_context())
+        item.is_valid(raise_exception=True)
+        reply = services.post_reply(membership=self.membership, **item.validated_data)
+        return Response(self.get_serializer(reply).data, status=201)
 
 
 class AttemptSerializer(ReadSerializer):

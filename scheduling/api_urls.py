@@ -17,6 +17,7 @@ router.register("assessment-attempts", api.AssessmentAttemptViewSet, basename="a
 router.register("feedback", api.FeedbackViewSet, basename="feedback")
 router.register("compliance-assignments", api.ComplianceAssignmentViewSet, basename="compliance-assignment")
 router.register("tickets", api.TicketViewSet, basename="ticket")
+router.register("ticket-replies", api.TicketReplyViewSet, basename="ticket-reply")
 router.register("outages", api.OutageViewSet, basename="outage")
 
 urlpatterns = [

@@ -50,3 +50,25 @@ class TicketCategory(models.TextChoices):
     CONTENT = "content", "Content"
     AUDIT_REQUEST = "audit_request", "Audit request"
     OTHER = "other", "Other"
+
+
+class TicketStatus(models.TextChoices):
+    """Whose turn it is on a support ticket. Replies move it between the two waiting states; the provider resolves,
+    either side closes a resolved ticket (or reopens it while it is resolved)."""
+
+    OPEN = "open", "Open"
+    WAITING_ON_CLIENT = "waiting_on_client", "Waiting on client"
+    WAITING_ON_PROVIDER = "waiting_on_provider", "Waiting on provider"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+UNRESOLVED_TICKET_STATUSES = (TicketStatus.OPEN, TicketStatus.WAITING_ON_CLIENT, TicketStatus.WAITING_ON_PROVIDER)
+
+# Status changes a member makes by hand, to: from (replies move a ticket between the waiting states by themselves).
+# Reopening is for a resolution that did not hold; a closed ticket stays closed.
+TICKET_TRANSITIONS: dict[str, frozenset[str]] = {
+    TicketStatus.RESOLVED: frozenset(UNRESOLVED_TICKET_STATUSES),
+    TicketStatus.CLOSED: frozenset({TicketStatus.RESOLVED}),
+    TicketStatus.WAITING_ON_PROVIDER: frozenset({TicketStatus.RESOLVED}),  # reopen
+}

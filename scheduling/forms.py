@@ -4,10 +4,11 @@ from django import forms
 
 from engagements.enums import Side
 from engagements.models import Engagement
+from mls.models import Membership
 from mls.validators import validate_sane_date
 from vendors.models import Instructor
 
-from .enums import Modality, SessionStatus, TicketCategory
+from .enums import Modality, SessionStatus, TicketCategory, TicketStatus
 from .models import MAX_SEATS, MIN_SEATS, ComplianceRequirement, Course, Enrollment, Learner, Room, Venue
 from .services import JOIN_URL_MODALITIES, ROOM_MODALITIES, modality_field_errors, parse_emails
 
@@ -182,6 +183,39 @@ class TicketForm(forms.Form):
 class TicketTimesForm(forms.Form):
     first_response_at = _datetime("First response at", required=False)
     resolved_at = _datetime("Resolved at", required=False)
+
+
+class TicketReplyForm(forms.Form):
+    body = forms.CharField(
+        label="Your reply",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="The other side is notified. Replies are kept with the ticket and cannot be edited.",
+    )
+
+
+class TicketStatusForm(forms.Form):
+    status = forms.ChoiceField(label="New status")
+
+    def __init__(self, *args: object, statuses: list[str], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        labels = {TicketStatus.WAITING_ON_PROVIDER: "Reopen (waiting on provider)"}
+        self.fields["status"].choices = [(s, labels.get(s, TicketStatus(s).label)) for s in statuses]
+
+
+class TicketAssigneeForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        queryset=Membership.objects.none(), required=False, empty_label="Nobody", label="Assigned to"
+    )
+
+    def __init__(self, *args: object, members: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = members
+        self.fields["assignee"].label_from_instance = _member_label
+
+
+def _member_label(membership: Membership) -> str:
+    return f"{membership.user.get_full_name() or membership.user.email} ({membership.get_role_display()})"
 
 
 class CompletionsForm(forms.Form):

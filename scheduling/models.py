@@ -17,7 +17,15 @@ from engagements.enums import Side
 from mls.models import Lease, LeasedWork, Organization, TenantModel, TracksUpdates
 from mls.validators import validate_timezone
 
-from .enums import CompletionSource, ContentOwnership, EnrollmentStatus, Modality, SessionStatus, TicketCategory
+from .enums import (
+    CompletionSource,
+    ContentOwnership,
+    EnrollmentStatus,
+    Modality,
+    SessionStatus,
+    TicketCategory,
+    TicketStatus,
+)
 
 SCORE = [MinValueValidator(1), MaxValueValidator(5)]
 # A session seats 1 to 1,000 learners, however it is written: the model validates it (services, CSV and API call
@@ -438,7 +446,20 @@ class ComplianceAssignment(TracksUpdates, TenantModel):
 
 
 class SupportTicket(TracksUpdates, TenantModel):
-    audited_fields = ("engagement", "learner", "category", "subject", "opened_at", "first_response_at", "resolved_at")
+    """A learner's support request and its conversation. `first_response_at` is what the SLA measures: the time of
+    the first provider reply once there is one, a recorded time for history loaded without replies."""
+
+    audited_fields = (
+        "engagement",
+        "learner",
+        "category",
+        "subject",
+        "opened_at",
+        "first_response_at",
+        "resolved_at",
+        "status",
+        "assignee",
+    )
 
     external_id = models.CharField(max_length=100, blank=True)
     engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="tickets")
@@ -448,6 +469,10 @@ class SupportTicket(TracksUpdates, TenantModel):
     opened_at = models.DateTimeField(default=now)
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=TicketStatus.choices, default=TicketStatus.OPEN)
+    assignee = models.ForeignKey(
+        "mls.Membership", on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_tickets"
+    )
 
     class Meta(TenantModel.Meta):
         ordering = ["-opened_at"]
@@ -466,6 +491,26 @@ class SupportTicket(TracksUpdates, TenantModel):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class TicketReply(TracksUpdates, TenantModel):
+    """One message of a ticket's conversation. `side` is the author's side when writing (a member's role may change
+    later); `created_at` is the system's clock, never typed, because the first provider reply is an SLA input."""
+
+    audited_fields = ("ticket", "author", "side", "body")
+
+    ticket = models.ForeignKey(SupportTicket, on_delete=models.CASCADE, related_name="replies")
+    author = models.ForeignKey("mls.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    side = models.CharField(max_length=10, choices=Side.choices)
+    body = models.TextField(max_length=5000)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["organization", "ticket", "created_at"], name="scheduling_reply_thread")]
+
+    def __str__(self) -> str:
+        return f"Reply to {self.ticket_id} ({self.get_side_display()})"
 
 
 class Outage(TracksUpdates, TenantModel):

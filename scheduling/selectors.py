@@ -4,14 +4,16 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from engagements.models import Engagement
 from engagements.selectors import engagements_for
+from mls.enums import Permission, roles_with
 from mls.models import Membership
 
-from .enums import SEATED_STATUSES, EnrollmentStatus
+from .enums import SEATED_STATUSES, UNRESOLVED_TICKET_STATUSES, EnrollmentStatus, TicketStatus
 from .models import (
     Attendance,
     Completion,
@@ -25,6 +27,7 @@ from .models import (
     Room,
     Session,
     SupportTicket,
+    TicketReply,
     Venue,
 )
 
@@ -161,6 +164,36 @@ def import_jobs_for(membership: Membership) -> QuerySet[ImportJob]:
 def tickets_for(membership: Membership) -> QuerySet[SupportTicket]:
     return SupportTicket.objects.filter(engagement__in=engagements_for(membership)).select_related(
         "engagement", "learner"
+    )
+
+
+def ticket_list(membership: Membership, *, status: str = "") -> QuerySet[SupportTicket]:
+    """The ticket list: whose turn it is, who has it, and when anyone last wrote (the latest reply, or the
+    opening), most recent activity first; `status` filters ("unresolved": open or waiting on either side)."""
+    latest_reply = TicketReply.objects.filter(ticket=OuterRef("pk")).order_by("-created_at").values("created_at")
+    tickets = tickets_for(membership).select_related("assignee__user")
+    if status == "unresolved":
+        tickets = tickets.filter(status__in=UNRESOLVED_TICKET_STATUSES)
+    elif status in TicketStatus.values:
+        tickets = tickets.filter(status=status)
+    return tickets.annotate(last_activity_at=Coalesce(Subquery(latest_reply[:1]), F("opened_at"))).order_by(
+        "-last_activity_at", "-pk"
+    )
+
+
+def ticket_thread(ticket: SupportTicket) -> QuerySet[TicketReply]:
+    """The conversation oldest first, with its authors."""
+    return ticket.replies.select_related("author").order_by("created_at", "pk")
+
+
+def ticket_assignees(ticket: SupportTicket) -> QuerySet[Membership]:
+    """Who a ticket may be given to: client-side members who answer tickets, and the ticket's provider's managers
+    (the choices of the assignee control; `services.check_assignee` is the rule)."""
+    return (
+        Membership.objects.filter(role__in=roles_with(Permission.ANSWER_TICKETS))
+        .filter(Q(provider__isnull=True) | Q(provider=ticket.engagement.provider_id))
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name", "user__email")
     )
 
 

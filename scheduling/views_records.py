@@ -1,6 +1,6 @@
 """Learners, support tickets and compliance pages. Thin over selectors and services."""
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.forms.models import model_to_dict
@@ -13,10 +13,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from engagements.selectors import engagements_for
 from mls.decorators import permission_required
 from mls.enums import Permission
-from mls.views_support import form_page, saved_redirect, write_and_say, write_or_rerender
+from mls.views_support import form_page, saved_redirect, write_and_say, write_or_rerender, write_then
 
 from . import selectors, services
-from .enums import TicketCategory
+from .enums import TICKET_TRANSITIONS, TicketCategory, TicketStatus
 from .forms import (
     AssignLearnerForm,
     AssignRequirementForm,
@@ -26,10 +26,13 @@ from .forms import (
     CourseEditForm,
     CourseForm,
     OutageForm,
+    TicketAssigneeForm,
     TicketForm,
+    TicketReplyForm,
+    TicketStatusForm,
     TicketTimesForm,
 )
-from .models import ComplianceAssignment, ComplianceRequirement, Course, Learner, Outage
+from .models import ComplianceAssignment, ComplianceRequirement, Course, Learner, Outage, SupportTicket
 from .views import PAGE_SIZE, _writable_engagements
 
 
@@ -129,61 +132,130 @@ def assignment_complete(request: HttpRequest, organization_slug: str, pk: int) -
 
 @require_http_methods(["GET", "POST"])
 def ticket_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    """Tickets by latest activity, with whose turn it is and who has them; filters by status and category."""
     engagements = _writable_engagements(request)
     if request.method == "POST" and not engagements.exists():
         raise PermissionDenied
     category = request.GET.get("category", "")
-    show_open = request.GET.get("open") == "1"
-    tickets = selectors.tickets_for(request.membership)
+    status = request.GET.get("status", "")
+    tickets = selectors.ticket_list(request.membership, status=status)
     if category in TicketCategory.values:
         tickets = tickets.filter(category=category)
-    if show_open:
-        tickets = tickets.filter(resolved_at=None)
 
-    def page(form: TicketForm, status: int = 200) -> HttpResponse:
+    def page(form: TicketForm, status_code: int = 200) -> HttpResponse:
         context = {
             "page": Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page")),
             "form": form if engagements.exists() else None,
             "categories": TicketCategory.choices,
             "category": category,
-            "show_open": show_open,
+            "statuses": [("unresolved", "Not resolved yet"), *TicketStatus.choices],
+            "status": status,
         }
-        return render(request, "scheduling/ticket_list.html", context, status=status)
+        return render(request, "scheduling/ticket_list.html", context, status=status_code)
 
     if request.method == "GET":
         return page(TicketForm(engagements=engagements, initial={"opened_at": timezone.localtime()}))
-    return write_or_rerender(
+    return write_then(
         TicketForm(request.POST, engagements=engagements),
         lambda valid: services.log_ticket(membership=request.membership, **valid.cleaned_data),
-        lambda: saved_redirect(
-            request, "Ticket logged.", reverse("scheduling:tickets", kwargs={"organization_slug": organization_slug})
-        ),
-        lambda invalid: page(invalid, status=400),
+        lambda ticket: saved_redirect(request, "Ticket logged.", _ticket_url(request, ticket.pk)),
+        lambda invalid: page(invalid, status_code=400),
     )
+
+
+def _ticket_url(request: HttpRequest, pk: int) -> str:
+    return reverse("scheduling:ticket", kwargs={"organization_slug": request.organization.slug, "pk": pk})
+
+
+def _ticket_page(request: HttpRequest, pk: int, status: int = 200, **forms: object) -> HttpResponse:
+    """The ticket as stored (re-read, so a refused value is never shown as saved), its conversation, and the forms
+    this member may use; `forms` are the ones a refused post brings back with their errors."""
+    ticket = get_object_or_404(selectors.tickets_for(request.membership).select_related("assignee__user"), pk=pk)
+    membership = request.membership
+    writes_history = _writable_engagements(request).filter(pk=ticket.engagement_id).exists()
+    statuses = services.allowed_statuses(membership, ticket)
+    context = {
+        "ticket": ticket,
+        "replies": selectors.ticket_thread(ticket),
+        "reply_form": forms.get("reply_form") or TicketReplyForm(),
+        "status_form": forms.get("status_form") or (TicketStatusForm(statuses=statuses) if statuses else None),
+        "assignee_form": forms.get("assignee_form")
+        or TicketAssigneeForm(members=selectors.ticket_assignees(ticket), initial={"assignee": ticket.assignee_id}),
+        "form": (forms.get("form") or TicketTimesForm()) if writes_history else None,
+    }
+    return render(request, "scheduling/ticket_detail.html", context, status=status)
+
+
+def _ticket(request: HttpRequest, pk: int) -> SupportTicket:
+    return get_object_or_404(selectors.tickets_for(request.membership), pk=pk)
 
 
 @require_http_methods(["GET", "POST"])
 def ticket_detail(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
-    ticket = get_object_or_404(selectors.tickets_for(request.membership), pk=pk)
-    can_write = _writable_engagements(request).filter(pk=ticket.engagement_id).exists()
-    if request.method == "POST" and not can_write:
-        raise PermissionDenied
-
-    def page(form: TicketTimesForm, status: int = 200) -> HttpResponse:
-        context = {"ticket": ticket, "form": form if can_write else None}
-        return render(request, "scheduling/ticket_detail.html", context, status=status)
-
+    """The conversation; a POST here records response times kept outside MLS (history), as the import does."""
     if request.method == "GET":
-        return page(TicketTimesForm())
-    return write_or_rerender(
+        return _ticket_page(request, pk)
+    ticket = _ticket(request, pk)
+    if not _writable_engagements(request).filter(pk=ticket.engagement_id).exists():
+        raise PermissionDenied
+    return write_and_say(
+        request,
         TicketTimesForm(request.POST),
         lambda valid: services.update_ticket_times(ticket=ticket, membership=request.membership, **valid.cleaned_data),
-        lambda: saved_redirect(
-            request,
-            "Ticket times saved.",
-            reverse("scheduling:ticket", kwargs={"organization_slug": organization_slug, "pk": pk}),
-        ),
-        lambda invalid: page(invalid, status=400),
+        saved="Ticket times saved.",
+        url=_ticket_url(request, pk),
+        rerender=lambda invalid: _ticket_page(request, pk, status=400, form=invalid),
+    )
+
+
+def _answering_ticket(request: HttpRequest, pk: int) -> SupportTicket:
+    """The ticket, for a member who takes part in its conversation: 403 for one the services refuse whatever the
+    input (a viewer), 404 for a ticket the member cannot see (another provider's)."""
+    ticket = _ticket(request, pk)
+    try:
+        services.answering_side(request.membership, ticket)
+    except ValidationError as error:
+        raise PermissionDenied from error
+    return ticket
+
+
+@require_POST
+def ticket_reply(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    ticket = _answering_ticket(request, pk)
+    return write_and_say(
+        request,
+        TicketReplyForm(request.POST),
+        lambda valid: services.post_reply(ticket=ticket, membership=request.membership, **valid.cleaned_data),
+        saved="Reply posted.",
+        url=_ticket_url(request, pk),
+        rerender=lambda invalid: _ticket_page(request, pk, status=400, reply_form=invalid),
+    )
+
+
+@require_POST
+def ticket_status(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    ticket = _answering_ticket(request, pk)
+    form = TicketStatusForm(request.POST, statuses=list(TICKET_TRANSITIONS))
+    return write_and_say(
+        request,
+        form,
+        lambda valid: services.set_ticket_status(ticket=ticket, membership=request.membership, **valid.cleaned_data),
+        saved=lambda saved: f"Ticket {saved.get_status_display().lower()}.",
+        url=_ticket_url(request, pk),
+        rerender=lambda invalid: _ticket_page(request, pk, status=400, status_form=invalid),
+    )
+
+
+@require_POST
+def ticket_assign(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    ticket = _answering_ticket(request, pk)
+    return write_and_say(
+        request,
+        TicketAssigneeForm(request.POST, members=selectors.ticket_assignees(ticket)),
+        lambda valid: services.assign_ticket(ticket=ticket, membership=request.membership, **valid.cleaned_data),
+        saved=lambda saved: f"Assigned to {saved.assignee.user}." if saved.assignee else "Ticket unassigned.",
+        url=_ticket_url(request, pk),
+        rerender=lambda invalid: _ticket_page(request, pk, status=400, assignee_form=invalid),
     )
 
 

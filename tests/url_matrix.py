@@ -32,6 +32,7 @@ COMPLIANCE_DEFINERS = frozenset({Role.OWNER, Role.LD_DIRECTOR})
 COMPLIANCE_ASSIGNERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROVIDER_MANAGER})  # Permission.ASSIGN_COMPLIANCE
 SLA_MANAGERS = frozenset({Role.OWNER, Role.LD_DIRECTOR, Role.PROCUREMENT})  # Permission.MANAGE_SLAS
 CLIENT_APPROVERS = frozenset({Role.OWNER, Role.LD_DIRECTOR})  # decide relief; review what the provider submitted
+TICKET_ANSWERERS = ALL_ROLES - {Role.VIEWER}  # Permission.ANSWER_TICKETS
 COMMERCIAL_READERS = CLIENT_ROLES  # Permission.VIEW_COMMERCIALS: fee statements and QBRs are client-side
 GET, POST = ("GET",), ("POST",)
 
@@ -202,6 +203,16 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "scheduling:assignment_complete": OrganizationRoute(COMPLIANCE_ASSIGNERS, _assignment, methods=POST),
     "scheduling:tickets": OrganizationRoute(ALL_ROLES),
     "scheduling:ticket": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.ticket.pk}),
+    # The conversation: both sides reply, assign, resolve/close/reopen (Permission.ANSWER_TICKETS); viewers read.
+    "scheduling:ticket_reply": OrganizationRoute(
+        TICKET_ANSWERERS, lambda t: {"pk": t.contract.ticket.pk}, methods=POST
+    ),
+    "scheduling:ticket_status": OrganizationRoute(
+        TICKET_ANSWERERS, lambda t: {"pk": t.contract.ticket.pk}, methods=POST
+    ),
+    "scheduling:ticket_assign": OrganizationRoute(
+        TICKET_ANSWERERS, lambda t: {"pk": t.contract.ticket.pk}, methods=POST
+    ),
     "scheduling:outages": OrganizationRoute(ALL_ROLES),
     "scheduling:outage_edit": OrganizationRoute(DELIVERY_WRITERS, lambda t: {"pk": t.contract.outage.pk}),
     "scheduling:courses": OrganizationRoute(ALL_ROLES),
@@ -407,6 +418,14 @@ API_ROUTES: dict[str, ApiRoute] = {
     "api:ticket-list": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:ticket-bulk": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:ticket-detail": ApiRoute(lambda t: {"pk": t.contract.ticket.pk}),
+    "api:ticket-status": ApiRoute(
+        lambda t: {"pk": t.contract.ticket.pk}, writes=True, methods=("POST",), writers=TICKET_ANSWERERS
+    ),
+    "api:ticket-assign": ApiRoute(
+        lambda t: {"pk": t.contract.ticket.pk}, writes=True, methods=("POST",), writers=TICKET_ANSWERERS
+    ),
+    "api:ticket-reply-list": ApiRoute(writes=True, writers=TICKET_ANSWERERS),
+    "api:ticket-reply-detail": ApiRoute(lambda t: {"pk": t.api.reply.pk}),
     "api:outage-list": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:outage-bulk": ApiRoute(writes=True, writers=DELIVERY_WRITERS),
     "api:outage-detail": ApiRoute(lambda t: {"pk": t.api.outage.pk}),

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from engagements import services as engagement_services
 from mls.enums import Permission
 from mls.models import Membership
+from scheduling import services as delivery_services
 
 register = template.Library()
 
@@ -27,6 +28,8 @@ OBJECT_CHECKS: dict[str, Callable[[Membership, object], object]] = {
     "dispute.escalate": engagement_services.check_escalate_dispute,
     "dispute.close": engagement_services.check_close_dispute,
     "outcome.submit": engagement_services.check_submit_outcome,  # (membership, engagement)
+    "ticket.reply": delivery_services.check_reply,
+    "ticket.assign": delivery_services.answering_side,  # as assign_ticket asks
 }
 
 # Confirmation pages: an action that cannot be undone, or takes something away, is styled as danger.

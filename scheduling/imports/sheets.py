@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from engagements.enums import Side
@@ -19,7 +20,17 @@ from scheduling.enums import (
     SessionStatus,
     TicketCategory,
 )
-from scheduling.models import Completion, Course, Enrollment, Learner, Room, Session, SupportTicket, Venue
+from scheduling.models import (
+    Completion,
+    Course,
+    Enrollment,
+    Learner,
+    Room,
+    Session,
+    SupportTicket,
+    TicketReply,
+    Venue,
+)
 
 from .lookups import _by, _chunk_size, _chunks, _column_values, _learners_by_id_or_email
 from .references import engagement_of, load_engagements
@@ -440,14 +451,30 @@ class _TicketSheet(_Sheet):
         "2026-03-02T14:00:00+00:00",
         "L-1001",
     )
-    fields = ("engagement", "learner", "category", "subject", "opened_at", "first_response_at", "resolved_at")
+    fields = (
+        "engagement",
+        "learner",
+        "category",
+        "subject",
+        "opened_at",
+        "first_response_at",
+        "resolved_at",
+        "status",
+    )
     columns = {"learner": "learner_external_id"}
     existing_related = ("engagement",)
     provider_delivery = True
 
     def load(self, rows: list[_Row]) -> dict[str, dict[Any, Any]]:
+        """Stored tickets with what their conversation decides (the first provider reply wins over a recorded
+        first response; the last reply says whose turn it is), in the same one query."""
+        last_side = TicketReply.objects.filter(ticket=OuterRef("pk")).order_by("-created_at", "-pk").values("side")
+        stored = SupportTicket.objects.select_related(*self.existing_related).annotate(
+            first_provider_reply_at=Min("replies__created_at", filter=Q(replies__side=Side.PROVIDER)),
+            last_reply_side=Subquery(last_side[:1]),
+        )
         return {
-            **super().load(rows),
+            "existing": _by(stored, "external_id", _column_values(rows, "external_id")),
             **load_engagements(rows),
             "learner": _by(Learner.objects.all(), "external_id", _column_values(rows, "learner_external_id")),
         }
@@ -462,11 +489,19 @@ class _TicketSheet(_Sheet):
         obj.subject = row.text("subject", required=True)
         opened_at = row.moment("opened_at", required=True)
         obj.opened_at = opened_at or obj.opened_at
-        obj.first_response_at = row.moment("first_response_at")
+        obj.first_response_at = services.first_response_of(
+            row.moment("first_response_at"), getattr(obj, "first_provider_reply_at", None)
+        )
         obj.resolved_at = row.moment("resolved_at")
         for column in ("first_response_at", "resolved_at"):
             if opened_at and getattr(obj, column) and getattr(obj, column) < opened_at:
                 row.error(column, f"{column} cannot be before opened_at.")
+        obj.status = services.status_from_history(
+            obj.status,
+            first_response_at=obj.first_response_at,
+            resolved_at=obj.resolved_at,
+            last_reply_side=getattr(obj, "last_reply_side", None),
+        )
 
 
 def _described(learner: Learner) -> str:

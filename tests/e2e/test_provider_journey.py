@@ -27,8 +27,8 @@ def local_input(moment: datetime) -> str:
 
 
 def shown(moment: datetime) -> str:
-    """How the ticket page prints `moment`."""
-    return f"{moment.astimezone(LONDON):%-d %b %Y %H:%M}"
+    """How the ticket page prints `moment`: in the organization's time, with its zone."""
+    return f"{moment.astimezone(LONDON):%-d %b %Y %H:%M %Z}"
 
 
 def test_provider_logs_attendance_cancels_reschedules_and_answers_a_ticket(
@@ -119,13 +119,30 @@ def test_provider_logs_attendance_cancels_reschedules_and_answers_a_ticket(
     tickets = page.get_by_role("region", name="Tickets")
     expect(tickets.get_by_role("link")).to_have_text(["Cannot find the joining link"])  # not Contoso's
     tickets.get_by_role("link", name="Cannot find the joining link").click()
-    answered = question.opened_at + timedelta(minutes=25)
-    page.get_by_label("First response at").fill(local_input(answered))
-    page.get_by_role("button", name="Save").click()
+    page.get_by_label("Your reply").fill("The joining link is in your calendar invitation.")
+    page.get_by_role("button", name="Post reply").click()
 
+    expect(page.get_by_role("heading", name="Conversation").locator("..").locator(".thread__reply")).to_have_count(1)
+    with tenant_a.scope():
+        question.refresh_from_db()
+        reply = question.replies.get()
+    assert (question.first_response_at, question.resolved_at) == (reply.created_at, None)  # the reply's time
     expect(page.get_by_role("definition")).to_have_text(
-        ["Northwind delivery", "Enrollment", "—", shown(question.opened_at), shown(answered), "—"]
+        [
+            "Waiting on client",
+            "Nobody",
+            "Northwind delivery",
+            "Enrollment",
+            "—",
+            shown(question.opened_at),
+            shown(reply.created_at),
+            "—",
+        ]
     )
-    question.refresh_from_db()
-    assert (question.first_response_at, question.resolved_at) == (answered, None)
+    page.get_by_label("New status").select_option("resolved")
+    page.get_by_role("button", name="Change status").click()
+    expect(page.get_by_text("Ticket resolved.")).to_be_visible()
+    with tenant_a.scope():
+        question.refresh_from_db()
+    assert question.status == "resolved"
     page.screenshot(path=screenshot_path, full_page=True)

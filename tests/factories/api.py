@@ -4,8 +4,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from engagements.enums import Side
 from engagements.models import OutcomeMeasurement
-from scheduling.models import AssessmentAttempt, Attendance, Completion, ComplianceAssignment, Feedback, Outage
+from mls.enums import Role
+from scheduling.models import (
+    AssessmentAttempt,
+    Attendance,
+    Completion,
+    ComplianceAssignment,
+    Feedback,
+    Outage,
+    TicketReply,
+)
 from slas.models import Breach, Escalation, ServiceCredit
 from tests.factories.engagements import submitted_outcome
 from tests.factories.slas import assignment, attempt, attendance, completion, feedback, outage
@@ -24,6 +34,7 @@ class ApiObjects:
     credit: ServiceCredit
     escalation: Escalation
     outcome: OutcomeMeasurement
+    reply: TicketReply
 
 
 def api_objects(tenant: object) -> ApiObjects:
@@ -58,4 +69,12 @@ def api_objects(tenant: object) -> ApiObjects:
             credit=credit,
             escalation=contract.escalation,
             outcome=submitted_outcome(tenant),
+            reply=TicketReply.objects.create(
+                organization=tenant.organization,
+                ticket=contract.ticket,
+                author=tenant.user(Role.LD_DIRECTOR),
+                side=Side.CLIENT,
+                body="Any news?",
+                created_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
+            ),
         )

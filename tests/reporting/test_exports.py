@@ -15,6 +15,7 @@ from engagements.models import Engagement
 from mls.enums import Role
 from reporting.delivery_exports import CSV_EXPORTS, export_rows
 from reporting.exports import csv_chunks, escape_cell, queryset_csv_response, queryset_rows
+from scheduling import services
 from scheduling.models import Course, Learner, Session, SupportTicket
 from tests.factories import ProviderFactory
 from tests.factories.engagements import EngagementFactory
@@ -181,6 +182,31 @@ def test_provider_manager_exports_only_its_providers_engagements(client, tenant_
 
     assert [row["id"] for row in provider_rows] == [str(own.pk)]
     assert [row["id"] for row in client_rows] == [str(own.pk), str(theirs.pk)]
+
+
+def test_ticket_export_has_status_and_assignee(client, tenant_a, engagement):
+    with tenant_a.scope():
+        answered = ticket(engagement, datetime(2026, 3, 2, 8, tzinfo=UTC))
+        services.post_reply(
+            ticket=answered,
+            membership=tenant_a.members[Role.PROVIDER_MANAGER],
+            body="On it.",
+            now=datetime(2026, 3, 2, 9, tzinfo=UTC),
+        )
+        services.assign_ticket(
+            ticket=answered,
+            membership=tenant_a.members[Role.PROVIDER_MANAGER],
+            assignee=tenant_a.members[Role.PROVIDER_MANAGER],
+        )
+    client.force_login(tenant_a.user(Role.OWNER))
+
+    [row] = download(client, tenant_a, "tickets")
+
+    assert (row["first_response_at"], row["status"], row["assignee_email"]) == (
+        "2026-03-02T09:00:00+00:00",  # GMT in March: organization time is UTC
+        "waiting_on_client",
+        tenant_a.user(Role.PROVIDER_MANAGER).email,
+    )
 
 
 def test_date_range_is_of_local_days_and_engagement_filters(client, tenant_a, engagement):

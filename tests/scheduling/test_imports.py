@@ -10,7 +10,8 @@ from django_scopes import ScopeError
 
 from mls.enums import Role
 from mls.models import AuditEvent
-from scheduling.enums import CompletionSource, EnrollmentStatus, Modality, SessionStatus, TicketCategory
+from scheduling import services
+from scheduling.enums import CompletionSource, EnrollmentStatus, Modality, SessionStatus, TicketCategory, TicketStatus
 from scheduling.imports import ImportResult, RowError, import_csv, lookups, template_csv
 from scheduling.models import Completion, Enrollment, Learner, Session, SupportTicket
 from tests.factories.engagements import EngagementFactory
@@ -632,6 +633,37 @@ def test_ticket_import_refuses_a_response_before_the_ticket_was_opened(delivery)
 
     assert result.errors == [RowError(2, "first_response_at", "first_response_at cannot be before opened_at.")]
     assert SupportTicket.objects.count() == 0
+
+
+def test_ticket_import_keeps_the_first_provider_reply_and_takes_the_turn_from_the_conversation(delivery):
+    """A re-import carries the 10:00 recorded before the conversation; the provider's reply at 11:00 is the first
+    response now, and the client's later reply says the provider has the turn."""
+    run(delivery, "tickets", sheet({**TICKET, "first_response_at": ""}))
+    ticket = SupportTicket.objects.get()
+    services.post_reply(ticket=ticket, membership=delivery.members[Role.PROVIDER_MANAGER], body="On it.", now=at(2, 11))
+    services.post_reply(ticket=ticket, membership=delivery.members[Role.LD_DIRECTOR], body="Thanks", now=at(2, 12))
+
+    result = run(delivery, "tickets", sheet(TICKET))
+
+    ticket.refresh_from_db()
+    assert result == ImportResult(created=0, updated=0, unchanged=1, errors=[])  # the conversation decided it all
+    assert (ticket.first_response_at, ticket.status) == (at(2, 11), TicketStatus.WAITING_ON_PROVIDER)
+
+
+def test_ticket_import_sets_the_status_its_times_imply(delivery):
+    rows = [
+        {**TICKET, "external_id": "T-open", "first_response_at": ""},
+        {**TICKET, "external_id": "T-answered"},
+        {**TICKET, "external_id": "T-resolved", "resolved_at": "2026-03-02T14:00:00+00:00"},
+    ]
+
+    run(delivery, "tickets", sheet(*rows))
+
+    assert dict(SupportTicket.objects.values_list("external_id", "status")) == {
+        "T-open": TicketStatus.OPEN,
+        "T-answered": TicketStatus.WAITING_ON_CLIENT,
+        "T-resolved": TicketStatus.RESOLVED,
+    }
 
 
 def test_the_learner_lookup_is_an_index_lookup_even_for_a_tenant_without_statistics(tenant_a):

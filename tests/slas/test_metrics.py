@@ -14,6 +14,8 @@ import pytest
 
 from engagements.enums import ChangeRequestStatus, Side
 from engagements.models import ChangeRequest
+from mls.enums import Role
+from scheduling import services as delivery_services
 from scheduling.enums import SessionStatus, TicketCategory
 from scheduling.models import Completion
 from tests.factories.engagements import EngagementFactory
@@ -79,6 +81,38 @@ def test_support_first_response_counts_answers_within_h_hours(tenant_a):
     assert counted_items(m) == outcomes(
         met=(one_hour, eight_hours, overnight, half_hour, three_hours), failed=(nine_hours,)
     )
+
+
+def test_support_first_response_is_measured_from_the_first_provider_reply(tenant_a):
+    """5 tickets opened in March, H = 8, answered in their conversations: the provider replies after 2 h; the
+    client writes after 1 h and the provider after 10 h (the client's reply is no response: failed); the provider
+    after 8 h exactly; after 30 min then again after 12 h (the first counts); and one only the client has answered
+    (no response, due 10:00 + 8 h, past as of April: failed). 3 / 5 = 60.00."""
+    with tenant_a.scope():
+        engagement, _ = sla_engagement(tenant_a, targets=targets("support_first_response", threshold=8))
+        provider, client = tenant_a.members[Role.PROVIDER_MANAGER], tenant_a.members[Role.LD_DIRECTOR]
+
+        def conversation(day: int, *replies: tuple[object, float]) -> object:
+            opened = utc(day, 10)
+            logged = delivery_services.log_ticket(
+                engagement=engagement, membership=provider, category="technical", subject="Help", opened_at=opened
+            )
+            for member, after in replies:
+                delivery_services.post_reply(
+                    ticket=logged, membership=member, body="…", now=opened + timedelta(hours=after)
+                )
+            return logged
+
+        prompt = conversation(2, (provider, 2))
+        late = conversation(3, (client, 1), (provider, 10))
+        exactly = conversation(4, (provider, 8))
+        first_counts = conversation(5, (provider, 0.5), (provider, 12))
+        unanswered = conversation(6, (client, 1))
+
+        m = measured(engagement, "2026-03", AFTER_GRACE)["support_first_response"]
+
+    assert (m.value, m.numerator, m.denominator, m.pending) == (Decimal("60.00"), 3, 5, 0)
+    assert counted_items(m) == outcomes(met=(prompt, exactly, first_counts), failed=(late, unanswered))
 
 
 def test_audit_report_turnaround_counts_audit_requests_resolved_within_h_hours(tenant_a):
