@@ -13,6 +13,7 @@ from engagements.models import Engagement
 from engagements.selectors import engagements_for
 from mls.decorators import permission_required
 from mls.enums import Permission
+from mls.sorting import Sorting, by, by_date
 from mls.views_support import confirm_page
 
 from . import pdf, qbr, services
@@ -30,11 +31,22 @@ def _list_url(request: HttpRequest) -> str:
     return reverse("reporting:qbrs", kwargs={"organization_slug": request.organization.slug})
 
 
+# A quarter's revisions run newest first so the current one leads.
+QBR_COLUMNS = {
+    "quarter": by_date("quarter", "engagement__name", "-revision"),
+    "engagement": by("engagement__name", "quarter", "-revision"),
+    "status": by("status"),
+    "generated": by_date("generated_at"),
+}
+
+
 @require_GET
 @permission_required(Permission.VIEW_COMMERCIALS)
 def qbr_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
-    reviews = qbr.qbrs_for(request.membership).order_by("-quarter", "engagement__name", "-revision")
+    sorting = Sorting.from_request(request, QBR_COLUMNS, default="-quarter")
+    reviews = sorting.apply(qbr.qbrs_for(request.membership))
     context = {
+        "sorting": sorting,
         "page": Paginator(reviews, PAGE_SIZE).get_page(request.GET.get("page")),
         "engagements": engagements_for(request.membership).order_by("name", "pk"),
         "can_regenerate": request.membership.has_permission(Permission.MANAGE_CONTRACTS),
