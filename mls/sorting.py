@@ -45,10 +45,10 @@ class Sorting:
     def from_request(cls, request: HttpRequest, columns: Mapping[str, Column], default: str) -> Self:
         """`default` is a key of `columns`, optionally with a leading "-"."""
         requested = request.GET.get("sort", "")
-        if requested.lstrip("-") not in columns:
+        if requested.removeprefix("-") not in columns:
             requested = default
         query = {k: v for k, v in request.GET.items() if k not in ("sort", "page")}
-        return cls(columns, requested.lstrip("-"), requested.startswith("-"), query)
+        return cls(columns, requested.removeprefix("-"), requested.startswith("-"), query)
 
     @property
     def value(self) -> str:
