@@ -127,7 +127,7 @@ class EnrollForm(forms.Form):
 
 
 class SessionFilterForm(forms.Form):
-    engagement = forms.ModelChoiceField(queryset=Engagement.objects.none(), required=False)
+    engagement = forms.ModelChoiceField(queryset=Engagement.objects.none(), required=False, empty_label="Any")
     status = forms.ChoiceField(choices=[("", "Any"), *SessionStatus.choices], required=False)
     course = forms.CharField(required=False, label="Course")
     starts_from = forms.DateField(
