@@ -106,7 +106,9 @@ def qbr_draft(request: HttpRequest, organization_slug: str, pk: int) -> HttpResp
     """The running quarter's QBR as it stands, marked DRAFT on every page; rendered now, never stored."""
     engagement: Engagement = get_object_or_404(engagements_for(request.membership), pk=pk)
     now = timezone.now()
-    quarter = qbr.Quarter.containing(timezone.localdate(now, engagement.calendar.zone), engagement.timezone)
+    # "The running quarter" is the dashboard's: today in the organization's timezone (the request's). The quarter's
+    # SLA periods stay in the engagement's timezone.
+    quarter = qbr.Quarter.containing(timezone.localdate(now), engagement.timezone)
     document = pdf.html_to_pdf(qbr.render_html(qbr.qbr_content(engagement, quarter, as_of=now, draft=True)))
     name = f"qbr-{quarter.label.replace(' ', '-')}-DRAFT.pdf"
     response = HttpResponse(document.content, content_type="application/pdf")
