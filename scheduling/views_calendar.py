@@ -44,10 +44,12 @@ def _days(weeks: list[list[date]], month: date, today: date, sessions: list[Sess
 @require_GET
 def session_calendar(request: HttpRequest, organization_slug: str) -> HttpResponse:
     engagements = engagements_for(request.membership).order_by("name")
-    filters = SessionCalendarForm(request.GET or None, engagements=engagements)
-    filters.is_valid()  # a bad field shows its error in the form; the valid ones still apply
-    criteria = getattr(filters, "cleaned_data", {})
     today = timezone.localdate()
+    data = request.GET.copy()
+    data.setdefault("month", f"{today:%Y-%m}")  # the month picker shows the month on screen
+    filters = SessionCalendarForm(data, engagements=engagements)
+    filters.is_valid()  # a bad field shows its error in the form; the valid ones still apply
+    criteria = filters.cleaned_data
     month = criteria.get("month") or today.replace(day=1)
     weeks = calendar.Calendar().monthdatescalendar(month.year, month.month)
     # The grid's days outside the month show their sessions too, so a week reads whole.
