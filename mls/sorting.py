@@ -58,7 +58,7 @@ class Sorting:
         """The column's fields in the chosen direction ("-field" in a column runs against it), then pk."""
         terms = []
         for field in (*self.columns[self.key].fields, "pk"):
-            column = F(field.lstrip("-"))
+            column = F(field.removeprefix("-"))
             descending = self.descending != field.startswith("-")
             terms.append(column.desc(nulls_last=True) if descending else column.asc(nulls_last=True))
         return terms
