@@ -304,15 +304,13 @@ def may_edit_version(membership: Membership, version: SowVersion) -> bool:
     return membership.has_permission(Permission.MANAGE_CONTRACTS)
 
 
-def engagement_list(
-    membership: Membership, *, search: str = "", status: str = "", order: str = "name"
-) -> QuerySet[Engagement]:
+def engagement_list(membership: Membership, *, search: str = "", status: str = "") -> QuerySet[Engagement]:
     engagements = engagements_for(membership)
     if search:
         engagements = engagements.filter(Q(name__icontains=search) | Q(provider__name__icontains=search))
     if status:
         engagements = engagements.filter(status=status)
-    return engagements.order_by(order, "pk")
+    return engagements.order_by("name", "pk")
 
 
 def meetings_for(membership: Membership) -> QuerySet[GovernanceMeeting]:

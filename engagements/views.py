@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from mls.decorators import permission_required
 from mls.enums import Permission
 from mls.forms import apply_service_error
+from mls.sorting import Sorting, by, by_date
 from mls.views_support import confirm_page, write_and_say
 
 from . import selectors, services
@@ -19,7 +20,13 @@ from .forms import ChangeRequestForm, EngagementForm, ScopeItemForm, ServiceLine
 from .models import ChangeRequest, ScopeItem, ServiceLine, SowVersion
 
 PAGE_SIZE = 25
-SORTS = {"name": "name", "provider": "provider__name", "start": "start_date", "end": "end_date", "-end": "-end_date"}
+ENGAGEMENT_COLUMNS = {
+    "name": by("name"),
+    "provider": by("provider__name"),
+    "model": by("engagement_model"),
+    "status": by("status"),
+    "end": by_date("end_date"),
+}
 
 
 def _url(request: HttpRequest, name: str, **kwargs: object) -> str:
@@ -33,14 +40,13 @@ def engagement_list(request: HttpRequest, organization_slug: str) -> HttpRespons
     search = request.GET.get("q", "").strip()
     status = request.GET.get("status", "")
     status = status if status in EngagementStatus.values else ""
-    sort = request.GET.get("sort", "name")
-    sort = sort if sort in SORTS else "name"
-    engagements = selectors.engagement_list(request.membership, search=search, status=status, order=SORTS[sort])
+    sorting = Sorting.from_request(request, ENGAGEMENT_COLUMNS, default="name")
+    engagements = sorting.apply(selectors.engagement_list(request.membership, search=search, status=status))
     context = {
         "page": Paginator(engagements, PAGE_SIZE).get_page(request.GET.get("page")),
         "search": search,
         "status": status,
-        "sort": sort,
+        "sorting": sorting,
         "statuses": EngagementStatus.choices,
     }
     return render(request, "engagements/engagement_list.html", context)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mls.forms import apply_service_error
+from mls.sorting import Sorting, by, by_date
 from mls.views_support import write_and_say
 
 from . import selectors, services
@@ -151,13 +152,24 @@ def meeting_action_done(request: HttpRequest, organization_slug: str, pk: int) -
 # --- Disputes ----------------------------------------------------------------------------------
 
 
+DISPUTE_COLUMNS = {
+    "title": by("title"),
+    "engagement": by("engagement__name"),
+    "tier": by("tier"),
+    "opened": by_date("opened_at"),
+    "executives_by": by_date("executive_due_on"),
+}
+
+
 def dispute_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
     show = request.GET.get("show", "open")
     disputes = selectors.disputes_for(request.membership)
     if show == "open":
         disputes = disputes.exclude(tier=DisputeTier.CLOSED)
+    sorting = Sorting.from_request(request, DISPUTE_COLUMNS, default="-opened")
     context = {
-        "page": Paginator(disputes, PAGE_SIZE).get_page(request.GET.get("page")),
+        "page": Paginator(sorting.apply(disputes), PAGE_SIZE).get_page(request.GET.get("page")),
+        "sorting": sorting,
         "show": show,
         "today": timezone.localdate(),
     }

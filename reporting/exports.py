@@ -14,9 +14,11 @@ The API:
   iterable of equally long tuples, e.g. `queryset_rows(queryset, lookups)`), every cell as `escape_cell` writes it.
   The zone is read when the response is built: the body streams after the middleware has left the request's
   timezone.
-- `queryset_csv_response(filename, header, queryset, lookups, zone)`: the same for a queryset's columns. On
-  PostgreSQL the database writes the CSV (`COPY (SELECT …) TO STDOUT`) with every cell formatted and escaped in
-  SQL by the same rule; elsewhere, or for a column type without an SQL rule, it is `csv_response`.
+- `queryset_csv_response(filename, header, queryset, lookups, zone)`: the same for a queryset's columns, a field
+  with choices written as its label ("Virtual instructor-led", not `vilt`: these files are for people; the API
+  and the import templates carry the keys). On PostgreSQL the database writes the CSV (`COPY (SELECT …) TO
+  STDOUT`) with every cell formatted and escaped in SQL by the same rule; elsewhere, or for a column type without
+  an SQL rule, it is `csv_response`.
 """
 
 import csv
@@ -33,6 +35,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
+    Case,
     CharField,
     DateField,
     DateTimeField,
@@ -45,6 +48,8 @@ from django.db.models import (
     Model,
     QuerySet,
     TextField,
+    Value,
+    When,
 )
 from django.db.models.constants import LOOKUP_SEP
 from django.http import StreamingHttpResponse
@@ -144,8 +149,11 @@ def _attachment(filename: str, chunks: Iterator[str | bytes]) -> StreamingHttpRe
 
 
 def queryset_rows(queryset: QuerySet, lookups: Sequence[str]) -> Iterator[tuple]:
-    """The `lookups` of every row as tuples (as Django loads them), fetched in chunks by one query."""
-    return queryset.values_list(*lookups).iterator(chunk_size=ROWS_PER_CHUNK)
+    """The `lookups` of every row as tuples (as Django loads them, a choice by its label), fetched in chunks by one
+    query."""
+    labels = [_labels(_field(queryset.model, lookup)) for lookup in lookups]
+    for row in queryset.values_list(*lookups).iterator(chunk_size=ROWS_PER_CHUNK):
+        yield tuple(names.get(value, value) if names else value for names, value in zip(labels, row, strict=True))
 
 
 # --- PostgreSQL writes the CSV ---------------------------------------------------------------------------------
@@ -210,8 +218,16 @@ def _field(model: type[Model], lookup: str) -> Field:
     return field.target_field if field.is_relation else field
 
 
+def _labels(field: Field) -> dict[object, str]:
+    """A choice field's labels by stored value (empty for a field without choices)."""
+    return {value: str(label) for value, label in field.flatchoices} if field.choices else {}
+
+
 def _sql_cell(field: Field, lookup: str) -> Expression | F | None:
     """SQL writing `lookup`'s cell exactly as escape_cell writes its value, or None for a type without a rule."""
+    if labels := _labels(field):  # our own labels need no escaping; a value without one is written as stored
+        whens = [When(**{lookup: value}, then=Value(label)) for value, label in labels.items()]
+        return Case(*whens, default=_EscapedText(F(lookup)), output_field=CharField())
     if isinstance(field, CharField | TextField):
         return _EscapedText(F(lookup))
     if isinstance(field, DateTimeField):  # before DateField, its parent

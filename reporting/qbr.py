@@ -297,7 +297,8 @@ def qbr_content(engagement: Engagement, quarter: Quarter, *, as_of: datetime, dr
         Session.objects.filter(engagement=engagement), as_of, as_of + timedelta(days=FORWARD_DAYS)
     )
     one = Engagement.objects.filter(pk=engagement.pk)
-    dashboard_quarter = DashboardQuarter.containing(quarter.first_month, engagement.timezone)
+    # The dashboard's quarter is of the organization's timezone (reporting.views): the summary's figures use it too.
+    dashboard_quarter = DashboardQuarter.containing(quarter.first_month, engagement.organization.timezone)
     schedule = schedule_of(engagement)
     versions = [v for v in (version_in_force(sow, quarter.last_day) for sow in engagement.sows.all()) if v]
     return QbrContent(

@@ -13,6 +13,7 @@ from engagements.models import Engagement
 from engagements.selectors import engagements_for
 from mls.decorators import permission_required
 from mls.enums import Permission
+from mls.sorting import Sorting, by, by_date
 from mls.views_support import confirm_page
 
 from . import pdf, qbr, services
@@ -30,11 +31,22 @@ def _list_url(request: HttpRequest) -> str:
     return reverse("reporting:qbrs", kwargs={"organization_slug": request.organization.slug})
 
 
+# A quarter's revisions run newest first so the current one leads.
+QBR_COLUMNS = {
+    "quarter": by_date("quarter", "engagement__name", "-revision"),
+    "engagement": by("engagement__name", "quarter", "-revision"),
+    "status": by("status"),
+    "generated": by_date("generated_at"),
+}
+
+
 @require_GET
 @permission_required(Permission.VIEW_COMMERCIALS)
 def qbr_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
-    reviews = qbr.qbrs_for(request.membership).order_by("-quarter", "engagement__name", "-revision")
+    sorting = Sorting.from_request(request, QBR_COLUMNS, default="-quarter")
+    reviews = sorting.apply(qbr.qbrs_for(request.membership))
     context = {
+        "sorting": sorting,
         "page": Paginator(reviews, PAGE_SIZE).get_page(request.GET.get("page")),
         "engagements": engagements_for(request.membership).order_by("name", "pk"),
     }
@@ -92,7 +104,9 @@ def qbr_draft(request: HttpRequest, organization_slug: str, pk: int) -> HttpResp
     """The running quarter's QBR as it stands, marked DRAFT on every page; rendered now, never stored."""
     engagement: Engagement = get_object_or_404(engagements_for(request.membership), pk=pk)
     now = timezone.now()
-    quarter = qbr.Quarter.containing(timezone.localdate(now, engagement.calendar.zone), engagement.timezone)
+    # "The running quarter" is the dashboard's: today in the organization's timezone (the request's). The quarter's
+    # SLA periods stay in the engagement's timezone.
+    quarter = qbr.Quarter.containing(timezone.localdate(now), engagement.timezone)
     document = pdf.html_to_pdf(qbr.render_html(qbr.qbr_content(engagement, quarter, as_of=now, draft=True)))
     name = f"qbr-{quarter.label.replace(' ', '-')}-DRAFT.pdf"
     response = HttpResponse(document.content, content_type="application/pdf")

@@ -6,6 +6,7 @@ from django.db import models
 class Modality(models.TextChoices):
     ILT = "ilt", "Instructor-led (classroom)"
     VILT = "vilt", "Virtual instructor-led"
+    HYBRID = "hybrid", "Hybrid (classroom and virtual)"
     SELF_PACED = "self_paced", "Self-paced"
 
 

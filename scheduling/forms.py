@@ -1,10 +1,13 @@
 """Input validation for the delivery pages. Forms validate; services write."""
 
+from datetime import date
+
 from django import forms
 
 from engagements.enums import Side
 from engagements.models import Engagement
 from mls.models import Membership
+from mls.months import parse_month
 from mls.validators import validate_sane_date
 from vendors.models import Instructor
 
@@ -125,7 +128,7 @@ class EnrollForm(forms.Form):
 
 
 class SessionFilterForm(forms.Form):
-    engagement = forms.ModelChoiceField(queryset=Engagement.objects.none(), required=False)
+    engagement = forms.ModelChoiceField(queryset=Engagement.objects.none(), required=False, empty_label="Any")
     status = forms.ChoiceField(choices=[("", "Any"), *SessionStatus.choices], required=False)
     course = forms.CharField(required=False, label="Course")
     starts_from = forms.DateField(
@@ -138,6 +141,26 @@ class SessionFilterForm(forms.Form):
     def __init__(self, *args: object, engagements: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["engagement"].queryset = engagements
+
+
+class SessionCalendarForm(forms.Form):
+    """The calendar's month (`?month=2026-11`, the current month when absent) and its engagement filter."""
+
+    engagement = forms.ModelChoiceField(queryset=Engagement.objects.none(), required=False, empty_label="All")
+    month = forms.CharField(required=False, widget=forms.TextInput(attrs={"type": "month"}), label="Month")
+
+    def __init__(self, *args: object, engagements: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["engagement"].queryset = engagements
+
+    def clean_month(self) -> date | None:
+        text = self.cleaned_data["month"]
+        if not text:
+            return None
+        try:
+            return parse_month(text)
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from error
 
 
 class ImportUploadForm(forms.Form):

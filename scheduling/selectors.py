@@ -76,6 +76,17 @@ def session_list(
     return sessions.order_by("starts_at", "pk")
 
 
+def sessions_starting_between(
+    membership: Membership, start: datetime, end: datetime, *, engagement_id: int | None = None
+) -> QuerySet[Session]:
+    """The sessions a member sees that start in [start, end), in start order, with their course, engagement and
+    venue: one query for a calendar page however many sessions it shows."""
+    sessions = sessions_for(membership).filter(starts_at__gte=start, starts_at__lt=end)
+    if engagement_id:
+        sessions = sessions.filter(engagement=engagement_id)
+    return sessions.order_by("starts_at", "pk")
+
+
 def roster(session: Session) -> QuerySet[Enrollment]:
     """Seated learners first, then the waitlist in FIFO order, then cancellations."""
     return session.enrollments.select_related("learner").prefetch_related("attendances").order_by("requested_at", "pk")

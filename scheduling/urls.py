@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import views, views_imports, views_records, views_reference
+from . import views, views_calendar, views_imports, views_records, views_reference
 
 app_name = "scheduling"
 
 urlpatterns = [
     path("sessions/", views.session_list, name="sessions"),
     path("sessions/new/", views.session_create, name="session_create"),
+    path("sessions/calendar/", views_calendar.session_calendar, name="session_calendar"),
     path("sessions/<int:pk>/", views.session_detail, name="session"),
     path("sessions/<int:pk>/cancel/", views.session_cancel, name="session_cancel"),
     path("sessions/<int:pk>/reschedule/", views.session_reschedule, name="session_reschedule"),

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from engagements.models import Engagement
 from engagements.selectors import engagements_for
 from mls.enums import Permission
+from mls.sorting import Sorting, by, by_date
 from mls.views_support import saved_redirect, write_and_say, write_then
 
 from . import calendars, selectors, services
@@ -31,6 +32,13 @@ from .forms import (
 from .models import Enrollment, Learner, Session
 
 PAGE_SIZE = 25
+SESSION_COLUMNS = {
+    "when": by_date("starts_at"),
+    "course": by("course__code"),
+    "engagement": by("engagement__name"),
+    "status": by("status"),
+    "seats": by("seats_taken"),
+}
 
 
 def _url(request: HttpRequest, name: str, **kwargs: object) -> str:
@@ -64,9 +72,11 @@ def session_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
         starts_from=criteria.get("starts_from"),
         starts_until=criteria.get("starts_until"),
     )
+    sorting = Sorting.from_request(request, SESSION_COLUMNS, default="when")
     context = {
         "filters": filters,
-        "page": Paginator(sessions, PAGE_SIZE).get_page(request.GET.get("page")),
+        "sorting": sorting,
+        "page": Paginator(sorting.apply(sessions), PAGE_SIZE).get_page(request.GET.get("page")),
         "can_create": _writable_engagements(request).exists(),
     }
     return render(request, "scheduling/session_list.html", context)

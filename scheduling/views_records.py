@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from engagements.selectors import engagements_for
 from mls.decorators import permission_required
 from mls.enums import Permission
+from mls.sorting import Sorting, by, by_date
 from mls.views_support import form_page, saved_redirect, write_and_say, write_or_rerender, write_then
 
 from . import selectors, services
@@ -35,11 +36,30 @@ from .forms import (
 from .models import ComplianceAssignment, ComplianceRequirement, Course, Learner, Outage, SupportTicket
 from .views import PAGE_SIZE, _writable_engagements
 
+LEARNER_COLUMNS = {
+    "name": by("name"),
+    "email": by("email"),
+    "hr_id": by("external_id"),
+    "unit": by("business_unit"),
+    "region": by("region"),
+    "sessions": by("sessions"),
+}
+OUTAGE_COLUMNS = {"started": by_date("starts_at"), "ended": by_date("ends_at"), "kind": by("planned")}
+COURSE_COLUMNS = {
+    "code": by("code"),
+    "title": by("title"),
+    "format": by("modality"),
+    "hours": by("duration_hours"),
+    "content": by("ownership"),
+    "reviewed": by_date("last_reviewed_on"),
+}
+
 
 def learner_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
     search = request.GET.get("q", "").strip()
-    page = Paginator(selectors.learner_list(search), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "scheduling/learner_list.html", {"page": page, "search": search})
+    sorting = Sorting.from_request(request, LEARNER_COLUMNS, default="name")
+    page = Paginator(sorting.apply(selectors.learner_list(search)), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "scheduling/learner_list.html", {"page": page, "search": search, "sorting": sorting})
 
 
 def _learner_page(request: HttpRequest, learner: Learner, status: int = 200, **forms: object) -> HttpResponse:
@@ -313,10 +333,12 @@ def outage_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
     engagements = _writable_engagements(request)
     if request.method == "POST" and not engagements.exists():
         raise PermissionDenied
+    sorting = Sorting.from_request(request, OUTAGE_COLUMNS, default="-started")
 
     def page(form: OutageForm, status: int = 200) -> HttpResponse:
         context = {
-            "page": Paginator(_outages(request), PAGE_SIZE).get_page(request.GET.get("page")),
+            "page": Paginator(sorting.apply(_outages(request)), PAGE_SIZE).get_page(request.GET.get("page")),
+            "sorting": sorting,
             "form": form if engagements.exists() else None,
             "writable": set(engagements.values_list("pk", flat=True)),
         }
@@ -365,10 +387,12 @@ def course_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
     can_add = request.membership.has_permission(Permission.MANAGE_COURSES)
     if request.method == "POST" and not can_add:
         raise PermissionDenied
+    sorting = Sorting.from_request(request, COURSE_COLUMNS, default="code")
 
     def page(form: CourseForm, status: int = 200) -> HttpResponse:
         context = {
-            "page": Paginator(Course.objects.order_by("code"), PAGE_SIZE).get_page(request.GET.get("page")),
+            "page": Paginator(sorting.apply(Course.objects.all()), PAGE_SIZE).get_page(request.GET.get("page")),
+            "sorting": sorting,
             "form": form if can_add else None,
         }
         return render(request, "scheduling/course_list.html", context, status=status)

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from mls.decorators import permission_required
 from mls.enums import Permission
+from mls.sorting import Sorting, by
 from mls.views_support import form_page
 
 from . import selectors, services
@@ -24,9 +25,14 @@ def _url(request: HttpRequest, name: str, **kwargs: object) -> str:
 # --- Venues and rooms --------------------------------------------------------------------------
 
 
+VENUE_COLUMNS = {"name": by("name"), "timezone": by("timezone"), "seats": by("seats")}
+
+
 def venue_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    sorting = Sorting.from_request(request, VENUE_COLUMNS, default="name")
     context = {
-        "page": Paginator(selectors.venue_list(), PAGE_SIZE).get_page(request.GET.get("page")),
+        "page": Paginator(sorting.apply(selectors.venue_list()), PAGE_SIZE).get_page(request.GET.get("page")),
+        "sorting": sorting,
     }
     return render(request, "scheduling/venue_list.html", context)
 

@@ -385,18 +385,31 @@ def _act_on(escalation: Escalation) -> None:
     if escalation.level == EscalationLevel.NOTICE:
         escalation.respond_by = calendar.deadline_after(escalation.created_at, engagement.cr_response_business_days)
     elif escalation.level == EscalationLevel.FORMAL_REVIEW:
-        day = calendar.add_business_days(calendar.local_date(escalation.created_at), REVIEW_BUSINESS_DAYS)
-        subject = METRICS[escalation.metric].name if escalation.metric else "several SLA targets"
-        escalation.meeting = GovernanceMeeting.objects.create(
-            organization=engagement.organization,
-            engagement=engagement,
-            kind=MeetingKind.PERFORMANCE_REVIEW,
-            scheduled_for=datetime.combine(day, time(10), tzinfo=calendar.zone),
-            agenda=f"Formal performance review: {subject} breached in {escalation.period.month:%B %Y} "
-            f"({escalation.breaches}). The provider presents a remediation plan.",
-        )
+        escalation.meeting = _book_performance_review(escalation)
     escalation.save()
     emit_after_commit(escalation.log_action("escalation.created", actor=None))
+
+
+def _book_performance_review(escalation: Escalation) -> GovernanceMeeting:
+    """The review meeting of a formal review, REVIEW_BUSINESS_DAYS after it. A period that reaches several formal
+    reviews (a metric's and the whole engagement's) books one meeting whose agenda names each, not identical
+    meetings side by side: the same engagement, kind and time is the same meeting."""
+    engagement, calendar = escalation.engagement, escalation.engagement.calendar
+    day = calendar.add_business_days(calendar.local_date(escalation.created_at), REVIEW_BUSINESS_DAYS)
+    subject = METRICS[escalation.metric].name if escalation.metric else "several SLA targets"
+    item = f"{subject} breached in {escalation.period.month:%B %Y} ({escalation.breaches})."
+    meeting, created = GovernanceMeeting.objects.select_for_update().get_or_create(
+        organization=engagement.organization,
+        engagement=engagement,
+        kind=MeetingKind.PERFORMANCE_REVIEW,
+        scheduled_for=datetime.combine(day, time(10), tzinfo=calendar.zone),
+        held_at=None,
+        defaults={"agenda": f"Formal performance review: {item} The provider presents a remediation plan."},
+    )
+    if not created and item not in meeting.agenda:
+        meeting.agenda = f"{meeting.agenda}\nAlso: {item}"
+        meeting.save(update_fields=["agenda"])
+    return meeting
 
 
 def _announce(

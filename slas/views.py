@@ -20,6 +20,7 @@ from engagements.models import Engagement
 from engagements.selectors import engagements_for
 from mls.decorators import permission_required
 from mls.enums import Permission
+from mls.sorting import Sorting, by, by_date
 from mls.views_support import confirm_page, form_page
 
 from . import drilldown, escalations, selectors, services
@@ -60,9 +61,26 @@ def _today(engagement: Engagement) -> date:
 # --- Reading ---------------------------------------------------------------------------------------------------
 
 
+SLA_COLUMNS = {
+    "engagement": by("name"),
+    "provider": by("provider__name"),
+    "breaches": by("breach_count"),
+    "credits": by("credits_issued"),
+}
+ESCALATION_COLUMNS = {
+    "engagement": by("engagement__name"),
+    "metric": by("metric"),
+    "level": by("level"),
+    "since": by_date("period__month"),
+    "status": by("status"),
+}
+
+
 def sla_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
-    engagements = selectors.sla_engagement_list(request.membership)
+    sorting = Sorting.from_request(request, SLA_COLUMNS, default="engagement")
+    engagements = sorting.apply(selectors.sla_engagement_list(request.membership))
     context = {
+        "sorting": sorting,
         "page": Paginator(engagements, PAGE_SIZE).get_page(request.GET.get("page")),
     }
     return render(request, "slas/sla_list.html", context)
@@ -329,9 +347,11 @@ def escalation_list(request: HttpRequest, organization_slug: str) -> HttpRespons
     rows = selectors.escalations_for(
         request.membership, status=chosen.get("status", ""), engagement_id=engagement.pk if engagement else None
     )
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    sorting = Sorting.from_request(request, ESCALATION_COLUMNS, default="-since")
+    page = Paginator(sorting.apply(rows), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "filters": filters,
+        "sorting": sorting,
         "page": page,
         "rows": [
             (

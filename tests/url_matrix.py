@@ -176,6 +176,7 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "engagements:index_series": OrganizationRoute(ALL_ROLES),
     "engagements:index_series_detail": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.index_series.pk}),
     "scheduling:sessions": OrganizationRoute(ALL_ROLES, methods=GET),
+    "scheduling:session_calendar": OrganizationRoute(ALL_ROLES, methods=GET),
     "scheduling:session_create": OrganizationRoute(DELIVERY_WRITERS),
     "scheduling:session": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.session.pk}, methods=GET),
     "scheduling:session_cancel": OrganizationRoute(DELIVERY_WRITERS, _session, methods=POST),

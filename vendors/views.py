@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from mls.decorators import permission_required
 from mls.enums import Permission
 from mls.models import Provider
+from mls.sorting import Sorting, by
 from mls.views_support import confirm_page, form_page, write_or_rerender
 
 from . import selectors, services
@@ -27,9 +28,16 @@ def _url(request: HttpRequest, name: str, **kwargs: object) -> str:
 # --- Providers ---------------------------------------------------------------------------------
 
 
+PROVIDER_COLUMNS = {"name": by("name"), "engagements": by("engagement_count")}
+# The suppliers' table above it is not sortable: `?sort=` is the instructors'.
+INSTRUCTOR_COLUMNS = {"name": by("name"), "works_for": by("provider__name", "supplier__name")}
+
+
 def provider_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    sorting = Sorting.from_request(request, PROVIDER_COLUMNS, default="name")
     context = {
-        "providers": selectors.provider_list(request.membership),
+        "sorting": sorting,
+        "providers": sorting.apply(selectors.provider_list(request.membership)),
     }
     return render(request, "vendors/provider_list.html", context)
 
@@ -84,9 +92,11 @@ def provider_invite(request: HttpRequest, organization_slug: str, pk: int) -> Ht
 
 
 def supplier_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
+    sorting = Sorting.from_request(request, INSTRUCTOR_COLUMNS, default="name")
     context = {
+        "sorting": sorting,
         "suppliers": selectors.supplier_performance(request.membership),
-        "instructors": selectors.instructors_for(request.membership),
+        "instructors": sorting.apply(selectors.instructors_for(request.membership)),
         "today": timezone.localdate(),
     }
     return render(request, "vendors/supplier_list.html", context)

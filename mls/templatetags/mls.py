@@ -1,8 +1,11 @@
 from django import template
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from engagements.enums import LineBasis
 from mls import formatting
+from mls.sorting import Sorting
 
 register = template.Library()
 
@@ -65,3 +68,24 @@ def metric_label(key: str) -> str:
 def basis_label(basis: str) -> str:
     """`{{ line.basis|basis_label }}` → "Fixed monthly amount": a fee line's basis by its label."""
     return formatting.label(basis, LineBasis)
+
+
+ARROWS = {"ascending": "▲", "descending": "▼", "none": ""}
+
+
+@register.simple_tag
+def sort_header(sorting: Sorting, key: str, label: str, css_class: str = "") -> SafeString:
+    """`{% sort_header sorting "name" "Engagement" %}`: a column header that sorts the list by that column; the
+    active column carries `aria-sort` and an arrow, and its link flips the direction."""
+    state = sorting.aria_sort(key)
+    hint = "descending" if state == "ascending" else "ascending"
+    return format_html(
+        '<th scope="col"{} aria-sort="{}"><a class="sort" href="{}" title="Sort {}">{}'
+        '<span class="sort__arrow" aria-hidden="true">{}</span></a></th>',
+        format_html(' class="{}"', css_class) if css_class else "",
+        state,
+        sorting.url_for(key),
+        hint,
+        label,
+        ARROWS[state],
+    )

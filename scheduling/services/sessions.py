@@ -32,18 +32,23 @@ CONSTRAINT_MESSAGES = {
 }
 
 
-ROOM_MODALITIES = (Modality.ILT,)
-JOIN_URL_MODALITIES = (Modality.VILT,)
+# A hybrid session has both: learners in the room and learners joining online.
+ROOM_MODALITIES = (Modality.ILT, Modality.HYBRID)
+JOIN_URL_MODALITIES = (Modality.VILT, Modality.HYBRID)
 
 
 def modality_field_errors(modality: str, room: Room | None, join_url: str) -> dict[str, str]:
-    """A room only for classroom sessions, a join URL only for virtual ones: a value typed into the other is an
-    error, not silently kept (it would show on the calendar invitation)."""
+    """A room only for classroom (or hybrid) sessions, a join URL only for virtual (or hybrid) ones: a value typed
+    into the other is an error, not silently kept (it would show on the calendar invitation)."""
     errors = {}
     if room is not None and modality not in ROOM_MODALITIES:
-        errors["room"] = "Only a classroom session has a room: leave it empty, or choose the classroom modality."
+        errors["room"] = (
+            "Only a classroom or hybrid session has a room: leave it empty, or choose a modality with a room."
+        )
     if join_url and modality not in JOIN_URL_MODALITIES:
-        errors["join_url"] = "Only a virtual session has a join URL: leave it empty, or choose the virtual modality."
+        errors["join_url"] = (
+            "Only a virtual or hybrid session has a join URL: leave it empty, or choose a modality with a join URL."
+        )
     return errors
 
 
@@ -122,10 +127,12 @@ def check_bookable(session: Session) -> None:
 
 def check_delivery_setup(session: Session) -> None:
     """What a session needs before it is confirmed: its room or join link, and no more seats than the room has."""
-    if session.modality == Modality.ILT and session.room_id is None:
-        raise ValidationError({"room": "A classroom session needs a room."})
-    if session.modality == Modality.VILT and not session.join_url:
-        raise ValidationError({"join_url": "A virtual session needs a join link."})
+    if session.modality in ROOM_MODALITIES and session.room_id is None:
+        noun = "hybrid" if session.modality == Modality.HYBRID else "classroom"
+        raise ValidationError({"room": f"A {noun} session needs a room."})
+    if session.modality in JOIN_URL_MODALITIES and not session.join_url:
+        noun = "hybrid" if session.modality == Modality.HYBRID else "virtual"
+        raise ValidationError({"join_url": f"A {noun} session needs a join link."})
     if session.room_id and session.capacity > session.room.capacity:
         raise ValidationError({"capacity": f"The room seats {session.room.capacity}; lower the capacity."})
 

@@ -24,3 +24,14 @@ document.addEventListener("change", (event) => {
   }
 });
 document.querySelectorAll("select[name=modality]").forEach(showFieldsForModality);
+
+// A table wider than the page scrolls inside its .table-wrap; the wrapper then says so (data-overflows="true"
+// shows a "scroll for more" cue and edge shadows in mls.css), so no column hides without a hint.
+function markOverflowingTables() {
+  document.querySelectorAll(".table-wrap").forEach((wrap) => {
+    wrap.dataset.overflows = String(wrap.scrollWidth > wrap.clientWidth + 1);
+  });
+}
+window.addEventListener("resize", markOverflowingTables);
+document.addEventListener("htmx:afterSettle", markOverflowingTables);
+markOverflowingTables();

@@ -36,11 +36,11 @@ def test_procurement_reads_the_credits_and_downloads_the_stored_qbr(
     expect(ledger).to_have_count(3)  # the header, the month, its one credit
     # Fee 48,250.00 × 12 % = 5,790.00 at risk; support first response holds 40 % of it: 2,316.00, under the cap.
     expect(ledger.nth(1)).to_have_text(
-        f"{month:%B %Y}: fee 48,250.00, at risk 5,790.00 (12 %). Uncapped 2,316.00 ≤ at risk: not capped; "
-        "credited 2,316.00."
+        f"{month:%B %Y}: fee £48,250.00, at risk £5,790.00 (12 %). Uncapped £2,316.00 ≤ at risk: not capped; "
+        "credited £2,316.00."
     )
     expect(ledger.nth(2).get_by_role("cell")).to_have_text(
-        ["Support first response", "40 %", "2,316.00", "£2,316.00", "Issued"]
+        ["Support first response", "40 %", "£2,316.00", "£2,316.00", "Issued"]
     )
     assert [(metric, str(amount)) for metric, amount in credits] == [("support_first_response", "2316.00")]
     page.screenshot(path=screenshot_path.with_name("procurement_credits.png"), full_page=True)

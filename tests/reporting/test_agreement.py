@@ -156,3 +156,22 @@ def test_within_forecast_shows_the_billable_learners_against_the_forecast_and_it
         "Volume variance Within forecast: billable learners Jul 0, Aug 0, Sep 0 against a forecast of 650 a month "
         "(a change order is recommended above 780, +20 %); 0 billable learners in the quarter"
     ) in html
+
+
+def test_the_draft_qbr_runs_the_quarter_the_dashboard_shows_when_the_engagement_is_in_another_timezone(
+    client, tenant_a, time_machine
+):
+    """1 October 2026 02:00 UTC is 03:00 on 1 October in London (the organization: Q4) and 19:00 on 30 September in
+    Los Angeles (the engagement): the dashboard and the draft QBR both say Q4 2026."""
+    time_machine.move_to(datetime(2026, 10, 1, 2, 0, tzinfo=UTC), tick=False)
+    engagement, _ = sla_engagement(tenant_a, active_from=JULY)
+    with tenant_a.scope():
+        type(engagement).objects.filter(pk=engagement.pk).update(timezone="America/Los_Angeles")
+    client.force_login(tenant_a.user(Role.LD_DIRECTOR))
+    slug = tenant_a.organization.slug
+
+    dashboard = client.get(reverse("reporting:dashboard", kwargs={"organization_slug": slug}))
+    draft = client.get(reverse("reporting:qbr_draft", kwargs={"organization_slug": slug, "pk": engagement.pk}))
+
+    assert (tenant_a.organization.timezone, dashboard.context["quarter"].key) == ("Europe/London", "2026-Q4")
+    assert draft["Content-Disposition"] == 'attachment; filename="qbr-2026-Q4-DRAFT.pdf"'

@@ -137,10 +137,10 @@ def test_no_exported_cell_starts_a_formula(client, tenant_a, delivery, subject, 
     assert [piece for piece in pieces if piece.startswith(FORMULA_STARTS)] == []
     # Nothing else changed: the typed text comes back whole, with an apostrophe exactly where it needed one.
     typed_back = [
-        (tickets[0]["subject"], subject),
-        (sessions[0]["course_title"], course_title),
-        (sessions[0]["course_code"], course_code),
-        (sessions[0]["cancellation_reason"], reason),
+        (tickets[0]["Subject"], subject),
+        (sessions[0]["Course title"], course_title),
+        (sessions[0]["Course code"], course_code),
+        (sessions[0]["Cancellation reason"], reason),
     ]
     for cell, text in typed_back:
         assert cell == neutralised(text)
@@ -157,12 +157,32 @@ def test_sessions_export_has_one_row_per_session_with_organization_time(client, 
 
     rows = download(client, tenant_a, "sessions")
 
-    assert [(r["id"], r["external_id"], r["engagement"], r["starts_at"], r["ends_at"]) for r in rows] == [
+    assert [(r["ID"], r["External ID"], r["Engagement"], r["Starts at"], r["Ends at"]) for r in rows] == [
         (str(winter.pk), "S-1", "Northwind ops", "2026-01-05T09:00:00+00:00", "2026-01-05T12:00:00+00:00"),
         (str(summer.pk), "", "Northwind ops", "2026-07-06T09:30:00+01:00", "2026-07-06T12:30:00+01:00"),
     ]
-    assert rows[0]["confirmed_at"] == "2025-12-22T09:00:00+00:00"  # confirmed when requested, 14 days before
-    assert (rows[0]["status"], rows[0]["capacity"], rows[0]["cancelled_at"]) == ("confirmed", "10", "")
+    assert rows[0]["Confirmed at"] == "2025-12-22T09:00:00+00:00"  # confirmed when requested, 14 days before
+    assert (rows[0]["Status"], rows[0]["Capacity"], rows[0]["Cancelled at"]) == ("Confirmed", "10", "")
+
+
+def test_sessions_export_has_headers_and_labels_for_people(client, tenant_a, engagement):
+    with tenant_a.scope():
+        session(engagement, starts_at=datetime(2026, 1, 5, 9, tzinfo=UTC))
+    client.force_login(tenant_a.user(Role.VIEWER))
+
+    (row,) = download(client, tenant_a, "sessions")
+
+    assert list(row)[:8] == [
+        "ID",
+        "External ID",
+        "Engagement",
+        "Course code",
+        "Course title",
+        "Modality",
+        "Status",
+        "Capacity",
+    ]
+    assert (row["Modality"], row["Status"], row["Cancelled by"]) == ("Virtual instructor-led", "Confirmed", "")
 
 
 def test_provider_manager_exports_only_its_providers_engagements(client, tenant_a, engagement):
@@ -180,8 +200,8 @@ def test_provider_manager_exports_only_its_providers_engagements(client, tenant_
     client.force_login(tenant_a.user(Role.PROCUREMENT))
     client_rows = download(client, tenant_a, "tickets")
 
-    assert [row["id"] for row in provider_rows] == [str(own.pk)]
-    assert [row["id"] for row in client_rows] == [str(own.pk), str(theirs.pk)]
+    assert [row["ID"] for row in provider_rows] == [str(own.pk)]
+    assert [row["ID"] for row in client_rows] == [str(own.pk), str(theirs.pk)]
 
 
 def test_ticket_export_has_status_and_assignee(client, tenant_a, engagement):
@@ -220,8 +240,8 @@ def test_date_range_is_of_local_days_and_engagement_filters(client, tenant_a, en
     june = download(client, tenant_a, "tickets", starts_on="2026-06-01", ends_on="2026-06-30")
     july = download(client, tenant_a, "tickets", starts_on="2026-07-01", engagement=engagement.pk)
 
-    assert [row["id"] for row in june] == [str(june_last.pk)]
-    assert [row["id"] for row in july] == [str(july_first.pk)]
+    assert [row["ID"] for row in june] == [str(june_last.pk)]
+    assert [row["ID"] for row in july] == [str(july_first.pk)]
 
 
 def test_completions_export_includes_self_paced_completions_of_the_engagements_courses(client, tenant_a, engagement):
@@ -254,7 +274,7 @@ def test_completions_export_includes_self_paced_completions_of_the_engagements_c
     of_engagement = download(client, tenant_a, "completions", engagement=engagement.pk)
     everything = download(client, tenant_a, "completions")
 
-    assert [(r["id"], r["engagement"]) for r in of_engagement] == [
+    assert [(r["ID"], r["Engagement"]) for r in of_engagement] == [
         (str(at_session.pk), "Northwind ops"),
         (str(self_paced.pk), ""),
     ]
@@ -270,8 +290,8 @@ def test_measurements_and_credits_exports_carry_exact_decimals(client, tenant_a)
     rows = download(client, tenant_a, "measurements", starts_on="2026-03-15", ends_on="2026-03-20")
     credits = download(client, tenant_a, "credits")
 
-    assert [(r["id"], r["month"], r["metric"], r["target"]) for r in rows] == [
-        (str(contract.measurement.pk), "2026-03-01", "support_first_response", "95.00")
+    assert [(r["ID"], r["Month"], r["Metric"], r["Target"]) for r in rows] == [
+        (str(contract.measurement.pk), "2026-03-01", "Support first response", "95.00")
     ]
     assert credits == []  # a provisional month issues no credit
 

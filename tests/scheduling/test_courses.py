@@ -278,7 +278,7 @@ def test_course_import_with_bad_rows_names_each_cell_and_writes_nothing(tenant_a
         RowError(4, "duration_hours", "“abc” value must be a decimal number."),
         RowError(4, "review_interval_days", "Ensure this value is greater than or equal to 1."),
         RowError(4, "code", "Course code NEW-1 is also the code of row 2."),
-        RowError(5, "modality", "'online' is not allowed here; use one of: ilt, vilt, self_paced."),
+        RowError(5, "modality", "'online' is not allowed here; use one of: ilt, vilt, hybrid, self_paced."),
         RowError(5, "last_reviewed_on", "'01/02/2026' is not a date; use ISO 8601, e.g. 2026-06-30."),
         RowError(5, "review_interval_days", "'x' is not a whole number of days."),
         RowError(5, "duration_hours", "Ensure this value is greater than or equal to 0."),

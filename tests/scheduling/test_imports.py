@@ -381,7 +381,7 @@ def test_session_import_creates_requested_sessions_with_their_room(delivery):
         ({"room": "Room 9"}, RowError(2, "room", "No room at HQ named 'Room 9' in this organization.")),
         (
             {"modality": "classroom"},
-            RowError(2, "modality", "'classroom' is not allowed here; use one of: ilt, vilt, self_paced."),
+            RowError(2, "modality", "'classroom' is not allowed here; use one of: ilt, vilt, hybrid, self_paced."),
         ),
         ({"capacity": "ten"}, RowError(2, "capacity", "'ten' is not a whole number.")),
         ({"capacity": "-1"}, RowError(2, "capacity", "Ensure this value is greater than or equal to 1.")),

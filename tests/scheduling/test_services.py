@@ -298,6 +298,54 @@ def test_only_the_providers_managers_and_owners_log_delivery(delivery, role):
         )
 
 
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [
+        ({"room": None, "join_url": "https://meet.example/h"}, {"room": ["A hybrid session needs a room."]}),
+        ({"room": "default", "join_url": ""}, {"join_url": ["A hybrid session needs a join link."]}),
+    ],
+)
+def test_hybrid_session_needs_both_a_room_and_a_join_link_to_be_confirmed(delivery, given, missing):
+    session = services.request_session(
+        engagement=delivery.engagement,
+        membership=delivery.pm,
+        course=delivery.course,
+        modality=Modality.HYBRID,
+        starts_at=at(2, 9),
+        ends_at=at(2, 12),
+        capacity=5,
+        room=delivery.room if given["room"] == "default" else None,
+        join_url=given["join_url"],
+    )
+
+    with pytest.raises(ValidationError) as error:
+        services.confirm_session(session=session, membership=delivery.pm)
+
+    assert error.value.message_dict == missing
+
+
+def test_hybrid_session_with_a_room_and_a_join_link_is_confirmed(delivery):
+    session = services.request_session(
+        engagement=delivery.engagement,
+        membership=delivery.pm,
+        course=delivery.course,
+        modality=Modality.HYBRID,
+        starts_at=at(2, 9),
+        ends_at=at(2, 12),
+        capacity=5,
+        room=delivery.room,
+        join_url="https://meet.example/h",
+    )
+
+    confirmed = services.confirm_session(session=session, membership=delivery.pm)
+
+    assert (confirmed.status, confirmed.room, confirmed.join_url) == (
+        SessionStatus.CONFIRMED,
+        delivery.room,
+        "https://meet.example/h",
+    )
+
+
 def test_classroom_session_needs_a_room_to_be_confirmed(delivery):
     session = delivery.session(at(2, 9), room=None, confirm=False)
 

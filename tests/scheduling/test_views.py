@@ -427,8 +427,8 @@ def test_session_form_labels_join_url_and_marks_fields_by_modality(client, deliv
     page = client.get(org_url(tenant, "scheduling:session_create")).content.decode()
 
     assert '<label for="id_join_url">Join URL</label>' in page
-    assert re.search(r'<select name="room"[^>]*data-modalities="ilt"', page)
-    assert re.search(r'<input type="url" name="join_url"[^>]*data-modalities="vilt"', page)
+    assert re.search(r'<select name="room"[^>]*data-modalities="ilt hybrid"', page)
+    assert re.search(r'<input type="url" name="join_url"[^>]*data-modalities="vilt hybrid"', page)
 
 
 @pytest.mark.parametrize(
@@ -449,6 +449,24 @@ def test_session_form_refuses_a_field_the_modality_does_not_have(client, deliver
     assert list(response.context["form"].errors) == [field]
     with tenant.scope():
         assert Session.objects.count() == 0
+
+
+def test_hybrid_session_form_keeps_both_the_room_and_the_join_url(client, delivery):
+    tenant, engagement, course, _make = delivery
+    with tenant.scope():
+        room = RoomFactory(organization=tenant.organization)
+    client.force_login(tenant.user(Role.PROVIDER_MANAGER))
+
+    response = client.post(
+        org_url(tenant, "scheduling:session_create"),
+        _new_session(engagement, course, modality="hybrid", room=room.pk, join_url="https://meet.example/h"),
+    )
+
+    assert response.status_code == 302
+    with tenant.scope():
+        assert list(Session.objects.values_list("modality", "room", "join_url")) == [
+            ("hybrid", room.pk, "https://meet.example/h")
+        ]
 
 
 def test_new_session_in_a_booked_room_is_refused_at_save_naming_the_session(client, delivery):

@@ -308,6 +308,26 @@ def test_many_breaches_in_one_period_trigger_an_engagement_level_formal_review(t
         assert GovernanceMeeting.objects.filter(kind=MeetingKind.PERFORMANCE_REVIEW).count() == 1
 
 
+def test_formal_reviews_reached_in_one_period_book_one_performance_review_naming_each(tenant_a):
+    """Two targets breached in March (notices) and April (formal reviews, 2 < critical count 3): April's two
+    formal reviews share one meeting, not two identical ones."""
+    engagement, _ = sla_engagement(tenant_a, active_from=MARCH)
+    breached = frozenset({"support_first_response", "instructor_rating"})
+    with tenant_a.scope():
+        for n in (3, 4):
+            deliver_month(engagement, month(n), breached=breached)
+        finalize_through(engagement, month(4))
+
+        reviews = Escalation.objects.filter(level=EscalationLevel.FORMAL_REVIEW)
+        meeting = GovernanceMeeting.objects.get(kind=MeetingKind.PERFORMANCE_REVIEW)
+        assert sorted(reviews.values_list("metric", "meeting")) == [
+            ("instructor_rating", meeting.pk),
+            ("support_first_response", meeting.pk),
+        ]
+        assert meeting.agenda.count("breached in April 2026 (2).") == 2
+        assert meeting.agenda.startswith("Formal performance review: ")
+
+
 def test_two_breaches_stay_below_the_critical_count(tenant_a):
     engagement, _ = sla_engagement(tenant_a, active_from=MARCH)
     with tenant_a.scope():

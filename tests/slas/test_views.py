@@ -103,7 +103,7 @@ def test_sla_page_shows_terms_scorecard_and_the_capped_credit_arithmetic(client,
         ("session_delivery_rate", Decimal("2026.50"), Decimal("1930.00")),
         ("support_first_response", Decimal("2316.00"), Decimal("2205.72")),
     ]
-    assert 'Uncapped 6,079.50 &gt; at risk: <span class="badge badge--amber">Capped</span>' in html
+    assert 'Uncapped £6,079.50 &gt; at risk: <span class="badge badge--amber">Capped</span>' in html
     assert "12 % of the monthly fee" in html
 
 
