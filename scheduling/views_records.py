@@ -44,6 +44,13 @@ LEARNER_COLUMNS = {
     "region": by("region"),
     "sessions": by("sessions"),
 }
+TICKET_COLUMNS = {
+    "subject": by("subject"),
+    "status": by("status"),
+    "assignee": by("assignee__user__last_name", "assignee__user__email"),
+    "activity": by_date("last_activity_at"),
+    "opened": by_date("opened_at"),
+}
 OUTAGE_COLUMNS = {"started": by_date("starts_at"), "ended": by_date("ends_at"), "kind": by("planned")}
 COURSE_COLUMNS = {
     "code": by("code"),
@@ -161,10 +168,12 @@ def ticket_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
     tickets = selectors.ticket_list(request.membership, status=status)
     if category in TicketCategory.values:
         tickets = tickets.filter(category=category)
+    sorting = Sorting.from_request(request, TICKET_COLUMNS, default="-activity")
 
     def page(form: TicketForm, status_code: int = 200) -> HttpResponse:
         context = {
-            "page": Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page")),
+            "page": Paginator(sorting.apply(tickets), PAGE_SIZE).get_page(request.GET.get("page")),
+            "sorting": sorting,
             "form": form if engagements.exists() else None,
             "categories": TicketCategory.choices,
             "category": category,

@@ -140,6 +140,7 @@ SORTABLE_LISTS = [
     ("scheduling:learners", "page", records_views.LEARNER_COLUMNS),
     ("scheduling:courses", "page", records_views.COURSE_COLUMNS),
     ("scheduling:outages", "page", records_views.OUTAGE_COLUMNS),
+    ("scheduling:tickets", "page", records_views.TICKET_COLUMNS),
     ("scheduling:venues", "page", reference_views.VENUE_COLUMNS),
     ("engagements:list", "page", engagement_views.ENGAGEMENT_COLUMNS),
     ("engagements:disputes", "page", governance_views.DISPUTE_COLUMNS),
