@@ -50,8 +50,9 @@ def onboarding_steps(organization: Organization) -> list[OnboardingStep]:
             flags["has_provider"] and flags["invited_manager"],
         ),
         OnboardingStep(
-            "Create an engagement",
-            "The contract with that provider: its dates, scope and SLA targets.",
+            "Create an engagement from a template",
+            "Four short steps: a template fills in the scope, pricing, SLA targets and meetings; you set the dates "
+            "and the money.",
             "engagements:create",
             flags["has_engagement"],
         ),

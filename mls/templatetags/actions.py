@@ -6,6 +6,7 @@ from django import template
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from engagements import services as engagement_services
+from engagements.services.templates import check_save_as_template
 from mls.enums import Permission
 from mls.models import Membership
 
@@ -20,6 +21,7 @@ OBJECT_CHECKS: dict[str, Callable[[Membership, object], object]] = {
     "change_request.approve": engagement_services.check_approve_change_request,
     "change_request.reject": engagement_services.check_reject_change_request,
     "change_request.withdraw": engagement_services.check_withdraw_change_request,
+    "engagement.save_as_template": check_save_as_template,  # (membership, engagement)
 }
 
 # Confirmation pages: an action that cannot be undone, or takes something away, is styled as danger.
