@@ -1,14 +1,13 @@
 """Contract pages through the test client: validation, visibility per role, signing and change requests."""
 
 import re
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
 from engagements import services
 from engagements.enums import ChangeRequestStatus
-from engagements.models import ChangeRequest, Engagement, ServiceLine
+from engagements.models import ChangeRequest, ServiceLine
 from mls.enums import Role
 from mls.models import AuditEvent
 from tests.factories.engagements import EngagementFactory, signed_contract_with_proposal

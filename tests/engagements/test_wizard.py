@@ -44,8 +44,7 @@ def targets_data(response) -> dict[str, str]:
 def walk_to_review(client, tenant, basics=BASICS):
     one = post(client, tenant, 1, "", {**basics, "basics-provider": tenant.provider.pk})
     two = post(client, tenant, 2, state_of(one), MONEY)
-    three = post(client, tenant, 3, state_of(two), targets_data(two))
-    return three
+    return post(client, tenant, 3, state_of(two), targets_data(two))
 
 
 @time_machine.travel("2026-12-01 09:00Z", tick=False)
