@@ -61,19 +61,21 @@ def _raw(form: object, data: object) -> dict[str, str]:
     return raw
 
 
-def _form(step: int, state: dict[str, dict], data: object = None) -> object:
+def _form(request: HttpRequest, step: int, state: dict[str, dict], data: object = None) -> object:
     """The step's form: bound to `data`, else to what the user typed earlier, else unbound with the defaults."""
     _, _, form_class, prefix = STEPS[step - 1]
     kwargs = {"prefix": prefix}
     if step > 1:
-        kwargs["template"] = _valid(1, state).cleaned_data["chosen"]
+        kwargs["template"] = _valid(request, 1, state).cleaned_data["chosen"]
+    if step == 2:
+        kwargs["initial"] = {"currency": request.organization.currency}
     if data is None and str(step) in state:
         data = state[str(step)]
     return form_class(data, **kwargs) if data is not None else form_class(**kwargs)
 
 
-def _valid(step: int, state: dict[str, dict]) -> object:
-    form = _form(step, state)
+def _valid(request: HttpRequest, step: int, state: dict[str, dict]) -> object:
+    form = _form(request, step, state)
     if not form.is_bound or not form.is_valid():
         raise _StepInvalid(step)
     return form
@@ -96,7 +98,7 @@ def _page(request: HttpRequest, step: int, state: dict, form: object = None, sta
         "cancel_url": reverse("engagements:list", kwargs={"organization_slug": request.organization.slug}),
     }
     if step == len(STEPS):
-        context["review"] = {str(number): _valid(number, state) for number in (1, 2, 3)}
+        context["review"] = {str(number): _valid(request, number, state) for number in (1, 2, 3)}
         content = context["review"]["1"].cleaned_data["chosen"].content
         context["pricing_label"] = PricingModel(content.pricing_model).label
         context["cadences"] = [
@@ -107,7 +109,7 @@ def _page(request: HttpRequest, step: int, state: dict, form: object = None, sta
 
 
 def _plan(request: HttpRequest, state: dict) -> EngagementPlan:
-    basics, money, targets = (_valid(number, state).cleaned_data for number in (1, 2, 3))
+    basics, money, targets = (_valid(request, number, state).cleaned_data for number in (1, 2, 3))
     return EngagementPlan(
         template=basics["chosen"],
         provider=basics["provider"],
@@ -130,7 +132,7 @@ def engagement_create(request: HttpRequest, organization_slug: str) -> HttpRespo
     """Four short steps from a template to a whole engagement; see the module docstring for the step state."""
     check_create_from_template(request.membership)
     if request.method != "POST":
-        return _page(request, 1, {}, _form(1, {}))
+        return _page(request, 1, {}, _form(request, 1, {}))
     state = _load_state(request)
     try:
         step = min(max(int(request.POST.get("step", "1")), 1), len(STEPS))
@@ -139,18 +141,18 @@ def engagement_create(request: HttpRequest, organization_slug: str) -> HttpRespo
     try:
         return _post(request, step, state, request.POST.get("go", "next"))
     except _StepInvalid as invalid:
-        return _page(request, invalid.step, state, _form(invalid.step, state), status=400)
+        return _page(request, invalid.step, state, _form(request, invalid.step, state), status=400)
 
 
 def _post(request: HttpRequest, step: int, state: dict, go: str) -> HttpResponse:
     if step > 1 and "1" not in state:
-        return _page(request, 1, {}, _form(1, {}))  # a lost or tampered state: start again
+        return _page(request, 1, {}, _form(request, 1, {}))  # a lost or tampered state: start again
     if go == "back" and step > 1:
         if step < len(STEPS):
-            state[str(step)] = _raw(_form(step, state, request.POST), request.POST)  # keep what was typed
-        return _page(request, step - 1, state, _form(step - 1, state))
+            state[str(step)] = _raw(_form(request, step, state, request.POST), request.POST)  # keep what was typed
+        return _page(request, step - 1, state, _form(request, step - 1, state))
     if step < len(STEPS):
-        form = _form(step, state, request.POST)
+        form = _form(request, step, state, request.POST)
         if not form.is_valid():
             return _page(request, step, state, form, status=400)
         state[str(step)] = _raw(form, request.POST)
@@ -162,14 +164,14 @@ def _post(request: HttpRequest, step: int, state: dict, go: str) -> HttpResponse
         else:
             state[str(step)]["_template"] = state["1"]["_template"]
         following = step + 1
-        return _page(request, following, state, None if following == len(STEPS) else _form(following, state))
+        return _page(request, following, state, None if following == len(STEPS) else _form(request, following, state))
     plan = _plan(request, state)
     try:
         engagement = create_engagement_from_template(
             organization=request.organization, membership=request.membership, plan=plan
         )
     except ValidationError as error:
-        basics = _form(1, state)
+        basics = _form(request, 1, state)
         apply_service_error(basics, error)
         return _page(request, 1, state, basics, status=400)
     messages.success(

@@ -46,7 +46,7 @@ def onboarding_steps(organization: Organization) -> list[OnboardingStep]:
         OnboardingStep(
             "Add your provider and invite its account manager",
             "The training provider you contract with, and the person there who logs its delivery.",
-            "vendors:providers",
+            "vendors:providers" if flags["has_provider"] else "vendors:provider_create",  # none yet: add one
             flags["has_provider"] and flags["invited_manager"],
         ),
         OnboardingStep(
