@@ -13,10 +13,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from mls import formatting
 from mls.decorators import permission_required
 from mls.enums import Permission
 from mls.forms import apply_service_error
 from mls.views_support import form_page
+from slas.catalog import METRICS, Kind
 
 from . import selectors
 from .enums import MeetingKind, PricingModel
@@ -29,6 +31,7 @@ from .services.templates import (
     create_engagement_from_template,
     save_engagement_as_template,
 )
+from .template_content import TargetSpec
 
 STEPS = (
     (1, "Template and dates", BasicsForm, "basics"),
@@ -102,10 +105,19 @@ def _page(request: HttpRequest, step: int, state: dict, form: object = None, sta
         content = context["review"]["1"].cleaned_data["chosen"].content
         context["pricing_label"] = PricingModel(content.pricing_model).label
         context["cadences"] = [
-            f"{MeetingKind(c.kind).label} every {c.every_months} month{'s' if c.every_months > 1 else ''}"
+            f"{MeetingKind(c.kind).label} every {'month' if c.every_months == 1 else f'{c.every_months} months'}"
             for c in content.meetings
         ]
+        context["target_lines"] = [_target_line(t) for t in context["review"]["3"].cleaned_data["targets"]]
     return render(request, "engagements/wizard.html", context, status=status)
+
+
+def _target_line(target: TargetSpec) -> str:
+    """ "Support first response ≥ 90 % within 8 hours (20 % of the at-risk amount)", for the review."""
+    metric = METRICS[target.metric]
+    value = f"{target.target.normalize():f} of 5" if metric.kind == Kind.MEAN else f"{target.target.normalize():f} %"
+    within = f" within {target.threshold} {metric.threshold_unit_label}" if target.threshold else ""
+    return f"{metric.name} ≥ {value}{within} ({formatting.percent(target.allocation_percent)} of the at-risk amount)"
 
 
 def _plan(request: HttpRequest, state: dict) -> EngagementPlan:
