@@ -133,6 +133,10 @@ def test_a_new_customer_reaches_sla_results_from_a_template_in_at_most_25_action
         page.screenshot(path=screenshot_path, full_page=True)
 
     assert act.count <= MAX_ACTIONS, f"{act.count} browser actions"
+    # Not part of the journey: the engagement page the wizard made, with its "Save as template" action.
+    page.goto(f"{live_server.url}/o/globex/engagements/{engagement.pk}/")
+    expect(page.get_by_role("link", name="Save as template")).to_be_visible()
+    page.screenshot(path=screenshot_path.with_name("engagement_from_template.png"), full_page=True)
     with organization_scope(organization):
         assert list(Invitation.objects.values_list("email", "provider__name")) == [
             ("am@northwind.test", "Northwind Learning")

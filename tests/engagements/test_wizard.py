@@ -14,6 +14,7 @@ from engagements.template_content import BUILT_IN_TEMPLATES
 from mls.enums import Role
 from mls.models import AuditEvent
 from slas.models import SlaTarget
+from tests.factories.engagements import EngagementFactory
 
 pytestmark = pytest.mark.integration
 
@@ -156,7 +157,7 @@ def test_back_keeps_what_was_typed_and_the_allocation_total_follows_the_kept_tar
 
     assert back.context["form"]["annual_value"].value() == "300000"
     assert again.context["form"].allocation_total() == Decimal("75")  # 20 + 15 + 10 + 15 + 15 (the 25 dropped)
-    assert "Allocations of the kept targets: 75 %" in again.content.decode()
+    assert '<span id="allocation-total-value">75 %</span>' in again.content.decode()
 
 
 def test_a_tampered_state_starts_the_wizard_again(client, tenant_a):
@@ -216,3 +217,37 @@ def test_the_wizard_offers_only_this_organizations_own_templates(client, tenant_
     assert str(own.pk) in dict(page.context["form"].fields["template"].choices)
     assert chosen_foreign.status_code == 400
     assert list(chosen_foreign.context["form"].errors) == ["template"]
+
+
+def test_an_engagement_saved_as_a_template_from_its_page_is_offered_by_the_wizard(client, tenant_a):
+    client.force_login(tenant_a.user(Role.PROCUREMENT))
+    post(client, tenant_a, 4, state_of(walk_to_review(client, tenant_a)), {}, go="create")
+    with tenant_a.scope():
+        engagement = Engagement.objects.get()
+    save_url = reverse(
+        "engagements:save_as_template", kwargs={"organization_slug": tenant_a.organization.slug, "pk": engagement.pk}
+    )
+
+    page = client.get(engagement.get_absolute_url()).content.decode()
+    saved = client.post(save_url, {"name": "Our delivery contract"})
+    offered = client.get(url(tenant_a)).context["form"].fields["template"].choices
+
+    assert f'href="{save_url}"' in page
+    assert saved["Location"] == engagement.get_absolute_url()
+    assert [name for _, name in offered][-1] == "Our delivery contract"
+
+
+def test_an_engagement_without_a_sow_offers_no_save_as_template(client, tenant_a):
+    engagement = EngagementFactory(organization=tenant_a.organization, provider=tenant_a.provider)
+    client.force_login(tenant_a.user(Role.OWNER))
+    save_url = reverse(
+        "engagements:save_as_template", kwargs={"organization_slug": tenant_a.organization.slug, "pk": engagement.pk}
+    )
+
+    page = client.get(engagement.get_absolute_url()).content.decode()
+    refused = client.get(save_url, follow=True)
+
+    assert save_url not in page
+    assert [str(m) for m in refused.context["messages"]] == [
+        "This engagement has no SoW yet: there is no scope or pricing to reuse."
+    ]
