@@ -251,3 +251,21 @@ def test_an_engagement_without_a_sow_offers_no_save_as_template(client, tenant_a
     assert [str(m) for m in refused.context["messages"]] == [
         "This engagement has no SoW yet: there is no scope or pricing to reuse."
     ]
+
+
+def test_choosing_another_template_after_going_back_starts_its_steps_from_its_own_defaults(client, tenant_a):
+    client.force_login(tenant_a.user(Role.OWNER))
+    one = post(client, tenant_a, 1, "", {**BASICS, "basics-provider": tenant_a.provider.pk})
+    back = post(client, tenant_a, 2, state_of(one), MONEY, go="back")
+    fixed_fee = {**BASICS, "basics-template": "builtin:fixed-fee-managed-learning"}
+
+    two = post(client, tenant_a, 1, state_of(back), {**fixed_fee, "basics-provider": tenant_a.provider.pk})
+
+    assert list(two.context["form"].fields) == [
+        "annual_value",
+        "annual_budget",
+        "currency",
+        "forecast_learners",
+        "line0_amount",  # the retainer's monthly fee, not the per-learner bands typed before
+    ]
+    assert two.context["form"]["annual_value"].value() is None
