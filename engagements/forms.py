@@ -256,3 +256,12 @@ class RejectReasonForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="The submitter sees it and may send a corrected value.",
     )
+
+
+class TemplateNameForm(forms.Form):
+    name = forms.CharField(
+        max_length=200,
+        label="Template name",
+        help_text="It keeps this engagement's scope, pricing lines, SLA targets and meeting cadence, not its dates, "
+        "provider or delivery.",
+    )

@@ -76,9 +76,6 @@ class Engagement(TracksUpdates, TenantModel):
         "transition_period_days",
         "cr_response_business_days",
         "dispute_escalation_days",
-        "formal_review_after",
-        "exit_right_after",
-        "critical_breach_count",
         "ip_terms",
         "data_export_format",
         "data_export_days",
@@ -118,16 +115,6 @@ class Engagement(TracksUpdates, TenantModel):
     transition_period_days = models.PositiveSmallIntegerField(default=90, validators=_between(60, 120))
     cr_response_business_days = models.PositiveSmallIntegerField(default=10, validators=_between(1, 30))
     dispute_escalation_days = models.PositiveSmallIntegerField(default=30, validators=_between(1, 90))
-    # Escalation ladder of SPEC-SLA §5 as agreed in the MSA; the SLA schedule starts from these.
-    formal_review_after = models.PositiveSmallIntegerField(
-        default=2, validators=_between(1, 12), help_text="Consecutive breached periods before a formal review."
-    )
-    exit_right_after = models.PositiveSmallIntegerField(
-        default=3, validators=_between(1, 12), help_text="Consecutive breached periods before the client may exit."
-    )
-    critical_breach_count = models.PositiveSmallIntegerField(
-        default=3, validators=_between(1, 17), help_text="Targets breached in one period that force a formal review."
-    )
     ip_terms = models.CharField(max_length=30, choices=IpTerms.choices, default=IpTerms.BESPOKE_CLIENT_OWNED)
     data_export_format = models.CharField(
         max_length=10, choices=DataExportFormat.choices, default=DataExportFormat.CSV_AND_JSON
@@ -159,10 +146,6 @@ class Engagement(TracksUpdates, TenantModel):
             _in_range("renewal_notice_days", 60, 90, "engagements_engagement_renewal_notice_60_90"),
             _in_range("transition_period_days", 60, 120, "engagements_engagement_transition_60_120"),
             _in_range("cr_response_business_days", 1, 30, "engagements_engagement_cr_response_1_30"),
-            models.CheckConstraint(
-                condition=Q(exit_right_after__gte=models.F("formal_review_after")),
-                name="engagements_engagement_exit_after_review",
-            ),
         ]
 
     def __str__(self) -> str:
@@ -174,8 +157,6 @@ class Engagement(TracksUpdates, TenantModel):
     def clean(self) -> None:
         if self.start_date and self.end_date and self.end_date <= self.start_date:
             raise ValidationError({"end_date": "The end date must be after the start date."})
-        if self.formal_review_after and self.exit_right_after and self.exit_right_after < self.formal_review_after:
-            raise ValidationError({"exit_right_after": "The exit right cannot come before the formal review."})
 
     @property
     def calendar(self) -> BusinessCalendar:
@@ -725,3 +706,28 @@ class OutcomeMeasurement(TracksUpdates, TenantModel):
     @property
     def beats_target(self) -> bool | None:
         return None if self.target is None else self.value >= self.target
+
+
+class EngagementTemplate(TenantModel):
+    """An organization's own engagement template, saved from one of its engagements (`template_content` has the
+    shape of `content` and the built-in templates every organization also sees)."""
+
+    audited_fields = ("name", "content")
+
+    name = models.CharField(max_length=200)
+    content = models.JSONField(help_text="A TemplateContent as JSON: scope, pricing skeleton, SLA targets, cadence.")
+    saved_from = models.ForeignKey(
+        Engagement, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="Where it came from."
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=now)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["name"]
+        constraints = [
+            *TenantModel.Meta.constraints,
+            models.UniqueConstraint(fields=["organization", "name"], name="engagements_template_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,14 +1,15 @@
 from django.urls import path
 
-from . import views, views_governance, views_outcomes, views_tools
+from . import views, views_governance, views_outcomes, views_tools, views_wizard
 
 app_name = "engagements"
 
 urlpatterns = [
     path("engagements/", views.engagement_list, name="list"),
-    path("engagements/new/", views.engagement_create, name="create"),
+    path("engagements/new/", views_wizard.engagement_create, name="create"),
     path("engagements/<int:pk>/", views.engagement_detail, name="detail"),
     path("engagements/<int:pk>/edit/", views.engagement_edit, name="edit"),
+    path("engagements/<int:pk>/save-as-template/", views_wizard.save_as_template, name="save_as_template"),
     path("engagements/<int:pk>/sows/new/", views.sow_create, name="sow_create"),
     path("sow-versions/<int:pk>/", views.version_detail, name="version"),
     path("sow-versions/<int:pk>/diff/<int:other_pk>/", views.version_diff, name="version_diff"),

@@ -52,29 +52,6 @@ def engagement_list(request: HttpRequest, organization_slug: str) -> HttpRespons
     return render(request, "engagements/engagement_list.html", context)
 
 
-@permission_required(Permission.MANAGE_CONTRACTS)
-@require_http_methods(["GET", "POST"])
-def engagement_create(request: HttpRequest, organization_slug: str) -> HttpResponse:
-    organization = request.organization
-    initial = {
-        "currency": organization.currency,
-        "timezone": organization.timezone,
-        "holiday_country": organization.holiday_country,
-        "holiday_subdivision": organization.holiday_subdivision,
-    }
-    form = EngagementForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            engagement = services.create_engagement(organization=organization, actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_service_error(form, error)
-        else:
-            messages.success(request, f"Engagement {engagement.name} created. Add its first SoW.")
-            return redirect(engagement)
-    context = {"form": form, "title": "New engagement", "cancel_url": _url(request, "engagements:list")}
-    return render(request, "mls/form.html", context, status=400 if form.errors else 200)
-
-
 def engagement_detail(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
     engagement = get_object_or_404(selectors.engagements_for(request.membership), pk=pk)
     sows = engagement.sows.prefetch_related("versions").order_by("reference")
@@ -85,6 +62,7 @@ def engagement_detail(request: HttpRequest, organization_slug: str, pk: int) -> 
         "change_requests": change_requests,
         "meetings": engagement.meetings.order_by("-scheduled_for")[:10],
         "disputes": engagement.disputes.order_by("-opened_at")[:10],
+        "schedule": engagement.sla_schedules.first(),  # the escalation ladder lives on the SLA terms
         "commercials": request.membership.sees_commercials,
     }
     return render(request, "engagements/engagement_detail.html", context)

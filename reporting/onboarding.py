@@ -46,12 +46,13 @@ def onboarding_steps(organization: Organization) -> list[OnboardingStep]:
         OnboardingStep(
             "Add your provider and invite its account manager",
             "The training provider you contract with, and the person there who logs its delivery.",
-            "vendors:providers",
+            "vendors:providers" if flags["has_provider"] else "vendors:provider_create",  # none yet: add one
             flags["has_provider"] and flags["invited_manager"],
         ),
         OnboardingStep(
-            "Create an engagement",
-            "The contract with that provider: its dates, scope and SLA targets.",
+            "Create an engagement from a template",
+            "Four short steps: a template fills in the scope, pricing, SLA targets and meetings; you set the dates "
+            "and the money.",
             "engagements:create",
             flags["has_engagement"],
         ),

@@ -21,6 +21,7 @@ from mls import work
 from mls.celery import enqueue_after_commit
 from mls.enums import Permission
 from mls.models import Membership, Organization, User
+from slas.tasks import recompute_organization_slas_task
 
 from . import imports
 from .models import ImportJob, ImportStatus
@@ -136,6 +137,9 @@ def run(job: ImportJob, *, now: datetime | None = None) -> ImportJob:
         job.created, job.updated = result.created, result.updated
         job.status = ImportStatus.FAILED if result.errors else ImportStatus.SUCCEEDED
         _finish(job)
+        if job.status == ImportStatus.SUCCEEDED and (result.created or result.updated):
+            # Imported delivery changes the open months' service levels: measure them now, not at the hourly run.
+            enqueue_after_commit(recompute_organization_slas_task, organization_id=job.organization_id)
 
     # A bug ends the job visibly (nothing was written) rather than retrying it.
     work.run(claimed, import_rows, give_up=_give_up, what="Import job")

@@ -74,9 +74,23 @@ class SlaSchedule(TracksUpdates, TenantModel):
         validators=[MinValueValidator(Decimal("0"))],
         help_text="How far the value must beat the target in those periods.",
     )
-    formal_review_after = models.PositiveSmallIntegerField(default=2, validators=[MinValueValidator(1)])
-    exit_right_after = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1)])
-    critical_breach_count = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1)])
+    # The escalation ladder of SPEC-SLA §5: it lives here only, where the engine reads it (engagements 0011 moved
+    # the MSA's copy onto the schedule).
+    formal_review_after = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text="Consecutive breached periods before a formal review.",
+    )
+    exit_right_after = models.PositiveSmallIntegerField(
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text="Consecutive breached periods before the client may exit.",
+    )
+    critical_breach_count = models.PositiveSmallIntegerField(
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(17)],
+        help_text="Targets breached in one period that force a formal review.",
+    )
     created_at = models.DateTimeField(default=now)
 
     class Meta(TenantModel.Meta):

@@ -69,15 +69,10 @@ REVIEW_BUSINESS_DAYS = 10  # SPEC-SLA §5: a performance review meeting within 1
 
 @transaction.atomic
 def create_schedule(*, engagement: Engagement, actor: User, **fields: Any) -> SlaSchedule:
-    """The ladder defaults come from the MSA terms of the engagement."""
-    defaults = {
-        "formal_review_after": engagement.formal_review_after,
-        "exit_right_after": engagement.exit_right_after,
-        "critical_breach_count": engagement.critical_breach_count,
-    }
+    """The engagement's SLA terms, the escalation ladder included (it lives on the schedule only)."""
     if SlaSchedule.objects.filter(engagement=engagement).exists():
         raise ValidationError({"engagement": f"{engagement} already has an SLA schedule: change that one."})
-    schedule = SlaSchedule(organization=engagement.organization, engagement=engagement, **{**defaults, **fields})
+    schedule = SlaSchedule(organization=engagement.organization, engagement=engagement, **fields)
     return save_audited(schedule, actor=actor, action="sla_schedule.created", changes={})
 
 

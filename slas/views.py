@@ -140,17 +140,10 @@ def manual_evidence(request: HttpRequest, organization_slug: str, pk: int) -> Fi
 @permission_required(Permission.MANAGE_SLAS)
 @require_http_methods(["GET", "POST"])
 def schedule_edit(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
-    """Create the engagement's SLA schedule, or edit it; a new one starts from the MSA's escalation terms."""
+    """Create the engagement's SLA schedule, or edit it; a new one starts from the usual terms (the model's)."""
     engagement = _engagement(request, pk)
     schedule = selectors.schedule_of(engagement)
-    if schedule:
-        initial = model_to_dict(schedule, fields=SlaSchedule.EDITABLE_FIELDS)
-    else:
-        initial = {
-            "formal_review_after": engagement.formal_review_after,
-            "exit_right_after": engagement.exit_right_after,
-            "critical_breach_count": engagement.critical_breach_count,
-        }
+    initial = model_to_dict(schedule, fields=SlaSchedule.EDITABLE_FIELDS) if schedule else {}
 
     def write(data: dict) -> SlaSchedule:
         if schedule:

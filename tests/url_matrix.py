@@ -125,6 +125,7 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "engagements:create": OrganizationRoute(CONTRACT_MANAGERS),
     "engagements:detail": OrganizationRoute(ALL_ROLES, lambda t: {"pk": t.contract.engagement.pk}, methods=GET),
     "engagements:edit": OrganizationRoute(CONTRACT_MANAGERS, lambda t: {"pk": t.contract.engagement.pk}),
+    "engagements:save_as_template": OrganizationRoute(CONTRACT_MANAGERS, lambda t: {"pk": t.contract.engagement.pk}),
     "engagements:sow_create": OrganizationRoute(CONTRACT_MANAGERS, lambda t: {"pk": t.contract.engagement.pk}),
     "engagements:version": OrganizationRoute(ALL_ROLES, _version, methods=GET),
     "engagements:version_diff": OrganizationRoute(

@@ -21,6 +21,16 @@ class ProviderForm(forms.ModelForm):
         }
 
 
+class NewProviderForm(ProviderForm):
+    """Adding a provider can invite its account manager at once: one form instead of two."""
+
+    account_manager_email = forms.EmailField(
+        required=False,
+        label="Account manager's email",
+        help_text="Optional: they get an invitation link and, once accepted, log this provider's delivery (only its).",
+    )
+
+
 class AccountManagerInvitationForm(forms.Form):
     email = forms.EmailField(
         label="Account manager's email",

@@ -49,16 +49,25 @@ def _check_provider_name(provider: Provider, name: str) -> None:
 
 
 @transaction.atomic
-def add_provider(*, membership: Membership, name: str, contact_email: str = "") -> Provider:
+def add_provider(
+    *, membership: Membership, name: str, contact_email: str = "", account_manager_email: str = ""
+) -> Provider:
+    """Add a provider and, given their address, invite its account manager in the same step (or neither)."""
     require_provider_keeper(membership)
     provider = Provider(organization=membership.organization)
     _check_provider_name(provider, name)
-    return save_audited(
+    provider = save_audited(
         provider,
         actor=membership.user,
         action="provider.added",
         changes={"name": name.strip(), "contact_email": contact_email.strip().lower()},
     )
+    if account_manager_email.strip():
+        try:
+            invite_account_manager(provider=provider, membership=membership, email=account_manager_email.strip())
+        except ValidationError as error:
+            raise ValidationError({"account_manager_email": error.messages}) from error
+    return provider
 
 
 @transaction.atomic

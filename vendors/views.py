@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from engagements.models import Engagement
 from mls.decorators import permission_required
 from mls.enums import Permission
 from mls.models import Provider
@@ -17,7 +18,14 @@ from mls.sorting import Sorting, by
 from mls.views_support import confirm_page, form_page, write_or_rerender
 
 from . import selectors, services
-from .forms import AccountManagerInvitationForm, InstructorForm, ProviderForm, QualificationForm, SupplierForm
+from .forms import (
+    AccountManagerInvitationForm,
+    InstructorForm,
+    NewProviderForm,
+    ProviderForm,
+    QualificationForm,
+    SupplierForm,
+)
 from .models import Instructor
 
 
@@ -42,16 +50,24 @@ def provider_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
     return render(request, "vendors/provider_list.html", context)
 
 
+def _after_adding_provider(request: HttpRequest) -> str:
+    """An organization setting up (no engagement yet) goes on to the new-engagement wizard, the next step."""
+    if not Engagement.objects.exists() and request.membership.has_permission(Permission.MANAGE_CONTRACTS):
+        return _url(request, "engagements:create")
+    return _url(request, "vendors:providers")
+
+
 @permission_required(Permission.MANAGE_PROVIDERS)
 @require_http_methods(["GET", "POST"])
 def provider_create(request: HttpRequest, organization_slug: str) -> HttpResponse:
     return form_page(
         request,
-        ProviderForm(request.POST or None),
+        NewProviderForm(request.POST or None),
         lambda data: services.add_provider(membership=request.membership, **data),
         title="New provider",
         cancel_url=_url(request, "vendors:providers"),
-        saved="Provider added. Invite its account manager, then create its engagement.",
+        saved="Provider added. Invite its account manager if you have not, then create its engagement.",
+        done_url=lambda provider: _after_adding_provider(request),
     )
 
 

@@ -6,6 +6,7 @@ from django import template
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from engagements import services as engagement_services
+from engagements.services.templates import check_save_as_template
 from mls.enums import Permission
 from mls.models import Membership
 from scheduling import services as delivery_services
@@ -30,6 +31,7 @@ OBJECT_CHECKS: dict[str, Callable[[Membership, object], object]] = {
     "outcome.submit": engagement_services.check_submit_outcome,  # (membership, engagement)
     "ticket.reply": delivery_services.check_reply,
     "ticket.assign": delivery_services.answering_side,  # as assign_ticket asks
+    "engagement.save_as_template": check_save_as_template,  # (membership, engagement)
 }
 
 # Confirmation pages: an action that cannot be undone, or takes something away, is styled as danger.

@@ -35,3 +35,26 @@ function markOverflowingTables() {
 window.addEventListener("resize", markOverflowingTables);
 document.addEventListener("htmx:afterSettle", markOverflowingTables);
 markOverflowingTables();
+
+// The wizard's SLA targets: the allocation total follows what is typed and ticked (the server shows it too).
+function updateAllocationTotal(table) {
+  let total = 0;
+  table.querySelectorAll("tbody tr").forEach((row) => {
+    const keep = row.querySelector("input[type=checkbox]");
+    const allocation = row.querySelector("input[name$=_allocation]");
+    const value = allocation ? parseFloat(allocation.value) : NaN;
+    if (keep && keep.checked && !Number.isNaN(value)) {
+      total += value;
+    }
+  });
+  const shown = document.getElementById("allocation-total-value");
+  if (shown) {
+    shown.textContent = `${Math.round(total * 100) / 100} %`;
+  }
+}
+document.addEventListener("input", (event) => {
+  const table = event.target.closest && event.target.closest(".wizard-targets");
+  if (table) {
+    updateAllocationTotal(table);
+  }
+});

@@ -1,7 +1,6 @@
 """Contract pages through the test client: validation, visibility per role, signing and change requests."""
 
 import re
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -9,7 +8,7 @@ from django.utils.html import escape
 
 from engagements import services
 from engagements.enums import ChangeRequestStatus
-from engagements.models import ChangeRequest, Engagement, ServiceLine
+from engagements.models import ChangeRequest, ServiceLine
 from mls.enums import Role
 from mls.models import AuditEvent
 from tests.factories.engagements import EngagementFactory, signed_contract_with_proposal
@@ -40,9 +39,6 @@ VALID_ENGAGEMENT = {
     "transition_period_days": "90",
     "cr_response_business_days": "10",
     "dispute_escalation_days": "30",
-    "formal_review_after": "2",
-    "exit_right_after": "3",
-    "critical_breach_count": "3",
     "ip_terms": "bespoke_client_owned",
     "data_export_format": "csv_json",
     "data_export_days": "30",
@@ -81,22 +77,6 @@ def test_editing_an_engagements_external_id_keeps_it_unique_in_the_organization(
     assert engagement.external_id == "ERP-7"
 
 
-def test_create_engagement_saves_msa_terms_and_audits(client, tenant_a):
-    client.force_login(tenant_a.user(Role.PROCUREMENT))
-
-    response = client.post(
-        org_url(tenant_a, "engagements:create"), {**VALID_ENGAGEMENT, "provider": tenant_a.provider.pk}
-    )
-
-    with tenant_a.scope():
-        engagement = Engagement.objects.get()
-    assert response["Location"] == org_url(tenant_a, "engagements:detail", pk=engagement.pk)
-    assert (engagement.renewal_notice_deadline.isoformat(), engagement.liability_cap) == (
-        "2028-11-01",  # 31 Dec 2028 − 60 days
-        Decimal("868500.00"),  # 579,000.00 × 1.50
-    )
-
-
 @pytest.mark.parametrize(
     ("change", "field"),
     [
@@ -106,28 +86,27 @@ def test_create_engagement_saves_msa_terms_and_audits(client, tenant_a):
         ({"transition_period_days": "200"}, "transition_period_days"),
         ({"annual_value": "-1"}, "annual_value"),
         ({"timezone": "Europe/Atlantis"}, "timezone"),
-        ({"formal_review_after": "4", "exit_right_after": "3"}, "exit_right_after"),
     ],
 )
-def test_create_engagement_bad_input_shows_field_error_and_writes_nothing(client, tenant_a, change, field):
+def test_editing_msa_terms_with_bad_input_shows_field_error_and_changes_nothing(client, tenant_a, change, field):
+    engagement = EngagementFactory(organization=tenant_a.organization, provider=tenant_a.provider)
     client.force_login(tenant_a.user(Role.PROCUREMENT))
+    body = {**VALID_ENGAGEMENT, "name": engagement.name, "provider": tenant_a.provider.pk, **change}
 
-    response = client.post(
-        org_url(tenant_a, "engagements:create"), {**VALID_ENGAGEMENT, "provider": tenant_a.provider.pk, **change}
-    )
+    response = client.post(org_url(tenant_a, "engagements:edit", pk=engagement.pk), body)
 
     assert response.status_code == 400
     assert list(response.context["form"].errors) == [field]
     with tenant_a.scope():
-        assert Engagement.objects.count() == 0
+        assert AuditEvent.objects.filter(action="engagement.updated").count() == 0
 
 
-def test_create_engagement_refuses_provider_of_another_tenant(client, tenant_a, tenant_b):
+def test_editing_msa_terms_refuses_provider_of_another_tenant(client, tenant_a, tenant_b):
+    engagement = EngagementFactory(organization=tenant_a.organization, provider=tenant_a.provider)
     client.force_login(tenant_a.user(Role.OWNER))
+    body = {**VALID_ENGAGEMENT, "name": engagement.name, "provider": tenant_b.provider.pk}
 
-    response = client.post(
-        org_url(tenant_a, "engagements:create"), {**VALID_ENGAGEMENT, "provider": tenant_b.provider.pk}
-    )
+    response = client.post(org_url(tenant_a, "engagements:edit", pk=engagement.pk), body)
 
     assert response.status_code == 400
     assert list(response.context["form"].errors) == ["provider"]

@@ -1,8 +1,11 @@
 """CSV import flow: upload → preview → Celery run → result; all-or-nothing with row-numbered errors."""
 
 import time
+from datetime import date
+from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,7 +15,9 @@ from mls.enums import Role
 from mls.models import AuditEvent, Membership
 from scheduling import import_jobs
 from scheduling.models import ImportJob, Learner
+from slas.models import Measurement
 from tests.conftest import in_process_worker
+from tests.factories.slas import sla_engagement
 
 pytestmark = pytest.mark.integration
 
@@ -220,3 +225,29 @@ def test_an_import_whose_uploader_lost_the_right_fails_and_writes_nothing(tenant
             [{"row": 1, "column": "", "message": "Your role may not write learners."}],
         )
         assert Learner.objects.count() == 0
+
+
+@time_machine.travel("2026-04-03 09:00Z", tick=False)
+def test_a_successful_import_measures_the_open_sla_months_at_once(tenant_a, django_capture_on_commit_callbacks):
+    engagement, _ = sla_engagement(tenant_a, active_from=date(2026, 3, 1))
+    rows = ["external_id,category,subject,opened_at,engagement,first_response_at"]
+    rows += [  # March: four answered in 2 hours, one in 10 (threshold 8) → 4 / 5 = 80 %
+        f"T-{day},technical,Cannot join,2026-03-{day:02d}T09:00:00+00:00,{engagement.name},"
+        f"2026-03-{day:02d}T{11 if day < 6 else 19}:00:00+00:00"
+        for day in range(2, 7)
+    ]
+    with tenant_a.scope(), django_capture_on_commit_callbacks(execute=True):
+        job = import_jobs.upload(
+            organization=tenant_a.organization,
+            membership=tenant_a.members[Role.OWNER],
+            kind="tickets",
+            filename="tickets.csv",
+            text="\n".join(rows) + "\n",
+        )
+        import_jobs.start(job=job, membership=tenant_a.members[Role.OWNER])
+
+    with tenant_a.scope():
+        march = Measurement.objects.get(
+            engagement=engagement, metric="support_first_response", period__month="2026-03-01"
+        )
+    assert (march.status, march.value, march.numerator, march.denominator) == ("provisional", Decimal("80.00"), 4, 5)

@@ -23,16 +23,16 @@ def add(schedule, tenant, **fields):
     return services.save_target(schedule=schedule, actor=tenant.user(Role.OWNER), **fields)
 
 
-def test_schedule_takes_the_ladder_from_the_msa_and_targets_their_catalog_threshold(tenant_a):
+def test_schedule_starts_from_the_usual_ladder_and_targets_their_catalog_threshold(tenant_a):
     engagement = EngagementFactory(
-        organization=tenant_a.organization, provider=tenant_a.provider, cr_response_business_days=7, exit_right_after=4
+        organization=tenant_a.organization, provider=tenant_a.provider, cr_response_business_days=7
     )
     with tenant_a.scope():
         schedule = services.create_schedule(engagement=engagement, actor=tenant_a.user(Role.OWNER))
         support = add(schedule, tenant_a, metric="support_first_response")
         change_requests = add(schedule, tenant_a, metric="change_request_response")
 
-        assert (schedule.exit_right_after, schedule.formal_review_after, schedule.grace_days) == (4, 2, 5)
+        assert (schedule.exit_right_after, schedule.formal_review_after, schedule.grace_days) == (3, 2, 5)
         assert support.threshold == 8  # H = 8 hours (SPEC-SLA §3)
         assert change_requests.threshold == 7  # the MSA's change-request response days
         assert AuditEvent.objects.filter(action="sla_target.created").count() == 2

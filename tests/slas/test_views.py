@@ -529,11 +529,16 @@ def test_schedule_is_created_then_edited_and_audited(client, tenant_a):
     client.force_login(tenant_a.user(Role.LD_DIRECTOR))
     url = org_url(tenant_a, "slas:schedule", pk=engagement.pk)
 
-    initial = client.get(url).context["form"].initial
+    form = client.get(url).context["form"]
     created = client.post(url, SCHEDULE)
     edited = client.post(url, {**SCHEDULE, "at_risk_percent": "15"})
 
-    assert initial == {"formal_review_after": 2, "exit_right_after": 3, "critical_breach_count": 3}
+    # The ladder lives on the schedule only: a new one offers the usual 2 / 3 / 3 (SPEC-SLA §5).
+    assert [form[name].value() for name in ("formal_review_after", "exit_right_after", "critical_breach_count")] == [
+        2,
+        3,
+        3,
+    ]
     assert created["Location"] == edited["Location"] == org_url(tenant_a, "slas:engagement", pk=engagement.pk)
     with tenant_a.scope():
         assert SlaSchedule.objects.get().at_risk_percent == Decimal("15.00")

@@ -31,7 +31,7 @@ def test_owner_and_procurement_add_a_provider_and_it_is_audited(client, tenant_a
     )
 
     assert response.status_code == 302
-    assert response["Location"] == org_url(tenant_a, "vendors:providers")
+    assert response["Location"] == org_url(tenant_a, "engagements:create")  # no engagement yet: the next step
     assert providers(tenant_a) == [("Contoso", "accounts@contoso.test"), ("Northwind Learning", "")]
     with tenant_a.scope():
         event = AuditEvent.objects.get(action="provider.added")
@@ -40,6 +40,35 @@ def test_owner_and_procurement_add_a_provider_and_it_is_audited(client, tenant_a
         None,
         {"name": "Contoso", "contact_email": "accounts@contoso.test"},
     )
+
+
+def test_adding_a_provider_can_invite_its_account_manager_and_returns_to_the_list_once_engaged(client, tenant_a):
+    EngagementFactory(organization=tenant_a.organization, provider=tenant_a.provider)
+    client.force_login(tenant_a.user(Role.OWNER))
+
+    response = client.post(
+        org_url(tenant_a, "vendors:provider_create"), {"name": "Contoso", "account_manager_email": "am@contoso.test"}
+    )
+
+    assert response["Location"] == org_url(tenant_a, "vendors:providers")
+    with tenant_a.scope():
+        assert list(Invitation.objects.values_list("email", "role", "provider__name")) == [
+            ("am@contoso.test", Role.PROVIDER_MANAGER, "Contoso")
+        ]
+        assert AuditEvent.objects.filter(action="provider.added").count() == 1
+
+
+def test_a_refused_invitation_adds_no_provider_either(client, tenant_a):
+    client.force_login(tenant_a.user(Role.OWNER))
+
+    response = client.post(
+        org_url(tenant_a, "vendors:provider_create"),
+        {"name": "Contoso", "account_manager_email": tenant_a.user(Role.VIEWER).email},
+    )
+
+    assert response.status_code == 400
+    assert list(response.context["form"].errors) == ["account_manager_email"]
+    assert providers(tenant_a) == [("Northwind Learning", "")]
 
 
 @pytest.mark.parametrize(

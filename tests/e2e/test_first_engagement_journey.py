@@ -1,0 +1,154 @@
+"""Journey (issue 20's acceptance): from sign-up to an engagement dashboard whose SLA tiles show values, through
+the "Get started" checklist, a provider with its account manager invited, an engagement from a template in the
+wizard and a CSV import of a finished month's support tickets — in at most 25 browser actions, counted.
+
+Time is frozen (ticking) at 3 Feb 2027: January, the first month of an engagement started on 1 Jan, is over and
+still inside its five grace days, so imported history is measured at once (provisional until 6 Feb, when the daily
+job finalizes it). The live server runs in this process, so it sees the same clock. Celery is eager in tests: the
+import and the SLA measurement it triggers run when the job is started.
+"""
+
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.core import mail
+from playwright.sync_api import Locator, Page, expect
+
+from engagements.models import Engagement, GovernanceMeeting
+from mls.models import Invitation, Organization
+from mls.tenancy import organization_scope
+from slas.models import Measurement, SlaTarget
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+MAX_ACTIONS = 25
+FROZEN_AT = datetime(2027, 2, 3, 9, 0, tzinfo=UTC)
+ENGAGEMENT = "Training delivery – Northwind Learning"  # the wizard's name for a blank name field
+
+
+class Actions:
+    """Every click, fill, choice, upload and navigation of the user goes through here and is counted."""
+
+    def __init__(self, page: Page) -> None:
+        self.page, self.count = page, 0
+
+    def goto(self, url: str) -> None:
+        self.count += 1
+        self.page.goto(url)
+
+    def click(self, locator: Locator) -> None:
+        self.count += 1
+        locator.click()
+
+    def fill(self, locator: Locator, value: str) -> None:
+        self.count += 1
+        locator.fill(value)
+
+    def select(self, locator: Locator, value: str) -> None:
+        self.count += 1
+        locator.select_option(value)
+
+    def upload(self, locator: Locator, path: Path) -> None:
+        self.count += 1
+        locator.set_input_files(path)
+
+
+def tickets_csv(path: Path) -> Path:
+    """January 2027's support tickets: five answered within the 8 hours, one after 10 hours → 5 / 6 = 83.33 %."""
+    rows = ["external_id,category,subject,opened_at,engagement,first_response_at"]
+    for day in range(4, 10):
+        answered = 10 if day == 9 else 2
+        rows.append(
+            f"T-{day},technical,Cannot join the class,2027-01-{day:02d}T09:00:00+00:00,{ENGAGEMENT},"
+            f"2027-01-{day:02d}T{9 + answered:02d}:00:00+00:00"
+        )
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_new_customer_reaches_sla_results_from_a_template_in_at_most_25_actions(
+    live_server, page: Page, screenshot_path, tmp_path
+):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    act = Actions(page)
+    csv_file = tickets_csv(tmp_path / "tickets-january.csv")
+
+    with time_machine.travel(FROZEN_AT, tick=True):
+        act.goto(f"{live_server.url}/accounts/signup/")
+        act.fill(page.get_by_label("Email"), "founder@globex.test")
+        act.fill(page.get_by_label("Organization name"), "Globex")
+        act.fill(page.get_by_label("Password:", exact=True), "a long pass phrase 2027")
+        act.fill(page.get_by_label("Password (again)"), "a long pass phrase 2027")
+        act.click(page.get_by_role("button", name="Sign Up"))
+        expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+        link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mail.outbox[-1].body)[0]
+
+        act.goto(link)
+        act.click(page.get_by_role("button", name="Confirm"))
+        expect(page.get_by_role("heading", name="Get started")).to_be_visible()
+
+        act.click(page.get_by_role("link", name="Add your provider and invite its account manager"))
+        act.fill(page.get_by_label("Name"), "Northwind Learning")
+        act.fill(page.get_by_label("Account manager's email"), "am@northwind.test")
+        act.click(page.get_by_role("button", name="Save"))
+        expect(page.get_by_role("status")).to_contain_text("Provider added.")  # and on to the wizard, step 1
+        expect(page.get_by_label("Managed training delivery (per learner)")).to_be_checked()
+        act.fill(page.get_by_label("Start date"), "2027-01-01")
+        page.screenshot(path=screenshot_path.with_name("wizard_step_1.png"), full_page=True)
+        act.click(page.get_by_role("button", name="Next"))
+
+        act.fill(page.get_by_label("Annual contract value"), "300000")
+        page.screenshot(path=screenshot_path.with_name("wizard_step_2.png"), full_page=True)
+        act.click(page.get_by_role("button", name="Next"))
+
+        expect(page.get_by_text("Allocations of the kept targets: 100 %")).to_be_visible()
+        page.screenshot(path=screenshot_path.with_name("wizard_step_3.png"), full_page=True)
+        act.click(page.get_by_role("button", name="Next"))
+
+        expect(page.get_by_role("heading", name="Review and create")).to_be_visible()
+        page.screenshot(path=screenshot_path.with_name("wizard_step_4.png"), full_page=True)
+        act.click(page.get_by_role("button", name="Create engagement"))
+        expect(page.get_by_role("status")).to_contain_text(f"Engagement {ENGAGEMENT} created")
+
+        act.goto(f"{live_server.url}/o/globex/imports/")
+        act.select(page.get_by_label("The file contains"), "tickets")
+        act.upload(page.locator('input[type="file"]'), csv_file)
+        act.click(page.get_by_role("button", name="Upload and preview"))
+        act.click(page.get_by_role("button", name="Import 6 rows"))
+        expect(page.get_by_text("Imported 6 rows: 6 created, 0 updated.")).to_be_visible()
+
+        organization = Organization.objects.get()
+        with organization_scope(organization):
+            engagement = Engagement.objects.get()
+        act.goto(f"{live_server.url}/o/globex/engagements/{engagement.pk}/dashboard/")
+        tiles = page.get_by_role("region", name="Service levels").get_by_role("listitem")
+        expect(tiles).to_have_count(6)  # the template's six targets
+        support_tile = tiles.filter(has_text="Support first response")
+        expect(support_tile).to_contain_text("83.33 %")
+        expect(support_tile).to_contain_text("Jan 2027")
+        page.screenshot(path=screenshot_path, full_page=True)
+
+    assert act.count <= MAX_ACTIONS, f"{act.count} browser actions"
+    # Not part of the journey: the engagement page the wizard made, with its "Save as template" action.
+    page.goto(f"{live_server.url}/o/globex/engagements/{engagement.pk}/")
+    expect(page.get_by_role("link", name="Save as template")).to_be_visible()
+    page.screenshot(path=screenshot_path.with_name("engagement_from_template.png"), full_page=True)
+    with organization_scope(organization):
+        assert list(Invitation.objects.values_list("email", "provider__name")) == [
+            ("am@northwind.test", "Northwind Learning")
+        ]
+        assert SlaTarget.objects.filter(schedule__engagement=engagement).count() == 6
+        assert GovernanceMeeting.objects.filter(engagement=engagement).count() == 8
+        support = Measurement.objects.get(
+            engagement=engagement, metric="support_first_response", period__month=date(2027, 1, 1)
+        )
+    assert (support.status, support.value, support.numerator, support.denominator) == (
+        "provisional",  # until January's grace days are over
+        Decimal("83.33"),  # 100 × 5 / 6, rounded half up; below the target of 90
+        5,
+        6,
+    )
