@@ -199,7 +199,19 @@ def seed_demo_governance(
 ) -> int:
     """The governance cadence: an operational review early each month on the month before (when `monthly`), a
     quarterly business review three weeks after each quarter; the held ones have minutes, the next ones are
-    booked. One meeting per kind and date, so none is listed twice. Idempotent; returns the meetings."""
+    booked. One meeting per kind and date, so none is listed twice; the performance reviews the SLA engine booked
+    for formal reviews have minutes once held. Idempotent; returns the cadence's meetings."""
+    # The performance reviews the SLA engine booked for formal reviews were held too.
+    for review in GovernanceMeeting.objects.filter(
+        engagement=engagement, kind=MeetingKind.PERFORMANCE_REVIEW, minutes="", scheduled_for__lte=now
+    ):
+        services.record_minutes(
+            meeting=review,
+            membership=membership,
+            minutes="The provider presented its remediation plan; the client accepted it with monthly checkpoints "
+            "and reserved its rights should the target be missed again.",
+            now=review.scheduled_for + timedelta(hours=1),
+        )
     cadence = (MeetingKind.MONTHLY_OPERATIONAL_REVIEW, MeetingKind.QUARTERLY_BUSINESS_REVIEW)
     meetings = GovernanceMeeting.objects.filter(engagement=engagement, kind__in=cadence)
     if meetings.exists():
@@ -213,7 +225,9 @@ def seed_demo_governance(
             f"Reviewed {month:%B %Y}: SLA results as provisional, delivery against plan, open tickets and the "
             f"enrolment backlog. Agreed the session plan for {first_of_next_month(month):%B}.",
         ))  # fmt: skip
-    for month in months:
+    ahead = [first_of_next_month(months[-1])]
+    ahead += [first_of_next_month(ahead[-1]), first_of_next_month(first_of_next_month(ahead[-1]))]
+    for month in [*months, *ahead]:  # the quarters of the year, and the next review booked
         if month.month % 3 == 0:
             day = _weekday_on_or_after(first_of_next_month(month) + timedelta(days=20))
             quarter = f"Q{(month.month - 1) // 3 + 1} {month.year}"

@@ -71,6 +71,7 @@ class DeliveryPlan:
     hour: int  # local start time
     instructors: tuple[tuple[str, str], ...]  # name, email; every second one works for the supplier, if any
     tickets: int  # support tickets a month
+    months: int = MONTHS  # of history: the engagement started this many months before the current one
     supplier: str = ""
     misses: Mapping[str, frozenset[int]] = field(default_factory=dict)  # metric -> months the provider misses it
     provider_cancellation: int | None = None  # a month in which the provider cancels (and reschedules) a session
@@ -82,11 +83,12 @@ class DeliveryPlan:
         return month in self.misses.get(metric, frozenset())
 
 
-# Northwind's year (months from 0): enrollment processing slips in month 1; instructor ratings dip in month 2 (a
-# credit, earned back by three good months); a regional power cut takes the LMS down for 9 hours in month 4 (relief
-# approved, so uptime is met); the client cancels a session in month 5 (not counted); mandatory training slips in
-# month 6; the support desk misses its 8-hour first response three months running (7–9: notice, formal review,
-# exit right) while the provider cancels and reruns a session in month 8 (delivery rate missed that month too).
+# Northwind's year (months from 0, 11 the month before now): enrollment processing slips in month 1; instructor
+# ratings dip in month 2 (a credit, earned back by three good months); a regional power cut takes the LMS down for
+# 9 hours in month 4 (relief approved, so uptime is met); the client cancels a session in month 5 (not counted);
+# mandatory training slips in month 6; the provider cancels and reruns a session in month 7 (delivery rate missed);
+# from month 8 the support desk misses its 8-hour first response: notice, formal review, then the exit right, still
+# open because the last month missed it too.
 NORTHWIND_YEAR = DeliveryPlan(
     prefix="NW",
     courses=("LEAD-101", "COACH-110", "DATA-201", "HS-120", "PRES-130", "AGILE-140", "NEG-160"),
@@ -104,9 +106,9 @@ NORTHWIND_YEAR = DeliveryPlan(
         "enrollment_processing": frozenset({1}),
         "instructor_rating": frozenset({2}),
         "mandatory_training_on_time": frozenset({6}),
-        "support_first_response": frozenset({7, 8, 9}),
+        "support_first_response": frozenset({8, 9, 10, 11}),
     },
-    provider_cancellation=8,
+    provider_cancellation=7,
     client_cancellation=5,
     outages={
         3: (7, 240, True, "Planned LMS upgrade"),
@@ -116,15 +118,16 @@ NORTHWIND_YEAR = DeliveryPlan(
     },
     compliance=True,
 )
-# Kestrel's smaller, virtual-only year: on target, except a month of slow support answers (month 10).
+# Kestrel's smaller, virtual-only engagement, six months old: on target, except a month of slow support answers.
 KESTREL_YEAR = DeliveryPlan(
     prefix="KS",
     courses=("SELL-210", "CRM-220"),
     weekdays=(1, 4),
     hour=14,
     instructors=(("Maya Kestrel", "maya@kestrel.example"), ("Tom Reid", "tom@kestrel.example")),
-    tickets=9,
-    misses={"support_first_response": frozenset({10})},
+    tickets=12,
+    months=6,
+    misses={"support_first_response": frozenset({4})},
 )
 
 
@@ -169,9 +172,9 @@ def _stamp(moment: datetime) -> str:
     return moment.isoformat()
 
 
-def demo_months(now: datetime) -> list[date]:
-    """The twelve months of the demo's history: those before `now`'s month (London time)."""
-    return months_before(now.astimezone(LONDON).date(), MONTHS)
+def demo_months(now: datetime, count: int = MONTHS) -> list[date]:
+    """The months of the demo's history: the `count` months before `now`'s month (London time)."""
+    return months_before(now.astimezone(LONDON).date(), count)
 
 
 def seed_demo_reference(organization: Organization, client: Membership, provider_manager: Membership) -> None:
@@ -218,7 +221,8 @@ def seed_demo_delivery(engagement: Engagement, provider_manager: Membership, pla
     existing = Session.objects.filter(engagement=engagement).count()
     if existing:
         return existing
-    year = _Year(plan, engagement, provider_manager, demo_months(now), now, random.Random(plan.prefix))  # noqa: S311
+    months = demo_months(now, plan.months)
+    year = _Year(plan, engagement, provider_manager, months, now, random.Random(plan.prefix))  # noqa: S311
     instructors = _instructors(year)
     sessions = _sessions(year, instructors)
     learners = list(Learner.objects.order_by("external_id"))
@@ -285,12 +289,12 @@ def _sessions(year: _Year, instructors: list) -> list[Session]:
 
 
 def _enroll(year: _Year, sessions: list[Session], learners: list[Learner]) -> dict[int, list[Enrollment]]:
-    """Eight to twelve learners a session (a few more asking than seats, to a waitlist); returns the seated ones by
+    """Seven to eleven learners a session (five to nine so far on those to come); returns the seated ones by
     session."""
     records = []
     for session in sessions:
         upcoming = session.starts_at > year.now
-        for learner in year.rng.sample(learners, year.rng.randint(5, 9) if upcoming else year.rng.randint(8, 13)):
+        for learner in year.rng.sample(learners, year.rng.randint(5, 9) if upcoming else year.rng.randint(7, 11)):
             asked = session.requested_at + timedelta(hours=year.rng.randint(2, 240))
             asked = min(asked, session.starts_at - timedelta(days=3), year.now - timedelta(hours=2))
             hours = year.rng.choice(BEHIND if year.missed("enrollment_processing", asked) else PROCESSED)
@@ -428,18 +432,20 @@ def _outages(year: _Year) -> None:
 
 
 def _compliance(year: _Year, learners: Sequence[Learner]) -> None:
-    """Mandatory training due every month for a hundred learners; nearly all complete on time, except in the
-    months the plan misses it. Loaded after the completions, which would otherwise close them."""
+    """Mandatory training due every month (this one too) for a dozen learners per requirement; nearly all complete
+    on time, except in the months the plan misses it. Loaded after the completions, which would otherwise close
+    them."""
     records = []
+    months = [*year.months, year.now.astimezone(LONDON).date().replace(day=1)]  # this month's are due too
     for name, _code, _interval in REQUIREMENTS:
-        for n, learner in enumerate(learners[:120]):
-            month = year.months[n % MONTHS]
+        for n, learner in enumerate(learners[: 12 * len(months)]):
+            month = months[n % len(months)]
             due = month + timedelta(days=year.rng.randint(0, 27))
-            late = year.missed("mandatory_training_on_time", local(due, 12))
-            done = year.rng.random() < (0.6 if late else 0.97)
-            completed = local(due - timedelta(days=year.rng.randint(1, 20)), 12) if done else None
-            if late and not done and year.rng.random() < 0.5:
-                completed = local(due + timedelta(days=year.rng.randint(3, 15)), 12)  # after the due date
+            slipped = year.missed("mandatory_training_on_time", local(due, 12))
+            # One learner in twenty-four is late in a good month (95 % or more); a third in a month that slipped.
+            late = year.rng.random() < 0.35 if slipped else n % 24 == 5
+            days = year.rng.randint(3, 15) if late else -year.rng.randint(1, 20)
+            completed = local(due + timedelta(days=days), 12) if not late or n % 2 else None
             records.append({
                 "external_id": f"{year.plan.prefix}-CA{len(records) + 1:04}",
                 "learner_external_id": learner.external_id, "due_on": due.isoformat(), "requirement": name,

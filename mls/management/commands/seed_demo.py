@@ -72,7 +72,8 @@ class Command(BaseCommand):
             director, owner = memberships["director@demo.test"], memberships["owner@demo.test"]
             northwind, kestrel = memberships["provider@demo.test"], memberships["provider2@demo.test"]
             engagement = seed_demo_contract(organization, northwind.provider, memberships, months[0])
-            second = seed_demo_second_contract(organization, kestrel.provider, memberships, months[0])
+            second_months = demo_months(now, KESTREL_YEAR.months)
+            second = seed_demo_second_contract(organization, kestrel.provider, memberships, second_months[0])
             seed_demo_reference(organization, owner, northwind)
             sessions = seed_demo_delivery(engagement, northwind, NORTHWIND_YEAR, now)
             sessions += seed_demo_delivery(second, kestrel, KESTREL_YEAR, now)
@@ -88,7 +89,7 @@ class Command(BaseCommand):
                 second: seed_demo_slas(second, director, kestrel, KESTREL_TARGETS, now),
             }
             seed_demo_governance(engagement, director, months, now, monthly=True)
-            seed_demo_governance(second, director, months, now, monthly=False)
+            seed_demo_governance(second, director, second_months, now, monthly=False)
             seed_demo_dispute(engagement, northwind, director, months[9], now)
             for each in slas:
                 generate_due_qbrs(engagement=each)
