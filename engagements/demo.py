@@ -112,7 +112,7 @@ def seed_demo_contract(
         actor=actor,
         name="Delivery above included learners",
         basis=LineBasis.PER_LEARNER,
-        included_learners=500,
+        included_learners=60,  # a month: most months bill some learners above the retainer
         bands=[(200, Decimal("28.00")), (500, Decimal("24.00")), (None, Decimal("21.50"))],
     )
     services.sign_version(
