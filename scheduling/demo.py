@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 
 from engagements.enums import Side
 from engagements.models import Engagement
-from mls.models import Membership, Organization
+from mls.models import Membership, Organization, Provider
 from mls.months import months_before
 from slas.periods import first_of_next_month
 from vendors import services as vendor_services
@@ -175,6 +175,12 @@ def _stamp(moment: datetime) -> str:
 def demo_months(now: datetime, count: int = MONTHS) -> list[date]:
     """The months of the demo's history: the `count` months before `now`'s month (London time)."""
     return months_before(now.astimezone(LONDON).date(), count)
+
+
+def seed_demo_provider(procurement: Membership, name: str, contact_email: str) -> Provider:
+    """The provider named `name`, added by procurement the first time."""
+    existing = Provider.objects.filter(name=name).first()
+    return existing or vendor_services.add_provider(membership=procurement, name=name, contact_email=contact_email)
 
 
 def seed_demo_reference(organization: Organization, client: Membership, provider_manager: Membership) -> None:

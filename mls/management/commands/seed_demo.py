@@ -10,15 +10,21 @@ from django.utils import timezone
 
 from engagements.demo import seed_demo_contract, seed_demo_dispute, seed_demo_governance, seed_demo_second_contract
 from mls.enums import Role
-from mls.models import Membership, Organization, Provider, User
+from mls.models import Membership, Organization, User
 from mls.services import create_organization
 from mls.tenancy import organization_scope
 from reporting.models import QuarterlyReview
 from reporting.services import generate_due_qbrs
-from scheduling.demo import KESTREL_YEAR, NORTHWIND_YEAR, demo_months, seed_demo_delivery, seed_demo_reference
+from scheduling.demo import (
+    KESTREL_YEAR,
+    NORTHWIND_YEAR,
+    demo_months,
+    seed_demo_delivery,
+    seed_demo_provider,
+    seed_demo_reference,
+)
 from slas.demo import KESTREL_TARGETS, NORTHWIND_TARGETS, DemoSlas, Relief, seed_demo_slas
 from slas.enums import ReliefKind
-from vendors.services import add_provider
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - documented demo login, printed on the console
 DEMO_ORGANIZATION = "Acme Corp"
@@ -122,9 +128,7 @@ class Command(BaseCommand):
         procurement = Membership.objects.select_related("user", "organization").get(user=users["procurement@demo.test"])
         for email, _first, _last, role, name in DEMO_USERS:
             if name:
-                provider = Provider.objects.filter(name=name).first() or add_provider(
-                    membership=procurement, name=name, contact_email=contacts[name]
-                )
+                provider = seed_demo_provider(procurement, name, contacts[name])
                 Membership.objects.update_or_create(
                     organization=organization, user=users[email], defaults={"role": role, "provider": provider}
                 )
