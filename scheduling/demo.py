@@ -30,7 +30,7 @@ from vendors import services as vendor_services
 from . import services
 from .enums import EnrollmentStatus, Modality, TicketCategory
 from .imports import import_records
-from .models import Course, Enrollment, Learner, Room, Session
+from .models import Course, Enrollment, Learner, Room, Session, Venue
 
 LONDON = ZoneInfo("Europe/London")
 MONTHS = 12  # of history, ending with the month before now
@@ -184,18 +184,20 @@ def seed_demo_provider(procurement: Membership, name: str, contact_email: str) -
 
 
 def seed_demo_reference(organization: Organization, client: Membership, provider_manager: Membership) -> None:
-    """The client's courses, venue, learners and mandatory training, once (provider-neutral)."""
-    if Course.objects.exists():
+    """The client's courses, venue, learners and mandatory training, once (provider-neutral). A course the demo
+    did not have yet is added to an existing demo too."""
+    stored = set(Course.objects.values_list("code", flat=True))
+    for code, title, modality, hours, regulated in COURSES:
+        if code not in stored:
+            services.add_course(
+                organization=organization, membership=client, code=code, title=title, modality=modality,
+                duration_hours=Decimal(hours), regulated=regulated,
+                last_reviewed_on=date(2025, 5, 1) if code == "HS-120" else date(2025, 9, 1),
+            )  # fmt: skip
+    if Venue.objects.exists():
         return
+    courses = {course.code: course for course in Course.objects.all()}
     rng = random.Random(2026)  # noqa: S311 - demo data, not security
-    courses = {
-        code: services.add_course(
-            organization=organization, membership=client, code=code, title=title, modality=modality,
-            duration_hours=Decimal(hours), regulated=regulated,
-            last_reviewed_on=date(2025, 5, 1) if code == "HS-120" else date(2025, 9, 1),
-        )
-        for code, title, modality, hours, regulated in COURSES
-    }  # fmt: skip
     venue = services.add_venue(
         organization=organization, membership=provider_manager, name="Acme HQ Learning Centre",
         timezone="Europe/London", address="1 Canal Street, Manchester",
