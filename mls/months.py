@@ -20,3 +20,13 @@ def parse_month(text: str) -> date:
     if not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
         raise ValueError(f"Give a month of the years {FIRST_YEAR} to {LAST_YEAR}.")
     return date(int(match[1]), int(match[2]), 1)
+
+
+def months_before(day: date, count: int) -> list[date]:
+    """The first days of the `count` months before `day`'s month, oldest first (the demo's year of history)."""
+    year, month = day.year, day.month
+    months = []
+    for _ in range(count):
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+        months.append(date(year, month, 1))
+    return months[::-1]

@@ -1,40 +1,39 @@
-"""A quarter of realistic delivery for the demo engagement (used by seed_demo). Deterministic: seeded random.
+"""A year of realistic delivery for the demo engagements (used by seed_demo). Deterministic: seeded random, and
+every date relative to the `now` given, so the demo always ends with the month before it.
 
-Rules run through the services (booking, waitlists, cancellations, attendance); the historical timestamps a
-live system would have recorded over the quarter (confirmation, processing, recording times) are then set
-directly, as a data load from the provider's previous system would.
+The live rules run through the services, each at the moment it happened (`now=`): sessions requested, confirmed,
+cancelled and rescheduled, attendance and delivery. The history a provider's previous system holds (enrollments
+with their processing times, completions, assessment attempts, feedback, tickets, outages and compliance
+assignments) is loaded through the import's writer (`import_records`): set-based, checked and audited like any
+import. A `DeliveryPlan` says how an engagement's year goes, including the months in which the provider misses a
+target, so the SLA engine has a story to find (slas/demo.py).
 """
 
 import random
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import ValidationError
+
+from engagements.enums import Side
 from engagements.models import Engagement
-from mls.models import Membership
-from vendors.models import Instructor, Supplier
+from mls.models import Membership, Organization, Provider
+from mls.months import months_before
+from slas.periods import first_of_next_month
+from vendors import services as vendor_services
 
 from . import services
-from .enums import CompletionSource, EnrollmentStatus, Modality, TicketCategory
-from .models import (
-    AssessmentAttempt,
-    Completion,
-    ComplianceAssignment,
-    ComplianceRequirement,
-    Course,
-    Enrollment,
-    Feedback,
-    Learner,
-    Outage,
-    RequirementCourse,
-    Room,
-    Session,
-    SupportTicket,
-    Venue,
-)
+from .enums import EnrollmentStatus, Modality, TicketCategory
+from .imports import import_records
+from .models import Course, Enrollment, Learner, Room, Session, Venue
 
 LONDON = ZoneInfo("Europe/London")
-QUARTER_START, QUARTER_END = date(2026, 7, 1), date(2026, 9, 30)
+MONTHS = 12  # of history, ending with the month before now
 COURSES = [
     ("LEAD-101", "Leading high-performing teams", Modality.ILT, "6.0", False),
     ("COACH-110", "Coaching conversations", Modality.VILT, "3.0", False),
@@ -44,190 +43,420 @@ COURSES = [
     ("PRES-130", "Presenting with impact", Modality.ILT, "6.0", False),
     ("AGILE-140", "Agile fundamentals", Modality.VILT, "3.0", False),
     ("NEG-160", "Negotiation skills", Modality.ILT, "6.0", False),
+    ("SELL-210", "Consultative selling", Modality.VILT, "3.0", False),
+    ("CRM-220", "Account planning in the CRM", Modality.VILT, "2.0", False),
 ]
+REQUIREMENTS = [("Data protection", "DATA-201", 365), ("Anti-money laundering", "AML-150", 730)]
 BUSINESS_UNITS = ["Retail", "Operations", "Finance", "Technology", "People"]
 REGIONS = ["UK", "UK", "UK", "DACH"]
 FIRST = ["Amara", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hugo", "Isla", "Jonas", "Keira", "Liam"]
 LAST = ["Adams", "Becker", "Chen", "Dubois", "Evans", "Fischer", "Gupta", "Hughes", "Iqbal", "Jones", "Klein"]
+LEARNERS = 300
+# Hours to a first response: within the 8-hour target, and a month the support desk was understaffed.
+ANSWERED = [0.5, 1, 2, 2, 3, 4, 5, 6, 7, 7.5]
+UNDERSTAFFED = [1, 3, 6, 9, 11, 14, 20]
+# Hours to process an enrollment request: within two business days, and a month the provider's team fell behind.
+PROCESSED = [1, 2, 4, 6, 20, 26]
+BEHIND = [2, 6, 100, 120, 140]
+RATINGS, POOR_RATINGS = [4, 4, 5, 5, 5], [3, 3, 4, 4, 5]  # means 4.6 and 3.8 against the 4.2 target
 
 
-def _local(day: date, hour: int) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, tzinfo=LONDON).astimezone(UTC)
+@dataclass(frozen=True)
+class DeliveryPlan:
+    """How one engagement's year of delivery goes. Months are counted from 0, the first of the twelve."""
+
+    prefix: str  # of every external_id, so two engagements' rows never collide
+    courses: tuple[str, ...]  # course codes its sessions cycle through
+    weekdays: tuple[int, ...]  # one session on each of these weekdays (0 is Monday): rooms and instructors never clash
+    hour: int  # local start time
+    instructors: tuple[tuple[str, str], ...]  # name, email; every second one works for the supplier, if any
+    tickets: int  # support tickets a month
+    months: int = MONTHS  # of history: the engagement started this many months before the current one
+    supplier: str = ""
+    misses: Mapping[str, frozenset[int]] = field(default_factory=dict)  # metric -> months the provider misses it
+    provider_cancellation: int | None = None  # a month in which the provider cancels (and reschedules) a session
+    client_cancellation: int | None = None  # a month in which the client cancels a session
+    outages: Mapping[int, tuple[int, int, bool, str]] = field(default_factory=dict)  # month -> day, minutes, planned
+    compliance: bool = False  # whether it runs the client's mandatory training (assignments due every month)
+
+    def missed(self, metric: str, month: int) -> bool:
+        return month in self.misses.get(metric, frozenset())
 
 
-def _weekdays(start: date, end: date) -> list[date]:
-    return [start + timedelta(n) for n in range((end - start).days + 1) if (start + timedelta(n)).weekday() < 5]
+# Northwind's year (months from 0, 11 the month before now): enrollment processing slips in month 1; instructor
+# ratings dip in month 2 (a credit, earned back by three good months); a regional power cut takes the LMS down for
+# 9 hours in month 4 (relief approved, so uptime is met); the client cancels a session in month 5 (not counted);
+# mandatory training slips in month 6; the provider cancels and reruns a session in month 7 (delivery rate missed);
+# from month 8 the support desk misses its 8-hour first response: notice, formal review, then the exit right, still
+# open because the last month missed it too.
+NORTHWIND_YEAR = DeliveryPlan(
+    prefix="NW",
+    courses=("LEAD-101", "COACH-110", "DATA-201", "HS-120", "PRES-130", "AGILE-140", "NEG-160"),
+    weekdays=(0, 2, 3),
+    hour=9,
+    instructors=(
+        ("Hannah Fields", "hannah@northwind.example"),
+        ("Omar Said", "omar@brightpath.example"),
+        ("Greta Lang", "greta@northwind.example"),
+        ("Ravi Menon", "ravi@brightpath.example"),
+    ),
+    tickets=22,
+    supplier="Brightpath Training",
+    misses={
+        "enrollment_processing": frozenset({1}),
+        "instructor_rating": frozenset({2}),
+        "mandatory_training_on_time": frozenset({6}),
+        "support_first_response": frozenset({8, 9, 10, 11}),
+    },
+    provider_cancellation=7,
+    client_cancellation=5,
+    outages={
+        3: (7, 240, True, "Planned LMS upgrade"),
+        4: (14, 540, False, "Regional power cut at the LMS host's data centre"),
+        9: (5, 180, True, "Planned single sign-on migration"),
+        10: (12, 35, False, "LMS single sign-on failure"),
+    },
+    compliance=True,
+)
+# Kestrel's smaller, virtual-only engagement, six months old: on target, except a month of slow support answers.
+KESTREL_YEAR = DeliveryPlan(
+    prefix="KS",
+    courses=("SELL-210", "CRM-220"),
+    weekdays=(1, 4),
+    hour=14,
+    instructors=(("Maya Kestrel", "maya@kestrel.example"), ("Tom Reid", "tom@kestrel.example")),
+    tickets=12,
+    months=6,
+    misses={"support_first_response": frozenset({4})},
+)
 
 
-def seed_demo_delivery(engagement: Engagement, provider_manager: Membership) -> int:
-    """Idempotent: returns the number of sessions, creating the quarter only the first time."""
+@dataclass
+class _Year:
+    """Where the plan's rows are built: the months, the clock and the random source."""
+
+    plan: DeliveryPlan
+    engagement: Engagement
+    membership: Membership
+    months: list[date]
+    now: datetime
+    rng: random.Random
+
+    def index(self, moment: datetime) -> int | None:
+        """The plan's month of `moment` (None for the current month)."""
+        local = moment.astimezone(LONDON).date().replace(day=1)
+        return self.months.index(local) if local in self.months else None
+
+    def missed(self, metric: str, moment: datetime) -> bool:
+        month = self.index(moment)
+        return month is not None and self.plan.missed(metric, month)
+
+    def load(self, kind: str, records: list[dict[str, Any]], membership: Membership | None = None) -> None:
+        if not records:
+            return
+        result = import_records(
+            kind=kind,
+            organization=self.engagement.organization,
+            records=records,
+            membership=membership or self.membership,
+        )
+        if result.errors:
+            raise ValidationError(f"Demo {kind}: {result.errors[:3]}")
+
+
+def local(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON).astimezone(UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def demo_months(now: datetime, count: int = MONTHS) -> list[date]:
+    """The months of the demo's history: the `count` months before `now`'s month (London time)."""
+    return months_before(now.astimezone(LONDON).date(), count)
+
+
+def seed_demo_provider(procurement: Membership, name: str, contact_email: str) -> Provider:
+    """The provider named `name`, added by procurement the first time."""
+    existing = Provider.objects.filter(name=name).first()
+    return existing or vendor_services.add_provider(membership=procurement, name=name, contact_email=contact_email)
+
+
+def seed_demo_reference(organization: Organization, client: Membership, provider_manager: Membership) -> None:
+    """The client's courses, venue, learners and mandatory training, once (provider-neutral). A course the demo
+    did not have yet is added to an existing demo too."""
+    stored = set(Course.objects.values_list("code", flat=True))
+    for code, title, modality, hours, regulated in COURSES:
+        if code not in stored:
+            services.add_course(
+                organization=organization, membership=client, code=code, title=title, modality=modality,
+                duration_hours=Decimal(hours), regulated=regulated,
+                last_reviewed_on=date(2025, 5, 1) if code == "HS-120" else date(2025, 9, 1),
+            )  # fmt: skip
+    if Venue.objects.exists():
+        return
+    courses = {course.code: course for course in Course.objects.all()}
+    rng = random.Random(2026)  # noqa: S311 - demo data, not security
+    venue = services.add_venue(
+        organization=organization, membership=provider_manager, name="Acme HQ Learning Centre",
+        timezone="Europe/London", address="1 Canal Street, Manchester",
+    )  # fmt: skip
+    for name in ("Brunel", "Lovelace"):
+        services.add_room(venue=venue, membership=provider_manager, name=name, capacity=14)
+    learners = [
+        {
+            "external_id": f"HR-{10000 + n}",
+            "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+            "email": f"learner{n:03}@acme.example",
+            "business_unit": rng.choice(BUSINESS_UNITS),
+            "region": rng.choice(REGIONS),
+        }
+        for n in range(LEARNERS)
+    ]
+    result = import_records(kind="learners", organization=organization, records=learners, membership=client)
+    if result.errors:
+        raise ValidationError(f"Demo learners: {result.errors[:3]}")
+    for name, code, interval in REQUIREMENTS:
+        services.define_requirement(
+            organization=organization, membership=client, courses=[courses[code]], name=name,
+            recertification_interval_days=interval,
+        )  # fmt: skip
+
+
+def seed_demo_delivery(engagement: Engagement, provider_manager: Membership, plan: DeliveryPlan, now: datetime) -> int:
+    """Idempotent: returns the number of sessions, creating the year only the first time."""
     existing = Session.objects.filter(engagement=engagement).count()
     if existing:
         return existing
-    rng = random.Random(2026)  # noqa: S311 - demo data, not security
-    org, provider = engagement.organization, engagement.provider
-    supplier = Supplier.objects.create(
-        organization=org, provider=provider, name="Brightpath Training", categories="leadership, soft skills",
-        regions="UK", contract_expires_on=date(2027, 6, 30), insurance_expires_on=date(2027, 3, 31),
-    )  # fmt: skip
-    instructors = [
-        Instructor.objects.create(
-            organization=org, provider=provider, supplier=supplier if n % 2 else None, name=name, email=email
+    months = demo_months(now, plan.months)
+    year = _Year(plan, engagement, provider_manager, months, now, random.Random(plan.prefix))  # noqa: S311
+    instructors = _instructors(year)
+    sessions = _sessions(year, instructors)
+    learners = list(Learner.objects.order_by("external_id"))
+    seated = _enroll(year, sessions, learners)
+    _cancellations(year, sessions)
+    _deliver(year, seated)
+    _tickets(year, learners)
+    _outages(year)
+    if plan.compliance:
+        _compliance(year, learners)
+    return Session.objects.filter(engagement=engagement).count()
+
+
+def _instructors(year: _Year) -> list:
+    provider, pm = year.engagement.provider, year.membership
+    supplier = None
+    if year.plan.supplier:
+        supplier = vendor_services.add_supplier(
+            membership=pm, provider=provider, name=year.plan.supplier, categories="leadership, soft skills",
+            regions="UK", contract_expires_on=year.now.date() + timedelta(days=210),
+            insurance_expires_on=year.now.date() + timedelta(days=120),
+        )  # fmt: skip
+    return [
+        vendor_services.add_instructor(
+            membership=pm, provider=provider, supplier=supplier if n % 2 else None, name=name, email=email
         )
-        for n, (name, email) in enumerate(
-            [
-                ("Hannah Fields", "hannah@northwind.example"),
-                ("Omar Said", "omar@brightpath.example"),
-                ("Greta Lang", "greta@northwind.example"),
-                ("Ravi Menon", "ravi@brightpath.example"),
-            ]
-        )
+        for n, (name, email) in enumerate(year.plan.instructors)
     ]
-    venue = Venue.objects.create(organization=org, name="Acme HQ Learning Centre", timezone="Europe/London",
-                                 address="1 Canal Street, Manchester")  # fmt: skip
-    rooms = [Room.objects.create(organization=org, venue=venue, name=n, capacity=14) for n in ("Brunel", "Lovelace")]
-    courses = [
-        Course.objects.create(
-            organization=org, code=code, title=title, modality=modality, duration_hours=Decimal(hours),
-            regulated=regulated, last_reviewed_on=date(2025, 9, 1) if code != "HS-120" else date(2025, 5, 1),
-        )
-        for code, title, modality, hours, regulated in COURSES
-    ]  # fmt: skip
-    learners = Learner.objects.bulk_create(
-        Learner(
-            organization=org,
-            external_id=f"HR-{10000 + n}",
-            name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
-            email=f"learner{n:03}@acme.example",
-            business_unit=rng.choice(BUSINESS_UNITS),
-            region=rng.choice(REGIONS),
-        )
-        for n in range(300)
-    )
-    # One session a weekday (so rooms and instructors never clash): the quarter, then upcoming December dates.
-    days = _weekdays(QUARTER_START, QUARTER_END)[:60] + _weekdays(date(2026, 12, 1), date(2026, 12, 11))
-    scheduled_courses = [course for course in courses if course.modality != Modality.SELF_PACED]
+
+
+def _session_days(year: _Year) -> list[date]:
+    """The plan's weekdays over the twelve months, this month so far and the next three weeks."""
+    last = (year.now + timedelta(days=21)).astimezone(LONDON).date()
+    day, days = year.months[0], []
+    while day <= last:
+        if day.weekday() in year.plan.weekdays:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def _sessions(year: _Year, instructors: list) -> list[Session]:
+    """Requested some weeks ahead and confirmed within hours (a few just past the 48-hour turnaround)."""
+    courses = {course.code: course for course in Course.objects.filter(code__in=year.plan.courses)}
+    rooms = list(Room.objects.order_by("name"))
     sessions = []
-    for n, day in enumerate(days):
-        course = scheduled_courses[n % len(scheduled_courses)]
-        starts = _local(day, 9 if n % 3 else 13)
+    for n, day in enumerate(_session_days(year)):
+        course = courses[year.plan.courses[n % len(year.plan.courses)]]
+        starts = local(day, year.plan.hour)
+        requested = min(starts - timedelta(days=year.rng.randint(12, 40)), year.now - timedelta(hours=50))
+        classroom = course.modality == Modality.ILT
         session = services.request_session(
-            engagement=engagement,
-            membership=provider_manager,
-            course=course,
-            modality=course.modality,
-            starts_at=starts,
-            ends_at=starts + timedelta(hours=float(course.duration_hours)),
-            capacity=12,
-            room=rooms[n % 2] if course.modality == Modality.ILT else None,
-            join_url="" if course.modality == Modality.ILT else f"https://meet.example/{course.code.lower()}-{n}",
-            instructors=[instructors[n % 4]],
-            requested_at=starts - timedelta(days=rng.randint(12, 40)),
-        )
-        services.confirm_session(session=session, membership=provider_manager)
-        # Most requests are confirmed within two days; a few slip past the 48-hour target.
-        hours_to_confirm = rng.choice([4, 8, 20, 26, 30, 44, 47, 60, 75]) if n % 9 else 90
-        Session.objects.filter(pk=session.pk).update(
-            confirmed_at=session.requested_at + timedelta(hours=hours_to_confirm)
-        )
-        sessions.append(Session.objects.get(pk=session.pk))
-    _enroll_and_deliver(rng, sessions, learners, provider_manager)
-    _tickets_and_outages(rng, engagement, learners)
-    _compliance(rng, org, courses, learners)
-    return len(sessions)
+            engagement=year.engagement, membership=year.membership, course=course, modality=course.modality,
+            starts_at=starts, ends_at=starts + timedelta(hours=float(course.duration_hours)), capacity=12,
+            room=rooms[n % len(rooms)] if classroom else None,
+            join_url="" if classroom else f"https://meet.example/{course.code.lower()}-{n}",
+            instructors=[instructors[n % len(instructors)]], requested_at=requested, now=requested,
+            external_id=f"{year.plan.prefix}-S{n + 1:04}",
+        )  # fmt: skip
+        hours = year.rng.choice([2, 4, 8, 20, 26, 30, 44, 47]) if n % 11 else 60
+        services.confirm_session(session=session, membership=year.membership, now=requested + timedelta(hours=hours))
+        sessions.append(session)
+    return sessions
 
 
-def _enroll_and_deliver(rng: random.Random, sessions: list, learners: list, pm: Membership) -> None:
-    for n, session in enumerate(sessions):
-        for learner in rng.sample(learners, rng.randint(8, 14)):
-            enrollment = services.enroll(
-                session=session, learner=learner, membership=pm, requested_at=session.requested_at + timedelta(hours=2)
+def _enroll(year: _Year, sessions: list[Session], learners: list[Learner]) -> dict[int, list[Enrollment]]:
+    """Seven to eleven learners a session (five to nine so far on those to come); returns the seated ones by
+    session."""
+    records = []
+    for session in sessions:
+        upcoming = session.starts_at > year.now
+        for learner in year.rng.sample(learners, year.rng.randint(5, 9) if upcoming else year.rng.randint(7, 11)):
+            asked = session.requested_at + timedelta(hours=year.rng.randint(2, 240))
+            asked = min(asked, session.starts_at - timedelta(days=3), year.now - timedelta(hours=2))
+            hours = year.rng.choice(BEHIND if year.missed("enrollment_processing", asked) else PROCESSED)
+            processed = asked + timedelta(hours=hours)
+            records.append(
+                {
+                    "external_id": f"{year.plan.prefix}-E{len(records) + 1:05}",
+                    "session_external_id": session.external_id,
+                    "learner_external_id": learner.external_id,
+                    "requested_at": _stamp(asked),
+                    "processed_at": _stamp(processed) if processed <= year.now else "",
+                }
             )
-            # Processed within two business days, mostly.
-            Enrollment.objects.filter(pk=enrollment.pk).update(
-                processed_at=enrollment.requested_at + timedelta(hours=rng.choice([2, 6, 20, 30, 50, 80]))
-            )
-        if n in (7, 23, 41):  # cancellations: two by the provider (rescheduled), one by the client
-            by = "client" if n == 41 else "provider"
-            services.cancel_session(session=session, membership=pm, cancelled_by=by, reason=(
-                "Business-wide offsite moved the cohort" if by == "client" else "Instructor illness"
-            ))  # fmt: skip
-            if by == "provider" and n != 23:
-                # A week later is five weekdays on: another room and instructor than that day's own session.
-                replacement = services.reschedule_session(
-                    session=session, membership=pm,
-                    starts_at=session.starts_at + timedelta(days=7), ends_at=session.ends_at + timedelta(days=7),
-                )  # fmt: skip
-                _deliver(rng, replacement, pm)
-            continue
-        _deliver(rng, session, pm)
+    year.load("enrollments", records)
+    seated: dict[int, list[Enrollment]] = defaultdict(list)
+    for enrollment in Enrollment.objects.filter(
+        session__engagement=year.engagement, status=EnrollmentStatus.ENROLLED
+    ).select_related("learner"):
+        seated[enrollment.session_id].append(enrollment)
+    return seated
 
 
-def _deliver(rng: random.Random, session: Session, pm: Membership) -> None:
-    """Attendance, delivery, completions, assessment attempts and feedback of a past session."""
-    if session.starts_at > datetime.now(UTC):
-        return
-    seated = list(session.enrollments.filter(status=EnrollmentStatus.ENROLLED))
-    present = [e.pk for e in seated if rng.random() < 0.88]
-    services.record_attendance(session=session, membership=pm, present_ids=present)
-    services.mark_delivered(session=session, membership=pm)
-    for enrollment in Enrollment.objects.filter(pk__in=present).select_related("learner"):
-        completed = session.ends_at
-        Completion.objects.create(
-            organization=session.organization, learner=enrollment.learner, course=session.course, session=session,
-            completed_at=completed, recorded_at=completed + timedelta(days=rng.choice([0, 1, 2, 3, 4, 6, 9])),
-            source=CompletionSource.PROVIDER_LOG,
-        )  # fmt: skip
-        score = Decimal(rng.randint(55, 98))
-        earlier = AssessmentAttempt.objects.filter(learner=enrollment.learner, course=session.course).count()
-        AssessmentAttempt.objects.create(
-            organization=session.organization, learner=enrollment.learner, course=session.course,
-            attempt_number=earlier + 1,
-            attempted_at=completed, score=score, pass_mark=Decimal(70), passed=score >= 70,
-        )  # fmt: skip
-        if rng.random() < 0.6:
-            Feedback.objects.create(
-                organization=session.organization, session=session, learner=enrollment.learner,
-                instructor_score=rng.choice([3, 4, 4, 5, 5, 5]), overall_score=rng.choice([3, 4, 4, 4, 5, 5]),
-                submitted_at=completed + timedelta(hours=3),
-            )  # fmt: skip
+def _first_session_of(year: _Year, sessions: list[Session], month: int | None, nth: int) -> Session | None:
+    if month is None:
+        return None
+    of_month = [s for s in sessions if year.index(s.starts_at) == month]
+    return of_month[nth] if len(of_month) > nth else None
 
 
-def _tickets_and_outages(rng: random.Random, engagement: Engagement, learners: list) -> None:
-    org = engagement.organization
-    for n in range(70):
-        opened = _local(QUARTER_START + timedelta(days=rng.randint(0, 91)), rng.randint(8, 17))
-        category = TicketCategory.AUDIT_REQUEST if n % 10 == 0 else rng.choice(
-            [TicketCategory.ENROLLMENT, TicketCategory.TECHNICAL, TicketCategory.CONTENT, TicketCategory.OTHER]
-        )  # fmt: skip
-        first_response = opened + timedelta(hours=rng.choice([0.5, 1, 2, 3, 5, 7, 9, 14]))
-        SupportTicket.objects.create(
-            organization=org, engagement=engagement, learner=rng.choice(learners), category=category,
-            subject=f"{category.label} question #{n + 1}", opened_at=opened, first_response_at=first_response,
-            resolved_at=first_response + timedelta(hours=rng.choice([1, 4, 12, 20, 30])),
-        )  # fmt: skip
-    Outage.objects.create(
-        organization=org, engagement=engagement, starts_at=_local(date(2026, 8, 12), 10),
-        ends_at=_local(date(2026, 8, 12), 10) + timedelta(minutes=95), planned=False,
-        description="LMS single sign-on failure",
-    )  # fmt: skip
-    Outage.objects.create(
-        organization=org, engagement=engagement, starts_at=_local(date(2026, 9, 5), 22),
-        ends_at=_local(date(2026, 9, 6), 2), planned=True, description="Planned LMS upgrade",
-    )  # fmt: skip
-
-
-def _compliance(rng: random.Random, org: object, courses: list, learners: list) -> None:
-    by_code = {course.code: course for course in courses}
-    for name, code, interval in [("Data protection", "DATA-201", 365), ("Anti-money laundering", "AML-150", 730)]:
-        requirement = ComplianceRequirement.objects.create(
-            organization=org, name=name, recertification_interval_days=interval
+def _cancellations(year: _Year, sessions: list[Session]) -> None:
+    """The provider cancels one session for instructor illness and reruns it on a free weekday; the client cancels
+    another (an offsite), which the SLA engine does not count against the provider."""
+    pm = year.membership
+    if session := _first_session_of(year, sessions, year.plan.provider_cancellation, 0):
+        cancelled_at = session.starts_at - timedelta(days=2)
+        services.cancel_session(
+            session=session, membership=pm, cancelled_by=Side.PROVIDER, reason="Instructor illness", now=cancelled_at
         )
-        RequirementCourse.objects.create(organization=org, requirement=requirement, course=by_code[code])
-        for learner in learners[:120]:
-            due = QUARTER_START + timedelta(days=rng.randint(0, 91))
-            done = rng.random() < 0.9
-            ComplianceAssignment.objects.create(
-                organization=org, requirement=requirement, learner=learner, due_on=due,
-                completed_at=_local(due - timedelta(days=rng.randint(-6, 20)), 12) if done else None,
+        rerun = session.starts_at + timedelta(days=8)
+        while rerun.astimezone(LONDON).weekday() in year.plan.weekdays or rerun.astimezone(LONDON).weekday() > 4:
+            rerun += timedelta(days=1)
+        services.reschedule_session(
+            session=session, membership=pm, starts_at=rerun, ends_at=rerun + (session.ends_at - session.starts_at),
+            now=cancelled_at + timedelta(hours=5),
+        )  # fmt: skip
+    if session := _first_session_of(year, sessions, year.plan.client_cancellation, 1):
+        services.cancel_session(
+            session=session, membership=pm, cancelled_by=Side.CLIENT, reason="Business-wide offsite moved the cohort",
+            now=session.starts_at - timedelta(days=6),
+        )  # fmt: skip
+
+
+def _deliver(year: _Year, seated: dict[int, list[Enrollment]]) -> None:
+    """Every session that has ended: the register (most learners attend), delivered, then the history of its
+    attendees: completions, a first (or later) assessment attempt, and feedback from most of them."""
+    ended = Session.objects.filter(
+        engagement=year.engagement, status="confirmed", ends_at__lte=year.now
+    ).select_related("course")
+    completions, attempts, feedback = [], [], []
+    taken: dict[tuple[int, int], int] = defaultdict(int)
+    for session in ended.order_by("starts_at"):
+        seats = seated.get(session.pk) or list(
+            session.enrollments.filter(status=EnrollmentStatus.ENROLLED).select_related("learner")
+        )
+        present = [e for e in seats if year.rng.random() < 0.88]
+        services.record_attendance(
+            session=session, membership=year.membership, present_ids=[e.pk for e in present],
+            now=session.ends_at + timedelta(minutes=30),
+        )  # fmt: skip
+        services.mark_delivered(session=session, membership=year.membership)
+        poor = year.missed("instructor_rating", session.starts_at)
+        for enrollment in present:
+            learner, done = enrollment.learner, session.ends_at
+            recorded = min(done + timedelta(days=year.rng.choice([0, 1, 1, 2, 3])), year.now)
+            completions.append({
+                "external_id": f"{year.plan.prefix}-C{len(completions) + 1:05}",
+                "learner_external_id": learner.external_id, "course_code": session.course.code,
+                "completed_at": _stamp(done), "recorded_at": _stamp(recorded),
+            })  # fmt: skip
+            taken[learner.pk, session.course_id] += 1
+            attempts.append({
+                "external_id": f"{year.plan.prefix}-A{len(attempts) + 1:05}",
+                "learner_external_id": learner.external_id, "course_code": session.course.code,
+                "attempt_number": taken[learner.pk, session.course_id], "attempted_at": _stamp(done),
+                "score": year.rng.randint(58, 98), "pass_mark": 70,
+            })  # fmt: skip
+            if session.external_id and year.rng.random() < 0.65:
+                feedback.append({
+                    "external_id": f"{year.plan.prefix}-F{len(feedback) + 1:05}",
+                    "session_external_id": session.external_id, "learner_external_id": learner.external_id,
+                    "instructor_score": year.rng.choice(POOR_RATINGS if poor else RATINGS),
+                    "overall_score": year.rng.choice(POOR_RATINGS if poor else RATINGS),
+                    "submitted_at": _stamp(min(done + timedelta(hours=3), year.now)),
+                })  # fmt: skip
+    year.load("completions", completions)
+    year.load("assessment-attempts", attempts)
+    year.load("feedback", feedback)
+
+
+def _tickets(year: _Year, learners: Sequence[Learner]) -> None:
+    records = []
+    for month in [*year.months, year.now.astimezone(LONDON).date().replace(day=1)]:
+        days = (first_of_next_month(month) - month).days
+        for _ in range(year.plan.tickets):
+            opened = local(month + timedelta(days=year.rng.randrange(days)), year.rng.randint(8, 17))
+            if opened > year.now - timedelta(days=1):
+                continue
+            n = len(records) + 1
+            category = TicketCategory.AUDIT_REQUEST if n % 10 == 0 else year.rng.choice(
+                [TicketCategory.ENROLLMENT, TicketCategory.TECHNICAL, TicketCategory.CONTENT, TicketCategory.OTHER]
             )  # fmt: skip
+            hours = year.rng.choice(UNDERSTAFFED if year.missed("support_first_response", opened) else ANSWERED)
+            answered = opened + timedelta(hours=hours)
+            resolved = answered + timedelta(hours=year.rng.choice([1, 3, 6, 12, 20]))
+            records.append({
+                "external_id": f"{year.plan.prefix}-T{n:04}", "engagement_id": year.engagement.pk,
+                "learner_external_id": year.rng.choice(learners).external_id, "category": category,
+                "subject": f"{category.label} question #{n}", "opened_at": _stamp(opened),
+                "first_response_at": _stamp(answered) if answered <= year.now else "",
+                "resolved_at": _stamp(resolved) if resolved <= year.now else "",
+            })  # fmt: skip
+    year.load("tickets", records)
+
+
+def _outages(year: _Year) -> None:
+    records = []
+    for month, (day, minutes, planned, description) in sorted(year.plan.outages.items()):
+        starts = local(year.months[month].replace(day=day), 22 if planned else 10)
+        records.append({
+            "external_id": f"{year.plan.prefix}-O{len(records) + 1:03}", "engagement_id": year.engagement.pk,
+            "starts_at": _stamp(starts), "ends_at": _stamp(starts + timedelta(minutes=minutes)),
+            "planned": planned, "description": description,
+        })  # fmt: skip
+    year.load("outages", records)
+
+
+def _compliance(year: _Year, learners: Sequence[Learner]) -> None:
+    """Mandatory training due every month (this one too) for a dozen learners per requirement; nearly all complete
+    on time, except in the months the plan misses it. Loaded after the completions, which would otherwise close
+    them."""
+    records = []
+    months = [*year.months, year.now.astimezone(LONDON).date().replace(day=1)]  # this month's are due too
+    for name, _code, _interval in REQUIREMENTS:
+        for n, learner in enumerate(learners[: 12 * len(months)]):
+            month = months[n % len(months)]
+            due = month + timedelta(days=year.rng.randint(0, 27))
+            slipped = year.missed("mandatory_training_on_time", local(due, 12))
+            # One learner in twenty-four is late in a good month (95 % or more); a third in a month that slipped.
+            late = year.rng.random() < 0.35 if slipped else n % 24 == 5
+            days = year.rng.randint(3, 15) if late else -year.rng.randint(1, 20)
+            completed = local(due + timedelta(days=days), 12) if not late or n % 2 else None
+            records.append({
+                "external_id": f"{year.plan.prefix}-CA{len(records) + 1:04}",
+                "learner_external_id": learner.external_id, "due_on": due.isoformat(), "requirement": name,
+                "completed_at": _stamp(completed) if completed and completed <= year.now else "",
+            })  # fmt: skip
+    year.load("compliance-assignments", records)

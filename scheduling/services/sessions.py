@@ -300,10 +300,12 @@ def reschedule_session(
         room=room if room is not None else session.room,
         join_url=session.join_url,
         instructors=Instructor.objects.filter(session_slots__session=session),
+        requested_at=now,
+        now=now,
     )
     replacement.replaces = session
     replacement.save(update_fields=["replaces"])
-    replacement = confirm_session(session=replacement, membership=membership)
+    replacement = confirm_session(session=replacement, membership=membership, now=now)
     moved = session.enrollments.exclude(status=EnrollmentStatus.CANCELLED)
     learners = list(moved.values_list("learner__email", flat=True))
     moved.update(session=replacement, updated_at=now)

@@ -57,7 +57,8 @@ def screenshot_path(request: pytest.FixtureRequest) -> Path:
 
 @pytest.fixture
 def demo(transactional_db) -> None:
-    """The demo tenant of scripts/run (Acme Corp, its five logins, a year of delivery and SLA results)."""
+    """The demo tenant of scripts/run (Acme Corp, its six logins, two providers, a year of delivery ending last
+    month with its SLA results and QBRs), seeded at the real now, as scripts/run does."""
     call_command("seed_demo", stdout=StringIO())
 
 

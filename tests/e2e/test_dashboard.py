@@ -15,7 +15,7 @@ def test_director_goes_from_the_dashboard_to_an_sla_tile_and_its_items(
     expect(page).to_have_url(f"{live_server.url}/o/acme/")
 
     engagements = page.get_by_role("region", name="Engagements")
-    expect(engagements.get_by_role("rowheader")).to_have_count(1)
+    expect(engagements.get_by_role("rowheader")).to_have_count(2)  # Northwind's engagement and Kestrel's
     for heading in ("Open escalations", "Upcoming sessions (next 14 days)", "Contract dates", "Compliance"):
         expect(page.get_by_role("heading", name=heading)).to_be_visible()
     expect(page.get_by_role("img", name="Spend per month in")).to_be_visible()

@@ -246,6 +246,20 @@ def test_cancel_then_reschedule_keeps_history_and_moves_enrollments(delivery, dj
     assert [sorted(m.to) for m in mail.outbox] == [sorted(x.email for x in learners)] * 2
 
 
+def test_reschedule_at_a_given_moment_requests_and_confirms_the_replacement_then(delivery):
+    session = delivery.session(at(2, 9))
+    cancelled_at, rescheduled_at = at(1, 8), at(1, 13)  # the day before, as a history load records it
+    services.cancel_session(
+        session=session, membership=delivery.pm, cancelled_by="provider", reason="Trainer ill", now=cancelled_at
+    )
+
+    replacement = services.reschedule_session(
+        session=session, membership=delivery.pm, starts_at=at(9, 9), ends_at=at(9, 12), now=rescheduled_at
+    )
+
+    assert (replacement.requested_at, replacement.confirmed_at) == (rescheduled_at, rescheduled_at)
+
+
 @pytest.mark.parametrize(
     ("side", "reason", "field"), [("provider", " ", "reason"), ("vendor", "Room flooded", "cancelled_by")]
 )
