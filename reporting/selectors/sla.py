@@ -148,11 +148,13 @@ class SlaTile:
 
 
 def _latest_result(history: dict[date, Measurement], shown: ShownMonth) -> Measurement | None:
-    """The latest month of the quarter with a value; the running month often has too few items yet to judge (then
-    its predecessor says more), and without any value the latest month still tells why."""
+    """The latest month of the quarter whose value is judged against the target; the running month often has too
+    few items yet to judge (then its predecessor says more: a value of two sessions is no result), else the latest
+    with a value, and without any value the latest month still tells why."""
     in_quarter = [month for month in history if month in shown]
     valued = [month for month in in_quarter if history[month].value is not None]
-    return history[max(valued or in_quarter)] if in_quarter else None
+    judged = [month for month in valued if history[month].meets_target is not None]
+    return history[max(judged or valued or in_quarter)] if in_quarter else None
 
 
 def sla_tiles(

@@ -122,7 +122,10 @@ def test_open_escalations_keep_the_top_rung_until_a_met_period(tenant_a, engagem
 
 def test_sla_tiles_show_each_target_with_the_latest_value_and_six_months_of_trend(tenant_a, engagement):
     with tenant_a.scope():
-        # September so far has nothing to judge: the tiles keep showing August's results
+        # September so far has nothing to judge: two delivered sessions give a value (100 %) but are fewer than the
+        # target's five-item sample, so the tiles keep showing August's results
+        for day in (date(2026, 9, 1), date(2026, 9, 2)):
+            session(engagement, starts_at=at(day), requested_at=at(date(2026, 8, 3)), status=SessionStatus.DELIVERED)
         services.compute_period(engagement=engagement, period=Period(SEPTEMBER, engagement.timezone), now=at(TODAY))
         tiles = selectors.sla_tiles(selectors.engagements_on_dashboard(tenant_a.members[Role.OWNER]), TODAY)
 
@@ -132,6 +135,7 @@ def test_sla_tiles_show_each_target_with_the_latest_value_and_six_months_of_tren
         ("mandatory_training_on_time", "Met"),
         ("instructor_rating", "Breached"),
     ]
+    assert tiles[0].latest.period.month == AUGUST  # not September's unjudged 100 %
     rating = tiles[3]
     assert rating.trend == [None, None, None, Decimal("5.00"), Decimal("3.00"), None]  # Apr–Sep
     assert rating.latest.period.month == AUGUST
