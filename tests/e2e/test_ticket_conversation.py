@@ -56,7 +56,7 @@ def test_director_replies_and_assigns_and_the_provider_sees_it_waiting_on_them(
     page.get_by_role("button", name="Apply").click()
 
     tickets = page.get_by_role("region", name="Tickets")
-    expect(tickets.get_by_role("link")).to_have_text(["Certificate shows the wrong name"])
+    expect(tickets.locator("tbody").get_by_role("link")).to_have_text(["Certificate shows the wrong name"])
     expect(tickets.locator("tbody tr").first).to_contain_text("Waiting on provider")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=screenshot_path.with_name("ticket_list_waiting_on_provider.png"), full_page=True)

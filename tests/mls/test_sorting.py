@@ -24,6 +24,8 @@ from tests.factories.engagements import EngagementFactory
 from tests.factories.scheduling import CourseFactory, at
 from vendors import views as vendor_views
 
+pytestmark = pytest.mark.integration
+
 COLUMNS = {"name": by("name"), "provider": by("provider__name"), "end": by_date("end_date")}
 
 
@@ -31,7 +33,6 @@ def sorting_for(query: str, default: str = "name") -> Sorting:
     return Sorting.from_request(RequestFactory().get(f"/list/?{query}"), COLUMNS, default=default)
 
 
-@pytest.mark.unit
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
@@ -48,7 +49,6 @@ def test_sorting_reads_a_whitelisted_key_and_falls_back_to_the_default(query, ex
     assert (sorting.key, sorting.descending) == expected
 
 
-@pytest.mark.unit
 def test_sorting_header_link_flips_the_active_column_keeps_filters_and_resets_the_page():
     sorting = sorting_for("q=acme&page=3&sort=name")
 
@@ -57,13 +57,11 @@ def test_sorting_header_link_flips_the_active_column_keeps_filters_and_resets_th
     assert sorting_for("sort=-name").url_for("name") == "?sort=name"
 
 
-@pytest.mark.unit
 @pytest.mark.parametrize(("query", "order"), [("sort=end", "oldest"), ("sort=-end", "newest"), ("sort=-name", "")])
 def test_sorting_tells_the_pager_whether_the_list_runs_by_date(query, order):
     assert sorting_for(query).page_order == order
 
 
-@pytest.mark.integration
 def test_sorting_breaks_ties_by_pk_in_the_chosen_direction(tenant_a):
     with tenant_a.scope():
         first, second = (
@@ -96,7 +94,6 @@ def _sessions(tenant, count):
         ]
 
 
-@pytest.mark.integration
 def test_session_list_sorted_by_course_descending_marks_the_header_and_keeps_the_order_across_pages(client, tenant_a):
     sessions = _sessions(tenant_a, 26)  # course C00 on 1 March … C25 on 26 March: one more than a page
     client.force_login(tenant_a.user(Role.VIEWER))
@@ -116,7 +113,6 @@ def test_session_list_sorted_by_course_descending_marks_the_header_and_keeps_the
     assert 'rel="prev">← Previous</a>' in second.content.decode()
 
 
-@pytest.mark.integration
 def test_engagement_list_sorts_by_provider_with_header_link(client, tenant_a):
     org = tenant_a.organization
     with tenant_a.scope():
@@ -152,7 +148,6 @@ SORTABLE_LISTS = [
 ]
 
 
-@pytest.mark.integration
 @pytest.mark.parametrize(("name", "rows", "columns"), SORTABLE_LISTS, ids=[name for name, _, _ in SORTABLE_LISTS])
 def test_every_sort_key_of_every_list_renders_and_orders_by_real_fields(client, tenant_a, name, rows, columns):
     assert tenant_a.with_route_objects().qbr  # every list has a row: its headers show and its query runs

@@ -222,9 +222,9 @@ def test_ticket_export_has_status_and_assignee(client, tenant_a, engagement):
 
     [row] = download(client, tenant_a, "tickets")
 
-    assert (row["first_response_at"], row["status"], row["assignee_email"]) == (
+    assert (row["First response at"], row["Status"], row["Assignee email"]) == (
         "2026-03-02T09:00:00+00:00",  # GMT in March: organization time is UTC
-        "waiting_on_client",
+        "Waiting on client",  # exports are for people: the label, not the key
         tenant_a.user(Role.PROVIDER_MANAGER).email,
     )
 
