@@ -69,9 +69,7 @@ def _upload(request: HttpRequest, kind: str, uploads: list) -> str:
 
 
 def _batch_url(request: HttpRequest, batch: uuid.UUID) -> str:
-    return reverse(
-        "scheduling:import_batch", kwargs={"organization_slug": request.organization.slug, "batch": batch}
-    )
+    return reverse("scheduling:import_batch", kwargs={"organization_slug": request.organization.slug, "batch": batch})
 
 
 def _batch_jobs(request: HttpRequest, batch: uuid.UUID) -> list[ImportJob]:

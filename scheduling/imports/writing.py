@@ -50,8 +50,8 @@ SHEETS: dict[str, _Sheet] = {
 
 # The order files uploaded together are imported in: a row may name only rows of the files before it (a session its
 # course, an enrollment its session and learner, a ticket its learner).
-IMPORT_ORDER = ("courses", "learners", "sessions", "enrollments", "completions", "feedback", "assessment-attempts",
-                "compliance-assignments", "tickets", "outages")  # fmt: skip
+IMPORT_ORDER = ("courses", "learners", "sessions", "enrollments", "completions", "tickets", "feedback",
+                "assessment-attempts", "compliance-assignments", "outages")  # fmt: skip
 
 
 def kinds_of(header: Sequence[str]) -> list[str]:

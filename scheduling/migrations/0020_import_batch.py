@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('scheduling', '0019_hybrid_modality'),
+        ("scheduling", "0019_hybrid_modality"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='importjob',
-            name='batch',
-            field=models.UUIDField(blank=True, db_index=True, help_text='Files uploaded together: imported together, in dependency order, all or none (blank: alone).', null=True),
+            model_name="importjob",
+            name="batch",
+            field=models.UUIDField(
+                blank=True,
+                db_index=True,
+                help_text="Files uploaded together: imported together, in dependency order, all or none (blank: alone).",
+                null=True,
+            ),
         ),
     ]
