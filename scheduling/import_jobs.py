@@ -295,18 +295,14 @@ def _run_batch(held: ImportJob, actor: User | None) -> None:
         pass
     for job in jobs:
         result = results.get(job.pk)
+        job.created, job.updated, job.errors = 0, 0, []
         if failed is None:
-            job.status, job.created, job.updated, job.errors = (
-                ImportStatus.SUCCEEDED,
-                result.created,
-                result.updated,
-                [],
-            )
+            job.status, job.created, job.updated = ImportStatus.SUCCEEDED, result.created, result.updated
         elif job is failed:
-            job.status, job.created, job.updated = ImportStatus.FAILED, 0, 0
+            job.status = ImportStatus.FAILED
             job.errors = [{"row": e.row, "column": e.column, "message": e.message} for e in result.errors]
         else:
-            job.status, job.created, job.updated, job.errors = ImportStatus.FAILED, 0, 0, []
+            job.status = ImportStatus.FAILED
             job.error = (
                 f"{failed.filename} has errors, and files uploaded together are imported together or not at all."
                 if result

@@ -156,6 +156,7 @@ def test_a_new_customer_reaches_sla_results_from_a_template_in_at_most_25_action
 
         act.goto(f"{live_server.url}/o/globex/imports/")
         expect(page.get_by_label("The file contains")).to_have_value("")  # "Detect from the columns"
+        page.screenshot(path=screenshot_path.with_name("import_upload.png"), full_page=True)
         act.upload(page.get_by_label("Files"), files)
         act.click(page.get_by_role("button", name="Upload and preview"))
         expect(page.get_by_role("heading", level=2)).to_have_text(
