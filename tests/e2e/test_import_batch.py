@@ -17,7 +17,8 @@ def test_a_batch_with_a_bad_row_names_the_file_and_row_and_keeps_nothing(
         "people.csv": "external_id,name,email\nL-1,Ada Learner,ada@acme.example\nL-2,Bo Learner,bo@acme.example\n",
         "catalogue.csv": "external_id,code,title,modality,duration_hours\nCRS-1,C-1,Leading teams,vilt,3\n"
         "CRS-2,C-2,Safety first,by pigeon,2\n",
-        "done.csv": "external_id,learner_external_id,course_code,completed_at\nCP-1,L-1,C-1,2026-01-05T12:00:00+00:00\n",
+        "done.csv": "external_id,learner_external_id,course_code,completed_at\n"
+        "CP-1,L-1,C-1,2026-01-05T12:00:00+00:00\n",
     }
     paths = []
     for name, text in files.items():
