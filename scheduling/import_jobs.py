@@ -315,9 +315,10 @@ def _run_batch(held: ImportJob, actor: User | None) -> None:
 
 
 def _give_up_batch(job: ImportJob, error: str) -> None:
-    """A bug or a dying worker ends the whole batch: nothing of it was kept."""
+    """A bug or a dying worker ends the whole batch: nothing of it was kept. A job another worker holds is left to
+    it (that worker finishes the batch)."""
     for member in (
-        work.locking(ImportJob)
+        work.locking(ImportJob, skip_locked=True)
         .filter(batch=job.batch)
         .exclude(status__in=(ImportStatus.SUCCEEDED, ImportStatus.FAILED))
     ):

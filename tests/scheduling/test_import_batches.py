@@ -1,12 +1,13 @@
 """Several files in one upload: each file's kind read from its header, a batch previewed together, and one
 "Import all" that imports the files in dependency order in one transaction, all or none."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from mls.enums import Role
 from mls.models import AuditEvent
@@ -233,6 +234,27 @@ def test_the_sweep_resending_a_later_file_of_a_batch_runs_the_whole_batch_once(t
 
         assert [job.status for job in import_jobs.in_order(ImportJob.objects.filter(batch=batch))] == ["succeeded"] * 6
     assert stored(tenant_a)["Enrollment"] == 2
+
+
+def test_a_batch_whose_worker_kept_dying_fails_whole_with_the_reason(tenant_a):
+    engagement, _ = sla_engagement(tenant_a, active_from=date(2026, 3, 1))
+    owner = tenant_a.members[Role.OWNER]
+    files = [import_jobs.UploadedFile(name, text) for name, text in delivery_files(engagement.pk).items()]
+    with tenant_a.scope():
+        batch = import_jobs.upload_batch(organization=tenant_a.organization, membership=owner, kind="", files=files)
+        lead = import_jobs.start_batch(jobs=list(ImportJob.objects.filter(batch=batch)), membership=owner)[0]
+        ImportJob.objects.filter(pk=lead.pk).update(
+            status="running", attempts=3, locked_until=timezone.now() - timedelta(minutes=1)
+        )
+
+        swept = import_jobs.sweep(now=timezone.now())
+
+        jobs = list(ImportJob.objects.filter(batch=batch))
+    assert swept.given_up == 1
+    assert {(job.status, job.error.split(";")[0]) for job in jobs} == {
+        ("failed", "The worker doing this import stopped 3 times before it finished (it was restarted or lost)")
+    }
+    assert stored(tenant_a) == dict.fromkeys(stored(tenant_a), 0)
 
 
 def test_another_side_never_sees_or_starts_a_batch(client, tenant_a, tenant_b, django_capture_on_commit_callbacks):
