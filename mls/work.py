@@ -46,6 +46,12 @@ def _locking(model: type[Work], *, skip_locked: bool = False) -> models.QuerySet
     return model.objects.select_for_update(skip_locked=skip_locked, of=("self",)).order_by()
 
 
+def locking(model: type[Work], *, skip_locked: bool = False) -> models.QuerySet:
+    """Rows of `model` locked FOR UPDATE (and only those) in the caller's transaction, e.g. the other rows of a batch
+    that one worker runs together."""
+    return _locking(model, skip_locked=skip_locked)
+
+
 def claim(model: type[Work], pk: int, *, now: datetime) -> Work | None:
     """Claim row `pk` for this worker (committed), or None when it is not waiting (finished, or another worker's)."""
     lease = _lease(model)

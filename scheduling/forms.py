@@ -163,9 +163,27 @@ class SessionCalendarForm(forms.Form):
             raise forms.ValidationError(str(error)) from error
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """One or more files from one input (Django's documented pattern); cleans to a list."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".csv,text/csv"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: object, initial: object = None) -> list:
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data] or [super().clean(None)]
+        return [super().clean(data, initial)]
+
+
 class ImportUploadForm(forms.Form):
     kind = forms.ChoiceField(
         choices=[
+            ("", "Detect from the columns"),
             ("learners", "Learners"),
             ("sessions", "Sessions"),
             ("enrollments", "Enrollments"),
@@ -177,17 +195,28 @@ class ImportUploadForm(forms.Form):
             ("courses", "Courses"),
             ("outages", "Platform outages"),
         ],
+        required=False,
         label="The file contains",
+        help_text="Detected: each file is the sheet whose required columns its first line holds.",
     )
-    file = forms.FileField(help_text="CSV, UTF-8, first line the column names (download a template below).")
+    file = MultipleFileField(
+        label="Files",
+        help_text="One or more CSVs, UTF-8, first line the column names (download a template below). Files chosen "
+        "together are imported together: courses, learners, sessions, enrollments, completions, then tickets.",
+    )
 
-    def clean_file(self) -> object:
-        upload = self.cleaned_data["file"]
-        if upload.size > 20 * 1024 * 1024:
-            raise forms.ValidationError("The file is larger than 20 MB; split it.")
-        if not upload.name.lower().endswith(".csv"):
-            raise forms.ValidationError("Upload a .csv file.")
-        return upload
+    def clean_file(self) -> list:
+        uploads = self.cleaned_data["file"]
+        problems = []
+        for upload in uploads:
+            named = f"{upload.name}: " if len(uploads) > 1 else ""
+            if upload.size > 20 * 1024 * 1024:
+                problems.append(f"{named}The file is larger than 20 MB; split it.")
+            if not upload.name.lower().endswith(".csv"):
+                problems.append(f"{named}Upload a .csv file.")
+        if problems:
+            raise forms.ValidationError(problems)
+        return uploads
 
 
 class TicketForm(forms.Form):

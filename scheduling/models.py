@@ -569,6 +569,12 @@ class ImportJob(LeasedWork, TenantModel):
     audited_fields = ("kind", "filename", "total_rows", "provider", "status")
 
     kind = models.CharField(max_length=40)  # a key of scheduling.imports.SHEETS
+    batch = models.UUIDField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="Files uploaded together: imported together, in dependency order, all or none (blank: alone).",
+    )
     filename = models.CharField(max_length=200)
     content = models.TextField()
     status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)

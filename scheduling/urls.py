@@ -48,4 +48,6 @@ urlpatterns = [
     path("imports/template/<str:kind>/", views_imports.import_template, name="import_template"),
     path("imports/<int:pk>/", views_imports.import_job, name="import_job"),
     path("imports/<int:pk>/start/", views_imports.import_start, name="import_start"),
+    path("imports/batches/<uuid:batch>/", views_imports.import_batch, name="import_batch"),
+    path("imports/batches/<uuid:batch>/start/", views_imports.import_batch_start, name="import_batch_start"),
 ]

@@ -253,6 +253,12 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "scheduling:import_start": OrganizationRoute(
         PROVIDER_ONLY, lambda t: {"pk": t.contract.import_job.pk}, methods=POST, hidden_from=OWNER_ONLY
     ),
+    "scheduling:import_batch": OrganizationRoute(
+        PROVIDER_ONLY, lambda t: {"batch": t.contract.import_batch}, methods=GET, hidden_from=OWNER_ONLY
+    ),
+    "scheduling:import_batch_start": OrganizationRoute(
+        PROVIDER_ONLY, lambda t: {"batch": t.contract.import_batch}, methods=POST, hidden_from=OWNER_ONLY
+    ),
     "scheduling:enrollment_cancel": OrganizationRoute(
         DELIVERY_WRITERS, lambda t: {"pk": t.contract.enrollment.pk}, methods=POST
     ),

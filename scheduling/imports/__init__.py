@@ -21,9 +21,10 @@ entry points, the checks across rows and the write).
 
 from .reading import MAX_COLUMNS, MAX_ROWS
 from .rows import ImportResult, RowError
-from .writing import SHEETS, Progress, import_csv, import_records, template_csv
+from .writing import IMPORT_ORDER, SHEETS, Progress, import_csv, import_records, kinds_of, template_csv
 
 __all__ = [
+    "IMPORT_ORDER",
     "MAX_COLUMNS",
     "MAX_ROWS",
     "SHEETS",
@@ -32,5 +33,6 @@ __all__ = [
     "RowError",
     "import_csv",
     "import_records",
+    "kinds_of",
     "template_csv",
 ]

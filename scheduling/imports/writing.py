@@ -48,6 +48,20 @@ SHEETS: dict[str, _Sheet] = {
     "outages": _OutageSheet(),
 }
 
+# The order files uploaded together are imported in: a row may name only rows of the files before it (a session its
+# course, an enrollment its session and learner, a ticket its learner).
+IMPORT_ORDER = ("courses", "learners", "sessions", "enrollments", "completions", "tickets", "feedback",
+                "assessment-attempts", "compliance-assignments", "outages")  # fmt: skip
+
+
+def kinds_of(header: Sequence[str]) -> list[str]:
+    """The sheets a file with this header is: those whose required columns it holds, less those whose required
+    columns are all another match's too (a feedback file holds an enrollment's columns, and is feedback). One
+    kind: detected; none: unknown; several: ambiguous."""
+    columns = {name.strip().lower() for name in header}
+    held = {kind: set(sheet.required) for kind, sheet in SHEETS.items() if set(sheet.required) <= columns}
+    return [kind for kind in IMPORT_ORDER if kind in held and not any(held[kind] < other for other in held.values())]
+
 
 def _changed(fields: tuple[str, ...], before: tuple[Any, ...] | None, after: tuple[Any, ...]) -> set[str]:
     """The fields a row changes: all of them for a new row."""

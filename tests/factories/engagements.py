@@ -1,5 +1,6 @@
 """Factories for the contracts domain: a signed retainer SoW is one call away."""
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -194,6 +195,7 @@ class Contract:
     data_export: DataExport
     outage: Outage
     escalation: Escalation
+    import_batch: uuid.UUID  # two files the provider's manager uploaded together
 
 
 def signed_contract_with_proposal(tenant: object) -> Contract:
@@ -280,6 +282,20 @@ def signed_contract_with_proposal(tenant: object) -> Contract:
             filename="learners.csv",
             text="external_id,name,email\nHR-1,Ada Learner,ada@acme.example\n",
         )
+        import_batch = import_jobs.upload_batch(
+            organization=tenant.organization,
+            membership=provider_manager,
+            kind=import_jobs.DETECT,
+            files=[
+                import_jobs.UploadedFile(
+                    "batch-learners.csv", "external_id,name,email\nHR-2,Bo Learner,bo@acme.example\n"
+                ),
+                import_jobs.UploadedFile(
+                    "batch-tickets.csv",
+                    "external_id,category,subject,opened_at\nT-9,technical,Slow,2026-03-02T09:00:00+00:00\n",
+                ),
+            ],
+        )
         owner = tenant.user(Role.OWNER)
         sla_schedule = sla_services.create_schedule(engagement=engagement, actor=owner, at_risk_percent=Decimal("12"))
         sla_target = sla_services.save_target(
@@ -362,6 +378,7 @@ def signed_contract_with_proposal(tenant: object) -> Contract:
         data_export,
         outage,
         escalation,
+        import_batch,
     )
 
 
