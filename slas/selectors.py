@@ -206,16 +206,13 @@ def rag_of(measurement: Measurement) -> Rag:
 def sample_label(measurement: Measurement) -> str:
     """The measurement's base in the metric's own unit: items, scores, seats or minutes."""
     metric = METRICS[measurement.metric]
-    denominator = f"{measurement.denominator.normalize():f}"
-    if metric.key == "platform_uptime":
-        return f"{denominator} min"
-    if metric.key == "training_utilization":
-        return f"{denominator} seats"
-    if metric.kind == Kind.MEAN:
-        return f"{denominator} scores"
+    if metric.key == "platform_uptime":  # a running month ends mid-minute: whole minutes read better
+        return f"{measurement.denominator:,.0f} min"
     if metric.kind == Kind.MANUAL:
         return "audited sample"
-    return f"{denominator} items"
+    count = measurement.denominator.normalize()
+    unit = "seat" if metric.key == "training_utilization" else "score" if metric.kind == Kind.MEAN else "item"
+    return f"{count:,f} {unit}{'' if count == 1 else 's'}"
 
 
 @dataclass(frozen=True)

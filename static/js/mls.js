@@ -35,6 +35,10 @@ function markOverflowingTables() {
 window.addEventListener("resize", markOverflowingTables);
 document.addEventListener("htmx:afterSettle", markOverflowingTables);
 markOverflowingTables();
+// A table by month (the SLA scorecard) opens scrolled to its latest month, which is what the page is read for.
+document.querySelectorAll('.table-wrap[data-start="end"]').forEach((wrap) => {
+  wrap.scrollLeft = wrap.scrollWidth;
+});
 
 // The wizard's SLA targets: the allocation total follows what is typed and ticked (the server shows it too).
 function updateAllocationTotal(table) {
