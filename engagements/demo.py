@@ -94,7 +94,7 @@ def seed_demo_contract(
     )
     version = sow.versions.get()
     services.update_draft_version(
-        version=version, actor=actor, forecast_learners=650, index_series=cpi, index_cap_percent=Decimal("3.00")
+        version=version, actor=actor, forecast_learners=80, index_series=cpi, index_cap_percent=Decimal("3.00")
     )
     for service, responsibility, notes in SCOPE:
         services.set_scope_item(
@@ -164,7 +164,7 @@ def seed_demo_second_contract(
         effective_from=start, pricing_model=PricingModel.HYBRID,
     )  # fmt: skip
     version = sow.versions.get()
-    services.update_draft_version(version=version, actor=actor, forecast_learners=180)
+    services.update_draft_version(version=version, actor=actor, forecast_learners=40)
     for service, responsibility, notes in [
         (StandardService.SCHEDULING, Responsibility.INCLUDED, "Virtual classrooms only"),
         (StandardService.ENROLLMENT_MANAGEMENT, Responsibility.INCLUDED, ""),

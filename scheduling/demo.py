@@ -22,15 +22,16 @@ from django.core.exceptions import ValidationError
 
 from engagements.enums import Side
 from engagements.models import Engagement
+from mls.enums import Role
 from mls.models import Membership, Organization, Provider
 from mls.months import months_before
 from slas.periods import first_of_next_month
 from vendors import services as vendor_services
 
 from . import services
-from .enums import EnrollmentStatus, Modality, TicketCategory
+from .enums import EnrollmentStatus, Modality, TicketCategory, TicketStatus
 from .imports import import_records
-from .models import Course, Enrollment, Learner, Room, Session, Venue
+from .models import Course, Enrollment, Learner, Room, Session, SupportTicket, Venue
 
 LONDON = ZoneInfo("Europe/London")
 MONTHS = 12  # of history, ending with the month before now
@@ -424,7 +425,45 @@ def _tickets(year: _Year, learners: Sequence[Learner]) -> None:
                 "first_response_at": _stamp(answered) if answered <= year.now else "",
                 "resolved_at": _stamp(resolved) if resolved <= year.now else "",
             })  # fmt: skip
-    year.load("tickets", records)
+    # The latest few tickets are conversations, as the page is used now: opened here, then answered, thanked and
+    # resolved through the ticket services at the times drawn above (the first provider reply is the first response).
+    records.sort(key=lambda r: datetime.fromisoformat(r["opened_at"]))
+    talked, records = records[-CONVERSATIONS:], records[:-CONVERSATIONS]
+    year.load("tickets", [*records, *({**r, "first_response_at": "", "resolved_at": ""} for r in talked)])
+    _conversations(year, talked)
+
+
+CONVERSATIONS = 6
+REPLIES = (
+    "Thanks for flagging this. We have checked the booking and sent the joining details again; let us know if it "
+    "still does not work.",
+    "That works now, thank you.",
+    "Glad to hear it. Closing this one as resolved.",
+)
+
+
+def _conversations(year: _Year, records: list[dict[str, Any]]) -> None:
+    client = Membership.objects.filter(role=Role.LD_DIRECTOR).first()
+    opened = SupportTicket.objects.filter(external_id__in=[r["external_id"] for r in records])
+    tickets = {t.external_id: t for t in opened}
+    for record in records:
+        ticket = tickets[record["external_id"]]
+        if not record["first_response_at"]:
+            continue  # not answered yet: waiting on the provider
+        answered = datetime.fromisoformat(record["first_response_at"])
+        services.post_reply(ticket=ticket, membership=year.membership, body=REPLIES[0], now=answered)
+        thanked = answered + timedelta(minutes=25)
+        if client is None or thanked > year.now:
+            continue
+        services.post_reply(ticket=ticket, membership=client, body=REPLIES[1], now=thanked)
+        if record["resolved_at"]:
+            resolved = max(datetime.fromisoformat(record["resolved_at"]), thanked + timedelta(minutes=5))
+            if resolved <= year.now:
+                services.post_reply(ticket=ticket, membership=year.membership, body=REPLIES[2], now=resolved)
+                services.set_ticket_status(
+                    ticket=ticket, membership=year.membership, status=TicketStatus.RESOLVED, now=resolved
+                )
+        services.assign_ticket(ticket=ticket, membership=year.membership, assignee=year.membership)
 
 
 def _outages(year: _Year) -> None:

@@ -10,13 +10,14 @@ import time_machine
 from django.core.management import call_command
 from django.urls import reverse
 
-from engagements.enums import DisputeTier, MeetingKind
+from engagements.enums import DisputeTier, MeetingKind, Side
 from engagements.models import Dispute, Engagement, GovernanceMeeting
 from mls.models import Membership, Organization, User
 from mls.tenancy import organization_scope
 from reporting.models import QuarterlyReview
 from reporting.selectors import open_escalations
-from scheduling.models import Session
+from scheduling.enums import TicketStatus
+from scheduling.models import Session, SupportTicket
 from slas.enums import CreditStatus, EscalationLevel, MeasurementStatus, PeriodStatus, ReliefStatus
 from slas.models import Escalation, Measurement, ReliefEvent, ServiceCredit, SlaPeriod, SlaTarget
 
@@ -205,3 +206,16 @@ def test_seeding_again_adds_nothing_and_reports_the_same(demo, acme):
         line for line in again.getvalue().splitlines() if line.startswith("SLAs")
     ]
     assert "provider2@demo.test" in again.getvalue()
+
+
+def test_the_latest_tickets_are_conversations_whose_first_provider_reply_is_the_first_response(demo, acme):
+    with organization_scope(acme):
+        talked = [t for t in SupportTicket.objects.prefetch_related("replies__author") if t.replies.all()]
+        replies = {t.pk: sorted(t.replies.all(), key=lambda r: r.created_at) for t in talked}
+
+    assert len(talked) >= 10  # six per engagement, less any not answered yet
+    for ticket in talked:
+        first_provider = next(r for r in replies[ticket.pk] if r.side == Side.PROVIDER)
+        assert ticket.first_response_at == first_provider.created_at
+    assert any(ticket.status == TicketStatus.RESOLVED for ticket in talked)
+    assert {r.side for thread in replies.values() for r in thread} == {Side.PROVIDER, Side.CLIENT}
