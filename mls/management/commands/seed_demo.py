@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from engagements.demo import seed_demo_contract, seed_demo_dispute, seed_demo_governance, seed_demo_second_contract
 from mls.enums import Role
+from mls.formatting import money
 from mls.models import Membership, Organization, User
 from mls.services import create_organization
 from mls.tenancy import organization_scope
@@ -137,7 +138,12 @@ class Command(BaseCommand):
 
 def _sla_summary(result: DemoSlas, currency: str) -> str:
     return (
-        f"{result.targets} targets, {result.finalized} months finalized with {result.breaches} breaches, "
-        f"{result.credits} {currency} of service credits ({result.earned_back} earned back) "
-        f"and {result.escalations} escalations."
+        f"{_counted(result.targets, 'target')}, {_counted(result.finalized, 'month')} finalized with "
+        f"{_counted(result.breaches, 'breach', 'breaches')}, {money(result.credits, currency)} of service credits "
+        f"({result.earned_back} earned back) and {_counted(result.escalations, 'escalation')}."
     )
+
+
+def _counted(number: int, one: str, many: str = "") -> str:
+    """`1, "breach", "breaches"` → "1 breach"; the console reads like the pages."""
+    return f"{number} {one if number == 1 else many or one + 's'}"
