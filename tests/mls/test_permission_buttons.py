@@ -67,6 +67,7 @@ def test_a_permission_gated_write_is_offered_to_the_roles_holding_it(
 # (page, the write it offers, the registered `{% may %}` action both ask, the object the page asks it on)
 OBJECT_GATED_WRITES = [
     ("slas:engagement", "slas:relief_decide", "relief.decide", lambda t: t.contract.engagement),
+    ("scheduling:sessions", "scheduling:session_create", "delivery.log", lambda t: t.contract.engagement),
     ("scheduling:session", "scheduling:session_cancel", "delivery.log", lambda t: t.contract.session.engagement),
     ("scheduling:session", "scheduling:enrollment_cancel", "delivery.log", lambda t: t.contract.session.engagement),
     ("vendors:suppliers", "vendors:supplier_edit", "supplier.edit", lambda t: t.contract.supplier),
