@@ -498,14 +498,19 @@ def request_relief(*, engagement: Engagement, membership: Membership, **fields: 
     return save_audited(relief, actor=membership.user, action="relief.requested", changes={})
 
 
+def check_decide_relief(membership: Membership, engagement: Engagement) -> None:
+    """Only the client's approvers decide on relief (the page's buttons ask this too, as `relief.decide`)."""
+    if not may_decide_relief(membership, engagement):
+        raise ValidationError("Only the client's L&D director or an owner decides on relief.")
+
+
 @transaction.atomic
 def decide_relief(
     *, relief: ReliefEvent, membership: Membership, approve: bool, now: datetime | None = None
 ) -> ReliefEvent:
     """Only the client approves or rejects; periods already finalized are not reopened."""
     now = now or timezone.now()
-    if not may_decide_relief(membership, relief.engagement):
-        raise ValidationError("Only the client's L&D director or an owner decides on relief.")
+    check_decide_relief(membership, relief.engagement)
     relief = ReliefEvent.objects.select_for_update().get(pk=relief.pk)
     if relief.status != ReliefStatus.REQUESTED:
         raise ValidationError(f"This relief request is already {relief.get_status_display().lower()}.")

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from engagements.enums import Side
 from engagements.models import Engagement
 from engagements.selectors import engagements_for
+from mls.actions import may
 from mls.decorators import permission_required
 from mls.enums import Permission
 from mls.sorting import Sorting, by, by_date
@@ -103,7 +104,6 @@ def engagement_sla(request: HttpRequest, organization_slug: str, pk: int) -> Htt
         "relief_events": selectors.relief_of(engagement),
         "manual_measurements": selectors.manual_measurements_of(engagement),
         "review_side": selectors.side_of(membership, engagement, approving=True),
-        "can_decide_relief": selectors.may_decide_relief(membership, engagement),
     }
     return render(request, "slas/engagement_sla.html", context)
 
@@ -250,7 +250,7 @@ def relief_decide(request: HttpRequest, organization_slug: str, pk: int, decisio
     if decision not in RELIEF_DECISIONS:
         raise Http404
     relief = get_object_or_404(selectors.relief_for(request.membership), pk=pk)
-    if not selectors.may_decide_relief(request.membership, relief.engagement):
+    if not may(request.membership, "relief.decide", relief.engagement):
         raise PermissionDenied("Only the client's L&D director or an owner decides on relief.")
     approve = RELIEF_DECISIONS[decision]
     already = relief.status != ReliefStatus.REQUESTED

@@ -18,10 +18,11 @@ from .compliance import (
     assignment_refusals,
     complete_assignment,
     define_requirement,
+    require_compliance_assigner,
     send_recertification_reminders,
     update_requirement,
 )
-from .courses import add_course, record_content_review, reviewed_on_error, update_course
+from .courses import add_course, record_content_review, require_course_keeper, reviewed_on_error, update_course
 from .enrollments import (
     SEAT_REQUEST,
     EnrollmentSummary,
@@ -114,6 +115,8 @@ __all__ = [
     "record_enrollment_attendance",
     "record_session_completions",
     "request_session",
+    "require_compliance_assigner",
+    "require_course_keeper",
     "require_delivery_writer",
     "reschedule_session",
     "reviewed_on_error",

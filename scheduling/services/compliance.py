@@ -26,6 +26,7 @@ RECERTIFICATION_REMINDER_DAYS = (90, 60, 30, 7)
 
 
 def require_compliance_assigner(membership: Membership) -> None:
+    """Who assigns mandatory training and records its completion (the pages ask this too, as `compliance.assign`)."""
     if not membership.has_permission(Permission.ASSIGN_COMPLIANCE):
         raise ValidationError("Your role cannot assign mandatory training or record its completion.")
 

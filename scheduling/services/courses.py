@@ -13,7 +13,8 @@ from mls.models import Membership
 from scheduling.models import ContentReview, Course
 
 
-def _require_course_keeper(membership: Membership) -> None:
+def require_course_keeper(membership: Membership) -> None:
+    """Course keepers add, edit and review courses (the pages ask this too, as `course.manage`)."""
     if not membership.has_permission(Permission.MANAGE_COURSES):
         raise ValidationError("Your role cannot add or edit courses.")
 
@@ -26,7 +27,7 @@ def reviewed_on_error(reviewed_on: date | None, today: date) -> str:
 
 
 def _save_course(course: Course, membership: Membership, action: str, fields: dict[str, Any], now: datetime) -> Course:
-    _require_course_keeper(membership)
+    require_course_keeper(membership)
     code = fields.get("code", course.code)
     if Course.objects.filter(code=code).exclude(pk=course.pk).exists():
         raise ValidationError({"code": f"Course {code} already exists."})
@@ -61,7 +62,7 @@ def record_content_review(
     """A review of the course's content, kept in its history; the course's last review date becomes the latest
     review's (a review entered late, older than the last one, does not make the course look staler)."""
     now = now or timezone.now()
-    _require_course_keeper(membership)
+    require_course_keeper(membership)
     course = Course.objects.select_for_update().get(pk=course.pk)
     if error := reviewed_on_error(reviewed_on, timezone.localdate(now)):
         raise ValidationError({"reviewed_on": error})
