@@ -16,11 +16,12 @@ from slas import services as sla_services
 from tests.conftest import Tenant
 from vendors import services as vendor_services
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parents[2]
 APPS_BUILT_ON_MLS = ("engagements", "scheduling", "slas", "vendors", "reporting")
 
 
-@pytest.mark.unit
 @pytest.mark.parametrize(
     ("action", "app"),
     [
@@ -43,7 +44,6 @@ def test_each_app_registers_its_own_checks_at_startup(action, app):
     assert f'"{action}"' in (ROOT / app / "actions.py").read_text()
 
 
-@pytest.mark.unit
 def test_the_checks_are_the_services_own_functions():
     """The button and the write ask one function: the service calls what the page asks."""
     assert check_for("relief.decide") is sla_services.check_decide_relief
@@ -52,7 +52,6 @@ def test_the_checks_are_the_services_own_functions():
     assert check_for("ticket.reply") is delivery_services.check_reply
 
 
-@pytest.mark.unit
 def test_an_unknown_action_raises_rather_than_hiding_or_showing_a_button():
     with pytest.raises(UnknownAction, match=r"relief\.decid"):
         may(None, "relief.decid")
@@ -60,7 +59,6 @@ def test_an_unknown_action_raises_rather_than_hiding_or_showing_a_button():
         Template('{% load actions %}{% may "no.such.action" as flag %}').render(Context({"request": object()}))
 
 
-@pytest.mark.unit
 def test_a_name_is_registered_once_and_never_shadows_a_permission():
     register("relief.decide", sla_services.check_decide_relief)  # the same check again: harmless
     with pytest.raises(ValueError, match="already registered"):
@@ -70,7 +68,6 @@ def test_a_name_is_registered_once_and_never_shadows_a_permission():
     assert check_for("relief.decide") is sla_services.check_decide_relief
 
 
-@pytest.mark.unit
 def test_the_registry_imports_no_app_built_on_mls():
     """mls stays the core: the registry and its template tag know no app's services (the apps import mls)."""
     for path in (ROOT / "mls" / "actions.py", ROOT / "mls" / "templatetags" / "actions.py"):
@@ -84,7 +81,6 @@ def test_the_registry_imports_no_app_built_on_mls():
         assert [name for name in imported if name.split(".")[0] in APPS_BUILT_ON_MLS] == [], path
 
 
-@pytest.mark.integration
 def test_may_answers_with_the_check_for_each_role(db):
     """An object check refuses (False) where the service would raise, and a missing member may nothing."""
     tenant = Tenant("Acme Corp", "acme-registry").with_route_objects()
