@@ -22,9 +22,23 @@ def _locked_open(escalation: Escalation) -> Escalation:
     return locked
 
 
-def _refuse_unless_provider(membership: Membership, escalation: Escalation) -> None:
+def check_answer_escalation(membership: Membership, escalation: Escalation) -> None:
     if not may_answer_escalation(membership, escalation):
         raise ValidationError("Only the engagement's provider answers an escalation.")
+
+
+def check_respond_to_notice(membership: Membership, escalation: Escalation) -> None:
+    """Who may answer, and whether this escalation still asks for an answer (the page's Respond button asks it)."""
+    check_answer_escalation(membership, escalation)
+    if escalation.level != EscalationLevel.NOTICE:
+        raise ValidationError("Only a notice asks for a response; record a remediation plan instead.")
+    if escalation.responded_at is not None:
+        raise ValidationError("The provider has already responded to this notice.")
+
+
+def check_close_escalation(membership: Membership, escalation: Escalation) -> None:
+    if not may_close_escalation(membership, escalation):
+        raise ValidationError("Only the client's L&D director or an owner closes an escalation.")
 
 
 @transaction.atomic
@@ -33,11 +47,7 @@ def respond_to_notice(
 ) -> Escalation:
     """The provider's answer to a notice, due by `respond_by`; given once, so the record shows when it came."""
     escalation = _locked_open(escalation)
-    _refuse_unless_provider(membership, escalation)
-    if escalation.level != EscalationLevel.NOTICE:
-        raise ValidationError("Only a notice asks for a response; record a remediation plan instead.")
-    if escalation.responded_at is not None:
-        raise ValidationError("The provider has already responded to this notice.")
+    check_respond_to_notice(membership, escalation)
     if not response.strip():
         raise ValidationError({"response": "Write the provider's response."})
     escalation.response, escalation.responded_at = response.strip(), now or timezone.now()
@@ -52,7 +62,7 @@ def record_remediation_plan(
 ) -> Escalation:
     """The provider's plan to return to target; it may be revised while the escalation is open."""
     escalation = _locked_open(escalation)
-    _refuse_unless_provider(membership, escalation)
+    check_answer_escalation(membership, escalation)
     if not plan.strip():
         raise ValidationError({"plan": "Describe what the provider will do."})
     today = timezone.localdate(now or timezone.now(), timezone=escalation.engagement.calendar.zone)
@@ -68,8 +78,7 @@ def record_remediation_plan(
 def close_escalation(*, escalation: Escalation, membership: Membership, now: datetime | None = None) -> Escalation:
     """The client closes an escalation it considers dealt with; a closed escalation stays closed."""
     escalation = _locked_open(escalation)
-    if not may_close_escalation(membership, escalation):
-        raise ValidationError("Only the client's L&D director or an owner closes an escalation.")
+    check_close_escalation(membership, escalation)
     escalation.status, escalation.closed_by, escalation.closed_at = (
         EscalationStatus.CLOSED,
         membership.user,

@@ -346,14 +346,6 @@ def escalation_list(request: HttpRequest, organization_slug: str) -> HttpRespons
         "filters": filters,
         "sorting": sorting,
         "page": page,
-        "rows": [
-            (
-                row,
-                selectors.may_answer_escalation(request.membership, row),
-                selectors.may_close_escalation(request.membership, row),
-            )
-            for row in page
-        ],
     }
     return render(request, "slas/escalation_list.html", context)
 
