@@ -16,6 +16,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # WeasyPrint's native libraries and the fonts the PDF reports are rendered with.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
+        gettext \
         libpango-1.0-0 \
         libpangoft2-1.0-0 \
         libharfbuzz-subset0 \
@@ -40,6 +41,7 @@ RUN uv sync --locked --no-dev
 # Whitenoise serves static files with manifest storage when DEBUG is off, so the manifest is built here.
 # The SECRET_KEY below exists only for this build step; the running containers must be given their own.
 RUN DEBUG=false SECRET_KEY=build-only-collectstatic-key python manage.py collectstatic --noinput \
+    && DEBUG=false SECRET_KEY=build-only-collectstatic-key python manage.py compilemessages --ignore=.venv \
     && mkdir -p /app/media \
     && chown app:app /app/media
 

@@ -3,6 +3,13 @@
 from django.db import models
 
 
+class Language(models.TextChoices):
+    """The languages MLS speaks (settings.LANGUAGES): members' pages, learners' emails, portal and certificates."""
+
+    EN_GB = "en-gb", "English"
+    DE = "de", "Deutsch"
+
+
 class Role(models.TextChoices):
     OWNER = "owner", "Owner"
     LD_DIRECTOR = "ld_director", "L&D director"

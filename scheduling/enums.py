@@ -10,6 +10,23 @@ class Modality(models.TextChoices):
     SELF_PACED = "self_paced", "Self-paced"
 
 
+class DeliveryLanguage(models.TextChoices):
+    """The language a course or session is delivered in (any the provider teaches in, not only MLS's own)."""
+
+    EN = "en", "English"
+    DE = "de", "German"
+    FR = "fr", "French"
+    ES = "es", "Spanish"
+    IT = "it", "Italian"
+    NL = "nl", "Dutch"
+    PT = "pt", "Portuguese"
+    PL = "pl", "Polish"
+    SV = "sv", "Swedish"
+    JA = "ja", "Japanese"
+    ZH = "zh", "Chinese"
+    AR = "ar", "Arabic"
+
+
 class ContentOwnership(models.TextChoices):
     BESPOKE = "bespoke", "Bespoke (client-owned)"
     PROVIDER_LIBRARY = "provider_library", "Provider library (licensed)"

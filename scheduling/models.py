@@ -14,12 +14,14 @@ from django.db.models.functions import Lower
 from django.utils.timezone import now
 
 from engagements.enums import Side
+from mls.enums import Language
 from mls.models import Lease, LeasedWork, Organization, TenantModel, TracksUpdates
 from mls.validators import validate_timezone
 
 from .enums import (
     CompletionSource,
     ContentOwnership,
+    DeliveryLanguage,
     EnrollmentStatus,
     Modality,
     SessionStatus,
@@ -47,6 +49,7 @@ class Course(TracksUpdates, TenantModel):
         "code",
         "title",
         "modality",
+        "language",
         "duration_hours",
         "ownership",
         "regulated",
@@ -58,6 +61,7 @@ class Course(TracksUpdates, TenantModel):
     code = models.CharField(max_length=40)
     title = models.CharField(max_length=200)
     modality = models.CharField(max_length=20, choices=Modality.choices, default=Modality.ILT)
+    language = models.CharField(max_length=8, choices=DeliveryLanguage.choices, default=DeliveryLanguage.EN)
     duration_hours = models.DecimalField(max_digits=6, decimal_places=2, validators=[MinValueValidator(0)])
     ownership = models.CharField(max_length=20, choices=ContentOwnership.choices, default=ContentOwnership.BESPOKE)
     regulated = models.BooleanField(default=False)
@@ -144,6 +148,7 @@ class Session(TracksUpdates, TenantModel):
         "engagement",
         "course",
         "modality",
+        "language",
         "room",
         "join_url",
         "capacity",
@@ -162,6 +167,8 @@ class Session(TracksUpdates, TenantModel):
     engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="sessions")
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="sessions")
     modality = models.CharField(max_length=20, choices=Modality.choices)
+    # Delivery language: the course's unless this run is taught in another.
+    language = models.CharField(max_length=8, choices=DeliveryLanguage.choices, default=DeliveryLanguage.EN)
     room = models.ForeignKey(Room, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions")
     join_url = models.URLField(blank=True)
     capacity = models.PositiveIntegerField(validators=SEATS)
@@ -240,6 +247,10 @@ class Learner(TracksUpdates, TenantModel):
     business_unit = models.CharField(max_length=120, blank=True)
     manager_email = models.EmailField(blank=True)
     region = models.CharField(max_length=60, blank=True)
+    # What the learner's emails, portal and certificates are written in, and the zone their times are shown in
+    # (blank: the session venue's, then the engagement's).
+    language = models.CharField(max_length=8, choices=Language.choices, default=Language.EN_GB)
+    timezone = models.CharField(max_length=64, blank=True, validators=[validate_timezone])
 
     class Meta(TenantModel.Meta):
         ordering = ["name"]

@@ -41,9 +41,11 @@ bootstrap() {
   log "Syncing the virtualenv from uv.lock ($("$PYTHON" --version))"
   "${UV[@]}" sync --locked --quiet
   export PATH="$ROOT/.venv/bin:$PATH"
+  # The German catalog is source (locale/de/LC_MESSAGES/django.po); its compiled .mo is built, never committed.
+  (cd "$ROOT" && python manage.py compilemessages --ignore=.venv --verbosity 0)
 }
 
 # WeasyPrint's libraries and fonts; the app needs them at run time, the tests too.
-RUNTIME_APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation2)
+RUNTIME_APT_PACKAGES=(gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation2)
 # PDF checks and the browser for end-to-end tests.
 TEST_APT_PACKAGES=(poppler-utils chromium)
