@@ -304,6 +304,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SideEnum": "engagements.enums.Side",
         "EngagementStatusEnum": "engagements.enums.EngagementStatus",
+        "LanguageEnum": "mls.enums.Language",
+        "DeliveryLanguageEnum": "scheduling.enums.DeliveryLanguage",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

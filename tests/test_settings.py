@@ -32,7 +32,9 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         env={**clean, **env},
         capture_output=True,
         text=True,
-        timeout=120,
+        # A guard against a hang, not a speed check: migrating and seeding the demo took over 120 s on a loaded
+        # machine (seven other test runs sharing two cores).
+        timeout=600,
         check=False,
     )
 
