@@ -276,9 +276,7 @@ def test_a_self_paced_completion_names_the_provider_only_when_one_delivers_the_c
         ("", False, "Europe/London"),  # the session's engagement (a virtual session has no room)
     ],
 )
-def test_learner_zone_is_the_learners_then_the_venues_then_the_engagements(
-    certified, learner_zone, room, expected
-):
+def test_learner_zone_is_the_learners_then_the_venues_then_the_engagements(certified, learner_zone, room, expected):
     with certified.tenant.scope():
         certified.learner.timezone = learner_zone
         if not room:
