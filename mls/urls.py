@@ -10,6 +10,7 @@ organization_patterns = [
     path("", include("scheduling.urls")),
     path("", include("vendors.urls")),
     path("", include("slas.urls")),
+    path("", include("certificates.urls")),
 ]
 
 urlpatterns = [
@@ -18,6 +19,7 @@ urlpatterns = [
     path("organizations/", views.organization_list, name="organization_list"),
     path("organizations/new/", views.organization_create, name="organization_create"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("verify/", include("certificates.urls_public")),
     path("o/<slug:organization_slug>/", include(organization_patterns)),
     path("api/v1/", include("mls.api_urls")),
     path("admin/", admin.site.urls),

@@ -6,12 +6,13 @@ URL arguments from a `Tenant`; everything else is listed as a non-tenant route w
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from certificates.models import Certificate
 from mls.enums import Role
-from scheduling.models import ComplianceAssignment
+from scheduling.models import Completion, ComplianceAssignment
 
 ALL_ROLES = frozenset(Role.values)
 CLIENT_ROLES = ALL_ROLES - {Role.PROVIDER_MANAGER}
@@ -74,6 +75,44 @@ def _assignment(tenant: object) -> dict[str, object]:
             due_on=date(2026, 6, 30),
         )
     return {"pk": assignment.pk}
+
+
+def _completion(tenant: object) -> dict[str, object]:
+    """A completion of the contract's learner at its session (the signed contract has none), made on first use."""
+    with tenant.scope():
+        completion, _ = Completion.objects.get_or_create(
+            organization=tenant.organization,
+            learner_id=tenant.contract.enrollment.learner_id,
+            course=tenant.contract.session.course,
+            session=tenant.contract.session,
+            completed_at=datetime(2026, 3, 2, 12, 0, tzinfo=UTC),
+        )
+    return {"pk": completion.pk}
+
+
+def _certificate(tenant: object) -> dict[str, object]:
+    """A certificate of that completion, made on first use (as a row: the URL builder writes no audit event)."""
+    completion_id = _completion(tenant)["pk"]
+    with tenant.scope():
+        completion = Completion.objects.select_related("learner", "course").get(pk=completion_id)
+        certificate, _ = Certificate.objects.get_or_create(
+            organization=tenant.organization,
+            completion=completion,
+            defaults={
+                "code": "MATRIX" * 4,
+                "learner": completion.learner,
+                "course": completion.course,
+                "completed_at": completion.completed_at,
+                "learner_name": completion.learner.name,
+                "course_code": completion.course.code,
+                "course_title": completion.course.title,
+                "duration_hours": completion.course.duration_hours,
+                "organization_name": tenant.organization.name,
+                "completed_on": date(2026, 3, 2),
+                "timezone": "Europe/London",
+            },
+        )
+    return {"pk": certificate.pk}
 
 
 def _proposal(tenant: object) -> dict[str, object]:
@@ -288,6 +327,9 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "slas:manual_evidence": OrganizationRoute(
         ALL_ROLES, lambda t: {"pk": t.contract.manual_measurement.pk}, methods=GET
     ),
+    # Whoever reads the completion downloads its certificate (a provider manager: its engagements' only).
+    "certificates:download": OrganizationRoute(ALL_ROLES, _completion, methods=GET),
+    "certificates:revoke": OrganizationRoute(DELIVERY_WRITERS, _certificate),
 }
 
 # Routes outside any organization, by name or by URL prefix, with why they are not tenant routes.
@@ -296,6 +338,8 @@ NON_TENANT_ROUTES: dict[str, str] = {
     "organization_list": "lists only the user's own organizations",
     "organization_create": "creates a new organization owned by the user",
     "invitation_accept": "signed token names the tenant; checked against the invited email",
+    "verification:certificate": "public certificate check: the code names the tenant (its id and a random secret) "
+    "and only that scope is entered",
 }
 NON_TENANT_PREFIXES: dict[str, str] = {
     "accounts/": "allauth: the user's own account, MFA and password",
