@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "scheduling",
     "slas",
     "reporting",
+    "portal",
 ]
 
 MIDDLEWARE = [
