@@ -46,7 +46,9 @@ class SessionRow:
 
     @property
     def online(self) -> bool:
-        return bool(self.session.join_url) and self.session.modality != Modality.ILT
+        return self.session.modality in (Modality.VILT, Modality.HYBRID) or (
+            bool(self.session.join_url) and self.session.modality != Modality.ILT
+        )
 
 
 @dataclass(frozen=True)
