@@ -18,7 +18,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from mls.audit import record_event
 from mls.mail import email_after_commit
@@ -35,10 +34,12 @@ _RATE_WINDOW = timedelta(hours=1)
 
 
 class LinkState(TextChoices):
-    VALID = "valid", gettext_lazy("valid")
-    USED = "used", gettext_lazy("already used")
-    EXPIRED = "expired", gettext_lazy("expired")
-    UNKNOWN = "unknown", gettext_lazy("not valid")
+    """What a sign-in link is worth (the link page words each state for the learner)."""
+
+    VALID = "valid"
+    USED = "used"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
 
 
 class SignInRateLimited(Exception):

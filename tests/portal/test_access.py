@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from mls.enums import Role
+from portal.models import LearnerCalendarFeed
 from tests.portal.conftest import sign_in_as, visit_as
 from tests.url_matrix import LEARNER_ROUTES, VISITORS, all_routes
 
@@ -24,12 +25,23 @@ def test_portal_route_answers_each_visitor_as_the_matrix_says(client, world, nam
     route = LEARNER_ROUTES[name]
     visit_as(client, world, visitor)
     url = reverse(name, kwargs=route.kwargs(world))
+    feeds_before = _feeds(world)
 
     response = client.post(url) if route.method == "POST" else client.get(url)
 
     assert response.status_code == route.statuses[visitor]
+    if visitor in ("anonymous", "member"):
+        assert _feeds(world) == feeds_before  # nothing written for someone who is not a learner
     if response.status_code == 302 and visitor in ("anonymous", "member") and name != "portal:sign_out":
         assert response["Location"] == reverse("portal:sign_in")
+
+
+def _feeds(world) -> list[tuple[int, int, object]]:
+    rows = []
+    for tenant in (world.tenant, world.other):
+        with tenant.scope():
+            rows += LearnerCalendarFeed.objects.order_by("pk").values_list("pk", "learner_id", "revoked_at")
+    return rows
 
 
 @pytest.mark.parametrize("visitor", ["learner_a", "learner_b", "other_organization_learner"])

@@ -165,6 +165,28 @@ def test_an_invalid_email_shows_the_field_error(client, ask, world):
     assert 'value="not an email"' in response.content.decode()
 
 
+def test_a_learner_session_ends_after_the_idle_timeout(client, world, settings, time_machine):
+    sign_in_as(client, world.a.learner)
+    time_machine.move_to(NOW + timedelta(seconds=settings.SESSION_IDLE_TIMEOUT - 1), tick=False)
+    still = client.get(reverse("portal:home"))
+    time_machine.move_to(NOW + timedelta(seconds=2 * settings.SESSION_IDLE_TIMEOUT), tick=False)
+
+    ended = client.get(reverse("portal:home"))
+
+    assert still.status_code == 200
+    assert ended["Location"] == reverse("portal:sign_in")
+
+
+def test_signing_out_ends_the_learner_session(client, world):
+    sign_in_as(client, world.a.learner)
+
+    response = client.post(reverse("portal:sign_out"), follow=True)
+
+    assert response.redirect_chain == [(reverse("portal:sign_in"), 302)]
+    assert "You are signed out." in response.content.decode()
+    assert client.get(reverse("portal:home"))["Location"] == reverse("portal:sign_in")
+
+
 def test_session_ics_of_the_learner_parses_and_another_learners_is_404(client, world):
     sign_in_as(client, world.a.learner)
 
