@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import Tenant
 from tests.factories.engagements import EngagementFactory
-from tests.portal.conftest import NOW, learner_with_training
+from tests.portal.world import NOW, learner_with_training
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

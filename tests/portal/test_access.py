@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from mls.enums import Role
 from portal.models import LearnerCalendarFeed
-from tests.portal.conftest import sign_in_as, visit_as
+from tests.portal.world import sign_in_as, visit_as
 from tests.url_matrix import LEARNER_ROUTES, VISITORS, all_routes
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ from mls.models import AuditEvent
 from portal import selectors, services
 from portal.models import LearnerCalendarFeed, LearnerSignInLink
 from portal.services import LinkState, SignInLinkRefused, SignInRateLimited
-from tests.portal.conftest import NOW
+from tests.portal.world import NOW
 
 pytestmark = pytest.mark.unit
 

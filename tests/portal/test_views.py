@@ -12,7 +12,7 @@ from django.urls import reverse
 from portal import services
 from portal.models import LearnerCalendarFeed, LearnerSignInLink
 from scheduling.enums import EnrollmentStatus, SessionStatus
-from tests.portal.conftest import NOW, assign, complete, enrol, make_course, make_session, sign_in_as
+from tests.portal.world import NOW, assign, complete, enrol, make_course, make_session, sign_in_as
 
 pytestmark = pytest.mark.integration
 
