@@ -9,6 +9,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from mls.enums import Role
 from portal import services
 from portal.models import LearnerCalendarFeed, LearnerSignInLink
 from scheduling.enums import EnrollmentStatus, SessionStatus
@@ -155,6 +156,23 @@ def test_the_rate_limit_opens_again_the_next_hour(client, ask, world, time_machi
     response = ask("bea@acme.example")
 
     assert response.status_code == 200
+
+
+def test_the_sign_in_page_speaks_the_browsers_language(client, world):
+    response = client.get(reverse("portal:sign_in"), HTTP_ACCEPT_LANGUAGE="de")
+
+    page = response.content.decode()
+    assert "Bei Ihren Schulungen anmelden" in page
+    assert "Kein Passwort nötig" in page
+
+
+def test_a_member_following_a_learner_link_is_told_it_signs_them_out(client, world):
+    member = world.tenant.user(Role.OWNER)
+    client.force_login(member)
+
+    response = client.get(reverse("portal:link", kwargs={"token": world.link_token}))
+
+    assert f"You are signed in as the member {member.email}. Continuing signs you out" in response.content.decode()
 
 
 def test_an_invalid_email_shows_the_field_error(client, ask, world):
