@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "slas",
     "reporting",
     "certificates",
+    "portal",
 ]
 
 MIDDLEWARE = [

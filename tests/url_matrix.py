@@ -340,6 +340,16 @@ NON_TENANT_ROUTES: dict[str, str] = {
     "invitation_accept": "signed token names the tenant; checked against the invited email",
     "verification:certificate": "public certificate check: the code names the tenant (its id and a random secret) "
     "and only that scope is entered",
+    # The learner portal: learners are not members; the learner's session (or the link's or feed's secret) names
+    # the tenant. Every portal route is also in LEARNER_ROUTES below (tests/portal/test_access.py).
+    "portal:home": "learner portal: the signed-in learner's own rows",
+    "portal:sign_in": "learner portal: asks for an email, answers the same whether it is known",
+    "portal:link": "learner portal: the link's secret names the tenant and the learner",
+    "portal:sign_out": "learner portal: ends the learner's session",
+    "portal:session_ics": "learner portal: one of the signed-in learner's own sessions",
+    "portal:calendar_feed_issue": "learner portal: the signed-in learner's own feed",
+    "portal:calendar_feed_revoke": "learner portal: the signed-in learner's own feed",
+    "portal:calendar_feed": "learner portal: the feed's secret names the tenant and the learner",
 }
 NON_TENANT_PREFIXES: dict[str, str] = {
     "accounts/": "allauth: the user's own account, MFA and password",
@@ -525,3 +535,50 @@ API_ROUTES: dict[str, ApiRoute] = {
 
 def api_route_names() -> list[str]:
     return sorted({r.name for r in all_routes() if r.route.startswith("api/v1/")})
+
+
+# --- Learner portal (/learn/) ------------------------------------------------------------------------------
+# Every portal route by name: how to build its URL from tests/portal/test_access.py's `PortalWorld` (learner A's
+# objects), the method it is tried with, and the status each visitor gets: nobody, learner A, learner B of A's
+# organization, a learner of another organization (the same email and ids nearby), and a signed-in member.
+VISITORS = ("anonymous", "learner_a", "learner_b", "other_organization_learner", "member")
+
+
+def _everyone(status: int) -> dict[str, int]:
+    return dict.fromkeys(VISITORS, status)
+
+
+def _learners(status: int, *, learner_a: int | None = None, others: int | None = None) -> dict[str, int]:
+    """Anyone but a learner is sent to the portal's sign-in (302); learners get `status` (A `learner_a`, the two
+    other learners `others`, when they differ)."""
+    others = status if others is None else others
+    return {
+        "anonymous": 302,
+        "learner_a": status if learner_a is None else learner_a,
+        "learner_b": others,
+        "other_organization_learner": others,
+        "member": 302,
+    }
+
+
+@dataclass(frozen=True)
+class LearnerRoute:
+    statuses: dict[str, int]
+    kwargs: Callable[[object], dict[str, object]] = field(default=lambda world: {})
+    method: str = "GET"
+
+
+LEARNER_ROUTES: dict[str, LearnerRoute] = {
+    "portal:home": LearnerRoute(_learners(200)),
+    # A signed-in learner goes on to their portal; everyone else gets the form.
+    "portal:sign_in": LearnerRoute({**_everyone(200), **dict.fromkeys(VISITORS[1:4], 302)}),
+    # The secret is the credential: whoever holds A's link sees the button that signs in as A.
+    "portal:link": LearnerRoute(_everyone(200), lambda w: {"token": w.link_token}),
+    "portal:sign_out": LearnerRoute(_everyone(302), method="POST"),
+    # A's session: B and the other organization's learner (whose own session has an id nearby) get 404.
+    "portal:session_ics": LearnerRoute(_learners(404, learner_a=200), lambda w: {"pk": w.session_a.pk}),
+    "portal:calendar_feed_issue": LearnerRoute(_learners(200), method="POST"),
+    "portal:calendar_feed_revoke": LearnerRoute(_learners(302), method="POST"),
+    # A subscribable URL (no session): its secret opens A's calendar for whoever fetches it, and nothing else.
+    "portal:calendar_feed": LearnerRoute(_everyone(200), lambda w: {"token": w.feed_token}),
+}

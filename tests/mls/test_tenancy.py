@@ -10,7 +10,7 @@ from mls.tenancy import organization_scope
 
 pytestmark = pytest.mark.unit
 
-OUR_APPS = {"mls", "vendors", "engagements", "scheduling", "slas", "reporting"}
+OUR_APPS = {"mls", "vendors", "engagements", "scheduling", "slas", "reporting", "portal"}
 NOT_TENANT_DATA = {Organization, User}  # the tenant itself, and people (who may belong to several tenants)
 
 
