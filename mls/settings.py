@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "scheduling",
     "slas",
     "reporting",
+    "communications",
 ]
 
 MIDDLEWARE = [
@@ -198,6 +199,16 @@ CELERY_BEAT_SCHEDULE = {
     # and webhook deliveries whose retry is due or whose first message was lost (mls.webhooks.sweep_due_deliveries).
     "waiting-work-sweep": {
         "task": "mls.tasks.dispatch_waiting_work_sweep",
+        "schedule": crontab(),
+    },
+    # Learner reminders come due by the hour (each offset's window is a day wide, so an hourly run never misses one).
+    "learner-reminders": {
+        "task": "communications.tasks.dispatch_learner_reminders",
+        "schedule": crontab(minute=20),
+    },
+    # Learner emails whose message was lost or whose worker died (mls.work), as the sweep above does for the rest.
+    "learner-message-sweep": {
+        "task": "communications.tasks.dispatch_learner_message_sweep",
         "schedule": crontab(),
     },
     # After finalization: a quarter's QBR is generated once its last month is final (grace days vary).
