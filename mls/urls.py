@@ -10,6 +10,7 @@ organization_patterns = [
     path("", include("scheduling.urls")),
     path("", include("vendors.urls")),
     path("", include("slas.urls")),
+    path("", include("communications.urls")),
 ]
 
 urlpatterns = [

@@ -288,6 +288,15 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "slas:manual_evidence": OrganizationRoute(
         ALL_ROLES, lambda t: {"pk": t.contract.manual_measurement.pk}, methods=GET
     ),
+    # Learner communications: the logs read like the learner and session pages; the wording is the owner's.
+    "communications:learner_messages": OrganizationRoute(
+        ALL_ROLES, lambda t: {"pk": t.contract.enrollment.learner_id}, methods=GET
+    ),
+    "communications:session_messages": OrganizationRoute(ALL_ROLES, _session, methods=GET),
+    "communications:settings": OrganizationRoute(OWNER_ONLY),
+    "communications:template": OrganizationRoute(
+        OWNER_ONLY, lambda t: {"kind": "reminder", "language": "de"}, names_tenant_object=False
+    ),
 }
 
 # Routes outside any organization, by name or by URL prefix, with why they are not tenant routes.
