@@ -4,6 +4,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from mls.enums import Language
+from mls.validators import validate_timezone
+
 from .enums import LEARNER_KINDS
 
 
@@ -35,4 +38,22 @@ class MessageTemplateForm(forms.Form):
         label=_("Body"),
         widget=forms.Textarea(attrs={"rows": 16}),
         help_text=_("Plain text. Variables in double braces, e.g. {{ course_title }}, are filled in for each learner."),
+    )
+
+
+class LearnerPreferencesForm(forms.Form):
+    """How a learner is written to: the language and zone of their emails, and whether the optional ones are sent."""
+
+    language = forms.ChoiceField(label=_("Language of their emails"), choices=Language.choices)
+    timezone = forms.CharField(
+        label=_("Time zone"),
+        required=False,
+        max_length=64,
+        validators=[validate_timezone],
+        help_text=_("An IANA zone such as Europe/Berlin; blank: the session venue's, else the engagement's."),
+    )
+    optional_messages_opted_out = forms.BooleanField(
+        label=_("No reminders, joining instructions or survey invitations"),
+        required=False,
+        help_text=_("Notices about the learner's own places (confirmation, change, cancellation) are always sent."),
     )

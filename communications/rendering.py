@@ -116,7 +116,7 @@ def message_strings(
 
 def default_wording(kind: str, language: str) -> tuple[str, str]:
     """The default subject and body source of `kind` in `language`, each variable written as `{{ name }}`."""
-    placeholders = {name: "{{ %s }}" % name for name in VARIABLES}  # noqa: UP031 - a template tag, not a format
+    placeholders = {name: "{{ " + name + " }}" for name in VARIABLES}
     with translation.override(language):
         text = render_to_string(f"communications/email/{kind}.txt", placeholders)
     subject, _newline, body = text.strip().partition("\n")

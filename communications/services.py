@@ -272,6 +272,32 @@ def queue_due_reminders(*, now: datetime) -> int:
     return written
 
 
+@transaction.atomic
+def set_learner_preferences(
+    *, membership: Membership, learner: Learner, language: str, timezone: str, optional_messages_opted_out: bool
+) -> Learner:
+    """The learner's language, zone and opt-out, as the learner asked; kept by whoever keeps learner records
+    (Permission.IMPORT_DATA: on the web learners are created by importing them)."""
+    if not membership.has_permission(Permission.IMPORT_DATA):
+        raise PermissionDenied
+    learner = Learner.objects.select_for_update().get(pk=learner.pk)
+    wanted = {
+        "language": language,
+        "timezone": timezone.strip(),
+        "optional_messages_opted_out": optional_messages_opted_out,
+    }
+    changes = {
+        name: (getattr(learner, name), value) for name, value in wanted.items() if getattr(learner, name) != value
+    }
+    if changes:
+        for name, (_before, after) in changes.items():
+            setattr(learner, name, after)
+        learner.full_clean()
+        learner.save(update_fields=list(changes))
+        learner.log_action("learner.preferences_changed", actor=membership.user, extra=changes)
+    return learner
+
+
 # --- the organization's wording and settings ------------------------------------------------------------------
 
 

@@ -1,21 +1,22 @@
 """Pages of learner communications: the message logs of a learner and a session, and the organization's settings
 and wording (with a preview and a test send)."""
 
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mls.enums import Language
+from mls.enums import Language, Permission
 from mls.views_support import saved_redirect, write_then
 from scheduling.models import Learner
 from scheduling.selectors import sessions_for
 
 from . import rendering, selectors, services
 from .enums import LEARNER_KINDS, MessageKind
-from .forms import CommunicationSettingsForm, MessageTemplateForm
+from .forms import CommunicationSettingsForm, LearnerPreferencesForm, MessageTemplateForm
 
 PAGE_SIZE = 50
 
@@ -24,16 +25,41 @@ def _url(request: HttpRequest, name: str, **kwargs: object) -> str:
     return reverse(name, kwargs={"organization_slug": request.organization.slug, **kwargs})
 
 
-def _log_page(request: HttpRequest, messages: object, context: dict) -> HttpResponse:
+def _log_page(request: HttpRequest, messages: object, context: dict, status: int = 200) -> HttpResponse:
     page = Paginator(messages, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "communications/message_log.html", {"page": page, **context})
+    return render(request, "communications/message_log.html", {"page": page, **context}, status=status)
+
+
+def _learner_page(
+    request: HttpRequest, learner: Learner, form: LearnerPreferencesForm | None = None, status: int = 200
+) -> HttpResponse:
+    if form is None and request.membership.has_permission(Permission.IMPORT_DATA):
+        fields = ("language", "timezone", "optional_messages_opted_out")
+        form = LearnerPreferencesForm(initial={name: getattr(learner, name) for name in fields})
+    messages = selectors.messages_for_learner(learner, request.membership)
+    return _log_page(request, messages, {"learner": learner, "preferences_form": form}, status=status)
 
 
 @require_GET
 def learner_messages(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
+    return _learner_page(request, get_object_or_404(Learner, pk=pk))
+
+
+@require_POST
+def learner_preferences(request: HttpRequest, organization_slug: str, pk: int) -> HttpResponse:
     learner = get_object_or_404(Learner, pk=pk)
-    messages = selectors.messages_for_learner(learner, request.membership)
-    return _log_page(request, messages, {"learner": learner})
+    if not request.membership.has_permission(Permission.IMPORT_DATA):
+        raise PermissionDenied
+    return write_then(
+        LearnerPreferencesForm(request.POST),
+        lambda valid: services.set_learner_preferences(
+            membership=request.membership, learner=learner, **valid.cleaned_data
+        ),
+        lambda _saved: saved_redirect(
+            request, _("Preferences saved."), _url(request, "communications:learner_messages", pk=learner.pk)
+        ),
+        lambda invalid: _learner_page(request, learner, invalid, status=400),
+    )
 
 
 @require_GET

@@ -292,6 +292,9 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     "communications:learner_messages": OrganizationRoute(
         ALL_ROLES, lambda t: {"pk": t.contract.enrollment.learner_id}, methods=GET
     ),
+    "communications:learner_preferences": OrganizationRoute(
+        IMPORTERS, lambda t: {"pk": t.contract.enrollment.learner_id}, methods=POST
+    ),
     "communications:session_messages": OrganizationRoute(ALL_ROLES, _session, methods=GET),
     "communications:settings": OrganizationRoute(OWNER_ONLY),
     "communications:template": OrganizationRoute(

@@ -170,3 +170,22 @@ def test_the_owner_sets_reminder_days_and_manager_copies(client, tenant_a):
     with tenant_a.scope():
         options = communication_settings()
     assert (options.reminder_offsets, options.manager_copy_kinds) == ([14, 1], ["session_cancelled"])
+
+
+def test_a_learners_language_zone_and_opt_out_are_kept_on_their_message_page(client, tenant_a):
+    with tenant_a.scope():
+        learner = Delivery(tenant_a).learner()
+    client.force_login(tenant_a.user(Role.PROVIDER_MANAGER))
+    url = _url(tenant_a, "communications:learner_preferences", pk=learner.pk)
+
+    refused = client.post(url, {"language": "de", "timezone": "Mars/Olympus"})
+    saved = client.post(url, {"language": "de", "timezone": "America/New_York", "optional_messages_opted_out": "on"})
+
+    assert (refused.status_code, saved.status_code) == (400, 302)
+    assert list(refused.context["preferences_form"].errors) == ["timezone"]
+    learner.refresh_from_db()
+    assert (learner.language, learner.timezone, learner.optional_messages_opted_out) == (
+        "de",
+        "America/New_York",
+        True,
+    )
