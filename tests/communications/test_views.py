@@ -1,5 +1,7 @@
 """The message logs (a learner's, a session's) and the wording editor, through the client."""
 
+import socket
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -189,3 +191,27 @@ def test_a_learners_language_zone_and_opt_out_are_kept_on_their_message_page(cli
         "America/New_York",
         True,
     )
+
+
+@pytest.mark.django_db(transaction=True)  # commits for real, so the message is sent inside the request
+def test_a_refused_send_marks_the_message_failed_and_the_enrollment_still_succeeds(
+    client, tenant_a, settings, time_machine
+):
+    time_machine.move_to("2026-03-01T08:00Z", tick=False)
+    with socket.socket() as probe:  # a port nothing listens on: the SMTP connection is refused
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed_port, 2
+    with tenant_a.scope():
+        delivery = Delivery(tenant_a)
+        session, learner = delivery.session(), delivery.learner()
+    client.force_login(tenant_a.user(Role.PROVIDER_MANAGER))
+
+    response = client.post(_url(tenant_a, "scheduling:session_enroll", pk=session.pk), {"learner": [learner.pk]})
+
+    assert response.status_code == 302
+    with tenant_a.scope():
+        assert list(session.enrollments.values_list("learner", "status")) == [(learner.pk, "enrolled")]
+        message = LearnerMessage.objects.get()
+    assert (message.status, message.error.split(":")[0]) == (MessageStatus.FAILED, "ConnectionRefusedError")
