@@ -315,6 +315,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SideEnum": "engagements.enums.Side",
         "EngagementStatusEnum": "engagements.enums.EngagementStatus",
+        # Two choice sets of fields named `language`: a course's or session's delivery language, a learner's own.
+        "DeliveryLanguageEnum": "scheduling.enums.DeliveryLanguage",
+        "LanguageEnum": "mls.enums.Language",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
