@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "reporting",
     "certificates",
     "portal",
+    "communications",
 ]
 
 MIDDLEWARE = [
@@ -202,6 +203,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mls.tasks.dispatch_waiting_work_sweep",
         "schedule": crontab(),
     },
+    # Learner reminders come due by the hour (each offset's window is a day wide, so an hourly run never misses one).
+    "learner-reminders": {
+        "task": "communications.tasks.dispatch_learner_reminders",
+        "schedule": crontab(minute=20),
+    },
+    # Learner emails whose message was lost or whose worker died (mls.work), as the sweep above does for the rest.
+    "learner-message-sweep": {
+        "task": "communications.tasks.dispatch_learner_message_sweep",
+        "schedule": crontab(),
+    },
     # After finalization: a quarter's QBR is generated once its last month is final (grace days vary).
     "qbr-generation": {
         "task": "reporting.tasks.dispatch_qbr_generation",
@@ -306,8 +317,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SideEnum": "engagements.enums.Side",
         "EngagementStatusEnum": "engagements.enums.EngagementStatus",
-        "LanguageEnum": "mls.enums.Language",
+        # Two choice sets of fields named `language`: a course's or session's delivery language, a learner's own.
         "DeliveryLanguageEnum": "scheduling.enums.DeliveryLanguage",
+        "LanguageEnum": "mls.enums.Language",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -11,6 +11,7 @@ organization_patterns = [
     path("", include("vendors.urls")),
     path("", include("slas.urls")),
     path("", include("certificates.urls")),
+    path("", include("communications.urls")),
 ]
 
 urlpatterns = [

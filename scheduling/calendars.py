@@ -41,7 +41,7 @@ def session_event(session: Session, *, tz_name: str) -> icalendar.Event:
     zone = ZoneInfo(tz_name)
     cancelled = session.status == SessionStatus.CANCELLED
     event = icalendar.Event()
-    event.add("uid", f"session-{session.organization_id}-{session.pk}@mls")
+    event.add("uid", session_uid(session.organization_id, session.pk))
     event.add("dtstamp", datetime.now(UTC))
     event.add("dtstart", session.starts_at.astimezone(zone))
     event.add("dtend", session.ends_at.astimezone(zone))
@@ -56,6 +56,39 @@ def session_event(session: Session, *, tz_name: str) -> icalendar.Event:
         event.add("url", session.join_url)
     event.add("description", _description(session))
     return event
+
+
+def session_uid(organization_id: int, session_id: int) -> str:
+    return f"session-{organization_id}-{session_id}@mls"
+
+
+def session_invitation(
+    session: Session, *, method: str, uid: str, sequence: int, organizer: str, attendee: str
+) -> bytes:
+    """The .ics an email to one learner carries (iTIP, RFC 5546): METHOD REQUEST adds or updates the event whose
+    `uid` it names, CANCEL removes it; a client applies it only when `sequence` is higher than the one it holds.
+    The caller passes the UID of the first session of a rescheduled chain, so a replacement moves the learner's
+    event instead of adding a second one."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", method)
+    tz_name = session_tz_name(session)
+    event = session_event(session, tz_name=tz_name)
+    for name, value in (("uid", uid), ("sequence", sequence)):
+        del event[name]
+        event.add(name, value)
+    if method == "CANCEL":
+        del event["status"]
+        event.add("status", "CANCELLED")
+    event.add("organizer", f"mailto:{organizer}")
+    attendee_property = icalendar.vCalAddress(f"mailto:{attendee}")
+    attendee_property.params["ROLE"] = "REQ-PARTICIPANT"
+    event.add("attendee", attendee_property)
+    if tz_name != "UTC":
+        calendar.add_component(_vtimezone(tz_name, [session]))
+    calendar.add_component(event)
+    return calendar.to_ical()
 
 
 def session_calendar(session: Session) -> bytes:
@@ -88,7 +121,7 @@ def _add_sessions(calendar: icalendar.Calendar, sessions: Iterable[Session]) -> 
     events = []
     by_zone: dict[str, list[Session]] = defaultdict(list)
     for session in sorted(sessions, key=lambda s: (s.starts_at, s.pk)):
-        event = session_event(session, tz_name=_session_tz_name(session))
+        event = session_event(session, tz_name=session_tz_name(session))
         events.append(event)
         tzid = event["DTSTART"].params.get("TZID")
         if tzid:
@@ -99,7 +132,7 @@ def _add_sessions(calendar: icalendar.Calendar, sessions: Iterable[Session]) -> 
         calendar.add_component(event)
 
 
-def _session_tz_name(session: Session) -> str:
+def session_tz_name(session: Session) -> str:
     """Where attendees are: the venue for an in-room session, else the engagement's zone."""
     if session.room is not None:
         return session.room.venue.timezone

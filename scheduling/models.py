@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
 
 from engagements.enums import Side
 from mls.enums import Language
@@ -251,6 +252,12 @@ class Learner(TracksUpdates, TenantModel):
     # (blank: the session venue's, then the engagement's).
     language = models.CharField(max_length=8, choices=Language.choices, default=Language.EN_GB)
     timezone = models.CharField(max_length=64, blank=True, validators=[validate_timezone])
+    # Stops the messages a learner may refuse (reminders, joining instructions, survey invitations); notices about
+    # their own places (confirmation, change, cancellation, completion) are sent regardless
+    # (communications.enums.OPTIONAL_KINDS).
+    optional_messages_opted_out = models.BooleanField(
+        default=False, help_text=_("The learner asked for no reminders, joining instructions or survey invitations.")
+    )
 
     class Meta(TenantModel.Meta):
         ordering = ["name"]

@@ -9,6 +9,7 @@ import base64
 import copy
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -541,11 +542,12 @@ def test_a_session_capacity_at_either_bound_is_taken_by_the_api_and_csv(client, 
 
 @pytest.mark.parametrize("where", ["course title", "organization name"])
 def test_a_line_break_in_a_course_title_or_organization_name_does_not_fail_cancelling_a_session(
-    client, tenant, where, django_capture_on_commit_callbacks
+    client, tenant, where, django_capture_on_commit_callbacks, time_machine
 ):
     """The cancellation answered 500 after its commit, and its webhook was never created (the email hook raised
     first)."""
     session = tenant.contract.session
+    time_machine.move_to(session.starts_at - timedelta(days=1), tick=False)  # learners hear of what is to come
     with tenant.scope():
         endpoint = WebhookEndpointFactory(organization=tenant.organization, events=["session.cancelled"])
         if where == "course title":

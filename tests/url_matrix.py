@@ -330,6 +330,18 @@ ORGANIZATION_ROUTES: dict[str, OrganizationRoute] = {
     # Whoever reads the completion downloads its certificate (a provider manager: its engagements' only).
     "certificates:download": OrganizationRoute(ALL_ROLES, _completion, methods=GET),
     "certificates:revoke": OrganizationRoute(DELIVERY_WRITERS, _certificate),
+    # Learner communications: the logs read like the learner and session pages; the wording is the owner's.
+    "communications:learner_messages": OrganizationRoute(
+        ALL_ROLES, lambda t: {"pk": t.contract.enrollment.learner_id}, methods=GET
+    ),
+    "communications:learner_preferences": OrganizationRoute(
+        IMPORTERS, lambda t: {"pk": t.contract.enrollment.learner_id}, methods=POST
+    ),
+    "communications:session_messages": OrganizationRoute(ALL_ROLES, _session, methods=GET),
+    "communications:settings": OrganizationRoute(OWNER_ONLY),
+    "communications:template": OrganizationRoute(
+        OWNER_ONLY, lambda t: {"kind": "reminder", "language": "de"}, names_tenant_object=False
+    ),
 }
 
 # Routes outside any organization, by name or by URL prefix, with why they are not tenant routes.

@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from communications.enums import MessageKind
+from communications.services import completion_attachments, queue_learner_message
 from engagements.models import Engagement
 from mls.audit import save_audited
 from mls.models import Membership
@@ -41,6 +43,14 @@ def record_completion(
     )
     save_audited(completion, actor=membership.user, action="completion.recorded", changes={})
     close_compliance_assignments([completion], zone=engagement.timezone)
+    if source != CompletionSource.IMPORT:  # an import of history tells nobody about the past
+        queue_learner_message(
+            kind=MessageKind.COMPLETION,
+            learner=learner,
+            session=session,
+            context={"course_title": course.title, "course_code": course.code},
+            attachments=completion_attachments(completion),
+        )
     return completion
 
 

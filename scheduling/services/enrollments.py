@@ -10,7 +10,8 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from mls.mail import email_after_commit
+from communications.enums import MessageKind
+from communications.services import queue_learner_message
 from mls.models import Membership
 from scheduling.enums import SEATED_STATUSES, EnrollmentStatus, SessionStatus
 from scheduling.models import Enrollment, Learner, Session
@@ -76,10 +77,8 @@ def place_enrollments(requests: Sequence[SeatRequest], *, now: datetime) -> Plac
         _place_on(session, by_session.get(session_id, []), others[session_id], placement, now)
     if not placement.errors:
         for enrollment in placement.promoted:
-            email_after_commit(
-                subject=f"You have a place: {enrollment.session.course.title}",
-                body=f"A seat became free on {enrollment.session.starts_at:%d %b %Y %H:%M} UTC and it is yours.",
-                recipients=[enrollment.learner.email],
+            queue_learner_message(
+                kind=MessageKind.WAITLIST_PROMOTION, learner=enrollment.learner, enrollment=enrollment, now=now
             )
     return placement
 
@@ -180,6 +179,8 @@ def enroll(
     _place_one(SeatRequest(enrollment), now)
     enrollment.save()
     enrollment.log_action(f"enrollment.{enrollment.status}", actor=membership.user)
+    if enrollment.status == EnrollmentStatus.ENROLLED:  # a waitlisted learner hears when a seat is theirs
+        queue_learner_message(kind=MessageKind.ENROLLMENT_CONFIRMATION, learner=learner, enrollment=enrollment, now=now)
     return enrollment
 
 

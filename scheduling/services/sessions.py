@@ -15,13 +15,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
+from communications.enums import MessageKind
+from communications.services import queue_learner_message
 from engagements.enums import Side
 from engagements.models import Engagement
 from mls.events import emit_after_commit
-from mls.mail import email_after_commit
 from mls.models import Membership
 from scheduling.enums import OCCUPYING_STATUSES, SEATED_STATUSES, EnrollmentStatus, Modality, SessionStatus
-from scheduling.models import Course, Learner, Room, Session, SessionInstructor
+from scheduling.models import Course, Room, Session, SessionInstructor
 from vendors.models import Instructor
 
 from ._common import require_delivery_writer
@@ -260,13 +261,14 @@ def cancel_session(
     session.cancelled_by, session.cancellation_reason = cancelled_by, reason.strip()
     session.save()
     _sync_instructor_slots(session)
-    learners = Learner.objects.filter(enrollments__session=session, enrollments__status__in=SEATED_STATUSES)
-    email_after_commit(
-        subject=f"Cancelled: {session.course.title} on {session.starts_at:%d %b %Y}",
-        body=f"The session you were enrolled on has been cancelled ({session.cancellation_reason}). "
-        "You will hear from us when it is rescheduled.",
-        recipients=learners.values_list("email", flat=True),
-    )
+    for enrollment in session.enrollments.filter(status__in=SEATED_STATUSES).select_related("learner__organization"):
+        queue_learner_message(
+            kind=MessageKind.SESSION_CANCELLED,
+            learner=enrollment.learner,
+            enrollment=enrollment,
+            session=session,
+            now=now,
+        )
     emit_after_commit(session.log_action("session.cancelled", actor=membership.user))
     return session
 
@@ -307,11 +309,15 @@ def reschedule_session(
     replacement.save(update_fields=["replaces"])
     replacement = confirm_session(session=replacement, membership=membership, now=now)
     moved = session.enrollments.exclude(status=EnrollmentStatus.CANCELLED)
-    learners = list(moved.values_list("learner__email", flat=True))
+    seated = list(moved.filter(status__in=SEATED_STATUSES).select_related("learner__organization"))
     moved.update(session=replacement, updated_at=now)
-    email_after_commit(
-        subject=f"Rescheduled: {session.course.title}",
-        body=f"Your place has moved to {replacement.starts_at:%d %b %Y %H:%M} UTC.",
-        recipients=learners,
-    )
+    for enrollment in seated:
+        enrollment.session = replacement
+        queue_learner_message(
+            kind=MessageKind.SESSION_CHANGED,
+            learner=enrollment.learner,
+            enrollment=enrollment,
+            session=replacement,
+            now=now,
+        )
     return replacement

@@ -256,8 +256,9 @@ def test_a_failing_subscriber_does_not_keep_the_transactions_other_events_from_t
     assert [r.exc_info[1].args for r in caplog.records if r.exc_info] == [("subscriber is down",)] * 3
 
 
-def _cancel_through_the_page(client, tenant, receiver, course_title: str):
-    """A session with an enrolled learner and a subscribed endpoint, cancelled on its page by the provider."""
+def _cancel_through_the_page(client, tenant, receiver, course_title: str, time_machine):
+    """A session with an enrolled learner and a subscribed endpoint, cancelled on its page by the provider the day
+    before it (a session that has ended is not news to its learners)."""
     contract = signed_contract_with_proposal(tenant)
     with tenant.scope():
         endpoint = WebhookEndpointFactory(
@@ -265,6 +266,7 @@ def _cancel_through_the_page(client, tenant, receiver, course_title: str):
         )
         Course.objects.filter(pk=contract.session.course_id).update(title=course_title)
     receiver.secret = endpoint.secret
+    time_machine.move_to(contract.session.starts_at - timedelta(days=1), tick=False)
     client.force_login(tenant.user(Role.PROVIDER_MANAGER))
     url = reverse(
         "scheduling:session_cancel", kwargs={"organization_slug": tenant.organization.slug, "pk": contract.session.pk}
@@ -274,9 +276,9 @@ def _cancel_through_the_page(client, tenant, receiver, course_title: str):
 
 @pytest.mark.django_db(transaction=True)  # commits for real, so the hooks run inside the request
 def test_a_line_break_in_a_course_title_leaves_one_subject_line_and_the_webhook_is_delivered(
-    client, tenant_a, receiver
+    client, tenant_a, receiver, time_machine
 ):
-    response = _cancel_through_the_page(client, tenant_a, receiver, "Leading teams\r\nBcc: spy@evil.test")
+    response = _cancel_through_the_page(client, tenant_a, receiver, "Leading teams\r\nBcc: spy@evil.test", time_machine)
 
     assert response.status_code == 302
     assert [(m.subject, m.to, m.message()["Bcc"]) for m in mail.outbox] == [
@@ -286,14 +288,16 @@ def test_a_line_break_in_a_course_title_leaves_one_subject_line_and_the_webhook_
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_unreachable_mail_server_does_not_fail_the_cancellation_or_its_webhook(client, tenant_a, receiver, settings):
+def test_an_unreachable_mail_server_does_not_fail_the_cancellation_or_its_webhook(
+    client, tenant_a, receiver, settings, time_machine
+):
     with socket.socket() as probe:  # a port nothing listens on: the SMTP connection is refused
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed_port, 2
 
-    response = _cancel_through_the_page(client, tenant_a, receiver, "Leading teams")
+    response = _cancel_through_the_page(client, tenant_a, receiver, "Leading teams", time_machine)
 
     assert response.status_code == 302
     with tenant_a.scope():
