@@ -18,6 +18,7 @@ urlpatterns = [
     path("organizations/", views.organization_list, name="organization_list"),
     path("organizations/new/", views.organization_create, name="organization_create"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("survey/", include("surveys.urls")),
     path("o/<slug:organization_slug>/", include(organization_patterns)),
     path("api/v1/", include("mls.api_urls")),
     path("admin/", admin.site.urls),
