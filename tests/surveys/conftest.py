@@ -2,19 +2,21 @@
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import count
 
 import pytest
 
 from engagements.models import Engagement
 from mls.enums import Language
 from scheduling.enums import EnrollmentStatus, SessionStatus
-from scheduling.models import Enrollment, Session
+from scheduling.models import Enrollment, Learner, Session
 from tests.factories.engagements import EngagementFactory
 from tests.factories.scheduling import CourseFactory, LearnerFactory
 from tests.factories.slas import attendance, enrollment, session
 
 STARTS = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 NOW = datetime(2026, 6, 2, 9, 0, tzinfo=UTC)
+_more = count(2)
 
 
 @dataclass
@@ -41,9 +43,11 @@ def delivered_session(tenant: object, *, starts_at: datetime = STARTS, title: st
             ("cy", True, {}),
             ("dee", True, {"language": Language.DE, "timezone": "Europe/Berlin"}),
         ):
-            learner = LearnerFactory(
-                organization=org, name=name.title(), email=f"{name}@{tenant.organization.slug}.example", **fields
-            )
+            # The first session's learners are ann@<slug>.example and so on; a second session's get other addresses.
+            email = f"{name}@{org.slug}.example"
+            if Learner.objects.filter(email=email).exists():
+                email = f"{name}.{next(_more)}@{org.slug}.example"
+            learner = LearnerFactory(organization=org, name=name.title(), email=email, **fields)
             status = EnrollmentStatus.ATTENDED if present else EnrollmentStatus.NO_SHOW
             seats[name] = enrollment(delivered, starts_at, learner_=learner, status=status)
             attendance(seats[name], present=present)
