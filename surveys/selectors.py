@@ -10,6 +10,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from engagements.models import Engagement
+from scheduling.enums import SessionStatus
 from scheduling.models import Enrollment, Feedback, Learner, Session
 from slas.periods import Period
 
@@ -103,7 +104,9 @@ def response_rates(
 
 
 def session_response_rate(session: Session) -> list[ResponseRate]:
-    """The session page's survey row."""
+    """The session page's survey row; none before the session is delivered (nobody is asked before)."""
+    if session.status != SessionStatus.DELIVERED:
+        return []
     (rate,) = response_rates(session_ids=[session.pk])
     return [ResponseRate(_("This session"), rate.invited, rate.answered)]
 
