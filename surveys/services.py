@@ -59,7 +59,10 @@ def invite_present_learners(session: Session, now: datetime) -> int:
     )
     invitations = SurveyInvitation.objects.bulk_create(
         SurveyInvitation(
-            organization=session.organization, enrollment=enrollment, sent_at=now, expires_at=now + survey_window()
+            organization_id=session.organization_id,
+            enrollment=enrollment,
+            sent_at=now,
+            expires_at=now + survey_window(),
         )
         for enrollment in present
     )

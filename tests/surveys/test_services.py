@@ -158,6 +158,19 @@ def test_sessions_outside_the_survey_window_ask_nobody(tenant_a, clock, mailoutb
     assert (direct, swept, invited(tenant_a), mailoutbox) == (0, 0, [], [])
 
 
+def test_attendance_of_a_past_session_recorded_through_the_api_path_asks_nobody(
+    tenant_a, clock, mailoutbox, django_capture_on_commit_callbacks
+):
+    """History: the API's attendance upsert of a session delivered two months ago (outside the survey window)."""
+    history = delivered_session(tenant_a, starts_at=STARTS - timedelta(days=60))
+    with tenant_a.scope(), django_capture_on_commit_callbacks(execute=True):
+        scheduling_services.record_enrollment_attendance(
+            enrollment=history.bob, membership=tenant_a.members[Role.PROVIDER_MANAGER], present=True, now=NOW
+        )
+
+    assert (invited(tenant_a), mailoutbox) == ([], [])
+
+
 def test_marking_a_session_delivered_asks_its_present_learners(
     tenant_a, clock, mailoutbox, django_capture_on_commit_callbacks
 ):
@@ -305,7 +318,10 @@ def test_two_racing_answers_give_one_feedback_and_already_answered(tenant_a, clo
         try:
             with connection.cursor() as cursor:
                 for _ in range(1000):
-                    cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                    cursor.execute(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
                     if cursor.fetchone()[0] or release.wait(0.01):
                         break
             release.set()
