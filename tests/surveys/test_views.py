@@ -209,3 +209,13 @@ def test_the_engagement_dashboard_shows_this_months_and_the_overall_response_rat
 
     # June: 3 asked, 2 answered: 2 / 3 = 66.7 %. Overall adds May's 2 asked, none answered: 2 / 5 = 40.0 %.
     assert "Period Invited Answered Rate June 2026 3 2 66.7 % Overall 5 2 40.0 %" in text(response)
+
+
+def test_a_german_learners_second_answer_is_refused_in_german(client, acme, tenant_a):
+    client.post(path(acme.dee), {"instructor_score": "5", "overall_score": "4"})
+
+    again = client.post(path(acme.dee), {"instructor_score": "1", "overall_score": "1"})
+
+    assert again.status_code == 409
+    assert "Sie haben diese Umfrage bereits beantwortet. Vielen Dank!" in text(again)
+    assert scores(tenant_a) == [(acme.dee.learner_id, 5, 4, "")]
