@@ -50,6 +50,8 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://localhost:8000")
+# How long a post-session survey link works after it is sent (surveys.services.survey_url), in days.
+SURVEY_LINK_MAX_AGE_DAYS = env_int("SURVEY_LINK_MAX_AGE_DAYS", 14)
 
 INSTALLED_APPS = [
     "mls.apps.MLSAdminConfig",
@@ -79,6 +81,7 @@ INSTALLED_APPS = [
     "certificates",
     "portal",
     "communications",
+    "surveys",
 ]
 
 MIDDLEWARE = [
@@ -212,6 +215,11 @@ CELERY_BEAT_SCHEDULE = {
     "learner-message-sweep": {
         "task": "communications.tasks.dispatch_learner_message_sweep",
         "schedule": crontab(),
+    },
+    # Post-session surveys of delivered sessions whose learners were not invited yet (a lost message).
+    "survey-invitations": {
+        "task": "surveys.tasks.dispatch_survey_invitations",
+        "schedule": crontab(hour=7, minute=0),
     },
     # After finalization: a quarter's QBR is generated once its last month is final (grace days vary).
     "qbr-generation": {

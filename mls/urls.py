@@ -21,6 +21,7 @@ urlpatterns = [
     path("organizations/new/", views.organization_create, name="organization_create"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("verify/", include("certificates.urls_public")),
+    path("survey/", include("surveys.urls")),
     path("o/<slug:organization_slug>/", include(organization_patterns)),
     path("learn/", include("portal.urls")),
     path("api/v1/", include("mls.api_urls")),

@@ -15,6 +15,7 @@ from django.utils import timezone
 from engagements.models import Engagement
 from mls import selectors as mls_selectors
 from mls.enums import Permission
+from surveys import selectors as survey_selectors
 from vendors.selectors import providers_for
 
 from . import selectors
@@ -100,5 +101,6 @@ def engagement_dashboard(request: HttpRequest, organization_slug: str, pk: int) 
         "engagement": engagement,
         "tiles": selectors.sla_tiles(engagements, timezone.localdate(), panels["shown"], panels["escalations"]),
         "contract_dates": selectors.contract_dates(engagements, timezone.localdate()),
+        "survey_rates": survey_selectors.engagement_response_rates(engagement, timezone.now()),
     }
     return render(request, "reporting/dashboard_engagement.html", context)

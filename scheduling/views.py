@@ -18,6 +18,7 @@ from mls.actions import may
 from mls.enums import Permission
 from mls.sorting import Sorting, by, by_date
 from mls.views_support import saved_redirect, write_and_say, write_then
+from surveys import selectors as survey_selectors
 
 from . import calendars, selectors, services
 from .enums import SEATED_STATUSES, EnrollmentStatus, SessionStatus
@@ -136,6 +137,7 @@ def _session_page(request: HttpRequest, session: Session, status: int = 200, **f
         if can_write and started and session.status in (SessionStatus.CONFIRMED, SessionStatus.DELIVERED)
         else None,
         "completed_learners": set(session.completions.values_list("learner", flat=True)),
+        "survey_rates": survey_selectors.session_response_rate(session),
     }
     template = "scheduling/_roster.html" if request.htmx and not forms else "scheduling/session_detail.html"
     return render(request, template, context, status=status)

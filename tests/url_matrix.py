@@ -362,6 +362,7 @@ NON_TENANT_ROUTES: dict[str, str] = {
     "portal:calendar_feed_issue": "learner portal: the signed-in learner's own feed",
     "portal:calendar_feed_revoke": "learner portal: the signed-in learner's own feed",
     "portal:calendar_feed": "learner portal: the feed's secret names the tenant and the learner",
+    "surveys:answer": "a learner's post-session survey, no login: the signed link names the tenant and enrollment",
 }
 NON_TENANT_PREFIXES: dict[str, str] = {
     "accounts/": "allauth: the user's own account, MFA and password",

@@ -33,7 +33,14 @@ from .enrollments import (
     parse_emails,
     place_enrollments,
 )
-from .feedback import FEEDBACK_STATUSES, feedback_refusals, submit_feedback
+from .feedback import (
+    ALREADY_RATED,
+    FEEDBACK_STATUSES,
+    feedback_refusals,
+    learner_feedback_refusals,
+    submit_feedback,
+    submit_learner_feedback,
+)
 from .outages import log_outage, outage_time_errors, update_outage
 from .sessions import (
     CONSTRAINT_MESSAGES,
@@ -66,6 +73,7 @@ from .tickets import (
 from .venues import add_room, add_venue, update_room, update_venue
 
 __all__ = [
+    "ALREADY_RATED",
     "CONSTRAINT_MESSAGES",
     "FEEDBACK_STATUSES",
     "JOIN_URL_MODALITIES",
@@ -100,6 +108,7 @@ __all__ = [
     "enroll_many",
     "feedback_refusals",
     "first_response_of",
+    "learner_feedback_refusals",
     "log_outage",
     "log_ticket",
     "mark_delivered",
@@ -124,6 +133,7 @@ __all__ = [
     "set_ticket_status",
     "status_from_history",
     "submit_feedback",
+    "submit_learner_feedback",
     "sync_instructor_slots",
     "update_course",
     "update_outage",

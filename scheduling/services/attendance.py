@@ -8,9 +8,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from mls.audit import record_event
+from mls.celery import enqueue_after_commit
 from mls.models import Membership
 from scheduling.enums import OCCUPYING_STATUSES, SEATED_STATUSES, EnrollmentStatus, SessionStatus
 from scheduling.models import Attendance, Enrollment, Session
+from surveys.tasks import invite_session_learners_task
 
 from ._common import require_delivery_writer
 
@@ -24,6 +26,15 @@ def _open_register(session: Session, membership: Membership, now: datetime) -> S
     if session.starts_at > now:
         raise ValidationError("The session has not started yet.")
     return session
+
+
+def _survey_present_learners(session: Session) -> None:
+    """A delivered session's present learners are asked to rate it (each once: surveys.services), also after a
+    correction of its attendance."""
+    if session.status == SessionStatus.DELIVERED:
+        enqueue_after_commit(
+            invite_session_learners_task, organization_id=session.organization_id, session_id=session.pk
+        )
 
 
 def _mark(enrollment: Enrollment, present: bool, now: datetime) -> tuple[Attendance, bool]:
@@ -59,6 +70,7 @@ def record_attendance(
         obj=session,
         after={"present": sorted(present_ids), "seated": sorted(e.pk for e in seated)},
     )
+    _survey_present_learners(session)
     return len(present_ids)
 
 
@@ -69,12 +81,13 @@ def record_enrollment_attendance(
     """One learner's attendance, recorded or corrected (the API's upsert by enrollment); returns it and whether
     it is new. The same rules as the session's register."""
     now = now or timezone.now()
-    _open_register(enrollment.session, membership, now)
+    session = _open_register(enrollment.session, membership, now)
     enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
     if enrollment.status not in SEATED_STATUSES:
         raise ValidationError({"enrollment": f"A {enrollment.get_status_display().lower()} learner has no seat."})
     attendance, created = _mark(enrollment, present, now)
     attendance.log_action("attendance.recorded", actor=membership.user)
+    _survey_present_learners(session)
     return attendance, created
 
 
@@ -91,4 +104,5 @@ def mark_delivered(*, session: Session, membership: Membership) -> Session:
     session.status = SessionStatus.DELIVERED
     session.save(update_fields=["status"])
     session.log_action("session.delivered", actor=membership.user)
+    _survey_present_learners(session)
     return session

@@ -195,14 +195,14 @@ def test_engagement_dashboard_query_count_does_not_grow_with_the_data(client, da
     client.force_login(one.user(Role.LD_DIRECTOR))
     with one.scope():
         [only] = Engagement.objects.all()
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(20):
         client.get(url(one, only))
     with fifty.scope():
         engagement = Engagement.objects.order_by("pk").first()
         deliver_month(engagement, TODAY.replace(day=1))
     client.force_login(fifty.user(Role.LD_DIRECTOR))
 
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(20):
         response = client.get(url(fifty, engagement))
 
     assert text(response).count("Change request: ") == 1

@@ -149,7 +149,7 @@ def test_session_page_lists_feedback_in_constant_queries(client, delivered, djan
             feedback(delivered.session, 4, 4, learner=LearnerFactory(organization=delivered.organization))
     client.force_login(delivered.user(Role.OWNER))
 
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         response = client.get(org_url(delivered, "scheduling:session", pk=delivered.session.pk))
 
     assert len(response.context["feedback"]) == count
