@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from mls.models import Membership, Provider
 from mls.tenancy import organization_scope
+from scheduling import calendars
 from scheduling.models import Completion, Learner
 from scheduling.selectors import completions_for
 
@@ -38,16 +39,9 @@ def qr_svg(url: str) -> str:
 
 
 def learner_zone(completion: Completion) -> str:
-    """The zone a learner's dates are shown in: the learner's own, else the session's venue's, else the session's
-    engagement's; a self-paced completion (no session) falls back to the organization's."""
-    session = completion.session
-    if completion.learner.timezone:
-        return completion.learner.timezone
-    if session is not None and session.room is not None:
-        return session.room.venue.timezone
-    if session is not None:
-        return session.engagement.timezone
-    return completion.organization.timezone
+    """The zone a learner's dates are shown in (the one rule: scheduling.calendars.learner_zone); a self-paced
+    completion (no session) falls back to the organization's."""
+    return calendars.learner_zone(completion.learner, completion.session)
 
 
 def provider_name(completion: Completion) -> str:

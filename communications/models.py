@@ -36,6 +36,11 @@ class LearnerMessage(LeasedWork, TenantModel):
     session = models.ForeignKey(
         "scheduling.Session", on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
     )
+    # A completion email carries the completion's certificate, rendered by the worker when it sends (never in the
+    # request that recorded the completion; a revoked certificate is left off).
+    completion = models.ForeignKey(
+        "scheduling.Completion", on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
     kind = models.CharField(_("kind"), max_length=40, choices=MessageKind.choices)
     offset_days = models.PositiveSmallIntegerField(_("days before"), null=True, blank=True)
     to = models.EmailField(_("to"))

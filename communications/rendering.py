@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.utils import dateformat, translation
 from django.utils.translation import gettext as _
 
+from scheduling import calendars
 from scheduling.calendars import session_tz_name
 from scheduling.enums import Modality
 from scheduling.models import Enrollment, Learner, Session
@@ -39,16 +40,15 @@ VARIABLES = (
     "cancellation_reason",
     "days_before",
     "survey_url",
+    "certificate_url",
 )
 
 
 def learner_zone(learner: Learner | None, session: Session | None) -> str:
-    """The zone a learner reads times in: their own, else the session's venue's, else its engagement's."""
-    if learner is not None and learner.timezone:
-        return learner.timezone
-    if session is not None:
-        return session_tz_name(session)
-    return "UTC"
+    """The zone a learner reads times in (scheduling.calendars.learner_zone); a test send has no learner."""
+    if learner is not None:
+        return calendars.learner_zone(learner, session)
+    return session_tz_name(session) if session is not None else "UTC"
 
 
 def local_date(moment: datetime, zone: str) -> str:
@@ -156,4 +156,5 @@ def sample_strings(*, organization_name: str, language: str) -> dict[str, str]:
             "cancellation_reason": _("The trainer is ill."),
             "days_before": "7",
             "survey_url": "https://mls.example/survey/sample",
+            "certificate_url": "https://mls.example/verify/1-SAMPLE",
         }

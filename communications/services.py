@@ -11,6 +11,7 @@ import base64
 import logging
 import re
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from datetime import datetime, timedelta
 from email.mime.base import MIMEBase
 from email.mime.text import MIMEText
@@ -24,6 +25,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from certificates.services import CertificateRevoked, certificate_attachment
 from mls import work
 from mls.celery import enqueue_after_commit
 from mls.enums import Language, Permission
@@ -58,18 +60,13 @@ _CALENDAR_METHODS = {
 _SENT_FIELDS = ["status", "locked_until", "sent_at", "error", "enqueued_at"]
 
 
-def completion_attachments(completion: Completion) -> list[Attachment]:
-    """What the completion email carries. The certificate helper makes this return the completion's certificate PDF
-    (`[("certificate.pdf", pdf_bytes, "application/pdf")]`); until then, nothing."""
-    return []
-
-
 def queue_learner_message(
     *,
     kind: str,
     learner: Learner,
     enrollment: Enrollment | None = None,
     session: Session | None = None,
+    completion: Completion | None = None,
     context: Mapping[str, object] | None = None,
     attachments: Iterable[Attachment] = (),
     now: datetime | None = None,
@@ -108,6 +105,7 @@ def queue_learner_message(
         learner=learner,
         enrollment=enrollment,
         session=session,
+        completion=completion,
         kind=kind,
         offset_days=int(context["days_before"]) if kind == MessageKind.REMINDER else None,
         to=learner.email,
@@ -209,6 +207,9 @@ def _email(message: LearnerMessage) -> EmailMessage:
     )
     for attachment in message.attachments:
         email.attach(_mime_part(attachment))
+    if message.completion is not None:
+        with suppress(CertificateRevoked):  # a member withdrew it since: the email says the course is complete
+            email.attach(*certificate_attachment(message.completion))
     return email
 
 

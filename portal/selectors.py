@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
+from scheduling.calendars import learner_zone
 from scheduling.enums import SEATED_STATUSES, EnrollmentStatus, Modality, SessionStatus
 from scheduling.models import Completion, ComplianceAssignment, Enrollment, Learner, Session
 
@@ -13,15 +14,6 @@ from .models import LearnerCalendarFeed
 from .services import secret_hash
 
 LIVE_STATUSES = [status for status in EnrollmentStatus.values if status != EnrollmentStatus.CANCELLED]
-
-
-def learner_timezone(learner: Learner, session: Session) -> str:
-    """The zone the learner reads a session's times in: their own, else the venue's, else the engagement's."""
-    if learner.timezone:
-        return learner.timezone
-    if session.room_id is not None:
-        return session.room.venue.timezone
-    return session.engagement.timezone
 
 
 @dataclass(frozen=True)
@@ -80,12 +72,17 @@ def learner_session(learner: Learner, pk: int) -> Session | None:
     )
 
 
+def learner_completion(learner: Learner, pk: int) -> Completion | None:
+    """One of the learner's completions, or None: another learner's is not theirs."""
+    return Completion.objects.filter(pk=pk, learner=learner).select_related("course", "learner").first()
+
+
 def portal_overview(learner: Learner, *, now: datetime) -> PortalOverview:
     """The portal's home: sessions (upcoming until they end, soonest first; past, latest first), open mandatory
     training by due date then what was met, completions latest first, and the live calendar feed. Five queries."""
     upcoming, past = [], []
     for enrollment in learner_enrollments(learner):
-        row = SessionRow(enrollment.session, enrollment, learner_timezone(learner, enrollment.session))
+        row = SessionRow(enrollment.session, enrollment, learner_zone(learner, enrollment.session))
         (upcoming if enrollment.session.ends_at > now else past).append(row)
     past.reverse()
     assignments = list(

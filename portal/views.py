@@ -13,8 +13,10 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from certificates.services import CertificateRevoked, certificate_attachment
 from mls.tenancy import organization_scope
 from scheduling import calendars
+from surveys.selectors import open_surveys_for
 
 from . import selectors, services
 from .decorators import learner_required
@@ -98,8 +100,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "learner": request.learner,
         "organization": request.learner.organization,
         "overview": overview,
-        # integration: the open surveys are surveys.selectors.open_surveys_for(learner, now), once it exists.
-        "surveys": [],
+        "surveys": open_surveys_for(request.learner, timezone.now()),
     }
     return render(request, "portal/home.html", context)
 
@@ -112,6 +113,23 @@ def session_ics(request: HttpRequest, pk: int) -> HttpResponse:
     if session is None:
         raise Http404("No such session.")
     return _ics_response(calendars.session_calendar(session), f"session-{session.pk}.ics", attachment=True)
+
+
+@require_GET
+@learner_required
+def certificate(request: HttpRequest, pk: int) -> HttpResponse:
+    """The certificate PDF of one of the learner's completions; any other completion is 404."""
+    completion = selectors.learner_completion(request.learner, pk)
+    if completion is None:
+        raise Http404("No such completion.")
+    try:
+        filename, content, mimetype = certificate_attachment(completion)
+    except CertificateRevoked:
+        context = {"learner": request.learner, "completion": completion}
+        return render(request, "portal/certificate_revoked.html", context, status=410)
+    response = HttpResponse(content, content_type=mimetype)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @require_POST

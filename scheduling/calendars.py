@@ -139,6 +139,16 @@ def session_tz_name(session: Session) -> str:
     return session.engagement.timezone
 
 
+def learner_zone(learner: Learner, session: Session | None = None) -> str:
+    """The one rule for the zone a learner reads times in (emails, portal, surveys, certificates): their own, else
+    the session's (its venue's, else its engagement's), else their organization's (a completion without a session)."""
+    if learner.timezone:
+        return learner.timezone
+    if session is not None:
+        return session_tz_name(session)
+    return learner.organization.timezone
+
+
 def _location(session: Session) -> str:
     if session.room is None:
         return session.join_url

@@ -10,6 +10,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from engagements.models import Engagement
+from scheduling import calendars
 from scheduling.enums import SessionStatus
 from scheduling.models import Enrollment, Feedback, Learner, Session
 from slas.periods import Period
@@ -19,10 +20,8 @@ from .models import SurveyInvitation
 
 
 def learner_zone(enrollment: Enrollment) -> str:
-    """The zone the learner's times are shown in: their own, else the session venue's, else the engagement's."""
-    session = enrollment.session
-    venue_zone = session.room.venue.timezone if session.room_id else ""
-    return enrollment.learner.timezone or venue_zone or session.engagement.timezone
+    """The zone the learner's times are shown in (the one rule: scheduling.calendars.learner_zone)."""
+    return calendars.learner_zone(enrollment.learner, enrollment.session)
 
 
 def survey_enrollment(enrollment_id: int) -> Enrollment | None:

@@ -3,21 +3,18 @@ present learner once, after a delivered session), and the answer, written throug
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
 
-from mls.mail import email_after_commit
+from communications.enums import MessageKind
+from communications.services import queue_learner_message
 from scheduling.enums import SessionStatus
 from scheduling.models import Enrollment, Feedback, Session
 from scheduling.services.feedback import submit_learner_feedback
 
 from .links import read_survey_token, survey_token, survey_url, survey_window
 from .models import SurveyInvitation
-from .selectors import learner_zone
 
 __all__ = [
     "Answer",
@@ -67,7 +64,7 @@ def invite_present_learners(session: Session, now: datetime) -> int:
         for enrollment in present
     )
     for invitation in invitations:
-        _send_invitation(invitation)
+        _send_invitation(invitation, now=now)
     return len(invitations)
 
 
@@ -78,22 +75,17 @@ def invite_delivered_sessions(now: datetime) -> int:
     return sum(invite_present_learners(session, now) for session in sessions)
 
 
-def _send_invitation(invitation: SurveyInvitation) -> None:
-    # integration: route through communications.queue_learner_message(kind='survey_invitation')
+def _send_invitation(invitation: SurveyInvitation, *, now: datetime) -> None:
+    """The invitation email, through the learner message log like every other learner email (an optional kind: a
+    learner who opted out is not emailed, and still finds the survey in the portal)."""
     enrollment = invitation.enrollment
-    learner, session = enrollment.learner, enrollment.session
-    zone = learner_zone(enrollment)
-    with translation.override(learner.language), timezone.override(ZoneInfo(zone)):
-        context = {
-            "learner": learner,
-            "session": session,
-            "zone": zone,
-            "url": survey_url(enrollment),
-            "expires_at": invitation.expires_at,
-        }
-        subject = render_to_string("surveys/email_invitation_subject.txt", context).strip()
-        body = render_to_string("surveys/email_invitation.txt", context)
-    email_after_commit(subject=subject, body=body, recipients=[learner.email])
+    queue_learner_message(
+        kind=MessageKind.SURVEY_INVITATION,
+        learner=enrollment.learner,
+        enrollment=enrollment,
+        context={"survey_url": survey_url(enrollment)},
+        now=now,
+    )
 
 
 @dataclass(frozen=True)

@@ -359,6 +359,7 @@ NON_TENANT_ROUTES: dict[str, str] = {
     "portal:link": "learner portal: the link's secret names the tenant and the learner",
     "portal:sign_out": "learner portal: ends the learner's session",
     "portal:session_ics": "learner portal: one of the signed-in learner's own sessions",
+    "portal:certificate": "learner portal: the certificate of one of the signed-in learner's own completions",
     "portal:calendar_feed_issue": "learner portal: the signed-in learner's own feed",
     "portal:calendar_feed_revoke": "learner portal: the signed-in learner's own feed",
     "portal:calendar_feed": "learner portal: the feed's secret names the tenant and the learner",
@@ -590,6 +591,8 @@ LEARNER_ROUTES: dict[str, LearnerRoute] = {
     "portal:sign_out": LearnerRoute(_everyone(302), method="POST"),
     # A's session: B and the other organization's learner (whose own session has an id nearby) get 404.
     "portal:session_ics": LearnerRoute(_learners(404, learner_a=200), lambda w: {"pk": w.session_a.pk}),
+    # A's completion: everyone else's certificate is theirs, not A's to download.
+    "portal:certificate": LearnerRoute(_learners(404, learner_a=200), lambda w: {"pk": w.a.completion.pk}),
     "portal:calendar_feed_issue": LearnerRoute(_learners(200), method="POST"),
     "portal:calendar_feed_revoke": LearnerRoute(_learners(302), method="POST"),
     # A subscribable URL (no session): its secret opens A's calendar for whoever fetches it, and nothing else.

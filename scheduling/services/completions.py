@@ -9,8 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from certificates.selectors import verification_url
+from certificates.services import issue_certificate
 from communications.enums import MessageKind
-from communications.services import completion_attachments, queue_learner_message
+from communications.services import queue_learner_message
 from engagements.models import Engagement
 from mls.audit import save_audited
 from mls.models import Membership
@@ -44,12 +46,18 @@ def record_completion(
     save_audited(completion, actor=membership.user, action="completion.recorded", changes={})
     close_compliance_assignments([completion], zone=engagement.timezone)
     if source != CompletionSource.IMPORT:  # an import of history tells nobody about the past
+        # The certificate is issued now (its verification URL is in the email); its PDF is rendered by the worker.
+        certificate = issue_certificate(completion, timezone.now(), actor=membership.user)
         queue_learner_message(
             kind=MessageKind.COMPLETION,
             learner=learner,
             session=session,
-            context={"course_title": course.title, "course_code": course.code},
-            attachments=completion_attachments(completion),
+            completion=completion,
+            context={
+                "course_title": course.title,
+                "course_code": course.code,
+                "certificate_url": verification_url(certificate),
+            },
         )
     return completion
 

@@ -10,6 +10,7 @@ from mls.models import AuditEvent
 from portal import selectors, services
 from portal.models import LearnerCalendarFeed, LearnerSignInLink
 from portal.services import LinkState, SignInLinkRefused, SignInRateLimited
+from scheduling.calendars import learner_zone
 from tests.portal.world import NOW
 
 pytestmark = pytest.mark.unit
@@ -120,11 +121,11 @@ def test_revoking_without_a_live_feed_does_nothing(world):
 def test_learner_timezone_prefers_the_learners_then_the_venues_then_the_engagements(world, room):
     with world.tenant.scope():
         session, learner = world.a.session, world.a.learner
-        online = selectors.learner_timezone(learner, session)
+        online = learner_zone(learner, session)
         session.room = room
-        in_room = selectors.learner_timezone(learner, session)
+        in_room = learner_zone(learner, session)
         learner.timezone = "Asia/Tokyo"
-        own = selectors.learner_timezone(learner, session)
+        own = learner_zone(learner, session)
 
     assert (online, in_room, own) == ("Europe/London", "Europe/Berlin", "Asia/Tokyo")
 

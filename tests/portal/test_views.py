@@ -355,8 +355,8 @@ def test_portal_home_query_count_is_constant(client, world, django_assert_num_qu
             assign(world.a.learner, world.a.assignment.requirement, datetime(2026, 5, 1 + n).date())
     sign_in_as(client, world.a.learner)
 
-    # session, organization + learner, enrollments, assignments, completions, feed
-    with django_assert_num_queries(6):
+    # session, organization + learner, enrollments, assignments, completions, feed, open surveys
+    with django_assert_num_queries(7):
         response = client.get(reverse("portal:home"))
 
     assert response.content.decode().count("/calendar.ics") == count + 1  # upcoming ones and the past one
