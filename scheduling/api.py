@@ -43,7 +43,15 @@ from mls.enums import Permission
 from mls.models import Membership
 
 from . import imports, services, xapi
-from .enums import TICKET_TRANSITIONS, EnrollmentStatus, Modality, SessionStatus, TicketCategory, TicketStatus
+from .enums import (
+    TICKET_TRANSITIONS,
+    DeliveryLanguage,
+    EnrollmentStatus,
+    Modality,
+    SessionStatus,
+    TicketCategory,
+    TicketStatus,
+)
 from .models import (
     AssessmentAttempt,
     Attendance,
@@ -197,6 +205,7 @@ class SessionFilter(TenantFilterSet):
     engagement = IdFilter()
     course = IdFilter()
     status = filters.ChoiceFilter(choices=SessionStatus.choices)
+    language = filters.ChoiceFilter(choices=DeliveryLanguage.choices)
     starts_after, starts_before = moment_range("starts_at")
 
 
@@ -511,6 +520,7 @@ class CourseFilter(TenantFilterSet):
     external_id = filters.CharFilter()
     code = filters.CharFilter()
     modality = filters.ChoiceFilter(choices=Modality.choices)
+    language = filters.ChoiceFilter(choices=DeliveryLanguage.choices)
     regulated = YesNoFilter()
 
 

@@ -11,7 +11,7 @@ from mls.months import parse_month
 from mls.validators import validate_sane_date
 from vendors.models import Instructor
 
-from .enums import Modality, SessionStatus, TicketCategory, TicketStatus
+from .enums import DeliveryLanguage, Modality, SessionStatus, TicketCategory, TicketStatus
 from .models import MAX_SEATS, MIN_SEATS, ComplianceRequirement, Course, Enrollment, Learner, Room, Venue
 from .services import JOIN_URL_MODALITIES, ROOM_MODALITIES, modality_field_errors, parse_emails
 
@@ -46,6 +46,12 @@ class SessionForm(EndsAfterStartsForm):
     engagement = forms.ModelChoiceField(queryset=Engagement.objects.none())
     course = forms.ModelChoiceField(queryset=Course.objects.none())
     modality = forms.ChoiceField(choices=Modality.choices)
+    language = forms.ChoiceField(
+        choices=[("", "The course's language"), *DeliveryLanguage.choices],
+        required=False,
+        label="Delivery language",
+        help_text="Empty: the language the course is delivered in.",
+    )
     starts_at = _datetime("Starts")
     ends_at = _datetime("Ends")
     capacity = forms.IntegerField(min_value=MIN_SEATS, max_value=MAX_SEATS)
@@ -131,6 +137,7 @@ class SessionFilterForm(forms.Form):
     engagement = forms.ModelChoiceField(queryset=Engagement.objects.none(), required=False, empty_label="Any")
     status = forms.ChoiceField(choices=[("", "Any"), *SessionStatus.choices], required=False)
     course = forms.CharField(required=False, label="Course")
+    language = forms.ChoiceField(choices=[("", "Any"), *DeliveryLanguage.choices], required=False, label="Language")
     starts_from = forms.DateField(
         required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From", validators=[validate_sane_date]
     )
@@ -141,6 +148,10 @@ class SessionFilterForm(forms.Form):
     def __init__(self, *args: object, engagements: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["engagement"].queryset = engagements
+
+
+class CourseFilterForm(forms.Form):
+    language = forms.ChoiceField(choices=[("", "Any"), *DeliveryLanguage.choices], required=False, label="Language")
 
 
 class SessionCalendarForm(forms.Form):
@@ -289,6 +300,11 @@ class OutageForm(EndsAfterStartsForm):
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def _delivery_language(form: forms.ModelForm) -> str:
+    """A course form left without a language (a client that does not send it) keeps the course's, else English."""
+    return form.cleaned_data["language"] or form.initial.get("language") or DeliveryLanguage.EN
+
+
 class CourseForm(forms.ModelForm):
     class Meta:
         model = Course
@@ -296,6 +312,7 @@ class CourseForm(forms.ModelForm):
             "code",
             "title",
             "modality",
+            "language",
             "duration_hours",
             "ownership",
             "regulated",
@@ -309,6 +326,10 @@ class CourseForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["review_interval_days"].required = False
         self.fields["review_interval_days"].help_text = "Empty: every 365 days."
+        self.fields["language"].required = False
+
+    def clean_language(self) -> str:
+        return _delivery_language(self)
 
     def clean_review_interval_days(self) -> int:
         return self.cleaned_data["review_interval_days"] or Course._meta.get_field("review_interval_days").default
@@ -323,6 +344,7 @@ class CourseEditForm(forms.ModelForm):
             "code",
             "title",
             "modality",
+            "language",
             "duration_hours",
             "ownership",
             "regulated",
@@ -331,6 +353,13 @@ class CourseEditForm(forms.ModelForm):
         ]
         labels = {"review_interval_days": "Review every (days)", "external_id": "External id"}
         help_texts = {"external_id": "The course's id in your LMS, for imports and the API."}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["language"].required = False
+
+    def clean_language(self) -> str:
+        return _delivery_language(self)
 
 
 class ContentReviewForm(forms.Form):

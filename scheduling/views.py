@@ -37,6 +37,7 @@ SESSION_COLUMNS = {
     "when": by_date("starts_at"),
     "course": by("course__code"),
     "engagement": by("engagement__name"),
+    "language": by("language"),
     "status": by("status"),
     "seats": by("seats_taken"),
 }
@@ -67,6 +68,7 @@ def session_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
         engagement_id=criteria.get("engagement") and criteria["engagement"].pk,
         status=criteria.get("status", ""),
         course=criteria.get("course", ""),
+        language=criteria.get("language", ""),
         starts_from=criteria.get("starts_from"),
         starts_until=criteria.get("starts_until"),
     )

@@ -26,6 +26,7 @@ from .forms import (
     CompleteAssignmentForm,
     ContentReviewForm,
     CourseEditForm,
+    CourseFilterForm,
     CourseForm,
     OutageForm,
     TicketAssigneeForm,
@@ -57,6 +58,7 @@ COURSE_COLUMNS = {
     "code": by("code"),
     "title": by("title"),
     "format": by("modality"),
+    "language": by("language"),
     "hours": by("duration_hours"),
     "content": by("ownership"),
     "reviewed": by_date("last_reviewed_on"),
@@ -399,11 +401,14 @@ def course_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
     if request.method == "POST" and not can_add:
         raise PermissionDenied
     sorting = Sorting.from_request(request, COURSE_COLUMNS, default="code")
+    filters = CourseFilterForm(request.GET or None)
+    courses = selectors.course_list(language=filters.cleaned_data["language"] if filters.is_valid() else "")
 
     def page(form: CourseForm, status: int = 200) -> HttpResponse:
         context = {
-            "page": Paginator(sorting.apply(Course.objects.all()), PAGE_SIZE).get_page(request.GET.get("page")),
+            "page": Paginator(sorting.apply(courses), PAGE_SIZE).get_page(request.GET.get("page")),
             "sorting": sorting,
+            "filters": filters,
             "form": form if can_add else None,
         }
         return render(request, "scheduling/course_list.html", context, status=status)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from mls.enums import Permission
 from scheduling import services
-from scheduling.enums import ContentOwnership, EnrollmentStatus, Modality
+from scheduling.enums import ContentOwnership, DeliveryLanguage, EnrollmentStatus, Modality
 from scheduling.models import (
     AssessmentAttempt,
     ComplianceAssignment,
@@ -325,13 +325,14 @@ class _CourseSheet(_Sheet):
     model = Course
     permission = Permission.MANAGE_COURSES
     required = ("external_id", "code", "title", "modality", "duration_hours")
-    optional = ("ownership", "regulated", "last_reviewed_on", "review_interval_days")
+    optional = ("ownership", "regulated", "last_reviewed_on", "review_interval_days", "language")
     example = ("CRS-7001", "C001", "Data protection essentials", Modality.SELF_PACED, "1.5", ContentOwnership.BESPOKE,
-               "true", "2026-01-15", "365")  # fmt: skip
+               "true", "2026-01-15", "365", DeliveryLanguage.EN)  # fmt: skip
     fields = (
         "code",
         "title",
         "modality",
+        "language",
         "duration_hours",
         "ownership",
         "regulated",
@@ -346,6 +347,8 @@ class _CourseSheet(_Sheet):
         obj.code = row.text("code", required=True)
         obj.title = row.text("title", required=True)
         obj.modality = row.choice("modality", Modality.values)
+        if language := row.choice("language", DeliveryLanguage.values, required=False):
+            obj.language = language  # blank: the stored one (a new course: English)
         obj.duration_hours = row.text("duration_hours", required=True) or obj.duration_hours
         if ownership := row.choice("ownership", ContentOwnership.values, required=False):
             obj.ownership = ownership

@@ -15,6 +15,7 @@ from scheduling import services
 from scheduling.enums import (
     OCCUPYING_STATUSES,
     CompletionSource,
+    DeliveryLanguage,
     EnrollmentStatus,
     Modality,
     SessionStatus,
@@ -147,6 +148,7 @@ class _SessionSheet(_Sheet):
         "cancelled_at",
         "cancelled_by",
         "cancellation_reason",
+        "language",
     )
     example = (
         "S-2001",
@@ -167,6 +169,7 @@ class _SessionSheet(_Sheet):
         "",
         "",
         "",
+        DeliveryLanguage.EN,
     )
     fields = (
         "engagement",
@@ -183,6 +186,7 @@ class _SessionSheet(_Sheet):
         "cancelled_at",
         "cancelled_by",
         "cancellation_reason",
+        "language",
     )
     columns = {"course": "course_code"}
     existing_related = ("engagement", "room")
@@ -217,6 +221,11 @@ class _SessionSheet(_Sheet):
         if course := context.reference(row, "course_code", "course", label="course with code"):
             obj.course = course
         obj.modality = row.choice("modality", Modality.values)
+        # Delivery language: a blank cell keeps the stored one; a new session takes its course's (as on the web).
+        if language := row.choice("language", DeliveryLanguage.values, required=False):
+            obj.language = language
+        elif obj._state.adding and course:
+            obj.language = course.language
         starts_at, ends_at = row.moment("starts_at", required=True), row.moment("ends_at", required=True)
         if starts_at and ends_at and ends_at <= starts_at:
             row.error("ends_at", "ends_at must be after starts_at.")
