@@ -11,7 +11,7 @@ from mls.months import parse_month
 from mls.validators import validate_sane_date
 from vendors.models import Instructor
 
-from .enums import DeliveryLanguage, Modality, SessionStatus, TicketCategory, TicketStatus
+from .enums import IMPORT_KINDS, DeliveryLanguage, Modality, SessionStatus, TicketCategory, TicketStatus
 from .models import MAX_SEATS, MIN_SEATS, ComplianceRequirement, Course, Enrollment, Learner, Room, Venue
 from .services import JOIN_URL_MODALITIES, ROOM_MODALITIES, modality_field_errors, parse_emails
 
@@ -193,19 +193,7 @@ class MultipleFileField(forms.FileField):
 
 class ImportUploadForm(forms.Form):
     kind = forms.ChoiceField(
-        choices=[
-            ("", "Detect from the columns"),
-            ("learners", "Learners"),
-            ("sessions", "Sessions"),
-            ("enrollments", "Enrollments"),
-            ("completions", "Completions"),
-            ("tickets", "Support tickets"),
-            ("feedback", "Feedback"),
-            ("assessment-attempts", "Assessment attempts"),
-            ("compliance-assignments", "Compliance assignments"),
-            ("courses", "Courses"),
-            ("outages", "Platform outages"),
-        ],
+        choices=[("", "Detect from the columns"), *IMPORT_KINDS.items()],
         required=False,
         label="The file contains",
         help_text="Detected: each file is the sheet whose required columns its first line holds.",
