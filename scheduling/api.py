@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -622,8 +623,8 @@ class AttendanceViewSet(UpsertResource):
                 raise ValidationError(parsed.errors)
             enrollment = enrollments.filter(pk=parsed.validated_data["enrollment"]).first()
             if enrollment is None:
-                raise ValidationError({"enrollment": "No such enrollment."})
-            _, created = services.record_enrollment_attendance(
+                raise ValidationError({"enrollment": _("No such enrollment.")})
+            _attendance, created = services.record_enrollment_attendance(
                 enrollment=enrollment, membership=membership, present=parsed.validated_data["present"]
             )
             return created

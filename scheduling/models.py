@@ -607,6 +607,8 @@ class ImportJob(LeasedWork, TenantModel):
     created_at = models.DateTimeField(default=now)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # The uploader's language (settings.LANGUAGES): the worker writes the import's errors in it.
+    language = models.CharField(max_length=8, blank=True)
 
     lease: ClassVar[Lease] = Lease(queued=ImportStatus.QUEUED, running=ImportStatus.RUNNING)
 

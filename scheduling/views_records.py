@@ -153,7 +153,7 @@ def learner_assign(request: HttpRequest, organization_slug: str, pk: int) -> Htt
         lambda valid: services.assign_learner(learner=learner, membership=request.membership, **valid.cleaned_data),
         saved=lambda assignment: (
             _("%(requirement)s assigned, due %(due_on)s.")
-            % {"requirement": assignment.requirement, "due_on": date_format(assignment.due_on, "j M Y")}
+            % {"requirement": assignment.requirement, "due_on": date_format(assignment.due_on, "DATE_FORMAT")}
         ),
         url=_learner_url(request, learner.pk),
         rerender=lambda invalid: _learner_page(request, learner, status=400, assign_form=invalid),

@@ -27,7 +27,7 @@ from scheduling.models import (
 
 from .lookups import _by, _column_values
 from .references import ENGAGEMENT_COLUMNS, engagement_of, load_engagements
-from .rows import EXAMPLE_MOMENT, _Context, _Row
+from .rows import EXAMPLE_MOMENT, NOT_FOUND, _Context, _Row
 from .sheets import _Sheet
 
 
@@ -215,7 +215,7 @@ class _AttemptSheet(_Sheet):
             self._check_course_provider(row, "external_id", obj.course, context)
         if learner := context.reference(row, "learner_external_id", "learner"):
             obj.learner = learner
-        if course := context.reference(row, "course_code", "course", label=_("course with code")):
+        if course := context.reference(row, "course_code", "course"):
             self._check_course_provider(row, "course_code", course, context)
             obj.course = course
         obj.attempt_number = row.whole_number("attempt_number")
@@ -280,7 +280,7 @@ class _AssignmentSheet(_Sheet):
         named = [column for column in ("requirement", "requirement_id") if row.text(column)]
         if len(named) != 1:
             row.error("requirement", _("Give the requirement by its name (requirement) or its id (requirement_id)."))
-        elif requirement := context.reference(row, named[0], named[0], label=_("requirement")):
+        elif requirement := context.reference(row, named[0], named[0], missing=NOT_FOUND["requirement"]):
             obj.requirement = requirement
         if learner := context.reference(row, "learner_external_id", "learner"):
             obj.learner = learner

@@ -17,14 +17,14 @@ from engagements.models import Engagement
 from mls.validators import validate_sane_date
 
 EXAMPLE_MOMENT = "2026-03-02T09:00:00+00:00"
-# What a row's reference names, in words, for "No learner 'L-9' in this organization." (callers may give a label).
-REFERENCED = {
-    "learner": gettext_lazy("learner"),
-    "session": gettext_lazy("session"),
-    "course": gettext_lazy("course"),
-    "venue": gettext_lazy("venue"),
-    "room": gettext_lazy("room"),
-    "requirement": gettext_lazy("requirement"),
+# What a row is told when it names something that is not there, by what it names (`%(value)s`: the cell); callers
+# with another wording pass their own (`missing=`).
+NOT_FOUND = {
+    "learner": gettext_lazy("No learner '%(value)s' in this organization."),
+    "session": gettext_lazy("No session '%(value)s' in this organization."),
+    "course": gettext_lazy("No course with code '%(value)s' in this organization."),
+    "venue": gettext_lazy("No venue '%(value)s' in this organization."),
+    "requirement": gettext_lazy("No requirement '%(value)s' in this organization."),
 }
 
 
@@ -127,18 +127,15 @@ class _Context:
     restricted_to_provider: int | None  # a provider manager imports only their provider's delivery
     found: dict[str, dict[Any, Any]]
 
-    def reference(self, row: _Row, column: str, name: str, *, key: Any = None, label: str = "") -> Any:
+    def reference(self, row: _Row, column: str, name: str, *, key: Any = None, missing: str = "", **names: Any) -> Any:
         """The referenced object, or None with an error on the cell when the file names one that is not here."""
         key = row.text(column) if key is None else key
         if not key:
             return None
         obj = self.found[name].get(key)
         if obj is None:
-            row.error(
-                column,
-                _("No %(what)s '%(value)s' in this organization.")
-                % {"what": label or REFERENCED.get(name, name), "value": row.text(column)},
-            )
+            message = missing or NOT_FOUND.get(name) or _("No %(what)s '%(value)s' in this organization.")
+            row.error(column, message % {"what": name, "value": row.text(column), **names})
         return obj
 
     def check_provider(self, row: _Row, column: str, engagement: Engagement | None, what: str) -> None:

@@ -226,7 +226,7 @@ class _SessionSheet(_Sheet):
         booked = (obj.starts_at, obj.ends_at, obj.room_id)
         if engagement := engagement_of(row, context):
             obj.engagement = engagement
-        if course := context.reference(row, "course_code", "course", label=_("course with code")):
+        if course := context.reference(row, "course_code", "course"):
             obj.course = course
         obj.modality = row.choice("modality", Modality.values)
         # Delivery language: a blank cell keeps the stored one; a new session takes its course's (as on the web).
@@ -312,8 +312,8 @@ class _SessionSheet(_Sheet):
             return None
         if not venue or not context.reference(row, "venue", "venue"):
             return None
-        label = _("room at %(venue)s named") % {"venue": venue}
-        return context.reference(row, "room", "room", key=(venue, room), label=label)
+        missing = _("No room at %(venue)s named '%(value)s' in this organization.")
+        return context.reference(row, "room", "room", key=(venue, room), missing=missing, venue=venue)
 
     def check_across_rows(self, checked: list[tuple[_Row, Session]], file_ids: set[str], context: _Context) -> None:
         """No double booking by sessions that come to hold their room and instructors (`services.double_bookings`,
@@ -464,7 +464,7 @@ class _CompletionSheet(_Sheet):
             obj.source = CompletionSource.IMPORT  # an update keeps where the completion first came from
         if learner := context.reference(row, "learner_external_id", "learner"):
             obj.learner = learner
-        if course := context.reference(row, "course_code", "course", label=_("course with code")):
+        if course := context.reference(row, "course_code", "course"):
             obj.course = course
         obj.completed_at = row.moment("completed_at", required=True) or obj.completed_at
         recorded_at = row.moment("recorded_at")

@@ -60,7 +60,7 @@ def assign_learner(
         errors["due_on"] = _("%(learner)s already has %(requirement)s due on %(due_on)s.") % {
             "learner": learner,
             "requirement": requirement,
-            "due_on": date_format(due_on, "j M Y"),
+            "due_on": date_format(due_on, "DATE_FORMAT"),
         }
     if errors:
         raise ValidationError(errors)
@@ -114,7 +114,7 @@ def send_recertification_reminders(*, today: date) -> int:
                 email_after_commit(
                     subject=_("Mandatory training due in %(days)s days: %(requirement)s") % names,
                     body=_("Please complete %(requirement)s by %(due_on)s.")
-                    % {**names, "due_on": date_format(assignment.due_on, "j F Y")},
+                    % {**names, "due_on": date_format(assignment.due_on, _("j F Y"))},
                     recipients=[assignment.learner.email],
                 )
     return sent
