@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -43,7 +44,15 @@ from mls.enums import Permission
 from mls.models import Membership
 
 from . import imports, services, xapi
-from .enums import TICKET_TRANSITIONS, EnrollmentStatus, Modality, SessionStatus, TicketCategory, TicketStatus
+from .enums import (
+    TICKET_TRANSITIONS,
+    DeliveryLanguage,
+    EnrollmentStatus,
+    Modality,
+    SessionStatus,
+    TicketCategory,
+    TicketStatus,
+)
 from .models import (
     AssessmentAttempt,
     Attendance,
@@ -197,6 +206,7 @@ class SessionFilter(TenantFilterSet):
     engagement = IdFilter()
     course = IdFilter()
     status = filters.ChoiceFilter(choices=SessionStatus.choices)
+    language = filters.ChoiceFilter(choices=DeliveryLanguage.choices)
     starts_after, starts_before = moment_range("starts_at")
 
 
@@ -511,6 +521,7 @@ class CourseFilter(TenantFilterSet):
     external_id = filters.CharFilter()
     code = filters.CharFilter()
     modality = filters.ChoiceFilter(choices=Modality.choices)
+    language = filters.ChoiceFilter(choices=DeliveryLanguage.choices)
     regulated = YesNoFilter()
 
 
@@ -612,8 +623,8 @@ class AttendanceViewSet(UpsertResource):
                 raise ValidationError(parsed.errors)
             enrollment = enrollments.filter(pk=parsed.validated_data["enrollment"]).first()
             if enrollment is None:
-                raise ValidationError({"enrollment": "No such enrollment."})
-            _, created = services.record_enrollment_attendance(
+                raise ValidationError({"enrollment": _("No such enrollment.")})
+            _attendance, created = services.record_enrollment_attendance(
                 enrollment=enrollment, membership=membership, present=parsed.validated_data["present"]
             )
             return created

@@ -17,6 +17,7 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import icalendar
+from django.utils.translation import gettext as _
 
 from .enums import SessionStatus
 from .models import Learner, Session
@@ -102,7 +103,7 @@ def learner_calendar(learner: Learner, sessions: Iterable[Session]) -> bytes:
     """A learner's subscribable feed. The caller passes the sessions of the learner's live enrollments (with
     course, room__venue and engagement selected, to avoid queries per session); each event keeps its own zone."""
     calendar = _calendar()
-    calendar.add("x-wr-calname", f"{learner.name} — training")
+    calendar.add("x-wr-calname", _("%(learner)s — training") % {"learner": learner.name})
     _add_sessions(calendar, sessions)
     return calendar.to_ical()
 
@@ -160,13 +161,13 @@ def _location(session: Session) -> str:
 def _description(session: Session) -> str:
     lines = []
     if session.status == SessionStatus.CANCELLED:
-        lines += [f"CANCELLED: {session.cancellation_reason}", ""]
+        lines += [_("CANCELLED: %(reason)s") % {"reason": session.cancellation_reason}, ""]
     elif session.status == SessionStatus.REQUESTED:
-        lines += ["Requested: not yet confirmed by the provider.", ""]
+        lines += [_("Requested: not yet confirmed by the provider."), ""]
     lines.append(f"{session.course.code} {session.course.title}")
-    lines.append(f"Format: {session.get_modality_display()}")
+    lines.append(_("Format: %(format)s") % {"format": session.get_modality_display()})
     if session.join_url:
-        lines.append(f"Join: {session.join_url}")
+        lines.append(_("Join: %(url)s") % {"url": session.join_url})
     return "\n".join(lines)
 
 

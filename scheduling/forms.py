@@ -3,6 +3,7 @@
 from datetime import date
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from engagements.enums import Side
 from engagements.models import Engagement
@@ -11,7 +12,7 @@ from mls.months import parse_month
 from mls.validators import validate_sane_date
 from vendors.models import Instructor
 
-from .enums import Modality, SessionStatus, TicketCategory, TicketStatus
+from .enums import IMPORT_KINDS, DeliveryLanguage, Modality, SessionStatus, TicketCategory, TicketStatus
 from .models import MAX_SEATS, MIN_SEATS, ComplianceRequirement, Course, Enrollment, Learner, Room, Venue
 from .services import JOIN_URL_MODALITIES, ROOM_MODALITIES, modality_field_errors, parse_emails
 
@@ -24,7 +25,7 @@ def _datetime(label: str, **kwargs: object) -> forms.DateTimeField:
         label=label,
         widget=DATETIME,
         input_formats=DATETIME_FORMATS,
-        help_text="Organization time.",
+        help_text=_("Organization time."),
         validators=[validate_sane_date],
         **kwargs,
     )
@@ -37,33 +38,42 @@ class EndsAfterStartsForm(forms.Form):
         cleaned = super().clean()
         starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
         if starts and ends and ends <= starts:
-            self.add_error("ends_at", "The end must come after the start.")
+            self.add_error("ends_at", _("The end must come after the start."))
         return cleaned
 
 
 class SessionForm(EndsAfterStartsForm):
     # Choice querysets are set per request: at import time no tenant scope is active.
-    engagement = forms.ModelChoiceField(queryset=Engagement.objects.none())
-    course = forms.ModelChoiceField(queryset=Course.objects.none())
-    modality = forms.ChoiceField(choices=Modality.choices)
-    starts_at = _datetime("Starts")
-    ends_at = _datetime("Ends")
-    capacity = forms.IntegerField(min_value=MIN_SEATS, max_value=MAX_SEATS)
+    engagement = forms.ModelChoiceField(queryset=Engagement.objects.none(), label=_("Engagement"))
+    course = forms.ModelChoiceField(queryset=Course.objects.none(), label=_("Course"))
+    modality = forms.ChoiceField(choices=Modality.choices, label=_("Modality"))
+    language = forms.ChoiceField(
+        choices=[("", _("The course's language")), *DeliveryLanguage.choices],
+        required=False,
+        label=_("Delivery language"),
+        help_text=_("Empty: the language the course is delivered in."),
+    )
+    starts_at = _datetime(_("Starts"))
+    ends_at = _datetime(_("Ends"))
+    capacity = forms.IntegerField(min_value=MIN_SEATS, max_value=MAX_SEATS, label=_("Capacity"))
     room = forms.ModelChoiceField(
         queryset=Room.objects.none(),
         required=False,
-        help_text="Classroom sessions; needed before the session is confirmed.",
+        label=_("Room"),
+        help_text=_("Classroom sessions; needed before the session is confirmed."),
         widget=forms.Select(attrs={"data-modalities": " ".join(ROOM_MODALITIES)}),
     )
     join_url = forms.URLField(
         required=False,
         assume_scheme="https",
-        label="Join URL",
-        help_text="Virtual sessions; needed before the session is confirmed.",
+        label=_("Join URL"),
+        help_text=_("Virtual sessions; needed before the session is confirmed."),
         widget=forms.URLInput(attrs={"data-modalities": " ".join(JOIN_URL_MODALITIES)}),
     )
-    instructors = forms.ModelMultipleChoiceField(queryset=Instructor.objects.none(), required=False)
-    requested_at = _datetime("Requested by the client at", required=False)
+    instructors = forms.ModelMultipleChoiceField(
+        queryset=Instructor.objects.none(), required=False, label=_("Instructors")
+    )
+    requested_at = _datetime(_("Requested by the client at"), required=False)
 
     def __init__(self, *args: object, engagements: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -85,17 +95,19 @@ class SessionForm(EndsAfterStartsForm):
 class CancelSessionForm(forms.Form):
     # No default side: who cancelled decides whether the SLA excuses the session (SPEC-SLA), so it is always asked.
     cancelled_by = forms.ChoiceField(
-        choices=[("", "Choose a side"), *Side.choices],
-        label="Cancelled by",
-        help_text="Decides whether the cancellation counts against the provider's SLA.",
+        choices=[("", _("Choose a side")), *Side.choices],
+        label=_("Cancelled by"),
+        help_text=_("Decides whether the cancellation counts against the provider's SLA."),
     )
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label=_("Reason"))
 
 
 class RescheduleForm(EndsAfterStartsForm):
-    starts_at = _datetime("New start")
-    ends_at = _datetime("New end")
-    room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False, help_text="Empty: same room.")
+    starts_at = _datetime(_("New start"))
+    ends_at = _datetime(_("New end"))
+    room = forms.ModelChoiceField(
+        queryset=Room.objects.none(), required=False, help_text=_("Empty: same room."), label=_("Room")
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -105,11 +117,11 @@ class RescheduleForm(EndsAfterStartsForm):
 class EnrollForm(forms.Form):
     """Learners ticked in the picker and/or emails pasted; `services.enroll_many` enrolls them one by one."""
 
-    learner = forms.ModelMultipleChoiceField(queryset=Learner.objects.none(), required=False, label="Learners")
+    learner = forms.ModelMultipleChoiceField(queryset=Learner.objects.none(), required=False, label=_("Learners"))
     emails = forms.CharField(
         required=False,
-        label="Or paste emails",
-        help_text="One a line, or separated by commas.",
+        label=_("Or paste emails"),
+        help_text=_("One a line, or separated by commas."),
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
@@ -123,19 +135,25 @@ class EnrollForm(forms.Form):
     def clean(self) -> dict:
         cleaned = super().clean()
         if not self.errors and not cleaned.get("learner") and not cleaned.get("emails"):
-            raise forms.ValidationError("Pick at least one learner or paste their emails.")
+            raise forms.ValidationError(_("Pick at least one learner or paste their emails."))
         return cleaned
 
 
 class SessionFilterForm(forms.Form):
-    engagement = forms.ModelChoiceField(queryset=Engagement.objects.none(), required=False, empty_label="Any")
-    status = forms.ChoiceField(choices=[("", "Any"), *SessionStatus.choices], required=False)
-    course = forms.CharField(required=False, label="Course")
+    engagement = forms.ModelChoiceField(queryset=Engagement.objects.none(), required=False, empty_label=_("Any"))
+    status = forms.ChoiceField(choices=[("", _("Any")), *SessionStatus.choices], required=False, label=_("Status"))
+    course = forms.CharField(required=False, label=_("Course"))
+    language = forms.ChoiceField(
+        choices=[("", _("Any")), *DeliveryLanguage.choices], required=False, label=_("Language")
+    )
     starts_from = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From", validators=[validate_sane_date]
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), label=_("From"), validators=[validate_sane_date]
     )
     starts_until = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), label="Until", validators=[validate_sane_date]
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        label=_("Until"),
+        validators=[validate_sane_date],
     )
 
     def __init__(self, *args: object, engagements: object, **kwargs: object) -> None:
@@ -143,11 +161,17 @@ class SessionFilterForm(forms.Form):
         self.fields["engagement"].queryset = engagements
 
 
+class CourseFilterForm(forms.Form):
+    language = forms.ChoiceField(
+        choices=[("", _("Any")), *DeliveryLanguage.choices], required=False, label=_("Language")
+    )
+
+
 class SessionCalendarForm(forms.Form):
     """The calendar's month (`?month=2026-11`, the current month when absent) and its engagement filter."""
 
-    engagement = forms.ModelChoiceField(queryset=Engagement.objects.none(), required=False, empty_label="All")
-    month = forms.CharField(required=False, widget=forms.TextInput(attrs={"type": "month"}), label="Month")
+    engagement = forms.ModelChoiceField(queryset=Engagement.objects.none(), required=False, empty_label=_("All"))
+    month = forms.CharField(required=False, widget=forms.TextInput(attrs={"type": "month"}), label=_("Month"))
 
     def __init__(self, *args: object, engagements: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -182,49 +206,42 @@ class MultipleFileField(forms.FileField):
 
 class ImportUploadForm(forms.Form):
     kind = forms.ChoiceField(
-        choices=[
-            ("", "Detect from the columns"),
-            ("learners", "Learners"),
-            ("sessions", "Sessions"),
-            ("enrollments", "Enrollments"),
-            ("completions", "Completions"),
-            ("tickets", "Support tickets"),
-            ("feedback", "Feedback"),
-            ("assessment-attempts", "Assessment attempts"),
-            ("compliance-assignments", "Compliance assignments"),
-            ("courses", "Courses"),
-            ("outages", "Platform outages"),
-        ],
+        choices=[("", _("Detect from the columns")), *IMPORT_KINDS.items()],
         required=False,
-        label="The file contains",
-        help_text="Detected: each file is the sheet whose required columns its first line holds.",
+        label=_("The file contains"),
+        help_text=_("Detected: each file is the sheet whose required columns its first line holds."),
     )
     file = MultipleFileField(
-        label="Files",
-        help_text="One or more CSVs, UTF-8, first line the column names (download a template below). Files chosen "
-        "together are imported together: courses, learners, sessions, enrollments, completions, then tickets.",
+        label=_("Files"),
+        help_text=_(
+            "One or more CSVs, UTF-8, first line the column names (download a template below). Files chosen "
+            "together are imported together: courses, learners, sessions, enrollments, completions, then tickets."
+        ),
     )
 
     def clean_file(self) -> list:
         uploads = self.cleaned_data["file"]
         problems = []
         for upload in uploads:
-            named = f"{upload.name}: " if len(uploads) > 1 else ""
+            found = []
             if upload.size > 20 * 1024 * 1024:
-                problems.append(f"{named}The file is larger than 20 MB; split it.")
+                found.append(_("The file is larger than 20 MB; split it."))
             if not upload.name.lower().endswith(".csv"):
-                problems.append(f"{named}Upload a .csv file.")
+                found.append(_("Upload a .csv file."))
+            if len(uploads) > 1:
+                found = [_("%(file)s: %(problem)s") % {"file": upload.name, "problem": problem} for problem in found]
+            problems += found
         if problems:
             raise forms.ValidationError(problems)
         return uploads
 
 
 class TicketForm(forms.Form):
-    engagement = forms.ModelChoiceField(queryset=Engagement.objects.none())
-    category = forms.ChoiceField(choices=TicketCategory.choices)
-    subject = forms.CharField(max_length=200)
-    opened_at = _datetime("Opened at")
-    learner = forms.ModelChoiceField(queryset=Learner.objects.none(), required=False)
+    engagement = forms.ModelChoiceField(queryset=Engagement.objects.none(), label=_("Engagement"))
+    category = forms.ChoiceField(choices=TicketCategory.choices, label=_("Category"))
+    subject = forms.CharField(max_length=200, label=_("Subject"))
+    opened_at = _datetime(_("Opened at"))
+    learner = forms.ModelChoiceField(queryset=Learner.objects.none(), required=False, label=_("Learner"))
 
     def __init__(self, *args: object, engagements: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -233,31 +250,31 @@ class TicketForm(forms.Form):
 
 
 class TicketTimesForm(forms.Form):
-    first_response_at = _datetime("First response at", required=False)
-    resolved_at = _datetime("Resolved at", required=False)
+    first_response_at = _datetime(_("First response at"), required=False)
+    resolved_at = _datetime(_("Resolved at"), required=False)
 
 
 class TicketReplyForm(forms.Form):
     body = forms.CharField(
-        label="Your reply",
+        label=_("Your reply"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="The other side is notified. Replies are kept with the ticket and cannot be edited.",
+        help_text=_("The other side is notified. Replies are kept with the ticket and cannot be edited."),
     )
 
 
 class TicketStatusForm(forms.Form):
-    status = forms.ChoiceField(label="New status")
+    status = forms.ChoiceField(label=_("New status"))
 
     def __init__(self, *args: object, statuses: list[str], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        labels = {TicketStatus.WAITING_ON_PROVIDER: "Reopen (waiting on provider)"}
+        labels = {TicketStatus.WAITING_ON_PROVIDER: _("Reopen (waiting on provider)")}
         self.fields["status"].choices = [(s, labels.get(s, TicketStatus(s).label)) for s in statuses]
 
 
 class TicketAssigneeForm(forms.Form):
     assignee = forms.ModelChoiceField(
-        queryset=Membership.objects.none(), required=False, empty_label="Nobody", label="Assigned to"
+        queryset=Membership.objects.none(), required=False, empty_label=_("Nobody"), label=_("Assigned to")
     )
 
     def __init__(self, *args: object, members: object, **kwargs: object) -> None:
@@ -271,15 +288,17 @@ def _member_label(membership: Membership) -> str:
 
 
 class CompletionsForm(forms.Form):
-    completed_at = _datetime("Completed at")
+    completed_at = _datetime(_("Completed at"))
 
 
 class OutageForm(EndsAfterStartsForm):
-    engagement = forms.ModelChoiceField(queryset=Engagement.objects.none())
-    starts_at = _datetime("Started")
-    ends_at = _datetime("Ended")
-    planned = forms.BooleanField(required=False, help_text="Planned maintenance does not count against uptime.")
-    description = forms.CharField(max_length=300)
+    engagement = forms.ModelChoiceField(queryset=Engagement.objects.none(), label=_("Engagement"))
+    starts_at = _datetime(_("Started"))
+    ends_at = _datetime(_("Ended"))
+    planned = forms.BooleanField(
+        required=False, help_text=_("Planned maintenance does not count against uptime."), label=_("Planned")
+    )
+    description = forms.CharField(max_length=300, label=_("Description"))
 
     def __init__(self, *args: object, engagements: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -289,6 +308,25 @@ class OutageForm(EndsAfterStartsForm):
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def _delivery_language(form: forms.ModelForm) -> str:
+    """A course form left without a language (a client that does not send it) keeps the course's, else English."""
+    return form.cleaned_data["language"] or form.initial.get("language") or DeliveryLanguage.EN
+
+
+COURSE_LABELS = {
+    "code": _("Code"),
+    "title": _("Title"),
+    "modality": _("Format"),
+    "language": _("Delivery language"),
+    "duration_hours": _("Duration (hours)"),
+    "ownership": _("Content"),
+    "regulated": _("Regulated"),
+    "last_reviewed_on": _("Last reviewed on"),
+    "review_interval_days": _("Review every (days)"),
+    "external_id": _("External id"),
+}
+
+
 class CourseForm(forms.ModelForm):
     class Meta:
         model = Course
@@ -296,6 +334,7 @@ class CourseForm(forms.ModelForm):
             "code",
             "title",
             "modality",
+            "language",
             "duration_hours",
             "ownership",
             "regulated",
@@ -303,12 +342,16 @@ class CourseForm(forms.ModelForm):
             "review_interval_days",
         ]
         widgets = {"last_reviewed_on": DATE}
-        labels = {"review_interval_days": "Review every (days)"}
+        labels = COURSE_LABELS
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["review_interval_days"].required = False
-        self.fields["review_interval_days"].help_text = "Empty: every 365 days."
+        self.fields["review_interval_days"].help_text = _("Empty: every 365 days.")
+        self.fields["language"].required = False
+
+    def clean_language(self) -> str:
+        return _delivery_language(self)
 
     def clean_review_interval_days(self) -> int:
         return self.cleaned_data["review_interval_days"] or Course._meta.get_field("review_interval_days").default
@@ -323,20 +366,28 @@ class CourseEditForm(forms.ModelForm):
             "code",
             "title",
             "modality",
+            "language",
             "duration_hours",
             "ownership",
             "regulated",
             "review_interval_days",
             "external_id",
         ]
-        labels = {"review_interval_days": "Review every (days)", "external_id": "External id"}
-        help_texts = {"external_id": "The course's id in your LMS, for imports and the API."}
+        labels = COURSE_LABELS
+        help_texts = {"external_id": _("The course's id in your LMS, for imports and the API.")}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["language"].required = False
+
+    def clean_language(self) -> str:
+        return _delivery_language(self)
 
 
 class ContentReviewForm(forms.Form):
-    reviewed_on = forms.DateField(widget=DATE, label="Reviewed on")
-    reviewer_name = forms.CharField(max_length=200, label="Reviewer", help_text="Who reviewed the content.")
-    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    reviewed_on = forms.DateField(widget=DATE, label=_("Reviewed on"))
+    reviewer_name = forms.CharField(max_length=200, label=_("Reviewer"), help_text=_("Who reviewed the content."))
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label=_("Notes"))
 
 
 class VenueForm(forms.ModelForm):
@@ -344,14 +395,15 @@ class VenueForm(forms.ModelForm):
         model = Venue
         fields = ["name", "address", "timezone"]
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
-        help_texts = {"timezone": "IANA name, e.g. Europe/London: session times at this venue are shown in it."}
+        labels = {"name": _("Name"), "address": _("Address"), "timezone": _("Timezone")}
+        help_texts = {"timezone": _("IANA name, e.g. Europe/London: session times at this venue are shown in it.")}
 
 
 class RoomForm(forms.ModelForm):
     class Meta:
         model = Room
         fields = ["name", "capacity", "resources"]
-        labels = {"capacity": "Seats"}
+        labels = {"name": _("Name"), "capacity": _("Seats"), "resources": _("Resources")}
 
 
 def _comma_separated(value: str) -> str:
@@ -361,19 +413,21 @@ def _comma_separated(value: str) -> str:
 class RequirementForm(forms.ModelForm):
     courses = forms.ModelMultipleChoiceField(
         queryset=Course.objects.none(),
+        label=_("Courses"),
         widget=forms.SelectMultiple(attrs={"size": 8}),
-        help_text="Completing any one of them satisfies the requirement. Ctrl (⌘ on a Mac) chooses several.",
+        help_text=_("Completing any one of them satisfies the requirement. Ctrl (⌘ on a Mac) chooses several."),
     )
 
     class Meta:
         model = ComplianceRequirement
         fields = ["name", "audience_business_units", "audience_regions", "recertification_interval_days"]
         labels = {
-            "audience_business_units": "Business units",
-            "audience_regions": "Regions",
-            "recertification_interval_days": "Recertify every (days)",
+            "name": _("Name"),
+            "audience_business_units": _("Business units"),
+            "audience_regions": _("Regions"),
+            "recertification_interval_days": _("Recertify every (days)"),
         }
-        help_texts = {"recertification_interval_days": "Empty: a one-off requirement."}
+        help_texts = {"recertification_interval_days": _("Empty: a one-off requirement.")}
 
     field_order = ["name", "courses"]
 
@@ -381,8 +435,11 @@ class RequirementForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["courses"].queryset = Course.objects.order_by("code")
         for name, known in (("audience_business_units", business_units), ("audience_regions", regions)):
-            hint = f" On learner records: {', '.join(known)}." if known else ""
-            self.fields[name].help_text = f"Comma-separated; empty = everyone.{hint}"
+            help_text = _("Comma-separated; empty = everyone.")
+            if known:
+                hint = _("On learner records: %(known)s.") % {"known": ", ".join(known)}
+                help_text = f"{help_text} {hint}"
+            self.fields[name].help_text = help_text
 
     def clean_audience_business_units(self) -> str:
         return _comma_separated(self.cleaned_data["audience_business_units"])
@@ -394,7 +451,7 @@ class RequirementForm(forms.ModelForm):
 class AssignRequirementForm(forms.Form):
     due_on = forms.DateField(
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        label="Due on",
+        label=_("Due on"),
         validators=[validate_sane_date],
     )
 
@@ -406,11 +463,11 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 class FeedbackForm(forms.Form):
     """A learner's feedback on this session, entered by the provider (e.g. from paper forms or a survey tool)."""
 
-    enrollment = forms.ModelChoiceField(queryset=Enrollment.objects.none(), label="Learner")
-    instructor_score = forms.TypedChoiceField(choices=SCORES, coerce=int, label="Instructor score (1–5)")
-    overall_score = forms.TypedChoiceField(choices=SCORES, coerce=int, label="Overall score (1–5)")
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    submitted_at = _datetime("Submitted at")
+    enrollment = forms.ModelChoiceField(queryset=Enrollment.objects.none(), label=_("Learner"))
+    instructor_score = forms.TypedChoiceField(choices=SCORES, coerce=int, label=_("Instructor score (1–5)"))
+    overall_score = forms.TypedChoiceField(choices=SCORES, coerce=int, label=_("Overall score (1–5)"))
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), label=_("Comment"))
+    submitted_at = _datetime(_("Submitted at"))
 
     def __init__(self, *args: object, enrollments: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -419,10 +476,10 @@ class FeedbackForm(forms.Form):
 
 
 class AttemptForm(forms.Form):
-    course = forms.ModelChoiceField(queryset=Course.objects.none())
-    attempted_at = _datetime("Attempted at")
-    score = forms.DecimalField(max_digits=5, decimal_places=2, min_value=0)
-    pass_mark = forms.DecimalField(max_digits=5, decimal_places=2, min_value=0)
+    course = forms.ModelChoiceField(queryset=Course.objects.none(), label=_("Course"))
+    attempted_at = _datetime(_("Attempted at"))
+    score = forms.DecimalField(max_digits=5, decimal_places=2, min_value=0, label=_("Score"))
+    pass_mark = forms.DecimalField(max_digits=5, decimal_places=2, min_value=0, label=_("Pass mark"))
 
     def __init__(self, *args: object, courses: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -430,8 +487,8 @@ class AttemptForm(forms.Form):
 
 
 class AssignLearnerForm(forms.Form):
-    requirement = forms.ModelChoiceField(queryset=ComplianceRequirement.objects.none())
-    due_on = forms.DateField(widget=DATE, label="Due on", validators=[validate_sane_date])
+    requirement = forms.ModelChoiceField(queryset=ComplianceRequirement.objects.none(), label=_("Requirement"))
+    due_on = forms.DateField(widget=DATE, label=_("Due on"), validators=[validate_sane_date])
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -439,4 +496,4 @@ class AssignLearnerForm(forms.Form):
 
 
 class CompleteAssignmentForm(forms.Form):
-    completed_at = _datetime("Completed at")
+    completed_at = _datetime(_("Completed at"))

@@ -23,7 +23,9 @@ from datetime import datetime
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from mls import work
 from mls.celery import enqueue_after_commit
@@ -53,7 +55,7 @@ def decode_upload(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ValidationError("The file is not UTF-8 text: export it from your spreadsheet as CSV UTF-8.") from error
+        raise ValidationError(_("The file is not UTF-8 text: export it from your spreadsheet as CSV UTF-8.")) from error
 
 
 def _data_rows(text: str) -> int:
@@ -66,12 +68,17 @@ def _data_rows(text: str) -> int:
         for number, record in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
             if number == 1 and len(record) > imports.MAX_COLUMNS:
                 raise ValidationError(
-                    f"The header has {len(record):,} columns; a file has at most {imports.MAX_COLUMNS}."
+                    _("The header has %(count)s columns; a file has at most %(max)s.")
+                    % {"count": number_format(len(record), force_grouping=True), "max": imports.MAX_COLUMNS}
                 )
             if has_nul and any("\x00" in cell for cell in record):
-                raise ValidationError(f"Row {number} contains a NUL character, which cannot be stored; remove it.")
+                raise ValidationError(
+                    _("Row %(row)s contains a NUL character, which cannot be stored; remove it.") % {"row": number}
+                )
     except csv.Error as error:
-        raise ValidationError(f"Row {number + 1} cannot be read as CSV ({error}).") from error
+        raise ValidationError(
+            _("Row %(row)s cannot be read as CSV (%(error)s).") % {"row": number + 1, "error": error}
+        ) from error
     return max(number - 1, 0)
 
 
@@ -92,10 +99,12 @@ def detected_kind(file: UploadedFile) -> str:
         return kinds[0]
     if kinds:
         raise ValidationError(
-            f"{file.filename}: its columns fit {' and '.join(kinds)}; upload it alone and choose what it contains."
+            _("%(file)s: its columns fit %(kinds)s; upload it alone and choose what it contains.")
+            % {"file": file.filename, "kinds": _(" and ").join(kinds)}
         )
     raise ValidationError(
-        f"{file.filename}: its columns are not those of any sheet; download a template below to see the columns."
+        _("%(file)s: its columns are not those of any sheet; download a template below to see the columns.")
+        % {"file": file.filename}
     )
 
 
@@ -108,9 +117,9 @@ def upload(*, organization: Organization, membership: Membership, kind: str, fil
         except ValidationError as error:
             raise ValidationError({"file": error.messages}) from error
     if kind not in imports.SHEETS:
-        raise ValidationError({"kind": "Choose what the file contains."})
+        raise ValidationError({"kind": _("Choose what the file contains.")})
     if not membership.has_permission(Permission.IMPORT_DATA):
-        raise ValidationError("Only owners and provider account managers import delivery data.")
+        raise ValidationError(_("Only owners and provider account managers import delivery data."))
     job = _job(organization, membership, kind, UploadedFile(filename, text), _data_rows(text), batch=None)
     job.log_action("import.uploaded", actor=membership.user)
     return job
@@ -134,6 +143,7 @@ def _job(
         total_rows=total,
         created_by=membership.user,
         provider_id=membership.provider_id,
+        language=translation.get_language() or "",  # the uploader's: the worker writes the errors in it
     )
 
 
@@ -145,15 +155,19 @@ def upload_batch(
     read first; a file that cannot be read or whose kind is unknown or ambiguous stores nothing of the batch, and
     every such file is named in the error."""
     if kind != DETECT and kind not in imports.SHEETS:
-        raise ValidationError({"kind": "Choose what the files contain."})
+        raise ValidationError({"kind": _("Choose what the files contain.")})
     if not membership.has_permission(Permission.IMPORT_DATA):
-        raise ValidationError("Only owners and provider account managers import delivery data.")
+        raise ValidationError(_("Only owners and provider account managers import delivery data."))
     read, problems = [], []
     for file in files:
         try:
             read.append((detected_kind(file) if kind == DETECT else kind, file, _data_rows(file.text)))
         except ValidationError as error:
-            problems += [m if m.startswith(f"{file.filename}:") else f"{file.filename}: {m}" for m in error.messages]
+            named = _("%(file)s: %(problem)s")
+            problems += [
+                m if m.startswith(f"{file.filename}:") else named % {"file": file.filename, "problem": m}
+                for m in error.messages
+            ]
     if problems:
         raise ValidationError({"file": problems})
     batch = uuid.uuid4()
@@ -180,12 +194,12 @@ def start(*, job: ImportJob, membership: Membership, now: datetime | None = None
     """Queue an uploaded job: by an importer of the side that uploaded it (the views 404 the other side's)."""
     now = now or timezone.now()
     if not membership.has_permission(Permission.IMPORT_DATA) or job.provider_id != membership.provider_id:
-        raise ValidationError("Only importers of the side that uploaded this file start it.")
+        raise ValidationError(_("Only importers of the side that uploaded this file start it."))
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.batch:
-        raise ValidationError("This file was uploaded with others: import them together from the batch's page.")
+        raise ValidationError(_("This file was uploaded with others: import them together from the batch's page."))
     if job.status != ImportStatus.UPLOADED:
-        raise ValidationError(f"This import is already {job.get_status_display().lower()}.")
+        raise ValidationError(_("This import is already %(status)s.") % {"status": job.get_status_display().lower()})
     _queue(job, membership, now)
     _enqueue(job)
     return job
@@ -205,10 +219,10 @@ def start_batch(*, jobs: Sequence[ImportJob], membership: Membership, now: datet
     if not membership.has_permission(Permission.IMPORT_DATA) or any(
         job.provider_id != membership.provider_id for job in jobs
     ):
-        raise ValidationError("Only importers of the side that uploaded these files start them.")
+        raise ValidationError(_("Only importers of the side that uploaded these files start them."))
     locked = in_order(work.locking(ImportJob).filter(pk__in=[job.pk for job in jobs]))
     if not locked or any(job.status != ImportStatus.UPLOADED for job in locked):
-        raise ValidationError("These files are already imported or being imported.")
+        raise ValidationError(_("These files are already imported or being imported."))
     for job in locked:
         _queue(job, membership, now)
     _enqueue(locked[0])
@@ -241,11 +255,12 @@ def run(job: ImportJob, *, now: datetime | None = None) -> ImportJob:
             # Imported delivery changes the open months' service levels: measure them now, not at the hourly run.
             enqueue_after_commit(recompute_organization_slas_task, organization_id=job.organization_id)
 
-    # A bug ends the job visibly (nothing was written) rather than retrying it.
-    if claimed.batch:
-        work.run(claimed, lambda job: _run_batch(job, actor), give_up=_give_up_batch, what="Import batch")
-    else:
-        work.run(claimed, import_rows, give_up=_give_up, what="Import job")
+    # A bug ends the job visibly (nothing was written) rather than retrying it. Errors are in the uploader's language.
+    with translation.override(claimed.language or None):
+        if claimed.batch:
+            work.run(claimed, lambda job: _run_batch(job, actor), give_up=_give_up_batch, what="Import batch")
+        else:
+            work.run(claimed, import_rows, give_up=_give_up, what="Import job")
     cache.delete(progress_key(claimed))
     return ImportJob.objects.get(pk=claimed.pk)
 
@@ -304,10 +319,10 @@ def _run_batch(held: ImportJob, actor: User | None) -> None:
         else:
             job.status = ImportStatus.FAILED
             job.error = (
-                f"{failed.filename} has errors, and files uploaded together are imported together or not at all."
+                _("%(file)s has errors, and files uploaded together are imported together or not at all.")
                 if result
-                else f"this file was not checked: {failed.filename}, which comes before it, has errors."
-            )
+                else _("this file was not checked: %(file)s, which comes before it, has errors.")
+            ) % {"file": failed.filename}
         _finish(job)
         cache.delete(progress_key(job))
     if failed is None and any(result.created or result.updated for result in results.values()):

@@ -20,6 +20,7 @@ from mls.models import Lease, LeasedWork, Organization, TenantModel, TracksUpdat
 from mls.validators import validate_timezone
 
 from .enums import (
+    IMPORT_KINDS,
     CompletionSource,
     ContentOwnership,
     DeliveryLanguage,
@@ -93,7 +94,7 @@ class ContentReview(TenantModel):
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="reviews")
     reviewed_on = models.DateField()
-    reviewer_name = models.CharField(max_length=200, help_text="Who reviewed the content (e.g. the subject expert).")
+    reviewer_name = models.CharField(max_length=200, help_text=_("Who reviewed the content (e.g. the subject expert)."))
     notes = models.TextField(blank=True)
     recorded_by = models.ForeignKey("mls.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     recorded_at = models.DateTimeField(default=now)
@@ -129,7 +130,7 @@ class Room(TenantModel):
     venue = models.ForeignKey(Venue, on_delete=models.CASCADE, related_name="rooms")
     name = models.CharField(max_length=100)
     capacity = models.PositiveIntegerField()
-    resources = models.CharField(max_length=300, blank=True, help_text="e.g. projector, 12 laptops")
+    resources = models.CharField(max_length=300, blank=True, help_text=_("e.g. projector, 12 laptops"))
 
     class Meta(TenantModel.Meta):
         ordering = ["venue", "name"]
@@ -380,7 +381,7 @@ class Feedback(TracksUpdates, TenantModel):
     submitted_at = models.DateTimeField(default=now)
 
     class Meta(TenantModel.Meta):
-        verbose_name_plural = "feedback"
+        verbose_name_plural = _("feedback")
         constraints = [
             *TenantModel.Meta.constraints,
             models.CheckConstraint(
@@ -408,8 +409,8 @@ class ComplianceRequirement(TenantModel):
     audited_fields = ("name", "audience_business_units", "audience_regions", "recertification_interval_days")
 
     name = models.CharField(max_length=200)
-    audience_business_units = models.CharField(max_length=300, blank=True, help_text="Comma-separated; empty = all.")
-    audience_regions = models.CharField(max_length=300, blank=True, help_text="Comma-separated; empty = all.")
+    audience_business_units = models.CharField(max_length=300, blank=True, help_text=_("Comma-separated; empty = all."))
+    audience_regions = models.CharField(max_length=300, blank=True, help_text=_("Comma-separated; empty = all."))
     recertification_interval_days = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
@@ -538,7 +539,7 @@ class Outage(TracksUpdates, TenantModel):
     engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="outages")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    planned = models.BooleanField(default=False, help_text="Planned maintenance is excluded from uptime minutes.")
+    planned = models.BooleanField(default=False, help_text=_("Planned maintenance is excluded from uptime minutes."))
     description = models.CharField(max_length=300)
 
     class Meta(TenantModel.Meta):
@@ -573,11 +574,11 @@ class ComplianceReminder(TenantModel):
 
 
 class ImportStatus(models.TextChoices):
-    UPLOADED = "uploaded", "Uploaded, awaiting confirmation"
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Imported"
-    FAILED = "failed", "Not imported (errors)"
+    UPLOADED = "uploaded", _("Uploaded, awaiting confirmation")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Imported")
+    FAILED = "failed", _("Not imported (errors)")
 
 
 class ImportJob(LeasedWork, TenantModel):
@@ -591,7 +592,7 @@ class ImportJob(LeasedWork, TenantModel):
         null=True,
         blank=True,
         db_index=True,
-        help_text="Files uploaded together: imported together, in dependency order, all or none (blank: alone).",
+        help_text=_("Files uploaded together: imported together, in dependency order, all or none (blank: alone)."),
     )
     filename = models.CharField(max_length=200)
     content = models.TextField()
@@ -607,11 +608,13 @@ class ImportJob(LeasedWork, TenantModel):
         null=True,
         blank=True,
         related_name="+",
-        help_text="The uploader's provider (blank: the client's side). A job is seen and started by its side only.",
+        help_text=_("The uploader's provider (blank: the client's side). A job is seen and started by its side only."),
     )
     created_at = models.DateTimeField(default=now)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # The uploader's language (settings.LANGUAGES): the worker writes the import's errors in it.
+    language = models.CharField(max_length=8, blank=True)
 
     lease: ClassVar[Lease] = Lease(queued=ImportStatus.QUEUED, running=ImportStatus.RUNNING)
 
@@ -627,6 +630,11 @@ class ImportJob(LeasedWork, TenantModel):
 
     def __str__(self) -> str:
         return f"{self.kind} import {self.filename}"
+
+    @property
+    def kind_label(self) -> str:
+        """What the file holds, in words ("Support tickets" for kind "tickets")."""
+        return IMPORT_KINDS.get(self.kind, self.kind)
 
     @property
     def is_finished(self) -> bool:
@@ -648,7 +656,7 @@ class XapiStatement(TenantModel):
     stored_at = models.DateTimeField(default=now)
 
     class Meta(TenantModel.Meta):
-        verbose_name = "xAPI statement"
+        verbose_name = _("xAPI statement")
         constraints = [
             *TenantModel.Meta.constraints,
             models.UniqueConstraint(fields=["organization", "statement_id"], name="scheduling_xapi_statement_id"),

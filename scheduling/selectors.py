@@ -54,6 +54,7 @@ def session_list(
     engagement_id: int | None = None,
     status: str = "",
     course: str = "",
+    language: str = "",
     starts_from: date | None = None,
     starts_until: date | None = None,
 ) -> QuerySet[Session]:
@@ -68,6 +69,8 @@ def session_list(
         sessions = sessions.filter(status=status)
     if course:
         sessions = sessions.filter(Q(course__code__icontains=course) | Q(course__title__icontains=course))
+    if language:
+        sessions = sessions.filter(language=language)
     zone = ZoneInfo(timezone.get_current_timezone_name())
     if starts_from:
         sessions = sessions.filter(starts_at__gte=datetime.combine(starts_from, time.min, tzinfo=zone))
@@ -259,6 +262,14 @@ def venue_list() -> QuerySet[Venue]:
         .prefetch_related(Prefetch("rooms", queryset=Room.objects.order_by("name")))
         .order_by("name", "pk")
     )
+
+
+def course_list(*, language: str = "") -> QuerySet[Course]:
+    """The course catalogue, optionally only the courses delivered in `language`."""
+    courses = Course.objects.all()
+    if language:
+        courses = courses.filter(language=language)
+    return courses.order_by("code", "pk")
 
 
 def content_reviews(course: Course) -> QuerySet[ContentReview]:

@@ -10,6 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from engagements.models import Engagement
@@ -38,6 +40,7 @@ SESSION_COLUMNS = {
     "when": by_date("starts_at"),
     "course": by("course__code"),
     "engagement": by("engagement__name"),
+    "language": by("language"),
     "status": by("status"),
     "seats": by("seats_taken"),
 }
@@ -68,6 +71,7 @@ def session_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
         engagement_id=criteria.get("engagement") and criteria["engagement"].pk,
         status=criteria.get("status", ""),
         course=criteria.get("course", ""),
+        language=criteria.get("language", ""),
         starts_from=criteria.get("starts_from"),
         starts_until=criteria.get("starts_until"),
     )
@@ -88,7 +92,7 @@ def session_create(request: HttpRequest, organization_slug: str) -> HttpResponse
         raise PermissionDenied
 
     def page(form: SessionForm, status: int = 200) -> HttpResponse:
-        context = {"form": form, "title": "New session", "cancel_url": _url(request, "scheduling:sessions")}
+        context = {"form": form, "title": _("New session"), "cancel_url": _url(request, "scheduling:sessions")}
         return render(request, "mls/form.html", context, status=status)
 
     if request.method == "GET":
@@ -180,15 +184,19 @@ def _enrolled(summary: services.EnrollmentSummary) -> str:
     """One learner: a sentence about them; several: what happened to each, grouped."""
     if len(summary.enrolled) + len(summary.waitlisted) == 1 and not (summary.already or summary.unknown):
         if summary.waitlisted:
-            return f"No seat is free: {summary.waitlisted[0]} is on the waitlist, and gets the next seat that frees up."
-        return f"{summary.enrolled[0]} is enrolled."
+            return _("No seat is free: %(learner)s is on the waitlist, and gets the next seat that frees up.") % {
+                "learner": summary.waitlisted[0]
+            }
+        return _("%(learner)s is enrolled.") % {"learner": summary.enrolled[0]}
     groups = [
-        ("Enrolled", [str(learner) for learner in summary.enrolled]),
-        ("On the waitlist (no seat free)", [str(learner) for learner in summary.waitlisted]),
-        ("Already on this session", [str(learner) for learner in summary.already]),
-        ("No learner has these emails, nothing written", summary.unknown),
+        (_("Enrolled"), [str(learner) for learner in summary.enrolled]),
+        (_("On the waitlist (no seat free)"), [str(learner) for learner in summary.waitlisted]),
+        (_("Already on this session"), [str(learner) for learner in summary.already]),
+        (_("No learner has these emails, nothing written"), summary.unknown),
     ]
-    return " ".join(f"{label}: {', '.join(names)}." for label, names in groups if names)
+    return " ".join(
+        _("%(group)s: %(names)s.") % {"group": label, "names": ", ".join(names)} for label, names in groups if names
+    )
 
 
 @require_POST
@@ -199,7 +207,7 @@ def session_cancel(request: HttpRequest, organization_slug: str, pk: int) -> Htt
         "cancel_form",
         CancelSessionForm(request.POST),
         lambda session, data: services.cancel_session(session=session, membership=request.membership, **data),
-        "Session cancelled; its enrolled learners were told by email.",
+        _("Session cancelled; its enrolled learners were told by email."),
     )
 
 
@@ -212,7 +220,7 @@ def session_reschedule(request: HttpRequest, organization_slug: str, pk: int) ->
         "reschedule_form",
         RescheduleForm(request.POST),
         lambda session, data: services.reschedule_session(session=session, membership=request.membership, **data),
-        "Rescheduled: the enrolled learners moved to this session.",
+        _("Rescheduled: the enrolled learners moved to this session."),
         goes_to=lambda replacement: replacement,
     )
 
@@ -254,8 +262,8 @@ def session_learners(request: HttpRequest, organization_slug: str, pk: int) -> H
 
 
 SESSION_ACTIONS = {
-    "confirm": (services.confirm_session, "Session confirmed."),
-    "deliver": (services.mark_delivered, "Session marked delivered."),
+    "confirm": (services.confirm_session, gettext_lazy("Session confirmed.")),
+    "deliver": (services.mark_delivered, gettext_lazy("Session marked delivered.")),
 }
 
 
@@ -287,11 +295,11 @@ def session_attendance(request: HttpRequest, organization_slug: str, pk: int) ->
         present = [int(value) for value in request.POST.getlist("present")]
         count = services.record_attendance(session=session, membership=request.membership, present_ids=present)
     except (ValueError, ValidationError) as error:
-        message = error.messages[0] if isinstance(error, ValidationError) else "Invalid attendance data."
+        message = error.messages[0] if isinstance(error, ValidationError) else _("Invalid attendance data.")
         messages.error(request, message)
         status = 400
     else:
-        messages.success(request, f"Attendance saved: {count} present.")
+        messages.success(request, _("Attendance saved: %(count)s present.") % {"count": count})
         status = 200
     if request.htmx:
         return _session_page(request, Session.objects.get(pk=session.pk), status=status)
@@ -310,8 +318,10 @@ def enrollment_cancel(request: HttpRequest, organization_slug: str, pk: int) -> 
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
-        note = f" {promoted.learner} moved up from the waitlist." if promoted else ""
-        messages.success(request, f"Enrollment of {enrollment.learner} cancelled.{note}")
+        said = _("Enrollment of %(learner)s cancelled.") % {"learner": enrollment.learner}
+        if promoted:
+            said += " " + _("%(learner)s moved up from the waitlist.") % {"learner": promoted.learner}
+        messages.success(request, said)
     return redirect(_url(request, "scheduling:session", pk=enrollment.session_id))
 
 
@@ -348,7 +358,7 @@ def session_feedback(request: HttpRequest, organization_slug: str, pk: int) -> H
         request,
         _feedback_form(session, request.POST),
         lambda valid: services.submit_feedback(membership=request.membership, **valid.cleaned_data),
-        saved=lambda feedback: f"Feedback of {feedback.learner} recorded.",
+        saved=lambda feedback: _("Feedback of %(learner)s recorded.") % {"learner": feedback.learner},
         url=_url(request, "scheduling:session", pk=session.pk),
         rerender=lambda invalid: _session_page(request, session, status=400, feedback_form=invalid),
     )
@@ -362,7 +372,7 @@ def session_completions(request: HttpRequest, organization_slug: str, pk: int) -
         raise PermissionDenied
     form = CompletionsForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give the date and time the learners completed the course.")
+        messages.error(request, _("Give the date and time the learners completed the course."))
         return redirect(_url(request, "scheduling:session", pk=session.pk))
     try:
         ids = [int(value) for value in request.POST.getlist("enrollment")]
@@ -370,9 +380,12 @@ def session_completions(request: HttpRequest, organization_slug: str, pk: int) -
             session=session, membership=request.membership, enrollment_ids=ids, **form.cleaned_data
         )
     except ValueError:
-        messages.error(request, "Invalid selection.")
+        messages.error(request, _("Invalid selection."))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"{count} completion{'s' if count != 1 else ''} recorded.")
+        messages.success(
+            request,
+            ngettext("%(count)s completion recorded.", "%(count)s completions recorded.", count) % {"count": count},
+        )
     return redirect(_url(request, "scheduling:session", pk=session.pk))

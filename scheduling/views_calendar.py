@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import dates, timezone
 from django.views.decorators.http import require_GET
 
 from engagements.selectors import engagements_for
@@ -18,7 +18,8 @@ from . import selectors
 from .forms import SessionCalendarForm
 from .models import Session
 
-WEEKDAYS = [(calendar.day_name[n], calendar.day_abbr[n]) for n in range(7)]  # Monday first (calendar's default)
+# Monday first, named in the active language (Django's own translated day names).
+WEEKDAYS = [(dates.WEEKDAYS[n], dates.WEEKDAYS_ABBR[n]) for n in range(7)]
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mls.enums import Permission
 from mls.forms import apply_service_error
 
 from . import import_jobs, imports, selectors
+from .enums import IMPORT_KINDS
 from .forms import ImportUploadForm
 from .models import ImportJob
 
@@ -38,7 +40,11 @@ def import_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
         except ValidationError as error:
             apply_service_error(form, error)
     jobs = selectors.import_jobs_for(request.membership).select_related("created_by").defer("content")
-    context = {"form": form, "page": Paginator(jobs, 20).get_page(request.GET.get("page")), "kinds": imports.SHEETS}
+    context = {
+        "form": form,
+        "page": Paginator(jobs, 20).get_page(request.GET.get("page")),
+        "kinds": [(kind, IMPORT_KINDS.get(kind, kind)) for kind in imports.SHEETS],
+    }
     return render(request, "scheduling/import_list.html", context, status=400 if form.errors else 200)
 
 
@@ -59,7 +65,7 @@ def _upload(request: HttpRequest, kind: str, uploads: list) -> str:
         try:
             files.append(import_jobs.UploadedFile(item.name, import_jobs.decode_upload(item.read())))
         except ValidationError as error:
-            unreadable += [f"{item.name}: {message}" for message in error.messages]
+            unreadable += [_("%(file)s: %(problem)s") % {"file": item.name, "problem": m} for m in error.messages]
     if unreadable:
         raise ValidationError({"file": unreadable})
     batch = import_jobs.upload_batch(

@@ -8,6 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from engagements.selectors import engagements_for
@@ -26,6 +29,7 @@ from .forms import (
     CompleteAssignmentForm,
     ContentReviewForm,
     CourseEditForm,
+    CourseFilterForm,
     CourseForm,
     OutageForm,
     TicketAssigneeForm,
@@ -57,10 +61,21 @@ COURSE_COLUMNS = {
     "code": by("code"),
     "title": by("title"),
     "format": by("modality"),
+    "language": by("language"),
     "hours": by("duration_hours"),
     "content": by("ownership"),
     "reviewed": by_date("last_reviewed_on"),
 }
+
+
+def _ticket_status_saved(status: str) -> str:
+    """What a status change says, one sentence per status a member sets (TICKET_TRANSITIONS)."""
+    said = {
+        TicketStatus.RESOLVED: _("Ticket resolved."),
+        TicketStatus.CLOSED: _("Ticket closed."),
+        TicketStatus.WAITING_ON_PROVIDER: _("Ticket waiting on provider."),
+    }
+    return said.get(status) or _("Ticket status: %(status)s.") % {"status": TicketStatus(status).label}
 
 
 def learner_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
@@ -114,8 +129,12 @@ def learner_attempt(request: HttpRequest, organization_slug: str, pk: int) -> Ht
             learner=learner, membership=request.membership, **valid.cleaned_data
         ),
         saved=lambda attempt: (
-            f"Attempt {attempt.attempt_number} at {attempt.course.code} recorded: "
-            f"{'passed' if attempt.passed else 'not passed'}."
+            (
+                _("Attempt %(number)s at %(code)s recorded: passed.")
+                if attempt.passed
+                else _("Attempt %(number)s at %(code)s recorded: not passed.")
+            )
+            % {"number": attempt.attempt_number, "code": attempt.course.code}
         ),
         url=_learner_url(request, learner.pk),
         rerender=lambda invalid: _learner_page(request, learner, status=400, attempt_form=invalid),
@@ -132,7 +151,10 @@ def learner_assign(request: HttpRequest, organization_slug: str, pk: int) -> Htt
         request,
         AssignLearnerForm(request.POST),
         lambda valid: services.assign_learner(learner=learner, membership=request.membership, **valid.cleaned_data),
-        saved=lambda assignment: f"{assignment.requirement} assigned, due {assignment.due_on:%d %b %Y}.",
+        saved=lambda assignment: (
+            _("%(requirement)s assigned, due %(due_on)s.")
+            % {"requirement": assignment.requirement, "due_on": date_format(assignment.due_on, "DATE_FORMAT")}
+        ),
         url=_learner_url(request, learner.pk),
         rerender=lambda invalid: _learner_page(request, learner, status=400, assign_form=invalid),
     )
@@ -150,7 +172,7 @@ def assignment_complete(request: HttpRequest, organization_slug: str, pk: int) -
         lambda valid: services.complete_assignment(
             assignment=assignment, membership=request.membership, **valid.cleaned_data
         ),
-        saved="Completion recorded.",
+        saved=_("Completion recorded."),
         url=_learner_url(request, assignment.learner_id),
         rerender=lambda invalid: _learner_page(
             request, assignment.learner, status=400, complete_form=invalid, completing=assignment.pk
@@ -178,7 +200,7 @@ def ticket_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
             "form": form if engagements.exists() else None,
             "categories": TicketCategory.choices,
             "category": category,
-            "statuses": [("unresolved", "Not resolved yet"), *TicketStatus.choices],
+            "statuses": [("unresolved", _("Not resolved yet")), *TicketStatus.choices],
             "status": status,
         }
         return render(request, "scheduling/ticket_list.html", context, status=status_code)
@@ -188,7 +210,7 @@ def ticket_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
     return write_then(
         TicketForm(request.POST, engagements=engagements),
         lambda valid: services.log_ticket(membership=request.membership, **valid.cleaned_data),
-        lambda ticket: saved_redirect(request, "Ticket logged.", _ticket_url(request, ticket.pk)),
+        lambda ticket: saved_redirect(request, _("Ticket logged."), _ticket_url(request, ticket.pk)),
         lambda invalid: page(invalid, status_code=400),
     )
 
@@ -232,7 +254,7 @@ def ticket_detail(request: HttpRequest, organization_slug: str, pk: int) -> Http
         request,
         TicketTimesForm(request.POST),
         lambda valid: services.update_ticket_times(ticket=ticket, membership=request.membership, **valid.cleaned_data),
-        saved="Ticket times saved.",
+        saved=_("Ticket times saved."),
         url=_ticket_url(request, pk),
         rerender=lambda invalid: _ticket_page(request, pk, status=400, form=invalid),
     )
@@ -256,7 +278,7 @@ def ticket_reply(request: HttpRequest, organization_slug: str, pk: int) -> HttpR
         request,
         TicketReplyForm(request.POST),
         lambda valid: services.post_reply(ticket=ticket, membership=request.membership, **valid.cleaned_data),
-        saved="Reply posted.",
+        saved=_("Reply posted."),
         url=_ticket_url(request, pk),
         rerender=lambda invalid: _ticket_page(request, pk, status=400, reply_form=invalid),
     )
@@ -270,7 +292,7 @@ def ticket_status(request: HttpRequest, organization_slug: str, pk: int) -> Http
         request,
         form,
         lambda valid: services.set_ticket_status(ticket=ticket, membership=request.membership, **valid.cleaned_data),
-        saved=lambda saved: f"Ticket {saved.get_status_display().lower()}.",
+        saved=lambda saved: _ticket_status_saved(saved.status),
         url=_ticket_url(request, pk),
         rerender=lambda invalid: _ticket_page(request, pk, status=400, status_form=invalid),
     )
@@ -283,7 +305,11 @@ def ticket_assign(request: HttpRequest, organization_slug: str, pk: int) -> Http
         request,
         TicketAssigneeForm(request.POST, members=selectors.ticket_assignees(ticket)),
         lambda valid: services.assign_ticket(ticket=ticket, membership=request.membership, **valid.cleaned_data),
-        saved=lambda saved: f"Assigned to {saved.assignee.user}." if saved.assignee else "Ticket unassigned.",
+        saved=lambda saved: (
+            _("Assigned to %(member)s.") % {"member": saved.assignee.user}
+            if saved.assignee
+            else _("Ticket unassigned.")
+        ),
         url=_ticket_url(request, pk),
         rerender=lambda invalid: _ticket_page(request, pk, status=400, assignee_form=invalid),
     )
@@ -329,7 +355,9 @@ def compliance_report(request: HttpRequest, organization_slug: str, pk: int) -> 
         lambda valid: services.assign_requirement(
             requirement=requirement, membership=request.membership, **valid.cleaned_data
         ),
-        saved=lambda count: f"Assigned to {count} learner{'s' if count != 1 else ''}.",
+        saved=lambda count: (
+            ngettext("Assigned to %(count)s learner.", "Assigned to %(count)s learners.", count) % {"count": count}
+        ),
         url=reverse("scheduling:compliance_report", kwargs={"organization_slug": organization_slug, "pk": pk}),
         rerender=lambda invalid: page(invalid, 400),
     )
@@ -380,9 +408,9 @@ def outage_edit(request: HttpRequest, organization_slug: str, pk: int) -> HttpRe
         request,
         OutageForm(request.POST or None, engagements=engagements, initial=initial),
         lambda data: services.update_outage(outage=outage, membership=request.membership, **data),
-        title=f"Edit outage: {outage.description}",
+        title=_("Edit outage: %(description)s") % {"description": outage.description},
         cancel_url=reverse("scheduling:outages", kwargs={"organization_slug": organization_slug}),
-        saved="Outage saved.",
+        saved=_("Outage saved."),
     )
 
 
@@ -399,11 +427,14 @@ def course_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
     if request.method == "POST" and not can_add:
         raise PermissionDenied
     sorting = Sorting.from_request(request, COURSE_COLUMNS, default="code")
+    filters = CourseFilterForm(request.GET or None)
+    courses = selectors.course_list(language=filters.cleaned_data["language"] if filters.is_valid() else "")
 
     def page(form: CourseForm, status: int = 200) -> HttpResponse:
         context = {
-            "page": Paginator(sorting.apply(Course.objects.all()), PAGE_SIZE).get_page(request.GET.get("page")),
+            "page": Paginator(sorting.apply(courses), PAGE_SIZE).get_page(request.GET.get("page")),
             "sorting": sorting,
+            "filters": filters,
             "form": form if can_add else None,
         }
         return render(request, "scheduling/course_list.html", context, status=status)
@@ -415,7 +446,7 @@ def course_list(request: HttpRequest, organization_slug: str) -> HttpResponse:
         lambda valid: services.add_course(
             organization=request.organization, membership=request.membership, **valid.cleaned_data
         ),
-        lambda: saved_redirect(request, "Course added.", _course_url(request, "scheduling:courses")),
+        lambda: saved_redirect(request, _("Course added."), _course_url(request, "scheduling:courses")),
         lambda invalid: page(invalid, status=400),
     )
 
@@ -445,7 +476,7 @@ def course_detail(request: HttpRequest, organization_slug: str, pk: int) -> Http
         lambda valid: services.record_content_review(
             course=course, membership=request.membership, **valid.cleaned_data
         ),
-        saved="Content review recorded.",
+        saved=_("Content review recorded."),
         url=_course_url(request, "scheduling:course", pk=pk),
         rerender=lambda invalid: page(invalid, status=400),
     )
@@ -459,7 +490,7 @@ def course_edit(request: HttpRequest, organization_slug: str, pk: int) -> HttpRe
         request,
         CourseEditForm(request.POST or None, initial=model_to_dict(course)),
         lambda data: services.update_course(course=course, membership=request.membership, **data),
-        title=f"Edit {course.code}",
+        title=_("Edit %(name)s") % {"name": course.code},
         cancel_url=_course_url(request, "scheduling:course", pk=pk),
-        saved="Course saved.",
+        saved=_("Course saved."),
     )

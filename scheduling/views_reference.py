@@ -5,6 +5,7 @@ from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from mls.decorators import permission_required
@@ -45,9 +46,9 @@ def venue_create(request: HttpRequest, organization_slug: str) -> HttpResponse:
         request,
         form,
         lambda data: services.add_venue(organization=request.organization, membership=request.membership, **data),
-        title="New venue",
+        title=_("New venue"),
         cancel_url=_url(request, "scheduling:venues"),
-        saved="Venue added; add its rooms.",
+        saved=_("Venue added; add its rooms."),
     )
 
 
@@ -60,9 +61,9 @@ def venue_edit(request: HttpRequest, organization_slug: str, pk: int) -> HttpRes
         request,
         form,
         lambda data: services.update_venue(venue=venue, membership=request.membership, **data),
-        title=f"Edit {venue.name}",
+        title=_("Edit %(name)s") % {"name": venue.name},
         cancel_url=_url(request, "scheduling:venues"),
-        saved="Venue saved.",
+        saved=_("Venue saved."),
     )
 
 
@@ -74,9 +75,9 @@ def room_create(request: HttpRequest, organization_slug: str, pk: int) -> HttpRe
         request,
         RoomForm(request.POST or None),
         lambda data: services.add_room(venue=venue, membership=request.membership, **data),
-        title=f"New room at {venue.name}",
+        title=_("New room at %(venue)s") % {"venue": venue.name},
         cancel_url=_url(request, "scheduling:venues"),
-        saved=f"Room added to {venue.name}.",
+        saved=_("Room added to %(venue)s.") % {"venue": venue.name},
     )
 
 
@@ -88,9 +89,9 @@ def room_edit(request: HttpRequest, organization_slug: str, pk: int) -> HttpResp
         request,
         RoomForm(request.POST or None, initial=model_to_dict(room)),
         lambda data: services.update_room(room=room, membership=request.membership, **data),
-        title=f"Edit {room}",
+        title=_("Edit %(name)s") % {"name": room},
         cancel_url=_url(request, "scheduling:venues"),
-        saved="Room saved.",
+        saved=_("Room saved."),
     )
 
 
@@ -111,9 +112,9 @@ def requirement_create(request: HttpRequest, organization_slug: str) -> HttpResp
         lambda data: services.define_requirement(
             organization=request.organization, membership=request.membership, **data
         ),
-        title="New mandatory training requirement",
+        title=_("New mandatory training requirement"),
         cancel_url=_url(request, "scheduling:compliance"),
-        saved="Requirement saved; now assign it to its audience with a due date.",
+        saved=_("Requirement saved; now assign it to its audience with a due date."),
         done_url=lambda requirement: _url(request, "scheduling:compliance_report", pk=requirement.pk),
     )
 
@@ -127,7 +128,7 @@ def requirement_edit(request: HttpRequest, organization_slug: str, pk: int) -> H
         request,
         _requirement_form(request, initial={**model_to_dict(requirement), "courses": courses}),
         lambda data: services.update_requirement(requirement=requirement, membership=request.membership, **data),
-        title=f"Edit {requirement.name}",
+        title=_("Edit %(name)s") % {"name": requirement.name},
         cancel_url=_url(request, "scheduling:compliance_report", pk=requirement.pk),
-        saved="Requirement saved. Existing assignments keep their due dates.",
+        saved=_("Requirement saved. Existing assignments keep their due dates."),
     )

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from mls.models import Membership
 from mls.validators import EARLIEST_YEAR, LATEST_YEAR, is_sane_year
@@ -74,33 +75,35 @@ class Statement:
 
 def check_version(header: str | None) -> None:
     if header is None:
-        raise StatementError("X-Experience-API-Version", "Send the header X-Experience-API-Version: 1.0.3.")
+        raise StatementError("X-Experience-API-Version", _("Send the header X-Experience-API-Version: 1.0.3."))
     if not SUPPORTED_VERSIONS.fullmatch(header.strip()):
-        raise StatementError("X-Experience-API-Version", f"Version {header!r} is not supported; send 1.0.3.")
+        raise StatementError(
+            "X-Experience-API-Version", _("Version %(version)r is not supported; send 1.0.3.") % {"version": header}
+        )
 
 
 def parse_statements(body: object, *, received_at: datetime) -> list[Statement]:
     """One statement (an object) or a batch (an array), every problem named by its path; raises the first."""
     items = body if isinstance(body, list) else [body]
     if not items:
-        raise StatementError("statements", "Send at least one statement.")
+        raise StatementError("statements", _("Send at least one statement."))
     paths = [f"statements[{index}]" for index in range(len(items))] if isinstance(body, list) else ["statement"]
     statements = [_statement(item, path, received_at) for item, path in zip(items, paths, strict=True)]
     ids = [statement.id for statement in statements]
     if len(set(ids)) != len(ids):
-        raise StatementError("statements", "Two statements of the batch have the same id.")
+        raise StatementError("statements", _("Two statements of the batch have the same id."))
     return statements
 
 
 def _object(value: object, path: str) -> dict:
     if not isinstance(value, dict):
-        raise StatementError(path, "Must be a JSON object.")
+        raise StatementError(path, _("Must be a JSON object."))
     return value
 
 
 def _iri(value: object, path: str) -> str:
     if not isinstance(value, str) or not IRI.fullmatch(value):
-        raise StatementError(path, "Must be an absolute IRI, e.g. http://adlnet.gov/expapi/verbs/completed.")
+        raise StatementError(path, _("Must be an absolute IRI, e.g. http://adlnet.gov/expapi/verbs/completed."))
     return value
 
 
@@ -109,7 +112,7 @@ def _statement(raw: object, path: str, received_at: datetime) -> Statement:
     if "version" in statement and not (
         isinstance(statement["version"], str) and SUPPORTED_VERSIONS.fullmatch(statement["version"])
     ):
-        raise StatementError(f"{path}.version", "Only xAPI 1.0.x statements are accepted.")
+        raise StatementError(f"{path}.version", _("Only xAPI 1.0.x statements are accepted."))
     statement_id = _statement_id(statement.get("id"), f"{path}.id")
     email, account = _actor(statement.get("actor"), f"{path}.actor")
     verb = _verb(statement.get("verb"), f"{path}.verb")
@@ -117,9 +120,11 @@ def _statement(raw: object, path: str, received_at: datetime) -> Statement:
     score, success = _result(statement.get("result"), f"{path}.result")
     if verb in ("passed", "failed"):
         if score is None:
-            raise StatementError(f"{path}.result.score", f"A {verb} statement needs result.score (scaled, or raw).")
+            raise StatementError(
+                f"{path}.result.score", _("A %(verb)s statement needs result.score (scaled, or raw).") % {"verb": verb}
+            )
         if success is not None and success != (verb == "passed"):
-            raise StatementError(f"{path}.result.success", f"Contradicts the verb {verb}.")
+            raise StatementError(f"{path}.result.success", _("Contradicts the verb %(verb)s.") % {"verb": verb})
     return Statement(
         id=statement_id,
         verb=verb,
@@ -141,57 +146,57 @@ def _statement_id(value: object, path: str) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise StatementError(path, "Must be a UUID.") from None
+        raise StatementError(path, _("Must be a UUID.")) from None
 
 
 def _actor(value: object, path: str) -> tuple[str, str]:
     actor = _object(value, path)
     if actor.get("objectType", "Agent") != "Agent":
-        raise StatementError(f"{path}.objectType", "Only an Agent (one learner) can be the actor.")
+        raise StatementError(f"{path}.objectType", _("Only an Agent (one learner) can be the actor."))
     identifiers = [key for key in ("mbox", "mbox_sha1sum", "openid", "account") if key in actor]
     if len(identifiers) != 1:
-        raise StatementError(path, "Identify the learner by exactly one of mbox or account.")
+        raise StatementError(path, _("Identify the learner by exactly one of mbox or account."))
     if identifiers[0] == "mbox":
         mbox = actor["mbox"]
         if not isinstance(mbox, str) or not mbox.startswith("mailto:"):
-            raise StatementError(f"{path}.mbox", "Must be a mailto: IRI, e.g. mailto:ada@example.com.")
+            raise StatementError(f"{path}.mbox", _("Must be a mailto: IRI, e.g. mailto:ada@example.com."))
         try:
             validate_email(mbox.removeprefix("mailto:"))
         except ValidationError:
-            raise StatementError(f"{path}.mbox", "Not a valid email address.") from None
+            raise StatementError(f"{path}.mbox", _("Not a valid email address.")) from None
         return mbox.removeprefix("mailto:").lower(), ""
     if identifiers[0] == "account":
         account = _object(actor["account"], f"{path}.account")
         _iri(account.get("homePage"), f"{path}.account.homePage")
         name = account.get("name")
         if not isinstance(name, str) or not name.strip():
-            raise StatementError(f"{path}.account.name", "Must be the learner's id in your system.")
+            raise StatementError(f"{path}.account.name", _("Must be the learner's id in your system."))
         return "", name.strip()
-    raise StatementError(f"{path}.{identifiers[0]}", "Not supported: identify the learner by mbox or account.")
+    raise StatementError(f"{path}.{identifiers[0]}", _("Not supported: identify the learner by mbox or account."))
 
 
 def _verb(value: object, path: str) -> str:
     verb_id = _iri(_object(value, path).get("id"), f"{path}.id")
     if verb_id not in VERBS:
         supported = ", ".join(VERBS)
-        raise StatementError(f"{path}.id", f"MLS records only these verbs: {supported}.")
+        raise StatementError(f"{path}.id", _("MLS records only these verbs: %(verbs)s.") % {"verbs": supported})
     return VERBS[verb_id]
 
 
 def _activity(value: object, path: str) -> str:
     activity = _object(value, path)
     if activity.get("objectType", "Activity") != "Activity":
-        raise StatementError(f"{path}.objectType", "Must be an Activity (the course).")
+        raise StatementError(f"{path}.objectType", _("Must be an Activity (the course)."))
     return _iri(activity.get("id"), f"{path}.id")
 
 
 def _decimal(value: object, path: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise StatementError(path, "Must be a number.")
+        raise StatementError(path, _("Must be a number."))
     try:
         return Decimal(str(value))
     except InvalidOperation:
-        raise StatementError(path, "Must be a number.") from None
+        raise StatementError(path, _("Must be a number.")) from None
 
 
 def _result(value: object, path: str) -> tuple[Decimal | None, bool | None]:
@@ -200,21 +205,21 @@ def _result(value: object, path: str) -> tuple[Decimal | None, bool | None]:
     result = _object(value, path)
     success = result.get("success")
     if success is not None and not isinstance(success, bool):
-        raise StatementError(f"{path}.success", "Must be true or false.")
+        raise StatementError(f"{path}.success", _("Must be true or false."))
     if "score" not in result:
         return None, success
     score = _object(result["score"], f"{path}.score")
     if "scaled" in score:
         scaled = _decimal(score["scaled"], f"{path}.score.scaled")
         if not -1 <= scaled <= 1:
-            raise StatementError(f"{path}.score.scaled", "Must be between -1 and 1.")
+            raise StatementError(f"{path}.score.scaled", _("Must be between -1 and 1."))
         return (max(scaled, Decimal(0)) * HUNDRED).quantize(Decimal("0.01")), success
     if {"raw", "min", "max"} <= score.keys():
         raw, low, high = (_decimal(score[key], f"{path}.score.{key}") for key in ("raw", "min", "max"))
         if not low <= raw <= high or low == high:
-            raise StatementError(f"{path}.score.raw", "Must lie between min and max (and min below max).")
+            raise StatementError(f"{path}.score.raw", _("Must lie between min and max (and min below max)."))
         return ((raw - low) / (high - low) * HUNDRED).quantize(Decimal("0.01")), success
-    raise StatementError(f"{path}.score", "Send scaled (-1..1), or raw with min and max.")
+    raise StatementError(f"{path}.score", _("Send scaled (-1..1), or raw with min and max."))
 
 
 def _timestamp(value: object, path: str, received_at: datetime) -> datetime:
@@ -225,11 +230,13 @@ def _timestamp(value: object, path: str, received_at: datetime) -> datetime:
     except ValueError:  # well formed but no such day, e.g. 2026-02-30
         moment = None
     if moment is None or timezone.is_naive(moment):
-        raise StatementError(path, "Must be an ISO 8601 moment with its offset, e.g. 2026-03-02T12:00:00Z.")
+        raise StatementError(path, _("Must be an ISO 8601 moment with its offset, e.g. 2026-03-02T12:00:00Z."))
     if moment > received_at + timedelta(minutes=5):
-        raise StatementError(path, "Is in the future.")
+        raise StatementError(path, _("Is in the future."))
     if not is_sane_year(moment.year):
-        raise StatementError(path, f"Give a year from {EARLIEST_YEAR} to {LATEST_YEAR}.")
+        raise StatementError(
+            path, _("Give a year from %(earliest)s to %(latest)s.") % {"earliest": EARLIEST_YEAR, "latest": LATEST_YEAR}
+        )
     return moment
 
 
@@ -240,7 +247,7 @@ def _mastery(value: object, path: str) -> Decimal | None:
         return None
     mastery = _decimal(value["extensions"][MASTERY_SCORE], f"{path}.extensions")
     if not 0 <= mastery <= 1:
-        raise StatementError(f"{path}.extensions", "The cmi5 mastery score must be between 0 and 1.")
+        raise StatementError(f"{path}.extensions", _("The cmi5 mastery score must be between 0 and 1."))
     return (mastery * HUNDRED).quantize(Decimal("0.01"))
 
 
@@ -272,7 +279,8 @@ class _Directory:
         found = self.by_email.get(statement.email) if statement.email else self.by_account.get(statement.account)
         if found is None:
             who = f"mbox mailto:{statement.email}" if statement.email else f"account name {statement.account!r}"
-            raise StatementError(f"{path}.actor", f"No learner with {who}: create or import the learner first.")
+            message = _("No learner with %(who)s: create or import the learner first.") % {"who": who}
+            raise StatementError(f"{path}.actor", message)
         return found
 
     def course(self, statement: Statement, path: str) -> Course:
@@ -282,7 +290,7 @@ class _Directory:
         if not found:
             raise StatementError(
                 f"{path}.object.id",
-                "No course with this external_id, nor with the code the IRI ends with (…/courses/<code>).",
+                _("No course with this external_id, nor with the code the IRI ends with (…/courses/<code>)."),
             )
         return found[0]
 
@@ -305,7 +313,9 @@ def _delivered_under(learner: Learner, course: Course, when: datetime, path: str
         return enrollment.session, enrollment
     session = Session.objects.filter(course=course).select_related("engagement").order_by("-starts_at").first()
     if session is None:
-        raise StatementError(f"{path}.object.id", f"Course {course.code} is not delivered under any engagement.")
+        raise StatementError(
+            f"{path}.object.id", _("Course %(code)s is not delivered under any engagement.") % {"code": course.code}
+        )
     return session, None
 
 
@@ -348,8 +358,12 @@ def _record_attendance(statement: Statement, learner: Learner, course: Course, m
         statement.timestamp
     )
     if not same_day:
-        raise StatementError(f"{path}.object.id", f"The learner has no seat in a session of {course.code} that day.")
-    attendance, _ = services.record_enrollment_attendance(enrollment=enrollment, membership=membership, present=True)
+        raise StatementError(
+            f"{path}.object.id", _("The learner has no seat in a session of %(code)s that day.") % {"code": course.code}
+        )
+    attendance, _created = services.record_enrollment_attendance(
+        enrollment=enrollment, membership=membership, present=True
+    )
     return {"attendance": attendance}
 
 
@@ -372,7 +386,10 @@ def record_statements(*, statements: list[Statement], membership: Membership) ->
         path = statement.path
         if (known := stored.get(statement.id)) is not None:
             if known.statement != statement.raw | {"id": str(statement.id)}:
-                raise StatementConflict(f"{path}.id: statement {statement.id} was already stored with other content.")
+                raise StatementConflict(
+                    _("%(path)s.id: statement %(id)s was already stored with other content.")
+                    % {"path": path, "id": statement.id}
+                )
             continue
         learner, course = directory.learner(statement, path), directory.course(statement, path)
         try:

@@ -8,10 +8,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mls.enums import Permission
 from scheduling import services
-from scheduling.enums import ContentOwnership, EnrollmentStatus, Modality
+from scheduling.enums import ContentOwnership, DeliveryLanguage, EnrollmentStatus, Modality
 from scheduling.models import (
     AssessmentAttempt,
     ComplianceAssignment,
@@ -26,7 +27,7 @@ from scheduling.models import (
 
 from .lookups import _by, _column_values
 from .references import ENGAGEMENT_COLUMNS, engagement_of, load_engagements
-from .rows import EXAMPLE_MOMENT, _Context, _Row
+from .rows import EXAMPLE_MOMENT, NOT_FOUND, _Context, _Row
 from .sheets import _Sheet
 
 
@@ -38,7 +39,7 @@ def _score(row: _Row, column: str) -> Decimal | None:
     except InvalidOperation:
         number = None
     if value and (number is None or not number.is_finite()):
-        row.error(column, f"'{value}' is not a number; write it like 72.5.")
+        row.error(column, _("'%(value)s' is not a number; write it like 72.5.") % {"value": value})
         return None
     return number
 
@@ -49,7 +50,7 @@ def _day(row: _Row, column: str, *, required: bool = False) -> date | None:
     try:
         return date.fromisoformat(value) if value else None
     except ValueError:
-        row.error(column, f"'{value}' is not a date; use ISO 8601, e.g. 2026-06-30.")
+        row.error(column, _("'%(value)s' is not a date; use ISO 8601, e.g. 2026-06-30.") % {"value": value})
         return None
 
 
@@ -64,7 +65,7 @@ def _refuse_repeats(
     in_store: Callable[[tuple, Any], str],
 ) -> None:
     """One row per `key` (None: the row names too little to compare): a later row of the file repeating an earlier
-    one gets `in_file` (with {row}, the earlier row's number); a row repeating a stored row that the file does not
+    one gets `in_file` (with %(row)s, the earlier row's number); a row repeating a stored row that the file does not
     also rewrite gets `in_store(key, holder)`."""
     first_with: dict[tuple, _Row] = {}
     for row, obj in checked:
@@ -73,7 +74,7 @@ def _refuse_repeats(
             continue
         first = first_with.setdefault(value, row)
         if first is not row:
-            row.error(column, in_file.format(row=first.number))
+            row.error(column, in_file % {"row": first.number})
     for value, row in first_with.items():
         holder = stored.get(value)
         if holder is not None and holder.external_id not in file_ids:
@@ -119,9 +120,11 @@ class _FeedbackSheet(_Sheet):
 
     def fill(self, obj: Feedback, row: _Row, context: _Context) -> None:
         if not obj._state.adding:
-            context.check_provider(row, "external_id", obj.session.engagement, f"Feedback {obj.external_id}")
+            what = _("Feedback %(id)s") % {"id": obj.external_id}
+            context.check_provider(row, "external_id", obj.session.engagement, what)
         if session := context.reference(row, "session_external_id", "session"):
-            context.check_provider(row, "session_external_id", session.engagement, f"Session {session.external_id}")
+            what = _("Session %(id)s") % {"id": session.external_id}
+            context.check_provider(row, "session_external_id", session.engagement, what)
             obj.session = session
         if learner := context.reference(row, "learner_external_id", "learner"):
             obj.learner = learner
@@ -150,9 +153,10 @@ class _FeedbackSheet(_Sheet):
             ),
             stored=context.found["rated"],
             column="learner_external_id",
-            in_file="This learner already rates this session in row {row}.",
-            in_store=lambda _, holder: (
-                f"This learner has already rated this session (feedback {holder.external_id or holder.pk})."
+            in_file=_("This learner already rates this session in row %(row)s."),
+            in_store=lambda key, holder: (
+                _("This learner has already rated this session (feedback %(feedback)s).")
+                % {"feedback": holder.external_id or holder.pk}
             ),
         )
 
@@ -204,14 +208,14 @@ class _AttemptSheet(_Sheet):
     def _check_course_provider(self, row: _Row, column: str, course: Course, context: _Context) -> None:
         provider = context.restricted_to_provider
         if provider is not None and provider not in context.found["delivered_by"].get(course.pk, ()):
-            row.error(column, f"Your provider delivers no session of {course.code}.")
+            row.error(column, _("Your provider delivers no session of %(code)s.") % {"code": course.code})
 
     def fill(self, obj: AssessmentAttempt, row: _Row, context: _Context) -> None:
         if not obj._state.adding:
             self._check_course_provider(row, "external_id", obj.course, context)
         if learner := context.reference(row, "learner_external_id", "learner"):
             obj.learner = learner
-        if course := context.reference(row, "course_code", "course", label="course with code"):
+        if course := context.reference(row, "course_code", "course"):
             self._check_course_provider(row, "course_code", course, context)
             obj.course = course
         obj.attempt_number = row.whole_number("attempt_number")
@@ -238,9 +242,10 @@ class _AttemptSheet(_Sheet):
             ),
             stored=context.found["numbered"],
             column="attempt_number",
-            in_file="Row {row} has the same attempt of this learner and course.",
+            in_file=_("Row %(row)s has the same attempt of this learner and course."),
             in_store=lambda key, holder: (
-                f"This learner already has attempt {key[2]} at this course (attempt {holder.external_id or holder.pk})."
+                _("This learner already has attempt %(number)s at this course (attempt %(attempt)s).")
+                % {"number": key[2], "attempt": holder.external_id or holder.pk}
             ),
         )
 
@@ -274,8 +279,8 @@ class _AssignmentSheet(_Sheet):
     def fill(self, obj: ComplianceAssignment, row: _Row, context: _Context) -> None:
         named = [column for column in ("requirement", "requirement_id") if row.text(column)]
         if len(named) != 1:
-            row.error("requirement", "Give the requirement by its name (requirement) or its id (requirement_id).")
-        elif requirement := context.reference(row, named[0], named[0], label="requirement"):
+            row.error("requirement", _("Give the requirement by its name (requirement) or its id (requirement_id)."))
+        elif requirement := context.reference(row, named[0], named[0], missing=NOT_FOUND["requirement"]):
             obj.requirement = requirement
         if learner := context.reference(row, "learner_external_id", "learner"):
             obj.learner = learner
@@ -297,10 +302,10 @@ class _AssignmentSheet(_Sheet):
             ),
             stored=context.found["cycle"],
             column="due_on",
-            in_file="Row {row} assigns this requirement to this learner on the same day.",
-            in_store=lambda _, holder: (
-                "This learner already has this requirement due that day "
-                f"(assignment {holder.external_id or holder.pk})."
+            in_file=_("Row %(row)s assigns this requirement to this learner on the same day."),
+            in_store=lambda key, holder: (
+                _("This learner already has this requirement due that day (assignment %(assignment)s).")
+                % {"assignment": holder.external_id or holder.pk}
             ),
         )
 
@@ -314,7 +319,7 @@ def _flag(row: _Row, column: str) -> bool | None:
         return True
     if value in ("false", "no", "0"):
         return False
-    row.error(column, f"'{row.cells[column]}' is not yes or no; use true or false.")
+    row.error(column, _("'%(value)s' is not yes or no; use true or false.") % {"value": row.cells[column]})
     return None
 
 
@@ -325,13 +330,14 @@ class _CourseSheet(_Sheet):
     model = Course
     permission = Permission.MANAGE_COURSES
     required = ("external_id", "code", "title", "modality", "duration_hours")
-    optional = ("ownership", "regulated", "last_reviewed_on", "review_interval_days")
+    optional = ("ownership", "regulated", "last_reviewed_on", "review_interval_days", "language")
     example = ("CRS-7001", "C001", "Data protection essentials", Modality.SELF_PACED, "1.5", ContentOwnership.BESPOKE,
-               "true", "2026-01-15", "365")  # fmt: skip
+               "true", "2026-01-15", "365", DeliveryLanguage.EN)  # fmt: skip
     fields = (
         "code",
         "title",
         "modality",
+        "language",
         "duration_hours",
         "ownership",
         "regulated",
@@ -346,6 +352,8 @@ class _CourseSheet(_Sheet):
         obj.code = row.text("code", required=True)
         obj.title = row.text("title", required=True)
         obj.modality = row.choice("modality", Modality.values)
+        if language := row.choice("language", DeliveryLanguage.values, required=False):
+            obj.language = language  # blank: the stored one (a new course: English)
         obj.duration_hours = row.text("duration_hours", required=True) or obj.duration_hours
         if ownership := row.choice("ownership", ContentOwnership.values, required=False):
             obj.ownership = ownership
@@ -360,7 +368,7 @@ class _CourseSheet(_Sheet):
             if interval.isdigit():
                 obj.review_interval_days = int(interval)
             else:
-                row.error("review_interval_days", f"'{interval}' is not a whole number of days.")
+                row.error("review_interval_days", _("'%(value)s' is not a whole number of days.") % {"value": interval})
 
     def check_across_rows(self, checked: list[tuple[_Row, Course]], file_ids: set[str], context: _Context) -> None:
         """One course per code in an organization."""
@@ -370,18 +378,29 @@ class _CourseSheet(_Sheet):
                 continue
             first = first_with.setdefault(course.code, row)
             if first is not row:
-                row.error("code", f"Course code {course.code} is also the code of row {first.number}.")
+                row.error(
+                    "code",
+                    _("Course code %(code)s is also the code of row %(row)s.")
+                    % {"code": course.code, "row": first.number},
+                )
         for code, row in first_with.items():
             holder = context.found["code"].get(code)
             if holder is None or holder.external_id == row.text("external_id") or holder.external_id in file_ids:
                 continue  # a holder in the file gets its code from the file, checked above
             if holder.external_id:
-                row.error("code", f"Course code {code} is already the code of course {holder.external_id}.")
+                row.error(
+                    "code",
+                    _("Course code %(code)s is already the code of course %(course)s.")
+                    % {"code": code, "course": holder.external_id},
+                )
             else:
                 row.error(
                     "code",
-                    f"Course {code} already exists without an external_id: give it this external_id on its page "
-                    "(Edit course) to update it from here.",
+                    _(
+                        "Course %(code)s already exists without an external_id: give it this external_id on its "
+                        "page (Edit course) to update it from here."
+                    )
+                    % {"code": code},
                 )
 
 
@@ -401,7 +420,7 @@ class _OutageSheet(_Sheet):
 
     def fill(self, obj: Outage, row: _Row, context: _Context) -> None:
         if not obj._state.adding:
-            context.check_provider(row, "external_id", obj.engagement, f"Outage {obj.external_id}")
+            context.check_provider(row, "external_id", obj.engagement, _("Outage %(id)s") % {"id": obj.external_id})
         if engagement := engagement_of(row, context):
             obj.engagement = engagement
         if (planned := _flag(row, "planned")) is not None:

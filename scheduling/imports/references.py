@@ -4,6 +4,8 @@ import re
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from engagements.models import Engagement
 
@@ -13,8 +15,12 @@ from .rows import _Context, _Row
 # A row names its engagement by exactly one of these: the name (readable, but a rename breaks an integration), the
 # MLS id or the engagement's external_id (both stable).
 ENGAGEMENT_COLUMNS = ("engagement", "engagement_id", "engagement_external_id")
-_ENGAGEMENT_KEYS = {"engagement": ("name", ""), "engagement_id": ("pk", " with id"), "engagement_external_id": (
-    "external_id", " with external_id")}  # fmt: skip
+_ENGAGEMENT_KEYS = {"engagement": "name", "engagement_id": "pk", "engagement_external_id": "external_id"}
+NO_ENGAGEMENT = {
+    "engagement": gettext_lazy("No engagement '%(value)s' in this organization."),
+    "engagement_id": gettext_lazy("No engagement with id '%(value)s' in this organization."),
+    "engagement_external_id": gettext_lazy("No engagement with external_id '%(value)s' in this organization."),
+}
 
 
 def load_engagements(rows: list[_Row]) -> dict[str, dict[Any, Engagement]]:
@@ -25,7 +31,7 @@ def load_engagements(rows: list[_Row]) -> dict[str, dict[Any, Engagement]]:
     if names or ids or external_ids:
         wanted = models.Q(name__in=names) | models.Q(pk__in=ids) | models.Q(external_id__in=external_ids - {""})
         for engagement in Engagement.objects.filter(wanted):
-            for column, (attribute, _) in _ENGAGEMENT_KEYS.items():
+            for column, attribute in _ENGAGEMENT_KEYS.items():
                 found[column][getattr(engagement, attribute)] = engagement
     return found
 
@@ -37,16 +43,16 @@ def engagement_of(row: _Row, context: _Context) -> Engagement | None:
     if len(given) != 1:
         row.error(
             given[1] if given else "engagement",
-            "Give the engagement by exactly one of engagement (its name), engagement_id or engagement_external_id.",
+            _("Give the engagement by exactly one of engagement (its name), engagement_id or engagement_external_id."),
         )
         return None
     [column] = given
     text = row.text(column)
     if column == "engagement_id" and not re.fullmatch(r"[0-9]{1,18}", text):
-        row.error(column, f"'{text}' is not an engagement id (a whole number).")
+        row.error(column, _("'%(value)s' is not an engagement id (a whole number).") % {"value": text})
         return None
     engagement = context.found[column].get(int(text) if column == "engagement_id" else text)
     if engagement is None:
-        row.error(column, f"No engagement{_ENGAGEMENT_KEYS[column][1]} '{text}' in this organization.")
+        row.error(column, NO_ENGAGEMENT[column] % {"value": text})
     context.check_provider(row, column, engagement, f"'{text}'")
     return engagement

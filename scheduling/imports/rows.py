@@ -10,11 +10,22 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from engagements.models import Engagement
 from mls.validators import validate_sane_date
 
 EXAMPLE_MOMENT = "2026-03-02T09:00:00+00:00"
+# What a row is told when it names something that is not there, by what it names (`%(value)s`: the cell); callers
+# with another wording pass their own (`missing=`).
+NOT_FOUND = {
+    "learner": gettext_lazy("No learner '%(value)s' in this organization."),
+    "session": gettext_lazy("No session '%(value)s' in this organization."),
+    "course": gettext_lazy("No course with code '%(value)s' in this organization."),
+    "venue": gettext_lazy("No venue '%(value)s' in this organization."),
+    "requirement": gettext_lazy("No requirement '%(value)s' in this organization."),
+}
 
 
 @dataclass(frozen=True)
@@ -56,21 +67,25 @@ class _Row:
     def text(self, column: str, *, required: bool = False) -> str:
         value = self.cells.get(column, "")
         if required and not value:
-            self.error(column, f"{column} is required.")
+            self.error(column, _("%(column)s is required.") % {"column": column})
         return value
 
     def choice(self, column: str, allowed: Iterable[str], *, required: bool = True) -> str:
         value = self.text(column, required=required).lower()
         allowed = [str(option) for option in allowed]
         if value and value not in allowed:
-            self.error(column, f"'{self.cells[column]}' is not allowed here; use one of: {', '.join(allowed)}.")
+            self.error(
+                column,
+                _("'%(value)s' is not allowed here; use one of: %(allowed)s.")
+                % {"value": self.cells[column], "allowed": ", ".join(allowed)},
+            )
             return ""
         return value
 
     def whole_number(self, column: str) -> int | None:
         value = self.text(column, required=True)
         if value and not re.fullmatch(r"[+-]?[0-9]+", value):
-            self.error(column, f"'{value}' is not a whole number.")
+            self.error(column, _("'%(value)s' is not a whole number.") % {"value": value})
             return None
         return int(value) if value else None
 
@@ -82,15 +97,25 @@ class _Row:
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
-            self.error(column, f"'{value}' is not a date and time; use ISO 8601, e.g. {EXAMPLE_MOMENT}.")
+            self.error(
+                column,
+                _("'%(value)s' is not a date and time; use ISO 8601, e.g. %(example)s.")
+                % {"value": value, "example": EXAMPLE_MOMENT},
+            )
             return None
         if parsed.utcoffset() is None:
-            self.error(column, f"'{value}' has no UTC offset; add it, e.g. {EXAMPLE_MOMENT}.")
+            self.error(
+                column,
+                _("'%(value)s' has no UTC offset; add it, e.g. %(example)s.")
+                % {"value": value, "example": EXAMPLE_MOMENT},
+            )
             return None
         try:
             validate_sane_date(parsed)
         except ValidationError as error:
-            self.error(column, f"'{value}' is out of range: {error.messages[0]}")
+            self.error(
+                column, _("'%(value)s' is out of range: %(problem)s") % {"value": value, "problem": error.messages[0]}
+            )
             return None
         return parsed.astimezone(UTC)
 
@@ -102,19 +127,24 @@ class _Context:
     restricted_to_provider: int | None  # a provider manager imports only their provider's delivery
     found: dict[str, dict[Any, Any]]
 
-    def reference(self, row: _Row, column: str, name: str, *, key: Any = None, label: str = "") -> Any:
+    def reference(self, row: _Row, column: str, name: str, *, key: Any = None, missing: str = "", **names: Any) -> Any:
         """The referenced object, or None with an error on the cell when the file names one that is not here."""
         key = row.text(column) if key is None else key
         if not key:
             return None
         obj = self.found[name].get(key)
         if obj is None:
-            row.error(column, f"No {label or name} '{row.text(column)}' in this organization.")
+            message = missing or NOT_FOUND.get(name) or _("No %(what)s '%(value)s' in this organization.")
+            row.error(column, message % {"what": name, "value": row.text(column), **names})
         return obj
 
     def check_provider(self, row: _Row, column: str, engagement: Engagement | None, what: str) -> None:
         if engagement is not None and self.restricted_to_provider not in (None, engagement.provider_id):
-            row.error(column, f"{what} belongs to another provider; you can import only your provider's delivery.")
+            row.error(
+                column,
+                _("%(what)s belongs to another provider; you can import only your provider's delivery.")
+                % {"what": what},
+            )
 
 
 def _field_values(obj: models.Model, fields: tuple[str, ...]) -> tuple[Any, ...]:

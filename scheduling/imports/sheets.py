@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Min, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from engagements.enums import Side
 from mls.enums import Permission
@@ -15,6 +16,7 @@ from scheduling import services
 from scheduling.enums import (
     OCCUPYING_STATUSES,
     CompletionSource,
+    DeliveryLanguage,
     EnrollmentStatus,
     Modality,
     SessionStatus,
@@ -117,12 +119,19 @@ class _LearnerSheet(_Sheet):
                 continue
             first = first_with.setdefault(learner.email.lower(), row)
             if first is not row:
-                row.error("email", f"{learner.email} is also the email of row {first.number}.")
+                row.error(
+                    "email",
+                    _("%(email)s is also the email of row %(row)s.") % {"email": learner.email, "row": first.number},
+                )
         for email, row in first_with.items():
             holder = context.found["email"].get(email)
             # A holder that is in the file gets its email from the file, and the file was checked above.
             if holder is not None and holder.external_id not in file_ids:
-                row.error("email", f"{row.cells['email']} is already the email of {_described(holder)}.")
+                row.error(
+                    "email",
+                    _("%(email)s is already the email of %(learner)s.")
+                    % {"email": row.cells["email"], "learner": _described(holder)},
+                )
 
 
 SESSION_MOMENTS = ("requested_at", "confirmed_at", "cancelled_at", "cancelled_by", "cancellation_reason")
@@ -147,6 +156,7 @@ class _SessionSheet(_Sheet):
         "cancelled_at",
         "cancelled_by",
         "cancellation_reason",
+        "language",
     )
     example = (
         "S-2001",
@@ -167,6 +177,7 @@ class _SessionSheet(_Sheet):
         "",
         "",
         "",
+        DeliveryLanguage.EN,
     )
     fields = (
         "engagement",
@@ -183,6 +194,7 @@ class _SessionSheet(_Sheet):
         "cancelled_at",
         "cancelled_by",
         "cancellation_reason",
+        "language",
     )
     columns = {"course": "course_code"}
     existing_related = ("engagement", "room")
@@ -210,16 +222,21 @@ class _SessionSheet(_Sheet):
     def fill(self, obj: Session, row: _Row, context: _Context) -> None:
         stored_status = None if obj._state.adding else obj.status
         if not obj._state.adding:
-            context.check_provider(row, "external_id", obj.engagement, f"Session {obj.external_id}")
+            context.check_provider(row, "external_id", obj.engagement, _("Session %(id)s") % {"id": obj.external_id})
         booked = (obj.starts_at, obj.ends_at, obj.room_id)
         if engagement := engagement_of(row, context):
             obj.engagement = engagement
-        if course := context.reference(row, "course_code", "course", label="course with code"):
+        if course := context.reference(row, "course_code", "course"):
             obj.course = course
         obj.modality = row.choice("modality", Modality.values)
+        # Delivery language: a blank cell keeps the stored one; a new session takes its course's (as on the web).
+        if language := row.choice("language", DeliveryLanguage.values, required=False):
+            obj.language = language
+        elif obj._state.adding and course:
+            obj.language = course.language
         starts_at, ends_at = row.moment("starts_at", required=True), row.moment("ends_at", required=True)
         if starts_at and ends_at and ends_at <= starts_at:
-            row.error("ends_at", "ends_at must be after starts_at.")
+            row.error("ends_at", _("ends_at must be after starts_at."))
         obj.starts_at, obj.ends_at = starts_at or obj.starts_at, ends_at or obj.ends_at
         obj.capacity = row.whole_number("capacity")
         requested_at = row.moment("requested_at")
@@ -230,8 +247,11 @@ class _SessionSheet(_Sheet):
         if stored_status in OCCUPYING_STATUSES and booked != (obj.starts_at, obj.ends_at, obj.room_id):
             row.error(
                 "",
-                f"Session {obj.external_id} is {obj.status}: its instructors and room are booked for its current "
-                "time, so change its time or room in MLS (reschedule), not by import.",
+                _(
+                    "Session %(id)s is %(status)s: its instructors and room are booked for its current time, so "
+                    "change its time or room in MLS (reschedule), not by import."
+                )
+                % {"id": obj.external_id, "status": obj.status},
             )
         self._status(obj, row, stored_status)
 
@@ -245,13 +265,20 @@ class _SessionSheet(_Sheet):
         if row.failed("status") or not any(row.text(column) for column in ("status", *SESSION_MOMENTS)):
             return  # nothing about its status given: the stored session keeps it as it is
         if stored_status and obj.status not in self.NEXT_STATUSES[stored_status]:
-            row.error("status", f"Session {obj.external_id} is {stored_status}: it cannot become {obj.status}.")
+            row.error(
+                "status",
+                _("Session %(id)s is %(stored)s: it cannot become %(status)s.")
+                % {"id": obj.external_id, "stored": stored_status, "status": obj.status},
+            )
             return
         if obj.status in OCCUPYING_STATUSES:
             if not obj.confirmed_at and not row.failed("confirmed_at"):
-                row.error("confirmed_at", f"A {obj.status} session needs confirmed_at (when it was confirmed).")
+                row.error(
+                    "confirmed_at",
+                    _("A %(status)s session needs confirmed_at (when it was confirmed).") % {"status": obj.status},
+                )
             elif obj.confirmed_at and obj.requested_at and obj.confirmed_at < obj.requested_at:
-                row.error("confirmed_at", "confirmed_at cannot be before requested_at.")
+                row.error("confirmed_at", _("confirmed_at cannot be before requested_at."))
             if stored_status not in OCCUPYING_STATUSES:
                 try:
                     services.check_delivery_setup(obj)
@@ -260,28 +287,33 @@ class _SessionSheet(_Sheet):
                         for message in messages:
                             row.error(field if field in self.all_columns else "", message)
         elif row.text("confirmed_at") and obj.status == SessionStatus.REQUESTED:
-            row.error("confirmed_at", "confirmed_at is for a confirmed, delivered or cancelled session; give status.")
+            row.error(
+                "confirmed_at", _("confirmed_at is for a confirmed, delivered or cancelled session; give status.")
+            )
         if obj.status == SessionStatus.DELIVERED and obj.starts_at and obj.starts_at > timezone.now():
-            row.error("status", "A session that has not started yet cannot be delivered.")
+            row.error("status", _("A session that has not started yet cannot be delivered."))
         if obj.status == SessionStatus.CANCELLED:
             for column in ("cancelled_at", "cancelled_by", "cancellation_reason"):
                 if not getattr(obj, column) and not row.failed(column):
-                    row.error(column, f"A cancelled session needs {column}.")
+                    row.error(column, _("A cancelled session needs %(column)s.") % {"column": column})
             if obj.cancelled_at and obj.requested_at and obj.cancelled_at < obj.requested_at:
-                row.error("cancelled_at", "cancelled_at cannot be before requested_at.")
+                row.error("cancelled_at", _("cancelled_at cannot be before requested_at."))
         else:
             for column in ("cancelled_at", "cancelled_by", "cancellation_reason"):
                 if row.text(column):
-                    row.error(column, f"{column} is for a cancelled session; give status cancelled.")
+                    row.error(
+                        column, _("%(column)s is for a cancelled session; give status cancelled.") % {"column": column}
+                    )
 
     def _room(self, row: _Row, context: _Context) -> Room | None:
         venue, room = row.text("venue"), row.text("room")
         if bool(venue) != bool(room):
-            row.error("room" if venue else "venue", "Give both venue and room, or neither.")
+            row.error("room" if venue else "venue", _("Give both venue and room, or neither."))
             return None
         if not venue or not context.reference(row, "venue", "venue"):
             return None
-        return context.reference(row, "room", "room", key=(venue, room), label=f"room at {venue} named")
+        missing = _("No room at %(venue)s named '%(value)s' in this organization.")
+        return context.reference(row, "room", "room", key=(venue, room), missing=missing, venue=venue)
 
     def check_across_rows(self, checked: list[tuple[_Row, Session]], file_ids: set[str], context: _Context) -> None:
         """No double booking by sessions that come to hold their room and instructors (`services.double_bookings`,
@@ -331,9 +363,11 @@ class _EnrollmentSheet(_Sheet):
 
     def fill(self, obj: Enrollment, row: _Row, context: _Context) -> None:
         if not obj._state.adding:
-            context.check_provider(row, "external_id", obj.session.engagement, f"Enrollment {obj.external_id}")
+            what = _("Enrollment %(id)s") % {"id": obj.external_id}
+            context.check_provider(row, "external_id", obj.session.engagement, what)
         if session := context.reference(row, "session_external_id", "session"):
-            context.check_provider(row, "session_external_id", session.engagement, f"Session {session.external_id}")
+            what = _("Session %(id)s") % {"id": session.external_id}
+            context.check_provider(row, "session_external_id", session.engagement, what)
             obj.session = session
         if learner := context.reference(row, "learner_external_id", "learner"):
             obj.learner = learner
@@ -343,14 +377,23 @@ class _EnrollmentSheet(_Sheet):
         # When the provider acted on the request (the enrollment-processing SLA clock); blank keeps what is stored.
         processed_at = row.moment("processed_at")
         if processed_at and not row.failed("requested_at") and processed_at < obj.requested_at:
-            stored = "" if row.text("requested_at") else f" ({obj.requested_at.isoformat()}, as requested_at is blank)"
-            row.error("processed_at", f"processed_at cannot be before requested_at{stored}.")
+            if row.text("requested_at"):
+                row.error("processed_at", _("processed_at cannot be before requested_at."))
+            else:
+                row.error(
+                    "processed_at",
+                    _("processed_at cannot be before requested_at (%(stored)s, as requested_at is blank).")
+                    % {"stored": obj.requested_at.isoformat()},
+                )
         elif processed_at:
             obj.processed_at = processed_at
         # A blank status asks for a place (a new row) or keeps the stored one; `apply_rules` decides the place.
         status = row.choice("status", IMPORTABLE_ENROLLMENT_STATUSES, required=False)
         if status and obj.status in ATTENDANCE_STATUSES and status != obj.status:
-            row.error("status", f"Attendance is recorded for this enrollment: its status stays {obj.status}.")
+            row.error(
+                "status",
+                _("Attendance is recorded for this enrollment: its status stays %(status)s.") % {"status": obj.status},
+            )
         elif status or obj._state.adding:
             obj.status = status or services.SEAT_REQUEST
 
@@ -385,16 +428,19 @@ class _EnrollmentSheet(_Sheet):
                 continue
             first = first_with.setdefault((enrollment.session_id, enrollment.learner_id), row)
             if first is not row:
-                row.error("learner_external_id", f"This learner is already on this session in row {first.number}.")
+                row.error(
+                    "learner_external_id",
+                    _("This learner is already on this session in row %(row)s.") % {"row": first.number},
+                )
         live = Enrollment.objects.exclude(status=EnrollmentStatus.CANCELLED)
-        for chunk in _chunks(sorted({session_id for session_id, _ in first_with}), _chunk_size()):
+        for chunk in _chunks(sorted({session_id for session_id, _learner in first_with}), _chunk_size()):
             for holder in live.filter(session__in=chunk).select_related("learner"):
                 row = first_with.get((holder.session_id, holder.learner_id))
                 if row is not None and holder.external_id not in file_ids:
                     row.error(
                         "learner_external_id",
-                        f"{_described(holder.learner)} is already on this session "
-                        f"(enrollment {holder.external_id or holder.pk}).",
+                        _("%(learner)s is already on this session (enrollment %(enrollment)s).")
+                        % {"learner": _described(holder.learner), "enrollment": holder.external_id or holder.pk},
                     )
 
 
@@ -418,7 +464,7 @@ class _CompletionSheet(_Sheet):
             obj.source = CompletionSource.IMPORT  # an update keeps where the completion first came from
         if learner := context.reference(row, "learner_external_id", "learner"):
             obj.learner = learner
-        if course := context.reference(row, "course_code", "course", label="course with code"):
+        if course := context.reference(row, "course_code", "course"):
             obj.course = course
         obj.completed_at = row.moment("completed_at", required=True) or obj.completed_at
         recorded_at = row.moment("recorded_at")
@@ -481,7 +527,7 @@ class _TicketSheet(_Sheet):
 
     def fill(self, obj: SupportTicket, row: _Row, context: _Context) -> None:
         if not obj._state.adding:
-            context.check_provider(row, "external_id", obj.engagement, f"Ticket {obj.external_id}")
+            context.check_provider(row, "external_id", obj.engagement, _("Ticket %(id)s") % {"id": obj.external_id})
         if engagement := engagement_of(row, context):
             obj.engagement = engagement
         obj.learner = context.reference(row, "learner_external_id", "learner")
@@ -495,7 +541,7 @@ class _TicketSheet(_Sheet):
         obj.resolved_at = row.moment("resolved_at")
         for column in ("first_response_at", "resolved_at"):
             if opened_at and getattr(obj, column) and getattr(obj, column) < opened_at:
-                row.error(column, f"{column} cannot be before opened_at.")
+                row.error(column, _("%(column)s cannot be before opened_at.") % {"column": column})
         obj.status = services.status_from_history(
             obj.status,
             first_response_at=obj.first_response_at,
@@ -505,4 +551,6 @@ class _TicketSheet(_Sheet):
 
 
 def _described(learner: Learner) -> str:
-    return f"learner {learner.name} ({learner.external_id or 'no external_id'})"
+    if learner.external_id:
+        return _("learner %(name)s (%(id)s)") % {"name": learner.name, "id": learner.external_id}
+    return _("learner %(name)s (no external_id)") % {"name": learner.name}

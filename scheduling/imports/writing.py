@@ -9,6 +9,9 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import DataError, IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_scopes import get_scope
 
 from mls.audit import audit_event, create_audited
@@ -25,10 +28,11 @@ MAX_ERRORS = 200
 BATCH_SIZE = 500  # rows per INSERT/UPDATE statement, and how often progress is reported
 # A race with another writer can still hit a constraint after validation; say which rule in the user's words.
 CONSTRAINT_MESSAGES = {
-    "external_id": "Another import or user saved one of these external_ids meanwhile.",
-    "scheduling_learner_email": "Two learners would share an email address (e.g. two learners swap emails); "
-    "make the change in two imports.",
-    "scheduling_enrollment_one_live_per_learner": "A learner would be on the same session twice.",
+    "external_id": gettext_lazy("Another import or user saved one of these external_ids meanwhile."),
+    "scheduling_learner_email": gettext_lazy(
+        "Two learners would share an email address (e.g. two learners swap emails); make the change in two imports."
+    ),
+    "scheduling_enrollment_one_live_per_learner": gettext_lazy("A learner would be on the same session twice."),
     **services.CONSTRAINT_MESSAGES,  # double booking
 }
 
@@ -88,7 +92,7 @@ def _model_errors(obj: models.Model, row: _Row, sheet: _Sheet) -> None:
         for field, messages in error.message_dict.items():
             column = column_of.get(field, "") if field != NON_FIELD_ERRORS else ""
             if column not in sheet.all_columns:
-                column, messages = "", [f"{field}: {message}" for message in messages]
+                column, messages = "", [_("%(field)s: %(message)s") % {"field": field, "message": m} for m in messages]
             for message in messages:
                 row.error(column, message)
 
@@ -96,7 +100,7 @@ def _model_errors(obj: models.Model, row: _Row, sheet: _Sheet) -> None:
 def _require_permission(kind: str, sheet: _Sheet, membership: Membership | None) -> None:
     """Checked before a row is read: the web, CSV and API refuse the same roles (no member, no write)."""
     if membership is None or not membership.has_permission(sheet.permission):
-        raise PermissionDenied(f"Your role may not write {kind}.")
+        raise PermissionDenied(_("Your role may not write %(kind)s.") % {"kind": kind})
 
 
 class _ProgressCounter:
@@ -123,7 +127,8 @@ def _capped(errors: list[RowError]) -> list[RowError]:
     if len(errors) <= MAX_ERRORS:
         return errors
     more = len(errors) - MAX_ERRORS
-    return [*errors[:MAX_ERRORS], RowError(errors[MAX_ERRORS].row, "", f"…and {more:,} more errors from here on.")]
+    message = _("…and %(more)s more errors from here on.") % {"more": number_format(more, force_grouping=True)}
+    return [*errors[:MAX_ERRORS], RowError(errors[MAX_ERRORS].row, "", message)]
 
 
 def _check_scope(organization: Organization) -> None:
@@ -186,7 +191,15 @@ def import_records(
         return ImportResult(created=0, updated=0, errors=[RowError(0, "", "Send at least one item.")])
     if len(records) > MAX_ROWS:
         return ImportResult(
-            created=0, updated=0, errors=[RowError(0, "", f"Send at most {MAX_ROWS:,} items at a time.")]
+            created=0,
+            updated=0,
+            errors=[
+                RowError(
+                    0,
+                    "",
+                    _("Send at most %(max)s items at a time.") % {"max": number_format(MAX_ROWS, force_grouping=True)},
+                )
+            ],
         )
     rows = [_record_row(index, record, sheet) for index, record in enumerate(records)]
     return _import(kind, sheet, organization, rows, membership.user, membership.provider_id, None)
@@ -196,9 +209,9 @@ def _record_row(index: int, record: Mapping[str, Any], sheet: _Sheet) -> _Row:
     row = _Row(index, {})
     for field, value in record.items():
         if field not in sheet.all_columns:
-            row.error(field, f"Unknown field; the fields are: {', '.join(sheet.all_columns)}.")
+            row.error(field, _("Unknown field; the fields are: %(fields)s.") % {"fields": ", ".join(sheet.all_columns)})
         elif isinstance(value, dict | list):
-            row.error(field, "Give a single value here, not a list or an object.")
+            row.error(field, _("Give a single value here, not a list or an object."))
         else:
             _put(row, field, "" if value is None else str(value).lower() if isinstance(value, bool) else str(value))
     return row
@@ -223,7 +236,10 @@ def _import(
         external_id = row.text("external_id", required=True)
         first = first_with.setdefault(external_id, row) if external_id else row
         if first is not row:
-            row.error("external_id", f"external_id {external_id} is already used in row {first.number}.")
+            row.error(
+                "external_id",
+                _("external_id %(id)s is already used in row %(row)s.") % {"id": external_id, "row": first.number},
+            )
         obj = existing.get(external_id) if first is row else None
         row.before = dict(zip(sheet.fields, _field_values(obj, sheet.fields), strict=True)) if obj else None
         obj = obj or sheet.model(organization=organization, external_id=external_id)
@@ -244,7 +260,8 @@ def _import(
         return ImportResult(created=0, updated=0, errors=_capped([error for row in rows for error in row.errors]))
     except (IntegrityError, DataError) as error:
         message = next((text for name, text in CONSTRAINT_MESSAGES.items() if name in str(error)), str(error).strip())
-        return ImportResult(created=0, updated=0, errors=[RowError(1, "", f"Nothing was saved: {message}")])
+        message = _("Nothing was saved: %(problem)s") % {"problem": message}
+        return ImportResult(created=0, updated=0, errors=[RowError(1, "", message)])
     counter.finish()
     return result
 

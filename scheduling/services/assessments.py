@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mls.audit import save_audited
 from mls.enums import Permission
@@ -19,15 +20,15 @@ def require_attempt_writer(membership: Membership, course: Course) -> None:
     """Assessment results are delivery data; an attempt belongs to a learner and a course, not an engagement, so a
     provider's account manager records them for the courses its provider delivers (has a session of)."""
     if not membership.has_permission(Permission.LOG_DELIVERY):
-        raise ValidationError("Only owners and the provider's account managers record assessment attempts.")
+        raise ValidationError(_("Only owners and the provider's account managers record assessment attempts."))
     if membership.is_provider_side and not attempt_courses(membership).filter(pk=course.pk).exists():
-        raise ValidationError({"course": f"Your provider delivers no session of {course.code}."})
+        raise ValidationError({"course": _("Your provider delivers no session of %(code)s.") % {"code": course.code}})
 
 
 def attempt_refusals(*, attempted_at: datetime, now: datetime) -> dict[str, str]:
     """What is wrong with an attempt's values, by field (empty: nothing); the import asks the same."""
     if attempted_at > now:
-        return {"attempted_at": "An attempt cannot be in the future."}
+        return {"attempted_at": _("An attempt cannot be in the future.")}
     return {}
 
 
@@ -59,14 +60,21 @@ def record_assessment_attempt(
     errors = attempt_refusals(attempted_at=attempted_at, now=now)
     outcome = attempt_passed(score, pass_mark)
     if passed is not None and passed != outcome:
-        errors["passed"] = (
-            f"A score of {score} against a pass mark of {pass_mark} is {'a pass' if outcome else 'a fail'}."
+        verdict = (
+            _("A score of %(score)s against a pass mark of %(pass_mark)s is a pass.")
+            if outcome
+            else _("A score of %(score)s against a pass mark of %(pass_mark)s is a fail.")
         )
+        errors["passed"] = verdict % {"score": score, "pass_mark": pass_mark}
     taken = AssessmentAttempt.objects.filter(learner=learner, course=course)
     if attempt_number is None:
         attempt_number = (taken.aggregate(number=Max("attempt_number"))["number"] or 0) + 1
     elif taken.filter(attempt_number=attempt_number).exists():
-        errors["attempt_number"] = f"{learner} already has attempt {attempt_number} at {course.code}."
+        errors["attempt_number"] = _("%(learner)s already has attempt %(number)s at %(code)s.") % {
+            "learner": learner,
+            "number": attempt_number,
+            "code": course.code,
+        }
     if errors:
         raise ValidationError(errors)
     attempt = AssessmentAttempt(

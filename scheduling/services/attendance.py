@@ -6,6 +6,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mls.audit import record_event
 from mls.celery import enqueue_after_commit
@@ -22,9 +23,9 @@ def _open_register(session: Session, membership: Membership, now: datetime) -> S
     session = Session.objects.select_for_update().get(pk=session.pk)
     require_delivery_writer(membership, session.engagement)
     if session.status not in OCCUPYING_STATUSES:
-        raise ValidationError("Attendance is recorded for confirmed or delivered sessions only.")
+        raise ValidationError(_("Attendance is recorded for confirmed or delivered sessions only."))
     if session.starts_at > now:
-        raise ValidationError("The session has not started yet.")
+        raise ValidationError(_("The session has not started yet."))
     return session
 
 
@@ -60,7 +61,7 @@ def record_attendance(
     seated = list(session.enrollments.filter(status__in=SEATED_STATUSES))
     unknown = present_ids - {e.pk for e in seated}
     if unknown:
-        raise ValidationError(f"Not enrolled on this session: {sorted(unknown)}.")
+        raise ValidationError(_("Not enrolled on this session: %(ids)s.") % {"ids": sorted(unknown)})
     for enrollment in seated:
         _mark(enrollment, enrollment.pk in present_ids, now)
     record_event(
@@ -84,7 +85,8 @@ def record_enrollment_attendance(
     session = _open_register(enrollment.session, membership, now)
     enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
     if enrollment.status not in SEATED_STATUSES:
-        raise ValidationError({"enrollment": f"A {enrollment.get_status_display().lower()} learner has no seat."})
+        status = enrollment.get_status_display().lower()
+        raise ValidationError({"enrollment": _("A %(status)s learner has no seat.") % {"status": status}})
     attendance, created = _mark(enrollment, present, now)
     attendance.log_action("attendance.recorded", actor=membership.user)
     _survey_present_learners(session)
@@ -97,10 +99,12 @@ def mark_delivered(*, session: Session, membership: Membership) -> Session:
     session = Session.objects.select_for_update().get(pk=session.pk)
     require_delivery_writer(membership, session.engagement)
     if session.status != SessionStatus.CONFIRMED:
-        raise ValidationError("Only a confirmed session can be marked delivered.")
+        raise ValidationError(_("Only a confirmed session can be marked delivered."))
     missing = session.enrollments.filter(status=EnrollmentStatus.ENROLLED).count()
     if missing:
-        raise ValidationError(f"Record attendance first: {missing} enrolled learner(s) have none.")
+        raise ValidationError(
+            _("Record attendance first: %(missing)s enrolled learner(s) have none.") % {"missing": missing}
+        )
     session.status = SessionStatus.DELIVERED
     session.save(update_fields=["status"])
     session.log_action("session.delivered", actor=membership.user)

@@ -7,7 +7,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from mls.audit import record_event, save_audited
 from mls.enums import Permission
@@ -28,13 +30,13 @@ RECERTIFICATION_REMINDER_DAYS = (90, 60, 30, 7)
 def require_compliance_assigner(membership: Membership) -> None:
     """Who assigns mandatory training and records its completion (the pages ask this too, as `compliance.assign`)."""
     if not membership.has_permission(Permission.ASSIGN_COMPLIANCE):
-        raise ValidationError("Your role cannot assign mandatory training or record its completion.")
+        raise ValidationError(_("Your role cannot assign mandatory training or record its completion."))
 
 
 def assignment_refusals(*, completed_at: datetime | None, now: datetime) -> dict[str, str]:
     """What is wrong with an assignment's values, by field (empty: nothing); the import asks the same."""
     if completed_at is not None and completed_at > now:
-        return {"completed_at": "A completion cannot be in the future."}
+        return {"completed_at": _("A completion cannot be in the future.")}
     return {}
 
 
@@ -55,7 +57,11 @@ def assign_learner(
     require_compliance_assigner(membership)
     errors = assignment_refusals(completed_at=completed_at, now=now)
     if ComplianceAssignment.objects.filter(requirement=requirement, learner=learner, due_on=due_on).exists():
-        errors["due_on"] = f"{learner} already has {requirement} due on {due_on:%d %b %Y}."
+        errors["due_on"] = _("%(learner)s already has %(requirement)s due on %(due_on)s.") % {
+            "learner": learner,
+            "requirement": requirement,
+            "due_on": date_format(due_on, "DATE_FORMAT"),
+        }
     if errors:
         raise ValidationError(errors)
     assignment = ComplianceAssignment(
@@ -98,16 +104,19 @@ def send_recertification_reminders(*, today: date) -> int:
     for assignment in due_soon:
         days_left = (assignment.due_on - today).days
         threshold = min(n for n in RECERTIFICATION_REMINDER_DAYS if n >= days_left)
-        _, created = ComplianceReminder.objects.get_or_create(
+        _reminder, created = ComplianceReminder.objects.get_or_create(
             organization=assignment.organization, assignment=assignment, days_before=threshold
         )
         if created:
             sent += 1
-            email_after_commit(
-                subject=f"Mandatory training due in {days_left} days: {assignment.requirement.name}",
-                body=f"Please complete {assignment.requirement.name} by {assignment.due_on:%d %B %Y}.",
-                recipients=[assignment.learner.email],
-            )
+            with translation.override(assignment.learner.language):  # the learner's language, not the beat's
+                names = {"requirement": assignment.requirement.name, "days": days_left}
+                email_after_commit(
+                    subject=_("Mandatory training due in %(days)s days: %(requirement)s") % names,
+                    body=_("Please complete %(requirement)s by %(due_on)s.")
+                    % {**names, "due_on": date_format(assignment.due_on, _("j F Y"))},
+                    recipients=[assignment.learner.email],
+                )
     return sent
 
 
@@ -127,7 +136,7 @@ def _audience(requirement: ComplianceRequirement) -> Q:
 def assign_requirement(*, requirement: ComplianceRequirement, membership: Membership, due_on: date) -> int:
     """Assign the requirement to every learner in its audience who has no assignment due that day yet."""
     if not membership.has_permission(Permission.ASSIGN_COMPLIANCE):
-        raise ValidationError("Your role cannot assign mandatory training.")
+        raise ValidationError(_("Your role cannot assign mandatory training."))
     learners = Learner.objects.filter(_audience(requirement)).exclude(
         compliance_assignments__requirement=requirement, compliance_assignments__due_on=due_on
     )
@@ -168,14 +177,14 @@ def _save_requirement(
     requirement: ComplianceRequirement, membership: Membership, action: str, courses: Iterable[Course], fields: dict
 ) -> ComplianceRequirement:
     if not membership.has_permission(Permission.MANAGE_COMPLIANCE):
-        raise ValidationError("Only the client's owners and L&D directors define mandatory training.")
+        raise ValidationError(_("Only the client's owners and L&D directors define mandatory training."))
     courses = set(courses)
     if not courses:
-        raise ValidationError({"courses": "Choose at least one course that satisfies the requirement."})
+        raise ValidationError({"courses": _("Choose at least one course that satisfies the requirement.")})
     if any(course.organization_id != requirement.organization_id for course in courses):
-        raise ValidationError({"courses": "Choose courses of this organization."})
+        raise ValidationError({"courses": _("Choose courses of this organization.")})
     if ComplianceRequirement.objects.filter(name=fields.get("name")).exclude(pk=requirement.pk).exists():
-        raise ValidationError({"name": f"A requirement named {fields['name']} already exists."})
+        raise ValidationError({"name": _("A requirement named %(name)s already exists.") % {"name": fields["name"]}})
     courses_before = None if requirement._state.adding else _requirement_course_ids(requirement)
     for name, value in fields.items():
         setattr(requirement, name, value)

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mls.audit import save_audited
 from mls.enums import Permission
@@ -16,13 +17,13 @@ from scheduling.models import ContentReview, Course
 def require_course_keeper(membership: Membership) -> None:
     """Course keepers add, edit and review courses (the pages ask this too, as `course.manage`)."""
     if not membership.has_permission(Permission.MANAGE_COURSES):
-        raise ValidationError("Your role cannot add or edit courses.")
+        raise ValidationError(_("Your role cannot add or edit courses."))
 
 
 def reviewed_on_error(reviewed_on: date | None, today: date) -> str:
     """A content review is recorded once it has happened: a future date would keep a course "fresh" unreviewed."""
     if reviewed_on and reviewed_on > today:
-        return "A review date cannot be in the future."
+        return _("A review date cannot be in the future.")
     return ""
 
 
@@ -30,7 +31,7 @@ def _save_course(course: Course, membership: Membership, action: str, fields: di
     require_course_keeper(membership)
     code = fields.get("code", course.code)
     if Course.objects.filter(code=code).exclude(pk=course.pk).exists():
-        raise ValidationError({"code": f"Course {code} already exists."})
+        raise ValidationError({"code": _("Course %(code)s already exists.") % {"code": code}})
     if error := reviewed_on_error(fields.get("last_reviewed_on"), timezone.localdate(now)):
         raise ValidationError({"last_reviewed_on": error})
     return save_audited(course, actor=membership.user, action=action, changes=fields)

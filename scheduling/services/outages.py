@@ -6,6 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from engagements.models import Engagement
 from mls.audit import save_audited
@@ -23,11 +24,13 @@ def outage_time_errors(*, starts_at: datetime, ends_at: datetime, planned: bool,
     an unplanned one is logged once it has begun, and nothing ends beyond OUTAGE_HORIZON."""
     errors = {}
     if ends_at <= starts_at:
-        errors["ends_at"] = "The outage must end after it starts."
+        errors["ends_at"] = _("The outage must end after it starts.")
     if not planned and starts_at > now:
-        errors["starts_at"] = "An unplanned outage is logged once it has started; plan maintenance as planned."
+        errors["starts_at"] = _("An unplanned outage is logged once it has started; plan maintenance as planned.")
     if ends_at > now + OUTAGE_HORIZON:
-        errors.setdefault("ends_at", f"This is more than {OUTAGE_HORIZON.days} days ahead; check the year.")
+        errors.setdefault(
+            "ends_at", _("This is more than %(days)s days ahead; check the year.") % {"days": OUTAGE_HORIZON.days}
+        )
     return errors
 
 

@@ -191,9 +191,11 @@ def request_session(
     instructors: Iterable[Instructor] = (),
     requested_at: datetime | None = None,
     external_id: str = "",
+    language: str = "",
     now: datetime | None = None,
 ) -> Session:
-    """Record a session request (requested_at starts the confirmation clock of SPEC-SLA §3)."""
+    """Record a session request (requested_at starts the confirmation clock of SPEC-SLA §3). It is delivered in
+    its course's language unless `language` says otherwise."""
     now = now or timezone.now()
     require_delivery_writer(membership, engagement)
     session = Session(
@@ -201,6 +203,7 @@ def request_session(
         engagement=engagement,
         course=course,
         modality=modality,
+        language=language or course.language,
         starts_at=starts_at,
         ends_at=ends_at,
         capacity=capacity,
@@ -296,6 +299,7 @@ def reschedule_session(
         membership=membership,
         course=session.course,
         modality=session.modality,
+        language=session.language,
         starts_at=starts_at,
         ends_at=ends_at,
         capacity=session.capacity,

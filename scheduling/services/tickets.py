@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from engagements.enums import Side
 from engagements.models import Engagement
@@ -57,7 +58,7 @@ def answering_side(membership: Membership, ticket: SupportTicket) -> str:
     if not membership.has_permission(Permission.ANSWER_TICKETS) or not membership.acts_for(
         ticket.engagement.provider_id
     ):
-        raise ValidationError("Your role cannot answer this engagement's support tickets.")
+        raise ValidationError(_("Your role cannot answer this engagement's support tickets."))
     return Side.PROVIDER if membership.is_provider_side else Side.CLIENT
 
 
@@ -65,7 +66,7 @@ def check_reply(membership: Membership, ticket: SupportTicket) -> str:
     """May `membership` reply to `ticket` now: a side of the conversation, on a ticket that is not closed."""
     side = answering_side(membership, ticket)
     if ticket.status == TicketStatus.CLOSED:
-        raise ValidationError({"body": "The ticket is closed: log a new ticket for a new question."})
+        raise ValidationError({"body": _("The ticket is closed: log a new ticket for a new question.")})
     return side
 
 
@@ -106,9 +107,9 @@ def post_reply(*, ticket: SupportTicket, membership: Membership, body: str, now:
     side = check_reply(membership, ticket)
     now = now or timezone.now()
     if not body.strip():
-        raise ValidationError({"body": "Write a reply."})
+        raise ValidationError({"body": _("Write a reply.")})
     if now < ticket.opened_at:
-        raise ValidationError({"body": "The ticket opens later than now: a reply cannot precede it."})
+        raise ValidationError({"body": _("The ticket opens later than now: a reply cannot precede it.")})
     reply = TicketReply(
         organization=ticket.organization,
         ticket=ticket,
@@ -152,8 +153,10 @@ def _tell_the_other_side(ticket: SupportTicket, reply: TicketReply) -> None:
     notify(
         organization=ticket.organization,
         users=users,
-        title=f"{ticket.subject}: {reply.get_side_display().lower()} replied",
-        body=f"{author} ({reply.get_side_display()}) wrote:\n\n{reply.body[:500]}",
+        title=(_("%(subject)s: provider replied") if reply.side == Side.PROVIDER else _("%(subject)s: client replied"))
+        % {"subject": ticket.subject},
+        body=_("%(author)s (%(side)s) wrote:\n\n%(body)s")
+        % {"author": author, "side": reply.get_side_display(), "body": reply.body[:500]},
         url=url,
     )
 
@@ -176,12 +179,15 @@ def check_status(membership: Membership, ticket: SupportTicket, status: str) -> 
     answering_side(membership, ticket)
     if ticket.status not in TICKET_TRANSITIONS.get(status, ()):
         raise ValidationError(
-            {"status": f"A ticket that is {ticket.get_status_display().lower()} cannot be set to that status."}
+            {
+                "status": _("A ticket that is %(status)s cannot be set to that status.")
+                % {"status": ticket.get_status_display().lower()}
+            }
         )
     if status == TicketStatus.RESOLVED:
         require_delivery_writer(membership, ticket.engagement)
         if not ticket.first_response_at:
-            raise ValidationError({"status": "Reply to the ticket before resolving it: it has no first response."})
+            raise ValidationError({"status": _("Reply to the ticket before resolving it: it has no first response.")})
 
 
 @transaction.atomic
@@ -211,7 +217,9 @@ def check_assignee(ticket: SupportTicket, assignee: Membership | None) -> None:
     try:
         answering_side(assignee, ticket)
     except ValidationError:
-        raise ValidationError({"assignee": f"{assignee.user} cannot answer this engagement's tickets."}) from None
+        raise ValidationError(
+            {"assignee": _("%(member)s cannot answer this engagement's tickets.") % {"member": assignee.user}}
+        ) from None
 
 
 @transaction.atomic
@@ -243,11 +251,11 @@ def update_ticket_times(
     resolved = resolved_at or ticket.resolved_at
     errors = {}
     if resolved and not first:
-        errors["first_response_at"] = "A resolved ticket has had a first response: record it."
+        errors["first_response_at"] = _("A resolved ticket has had a first response: record it.")
     if first and first < ticket.opened_at:
-        errors["first_response_at"] = "The first response cannot precede the ticket's opening."
+        errors["first_response_at"] = _("The first response cannot precede the ticket's opening.")
     if resolved and resolved < ticket.opened_at:
-        errors["resolved_at"] = "The resolution cannot precede the ticket's opening."
+        errors["resolved_at"] = _("The resolution cannot precede the ticket's opening.")
     if errors:
         raise ValidationError(errors)
     last = ticket.replies.order_by("-created_at", "-pk").values_list("side", flat=True).first()

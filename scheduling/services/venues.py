@@ -6,6 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mls.audit import save_audited
 from mls.enums import Permission
@@ -16,12 +17,12 @@ from scheduling.models import Room, Venue
 
 def _require_venue_keeper(membership: Membership) -> None:
     if not membership.has_permission(Permission.MANAGE_VENUES):
-        raise ValidationError("Only owners and the provider's account managers maintain venues and rooms.")
+        raise ValidationError(_("Only owners and the provider's account managers maintain venues and rooms."))
 
 
 def _refuse_duplicate_venue(venue: Venue, name: str) -> None:
     if Venue.objects.filter(name=name).exclude(pk=venue.pk).exists():
-        raise ValidationError({"name": f"A venue named {name} already exists."})
+        raise ValidationError({"name": _("A venue named %(name)s already exists.") % {"name": name}})
 
 
 @transaction.atomic
@@ -42,14 +43,19 @@ def update_venue(*, venue: Venue, membership: Membership, **fields: Any) -> Venu
 def _check_room(room: Room, name: str, capacity: int | None, now: datetime) -> None:
     """A unique name within the venue, and enough seats for the sessions already booked in the room."""
     if Room.objects.filter(venue=room.venue_id, name=name).exclude(pk=room.pk).exists():
-        raise ValidationError({"name": f"{room.venue} already has a room named {name}."})
+        raise ValidationError(
+            {"name": _("%(venue)s already has a room named %(name)s.") % {"venue": room.venue, "name": name}}
+        )
     if room.pk and capacity is not None:
         larger = room.sessions.filter(status__in=OCCUPYING_STATUSES, ends_at__gt=now, capacity__gt=capacity).count()
         if larger:
             raise ValidationError(
                 {
-                    "capacity": f"{larger} confirmed session(s) to come in this room seat more than {capacity}: "
-                    "lower their capacity or move them first."
+                    "capacity": _(
+                        "%(sessions)s confirmed session(s) to come in this room seat more than %(capacity)s: "
+                        "lower their capacity or move them first."
+                    )
+                    % {"sessions": larger, "capacity": capacity}
                 }
             )
 
