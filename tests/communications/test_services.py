@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 
+from certificates.models import Certificate
+from certificates.selectors import verification_url
 from communications import services
 from communications.enums import MessageKind, MessageStatus
 from communications.models import CommunicationSettings, LearnerMessage
@@ -291,7 +293,7 @@ def test_a_promoted_learner_is_told_with_an_invitation(delivery, django_capture_
     assert str(calendar_of(email)[0]["METHOD"]) == "REQUEST"
 
 
-def test_completion_is_sent_with_the_certificate_hook_and_not_for_imports(delivery, django_capture_on_commit_callbacks):
+def test_completion_is_sent_with_its_certificate_and_not_for_imports(delivery, django_capture_on_commit_callbacks):
     learner = delivery.learner(name="Ada")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -305,7 +307,17 @@ def test_completion_is_sent_with_the_certificate_hook_and_not_for_imports(delive
                 source=source,
             )
 
-    assert [(m.subject, m.attachments) for m in mail.outbox] == [("Completed: Leading hybrid teams", [])]
+    [message] = mail.outbox
+    [(filename, content, mimetype)] = message.attachments
+    assert (message.subject, filename, mimetype, content[:5]) == (
+        "Completed: Leading hybrid teams",
+        "certificate-lht-101-ada.pdf",
+        "application/pdf",
+        b"%PDF-",
+    )
+    # The certificate of the logged completion (the import's has none): its public check is in the email.
+    [certificate] = Certificate.objects.all()
+    assert f"check it at {verification_url(certificate)}\n" in message.body
 
 
 def test_a_failing_mail_server_marks_the_message_failed(delivery, settings, django_capture_on_commit_callbacks):
