@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from certificates.selectors import verification_url
 from certificates.services import issue_certificate
@@ -122,13 +123,13 @@ def record_session_completions(
     """Bulk entry: completions for attendees of a delivered session (each also updates compliance)."""
     require_delivery_writer(membership, session.engagement)
     if session.status != SessionStatus.DELIVERED:
-        raise ValidationError("Completions are recorded for delivered sessions.")
+        raise ValidationError(_("Completions are recorded for delivered sessions."))
     if completed_at < session.starts_at:
-        raise ValidationError({"completed_at": "A completion cannot precede the session."})
+        raise ValidationError({"completed_at": _("A completion cannot precede the session.")})
     ids = set(enrollment_ids)
     attendees = session.enrollments.filter(pk__in=ids, status=EnrollmentStatus.ATTENDED).select_related("learner")
     if len(attendees) != len(ids):
-        raise ValidationError("Only attendees of this session can be given a completion.")
+        raise ValidationError(_("Only attendees of this session can be given a completion."))
     already = set(
         Completion.objects.filter(session=session, learner__in=[e.learner for e in attendees]).values_list(
             "learner", flat=True

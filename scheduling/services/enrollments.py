@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from communications.enums import MessageKind
 from communications.services import queue_learner_message
@@ -105,7 +107,7 @@ def _place_on(
                 enrollment.cancelled_at = enrollment.cancelled_at or now
         elif session.status == SessionStatus.CANCELLED:
             if held in (None, EnrollmentStatus.CANCELLED):
-                placement.errors[index] = "The session is cancelled: enroll on another one."
+                placement.errors[index] = _("The session is cancelled: enroll on another one.")
             else:
                 enrollment.status = held  # nothing moves on a cancelled session
         elif enrollment.status in (EnrollmentStatus.ATTENDED, EnrollmentStatus.NO_SHOW):
@@ -120,7 +122,7 @@ def _place_on(
         else:
             queue.append(((enrollment.requested_at, 1, index), enrollment, held))
     outside = {id(other) for other in others}
-    for _, enrollment, held in sorted(queue, key=lambda entry: entry[0]):
+    for _order, enrollment, held in sorted(queue, key=lambda entry: entry[0]):
         enrollment.status = EnrollmentStatus.ENROLLED if seated < session.capacity else EnrollmentStatus.WAITLISTED
         if enrollment.status == EnrollmentStatus.ENROLLED:
             seated += 1
@@ -132,10 +134,13 @@ def _place_on(
     over = seated - session.capacity
     if historic and over > 0:
         for index in kept_seats[max(0, len(kept_seats) - over) :]:
-            placement.errors[index] = (
-                f"The session was delivered with {session.capacity} seat(s): "
-                f"{seated} learners would hold one (enrolled, attended or no-show)."
-            )
+            placement.errors[index] = ngettext(
+                "The session was delivered with %(capacity)d seat: "
+                "%(seated)d learners would hold one (enrolled, attended or no-show).",
+                "The session was delivered with %(capacity)d seats: "
+                "%(seated)d learners would hold one (enrolled, attended or no-show).",
+                session.capacity,
+            ) % {"capacity": session.capacity, "seated": seated}
 
 
 def _place_one(request: SeatRequest, now: datetime) -> Placement:
@@ -164,9 +169,9 @@ def enroll(
     session = Session.objects.select_for_update().get(pk=session.pk)  # serialize seat counting
     require_delivery_writer(membership, session.engagement)
     if session.status == SessionStatus.DELIVERED:
-        raise ValidationError("The session is delivered: enroll on another one.")
+        raise ValidationError(_("The session is delivered: enroll on another one."))
     if session.enrollments.filter(learner=learner).exclude(status=EnrollmentStatus.CANCELLED).exists():
-        raise ValidationError({"learner": f"{learner} is already on this session."})
+        raise ValidationError({"learner": _("%(learner)s is already on this session.") % {"learner": learner}})
     now = now or timezone.now()
     enrollment = Enrollment(
         organization=session.organization,
@@ -194,7 +199,10 @@ def cancel_enrollment(
     require_delivery_writer(membership, session.engagement)
     enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
     if enrollment.status not in (EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED):
-        raise ValidationError(f"A {enrollment.get_status_display().lower()} enrollment cannot be cancelled.")
+        raise ValidationError(
+            _("An enrollment that is %(status)s cannot be cancelled.")
+            % {"status": enrollment.get_status_display().lower()}
+        )
     stored = SeatRequest(enrollment, stored_session_id=enrollment.session_id, stored_status=enrollment.status)
     enrollment.status = EnrollmentStatus.CANCELLED
     placement = _place_one(stored, now)

@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from communications.enums import MessageKind
 from communications.services import queue_learner_message
@@ -28,8 +30,10 @@ from vendors.models import Instructor
 from ._common import require_delivery_writer
 
 CONSTRAINT_MESSAGES = {
-    "scheduling_instructor_not_double_booked": "An instructor of this session is already booked at that time.",
-    "scheduling_room_not_double_booked": "The room is already booked at that time.",
+    "scheduling_instructor_not_double_booked": gettext_lazy(
+        "An instructor of this session is already booked at that time."
+    ),
+    "scheduling_room_not_double_booked": gettext_lazy("The room is already booked at that time."),
 }
 
 
@@ -43,11 +47,11 @@ def modality_field_errors(modality: str, room: Room | None, join_url: str) -> di
     into the other is an error, not silently kept (it would show on the calendar invitation)."""
     errors = {}
     if room is not None and modality not in ROOM_MODALITIES:
-        errors["room"] = (
+        errors["room"] = _(
             "Only a classroom or hybrid session has a room: leave it empty, or choose a modality with a room."
         )
     if join_url and modality not in JOIN_URL_MODALITIES:
-        errors["join_url"] = (
+        errors["join_url"] = _(
             "Only a virtual or hybrid session has a join URL: leave it empty, or choose a modality with a join URL."
         )
     return errors
@@ -90,12 +94,12 @@ def double_bookings(sessions: Sequence[Session], *, name_conflicts: bool = False
         if session.room_id and (by := _overlapping_with(held[("room", session.room_id)], session)):
             errors["room"] = CONSTRAINT_MESSAGES["scheduling_room_not_double_booked"]
             if name_conflicts:
-                errors["room"] = f"The room is already booked at that time by {by}."
+                errors["room"] = _("The room is already booked at that time by %(by)s.") % {"by": by}
         instructors = instructors_of.get(session.pk, [])
         busy_with = {i.name: _overlapping_with(held[("instructor", i.pk)], session) for i in instructors}
         if names := sorted(name for name, by in busy_with.items() if by):
             listed = [f"{name} ({busy_with[name]})" for name in names] if name_conflicts else names
-            errors["instructors"] = f"Already booked at that time: {', '.join(listed)}."
+            errors["instructors"] = _("Already booked at that time: %(names)s.") % {"names": ", ".join(listed)}
         if errors:
             clashes[index] = errors
             continue  # a refused session holds nothing for the ones after it
@@ -135,7 +139,9 @@ def check_delivery_setup(session: Session) -> None:
         noun = "hybrid" if session.modality == Modality.HYBRID else "virtual"
         raise ValidationError({"join_url": f"A {noun} session needs a join link."})
     if session.room_id and session.capacity > session.room.capacity:
-        raise ValidationError({"capacity": f"The room seats {session.room.capacity}; lower the capacity."})
+        raise ValidationError(
+            {"capacity": _("The room seats %(seats)d; lower the capacity.") % {"seats": session.room.capacity}}
+        )
 
 
 def _save_mapping_constraints(obj: Any, **save_kwargs: Any) -> None:
@@ -236,7 +242,9 @@ def confirm_session(*, session: Session, membership: Membership, now: datetime |
     session = Session.objects.select_for_update(of=("self",)).select_related("room").get(pk=session.pk)
     require_delivery_writer(membership, session.engagement)
     if session.status != SessionStatus.REQUESTED:
-        raise ValidationError(f"Only a requested session can be confirmed; this one is {session.status}.")
+        raise ValidationError(
+            _("Only a requested session can be confirmed; this one is %(status)s.") % {"status": session.status}
+        )
     check_delivery_setup(session)
     check_bookable(session)
     session.status, session.confirmed_at = SessionStatus.CONFIRMED, now
@@ -255,11 +263,13 @@ def cancel_session(
     session = Session.objects.select_for_update().get(pk=session.pk)
     require_delivery_writer(membership, session.engagement)
     if session.status not in (SessionStatus.REQUESTED, SessionStatus.CONFIRMED):
-        raise ValidationError(f"A {session.get_status_display().lower()} session cannot be cancelled.")
+        raise ValidationError(
+            _("A session that is %(status)s cannot be cancelled.") % {"status": session.get_status_display().lower()}
+        )
     if cancelled_by not in Side.values:
-        raise ValidationError({"cancelled_by": "Say which side cancelled: client or provider."})
+        raise ValidationError({"cancelled_by": _("Say which side cancelled: client or provider.")})
     if not reason.strip():
-        raise ValidationError({"reason": "Give the reason for the cancellation."})
+        raise ValidationError({"reason": _("Give the reason for the cancellation.")})
     session.status, session.cancelled_at = SessionStatus.CANCELLED, now
     session.cancelled_by, session.cancellation_reason = cancelled_by, reason.strip()
     session.save()
@@ -291,9 +301,9 @@ def reschedule_session(
     session = Session.objects.select_for_update().get(pk=session.pk)
     require_delivery_writer(membership, session.engagement)
     if session.status != SessionStatus.CANCELLED:
-        raise ValidationError("Cancel the session (with its reason) before rescheduling it.")
+        raise ValidationError(_("Cancel the session (with its reason) before rescheduling it."))
     if session.replacements.exists():
-        raise ValidationError("This session has already been rescheduled.")
+        raise ValidationError(_("This session has already been rescheduled."))
     replacement = request_session(
         engagement=session.engagement,
         membership=membership,

@@ -226,7 +226,7 @@ def test_history_cannot_seat_more_learners_than_the_delivered_session_had(client
 
     errors = write(client, acme, "enrollments", items, door)
 
-    message = "The session was delivered with 1 seat(s): 2 learners would hold one (enrolled, attended or no-show)."
+    message = "The session was delivered with 1 seat: 2 learners would hold one (enrolled, attended or no-show)."
     assert errors == [(1, "session_external_id", message)]
     assert statuses(acme) == {}
 
