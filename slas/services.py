@@ -74,12 +74,8 @@ REVIEW_BUSINESS_DAYS = 10  # SPEC-SLA §5: a performance review meeting within 1
 def create_schedule(*, engagement: Engagement, actor: User, **fields: Any) -> SlaSchedule:
     """The engagement's SLA terms, the escalation ladder included (it lives on the schedule only)."""
     if SlaSchedule.objects.filter(engagement=engagement).exists():
-        raise ValidationError(
-            {
-                "engagement": _("%(engagement)s already has an SLA schedule: change that one.")
-                % {"engagement": engagement}
-            }
-        )
+        message = _("%(engagement)s already has an SLA schedule: change that one.")
+        raise ValidationError({"engagement": message % {"engagement": engagement}})
     schedule = SlaSchedule(organization=engagement.organization, engagement=engagement, **fields)
     return save_audited(schedule, actor=actor, action="sla_schedule.created", changes={})
 
@@ -228,9 +224,8 @@ def compute_period(
 def _check_previous_finalized(engagement: Engagement, period: Period) -> None:
     earlier = engagement.sla_periods.filter(month__lt=period.month, status=PeriodStatus.PROVISIONAL).first()
     if earlier is not None:
-        raise ValidationError(
-            _("Finalize %(month)s first: periods close in order.") % {"month": f"{earlier.month:%Y-%m}"}
-        )
+        message = _("Finalize %(month)s first: periods close in order.")
+        raise ValidationError(message % {"month": f"{earlier.month:%Y-%m}"})
 
 
 @transaction.atomic
@@ -246,10 +241,8 @@ def finalize_period(
     schedule = schedule or schedule_required(engagement)
     closes_at = period.closes_at(schedule.grace_days)
     if now < closes_at:
-        raise ValidationError(
-            _("%(period)s stays provisional until %(closes_at)s (grace days).")
-            % {"period": period, "closes_at": f"{closes_at:%Y-%m-%d %H:%M %Z}"}
-        )
+        message = _("%(period)s stays provisional until %(closes_at)s (grace days).")
+        raise ValidationError(message % {"period": period, "closes_at": f"{closes_at:%Y-%m-%d %H:%M %Z}"})
     row = _locked_period(engagement, period)
     if row.is_finalized:
         return row
@@ -405,21 +398,16 @@ def _book_performance_review(escalation: Escalation) -> GovernanceMeeting:
     engagement, calendar = escalation.engagement, escalation.engagement.calendar
     day = calendar.add_business_days(calendar.local_date(escalation.created_at), REVIEW_BUSINESS_DAYS)
     subject = METRICS[escalation.metric].name if escalation.metric else _("several SLA targets")
-    item = _("%(subject)s breached in %(month)s (%(breaches)s).") % {
-        "subject": subject,
-        "month": date_format(escalation.period.month, "F Y"),
-        "breaches": escalation.breaches,
-    }
+    words = {"subject": subject, "month": date_format(escalation.period.month, "F Y"), "breaches": escalation.breaches}
+    item = _("%(subject)s breached in %(month)s (%(breaches)s).") % words
+    agenda = _("Formal performance review: %(item)s The provider presents a remediation plan.")
     meeting, created = GovernanceMeeting.objects.select_for_update().get_or_create(
         organization=engagement.organization,
         engagement=engagement,
         kind=MeetingKind.PERFORMANCE_REVIEW,
         scheduled_for=datetime.combine(day, time(10), tzinfo=calendar.zone),
         held_at=None,
-        defaults={
-            "agenda": _("Formal performance review: %(item)s The provider presents a remediation plan.")
-            % {"item": item}
-        },
+        defaults={"agenda": agenda % {"item": item}},
     )
     if not created and item not in meeting.agenda:
         meeting.agenda = meeting.agenda + "\n" + _("Also: %(item)s") % {"item": item}
@@ -540,9 +528,8 @@ def decide_relief(
     check_decide_relief(membership, relief.engagement)
     relief = ReliefEvent.objects.select_for_update().get(pk=relief.pk)
     if relief.status != ReliefStatus.REQUESTED:
-        raise ValidationError(
-            _("This relief request is already %(status)s.") % {"status": relief.get_status_display().lower()}
-        )
+        message = _("This relief request is already %(status)s.")
+        raise ValidationError(message % {"status": relief.get_status_display().lower()})
     relief.status = ReliefStatus.APPROVED if approve else ReliefStatus.REJECTED
     relief.decided_by, relief.decided_at = membership.user, now
     relief.save()
@@ -558,9 +545,8 @@ def submit_manual_measurement(
         raise ValidationError({"metric": _("Only manual metrics take submitted values.")})
     side = acting_side(membership, engagement)
     if engagement.sla_periods.filter(month=month, status=PeriodStatus.FINALIZED).exists():
-        raise ValidationError(
-            {"month": _("%(month)s is finalized; its measurements no longer change.") % {"month": f"{month:%Y-%m}"}}
-        )
+        message = _("%(month)s is finalized; its measurements no longer change.")
+        raise ValidationError({"month": message % {"month": f"{month:%Y-%m}"}})
     manual = ManualMeasurement(
         organization=engagement.organization,
         engagement=engagement,

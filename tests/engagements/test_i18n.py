@@ -21,6 +21,13 @@ pytestmark = pytest.mark.integration
 GERMAN = {"HTTP_ACCEPT_LANGUAGE": "de"}
 
 
+@pytest.fixture(autouse=True)
+def english_afterwards():
+    """LocaleMiddleware leaves a German request's language active in the thread: the next test starts in English."""
+    yield
+    translation.deactivate()
+
+
 def org_url(tenant, name, **kwargs):
     return reverse(name, kwargs={"organization_slug": tenant.organization.slug, **kwargs})
 
@@ -121,3 +128,22 @@ def test_contract_reminder_is_written_in_the_active_language(tenant_a, engagemen
         "Frist vor der automatischen Verlängerung von Acme learning operations mit Northwind Learning ist am "
         "02 Oktober 2027."
     )
+
+
+def test_contract_review_findings_read_in_german(client, tenant_a):
+    client.force_login(tenant_a.user(Role.PROCUREMENT))
+
+    response = client.post(
+        org_url(tenant_a, "engagements:contract_review"),
+        {"text": "The provider will use best efforts to confirm sessions. All data stays with the provider."},
+        **GERMAN,
+    )
+
+    html = response.content.decode()
+    assert texts(html, r"<h2>(.*?)</h2>") == ["3 Warnsignale"]
+    assert texts(html, r"<h3>(.*?)</h3>") == [
+        "Hoch „Bestmögliche Anstrengungen“ statt einer Zusage",
+        "Hoch Keine Klausel zu Datenexport oder Portabilität",
+        "Mittel Anzahl der SLA-Kennzahlen außerhalb von 5-8",
+    ]
+    assert "0 SLA-Kennzahlen gefunden; anzustreben sind 5-8" in html

@@ -22,6 +22,13 @@ MARCH = date(2026, 3, 1)
 GERMAN = {"HTTP_ACCEPT_LANGUAGE": "de"}
 
 
+@pytest.fixture(autouse=True)
+def english_afterwards():
+    """LocaleMiddleware leaves a German request's language active in the thread: the next test starts in English."""
+    yield
+    translation.deactivate()
+
+
 def org_url(tenant, name, **kwargs):
     return reverse(name, kwargs={"organization_slug": tenant.organization.slug, **kwargs})
 

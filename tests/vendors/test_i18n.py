@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import translation
 
 from mls.enums import Role
 from vendors.models import Supplier
@@ -14,6 +15,13 @@ from vendors.models import Supplier
 pytestmark = pytest.mark.integration
 
 GERMAN = {"HTTP_ACCEPT_LANGUAGE": "de"}
+
+
+@pytest.fixture(autouse=True)
+def english_afterwards():
+    """LocaleMiddleware leaves a German request's language active in the thread: the next test starts in English."""
+    yield
+    translation.deactivate()
 
 
 def org_url(tenant, name, **kwargs):
