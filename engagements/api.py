@@ -3,6 +3,7 @@ lines are written through the same services as the web app, changes with If-Matc
 change requests happen in MLS itself."""
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
@@ -248,7 +249,11 @@ class SowViewSet(CreatableContractResource):
         draft = selectors.draft_version(sow)
         if draft is None:
             raise exceptions.ValidationError(
-                {"non_field_errors": ["This SoW has no draft version: a signed SoW changes through a change request."]}
+                {
+                    "non_field_errors": [
+                        _("This SoW has no draft version: a signed SoW changes through a change request.")
+                    ]
+                }
             )
         line = services.add_service_line(version=draft, actor=self.membership.user, bands=bands, **fields)
         return Response(ServiceLineSerializer(line).data, status=201)
@@ -260,7 +265,11 @@ class SowViewSet(CreatableContractResource):
         draft = selectors.draft_version(self.get_object())
         if draft is None:
             raise exceptions.ValidationError(
-                {"non_field_errors": ["This SoW has no draft version: a signed SoW changes through a change request."]}
+                {
+                    "non_field_errors": [
+                        _("This SoW has no draft version: a signed SoW changes through a change request.")
+                    ]
+                }
             )
         return draft
 
@@ -394,7 +403,7 @@ class OutcomeMeasurementViewSet(ReadOnlyResource):
     def _reviewable(self) -> OutcomeMeasurement:
         measurement = self.get_object()
         if not selectors.may_review_outcome(self.membership, measurement):
-            raise exceptions.PermissionDenied("The other side verifies or rejects a submitted value.")
+            raise exceptions.PermissionDenied(_("The other side verifies or rejects a submitted value."))
         return measurement
 
     @extend_schema(

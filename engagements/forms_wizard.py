@@ -8,6 +8,8 @@ one write, so nothing typed earlier is trusted blindly.
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from mls.models import Provider
 from mls.validators import validate_currency, validate_sane_date
@@ -33,28 +35,35 @@ class BasicsForm(forms.Form):
 
     template = forms.ChoiceField(
         widget=forms.RadioSelect,
-        help_text="It fills in the scope, pricing, SLA targets and meetings; you change any of it in the next steps "
-        "or later on the engagement's pages.",
+        label=_("Template"),
+        help_text=_(
+            "It fills in the scope, pricing, SLA targets and meetings; you change any of it in the next steps or later "
+            "on the engagement's pages."
+        ),
     )
     provider = forms.ModelChoiceField(
         queryset=Provider.objects.none(),
-        help_text="The training provider you contract with. Not in the list? Add it under Providers first.",
+        label=_("Provider"),
+        help_text=_("The training provider you contract with. Not in the list? Add it under Providers first."),
     )
     name = forms.CharField(
         max_length=200,
         required=False,
-        label="Engagement name",
-        help_text="Empty: the template's name and the provider's, e.g. “Training delivery – Northwind”.",
+        label=_("Engagement name"),
+        help_text=_("Empty: the template's name and the provider's, e.g. “Training delivery – Northwind”."),
     )
     start_date = forms.DateField(
-        widget=DATE, validators=[validate_sane_date], help_text="The first day the contract is in force."
+        widget=DATE,
+        validators=[validate_sane_date],
+        label=_("Start date"),
+        help_text=_("The first day the contract is in force."),
     )
     end_date = forms.DateField(
         widget=DATE,
         required=False,
         validators=[validate_sane_date],
-        label="Renewal date",
-        help_text="Empty: the end of the template's usual term (three years).",
+        label=_("Renewal date"),
+        help_text=_("Empty: the end of the template's usual term (three years)."),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -79,7 +88,7 @@ class BasicsForm(forms.Form):
         if template and start and not cleaned.get("end_date"):
             cleaned["end_date"] = default_end_date(start, cleaned["chosen"].content)
         if start and cleaned.get("end_date") and cleaned["end_date"] <= start:
-            self.add_error("end_date", "The renewal date must be after the start date.")
+            self.add_error("end_date", gettext("The renewal date must be after the start date."))
         return cleaned
 
 
@@ -87,17 +96,19 @@ class MoneyForm(forms.Form):
     """Step 2: the contract's value and the template's prices."""
 
     annual_value = forms.DecimalField(
-        **MONEY, label="Annual contract value", help_text="What the contract is worth per year, as signed."
+        **MONEY, label=_("Annual contract value"), help_text=_("What the contract is worth per year, as signed.")
     )
     annual_budget = forms.DecimalField(
         **MONEY,
         required=False,
-        label="Your annual budget",
-        help_text="Optional: your own budget line for it; spend is reported against it (else the contract value).",
+        label=_("Your annual budget"),
+        help_text=_("Optional: your own budget line for it; spend is reported against it (else the contract value)."),
     )
-    currency = forms.CharField(max_length=3, validators=[validate_currency], help_text="ISO code, e.g. GBP, EUR.")
+    currency = forms.CharField(
+        max_length=3, validators=[validate_currency], label=_("Currency"), help_text=_("ISO code, e.g. GBP, EUR.")
+    )
     forecast_learners = forms.IntegerField(
-        min_value=0, label="Forecast learners per month", help_text="Billable learners you expect each month."
+        min_value=0, label=_("Forecast learners per month"), help_text=_("Billable learners you expect each month.")
     )
 
     def __init__(self, *args: object, template: ChosenTemplate, **kwargs: object) -> None:
@@ -109,28 +120,30 @@ class MoneyForm(forms.Form):
                 self.fields[f"line{index}_amount"] = forms.DecimalField(
                     **MONEY,
                     required=False,
-                    label=f"{line.name}: monthly fee",
-                    help_text="Empty: a twelfth of the annual contract value."
+                    label=gettext("%(line)s: monthly fee") % {"line": line.name},
+                    help_text=gettext("Empty: a twelfth of the annual contract value.")
                     if [other for other in self.template_lines if other.basis == LineBasis.FIXED] == [line]
-                    else f"Empty: {line.amount}.",
+                    else gettext("Empty: %(amount)s.") % {"amount": line.amount},
                 )
             elif line.basis == LineBasis.PER_LEARNER:
                 self.fields[f"line{index}_bands"] = forms.CharField(
                     widget=forms.Textarea(attrs={"rows": 4}),
-                    label=f"{line.name}: price per learner by volume",
+                    label=gettext("%(line)s: price per learner by volume") % {"line": line.name},
                     initial="\n".join(f"{'*' if up_to is None else up_to}: {rate}" for up_to, rate in line.bands),
-                    help_text="One band per line, “learners up to: price”; the last one “*: price” for every "
-                    "learner above. E.g. 200: 28.00 means the first 200 learners of the month cost 28.00 each.",
+                    help_text=gettext(
+                        "One band per line, “learners up to: price”; the last one “*: price” for every learner above. "
+                        "E.g. 200: 28.00 means the first 200 learners of the month cost 28.00 each."
+                    ),
                 )
                 if line.included_learners:
                     self.fields[f"line{index}_included"] = forms.IntegerField(
                         min_value=0,
                         initial=line.included_learners,
-                        label=f"{line.name}: learners included in the fixed fee",
+                        label=gettext("%(line)s: learners included in the fixed fee") % {"line": line.name},
                     )
             elif line.basis == LineBasis.UNIT:
                 self.fields[f"line{index}_unit_price"] = forms.DecimalField(
-                    **MONEY, initial=line.unit_price, label=f"{line.name}: unit price"
+                    **MONEY, initial=line.unit_price, label=gettext("%(line)s: unit price") % {"line": line.name}
                 )
 
     def clean(self) -> dict:
@@ -169,8 +182,8 @@ class TargetsForm(forms.Form):
         decimal_places=2,
         min_value=Decimal("0.01"),
         max_value=Decimal("100"),
-        label="Share of the monthly fee at risk",
-        help_text="Percent of each month's fee that service credits can take back (typically 5–15 %).",
+        label=_("Share of the monthly fee at risk"),
+        help_text=_("Percent of each month's fee that service credits can take back (typically 5–15 %)."),
     )
 
     def __init__(self, *args: object, template: ChosenTemplate, **kwargs: object) -> None:
@@ -179,19 +192,23 @@ class TargetsForm(forms.Form):
         self.fields["at_risk_percent"].initial = template.content.at_risk_percent
         for index, spec in enumerate(self.template_targets):
             metric = METRICS[spec.metric]
-            scale = "score 1–5" if metric.kind == Kind.MEAN else "%"
+            scale = gettext("score 1–5") if metric.kind == Kind.MEAN else "%"
             self.fields[f"t{index}_include"] = forms.BooleanField(
-                required=False, initial=True, label=f"Measure {metric.name.lower()}"
+                required=False, initial=True, label=gettext("Measure %(metric)s") % {"metric": metric.name_in_sentence}
             )
             self.fields[f"t{index}_target"] = forms.DecimalField(
-                max_digits=7, decimal_places=2, initial=spec.target, label=f"{metric.name}: target ({scale})"
+                max_digits=7,
+                decimal_places=2,
+                initial=spec.target,
+                label=gettext("%(metric)s: target (%(scale)s)") % {"metric": metric.name, "scale": scale},
             )
             if metric.threshold_unit:
                 self.fields[f"t{index}_threshold"] = forms.IntegerField(
                     min_value=1,
                     required=spec.metric != "change_request_response",
                     initial=spec.threshold or metric.default_threshold,
-                    label=f"{metric.name}: within ({metric.threshold_unit_label})",
+                    label=gettext("%(metric)s: within (%(unit)s)")
+                    % {"metric": metric.name, "unit": metric.threshold_unit_label},
                 )
             self.fields[f"t{index}_allocation"] = forms.DecimalField(
                 max_digits=5,
@@ -199,7 +216,7 @@ class TargetsForm(forms.Form):
                 min_value=Decimal("0.01"),
                 max_value=Decimal("100"),
                 initial=spec.allocation_percent,
-                label=f"{metric.name}: share of the at-risk amount (%)",
+                label=gettext("%(metric)s: share of the at-risk amount (%%)") % {"metric": metric.name},
             )
 
     def rows(self) -> list[dict]:
@@ -237,13 +254,16 @@ class TargetsForm(forms.Form):
             target = cleaned.get(f"t{index}_target")
             low, high = metric.value_range
             if target is not None and not low <= target <= high:
-                self.add_error(f"t{index}_target", f"Between {low} and {high} for {metric.name.lower()}.")
+                message = gettext("Between %(low)s and %(high)s for %(metric)s.")
+                self.add_error(
+                    f"t{index}_target", message % {"low": low, "high": high, "metric": metric.name_in_sentence}
+                )
                 continue
             if target is None or cleaned.get(f"t{index}_allocation") is None:
                 continue
             threshold = cleaned.get(f"t{index}_threshold")
             targets.append(TargetSpec(spec.metric, target, cleaned[f"t{index}_allocation"], threshold))
         if not targets and not self.errors:
-            self.add_error(None, "Keep at least one SLA target: an engagement without one measures nothing.")
+            self.add_error(None, gettext("Keep at least one SLA target: an engagement without one measures nothing."))
         cleaned["targets"] = tuple(targets)
         return cleaned

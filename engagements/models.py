@@ -13,7 +13,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.timezone import now
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from mls.business_days import BusinessCalendar
 from mls.models import TenantModel, TracksUpdates
@@ -94,7 +97,7 @@ class Engagement(TracksUpdates, TenantModel):
     holiday_country = models.CharField(max_length=3, validators=[validate_holiday_country])
     holiday_subdivision = models.CharField(max_length=10, blank=True)
     start_date = models.DateField()
-    end_date = models.DateField(help_text="Renewal date: the engagement ends or renews on this date.")
+    end_date = models.DateField(help_text=_("Renewal date: the engagement ends or renews on this date."))
     # MSA terms
     annual_value = models.DecimalField(max_digits=14, decimal_places=2, validators=NON_NEGATIVE)
     # The client's own budget line for the engagement; spend is reported against it, or the MSA value if blank.
@@ -104,7 +107,7 @@ class Engagement(TracksUpdates, TenantModel):
         null=True,
         blank=True,
         validators=NON_NEGATIVE,
-        help_text="The client's yearly L&D budget for this engagement. Blank: the annual contract value.",
+        help_text=_("The client's yearly L&D budget for this engagement. Blank: the annual contract value."),
     )
     liability_cap_multiple = models.DecimalField(
         max_digits=5, decimal_places=2, default=Decimal("1.00"), validators=[MinValueValidator(Decimal("0.01"))]
@@ -136,7 +139,7 @@ class Engagement(TracksUpdates, TenantModel):
                 fields=["organization", "external_id"],
                 condition=~Q(external_id=""),
                 name="engagements_engagement_external_id",
-                violation_error_message="Another engagement of this organization has this external_id.",
+                violation_error_message=_("Another engagement of this organization has this external_id."),
             ),
             models.CheckConstraint(
                 condition=Q(end_date__gt=models.F("start_date")), name="engagements_engagement_ends_after_start"
@@ -156,7 +159,7 @@ class Engagement(TracksUpdates, TenantModel):
 
     def clean(self) -> None:
         if self.start_date and self.end_date and self.end_date <= self.start_date:
-            raise ValidationError({"end_date": "The end date must be after the start date."})
+            raise ValidationError({"end_date": gettext("The end date must be after the start date.")})
 
     @property
     def calendar(self) -> BusinessCalendar:
@@ -191,7 +194,7 @@ class IndexSeries(TenantModel):
 
     class Meta(TenantModel.Meta):
         ordering = ["name"]
-        verbose_name_plural = "index series"
+        verbose_name_plural = _("index series")
         constraints = [
             *TenantModel.Meta.constraints,
             models.UniqueConstraint(fields=["organization", "name"], name="engagements_indexseries_unique_name"),
@@ -205,7 +208,7 @@ class IndexValue(TenantModel):
     audited_fields = ("series", "month", "value")
 
     series = models.ForeignKey(IndexSeries, on_delete=models.CASCADE, related_name="values")
-    month = models.DateField(help_text="First day of the month.")
+    month = models.DateField(help_text=_("First day of the month."))
     value = models.DecimalField(max_digits=12, decimal_places=4, validators=[MinValueValidator(Decimal("0.0001"))])
 
     class Meta(TenantModel.Meta):
@@ -221,7 +224,7 @@ class IndexValue(TenantModel):
 
     def clean(self) -> None:
         if self.month and self.month.day != 1:
-            raise ValidationError({"month": "Use the first day of the month."})
+            raise ValidationError({"month": gettext("Use the first day of the month.")})
 
 
 class Sow(TracksUpdates, TenantModel):
@@ -236,7 +239,7 @@ class Sow(TracksUpdates, TenantModel):
 
     class Meta(TenantModel.Meta):
         ordering = ["engagement", "reference"]
-        verbose_name = "SoW"
+        verbose_name = _("SoW")
         constraints = [
             *TenantModel.Meta.constraints,
             models.UniqueConstraint(fields=["organization", "engagement", "reference"], name="engagements_sow_ref"),
@@ -270,7 +273,7 @@ class SowVersion(TenantModel):
     status = models.CharField(max_length=20, choices=VersionStatus.choices, default=VersionStatus.DRAFT)
     effective_from = models.DateField()
     pricing_model = models.CharField(max_length=20, choices=PricingModel.choices)
-    forecast_learners = models.PositiveIntegerField(default=0, help_text="Billable learners expected per month.")
+    forecast_learners = models.PositiveIntegerField(default=0, help_text=_("Billable learners expected per month."))
     variance_threshold_percent = models.DecimalField(
         max_digits=5, decimal_places=2, default=Decimal("20"), validators=[MinValueValidator(ZERO)]
     )
@@ -287,7 +290,7 @@ class SowVersion(TenantModel):
 
     class Meta(TenantModel.Meta):
         ordering = ["sow", "number"]
-        verbose_name = "SoW version"
+        verbose_name = _("SoW version")
         constraints = [
             *TenantModel.Meta.constraints,
             models.UniqueConstraint(fields=["organization", "sow", "number"], name="engagements_sowversion_number"),
@@ -314,12 +317,16 @@ class SowVersion(TenantModel):
             stored = type(self)._base_manager.filter(pk=self.pk).values_list("status", flat=True).first()
             status_change_only = set(kwargs.get("update_fields") or ()) == {"status"}
             if stored != VersionStatus.DRAFT and not status_change_only:
-                raise SignedVersionError(f"Version {self.number} is {stored}; amend it with a change request instead.")
+                message = gettext("Version %(number)s is %(status)s; amend it with a change request instead.")
+                raise SignedVersionError(
+                    message % {"number": self.number, "status": VersionStatus(stored).label.lower()}
+                )
         super().save(*args, **kwargs)
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         if not self.is_editable:
-            raise SignedVersionError(f"Version {self.number} is {self.status} and cannot be deleted.")
+            message = gettext("Version %(number)s is %(status)s and cannot be deleted.")
+            raise SignedVersionError(message % {"number": self.number, "status": self.get_status_display().lower()})
         return super().delete(*args, **kwargs)
 
 
@@ -336,9 +343,10 @@ class VersionContent(TenantModel):
         # Read the stored status: an in-memory version object may be stale (signed since it was loaded).
         stored = SowVersion._base_manager.filter(self.owning_version_filter()).values_list("number", "status").first()
         if stored is not None and stored[1] != VersionStatus.DRAFT:
-            raise SignedVersionError(
-                f"Version {stored[0]} is {stored[1]}; its scope and pricing can only change through a change request."
+            message = gettext(
+                "Version %(number)s is %(status)s; its scope and pricing can only change through a change request."
             )
+            raise SignedVersionError(message % {"number": stored[0], "status": VersionStatus(stored[1]).label.lower()})
 
     def save(self, *args: object, **kwargs: object) -> None:
         self._refuse_if_signed()
@@ -449,7 +457,7 @@ class VolumeBand(VersionContent):
         ]
 
     def __str__(self) -> str:
-        return f"≤ {self.up_to or '∞'} at {self.rate}"
+        return gettext("≤ %(up_to)s at %(rate)s") % {"up_to": self.up_to or "∞", "rate": self.rate}
 
     def owning_version_filter(self) -> Q:
         return Q(service_lines=self.line_id)
@@ -482,7 +490,7 @@ class ChangeRequest(TracksUpdates, TenantModel):
     created_at = models.DateTimeField(default=now)
     submitted_at = models.DateTimeField(null=True, blank=True)
     respond_by = models.DateTimeField(null=True, blank=True)
-    responded_at = models.DateTimeField(null=True, blank=True, help_text="First decision by the receiving side.")
+    responded_at = models.DateTimeField(null=True, blank=True, help_text=_("First decision by the receiving side."))
     client_approved_at = models.DateTimeField(null=True, blank=True)
     client_approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -532,10 +540,10 @@ class ChangeRequest(TracksUpdates, TenantModel):
 
 
 class ContractMilestone(models.TextChoices):
-    RENEWAL_NOTICE_DEADLINE = "renewal_notice_deadline", "Auto-renewal notice deadline"
-    TERMINATION_NOTICE_DEADLINE = "termination_notice_deadline", "Last day to give termination notice"
-    RENEWAL_DATE = "renewal_date", "Renewal / end date"
-    TRANSITION_END = "transition_end", "Transition period ends"
+    RENEWAL_NOTICE_DEADLINE = "renewal_notice_deadline", _("Auto-renewal notice deadline")
+    TERMINATION_NOTICE_DEADLINE = "termination_notice_deadline", _("Last day to give termination notice")
+    RENEWAL_DATE = "renewal_date", _("Renewal / end date")
+    TRANSITION_END = "transition_end", _("Transition period ends")
 
 
 class ContractReminder(TenantModel):
@@ -558,7 +566,11 @@ class ContractReminder(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_milestone_display()} {self.milestone_date} (−{self.days_before} days)"
+        return gettext("%(milestone)s %(date)s (−%(days)s days)") % {
+            "milestone": self.get_milestone_display(),
+            "date": self.milestone_date,
+            "days": self.days_before,
+        }
 
 
 class GovernanceMeeting(TenantModel):
@@ -578,7 +590,7 @@ class GovernanceMeeting(TenantModel):
         ordering = ["-scheduled_for"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.scheduled_for:%d %b %Y}"
+        return f"{self.get_kind_display()} {date_format(self.scheduled_for, 'd M Y')}"
 
 
 class MeetingAction(TenantModel):
@@ -611,7 +623,7 @@ class Dispute(TenantModel):
     raised_by_side = models.CharField(max_length=10, choices=Side.choices)
     tier = models.CharField(max_length=30, choices=DisputeTier.choices, default=DisputeTier.ACCOUNT_MANAGEMENT)
     opened_at = models.DateTimeField(default=now)
-    executive_due_on = models.DateField(help_text="Executive sponsors must be involved by then if still unresolved.")
+    executive_due_on = models.DateField(help_text=_("Executive sponsors must be involved by then if still unresolved."))
     closed_at = models.DateTimeField(null=True, blank=True)
     resolution = models.TextField(blank=True)
 
@@ -643,7 +655,7 @@ class DisputeStep(TenantModel):
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.get_tier_display()} {self.at:%d %b %Y}"
+        return f"{self.get_tier_display()} {date_format(self.at, 'd M Y')}"
 
 
 class OutcomeMeasurement(TracksUpdates, TenantModel):
@@ -666,9 +678,9 @@ class OutcomeMeasurement(TracksUpdates, TenantModel):
 
     engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="outcome_measurements")
     service_line = models.ForeignKey(ServiceLine, on_delete=models.PROTECT, related_name="outcome_measurements")
-    month = models.DateField(help_text="First day of the measured month.")
-    value = models.DecimalField(max_digits=12, decimal_places=2, help_text="In the unit of the line's baseline.")
-    evidence = models.TextField(help_text="Where the value comes from: a report, a query, a link to the source.")
+    month = models.DateField(help_text=_("First day of the measured month."))
+    value = models.DecimalField(max_digits=12, decimal_places=2, help_text=_("In the unit of the line's baseline."))
+    evidence = models.TextField(help_text=_("Where the value comes from: a report, a query, a link to the source."))
     submitted_side = models.CharField(max_length=10, choices=Side.choices)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     submitted_at = models.DateTimeField(default=now)
@@ -715,9 +727,14 @@ class EngagementTemplate(TenantModel):
     audited_fields = ("name", "content")
 
     name = models.CharField(max_length=200)
-    content = models.JSONField(help_text="A TemplateContent as JSON: scope, pricing skeleton, SLA targets, cadence.")
+    content = models.JSONField(help_text=_("A TemplateContent as JSON: scope, pricing skeleton, SLA targets, cadence."))
     saved_from = models.ForeignKey(
-        Engagement, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="Where it came from."
+        Engagement,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Where it came from."),
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=now)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext as _
+
 from mls import formatting
 
 CENT = Decimal("0.01")
@@ -252,26 +254,30 @@ def validate_bands(bands: tuple[Band, ...] | list[Band]) -> None:
     Every learner must fall in exactly one band, hence strictly increasing bounds and an unbounded last band.
     """
     if not bands:
-        raise ValueError("A per-learner line needs at least one volume band.")
+        raise ValueError(_("A per-learner line needs at least one volume band."))
     previous = 0
     for position, band in enumerate(bands, start=1):
         _decimal(band.rate, f"Band {position} rate")
         is_last = position == len(bands)
         if band.up_to is None:
             if not is_last:
-                raise ValueError(f"Band {position} is unbounded but only the last band may be unbounded.")
+                message = _("Band %(position)s is unbounded but only the last band may be unbounded.")
+                raise ValueError(message % {"position": position})
             continue
         if isinstance(band.up_to, bool) or not isinstance(band.up_to, int):
-            raise ValueError(f"Band {position} upper bound must be a whole number of learners, got {band.up_to!r}.")
+            message = _("Band %(position)s upper bound must be a whole number of learners, got %(up_to)r.")
+            raise ValueError(message % {"position": position, "up_to": band.up_to})
         if band.up_to <= 0:
-            raise ValueError(f"Band {position} upper bound must be a positive number of learners, got {band.up_to}.")
+            message = _("Band %(position)s upper bound must be a positive number of learners, got %(up_to)s.")
+            raise ValueError(message % {"position": position, "up_to": band.up_to})
         if band.up_to <= previous:
-            raise ValueError(
-                f"Band upper bounds must be strictly increasing: band {position} ({band.up_to}) "
-                f"does not exceed the previous bound ({previous})."
+            message = _(
+                "Band upper bounds must be strictly increasing: band %(position)s (%(up_to)s) does not exceed the "
+                "previous bound (%(previous)s)."
             )
+            raise ValueError(message % {"position": position, "up_to": band.up_to, "previous": previous})
         if is_last:
-            raise ValueError("The last band must be unbounded (no upper limit) so every learner is priced.")
+            raise ValueError(_("The last band must be unbounded (no upper limit) so every learner is priced."))
         previous = band.up_to
 
 

@@ -15,6 +15,8 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils.translation import gettext, gettext_lazy, ngettext
+
 MAX_CONTRACT_CHARS = 500_000
 MAX_FINDINGS_PER_RULE = 5
 EXCERPT_CONTEXT_CHARS = 60
@@ -50,9 +52,10 @@ class Finding:
 
 BEST_EFFORTS = Rule(
     key="best_efforts",
-    title='"Best efforts" instead of a commitment',
+    title=gettext_lazy('"Best efforts" instead of a commitment'),
     severity=HIGH,
-    explanation=(
+    explanation=gettext_lazy(
+        # xgettext:no-python-format -- its "%" signs are percentages, not placeholders
         "Best efforts is not an SLA commitment: it removes accountability, because any miss can be excused as "
         "having tried. Replace it with a measurable target and a remedy, e.g. 95 % of sessions confirmed within "
         "48 hours, with a service credit when the target is missed."
@@ -60,9 +63,9 @@ BEST_EFFORTS = Rule(
 )
 END_TO_END_WITHOUT_SCOPE = Rule(
     key="end_to_end_without_scope",
-    title='"End-to-end" without a defined scope',
+    title=gettext_lazy('"End-to-end" without a defined scope'),
     severity=HIGH,
-    explanation=(
+    explanation=gettext_lazy(
         "End-to-end promises everything and defines nothing: without a list of what is included and excluded it "
         "tends to collapse into narrow delivery once the SoW is written. Add a scope matrix naming who owns needs "
         "analysis, scheduling, enrollment, vendor management, platform administration, compliance tracking and "
@@ -71,9 +74,10 @@ END_TO_END_WITHOUT_SCOPE = Rule(
 )
 COMPREHENSIVE_REPORTING_WITHOUT_KPIS = Rule(
     key="comprehensive_reporting_without_kpis",
-    title='"Comprehensive reporting" without KPIs',
+    title=gettext_lazy('"Comprehensive reporting" without KPIs'),
     severity=MEDIUM,
-    explanation=(
+    explanation=gettext_lazy(
+        # xgettext:no-python-format -- its "%" signs are percentages, not placeholders
         "Reporting is only valuable if the metrics are agreed in advance; without a measurable KPI the provider "
         "decides what to show. Name the KPIs with targets, e.g. 98 % of completions recorded within 5 business "
         "days, and ask for a sample dashboard and its data sources before signing."
@@ -81,9 +85,9 @@ COMPREHENSIVE_REPORTING_WITHOUT_KPIS = Rule(
 )
 NO_SERVICE_CREDITS = Rule(
     key="no_service_credits",
-    title="Service levels without service credits",
+    title=gettext_lazy("Service levels without service credits"),
     severity=HIGH,
-    explanation=(
+    explanation=gettext_lazy(
         "Service levels without a remedy are targets, not commitments: a miss costs the provider nothing. Put a "
         "share of the monthly fee at risk (typically 5-15 %), allocate it across the metrics as service credits, "
         "and consider earn-back for sustained over-performance."
@@ -91,9 +95,9 @@ NO_SERVICE_CREDITS = Rule(
 )
 NO_DATA_EXPORT = Rule(
     key="no_data_export",
-    title="No data export or portability clause",
+    title=gettext_lazy("No data export or portability clause"),
     severity=HIGH,
-    explanation=(
+    explanation=gettext_lazy(
         "Learner records, completions and compliance audit trails belong to the client and are needed to switch "
         "providers or pass an audit. Require export in a standard machine-readable format (e.g. CSV) on request "
         "and within 30 days of termination, and forbid the provider from retaining or reusing the data."
@@ -101,9 +105,9 @@ NO_DATA_EXPORT = Rule(
 )
 PROVIDER_CONTROLLED_REPORTING = Rule(
     key="provider_controlled_reporting",
-    title="Provider-controlled reporting",
+    title=gettext_lazy("Provider-controlled reporting"),
     severity=MEDIUM,
-    explanation=(
+    explanation=gettext_lazy(
         "If the provider both delivers the service and controls the performance data, SLA compliance cannot be "
         "verified independently. Negotiate direct access to the raw data, audit rights, or a neutral third-party "
         "verification, particularly for compliance tracking."
@@ -111,18 +115,18 @@ PROVIDER_CONTROLLED_REPORTING = Rule(
 )
 BUNDLED_PRICING = Rule(
     key="bundled_pricing",
-    title="Bundled pricing",
+    title=gettext_lazy("Bundled pricing"),
     severity=MEDIUM,
-    explanation=(
+    explanation=gettext_lazy(
         "A bundled fee hides what each service costs, so components cannot be benchmarked or renegotiated at "
         "renewal. Ask for an itemized cost breakdown per service line, even if the invoice stays a single figure."
     ),
 )
 AUTO_RENEWAL_SHORT_NOTICE = Rule(
     key="auto_renewal_short_notice",
-    title="Auto-renewal notice window outside 60-90 days",
+    title=gettext_lazy("Auto-renewal notice window outside 60-90 days"),
     severity=MEDIUM,
-    explanation=(
+    explanation=gettext_lazy(
         "Auto-renewal is standard, but non-renewal notice should be due 60-90 days before expiry. Under 60 days "
         "leaves too little time to act at the budget cycle; over 90 days sets a deadline long before expiry that "
         "is easy to miss; with no window stated the contract can renew before anyone decides. Check it against "
@@ -131,9 +135,9 @@ AUTO_RENEWAL_SHORT_NOTICE = Rule(
 )
 LONG_TERMINATION_NOTICE = Rule(
     key="long_termination_notice",
-    title="Long termination notice or no termination for convenience",
+    title=gettext_lazy("Long termination notice or no termination for convenience"),
     severity=HIGH,
-    explanation=(
+    explanation=gettext_lazy(
         "Six to twelve months' notice, or no right to terminate for convenience at all, protects the provider's "
         "revenue rather than the client. Negotiate termination for convenience on 60-90 days' notice plus "
         "performance-based exit triggers: the right to leave without penalty when agreed SLA targets are "
@@ -142,9 +146,9 @@ LONG_TERMINATION_NOTICE = Rule(
 )
 SLA_METRIC_COUNT = Rule(
     key="sla_metric_count",
-    title="SLA metric count outside 5-8",
+    title=gettext_lazy("SLA metric count outside 5-8"),
     severity=MEDIUM,
-    explanation=(
+    explanation=gettext_lazy(
         "Focus the SLA on the five to eight measures that decide whether training runs well, each passing the "
         "three M's test (meaningful, measurable, modifiable). Fewer leaves delivery, learner experience, compliance "
         "or quality unmeasured; more dilutes accountability."
@@ -336,12 +340,13 @@ class _Contract:
 def review_contract(text: str) -> list[Finding]:
     """Return the red flags raised by a pasted SoW, SLA or MSA, most severe first, then in reading order."""
     if not text or not text.strip():
-        raise ValueError("Paste the contract text to review.")
+        raise ValueError(gettext("Paste the contract text to review."))
     if len(text) > MAX_CONTRACT_CHARS:
-        raise ValueError(
-            f"The contract text is {len(text):,} characters long; the review accepts at most "
-            f"{MAX_CONTRACT_CHARS:,}. Paste the SoW, SLA or MSA sections to review."
+        message = gettext(
+            "The contract text is %(length)s characters long; the review accepts at most %(limit)s. Paste the SoW, "
+            "SLA or MSA sections to review."
         )
+        raise ValueError(message % {"length": f"{len(text):,}", "limit": f"{MAX_CONTRACT_CHARS:,}"})
     contract = _Contract.parse(text)
     findings = [finding for check in _CHECKS for finding in check(contract)]
     rule_order = {rule.key: index for index, rule in enumerate(RULES)}
@@ -393,7 +398,12 @@ def _phrases(
 
 
 def _best_efforts(contract: _Contract) -> list[Finding]:
-    return _phrases(BEST_EFFORTS, _BEST_EFFORTS, contract.text, lambda p: f"{_quoted(p)} used instead of a target")
+    return _phrases(
+        BEST_EFFORTS,
+        _BEST_EFFORTS,
+        contract.text,
+        lambda p: gettext("%(phrase)s used instead of a target") % {"phrase": _quoted(p)},
+    )
 
 
 def _end_to_end_without_scope(contract: _Contract) -> list[Finding]:
@@ -404,7 +414,7 @@ def _end_to_end_without_scope(contract: _Contract) -> list[Finding]:
         END_TO_END_WITHOUT_SCOPE,
         _END_TO_END,
         contract.text,
-        lambda _: "no scope matrix, in/out-of-scope list or exclusions found",
+        lambda _: gettext("no scope matrix, in/out-of-scope list or exclusions found"),
     )
 
 
@@ -420,20 +430,24 @@ def _comprehensive_reporting_without_kpis(contract: _Contract) -> list[Finding]:
         COMPREHENSIVE_REPORTING_WITHOUT_KPIS,
         _BROAD_REPORTING,
         contract.text,
-        lambda p: f"{_quoted(p)} with no measurable KPI (a percentage or time limit)",
+        lambda p: gettext("%(phrase)s with no measurable KPI (a percentage or time limit)") % {"phrase": _quoted(p)},
     )
 
 
 def _no_service_credits(contract: _Contract) -> list[Finding]:
     if not _SERVICE_LEVELS.search(contract.text) or _SERVICE_CREDITS.search(contract.text):
         return []
-    return [_absent(NO_SERVICE_CREDITS, "service levels are mentioned but no service credit, fee reduction or penalty")]
+    return [
+        _absent(
+            NO_SERVICE_CREDITS, gettext("service levels are mentioned but no service credit, fee reduction or penalty")
+        )
+    ]
 
 
 def _no_data_export(contract: _Contract) -> list[Finding]:
     if _DATA_EXPORT.search(contract.text):
         return []
-    return [_absent(NO_DATA_EXPORT, "no export, portability or return-of-data clause found")]
+    return [_absent(NO_DATA_EXPORT, gettext("no export, portability or return-of-data clause found"))]
 
 
 def _provider_controlled_reporting(contract: _Contract) -> list[Finding]:
@@ -444,13 +458,17 @@ def _provider_controlled_reporting(contract: _Contract) -> list[Finding]:
         PROVIDER_CONTROLLED_REPORTING,
         _PROVIDER_REPORTING,
         contract.text,
-        lambda _: "no client access to raw data, audit right or independent verification found",
+        lambda _: gettext("no client access to raw data, audit right or independent verification found"),
     )
 
 
 def _bundled_pricing(contract: _Contract) -> list[Finding]:
     return _phrases(
-        BUNDLED_PRICING, _BUNDLED_PRICING, contract.text, lambda p: f"pricing phrase {_quoted(p)}", skip_negated=True
+        BUNDLED_PRICING,
+        _BUNDLED_PRICING,
+        contract.text,
+        lambda p: gettext("pricing phrase %(phrase)s") % {"phrase": _quoted(p)},
+        skip_negated=True,
     )
 
 
@@ -491,7 +509,7 @@ def _describe_window(duration: re.Match[str], days: int) -> str:
     phrase = " ".join(duration.group().split())
     if " ".join(duration["unit"].lower().split()) in {"day", "days", "calendar day", "calendar days"}:
         return phrase
-    return f"{phrase} (~{days} days)"
+    return gettext("%(phrase)s (~%(days)s days)") % {"phrase": phrase, "days": days}
 
 
 def _auto_renewal_short_notice(contract: _Contract) -> list[Finding]:
@@ -510,13 +528,16 @@ def _auto_renewal_short_notice(contract: _Contract) -> list[Finding]:
             if _RENEWAL_WORD.search(text, next_start, next_end):
                 windows = _notice_windows(text, next_start, next_end)
         if not windows:
-            detail = "no notice window stated"
+            detail = gettext("no notice window stated")
         else:
             duration, days = windows[0]
             if low <= days <= high:
                 continue
-            reason = "less than 60 days" if days < low else "more than 90 days"
-            detail = f"notice window {_describe_window(duration, days)}: {reason}"
+            reason = gettext("less than 60 days") if days < low else gettext("more than 90 days")
+            detail = gettext("notice window %(window)s: %(reason)s") % {
+                "window": _describe_window(duration, days),
+                "reason": reason,
+            }
         findings.append(_at(AUTO_RENEWAL_SHORT_NOTICE, text, match.start(), match.end(), detail))
         if len(findings) == MAX_FINDINGS_PER_RULE:
             break
@@ -532,10 +553,12 @@ def _long_termination_notice(contract: _Contract) -> list[Finding]:
             continue
         for duration, days in _notice_windows(text, start, end):
             if days > NOTICE_WINDOW_DAYS[1] and len(findings) < MAX_FINDINGS_PER_RULE:
-                detail = f"termination notice {_describe_window(duration, days)}: more than 90 days"
+                detail = gettext("termination notice %(window)s: more than 90 days") % {
+                    "window": _describe_window(duration, days)
+                }
                 findings.append(_at(LONG_TERMINATION_NOTICE, text, duration.start(), duration.end(), detail))
     if _TERMINATION.search(text) and not _TERMINATION_FOR_CONVENIENCE.search(text):
-        findings.append(_absent(LONG_TERMINATION_NOTICE, "no termination-for-convenience clause"))
+        findings.append(_absent(LONG_TERMINATION_NOTICE, gettext("no termination-for-convenience clause")))
     return findings
 
 
@@ -544,8 +567,12 @@ def _sla_metric_count(contract: _Contract) -> list[Finding]:
     low, high = SLA_METRIC_RANGE
     if low <= count <= high:
         return []
-    noun = "metric" if count == 1 else "metrics"
-    return [_absent(SLA_METRIC_COUNT, f"{count} SLA {noun} found; aim for {low}-{high}")]
+    found = ngettext(
+        "%(count)s SLA metric found; aim for %(low)s-%(high)s",
+        "%(count)s SLA metrics found; aim for %(low)s-%(high)s",
+        count,
+    )
+    return [_absent(SLA_METRIC_COUNT, found % {"count": count, "low": low, "high": high})]
 
 
 _CHECKS: tuple[Callable[[_Contract], list[Finding]], ...] = (

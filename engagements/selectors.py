@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from mls import formatting
 from mls.enums import Permission
@@ -193,7 +194,7 @@ def version_diff(old: SowVersion, new: SowVersion) -> VersionDiff:
     def compare_lines(a: ServiceLine, b: ServiceLine) -> list[FieldChange]:
         changes = _changes(a, b, ServiceLine.PRICE_FIELDS, ServiceLine)
         if a.basis == b.basis == LineBasis.PER_LEARNER and _bands(a) != _bands(b):
-            changes.append(FieldChange("Volume bands", _bands(a), _bands(b)))
+            changes.append(FieldChange(_("Volume bands"), _bands(a), _bands(b)))
         return changes
 
     line_rows = _row_diff(lines_old, lines_new, compare_lines)
@@ -360,7 +361,7 @@ def outcome_side(membership: Membership, engagement: Engagement) -> str:
     """`outcome_recording_side` on `engagement`: a provider acts on its own engagements only."""
     side = outcome_recording_side(membership)
     if side is None or not membership.acts_for(engagement.provider_id):
-        raise ValidationError("Your role cannot record or verify outcome values of this engagement.")
+        raise ValidationError(_("Your role cannot record or verify outcome values of this engagement."))
     return side
 
 

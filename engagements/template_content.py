@@ -15,6 +15,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from slas.catalog import METRICS
 
@@ -83,7 +86,7 @@ class TemplateContent:
         """JSON-ready (Decimals as strings, so no float ever touches a price or a target)."""
 
         def plain(value: object) -> object:
-            if isinstance(value, Decimal):
+            if isinstance(value, (Decimal, Promise)):  # a built-in template's texts are lazily translated
                 return str(value)
             if isinstance(value, (list, tuple)):
                 return [plain(item) for item in value]
@@ -139,7 +142,9 @@ class TemplateContent:
                 ),
             )
         except (KeyError, TypeError, ValueError, InvalidOperation) as error:
-            raise ValidationError(f"The template's content is not readable ({error}).") from error
+            raise ValidationError(
+                gettext("The template's content is not readable (%(error)s).") % {"error": error}
+            ) from error
         content.validate()
         return content
 
@@ -147,23 +152,27 @@ class TemplateContent:
         """The choices exist and the numbers are in range; the domain services check the rest when it is used."""
         problems = []
         if self.engagement_model not in EngagementModel.values or self.vendor_model not in VendorModel.values:
-            problems.append("Unknown engagement or vendor model.")
+            problems.append(gettext("Unknown engagement or vendor model."))
         if self.pricing_model not in PricingModel.values:
-            problems.append(f"Unknown pricing model {self.pricing_model!r}.")
+            problems.append(gettext("Unknown pricing model %(model)r.") % {"model": self.pricing_model})
         if not 1 <= self.term_months <= 120:
-            problems.append("The term must be 1–120 months.")
+            problems.append(gettext("The term must be 1–120 months."))
         for line in self.lines:
             if line.basis not in LineBasis.values or (line.usage_key and line.usage_key not in UsageKey.values):
-                problems.append(f"Service line {line.name!r} has an unknown basis or usage.")
+                problems.append(gettext("Service line %(line)r has an unknown basis or usage.") % {"line": line.name})
         for service, responsibility in self.scope:
             if service not in StandardService.values or responsibility not in Responsibility.values:
-                problems.append(f"Scope row {service!r} is not a standard service with a responsibility.")
+                problems.append(
+                    gettext("Scope row %(service)r is not a standard service with a responsibility.")
+                    % {"service": service}
+                )
         for target in self.targets:
             if target.metric not in METRICS:
-                problems.append(f"Unknown SLA metric {target.metric!r}.")
+                problems.append(gettext("Unknown SLA metric %(metric)r.") % {"metric": target.metric})
         for meeting in self.meetings:
             if meeting.kind not in MeetingKind.values or not 1 <= meeting.every_months <= 12:
-                problems.append(f"Meeting cadence {meeting.kind!r} every {meeting.every_months} months is unknown.")
+                message = gettext("Meeting cadence %(kind)r every %(months)s months is unknown.")
+                problems.append(message % {"kind": meeting.kind, "months": meeting.every_months})
         if problems:
             raise ValidationError(problems)
 
@@ -197,11 +206,13 @@ BUILT_IN_TEMPLATES: dict[str, BuiltInTemplate] = {
     for template in (
         BuiltInTemplate(
             "per-learner-delivery",
-            "Managed training delivery (per learner)",
+            _("Managed training delivery (per learner)"),
             TemplateContent(
-                description="The provider schedules, enrols, delivers and supports training; you pay per billable "
-                "learner per month on graduated volume bands. Six delivery and quality targets, 12 % of the fee at "
-                "risk.",
+                description=_(
+                    # xgettext:no-python-format -- its "%" signs are percentages, not placeholders
+                    "The provider schedules, enrols, delivers and supports training; you pay per billable learner per "
+                    "month on graduated volume bands. Six delivery and quality targets, 12 % of the fee at risk."
+                ),
                 engagement_model=EngagementModel.MANAGED_SERVICES,
                 vendor_model=VendorModel.MASTER_SERVICE_PROVIDER,
                 term_months=36,
@@ -232,11 +243,14 @@ BUILT_IN_TEMPLATES: dict[str, BuiltInTemplate] = {
         ),
         BuiltInTemplate(
             "fixed-fee-managed-learning",
-            "Fixed-fee managed learning service",
+            _("Fixed-fee managed learning service"),
             TemplateContent(
-                description="A fixed monthly fee for a defined scope of learning operations, including compliance "
-                "tracking and the learning platform. Six targets across delivery, support, compliance and the "
-                "platform, 10 % of the fee at risk.",
+                description=_(
+                    # xgettext:no-python-format -- its "%" signs are percentages, not placeholders
+                    "A fixed monthly fee for a defined scope of learning operations, including compliance tracking and "
+                    "the learning platform. Six targets across delivery, support, compliance and the platform, 10 % of "
+                    "the fee at risk."
+                ),
                 engagement_model=EngagementModel.MANAGED_SERVICES,
                 vendor_model=VendorModel.MASTER_SERVICE_PROVIDER,
                 term_months=36,

@@ -6,6 +6,9 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mls.decorators import permission_required
@@ -79,9 +82,13 @@ def engagement_edit(request: HttpRequest, organization_slug: str, pk: int) -> Ht
         except ValidationError as error:
             apply_service_error(form, error)
         else:
-            messages.success(request, "MSA terms saved.")
+            messages.success(request, _("MSA terms saved."))
             return redirect(engagement)
-    context = {"form": form, "title": f"Edit {engagement.name}", "cancel_url": engagement.get_absolute_url()}
+    context = {
+        "form": form,
+        "title": _("Edit %(name)s") % {"name": engagement.name},
+        "cancel_url": engagement.get_absolute_url(),
+    }
     return render(request, "mls/form.html", context, status=400 if form.errors else 200)
 
 
@@ -96,9 +103,15 @@ def sow_create(request: HttpRequest, organization_slug: str, pk: int) -> HttpRes
         except ValidationError as error:
             apply_service_error(form, error)
         else:
-            messages.success(request, f"{sow.reference} created as a draft v1: fill in its scope and pricing.")
+            messages.success(
+                request, _("%(sow)s created as a draft v1: fill in its scope and pricing.") % {"sow": sow.reference}
+            )
             return redirect(_url(request, "engagements:version", pk=sow.versions.get().pk))
-    context = {"form": form, "title": f"New SoW for {engagement.name}", "cancel_url": engagement.get_absolute_url()}
+    context = {
+        "form": form,
+        "title": _("New SoW for %(engagement)s") % {"engagement": engagement.name},
+        "cancel_url": engagement.get_absolute_url(),
+    }
     return render(request, "mls/form.html", context, status=400 if form.errors else 200)
 
 
@@ -171,7 +184,7 @@ def version_terms(request: HttpRequest, organization_slug: str, pk: int) -> Http
         "terms_form",
         form,
         lambda f: services.update_draft_version(version=version, actor=request.user, **f.cleaned_data),
-        "Terms saved.",
+        _("Terms saved."),
     )
 
 
@@ -184,7 +197,7 @@ def scope_item_save(request: HttpRequest, organization_slug: str, pk: int) -> Ht
         "scope_form",
         ScopeItemForm(request.POST),
         lambda f: services.set_scope_item(version=version, actor=request.user, **f.cleaned_data),
-        "Scope matrix row saved.",
+        _("Scope matrix row saved."),
     )
 
 
@@ -197,7 +210,7 @@ def service_line_add(request: HttpRequest, organization_slug: str, pk: int) -> H
         "line_form",
         ServiceLineForm(request.POST),
         lambda f: services.add_service_line(version=version, actor=request.user, **f.service_fields()),
-        "Service line added.",
+        _("Service line added."),
     )
 
 
@@ -218,11 +231,11 @@ def version_row_remove(request: HttpRequest, organization_slug: str, kind: str, 
     return confirm_page(
         request,
         lambda: remove(row, request.user),
-        title=f"Remove “{row}” from {version}?",
-        body="The draft changes at once; signed versions are never affected.",
-        action="Remove",
+        title=_("Remove “%(row)s” from %(version)s?") % {"row": row, "version": version},
+        body=_("The draft changes at once; signed versions are never affected."),
+        action=_("Remove"),
         cancel_url=_url(request, "engagements:version", pk=version.pk),
-        done=f"Removed {row}.",
+        done=_("Removed %(row)s.") % {"row": row},
     )
 
 
@@ -235,7 +248,10 @@ def version_sign(request: HttpRequest, organization_slug: str, pk: int) -> HttpR
         for message in error.messages:
             messages.error(request, message)
     else:
-        messages.success(request, f"{version} is signed. From now on it changes only through change requests.")
+        messages.success(
+            request,
+            _("%(version)s is signed. From now on it changes only through change requests.") % {"version": version},
+        )
     return redirect(_url(request, "engagements:version", pk=version.pk))
 
 
@@ -258,9 +274,13 @@ def change_request_create(request: HttpRequest, organization_slug: str, pk: int)
         except ValidationError as error:
             apply_service_error(form, error)
         else:
-            messages.success(request, "Draft change request created: edit the proposed version, then submit it.")
+            messages.success(request, _("Draft change request created: edit the proposed version, then submit it."))
             return redirect(_url(request, "engagements:version", pk=change_request.proposed_version_id))
-    context = {"form": form, "title": f"Propose a change to {sow}", "cancel_url": sow.engagement.get_absolute_url()}
+    context = {
+        "form": form,
+        "title": _("Propose a change to %(sow)s") % {"sow": sow},
+        "cancel_url": sow.engagement.get_absolute_url(),
+    }
     return render(request, "mls/form.html", context, status=400 if form.errors else 200)
 
 
@@ -270,9 +290,18 @@ def change_request_detail(request: HttpRequest, organization_slug: str, pk: int)
 
 
 CHANGE_REQUEST_ACTIONS = {
-    "submit": (services.submit_change_request, "submitted for the other side's response"),
-    "approve": (services.approve_change_request, "approved"),
-    "withdraw": (services.withdraw_change_request, "withdrawn"),
+    "submit": (
+        services.submit_change_request,
+        gettext_lazy("%(change_request)s submitted for the other side's response."),
+    ),
+    "approve": (services.approve_change_request, gettext_lazy("%(change_request)s approved.")),
+    "withdraw": (services.withdraw_change_request, gettext_lazy("%(change_request)s withdrawn.")),
+}
+REJECTED = gettext_lazy("%(change_request)s rejected.")
+# The confirmation's title and button of each confirmed action.
+CONFIRMATIONS = {
+    "approve": (gettext_lazy("Approve %(change_request)s?"), gettext_lazy("Approve")),
+    "withdraw": (gettext_lazy("Withdraw %(change_request)s?"), gettext_lazy("Withdraw")),
 }
 # Deciding for good asks first (GET shows the question, POST acts): approving may sign the proposed version, a
 # withdrawn request cannot be reopened. The question says beforehand why the service would refuse, by asking the
@@ -285,12 +314,17 @@ CONFIRMED_ACTIONS = {
 
 def _approval_question(change_request: ChangeRequest, side: str) -> str:
     version, base = change_request.proposed_version, change_request.base_version
-    signs = f"{version} is signed and replaces {base} from {version.effective_from.day} {version.effective_from:%b %Y}"
+    signs = _("%(version)s is signed and replaces %(base)s from %(effective)s") % {
+        "version": version,
+        "base": base,
+        "effective": date_format(version.effective_from, "j M Y"),
+    }
     other = Side.PROVIDER if side == Side.CLIENT else Side.CLIENT
     other_approved = change_request.provider_approved_at if side == Side.CLIENT else change_request.client_approved_at
+    words = {"side": Side(other).label.lower(), "signs": signs}
     if other_approved:
-        return f"The {Side(other).label.lower()} has approved already: with your approval {signs}."
-    return f"The {Side(other).label.lower()} approves too; once both sides have, {signs}."
+        return _("The %(side)s has approved already: with your approval %(signs)s.") % words
+    return _("The %(side)s approves too; once both sides have, %(signs)s.") % words
 
 
 def _confirmed_change_request_action(request: HttpRequest, change_request: ChangeRequest, action: str) -> HttpResponse:
@@ -300,6 +334,8 @@ def _confirmed_change_request_action(request: HttpRequest, change_request: Chang
     except ValidationError as error:
         raise PermissionDenied(error.messages[0]) from error
     act, done = CHANGE_REQUEST_ACTIONS[action]
+    title, button = CONFIRMATIONS[action]
+    named = {"change_request": change_request}
     try:
         CONFIRMED_ACTIONS[action](request.membership, change_request)
     except ValidationError as error:
@@ -309,13 +345,13 @@ def _confirmed_change_request_action(request: HttpRequest, change_request: Chang
     return confirm_page(
         request,
         lambda: act(change_request=change_request, membership=request.membership),
-        title=f"{action.capitalize()} {change_request}?",
+        title=title % named,
         body=_approval_question(change_request, side)
         if approving
-        else "Both sides see it withdrawn; it cannot be reopened, a change then needs a new request.",
-        action=action.capitalize(),
+        else _("Both sides see it withdrawn; it cannot be reopened, a change then needs a new request."),
+        action=str(button),
         cancel_url=_url(request, "engagements:version", pk=change_request.proposed_version_id),
-        done=f"{change_request} {done}.",
+        done=done % named,
         error=refusal,  # the service checks again on POST
     )
 
@@ -343,5 +379,6 @@ def change_request_action(request: HttpRequest, organization_slug: str, pk: int,
         for message in error.messages:
             messages.error(request, message)
     else:
-        messages.success(request, f"{change_request} {CHANGE_REQUEST_ACTIONS.get(action, (None, 'rejected'))[1]}.")
+        done = CHANGE_REQUEST_ACTIONS[action][1] if action in CHANGE_REQUEST_ACTIONS else REJECTED
+        messages.success(request, done % {"change_request": change_request})
     return redirect(_url(request, "engagements:version", pk=change_request.proposed_version_id))

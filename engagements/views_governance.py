@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mls.forms import apply_service_error
@@ -57,11 +58,11 @@ def meeting_create(request: HttpRequest, organization_slug: str, pk: int) -> Htt
         except ValidationError as error:
             apply_service_error(form, error)
         else:
-            messages.success(request, f"{meeting} scheduled.")
+            messages.success(request, _("%(meeting)s scheduled.") % {"meeting": meeting})
             return redirect(_url(request, "engagements:meeting", pk=meeting.pk))
     context = {
         "form": form,
-        "title": f"Schedule a meeting for {engagement}",
+        "title": _("Schedule a meeting for %(engagement)s") % {"engagement": engagement},
         "cancel_url": engagement.get_absolute_url(),
     }
     return render(request, "mls/form.html", context, status=400 if form.errors else 200)
@@ -121,7 +122,7 @@ def meeting_minutes(request: HttpRequest, organization_slug: str, pk: int) -> Ht
         "minutes_form",
         MinutesForm(request.POST),
         lambda meeting, data: services.record_minutes(meeting=meeting, membership=request.membership, **data),
-        "Minutes saved.",
+        _("Minutes saved."),
     )
 
 
@@ -133,7 +134,7 @@ def meeting_action_add(request: HttpRequest, organization_slug: str, pk: int) ->
         "action_form",
         MeetingActionForm(request.POST),
         lambda meeting, data: services.add_meeting_action(meeting=meeting, membership=request.membership, **data),
-        "Action added.",
+        _("Action added."),
     )
 
 
@@ -187,10 +188,13 @@ def dispute_create(request: HttpRequest, organization_slug: str, pk: int) -> Htt
             apply_service_error(form, error)
         else:
             messages.success(
-                request, f"Dispute opened at account management; executives by {dispute.executive_due_on}."
+                request,
+                _("Dispute opened at account management; executives by %(due_on)s.")
+                % {"due_on": dispute.executive_due_on},
             )
             return redirect(_url(request, "engagements:dispute", pk=dispute.pk))
-    context = {"form": form, "title": f"Raise a dispute on {engagement}", "cancel_url": engagement.get_absolute_url()}
+    title = _("Raise a dispute on %(engagement)s") % {"engagement": engagement}
+    context = {"form": form, "title": title, "cancel_url": engagement.get_absolute_url()}
     return render(request, "mls/form.html", context, status=400 if form.errors else 200)
 
 
@@ -223,7 +227,7 @@ def dispute_escalate(request: HttpRequest, organization_slug: str, pk: int) -> H
         "escalate_form",
         DisputeNoteForm(request.POST),
         lambda dispute, data: services.escalate_dispute(dispute=dispute, membership=request.membership, **data),
-        "Dispute escalated to the next tier.",
+        _("Dispute escalated to the next tier."),
     )
 
 
@@ -235,5 +239,5 @@ def dispute_close(request: HttpRequest, organization_slug: str, pk: int) -> Http
         "close_form",
         DisputeCloseForm(request.POST),
         lambda dispute, data: services.close_dispute(dispute=dispute, membership=request.membership, **data),
-        "Dispute closed.",
+        _("Dispute closed."),
     )

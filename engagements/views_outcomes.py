@@ -10,6 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from mls.views_support import confirm_page, form_page
@@ -73,21 +75,24 @@ def outcome_create(request: HttpRequest, organization_slug: str, pk: int) -> Htt
         request,
         form,
         lambda data: services.submit_outcome_measurement(membership=request.membership, **data),
-        title=f"Submit an outcome value for {engagement.name}",
+        title=_("Submit an outcome value for %(engagement)s") % {"engagement": engagement.name},
         cancel_url=_outcomes_url(request, engagement.pk),
-        saved="Outcome value submitted; the gain share counts it once the other side verifies it.",
+        saved=_("Outcome value submitted; the gain share counts it once the other side verifies it."),
     )
 
 
 def _reviewable(request: HttpRequest, pk: int) -> OutcomeMeasurement:
     measurement = get_object_or_404(selectors.outcome_measurements_for(request.membership), pk=pk)
     if not selectors.may_review_outcome(request.membership, measurement):
-        raise PermissionDenied("The other side verifies or rejects a submitted value.")
+        raise PermissionDenied(_("The other side verifies or rejects a submitted value."))
     return measurement
 
 
 def _summary(measurement: OutcomeMeasurement) -> str:
-    return f"{measurement.service_line.name} of {measurement.month:%B %Y}"
+    return _("%(line)s of %(month)s") % {
+        "line": measurement.service_line.name,
+        "month": date_format(measurement.month, "F Y"),
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -96,12 +101,19 @@ def outcome_verify(request: HttpRequest, organization_slug: str, pk: int) -> Htt
     return confirm_page(
         request,
         lambda: services.verify_outcome_measurement(measurement=measurement, membership=request.membership),
-        title=f"Verify the outcome value {_summary(measurement)}?",
-        body=f"{measurement.value}, submitted by the {measurement.get_submitted_side_display().lower()} with this "
-        f"evidence: “{measurement.evidence}”. Once verified, the month's gain share is computed from it.",
-        action="Verify",
+        title=_("Verify the outcome value %(summary)s?") % {"summary": _summary(measurement)},
+        body=_(
+            "%(value)s, submitted by the %(side)s with this evidence: “%(evidence)s”. Once verified, the month's gain "
+            "share is computed from it."
+        )
+        % {
+            "value": measurement.value,
+            "side": measurement.get_submitted_side_display().lower(),
+            "evidence": measurement.evidence,
+        },
+        action=_("Verify"),
         cancel_url=_outcomes_url(request, measurement.engagement_id),
-        done="Outcome value verified.",
+        done=_("Outcome value verified."),
     )
 
 
@@ -114,7 +126,7 @@ def outcome_reject(request: HttpRequest, organization_slug: str, pk: int) -> Htt
         lambda data: services.reject_outcome_measurement(
             measurement=measurement, membership=request.membership, **data
         ),
-        title=f"Reject the outcome value {_summary(measurement)}",
+        title=_("Reject the outcome value %(summary)s") % {"summary": _summary(measurement)},
         cancel_url=_outcomes_url(request, measurement.engagement_id),
-        saved="Outcome value rejected: it does not count, and the submitter may send a corrected one.",
+        saved=_("Outcome value rejected: it does not count, and the submitter may send a corrected one."),
     )

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from mls.enums import Permission
@@ -38,9 +39,9 @@ def _document_text(document: object) -> str:
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as error:
-        raise UnreadableDocument("The PDF could not be read; paste its text instead.") from error
+        raise UnreadableDocument(_("The PDF could not be read; paste its text instead.")) from error
     if result.returncode != 0:
-        raise UnreadableDocument("The file is not a readable PDF; paste its text instead.")
+        raise UnreadableDocument(_("The file is not a readable PDF; paste its text instead."))
     return result.stdout.decode("utf-8", errors="replace")
 
 
@@ -109,7 +110,7 @@ def index_series_detail(request: HttpRequest, organization_slug: str, pk: int) -
         return page(IndexValueForm())
 
     def saved() -> HttpResponse:
-        messages.success(request, "Index value saved.")
+        messages.success(request, _("Index value saved."))
         kwargs = {"organization_slug": organization_slug, "pk": pk}
         return redirect(reverse("engagements:index_series_detail", kwargs=kwargs))
 

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
 from mls import formatting
@@ -34,10 +35,10 @@ from .services.templates import (
 from .template_content import TargetSpec
 
 STEPS = (
-    (1, "Template and dates", BasicsForm, "basics"),
-    (2, "Money", MoneyForm, "money"),
-    (3, "SLA targets", TargetsForm, "slas"),
-    (4, "Review and create", None, ""),
+    (1, gettext_lazy("Template and dates"), BasicsForm, "basics"),
+    (2, gettext_lazy("Money"), MoneyForm, "money"),
+    (3, gettext_lazy("SLA targets"), TargetsForm, "slas"),
+    (4, gettext_lazy("Review and create"), None, ""),
 )
 STATE_MAX_AGE = 24 * 3600
 
@@ -93,7 +94,7 @@ class _StepInvalid(Exception):
 
 def _page(request: HttpRequest, step: int, state: dict, form: object = None, status: int = 200) -> HttpResponse:
     context = {
-        "title": "New engagement",
+        "title": gettext("New engagement"),
         "steps": [(number, label) for number, label, _, _ in STEPS],
         "step": step,
         "form": form,
@@ -105,7 +106,8 @@ def _page(request: HttpRequest, step: int, state: dict, form: object = None, sta
         content = context["review"]["1"].cleaned_data["chosen"].content
         context["pricing_label"] = PricingModel(content.pricing_model).label
         context["cadences"] = [
-            f"{MeetingKind(c.kind).label} every {'month' if c.every_months == 1 else f'{c.every_months} months'}"
+            ngettext("%(kind)s every month", "%(kind)s every %(months)s months", c.every_months)
+            % {"kind": MeetingKind(c.kind).label, "months": c.every_months}
             for c in content.meetings
         ]
         context["target_lines"] = [_target_line(t) for t in context["review"]["3"].cleaned_data["targets"]]
@@ -115,9 +117,14 @@ def _page(request: HttpRequest, step: int, state: dict, form: object = None, sta
 def _target_line(target: TargetSpec) -> str:
     """ "Support first response ≥ 90 % within 8 hours (20 % of the at-risk amount)", for the review."""
     metric = METRICS[target.metric]
-    value = f"{target.target.normalize():f} of 5" if metric.kind == Kind.MEAN else f"{target.target.normalize():f} %"
-    within = f" within {target.threshold} {metric.threshold_unit_label}" if target.threshold else ""
-    return f"{metric.name} ≥ {value}{within} ({formatting.percent(target.allocation_percent)} of the at-risk amount)"
+    figure = f"{target.target.normalize():f}"
+    value = gettext("%(value)s of 5") % {"value": figure} if metric.kind == Kind.MEAN else f"{figure} %"
+    share = formatting.percent(target.allocation_percent)
+    words = {"metric": metric.name, "value": value, "share": share}
+    if target.threshold:
+        message = gettext("%(metric)s ≥ %(value)s within %(threshold)s %(unit)s (%(share)s of the at-risk amount)")
+        return message % {**words, "threshold": target.threshold, "unit": metric.threshold_unit_label}
+    return gettext("%(metric)s ≥ %(value)s (%(share)s of the at-risk amount)") % words
 
 
 def _plan(request: HttpRequest, state: dict) -> EngagementPlan:
@@ -188,8 +195,11 @@ def _post(request: HttpRequest, step: int, state: dict, go: str) -> HttpResponse
         return _page(request, 1, state, basics, status=400)
     messages.success(
         request,
-        f"Engagement {engagement.name} created with its SoW (a draft to review and sign), "
-        f"{len(plan.targets)} SLA targets and its first governance meetings.",
+        gettext(
+            "Engagement %(engagement)s created with its SoW (a draft to review and sign), %(targets)s SLA targets and "
+            "its first governance meetings."
+        )
+        % {"engagement": engagement.name, "targets": len(plan.targets)},
     )
     return redirect(engagement)
 
@@ -204,9 +214,11 @@ def save_as_template(request: HttpRequest, organization_slug: str, pk: int) -> H
         return redirect(engagement)
     return form_page(
         request,
-        TemplateNameForm(request.POST or None, initial={"name": f"{engagement.name} template"}),
+        TemplateNameForm(
+            request.POST or None, initial={"name": gettext("%(engagement)s template") % {"engagement": engagement.name}}
+        ),
         lambda data: save_engagement_as_template(engagement=engagement, membership=request.membership, **data),
-        title=f"Save {engagement.name} as a template",
+        title=gettext("Save %(engagement)s as a template") % {"engagement": engagement.name},
         cancel_url=engagement.get_absolute_url(),
-        saved="Template saved: choose it in step 1 of a new engagement.",
+        saved=gettext("Template saved: choose it in step 1 of a new engagement."),
     )

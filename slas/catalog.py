@@ -7,33 +7,42 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import models
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class Category(models.TextChoices):
-    OPERATIONAL = "operational", "Operational"
-    LEARNER_EXPERIENCE = "learner_experience", "Learner experience"
-    COMPLIANCE = "compliance", "Compliance"
-    QUALITY = "quality", "Quality"
-    PLATFORM = "platform", "Platform"
-    GOVERNANCE = "governance", "Governance"
-    KPI = "kpi", "KPI"
+    OPERATIONAL = "operational", _("Operational")
+    LEARNER_EXPERIENCE = "learner_experience", _("Learner experience")
+    COMPLIANCE = "compliance", _("Compliance")
+    QUALITY = "quality", _("Quality")
+    PLATFORM = "platform", _("Platform")
+    GOVERNANCE = "governance", _("Governance")
+    KPI = "kpi", _("KPI")
 
 
 class Kind(models.TextChoices):
-    PERCENT = "percent", "Percentage of items met"
-    MEAN = "mean", "Mean score (1–5)"
-    MANUAL = "manual", "Manual percentage (verified)"
+    PERCENT = "percent", _("Percentage of items met")
+    MEAN = "mean", _("Mean score (1–5)")
+    MANUAL = "manual", _("Manual percentage (verified)")
 
 
 class Direction(models.TextChoices):
-    HIGHER_IS_BETTER = "higher", "Higher is better"
-    LOWER_IS_BETTER = "lower", "Lower is better"
+    HIGHER_IS_BETTER = "higher", _("Higher is better")
+    LOWER_IS_BETTER = "lower", _("Lower is better")
 
 
 class ThresholdUnit(models.TextChoices):
-    HOURS = "hours", "hours"
-    DAYS = "days", "calendar days"
-    BUSINESS_DAYS = "business_days", "business days"
+    HOURS = "hours", _("hours")
+    DAYS = "days", _("calendar days")
+    BUSINESS_DAYS = "business_days", _("business days")
+
+
+def in_sentence(name: str) -> str:
+    """A name or label inside a sentence: English lowercases it ("Edit the instructor rating target"), German
+    keeps its nouns capitalized ("Ziel „Trainerbewertung“ bearbeiten")."""
+    name = str(name)
+    return name.lower() if (get_language() or "en").startswith("en") else name
 
 
 @dataclass(frozen=True)
@@ -51,7 +60,7 @@ class Metric:
 
     @property
     def unit(self) -> str:
-        return "score" if self.kind == Kind.MEAN else "%"
+        return gettext("score") if self.kind == Kind.MEAN else "%"
 
     @property
     def value_range(self) -> tuple[Decimal, Decimal]:
@@ -59,8 +68,21 @@ class Metric:
 
     @property
     def description(self) -> str:
-        threshold = f" (threshold: {self.default_threshold} {self.threshold_unit_label})" if self.threshold_unit else ""
-        return f"{self.population}; met when {self.met_when}{threshold}."
+        if not self.threshold_unit:
+            return gettext("%(population)s; met when %(met_when)s.") % {
+                "population": self.population,
+                "met_when": self.met_when,
+            }
+        return gettext("%(population)s; met when %(met_when)s (threshold: %(threshold)s %(unit)s).") % {
+            "population": self.population,
+            "met_when": self.met_when,
+            "threshold": self.default_threshold,
+            "unit": self.threshold_unit_label,
+        }
+
+    @property
+    def name_in_sentence(self) -> str:
+        return in_sentence(self.name)
 
     @property
     def threshold_unit_label(self) -> str:
@@ -78,164 +100,164 @@ METRICS: dict[str, Metric] = {
     for m in (
         Metric(
             "session_confirmation_turnaround",
-            "Session confirmation turnaround",
+            _("Session confirmation turnaround"),
             Category.OPERATIONAL,
             Kind.PERCENT,
-            "Sessions requested in the period",
-            "confirmed within H hours of the request",
+            _("Sessions requested in the period"),
+            _("confirmed within H hours of the request"),
             ThresholdUnit.HOURS,
             48,
         ),
         Metric(
             "scheduling_lead_time",
-            "Scheduling lead time",
+            _("Scheduling lead time"),
             Category.OPERATIONAL,
             Kind.PERCENT,
-            "Sessions requested in the period, not cancelled by the client",
-            "the session (or its replacement) starts within D days of the request",
+            _("Sessions requested in the period, not cancelled by the client"),
+            _("the session (or its replacement) starts within D days of the request"),
             ThresholdUnit.DAYS,
             30,
         ),
         Metric(
             "reschedule_within_window",
-            "Reschedule within window",
+            _("Reschedule within window"),
             Category.OPERATIONAL,
             Kind.PERCENT,
-            "Sessions cancelled by the provider in the period",
-            "a replacement session starts within N business days of the cancellation",
+            _("Sessions cancelled by the provider in the period"),
+            _("a replacement session starts within N business days of the cancellation"),
             ThresholdUnit.BUSINESS_DAYS,
             10,
         ),
         Metric(
             "session_delivery_rate",
-            "Session delivery rate",
+            _("Session delivery rate"),
             Category.OPERATIONAL,
             Kind.PERCENT,
-            "Sessions starting in the period, except client cancellations",
-            "the session is delivered",
+            _("Sessions starting in the period, except client cancellations"),
+            _("the session is delivered"),
             default_target=Decimal("98"),
         ),
         Metric(
             "support_first_response",
-            "Support first response",
+            _("Support first response"),
             Category.LEARNER_EXPERIENCE,
             Kind.PERCENT,
-            "Support tickets opened in the period",
-            "first response within H hours",
+            _("Support tickets opened in the period"),
+            _("first response within H hours"),
             ThresholdUnit.HOURS,
             8,
         ),
         Metric(
             "enrollment_processing",
-            "Enrollment processing",
+            _("Enrollment processing"),
             Category.LEARNER_EXPERIENCE,
             Kind.PERCENT,
-            "Enrollments requested in the period",
-            "processed within N business days",
+            _("Enrollments requested in the period"),
+            _("processed within N business days"),
             ThresholdUnit.BUSINESS_DAYS,
             2,
         ),
         Metric(
             "completion_reporting_timeliness",
-            "Completion reporting timeliness",
+            _("Completion reporting timeliness"),
             Category.LEARNER_EXPERIENCE,
             Kind.PERCENT,
-            "Completions in the period",
-            "recorded within N business days of completion",
+            _("Completions in the period"),
+            _("recorded within N business days of completion"),
             ThresholdUnit.BUSINESS_DAYS,
             5,
         ),
         Metric(
             "completion_reporting_accuracy",
-            "Completion reporting accuracy",
+            _("Completion reporting accuracy"),
             Category.LEARNER_EXPERIENCE,
             Kind.MANUAL,
-            "Audited sample of completion records for the period",
-            "the value verified by the other side",
+            _("Audited sample of completion records for the period"),
+            _("the value verified by the other side"),
             default_target=Decimal("98"),
         ),
         Metric(
             "mandatory_training_on_time",
-            "Mandatory training on time",
+            _("Mandatory training on time"),
             Category.COMPLIANCE,
             Kind.PERCENT,
-            "Compliance assignments due in the period",
-            "completed on or before the due date",
+            _("Compliance assignments due in the period"),
+            _("completed on or before the due date"),
         ),
         Metric(
             "audit_report_turnaround",
-            "Audit report turnaround",
+            _("Audit report turnaround"),
             Category.COMPLIANCE,
             Kind.PERCENT,
-            "Audit-request tickets opened in the period",
-            "resolved within H hours",
+            _("Audit-request tickets opened in the period"),
+            _("resolved within H hours"),
             ThresholdUnit.HOURS,
             24,
         ),
         Metric(
             "instructor_rating",
-            "Instructor rating",
+            _("Instructor rating"),
             Category.QUALITY,
             Kind.MEAN,
-            "Feedback on delivered sessions starting in the period",
-            "the mean instructor score reaches the target",
+            _("Feedback on delivered sessions starting in the period"),
+            _("the mean instructor score reaches the target"),
             default_target=Decimal("4.2"),
         ),
         Metric(
             "learner_satisfaction",
-            "Learner satisfaction",
+            _("Learner satisfaction"),
             Category.QUALITY,
             Kind.MEAN,
-            "Feedback on delivered sessions starting in the period",
-            "the mean overall score reaches the target",
+            _("Feedback on delivered sessions starting in the period"),
+            _("the mean overall score reaches the target"),
             default_target=Decimal("4.0"),
         ),
         Metric(
             "assessment_pass_rate",
-            "Assessment pass rate",
+            _("Assessment pass rate"),
             Category.QUALITY,
             Kind.PERCENT,
-            "First assessment attempts in the period",
-            "the attempt is passed",
+            _("First assessment attempts in the period"),
+            _("the attempt is passed"),
             default_target=Decimal("80"),
         ),
         Metric(
             "content_freshness",
-            "Content freshness",
+            _("Content freshness"),
             Category.QUALITY,
             Kind.PERCENT,
-            "Regulated courses of the engagement, at the end of the period",
-            "reviewed within the last R days",
+            _("Regulated courses of the engagement, at the end of the period"),
+            _("reviewed within the last R days"),
             ThresholdUnit.DAYS,
             365,
             default_target=Decimal("100"),
         ),
         Metric(
             "platform_uptime",
-            "Platform uptime",
+            _("Platform uptime"),
             Category.PLATFORM,
             Kind.PERCENT,
-            "Minutes of the period, except planned maintenance and relief",
-            "the minute is outside an unplanned outage",
+            _("Minutes of the period, except planned maintenance and relief"),
+            _("the minute is outside an unplanned outage"),
             default_target=Decimal("99.5"),
         ),
         Metric(
             "change_request_response",
-            "Change request response",
+            _("Change request response"),
             Category.GOVERNANCE,
             Kind.PERCENT,
-            "Change requests submitted in the period",
-            "answered within N business days",
+            _("Change requests submitted in the period"),
+            _("answered within N business days"),
             ThresholdUnit.BUSINESS_DAYS,
             10,
         ),
         Metric(
             "training_utilization",
-            "Training utilization",
+            _("Training utilization"),
             Category.KPI,
             Kind.PERCENT,
-            "Seats of delivered sessions starting in the period",
-            "the seat is taken by a learner marked present (attended seats ÷ capacity)",
+            _("Seats of delivered sessions starting in the period"),
+            _("the seat is taken by a learner marked present (attended seats ÷ capacity)"),
             default_target=Decimal("75"),
         ),
     )

@@ -15,6 +15,8 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from scheduling.models import Attendance
 
@@ -72,7 +74,7 @@ def _link(label: str, url_name: str, text: Callable[[Any], object], pk: str = "p
     return Column(label, lambda obj: Cell(text(obj), "link", url_name, get_pk(obj)))
 
 
-DEADLINE = _time("Deadline", f"{SHOWN}deadline")
+DEADLINE = _time(_("Deadline"), f"{SHOWN}deadline")
 
 
 def _session_text(session: Any) -> str:
@@ -89,29 +91,29 @@ def _with_attendance(sessions: QuerySet) -> QuerySet:
     return sessions.annotate(attended=Coalesce(Subquery(present, output_field=IntegerField()), 0))
 
 
-SESSION = _link("Session", "scheduling:session", _session_text)
-TICKET = _link("Ticket", "scheduling:ticket", attrgetter("subject"))
-LEARNER = _link("Learner", "scheduling:learner", attrgetter("learner.name"), pk="learner_id")
+SESSION = _link(_("Session"), "scheduling:session", _session_text)
+TICKET = _link(_("Ticket"), "scheduling:ticket", attrgetter("subject"))
+LEARNER = _link(_("Learner"), "scheduling:learner", attrgetter("learner.name"), pk="learner_id")
 COURSE = ("course",)
 
 SESSION_LIST = ItemList(
     (
         SESSION,
-        _time("Starts", "starts_at"),
-        _time("Ends", "ends_at"),
-        _value("Status", "get_status_display"),
-        _value("Cancelled by", "get_cancelled_by_display"),
+        _time(_("Starts"), "starts_at"),
+        _time(_("Ends"), "ends_at"),
+        _value(_("Status"), "get_status_display"),
+        _value(_("Cancelled by"), "get_cancelled_by_display"),
     ),
     ("starts_at", "pk"),
     COURSE,
 )
 FEEDBACK_LIST = ItemList(
     (
-        _link("Session", "scheduling:session", lambda f: _session_text(f.session), pk="session_id"),
-        _time("Session starts", "session.starts_at"),
-        _value("Instructor score", "instructor_score"),
-        _value("Overall score", "overall_score"),
-        _time("Submitted", "submitted_at"),
+        _link(_("Session"), "scheduling:session", lambda f: _session_text(f.session), pk="session_id"),
+        _time(_("Session starts"), "session.starts_at"),
+        _value(_("Instructor score"), "instructor_score"),
+        _value(_("Overall score"), "overall_score"),
+        _time(_("Submitted"), "submitted_at"),
     ),
     ("session__starts_at", "pk"),
     ("session__course", "learner"),
@@ -119,17 +121,17 @@ FEEDBACK_LIST = ItemList(
 
 ITEM_LISTS: dict[str, ItemList] = {
     "session_confirmation_turnaround": ItemList(
-        (SESSION, _time("Requested", "requested_at"), _time("Confirmed", "confirmed_at"), DEADLINE),
+        (SESSION, _time(_("Requested"), "requested_at"), _time(_("Confirmed"), "confirmed_at"), DEADLINE),
         ("requested_at", "pk"),
         COURSE,
     ),
     "scheduling_lead_time": ItemList(
         (
             SESSION,
-            _time("Requested", "requested_at"),
-            _time("Starts", "starts_at"),
-            _value("Status", "get_status_display"),
-            _time("Start counted (own or replacement's)", f"{SHOWN}effective_start"),
+            _time(_("Requested"), "requested_at"),
+            _time(_("Starts"), "starts_at"),
+            _value(_("Status"), "get_status_display"),
+            _time(_("Start counted (own or replacement's)"), f"{SHOWN}effective_start"),
             DEADLINE,
         ),
         ("requested_at", "pk"),
@@ -138,8 +140,8 @@ ITEM_LISTS: dict[str, ItemList] = {
     "reschedule_within_window": ItemList(
         (
             SESSION,
-            _time("Cancelled", "cancelled_at"),
-            _time("Replacement starts", f"{SHOWN}replacement_start"),
+            _time(_("Cancelled"), "cancelled_at"),
+            _time(_("Replacement starts"), f"{SHOWN}replacement_start"),
             DEADLINE,
         ),
         ("cancelled_at", "pk"),
@@ -149,23 +151,23 @@ ITEM_LISTS: dict[str, ItemList] = {
     "support_first_response": ItemList(
         (
             TICKET,
-            _value("Category", "get_category_display"),
-            _time("Opened", "opened_at"),
-            _time("First response", "first_response_at"),
+            _value(_("Category"), "get_category_display"),
+            _time(_("Opened"), "opened_at"),
+            _time(_("First response"), "first_response_at"),
             DEADLINE,
         ),
         ("opened_at", "pk"),
     ),
     "audit_report_turnaround": ItemList(
-        (TICKET, _time("Opened", "opened_at"), _time("Resolved", "resolved_at"), DEADLINE),
+        (TICKET, _time(_("Opened"), "opened_at"), _time(_("Resolved"), "resolved_at"), DEADLINE),
         ("opened_at", "pk"),
     ),
     "enrollment_processing": ItemList(
         (
             LEARNER,
-            _link("Session", "scheduling:session", lambda e: _session_text(e.session), pk="session_id"),
-            _time("Requested", "requested_at"),
-            _time("Processed", "processed_at"),
+            _link(_("Session"), "scheduling:session", lambda e: _session_text(e.session), pk="session_id"),
+            _time(_("Requested"), "requested_at"),
+            _time(_("Processed"), "processed_at"),
             DEADLINE,
         ),
         ("requested_at", "pk"),
@@ -174,9 +176,9 @@ ITEM_LISTS: dict[str, ItemList] = {
     "completion_reporting_timeliness": ItemList(
         (
             LEARNER,
-            _value("Course", "course.title"),
-            _time("Completed", "completed_at"),
-            _time("Recorded", "recorded_at"),
+            _value(_("Course"), "course.title"),
+            _time(_("Completed"), "completed_at"),
+            _time(_("Recorded"), "recorded_at"),
             DEADLINE,
         ),
         ("completed_at", "pk"),
@@ -185,9 +187,9 @@ ITEM_LISTS: dict[str, ItemList] = {
     "mandatory_training_on_time": ItemList(
         (
             LEARNER,
-            _value("Requirement", "requirement.name"),
-            _value("Due on", "due_on", "date"),
-            _time("Completed", "completed_at"),
+            _value(_("Requirement"), "requirement.name"),
+            _value(_("Due on"), "due_on", "date"),
+            _time(_("Completed"), "completed_at"),
             DEADLINE,
         ),
         ("due_on", "pk"),
@@ -196,31 +198,31 @@ ITEM_LISTS: dict[str, ItemList] = {
     "assessment_pass_rate": ItemList(
         (
             LEARNER,
-            _value("Course", "course.title"),
-            _time("Attempted", "attempted_at"),
-            _value("Score", "score"),
-            _value("Pass mark", "pass_mark"),
-            _value("Passed", "passed", "bool"),
+            _value(_("Course"), "course.title"),
+            _time(_("Attempted"), "attempted_at"),
+            _value(_("Score"), "score"),
+            _value(_("Pass mark"), "pass_mark"),
+            _value(_("Passed"), "passed", "bool"),
         ),
         ("attempted_at", "pk"),
         ("learner", "course"),
     ),
     "content_freshness": ItemList(
         (
-            _value("Course", "code"),
-            _value("Title", "title"),
-            _value("Last reviewed", "last_reviewed_on", "date"),
-            _value("Review every (days)", "review_interval_days"),
-            _value("Reviewed on or after", f"{SHOWN}reviewed_since", "date"),
+            _value(_("Course"), "code"),
+            _value(_("Title"), "title"),
+            _value(_("Last reviewed"), "last_reviewed_on", "date"),
+            _value(_("Review every (days)"), "review_interval_days"),
+            _value(_("Reviewed on or after"), f"{SHOWN}reviewed_since", "date"),
         ),
         ("code", "pk"),
     ),
     "change_request_response": ItemList(
         (
-            _link("Change request", "engagements:change_request", lambda cr: f"{cr.sow.reference} CR-{cr.number}"),
-            _value("Title", "title"),
-            _time("Submitted", "submitted_at"),
-            _time("Responded", "responded_at"),
+            _link(_("Change request"), "engagements:change_request", lambda cr: f"{cr.sow.reference} CR-{cr.number}"),
+            _value(_("Title"), "title"),
+            _time(_("Submitted"), "submitted_at"),
+            _time(_("Responded"), "responded_at"),
             DEADLINE,
         ),
         ("submitted_at", "pk"),
@@ -229,18 +231,23 @@ ITEM_LISTS: dict[str, ItemList] = {
     "instructor_rating": FEEDBACK_LIST,
     "learner_satisfaction": FEEDBACK_LIST,
     "training_utilization": ItemList(
-        (SESSION, _time("Starts", "starts_at"), _value("Capacity", "capacity"), _value("Attended", "attended")),
+        (
+            SESSION,
+            _time(_("Starts"), "starts_at"),
+            _value(_("Capacity"), "capacity"),
+            _value(_("Attended"), "attended"),
+        ),
         ("starts_at", "pk"),
         COURSE,
         _with_attendance,
     ),
     "platform_uptime": ItemList(
         (
-            _value("Outage", "description"),
-            _time("Starts", "starts_at"),
-            _time("Ends", "ends_at"),
+            _value(_("Outage"), "description"),
+            _time(_("Starts"), "starts_at"),
+            _time(_("Ends"), "ends_at"),
             Column("Minutes", lambda obj: Cell(int((obj.ends_at - obj.starts_at).total_seconds() // 60))),
-            _value("Planned", "planned", "bool"),
+            _value(_("Planned"), "planned", "bool"),
         ),
         ("starts_at", "pk"),
     ),
@@ -335,16 +342,20 @@ def _plain(number: object) -> str:
 def formula_of(measurement: Measurement) -> str:
     """How the value follows from the numerator and denominator (SPEC-SLA §2), in the metric's own words."""
     n, d, value = _plain(measurement.numerator), _plain(measurement.denominator), measurement.value
+    figures = {"value": value, "n": n, "d": d}
     kind = METRICS[measurement.metric].kind
     if kind == Kind.MANUAL:
-        return f"{_plain(value)} % from an audited sample with evidence; it counts once the other side verifies it."
+        return gettext(
+            "%(value)s %% from an audited sample with evidence; it counts once the other side verifies it."
+        ) % {"value": _plain(value)}
     if value is None:
-        return "No value yet: no item of the period could be measured."
+        return gettext("No value yet: no item of the period could be measured.")
     if kind == Kind.MEAN:
-        return f"{value} = {n} points ÷ {d} scores."
+        return gettext("%(value)s = %(n)s points ÷ %(d)s scores.") % figures
     if measurement.metric == "platform_uptime":
         down = (measurement.inputs or {}).get("down_minutes", "?")
-        return f"{value} % = 100 × {n} minutes up ÷ {d} minutes measured ({down} minutes down)."
+        message = gettext("%(value)s %% = 100 × %(n)s minutes up ÷ %(d)s minutes measured (%(down)s minutes down).")
+        return message % {**figures, "down": down}
     if measurement.metric == "training_utilization":
-        return f"{value} % = 100 × {n} attended seats ÷ {d} seats."
-    return f"{value} % = 100 × {n} met ÷ {d} measured (met + failed)."
+        return gettext("%(value)s %% = 100 × %(n)s attended seats ÷ %(d)s seats.") % figures
+    return gettext("%(value)s %% = 100 × %(n)s met ÷ %(d)s measured (met + failed).") % figures

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mls.models import Membership
 
@@ -18,27 +19,27 @@ from .selectors import may_answer_escalation, may_close_escalation
 def _locked_open(escalation: Escalation) -> Escalation:
     locked = Escalation.objects.select_for_update().select_related("engagement").get(pk=escalation.pk)
     if not locked.is_open:
-        raise ValidationError("This escalation is closed; it no longer takes responses or plans.")
+        raise ValidationError(_("This escalation is closed; it no longer takes responses or plans."))
     return locked
 
 
 def check_answer_escalation(membership: Membership, escalation: Escalation) -> None:
     if not may_answer_escalation(membership, escalation):
-        raise ValidationError("Only the engagement's provider answers an escalation.")
+        raise ValidationError(_("Only the engagement's provider answers an escalation."))
 
 
 def check_respond_to_notice(membership: Membership, escalation: Escalation) -> None:
     """Who may answer, and whether this escalation still asks for an answer (the page's Respond button asks it)."""
     check_answer_escalation(membership, escalation)
     if escalation.level != EscalationLevel.NOTICE:
-        raise ValidationError("Only a notice asks for a response; record a remediation plan instead.")
+        raise ValidationError(_("Only a notice asks for a response; record a remediation plan instead."))
     if escalation.responded_at is not None:
-        raise ValidationError("The provider has already responded to this notice.")
+        raise ValidationError(_("The provider has already responded to this notice."))
 
 
 def check_close_escalation(membership: Membership, escalation: Escalation) -> None:
     if not may_close_escalation(membership, escalation):
-        raise ValidationError("Only the client's L&D director or an owner closes an escalation.")
+        raise ValidationError(_("Only the client's L&D director or an owner closes an escalation."))
 
 
 @transaction.atomic
@@ -49,7 +50,7 @@ def respond_to_notice(
     escalation = _locked_open(escalation)
     check_respond_to_notice(membership, escalation)
     if not response.strip():
-        raise ValidationError({"response": "Write the provider's response."})
+        raise ValidationError({"response": _("Write the provider's response.")})
     escalation.response, escalation.responded_at = response.strip(), now or timezone.now()
     escalation.save(update_fields=["response", "responded_at"])
     escalation.log_action("escalation.responded", actor=membership.user)
@@ -64,10 +65,10 @@ def record_remediation_plan(
     escalation = _locked_open(escalation)
     check_answer_escalation(membership, escalation)
     if not plan.strip():
-        raise ValidationError({"plan": "Describe what the provider will do."})
+        raise ValidationError({"plan": _("Describe what the provider will do.")})
     today = timezone.localdate(now or timezone.now(), timezone=escalation.engagement.calendar.zone)
     if due_on < today:
-        raise ValidationError({"due_on": "The plan's due date cannot be in the past."})
+        raise ValidationError({"due_on": _("The plan's due date cannot be in the past.")})
     escalation.remediation_plan, escalation.remediation_due_on = plan.strip(), due_on
     escalation.save(update_fields=["remediation_plan", "remediation_due_on"])
     escalation.log_action("escalation.plan_recorded", actor=membership.user)

@@ -39,6 +39,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Least
 from django.db.models.lookups import GreaterThanOrEqual, LessThan
+from django.utils.translation import gettext_lazy as _
 
 from engagements.enums import Side
 from engagements.models import ChangeRequest, Engagement
@@ -555,8 +556,8 @@ def _manual(metric: str, items: None, context: MetricContext) -> MetricResult:
     )
 
 
-PERCENT_GROUPS = (("failed", "Failed"), ("pending", "Pending"), ("met", "Met"))
-SCORED = (("scored", "Scored feedback"),)
+PERCENT_GROUPS = (("failed", _("Failed")), ("pending", _("Pending")), ("met", _("Met")))
+SCORED = (("scored", _("Scored feedback")),)
 
 
 @dataclass(frozen=True)
@@ -593,12 +594,12 @@ DEFINITIONS: dict[str, MetricDefinition] = {
     "platform_uptime": MetricDefinition(
         platform_uptime,
         _uptime,
-        (("unplanned_outages", "Unplanned outages"), ("planned_outages", "Planned maintenance")),
+        (("unplanned_outages", _("Unplanned outages")), ("planned_outages", _("Planned maintenance"))),
         shown=(),
     ),
     "change_request_response": MetricDefinition(change_request_response),
     "training_utilization": MetricDefinition(
-        training_utilization, _utilization, (("sessions", "Delivered sessions"),), shown=()
+        training_utilization, _utilization, (("sessions", _("Delivered sessions")),), shown=()
     ),
 }
 assert set(DEFINITIONS) == set(METRICS)  # noqa: S101 - every catalog metric is measured

@@ -12,7 +12,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.formats import date_format
 from django.utils.timezone import now
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from mls.formatting import metric_label, money
 from mls.models import TenantModel, TracksUpdates
@@ -58,38 +61,38 @@ class SlaSchedule(TracksUpdates, TenantModel):
         decimal_places=2,
         default=Decimal("10"),
         validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
-        help_text="Share of the monthly fee at risk for service credits (typically 5–15 %).",
+        help_text=_("Share of the monthly fee at risk for service credits (typically 5–15 %)."),
     )
     grace_days = models.PositiveSmallIntegerField(
-        default=5, validators=[MaxValueValidator(31)], help_text="Calendar days after the month before it is final."
+        default=5, validators=[MaxValueValidator(31)], help_text=_("Calendar days after the month before it is final.")
     )
     earn_back_enabled = models.BooleanField(default=True)
     earn_back_periods = models.PositiveSmallIntegerField(
-        default=3, validators=[MinValueValidator(1), MaxValueValidator(12)], help_text="K periods met in a row."
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(12)], help_text=_("K periods met in a row.")
     )
     earn_back_margin = models.DecimalField(
         max_digits=7,
         decimal_places=2,
         default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0"))],
-        help_text="How far the value must beat the target in those periods.",
+        help_text=_("How far the value must beat the target in those periods."),
     )
     # The escalation ladder of SPEC-SLA §5: it lives here only, where the engine reads it (engagements 0011 moved
     # the MSA's copy onto the schedule).
     formal_review_after = models.PositiveSmallIntegerField(
         default=2,
         validators=[MinValueValidator(1), MaxValueValidator(12)],
-        help_text="Consecutive breached periods before a formal review.",
+        help_text=_("Consecutive breached periods before a formal review."),
     )
     exit_right_after = models.PositiveSmallIntegerField(
         default=3,
         validators=[MinValueValidator(1), MaxValueValidator(12)],
-        help_text="Consecutive breached periods before the client may exit.",
+        help_text=_("Consecutive breached periods before the client may exit."),
     )
     critical_breach_count = models.PositiveSmallIntegerField(
         default=3,
         validators=[MinValueValidator(1), MaxValueValidator(17)],
-        help_text="Targets breached in one period that force a formal review.",
+        help_text=_("Targets breached in one period that force a formal review."),
     )
     created_at = models.DateTimeField(default=now)
 
@@ -107,11 +110,11 @@ class SlaSchedule(TracksUpdates, TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"SLA schedule of {self.engagement}"
+        return gettext("SLA schedule of %(engagement)s") % {"engagement": self.engagement}
 
     def clean(self) -> None:
         if self.formal_review_after and self.exit_right_after and self.exit_right_after < self.formal_review_after:
-            raise ValidationError({"exit_right_after": "The exit right cannot come before the formal review."})
+            raise ValidationError({"exit_right_after": gettext("The exit right cannot come before the formal review.")})
 
 
 class SlaTarget(TracksUpdates, TenantModel):
@@ -132,14 +135,14 @@ class SlaTarget(TracksUpdates, TenantModel):
     metric = models.CharField(max_length=40, choices=MetricKey.choices)
     target = models.DecimalField(max_digits=7, decimal_places=2)
     threshold = models.PositiveIntegerField(
-        null=True, blank=True, help_text="The metric's H hours / D days / N business days / R days."
+        null=True, blank=True, help_text=_("The metric's H hours / D days / N business days / R days.")
     )
     min_sample = models.PositiveIntegerField(default=5, validators=[MinValueValidator(1)])
     allocation_percent = models.DecimalField(
         max_digits=5,
         decimal_places=2,
         validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
-        help_text="Share of the at-risk amount this metric's breach costs.",
+        help_text=_("Share of the at-risk amount this metric's breach costs."),
     )
     active_from = models.DateField()
     active_to = models.DateField(null=True, blank=True)
@@ -168,13 +171,23 @@ class SlaTarget(TracksUpdates, TenantModel):
             return
         low, high = metric.value_range
         if self.target is not None and not low <= self.target <= high:
-            raise ValidationError({"target": f"The target of this metric must be between {low} and {high}."})
+            raise ValidationError(
+                {
+                    "target": gettext("The target of this metric must be between %(low)s and %(high)s.")
+                    % {"low": low, "high": high}
+                }
+            )
         if metric.threshold_unit and not self.threshold:
-            raise ValidationError({"threshold": f"This metric needs a threshold in {metric.threshold_unit_label}."})
+            raise ValidationError(
+                {
+                    "threshold": gettext("This metric needs a threshold in %(unit)s.")
+                    % {"unit": metric.threshold_unit_label}
+                }
+            )
         if not metric.threshold_unit and self.threshold:
-            raise ValidationError({"threshold": "This metric has no threshold parameter."})
+            raise ValidationError({"threshold": gettext("This metric has no threshold parameter.")})
         if self.active_from and self.active_to and self.active_to < self.active_from:
-            raise ValidationError({"active_to": "The end must not come before the start."})
+            raise ValidationError({"active_to": gettext("The end must not come before the start.")})
 
     def applies_to(self, month: date, next_month: date) -> bool:
         return self.active_from < next_month and (self.active_to is None or self.active_to >= month)
@@ -184,7 +197,7 @@ class SlaPeriod(TenantModel):
     """A calendar month of an engagement (its timezone): provisional until month end + grace, then finalized."""
 
     engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="sla_periods")
-    month = models.DateField(help_text="First day of the month.")
+    month = models.DateField(help_text=_("First day of the month."))
     status = models.CharField(max_length=20, choices=PeriodStatus.choices, default=PeriodStatus.PROVISIONAL)
     as_of = models.DateTimeField(null=True, blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)
@@ -192,7 +205,7 @@ class SlaPeriod(TenantModel):
     monthly_fee = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     at_risk = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     at_risk_percent = models.DecimalField(
-        max_digits=5, decimal_places=2, null=True, blank=True, help_text="The schedule's at-risk percent when final."
+        max_digits=5, decimal_places=2, null=True, blank=True, help_text=_("The schedule's at-risk percent when final.")
     )
     fee_lines = models.JSONField(default=list, blank=True)
 
@@ -240,11 +253,11 @@ class Measurement(FinalizedRecord):
     value = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     numerator = models.DecimalField(max_digits=16, decimal_places=4, default=Decimal("0"))
     denominator = models.DecimalField(max_digits=16, decimal_places=4, default=Decimal("0"))
-    pending = models.PositiveIntegerField(default=0, help_text="Items not yet due at as_of (excluded).")
+    pending = models.PositiveIntegerField(default=0, help_text=_("Items not yet due at as_of (excluded)."))
     status = models.CharField(max_length=30, choices=MeasurementStatus.choices)
-    meets_target = models.BooleanField(null=True, help_text="Whether the value meets the target (None: no value).")
+    meets_target = models.BooleanField(null=True, help_text=_("Whether the value meets the target (None: no value)."))
     as_of = models.DateTimeField()
-    inputs = ItemSnapshotField(default=dict, blank=True, help_text="Item ids by outcome (met / failed / pending).")
+    inputs = ItemSnapshotField(default=dict, blank=True, help_text=_("Item ids by outcome (met / failed / pending)."))
     finalized = models.BooleanField(default=False)
     computed_at = models.DateTimeField(default=now)
 
@@ -274,7 +287,7 @@ class Breach(FinalizedRecord):
     created_at = models.DateTimeField(default=now)
 
     class Meta(TenantModel.Meta):
-        verbose_name_plural = "breaches"
+        verbose_name_plural = _("breaches")
         ordering = ["-period__month", "metric"]
         constraints = [
             *TenantModel.Meta.constraints,
@@ -283,7 +296,10 @@ class Breach(FinalizedRecord):
         ]
 
     def __str__(self) -> str:
-        return f"Breach of {metric_label(self.metric)} in {self.period.month:%B %Y}"
+        return gettext("Breach of %(metric)s in %(month)s") % {
+            "metric": metric_label(self.metric),
+            "month": date_format(self.period.month, "F Y"),
+        }
 
     def stored_is_final(self) -> bool:
         return True
@@ -310,7 +326,7 @@ class ServiceCredit(FinalizedRecord):
     allocation_percent = models.DecimalField(max_digits=5, decimal_places=2)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
-    capped = models.BooleanField(default=False, help_text="The period's credits hit the at-risk cap.")
+    capped = models.BooleanField(default=False, help_text=_("The period's credits hit the at-risk cap."))
     status = models.CharField(max_length=20, choices=CreditStatus.choices, default=CreditStatus.ISSUED)
     issued_at = models.DateTimeField(default=now)
     earned_back_period = models.ForeignKey(
@@ -333,9 +349,11 @@ class ServiceCredit(FinalizedRecord):
         ]
 
     def __str__(self) -> str:
-        return (
-            f"{money(self.amount, self.currency)} credit for {metric_label(self.metric)} in {self.period.month:%B %Y}"
-        )
+        return gettext("%(amount)s credit for %(metric)s in %(month)s") % {
+            "amount": money(self.amount, self.currency),
+            "metric": metric_label(self.metric),
+            "month": date_format(self.period.month, "F Y"),
+        }
 
     def stored_is_final(self) -> bool:
         # Issued credits may still be earned back (a status change); earned-back ones are done.
@@ -363,18 +381,18 @@ class Escalation(TracksUpdates, TenantModel):
     metric = models.CharField(max_length=40, choices=MetricKey.choices, blank=True)
     level = models.CharField(max_length=20, choices=EscalationLevel.choices)
     breaches = models.PositiveSmallIntegerField(
-        help_text="Consecutive breached periods of the metric, or targets breached in the period."
+        help_text=_("Consecutive breached periods of the metric, or targets breached in the period.")
     )
     created_at = models.DateTimeField(default=now)
-    respond_by = models.DateTimeField(null=True, blank=True, help_text="Provider's response deadline (notice).")
+    respond_by = models.DateTimeField(null=True, blank=True, help_text=_("Provider's response deadline (notice)."))
     meeting = models.ForeignKey(
         "engagements.GovernanceMeeting", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     status = models.CharField(max_length=20, choices=EscalationStatus.choices, default=EscalationStatus.OPEN)
-    response = models.TextField(blank=True, help_text="The provider's answer to the notice.")
+    response = models.TextField(blank=True, help_text=_("The provider's answer to the notice."))
     responded_at = models.DateTimeField(null=True, blank=True)
-    remediation_plan = models.TextField(blank=True, help_text="What the provider will do to return to target.")
-    remediation_due_on = models.DateField(null=True, blank=True, help_text="When the plan should have worked.")
+    remediation_plan = models.TextField(blank=True, help_text=_("What the provider will do to return to target."))
+    remediation_due_on = models.DateField(null=True, blank=True, help_text=_("When the plan should have worked."))
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -390,8 +408,12 @@ class Escalation(TracksUpdates, TenantModel):
         ]
 
     def __str__(self) -> str:
-        subject = metric_label(self.metric) if self.metric else "the engagement"
-        return f"{self.get_level_display()} on {subject} ({self.period.month:%B %Y})"
+        subject = metric_label(self.metric) if self.metric else gettext("the engagement")
+        return gettext("%(level)s on %(subject)s (%(month)s)") % {
+            "level": self.get_level_display(),
+            "subject": subject,
+            "month": date_format(self.period.month, "F Y"),
+        }
 
     @property
     def is_open(self) -> bool:
@@ -406,8 +428,8 @@ class ReliefEvent(TracksUpdates, TenantModel):
     engagement = models.ForeignKey("engagements.Engagement", on_delete=models.PROTECT, related_name="relief_events")
     kind = models.CharField(max_length=20, choices=ReliefKind.choices)
     starts_on = models.DateField()
-    ends_on = models.DateField(help_text="Inclusive, in the engagement's timezone.")
-    metrics = models.JSONField(default=list, blank=True, help_text="Metric keys; empty means every metric.")
+    ends_on = models.DateField(help_text=_("Inclusive, in the engagement's timezone."))
+    metrics = models.JSONField(default=list, blank=True, help_text=_("Metric keys; empty means every metric."))
     reason = models.TextField()
     status = models.CharField(max_length=20, choices=ReliefStatus.choices, default=ReliefStatus.REQUESTED)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
@@ -425,7 +447,11 @@ class ReliefEvent(TracksUpdates, TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} relief {self.starts_on}–{self.ends_on}"
+        return gettext("%(kind)s relief %(starts)s–%(ends)s") % {
+            "kind": self.get_kind_display(),
+            "starts": self.starts_on,
+            "ends": self.ends_on,
+        }
 
     def covers(self, metric: str) -> bool:
         return not self.metrics or metric in self.metrics
@@ -439,10 +465,10 @@ class ManualMeasurement(TenantModel):
     engagement = models.ForeignKey(
         "engagements.Engagement", on_delete=models.PROTECT, related_name="manual_measurements"
     )
-    month = models.DateField(help_text="First day of the measured month.")
+    month = models.DateField(help_text=_("First day of the measured month."))
     metric = models.CharField(max_length=40, choices=MetricKey.choices)
     value = models.DecimalField(max_digits=7, decimal_places=2, validators=PERCENT)
-    sample_size = models.PositiveIntegerField(help_text="Records audited.")
+    sample_size = models.PositiveIntegerField(help_text=_("Records audited."))
     evidence = models.FileField(upload_to="evidence/%Y/%m/")
     note = models.TextField(blank=True)
     submitted_side = models.CharField(max_length=10)

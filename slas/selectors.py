@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext, ngettext
 
 from engagements import pricing
 from engagements.enums import Side
@@ -83,10 +84,14 @@ def target_count_warning(schedule: SlaSchedule, on: date) -> str:
     active = sum(1 for target in schedule.targets.all() if target.active_from <= on and (target.active_to or on) >= on)
     if active in RECOMMENDED_TARGET_COUNT:
         return ""
-    return (
-        f'{active} active targets. Apply the "three M\'s" (meaningful, measurable, modifiable) and focus on the '
-        "five to eight measures that decide whether training runs at the level the organization needs."
+    message = ngettext(
+        '%(count)s active target. Apply the "three M\'s" (meaningful, measurable, modifiable) and focus on the '
+        "five to eight measures that decide whether training runs at the level the organization needs.",
+        '%(count)s active targets. Apply the "three M\'s" (meaningful, measurable, modifiable) and focus on the '
+        "five to eight measures that decide whether training runs at the level the organization needs.",
+        active,
     )
+    return message % {"count": active}
 
 
 def sla_engagements_for(membership: Membership) -> QuerySet[Engagement]:
@@ -189,30 +194,34 @@ def rag_of(measurement: Measurement) -> Rag:
     """Final results are green or red; a provisional value on target is neutral, below target amber; a cell
     without a judgeable value (too few items, awaiting verification) is grey."""
     if measurement.status == MeasurementStatus.MET:
-        return Rag("green", "Met")
+        return Rag("green", gettext("Met"))
     if measurement.status == MeasurementStatus.BREACHED:
-        return Rag("red", "Breached")
+        return Rag("red", gettext("Breached"))
     if measurement.status == MeasurementStatus.INSUFFICIENT_DATA:
-        return Rag("grey", "Insufficient data")
+        return Rag("grey", gettext("Insufficient data"))
     if measurement.status == MeasurementStatus.PENDING_VERIFICATION:
-        return Rag("grey", "Awaiting verification")
+        return Rag("grey", gettext("Awaiting verification"))
     if measurement.meets_target is True:
-        return Rag("neutral", "On target (provisional)")
+        return Rag("neutral", gettext("On target (provisional)"))
     if measurement.meets_target is False:
-        return Rag("amber", "Below target (provisional)")
-    return Rag("grey", "Too few items yet (provisional)")
+        return Rag("amber", gettext("Below target (provisional)"))
+    return Rag("grey", gettext("Too few items yet (provisional)"))
 
 
 def sample_label(measurement: Measurement) -> str:
     """The measurement's base in the metric's own unit: items, scores, seats or minutes."""
     metric = METRICS[measurement.metric]
     if metric.key == "platform_uptime":  # a running month ends mid-minute: whole minutes read better
-        return f"{measurement.denominator:,.0f} min"
+        return gettext("%(minutes)s min") % {"minutes": f"{measurement.denominator:,.0f}"}
     if metric.kind == Kind.MANUAL:
-        return "audited sample"
+        return gettext("audited sample")
     count = measurement.denominator.normalize()
-    unit = "seat" if metric.key == "training_utilization" else "score" if metric.kind == Kind.MEAN else "item"
-    return f"{count:,f} {unit}{'' if count == 1 else 's'}"
+    figure, n = {"count": f"{count:,f}"}, int(count) if count == count.to_integral_value() else 2
+    if metric.key == "training_utilization":
+        return ngettext("%(count)s seat", "%(count)s seats", n) % figure
+    if metric.kind == Kind.MEAN:
+        return ngettext("%(count)s score", "%(count)s scores", n) % figure
+    return ngettext("%(count)s item", "%(count)s items", n) % figure
 
 
 @dataclass(frozen=True)

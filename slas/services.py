@@ -18,6 +18,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from engagements.enums import MeetingKind
 from engagements.models import Engagement, GovernanceMeeting
@@ -71,7 +74,8 @@ REVIEW_BUSINESS_DAYS = 10  # SPEC-SLA §5: a performance review meeting within 1
 def create_schedule(*, engagement: Engagement, actor: User, **fields: Any) -> SlaSchedule:
     """The engagement's SLA terms, the escalation ladder included (it lives on the schedule only)."""
     if SlaSchedule.objects.filter(engagement=engagement).exists():
-        raise ValidationError({"engagement": f"{engagement} already has an SLA schedule: change that one."})
+        message = _("%(engagement)s already has an SLA schedule: change that one.")
+        raise ValidationError({"engagement": message % {"engagement": engagement}})
     schedule = SlaSchedule(organization=engagement.organization, engagement=engagement, **fields)
     return save_audited(schedule, actor=actor, action="sla_schedule.created", changes={})
 
@@ -88,7 +92,7 @@ def _check_no_overlap(target: SlaTarget) -> None:
         overlapping = overlapping.filter(active_from__lte=target.active_to)
     overlapping = overlapping.filter(Q(active_to__isnull=True) | Q(active_to__gte=target.active_from))
     if overlapping.exists():
-        raise ValidationError({"active_from": "This metric already has a target in force for these dates."})
+        raise ValidationError({"active_from": _("This metric already has a target in force for these dates.")})
 
 
 @transaction.atomic
@@ -144,7 +148,7 @@ def assess(result: MetricResult, target: SlaTarget, *, final: bool) -> tuple[str
 def schedule_required(engagement: Engagement) -> SlaSchedule:
     schedule = schedule_of(engagement)
     if schedule is None:
-        raise ValidationError(f"{engagement} has no SLA schedule yet.")
+        raise ValidationError(_("%(engagement)s has no SLA schedule yet.") % {"engagement": engagement})
     return schedule
 
 
@@ -220,7 +224,8 @@ def compute_period(
 def _check_previous_finalized(engagement: Engagement, period: Period) -> None:
     earlier = engagement.sla_periods.filter(month__lt=period.month, status=PeriodStatus.PROVISIONAL).first()
     if earlier is not None:
-        raise ValidationError(f"Finalize {earlier.month:%Y-%m} first: periods close in order.")
+        message = _("Finalize %(month)s first: periods close in order.")
+        raise ValidationError(message % {"month": f"{earlier.month:%Y-%m}"})
 
 
 @transaction.atomic
@@ -236,7 +241,8 @@ def finalize_period(
     schedule = schedule or schedule_required(engagement)
     closes_at = period.closes_at(schedule.grace_days)
     if now < closes_at:
-        raise ValidationError(f"{period} stays provisional until {closes_at:%Y-%m-%d %H:%M %Z} (grace days).")
+        message = _("%(period)s stays provisional until %(closes_at)s (grace days).")
+        raise ValidationError(message % {"period": period, "closes_at": f"{closes_at:%Y-%m-%d %H:%M %Z}"})
     row = _locked_period(engagement, period)
     if row.is_finalized:
         return row
@@ -391,18 +397,20 @@ def _book_performance_review(escalation: Escalation) -> GovernanceMeeting:
     meetings side by side: the same engagement, kind and time is the same meeting."""
     engagement, calendar = escalation.engagement, escalation.engagement.calendar
     day = calendar.add_business_days(calendar.local_date(escalation.created_at), REVIEW_BUSINESS_DAYS)
-    subject = METRICS[escalation.metric].name if escalation.metric else "several SLA targets"
-    item = f"{subject} breached in {escalation.period.month:%B %Y} ({escalation.breaches})."
+    subject = METRICS[escalation.metric].name if escalation.metric else _("several SLA targets")
+    words = {"subject": subject, "month": date_format(escalation.period.month, "F Y"), "breaches": escalation.breaches}
+    item = _("%(subject)s breached in %(month)s (%(breaches)s).") % words
+    agenda = _("Formal performance review: %(item)s The provider presents a remediation plan.")
     meeting, created = GovernanceMeeting.objects.select_for_update().get_or_create(
         organization=engagement.organization,
         engagement=engagement,
         kind=MeetingKind.PERFORMANCE_REVIEW,
         scheduled_for=datetime.combine(day, time(10), tzinfo=calendar.zone),
         held_at=None,
-        defaults={"agenda": f"Formal performance review: {item} The provider presents a remediation plan."},
+        defaults={"agenda": agenda % {"item": item}},
     )
     if not created and item not in meeting.agenda:
-        meeting.agenda = f"{meeting.agenda}\nAlso: {item}"
+        meeting.agenda = meeting.agenda + "\n" + _("Also: %(item)s") % {"item": item}
         meeting.save(update_fields=["agenda"])
     return meeting
 
@@ -425,19 +433,26 @@ def _announce(
     total = sum((c.amount for c in credits), Decimal("0.00"))
     currency = engagement.currency
     lines = [
-        f"{formatting.count(len(measurements))} targets measured, {formatting.count(breached)} breached.",
-        f"Service credits: {formatting.money(total, currency)}.",
+        ngettext(
+            "%(measured)s target measured, %(breached)s breached.",
+            "%(measured)s targets measured, %(breached)s breached.",
+            len(measurements),
+        )
+        % {"measured": formatting.count(len(measurements)), "breached": formatting.count(breached)},
+        _("Service credits: %(total)s.") % {"total": formatting.money(total, currency)},
     ]
     lines += [
         f"  {formatting.metric_label(credit.metric)}: {formatting.money(credit.amount, currency)}" for credit in credits
     ]
     if earned_back:
-        lines.append(f"Earned back: {formatting.money(sum(c.amount for c in earned_back), currency)}.")
-    lines += [f"Escalation: {escalation}." for escalation in escalations]
+        earned = formatting.money(sum(c.amount for c in earned_back), currency)
+        lines.append(_("Earned back: %(amount)s.") % {"amount": earned})
+    lines += [_("Escalation: %(escalation)s.") % {"escalation": escalation} for escalation in escalations]
     notify(
         organization=engagement.organization,
         users=recipients,
-        title=f"{engagement.name}: SLA results for {row.month:%B %Y} are final",
+        title=_("%(engagement)s: SLA results for %(month)s are final")
+        % {"engagement": engagement.name, "month": date_format(row.month, "F Y")},
         body="\n".join(lines),
         url=reverse(
             "slas:engagement",
@@ -491,7 +506,7 @@ def request_relief(*, engagement: Engagement, membership: Membership, **fields: 
     acting_side(membership, engagement)
     unknown = set(fields.get("metrics") or []) - set(METRICS)
     if unknown:
-        raise ValidationError({"metrics": f"Unknown metrics: {', '.join(sorted(unknown))}."})
+        raise ValidationError({"metrics": _("Unknown metrics: %(keys)s.") % {"keys": ", ".join(sorted(unknown))}})
     relief = ReliefEvent(
         organization=engagement.organization, engagement=engagement, requested_by=membership.user, **fields
     )
@@ -501,7 +516,7 @@ def request_relief(*, engagement: Engagement, membership: Membership, **fields: 
 def check_decide_relief(membership: Membership, engagement: Engagement) -> None:
     """Only the client's approvers decide on relief (the page's buttons ask this too, as `relief.decide`)."""
     if not may_decide_relief(membership, engagement):
-        raise ValidationError("Only the client's L&D director or an owner decides on relief.")
+        raise ValidationError(_("Only the client's L&D director or an owner decides on relief."))
 
 
 @transaction.atomic
@@ -513,7 +528,8 @@ def decide_relief(
     check_decide_relief(membership, relief.engagement)
     relief = ReliefEvent.objects.select_for_update().get(pk=relief.pk)
     if relief.status != ReliefStatus.REQUESTED:
-        raise ValidationError(f"This relief request is already {relief.get_status_display().lower()}.")
+        message = _("This relief request is already %(status)s.")
+        raise ValidationError(message % {"status": relief.get_status_display().lower()})
     relief.status = ReliefStatus.APPROVED if approve else ReliefStatus.REJECTED
     relief.decided_by, relief.decided_at = membership.user, now
     relief.save()
@@ -526,10 +542,11 @@ def submit_manual_measurement(
     *, engagement: Engagement, membership: Membership, month: date, metric: str, **fields: Any
 ) -> ManualMeasurement:
     if METRICS.get(metric) is None or METRICS[metric].kind != Kind.MANUAL:
-        raise ValidationError({"metric": "Only manual metrics take submitted values."})
+        raise ValidationError({"metric": _("Only manual metrics take submitted values.")})
     side = acting_side(membership, engagement)
     if engagement.sla_periods.filter(month=month, status=PeriodStatus.FINALIZED).exists():
-        raise ValidationError({"month": f"{month:%Y-%m} is finalized; its measurements no longer change."})
+        message = _("%(month)s is finalized; its measurements no longer change.")
+        raise ValidationError({"month": message % {"month": f"{month:%Y-%m}"}})
     manual = ManualMeasurement(
         organization=engagement.organization,
         engagement=engagement,
@@ -566,12 +583,13 @@ def dispute_manual_measurement(
     """A disputed value never counts; it opens a dispute (SPEC-SLA §7) and the submitter may send a new one."""
     now = now or timezone.now()
     if not reason.strip():
-        raise ValidationError({"reason": "Say why the value is disputed."})
+        raise ValidationError({"reason": _("Say why the value is disputed.")})
     manual = _reviewable(manual, membership)
     manual.dispute = open_dispute(
         engagement=manual.engagement,
         membership=membership,
-        title=f"Disputed {METRICS[manual.metric].name.lower()} for {manual.month:%B %Y}",
+        title=_("Disputed %(metric)s for %(month)s")
+        % {"metric": METRICS[manual.metric].name_in_sentence, "month": date_format(manual.month, "F Y")},
         description=reason,
         now=now,
     )

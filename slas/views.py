@@ -13,6 +13,9 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from engagements.enums import Side
@@ -25,7 +28,7 @@ from mls.sorting import Sorting, by, by_date
 from mls.views_support import confirm_page, form_page
 
 from . import drilldown, escalations, selectors, services
-from .catalog import METRICS
+from .catalog import METRICS, in_sentence
 from .enums import ReliefStatus
 from .forms import (
     DisputeReasonForm,
@@ -130,7 +133,7 @@ def manual_evidence(request: HttpRequest, organization_slug: str, pk: int) -> Fi
     try:
         handle = manual.evidence.open("rb")
     except FileNotFoundError as error:
-        raise Http404("The evidence file is missing.") from error
+        raise Http404(_("The evidence file is missing.")) from error
     return FileResponse(handle, as_attachment=True, filename=PurePath(manual.evidence.name).name)
 
 
@@ -154,9 +157,10 @@ def schedule_edit(request: HttpRequest, organization_slug: str, pk: int) -> Http
         request,
         ScheduleForm(request.POST or None, initial=initial),
         write,
-        title=f"{'Edit the' if schedule else 'New'} SLA schedule of {engagement.name}",
+        title=(_("Edit the SLA schedule of %(engagement)s") if schedule else _("New SLA schedule of %(engagement)s"))
+        % {"engagement": engagement.name},
         cancel_url=_sla_url(request, engagement.pk),
-        saved="SLA terms saved." if schedule else "SLA schedule created: now add its targets.",
+        saved=_("SLA terms saved.") if schedule else _("SLA schedule created: now add its targets."),
     )
 
 
@@ -167,7 +171,7 @@ def _target_page(request: HttpRequest, form: TargetForm, write: object, *, title
         write,
         title=title,
         cancel_url=_sla_url(request, engagement_id),
-        saved="Target saved.",
+        saved=_("Target saved."),
         template="slas/target_form.html",
         extra_context={"metrics": METRICS.values()},
     )
@@ -179,14 +183,14 @@ def target_create(request: HttpRequest, organization_slug: str, pk: int) -> Http
     engagement = _engagement(request, pk)
     schedule = selectors.schedule_of(engagement)
     if schedule is None:
-        messages.info(request, "Set the SLA terms first; then add targets.")
+        messages.info(request, _("Set the SLA terms first; then add targets."))
         return redirect(_url(request, "slas:schedule", pk=engagement.pk))
     initial = {"active_from": _today(engagement).replace(day=1), "min_sample": 5}
     return _target_page(
         request,
         TargetForm(request.POST or None, initial=initial),
         lambda data: services.save_target(schedule=schedule, actor=request.user, **data),
-        title=f"New SLA target for {engagement.name}",
+        title=_("New SLA target for %(engagement)s") % {"engagement": engagement.name},
         engagement_id=engagement.pk,
     )
 
@@ -199,7 +203,7 @@ def target_edit(request: HttpRequest, organization_slug: str, pk: int) -> HttpRe
         request,
         TargetForm(request.POST or None, initial=model_to_dict(target, fields=SlaTarget.EDITABLE_FIELDS)),
         lambda data: services.save_target(schedule=target.schedule, actor=request.user, existing=target, **data),
-        title=f"Edit the {target.definition.name.lower()} target",
+        title=_("Edit the %(metric)s target") % {"metric": target.definition.name_in_sentence},
         engagement_id=target.schedule.engagement_id,
     )
 
@@ -214,7 +218,8 @@ def compute(request: HttpRequest, organization_slug: str, pk: int) -> HttpRespon
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
-        messages.success(request, f"Recomputed {len(periods)} open period{'s' if len(periods) != 1 else ''}.")
+        recomputed = ngettext("Recomputed %(count)s open period.", "Recomputed %(count)s open periods.", len(periods))
+        messages.success(request, recomputed % {"count": len(periods)})
     return redirect(_sla_url(request, engagement.pk))
 
 
@@ -230,9 +235,9 @@ def relief_create(request: HttpRequest, organization_slug: str, pk: int) -> Http
         request,
         ReliefForm(request.POST or None),
         lambda data: services.request_relief(engagement=engagement, membership=request.membership, **data),
-        title=f"Ask for SLA relief on {engagement.name}",
+        title=_("Ask for SLA relief on %(engagement)s") % {"engagement": engagement.name},
         cancel_url=_sla_url(request, engagement.pk),
-        saved="Relief requested; it counts once the client's L&D director approves it.",
+        saved=_("Relief requested; it counts once the client's L&D director approves it."),
     )
 
 
@@ -240,8 +245,13 @@ RELIEF_DECISIONS = {"approve": True, "reject": False}
 
 
 def _relief_summary(relief: ReliefEvent) -> str:
-    metrics = ", ".join(METRICS[key].name for key in relief.metrics) if relief.metrics else "every metric"
-    return f"{relief.get_kind_display()} relief {relief.starts_on:%d %b %Y}–{relief.ends_on:%d %b %Y} for {metrics}"
+    metrics = ", ".join(str(METRICS[key].name) for key in relief.metrics) if relief.metrics else _("every metric")
+    return _("%(kind)s relief %(starts)s–%(ends)s for %(metrics)s") % {
+        "kind": relief.get_kind_display(),
+        "starts": date_format(relief.starts_on, "d M Y"),
+        "ends": date_format(relief.ends_on, "d M Y"),
+        "metrics": metrics,
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -251,23 +261,26 @@ def relief_decide(request: HttpRequest, organization_slug: str, pk: int, decisio
         raise Http404
     relief = get_object_or_404(selectors.relief_for(request.membership), pk=pk)
     if not may(request.membership, "relief.decide", relief.engagement):
-        raise PermissionDenied("Only the client's L&D director or an owner decides on relief.")
+        raise PermissionDenied(_("Only the client's L&D director or an owner decides on relief."))
     approve = RELIEF_DECISIONS[decision]
     already = relief.status != ReliefStatus.REQUESTED
     return confirm_page(
         request,
         lambda: services.decide_relief(relief=relief, membership=request.membership, approve=approve),
-        title=f"{decision.capitalize()} this relief request?",
-        body=f"{_relief_summary(relief)}: “{relief.reason}”. "
+        title=_("Approve this relief request?") if approve else _("Reject this relief request?"),
+        body=_("%(summary)s: “%(reason)s”.") % {"summary": _relief_summary(relief), "reason": relief.reason}
+        + " "
         + (
-            "Items of those days are left out of periods not yet final; finalized periods are not reopened."
+            _("Items of those days are left out of periods not yet final; finalized periods are not reopened.")
             if approve
-            else "The provider is measured on those days as usual."
+            else _("The provider is measured on those days as usual.")
         ),
-        action=decision.capitalize(),
+        action=_("Approve") if approve else _("Reject"),
         cancel_url=_sla_url(request, relief.engagement_id),
-        done=f"Relief {'approved' if approve else 'rejected'}.",
-        error=f"This relief request is already {relief.get_status_display().lower()}." if already else "",
+        done=_("Relief approved.") if approve else _("Relief rejected."),
+        error=_("This relief request is already %(status)s.") % {"status": relief.get_status_display().lower()}
+        if already
+        else "",
     )
 
 
@@ -286,16 +299,20 @@ def manual_create(request: HttpRequest, organization_slug: str, pk: int) -> Http
         request,
         form,
         lambda data: services.submit_manual_measurement(engagement=engagement, membership=request.membership, **data),
-        title=f"Submit a manual SLA value for {engagement.name}",
+        title=_("Submit a manual SLA value for %(engagement)s") % {"engagement": engagement.name},
         cancel_url=_sla_url(request, engagement.pk),
-        saved="Value submitted; it counts once the other side verifies it.",
+        saved=_("Value submitted; it counts once the other side verifies it."),
     )
+
+
+def _manual_subject(manual: ManualMeasurement) -> dict[str, str]:
+    return {"metric": METRICS[manual.metric].name_in_sentence, "month": date_format(manual.month, "F Y")}
 
 
 def _reviewable_manual(request: HttpRequest, pk: int) -> ManualMeasurement:
     manual = get_object_or_404(selectors.manual_for(request.membership), pk=pk)
     if not selectors.may_review_manual(request.membership, manual):
-        raise PermissionDenied("The other side verifies or disputes a submitted value.")
+        raise PermissionDenied(_("The other side verifies or disputes a submitted value."))
     return manual
 
 
@@ -305,12 +322,15 @@ def manual_verify(request: HttpRequest, organization_slug: str, pk: int) -> Http
     return confirm_page(
         request,
         lambda: services.verify_manual_measurement(manual=manual, membership=request.membership),
-        title=f"Verify {METRICS[manual.metric].name.lower()} of {manual.month:%B %Y}?",
-        body=f"{manual.value} % on a sample of {manual.sample_size} records. Once verified it counts for the "
-        "period, including any breach and service credit.",
-        action="Verify",
+        title=_("Verify %(metric)s of %(month)s?") % _manual_subject(manual),
+        body=_(
+            "%(value)s %% on a sample of %(sample)s records. Once verified it counts for the period, including any "
+            "breach and service credit."
+        )
+        % {"value": manual.value, "sample": manual.sample_size},
+        action=_("Verify"),
         cancel_url=_sla_url(request, manual.engagement_id),
-        done="Value verified.",
+        done=_("Value verified."),
     )
 
 
@@ -321,9 +341,9 @@ def manual_dispute(request: HttpRequest, organization_slug: str, pk: int) -> Htt
         request,
         DisputeReasonForm(request.POST or None),
         lambda data: services.dispute_manual_measurement(manual=manual, membership=request.membership, **data),
-        title=f"Dispute {METRICS[manual.metric].name.lower()} of {manual.month:%B %Y}",
+        title=_("Dispute %(metric)s of %(month)s") % _manual_subject(manual),
         cancel_url=_sla_url(request, manual.engagement_id),
-        saved="Value disputed: a dispute is open at account management, and the value does not count.",
+        saved=_("Value disputed: a dispute is open at account management, and the value does not count."),
         done_url=lambda disputed: _url(request, "engagements:dispute", pk=disputed.dispute_id),
     )
 
@@ -355,13 +375,19 @@ def _escalation(request: HttpRequest, pk: int, *, provider: bool) -> Escalation:
     escalation = get_object_or_404(selectors.escalations_for(request.membership), pk=pk)
     side = selectors.side_of(request.membership, escalation.engagement, approving=not provider)
     if side != (Side.PROVIDER if provider else Side.CLIENT):
-        raise PermissionDenied("The provider answers an escalation; the client's L&D director or an owner closes it.")
+        raise PermissionDenied(
+            _("The provider answers an escalation; the client's L&D director or an owner closes it.")
+        )
     return escalation
 
 
 def _escalation_name(escalation: Escalation) -> str:
-    metric = METRICS[escalation.metric].name.lower() if escalation.metric else "the engagement"
-    return f"{escalation.get_level_display().lower()} on {metric} ({escalation.period.month:%B %Y})"
+    metric = METRICS[escalation.metric].name_in_sentence if escalation.metric else _("the engagement")
+    return _("%(level)s on %(subject)s (%(month)s)") % {
+        "level": in_sentence(escalation.get_level_display()),
+        "subject": metric,
+        "month": date_format(escalation.period.month, "F Y"),
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -371,9 +397,9 @@ def escalation_respond(request: HttpRequest, organization_slug: str, pk: int) ->
         request,
         EscalationResponseForm(request.POST or None),
         lambda data: escalations.respond_to_notice(escalation=escalation, membership=request.membership, **data),
-        title=f"Respond to the {_escalation_name(escalation)}",
+        title=_("Respond to the %(escalation)s") % {"escalation": _escalation_name(escalation)},
         cancel_url=_url(request, "slas:escalations"),
-        saved="Response recorded.",
+        saved=_("Response recorded."),
     )
 
 
@@ -387,9 +413,9 @@ def escalation_plan(request: HttpRequest, organization_slug: str, pk: int) -> Ht
         request,
         form,
         lambda data: escalations.record_remediation_plan(escalation=escalation, membership=request.membership, **data),
-        title=f"Remediation plan for the {_escalation_name(escalation)}",
+        title=_("Remediation plan for the %(escalation)s") % {"escalation": _escalation_name(escalation)},
         cancel_url=_url(request, "slas:escalations"),
-        saved="Remediation plan recorded.",
+        saved=_("Remediation plan recorded."),
     )
 
 
@@ -399,11 +425,14 @@ def escalation_close(request: HttpRequest, organization_slug: str, pk: int) -> H
     return confirm_page(
         request,
         lambda: escalations.close_escalation(escalation=escalation, membership=request.membership),
-        title=f"Close the {_escalation_name(escalation)}?",
-        body=f"{escalation.engagement.name}. A closed escalation takes no further response or plan from the "
-        "provider; a new breach streak raises a new one.",
-        action="Close escalation",
+        title=_("Close the %(escalation)s?") % {"escalation": _escalation_name(escalation)},
+        body=_(
+            "%(engagement)s. A closed escalation takes no further response or plan from the provider; a new breach "
+            "streak raises a new one."
+        )
+        % {"engagement": escalation.engagement.name},
+        action=_("Close escalation"),
         cancel_url=_url(request, "slas:escalations"),
-        done="Escalation closed.",
-        error="" if escalation.is_open else "This escalation is already closed.",
+        done=_("Escalation closed."),
+        error="" if escalation.is_open else _("This escalation is already closed."),
     )

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from mls.models import Provider
 
@@ -14,10 +15,10 @@ class ProviderForm(forms.ModelForm):
     class Meta:
         model = Provider
         fields = ["name", "contact_email"]
-        labels = {"contact_email": "Contact email"}
+        labels = {"name": _("Name"), "contact_email": _("Contact email")}
         help_texts = {
-            "name": "The managed service provider as named in your contracts.",
-            "contact_email": "Optional: the provider's general address (its account manager is invited below).",
+            "name": _("The managed service provider as named in your contracts."),
+            "contact_email": _("Optional: the provider's general address (its account manager is invited below)."),
         }
 
 
@@ -26,21 +27,25 @@ class NewProviderForm(ProviderForm):
 
     account_manager_email = forms.EmailField(
         required=False,
-        label="Account manager's email",
-        help_text="Optional: they get an invitation link and, once accepted, log this provider's delivery (only its).",
+        label=_("Account manager's email"),
+        help_text=_(
+            "Optional: they get an invitation link and, once accepted, log this provider's delivery (only its)."
+        ),
     )
 
 
 class AccountManagerInvitationForm(forms.Form):
     email = forms.EmailField(
-        label="Account manager's email",
-        help_text="They get an invitation link; once accepted they log this provider's delivery, and only its.",
+        label=_("Account manager's email"),
+        help_text=_("They get an invitation link; once accepted they log this provider's delivery, and only its."),
     )
 
 
 class SupplierForm(forms.ModelForm):
     # Declared, not generated: a generated choice field would query Provider at import, outside any tenant scope.
-    provider = forms.ModelChoiceField(queryset=Provider.objects.none(), help_text="Who sub-contracts this supplier.")
+    provider = forms.ModelChoiceField(
+        queryset=Provider.objects.none(), label=_("Provider"), help_text=_("Who sub-contracts this supplier.")
+    )
 
     class Meta:
         model = Supplier
@@ -50,7 +55,14 @@ class SupplierForm(forms.ModelForm):
             "insurance_expires_on": DATE,
             "contract_expires_on": DATE,
         }
-        labels = {"insurance_expires_on": "Insurance expires on", "contract_expires_on": "Contract expires on"}
+        labels = {
+            "name": _("Name"),
+            "categories": _("Categories"),
+            "regions": _("Regions"),
+            "rate_card": _("Rate card"),
+            "insurance_expires_on": _("Insurance expires on"),
+            "contract_expires_on": _("Contract expires on"),
+        }
 
     field_order = ["name", "provider"]
 
@@ -60,14 +72,18 @@ class SupplierForm(forms.ModelForm):
 
 
 class InstructorForm(forms.ModelForm):
-    provider = forms.ModelChoiceField(queryset=Provider.objects.none())
+    provider = forms.ModelChoiceField(queryset=Provider.objects.none(), label=_("Provider"))
     supplier = forms.ModelChoiceField(
-        queryset=Supplier.objects.none(), required=False, help_text="Empty: employed by the provider itself."
+        queryset=Supplier.objects.none(),
+        required=False,
+        label=_("Supplier"),
+        help_text=_("Empty: employed by the provider itself."),
     )
 
     class Meta:
         model = Instructor
         fields = ["name", "email"]
+        labels = {"name": _("Name"), "email": _("Email")}
 
     field_order = ["name", "email", "provider", "supplier"]
 
@@ -87,5 +103,5 @@ class QualificationForm(forms.ModelForm):
         model = InstructorQualification
         fields = ["name", "expires_on"]
         widgets = {"expires_on": DATE}
-        labels = {"name": "Qualification", "expires_on": "Expires on"}
-        help_texts = {"expires_on": "Empty: does not expire."}
+        labels = {"name": _("Qualification"), "expires_on": _("Expires on")}
+        help_texts = {"expires_on": _("Empty: does not expire.")}

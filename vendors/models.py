@@ -3,6 +3,7 @@
 The `Provider` itself is a party of the tenancy and lives in `mls.models`."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from mls.models import Provider, TenantModel, TracksUpdates
 
@@ -22,9 +23,9 @@ class Supplier(TracksUpdates, TenantModel):
 
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="suppliers")
     name = models.CharField(max_length=200)
-    categories = models.CharField(max_length=300, blank=True, help_text="e.g. leadership, compliance, IT")
-    regions = models.CharField(max_length=300, blank=True, help_text="e.g. UK, DACH")
-    rate_card = models.TextField(blank=True, help_text="Day rates and unit prices as agreed.")
+    categories = models.CharField(max_length=300, blank=True, help_text=_("e.g. leadership, compliance, IT"))
+    regions = models.CharField(max_length=300, blank=True, help_text=_("e.g. UK, DACH"))
+    rate_card = models.TextField(blank=True, help_text=_("Day rates and unit prices as agreed."))
     insurance_expires_on = models.DateField(null=True, blank=True)
     contract_expires_on = models.DateField(null=True, blank=True)
 

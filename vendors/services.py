@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from mls.audit import save_audited
 from mls.enums import Permission, Role
@@ -23,11 +24,16 @@ from .models import Instructor, InstructorQualification, Supplier
 def require_vendor_keeper(membership: Membership, provider: Provider) -> None:
     """May `membership` maintain the suppliers and instructors of `provider`?"""
     if not membership.has_permission(Permission.MANAGE_SUPPLIERS):
-        raise ValidationError("Only owners, procurement and the provider's account managers maintain suppliers.")
+        raise ValidationError(_("Only owners, procurement and the provider's account managers maintain suppliers."))
     if provider.organization_id != membership.organization_id:
-        raise ValidationError({"provider": "Choose a provider of this organization."})
+        raise ValidationError({"provider": _("Choose a provider of this organization.")})
     if not membership.acts_for(provider.pk):
-        raise ValidationError({"provider": f"You maintain only {membership.provider}'s suppliers and instructors."})
+        raise ValidationError(
+            {
+                "provider": _("You maintain only %(provider)s's suppliers and instructors.")
+                % {"provider": membership.provider}
+            }
+        )
 
 
 # --- Providers ---------------------------------------------------------------------------------
@@ -39,13 +45,13 @@ def require_provider_keeper(membership: Membership) -> None:
     A refusal of the role, not of the input: the web answers it 403 and the API 403, never a field error.
     """
     if not membership.has_permission(Permission.MANAGE_PROVIDERS):
-        raise PermissionDenied("Only owners and procurement maintain providers.")
+        raise PermissionDenied(_("Only owners and procurement maintain providers."))
 
 
 def _check_provider_name(provider: Provider, name: str) -> None:
     # Case-insensitive: "Northwind" and "northwind" would be one provider to every reader of a contract.
     if Provider.objects.filter(name__iexact=name.strip()).exclude(pk=provider.pk).exists():
-        raise ValidationError({"name": f"There is already a provider named {name.strip()}."})
+        raise ValidationError({"name": _("There is already a provider named %(name)s.") % {"name": name.strip()}})
 
 
 @transaction.atomic
@@ -99,10 +105,12 @@ def invite_account_manager(*, provider: Provider, membership: Membership, email:
 
 def _check_supplier(supplier: Supplier, provider: Provider, name: str) -> None:
     if Supplier.objects.filter(provider=provider, name=name).exclude(pk=supplier.pk).exists():
-        raise ValidationError({"name": f"{provider} already has a supplier named {name}."})
+        raise ValidationError(
+            {"name": _("%(provider)s already has a supplier named %(name)s.") % {"provider": provider, "name": name}}
+        )
     if supplier.pk and provider.pk != supplier.provider_id and supplier.instructors.exists():
         raise ValidationError(
-            {"provider": "Its instructors work for the current provider: move or remove them before the supplier."}
+            {"provider": _("Its instructors work for the current provider: move or remove them before the supplier.")}
         )
 
 
@@ -131,12 +139,17 @@ def update_supplier(*, supplier: Supplier, membership: Membership, provider: Pro
 
 def _check_instructor(instructor: Instructor, provider: Provider, supplier: Supplier | None, email: str) -> None:
     if supplier is not None and supplier.provider_id != provider.pk:
-        raise ValidationError({"supplier": f"{supplier} is a supplier of {supplier.provider}, not of {provider}."})
+        raise ValidationError(
+            {
+                "supplier": _("%(supplier)s is a supplier of %(its_provider)s, not of %(provider)s.")
+                % {"supplier": supplier, "its_provider": supplier.provider, "provider": provider}
+            }
+        )
     if Instructor.objects.filter(email__iexact=email).exclude(pk=instructor.pk).exists():
-        raise ValidationError({"email": f"Another instructor already has the email {email}."})
+        raise ValidationError({"email": _("Another instructor already has the email %(email)s.") % {"email": email}})
     if instructor.pk and provider.pk != instructor.provider_id and instructor.session_slots.exists():
         # Past sessions stay attributed to the provider that delivered them.
-        raise ValidationError({"provider": "This instructor has sessions with the current provider; add them anew."})
+        raise ValidationError({"provider": _("This instructor has sessions with the current provider; add them anew.")})
 
 
 @transaction.atomic
@@ -176,7 +189,12 @@ def add_qualification(
 ) -> InstructorQualification:
     require_vendor_keeper(membership, instructor.provider)
     if instructor.qualifications.filter(name__iexact=name).exists():
-        raise ValidationError({"name": f"{instructor} already holds {name}; remove it to record a renewal."})
+        raise ValidationError(
+            {
+                "name": _("%(instructor)s already holds %(name)s; remove it to record a renewal.")
+                % {"instructor": instructor, "name": name}
+            }
+        )
     qualification = InstructorQualification(organization=instructor.organization, instructor=instructor)
     return save_audited(
         qualification,

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from engagements.models import Engagement
@@ -64,9 +65,9 @@ def provider_create(request: HttpRequest, organization_slug: str) -> HttpRespons
         request,
         NewProviderForm(request.POST or None),
         lambda data: services.add_provider(membership=request.membership, **data),
-        title="New provider",
+        title=_("New provider"),
         cancel_url=_url(request, "vendors:providers"),
-        saved="Provider added. Invite its account manager if you have not, then create its engagement.",
+        saved=_("Provider added. Invite its account manager if you have not, then create its engagement."),
         done_url=lambda provider: _after_adding_provider(request),
     )
 
@@ -83,9 +84,9 @@ def provider_edit(request: HttpRequest, organization_slug: str, pk: int) -> Http
         request,
         ProviderForm(request.POST or None, initial=model_to_dict(provider, fields=Provider.EDITABLE_FIELDS)),
         lambda data: services.update_provider(provider=provider, membership=request.membership, **data),
-        title=f"Edit {provider.name}",
+        title=_("Edit %(name)s") % {"name": provider.name},
         cancel_url=_url(request, "vendors:providers"),
-        saved="Provider saved.",
+        saved=_("Provider saved."),
     )
 
 
@@ -98,9 +99,9 @@ def provider_invite(request: HttpRequest, organization_slug: str, pk: int) -> Ht
         request,
         AccountManagerInvitationForm(request.POST or None),
         lambda data: services.invite_account_manager(provider=provider, membership=request.membership, **data),
-        title=f"Invite {provider.name}'s account manager",
+        title=_("Invite %(provider)s's account manager") % {"provider": provider.name},
         cancel_url=_url(request, "vendors:providers"),
-        saved="Invitation sent.",
+        saved=_("Invitation sent."),
     )
 
 
@@ -127,9 +128,9 @@ def supplier_create(request: HttpRequest, organization_slug: str) -> HttpRespons
         request,
         SupplierForm(request.POST or None, initial=initial, providers=providers),
         lambda data: services.add_supplier(membership=request.membership, **data),
-        title="New supplier",
+        title=_("New supplier"),
         cancel_url=_url(request, "vendors:suppliers"),
-        saved="Supplier added.",
+        saved=_("Supplier added."),
     )
 
 
@@ -142,9 +143,9 @@ def supplier_edit(request: HttpRequest, organization_slug: str, pk: int) -> Http
         request,
         SupplierForm(request.POST or None, initial=model_to_dict(supplier), providers=providers),
         lambda data: services.update_supplier(supplier=supplier, membership=request.membership, **data),
-        title=f"Edit {supplier.name}",
+        title=_("Edit %(name)s") % {"name": supplier.name},
         cancel_url=_url(request, "vendors:suppliers"),
-        saved="Supplier saved.",
+        saved=_("Supplier saved."),
     )
 
 
@@ -159,9 +160,9 @@ def instructor_create(request: HttpRequest, organization_slug: str) -> HttpRespo
         request,
         InstructorForm(request.POST or None, initial={"provider": request.membership.provider_id}, providers=providers),
         lambda data: services.add_instructor(membership=request.membership, **data),
-        title="New instructor",
+        title=_("New instructor"),
         cancel_url=_url(request, "vendors:suppliers"),
-        saved="Instructor added; record their qualifications.",
+        saved=_("Instructor added; record their qualifications."),
         done_url=lambda instructor: _url(request, "vendors:instructor", pk=instructor.pk),
     )
 
@@ -197,7 +198,7 @@ def instructor_detail(request: HttpRequest, organization_slug: str, pk: int) -> 
         return _instructor_page(request, instructor)
 
     def done() -> HttpResponse:
-        messages.success(request, "Instructor saved.")
+        messages.success(request, _("Instructor saved."))
         return redirect(_url(request, "vendors:instructor", pk=instructor.pk))
 
     return write_or_rerender(
@@ -216,7 +217,7 @@ def qualification_add(request: HttpRequest, organization_slug: str, pk: int) -> 
     instructor = _instructor(request, pk)
 
     def done() -> HttpResponse:
-        messages.success(request, "Qualification recorded.")
+        messages.success(request, _("Qualification recorded."))
         return redirect(_url(request, "vendors:instructor", pk=instructor.pk))
 
     return write_or_rerender(
@@ -237,9 +238,10 @@ def qualification_remove(request: HttpRequest, organization_slug: str, pk: int) 
     return confirm_page(
         request,
         lambda: services.remove_qualification(qualification=qualification, membership=request.membership),
-        title=f"Remove {qualification.name} from {instructor.name}?",
-        body="The qualification is deleted; the audit log keeps a record of it.",
-        action="Remove qualification",
+        title=_("Remove %(qualification)s from %(instructor)s?")
+        % {"qualification": qualification.name, "instructor": instructor.name},
+        body=_("The qualification is deleted; the audit log keeps a record of it."),
+        action=_("Remove qualification"),
         cancel_url=_url(request, "vendors:instructor", pk=instructor.pk),
-        done=f"Removed {qualification.name}.",
+        done=_("Removed %(qualification)s.") % {"qualification": qualification.name},
     )

@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from engagements.enums import AWAITING_APPROVAL, ChangeRequestStatus, Side, VersionStatus
 from engagements.models import ChangeRequest, Engagement, ScopeItem, ServiceLine, Sow, SowVersion, VolumeBand
@@ -21,7 +23,7 @@ def acting_side(membership: Membership, engagement: Engagement, *, approving: bo
     provider's account manager on another provider's engagement."""
     permission = Permission.APPROVE_CHANGES if approving else Permission.PROPOSE_CHANGES
     if not membership.has_permission(permission) or not membership.acts_for(engagement.provider_id):
-        raise ValidationError("Your role cannot act on change requests of this engagement.")
+        raise ValidationError(_("Your role cannot act on change requests of this engagement."))
     return Side.PROVIDER if membership.is_provider_side else Side.CLIENT
 
 
@@ -68,7 +70,7 @@ def propose_change_request(
     side = acting_side(membership, sow.engagement)
     base = SowVersion.objects.filter(sow=sow, status=VersionStatus.SIGNED).first()
     if base is None:
-        raise ValidationError("Sign the SoW's first version before proposing changes to it.")
+        raise ValidationError(_("Sign the SoW's first version before proposing changes to it."))
     next_number = (SowVersion.objects.filter(sow=sow).aggregate(n=Max("number"))["n"] or 0) + 1
     cr_number = (ChangeRequest.objects.filter(sow=sow).aggregate(n=Max("number"))["n"] or 0) + 1
     change_request = ChangeRequest(
@@ -91,18 +93,22 @@ def propose_change_request(
 
 def check_submit_change_request(membership: Membership, change_request: ChangeRequest) -> None:
     if acting_side(membership, change_request.sow.engagement) != change_request.proposed_by_side:
-        raise ValidationError("Only the proposing side submits its change request.")
+        raise ValidationError(_("Only the proposing side submits its change request."))
     if change_request.status != ChangeRequestStatus.DRAFT:
-        raise ValidationError("Only a draft change request can be submitted.")
+        raise ValidationError(_("Only a draft change request can be submitted."))
 
 
 def check_approve_change_request(membership: Membership, change_request: ChangeRequest) -> str:
     """The approving side, when the request awaits its approval."""
     side = acting_side(membership, change_request.sow.engagement, approving=True)
     if not change_request.is_open:
-        raise ValidationError(f"This change request is already {change_request.get_status_display().lower()}.")
+        raise ValidationError(
+            _("This change request is already %(status)s.") % {"status": change_request.get_status_display().lower()}
+        )
     if side not in AWAITING_APPROVAL.get(change_request.status, frozenset()):
-        raise ValidationError(f"This change request is not awaiting the {Side(side).label.lower()}'s approval.")
+        raise ValidationError(
+            _("This change request is not awaiting the %(side)s's approval.") % {"side": Side(side).label.lower()}
+        )
     return side
 
 
@@ -110,15 +116,17 @@ def check_reject_change_request(membership: Membership, change_request: ChangeRe
     """The rejecting side, while the request is submitted and not yet approved by both."""
     side = acting_side(membership, change_request.sow.engagement, approving=True)
     if change_request.status not in AWAITING_APPROVAL:
-        raise ValidationError("Only a submitted change request can be rejected.")
+        raise ValidationError(_("Only a submitted change request can be rejected."))
     return side
 
 
 def check_withdraw_change_request(membership: Membership, change_request: ChangeRequest) -> None:
     if acting_side(membership, change_request.sow.engagement) != change_request.proposed_by_side:
-        raise ValidationError("Only the proposing side can withdraw its change request.")
+        raise ValidationError(_("Only the proposing side can withdraw its change request."))
     if not change_request.is_open:
-        raise ValidationError(f"This change request is already {change_request.get_status_display().lower()}.")
+        raise ValidationError(
+            _("This change request is already %(status)s.") % {"status": change_request.get_status_display().lower()}
+        )
 
 
 def _locked(change_request: ChangeRequest) -> ChangeRequest:
@@ -174,11 +182,12 @@ def approve_change_request(
 def _adopt_proposed_version(change_request: ChangeRequest, actor: User, now: datetime) -> None:
     base = SowVersion.objects.select_for_update().get(pk=change_request.base_version_id)
     if base.status != VersionStatus.SIGNED:
-        raise ValidationError("The SoW has changed since this request was proposed; propose it again.")
+        raise ValidationError(_("The SoW has changed since this request was proposed; propose it again."))
     proposed = SowVersion.objects.select_for_update().get(pk=change_request.proposed_version_id)
     if proposed.effective_from <= base.effective_from:
         raise ValidationError(
-            f"The amended version must take effect after {base} (effective {base.effective_from:%d %b %Y})."
+            _("The amended version must take effect after %(base)s (effective %(effective)s).")
+            % {"base": base, "effective": date_format(base.effective_from, "d M Y")}
         )
     base.status = VersionStatus.SUPERSEDED
     base.save(update_fields=["status"])
@@ -194,7 +203,7 @@ def reject_change_request(
     change_request = _locked(change_request)
     side = check_reject_change_request(membership, change_request)
     if not reason.strip():
-        raise ValidationError({"reason": "Say why the change request is rejected."})
+        raise ValidationError({"reason": _("Say why the change request is rejected.")})
     change_request.status = ChangeRequestStatus.REJECTED
     change_request.rejected_at, change_request.rejected_by = now, membership.user
     change_request.rejection_reason = reason.strip()

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from engagements.enums import DISPUTE_LADDER, DisputeTier
 from engagements.models import Dispute, DisputeStep, Engagement
@@ -49,13 +50,15 @@ def open_dispute(
 def check_escalate_dispute(membership: Membership, dispute: Dispute) -> None:
     acting_side(membership, dispute.engagement)
     if dispute.tier not in DISPUTE_LADDER[:-1]:
-        raise ValidationError(f"A dispute at {dispute.get_tier_display().lower()} cannot be escalated further.")
+        raise ValidationError(
+            _("A dispute at %(tier)s cannot be escalated further.") % {"tier": dispute.get_tier_display().lower()}
+        )
 
 
 def check_close_dispute(membership: Membership, dispute: Dispute) -> None:
     acting_side(membership, dispute.engagement)
     if dispute.tier == DisputeTier.CLOSED:
-        raise ValidationError("This dispute is already closed.")
+        raise ValidationError(_("This dispute is already closed."))
 
 
 @transaction.atomic
@@ -64,7 +67,7 @@ def escalate_dispute(*, dispute: Dispute, membership: Membership, note: str) -> 
     dispute = Dispute.objects.select_for_update().select_related("engagement").get(pk=dispute.pk)
     check_escalate_dispute(membership, dispute)
     if not note.strip():
-        raise ValidationError({"note": "Say why the dispute is escalated."})
+        raise ValidationError({"note": _("Say why the dispute is escalated.")})
     dispute.tier = DISPUTE_LADDER[DISPUTE_LADDER.index(dispute.tier) + 1]
     dispute.save(update_fields=["tier"])
     _step(dispute, membership, note.strip())
@@ -78,7 +81,7 @@ def close_dispute(*, dispute: Dispute, membership: Membership, resolution: str, 
     dispute = Dispute.objects.select_for_update().select_related("engagement").get(pk=dispute.pk)
     check_close_dispute(membership, dispute)
     if not resolution.strip():
-        raise ValidationError({"resolution": "Record how the dispute was resolved."})
+        raise ValidationError({"resolution": _("Record how the dispute was resolved.")})
     dispute.tier, dispute.closed_at, dispute.resolution = DisputeTier.CLOSED, now, resolution.strip()
     dispute.save(update_fields=["tier", "closed_at", "resolution"])
     _step(dispute, membership, dispute.resolution)

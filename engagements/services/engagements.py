@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from engagements.models import Engagement
 from mls.audit import save_audited
@@ -13,7 +14,7 @@ from mls.models import User
 def _require_own_provider(organization_id: int, fields: dict[str, Any]) -> None:
     provider = fields.get("provider")
     if provider is not None and provider.organization_id != organization_id:
-        raise ValidationError({"provider": "Choose a provider of this organization."})
+        raise ValidationError({"provider": _("Choose a provider of this organization.")})
 
 
 def _refuse_taken_external_id(engagement: Engagement, fields: dict[str, Any]) -> None:
@@ -23,7 +24,8 @@ def _refuse_taken_external_id(engagement: Engagement, fields: dict[str, Any]) ->
         Engagement.objects.filter(external_id=external_id).exclude(pk=engagement.pk).first() if external_id else None
     )
     if other is not None:
-        raise ValidationError({"external_id": f"Engagement {other.name} already has external_id {external_id}."})
+        message = _("Engagement %(other)s already has external_id %(external_id)s.")
+        raise ValidationError({"external_id": message % {"other": other.name, "external_id": external_id}})
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from engagements.models import Engagement, GovernanceMeeting, MeetingAction
 from mls.audit import save_audited
@@ -41,7 +42,7 @@ def check_record_meeting(membership: Membership, meeting: GovernanceMeeting) -> 
 def check_complete_meeting_action(membership: Membership, action: MeetingAction) -> None:
     acting_side(membership, action.meeting.engagement)
     if action.done_at is not None:
-        raise ValidationError("This action is already done.")
+        raise ValidationError(_("This action is already done."))
 
 
 @transaction.atomic
@@ -51,7 +52,7 @@ def record_minutes(
     now = now or timezone.now()
     check_record_meeting(membership, meeting)
     if not minutes.strip():
-        raise ValidationError({"minutes": "Write the minutes: decisions, figures discussed, disagreements."})
+        raise ValidationError({"minutes": _("Write the minutes: decisions, figures discussed, disagreements.")})
     meeting.minutes = minutes.strip()
     meeting.held_at = meeting.held_at or now
     meeting.save(update_fields=["minutes", "held_at"])

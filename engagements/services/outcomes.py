@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from engagements.enums import LineBasis, OutcomeStatus, VersionStatus
 from engagements.models import Engagement, OutcomeMeasurement, ServiceLine
@@ -22,23 +23,29 @@ def check_submit_outcome(membership: Membership, engagement: Engagement) -> str:
     so the outcome page offers its button only when a submission can be made (mls/templatetags/actions.py)."""
     side = outcome_side(membership, engagement)
     if not outcome_lines_of(engagement).exists():
-        raise ValidationError("This engagement has no signed gain-share line to record a value for.")
+        raise ValidationError(_("This engagement has no signed gain-share line to record a value for."))
     return side
 
 
 def _check_outcome_line(line: ServiceLine, month: date, today: date) -> None:
     """An outcome belongs to a gain-share line of the version in force that month, and to a month that has begun."""
     if line.basis != LineBasis.GAIN_SHARE:
-        raise ValidationError({"service_line": "Only a gain-share line of an outcome-based SoW takes outcome values."})
+        raise ValidationError(
+            {"service_line": _("Only a gain-share line of an outcome-based SoW takes outcome values.")}
+        )
     if line.version.status not in AGREED:
-        raise ValidationError({"service_line": "This line is in a draft version: record outcomes once it is signed."})
+        raise ValidationError(
+            {"service_line": _("This line is in a draft version: record outcomes once it is signed.")}
+        )
     if month > today.replace(day=1):
-        raise ValidationError({"month": f"{month:%Y-%m} has not begun: record its outcome once it is measured."})
+        message = _("%(month)s has not begun: record its outcome once it is measured.")
+        raise ValidationError({"month": message % {"month": f"{month:%Y-%m}"}})
     in_force = version_in_force(line.version.sow, month)
     if in_force is None or in_force.pk != line.version_id:
-        found = f"version {in_force.number}" if in_force else "no agreed version"
+        found = _("version %(number)s") % {"number": in_force.number} if in_force else _("no agreed version")
+        message = _("In %(month)s %(sow)s has %(found)s in force, not this line's version.")
         raise ValidationError(
-            {"month": f"In {month:%Y-%m} {line.version.sow.reference} has {found} in force, not this line's version."}
+            {"month": message % {"month": f"{month:%Y-%m}", "sow": line.version.sow.reference, "found": found}}
         )
 
 
@@ -67,7 +74,10 @@ def submit_outcome_measurement(
     )
     if live is not None:
         raise ValidationError(
-            {"month": f"{service_line.name} already has a value for {month:%Y-%m} ({live.get_status_display()})."}
+            {
+                "month": _("%(line)s already has a value for %(month)s (%(status)s).")
+                % {"line": service_line.name, "month": f"{month:%Y-%m}", "status": live.get_status_display()}
+            }
         )
     measurement = OutcomeMeasurement(
         organization=engagement.organization,
@@ -87,10 +97,10 @@ def claim_for_review(record: Any, side: str, submitted: str) -> Any:
     """A value one side submitted (a manual SLA value, an outcome value), locked for the other side to verify or
     reject; refused to the side that submitted it and once it is no longer `submitted`."""
     if side == record.submitted_side:
-        raise ValidationError("The other side verifies a submitted value, not the side that submitted it.")
+        raise ValidationError(_("The other side verifies a submitted value, not the side that submitted it."))
     record = type(record).objects.select_for_update().get(pk=record.pk)
     if record.status != submitted:
-        raise ValidationError(f"This value is already {record.get_status_display().lower()}.")
+        raise ValidationError(_("This value is already %(status)s.") % {"status": record.get_status_display().lower()})
     return record
 
 
@@ -117,7 +127,7 @@ def reject_outcome_measurement(
 ) -> OutcomeMeasurement:
     """The other side does not accept the value (say why): it never counts, and the submitter may send another."""
     if not reason.strip():
-        raise ValidationError({"reason": "Say why the value is rejected."})
+        raise ValidationError({"reason": _("Say why the value is rejected.")})
     measurement = _reviewable_outcome(measurement, membership)
     measurement.status, measurement.reviewed_by = OutcomeStatus.REJECTED, membership.user
     measurement.reviewed_at, measurement.rejection_reason = now or timezone.now(), reason.strip()

@@ -4,12 +4,16 @@ from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from engagements.enums import EngagementStatus
 from engagements.models import ContractMilestone, ContractReminder, Engagement
 from mls.enums import Permission, roles_with
 from mls.models import Membership
 from mls.services import notify
+from slas.catalog import in_sentence
 
 REMINDER_DAYS_BEFORE = (90, 60, 30, 7)
 
@@ -62,8 +66,19 @@ def send_contract_reminders(*, today: date | None = None) -> list[ContractRemind
                 notify(
                     organization=engagement.organization,
                     users=recipients,
-                    title=f"{engagement.name}: {label.lower()} in {days_left} days",
-                    body=f"{label} of {engagement.name} with {engagement.provider} is on {milestone_date:%d %B %Y}.",
+                    title=ngettext(
+                        "%(engagement)s: %(milestone)s in %(days)s day",
+                        "%(engagement)s: %(milestone)s in %(days)s days",
+                        days_left,
+                    )
+                    % {"engagement": engagement.name, "milestone": in_sentence(label), "days": days_left},
+                    body=_("%(milestone)s of %(engagement)s with %(provider)s is on %(date)s.")
+                    % {
+                        "milestone": label,
+                        "engagement": engagement.name,
+                        "provider": engagement.provider,
+                        "date": date_format(milestone_date, "d F Y"),
+                    },
                     url=engagement.get_absolute_url(),
                 )
                 sent.append(reminder)

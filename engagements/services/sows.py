@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from engagements import pricing
 from engagements.enums import PRICING_MODEL_BASES, ChangeRequestStatus, LineBasis, VersionStatus
@@ -21,7 +22,8 @@ def create_sow(
 ) -> Sow:
     """A new SoW with an empty draft v1 to fill in (scope matrix, service lines) and sign."""
     if engagement.sows.filter(reference=reference).exists():
-        raise ValidationError({"reference": f"{engagement} already has a SoW {reference}."})
+        message = _("%(engagement)s already has a SoW %(reference)s.")
+        raise ValidationError({"reference": message % {"engagement": engagement, "reference": reference}})
     sow = Sow(organization=engagement.organization, engagement=engagement, reference=reference, title=title)
     save_audited(sow, actor=actor, action="sow.created", changes={})
     version = SowVersion(
@@ -35,14 +37,14 @@ def _require_draft(version: SowVersion) -> None:
     # Lock and re-read: the caller's object may predate a signature or a submission.
     version.status = SowVersion.objects.select_for_update().values_list("status", flat=True).get(pk=version.pk)
     if not version.is_editable:
-        raise ValidationError(
-            f"{version} is {version.get_status_display().lower()}: it cannot be edited. Propose a change request."
-        )
+        message = _("%(version)s is %(status)s: it cannot be edited. Propose a change request.")
+        raise ValidationError(message % {"version": version, "status": version.get_status_display().lower()})
     change_request = version.change_requests.first()
     if change_request is not None and change_request.status != ChangeRequestStatus.DRAFT:
         # The other side approves exactly what it saw: a submitted proposal is frozen.
+        message = _("%(change_request)s is %(status)s; its proposal can no longer change.")
         raise ValidationError(
-            f"{change_request} is {change_request.get_status_display().lower()}; its proposal can no longer change."
+            message % {"change_request": change_request, "status": change_request.get_status_display().lower()}
         )
 
 
@@ -91,7 +93,7 @@ def add_service_line(
         except ValueError as error:
             raise ValidationError({"bands": str(error)}) from error
     elif bands:
-        raise ValidationError({"bands": "Only per-learner lines have volume bands."})
+        raise ValidationError({"bands": _("Only per-learner lines have volume bands.")})
     line.save()
     for up_to, rate in bands:
         VolumeBand.objects.create(organization=line.organization, line=line, up_to=up_to, rate=rate)
@@ -110,16 +112,17 @@ def signing_problems(version: SowVersion) -> list[str]:
     """Why `version` cannot be signed yet (empty when it can)."""
     problems = []
     if not version.scope_items.exists():
-        problems.append("The scope matrix is empty: say which services are included, excluded or client-retained.")
+        problems.append(_("The scope matrix is empty: say which services are included, excluded or client-retained."))
     bases = set(version.service_lines.values_list("basis", flat=True))
     expected = PRICING_MODEL_BASES[version.pricing_model]
     if not bases:
-        problems.append("There are no service lines: pricing must be itemized.")
+        problems.append(_("There are no service lines: pricing must be itemized."))
     elif bases != expected:
         names = ", ".join(sorted(LineBasis(b).label.lower() for b in expected))
-        problems.append(f"A {version.get_pricing_model_display().lower()} SoW is priced with: {names}.")
+        message = _("A %(pricing_model)s SoW is priced with: %(bases)s.")
+        problems.append(message % {"pricing_model": version.get_pricing_model_display().lower(), "bases": names})
     if version.pricing_model == "hybrid" and not version.service_lines.filter(included_learners__gt=0).exists():
-        problems.append("A hybrid SoW's per-learner line must say how many learners the retainer includes.")
+        problems.append(_("A hybrid SoW's per-learner line must say how many learners the retainer includes."))
     return problems
 
 
@@ -130,9 +133,9 @@ def sign_version(*, version: SowVersion, actor: User, now: datetime | None = Non
     version = SowVersion.objects.select_for_update().get(pk=version.pk)
     _require_draft(version)
     if version.change_requests.exists():
-        raise ValidationError("This version belongs to a change request: it is signed when both sides approve it.")
+        raise ValidationError(_("This version belongs to a change request: it is signed when both sides approve it."))
     if SowVersion.objects.filter(sow=version.sow_id, status=VersionStatus.SIGNED).exists():
-        raise ValidationError("This SoW already has a signed version; amend it with a change request.")
+        raise ValidationError(_("This SoW already has a signed version; amend it with a change request."))
     return _sign(version, actor, now)
 
 

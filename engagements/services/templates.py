@@ -16,6 +16,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from engagements.enums import LineBasis, MeetingKind, PricingModel, StandardService, VersionStatus
 from engagements.models import Engagement, EngagementTemplate, SowVersion
@@ -39,10 +41,14 @@ from .sows import add_service_line, create_sow, set_scope_item, update_draft_ver
 MEETING_HOUR = time(10, 0)  # local time of the engagement
 MEETING_DAY = {MeetingKind.MONTHLY_OPERATIONAL_REVIEW: 15, MeetingKind.QUARTERLY_BUSINESS_REVIEW: 20}
 AGENDAS = {
-    MeetingKind.MONTHLY_OPERATIONAL_REVIEW: "Last month's SLA results and breaches, delivery volumes, open tickets "
-    "and escalations, actions from the previous review.",
-    MeetingKind.QUARTERLY_BUSINESS_REVIEW: "Performance against the SLAs for the quarter, training volume against "
-    "forecast, compliance delivery, change requests, the plan for the next quarter.",
+    MeetingKind.MONTHLY_OPERATIONAL_REVIEW: gettext_lazy(
+        "Last month's SLA results and breaches, delivery volumes, open tickets and escalations, actions from the "
+        "previous review."
+    ),
+    MeetingKind.QUARTERLY_BUSINESS_REVIEW: gettext_lazy(
+        "Performance against the SLAs for the quarter, training volume against forecast, compliance delivery, change "
+        "requests, the plan for the next quarter."
+    ),
 }
 # How often a kind of meeting recurs when an engagement is saved as a template.
 CADENCE_MONTHS = {MeetingKind.MONTHLY_OPERATIONAL_REVIEW: 1, MeetingKind.QUARTERLY_BUSINESS_REVIEW: 3}
@@ -120,7 +126,7 @@ def chosen_template(choice: str) -> ChosenTemplate:
     for template in available_templates():
         if template.choice == choice:
             return template
-    raise ValidationError({"template": "Choose one of the templates listed."})
+    raise ValidationError({"template": _("Choose one of the templates listed.")})
 
 
 # --- Creating an engagement from a template -------------------------------------------------------------------
@@ -130,7 +136,7 @@ def check_create_from_template(membership: Membership) -> None:
     """The wizard writes contract terms and SLA terms: it takes both permissions."""
     needed = (Permission.MANAGE_CONTRACTS, Permission.MANAGE_SLAS)
     if not all(membership.has_permission(permission) for permission in needed):
-        raise PermissionDenied("Creating an engagement takes the contract and SLA permissions.")
+        raise PermissionDenied(_("Creating an engagement takes the contract and SLA permissions."))
 
 
 @transaction.atomic
@@ -192,7 +198,7 @@ def create_engagement_from_template(
                 membership=membership,
                 kind=cadence.kind,
                 scheduled_for=scheduled_for,
-                agenda=AGENDAS.get(cadence.kind, MeetingKind(cadence.kind).label),
+                agenda=str(AGENDAS.get(cadence.kind, MeetingKind(cadence.kind).label)),
             )
     return engagement
 
@@ -228,9 +234,9 @@ def _meeting_times(engagement: Engagement, cadence: CadenceSpec, now: datetime) 
 def check_save_as_template(membership: Membership, engagement: Engagement) -> None:
     """Contract managers of the client save templates; an engagement without a SoW has nothing to reuse."""
     if not membership.has_permission(Permission.MANAGE_CONTRACTS) or membership.is_provider_side:
-        raise PermissionDenied("Only the client's contract managers save engagement templates.")
+        raise PermissionDenied(_("Only the client's contract managers save engagement templates."))
     if not engagement.sows.exists():
-        raise ValidationError("This engagement has no SoW yet: there is no scope or pricing to reuse.")
+        raise ValidationError(_("This engagement has no SoW yet: there is no scope or pricing to reuse."))
 
 
 def template_content_of(engagement: Engagement) -> TemplateContent:
@@ -244,7 +250,7 @@ def template_content_of(engagement: Engagement) -> TemplateContent:
     months = (engagement.end_date.year - engagement.start_date.year) * 12
     months += engagement.end_date.month - engagement.start_date.month + 1
     return TemplateContent(
-        description=f"Saved from {engagement.name}.",
+        description=_("Saved from %(engagement)s.") % {"engagement": engagement.name},
         engagement_model=engagement.engagement_model,
         vendor_model=engagement.vendor_model,
         term_months=max(1, min(months, 120)),
@@ -285,11 +291,11 @@ def save_engagement_as_template(*, engagement: Engagement, membership: Membershi
     check_save_as_template(membership, engagement)
     name = name.strip()
     if not name:
-        raise ValidationError({"name": "Name the template."})
+        raise ValidationError({"name": _("Name the template.")})
     if name in {template.name for template in BUILT_IN_TEMPLATES.values()} or (
         EngagementTemplate.objects.filter(name=name).exists()
     ):
-        raise ValidationError({"name": f"There is already a template named {name}."})
+        raise ValidationError({"name": _("There is already a template named %(name)s.") % {"name": name}})
     content = template_content_of(engagement)
     if content.pricing_model == PricingModel.OUTCOME_BASED:
         # Without its gain-share line an outcome-based SoW cannot be signed: the template prices it as a retainer.

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django import template
+from django.utils.translation import gettext
 
 from slas import selectors
 from slas.catalog import METRICS, Direction, Kind, Metric
@@ -36,7 +37,7 @@ def measured(value: Decimal | None, key: str) -> str:
     """A value in its metric's unit: "92.31 %" or "4.40 of 5"; "—" when there is none."""
     if value is None:
         return "—"
-    return f"{value} of 5" if METRICS[key].kind == Kind.MEAN else f"{value} %"
+    return gettext("%(value)s of 5") % {"value": value} if METRICS[key].kind == Kind.MEAN else f"{value} %"
 
 
 @register.filter
@@ -44,5 +45,6 @@ def target_text(target: Decimal, key: str) -> str:
     """ "≥ 95 %", "≥ 4.2 of 5" (or ≤ for lower-is-better metrics)."""
     definition = METRICS[key]
     sign = "≥" if definition.direction == Direction.HIGHER_IS_BETTER else "≤"
-    unit = " of 5" if definition.kind == Kind.MEAN else " %"
-    return f"{sign} {plain(target)}{unit}"
+    if definition.kind == Kind.MEAN:
+        return gettext("%(sign)s %(target)s of 5") % {"sign": sign, "target": plain(target)}
+    return f"{sign} {plain(target)} %"
