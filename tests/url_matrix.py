@@ -296,6 +296,7 @@ NON_TENANT_ROUTES: dict[str, str] = {
     "organization_list": "lists only the user's own organizations",
     "organization_create": "creates a new organization owned by the user",
     "invitation_accept": "signed token names the tenant; checked against the invited email",
+    "set_language": "Django's language switcher: the visitor's own cookie (and a member's own User.language)",
 }
 NON_TENANT_PREFIXES: dict[str, str] = {
     "accounts/": "allauth: the user's own account, MFA and password",
