@@ -21,7 +21,10 @@ class Role(models.TextChoices):
 
 class Permission(models.TextChoices):
     MANAGE_MEMBERS = "manage_members", _("Manage members and invitations")
-    MANAGE_ORGANIZATION = "manage_organization", _("Edit the organization's settings and who must use two-factor sign-in")
+    MANAGE_ORGANIZATION = (
+        "manage_organization",
+        _("Edit the organization's settings and who must use two-factor sign-in"),
+    )
     VIEW_AUDIT_LOG = "view_audit_log", _("View the audit log")
     MANAGE_CONTRACTS = "manage_contracts", _("Create and edit engagements, SoWs and pricing")
     MANAGE_VENUES = "manage_venues", _("Maintain venues and rooms")

@@ -525,7 +525,9 @@ class ApiToken(TenantModel):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
-        help_text=_("Restrict the token to one provider's delivery; it then acts like that provider's account manager."),
+        help_text=_(
+            "Restrict the token to one provider's delivery; it then acts like that provider's account manager."
+        ),
     )
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=now)

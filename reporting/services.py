@@ -31,6 +31,7 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from engagements.models import Engagement
 from mls import work
@@ -168,10 +169,10 @@ def request_portability_export(*, organization: Organization, membership: Member
     unfinished export refuses the next one only until the sweep has run it or given it up (mls.work), never for
     good."""
     if not membership.has_permission(Permission.EXPORT_ALL_DATA):
-        raise ValidationError("Only owners export all of the organization's data.")
+        raise ValidationError(_("Only owners export all of the organization's data."))
     Organization.objects.select_for_update().get(pk=organization.pk)  # serializes concurrent requests
     if DataExport.objects.filter(DataExport.lease.unfinished()).exists():
-        raise ValidationError("An export is already being built: wait for it to finish.")
+        raise ValidationError(_("An export is already being built: wait for it to finish."))
     export = DataExport.objects.create(organization=organization, requested_by=membership.user)
     export.log_action("export.requested", actor=membership.user)
     _enqueue_build(export)

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mls', '0013_provider_joins_tenancy_core'),
+        ("mls", "0013_provider_joins_tenancy_core"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='language',
-            field=models.CharField(blank=True, choices=[('en-gb', 'English'), ('de', 'Deutsch')], max_length=10, verbose_name='language'),
+            model_name="user",
+            name="language",
+            field=models.CharField(
+                blank=True, choices=[("en-gb", "English"), ("de", "Deutsch")], max_length=10, verbose_name="language"
+            ),
         ),
     ]

@@ -68,7 +68,12 @@ def invite_member(
     email = email.strip().lower()
     _check_provider_for_role(organization, role, provider)
     if Membership.objects.filter(user__email__iexact=email).exists():
-        raise ValidationError({"email": _("%(email)s is already a member of %(organization)s.") % {"email": email, "organization": organization.name}})
+        raise ValidationError(
+            {
+                "email": _("%(email)s is already a member of %(organization)s.")
+                % {"email": email, "organization": organization.name}
+            }
+        )
     for previous in Invitation.objects.select_for_update().filter(
         email=email, accepted_at__isnull=True, revoked_at__isnull=True
     ):
