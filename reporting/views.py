@@ -9,9 +9,9 @@ from datetime import date
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext as _
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from engagements.models import Engagement
 from mls import selectors as mls_selectors
