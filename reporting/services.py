@@ -79,9 +79,11 @@ def regenerate_qbr(*, engagement: Engagement, quarter: qbr.Quarter, actor: User)
     stay as they are."""
     engagement = _locked(engagement)
     if not qbr.is_complete(engagement, quarter):
-        raise ValidationError(f"{quarter.label} is not finalized yet: download the draft instead.")
+        raise ValidationError(
+            _("%(quarter)s is not finalized yet: download the draft instead.") % {"quarter": quarter.label}
+        )
     if QuarterlyReview.objects.filter(engagement=engagement, status=QbrStatus.GENERATING).exists():
-        raise ValidationError("A QBR of this engagement is being generated; wait until it is ready.")
+        raise ValidationError(_("A QBR of this engagement is being generated; wait until it is ready."))
     return _new_revision(engagement, quarter, actor)
 
 

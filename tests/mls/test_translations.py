@@ -14,12 +14,14 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core import mail
 from django.core.management import call_command
 from django.template.base import Lexer, TokenType
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
 
+from mls import services as services_mls
 from mls.enums import Role
 from slas import services
 from slas.periods import Period
@@ -335,6 +337,33 @@ def test_an_unknown_language_is_not_stored(client, tenant_a):
     member.refresh_from_db()
 
     assert member.language == ""
+
+
+def test_an_invitation_email_speaks_the_inviting_members_language(
+    tenant_a, django_capture_on_commit_callbacks, time_machine
+):
+    time_machine.move_to(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False)
+    owner = tenant_a.user(Role.OWNER)
+    services_mls.set_member_language(user=owner, language="de")
+
+    with tenant_a.scope(), django_capture_on_commit_callbacks(execute=True):
+        invitation = services_mls.invite_member(
+            organization=tenant_a.organization,
+            invited_by=owner,
+            email="neu@example.test",
+            role=Role.VIEWER,
+        )
+
+    [email] = mail.outbox
+    assert email.subject == f"Sie sind zu {tenant_a.organization.name} auf MLS eingeladen"
+    assert email.body.splitlines()[:5] == [
+        "Guten Tag,",
+        "",
+        f"{owner.email} hat Sie eingeladen, {tenant_a.organization.name} auf MLS als Lesender beizutreten.",
+        "",
+        "Nehmen Sie die Einladung an (gültig bis 16. März 2026):",  # 2 March + 14 days
+    ]
+    assert email.body.splitlines()[5] == services_mls.invitation_url(invitation)
 
 
 def test_an_api_400_has_german_field_errors_for_accept_language_de(client, tenant_a):
