@@ -27,6 +27,7 @@ from slas import services
 from slas.periods import Period
 from tests.factories import api_token
 from tests.factories.slas import sla_engagement
+from tests.reporting.pdf_tools import pdf_text
 from tests.slas.delivery import deliver_month
 
 pytestmark = pytest.mark.integration
@@ -283,6 +284,14 @@ def text_of(response) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
 
 
+@pytest.fixture(autouse=True)
+def _english_afterwards():
+    """A request activates its language for the thread and nothing switches it back: later tests in this process
+    would run their services in German."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def german():
     with override_settings(LANGUAGE_CODE="de"), translation.override("de"):
@@ -310,6 +319,22 @@ def test_the_directors_dashboard_reads_in_german(client, tenant_a, german, time_
     # March's fee statement is the year's spend: 48,250.00 a month, no credit deducted (February had no period).
     assert "48.250,00 £ ausgegeben" in content
     assert "30. April 2026, Zeiten in Europe/London · Beträge in GBP" in content
+
+
+def test_a_draft_qbr_downloaded_in_german_is_german_on_every_page(client, tenant_a, german, time_machine):
+    time_machine.move_to(NOW, tick=False)
+    engagement, _ = sla_engagement(tenant_a, active_from=date(2026, 3, 1), monthly_fee="48250.00")
+    client.force_login(tenant_a.user(Role.LD_DIRECTOR))
+
+    response = client.get(
+        reverse("reporting:qbr_draft", kwargs={"organization_slug": tenant_a.organization.slug, "pk": engagement.pk})
+    )
+    pages = [page for page in pdf_text(response.content).split("\f") if page.strip()]
+
+    assert len(pages) > 1
+    assert [number for number, page in enumerate(pages, 1) if "ENTWURF" not in page] == []
+    assert [number for number, page in enumerate(pages, 1) if f"Seite {number} von {len(pages)}" not in page] == []
+    assert "Zusammenfassung" in "".join(pages)  # the executive summary's heading
 
 
 def test_a_members_chosen_language_wins_over_the_browsers(client, tenant_a):
