@@ -13,6 +13,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, models, transaction
 from django.db.models import ProtectedError, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 from django_filters.filters import QuerySetRequestMixin
@@ -83,7 +85,9 @@ class CursorPage(pagination.CursorPagination):
         if asked is None:
             return self.page_size
         if not asked.isdigit() or not 1 <= int(asked) <= self.max_page_size:
-            raise exceptions.ValidationError({"page_size": [f"A whole number from 1 to {self.max_page_size:,}."]})
+            raise exceptions.ValidationError(
+                {"page_size": [_("A whole number from 1 to %(max)s.") % {"max": f"{self.max_page_size:,}"}]}
+            )
         return int(asked)
 
 
@@ -94,7 +98,9 @@ class StrictOrdering(OrderingFilter):
         valid = super().remove_invalid_fields(queryset, fields, view, request)
         if len(valid) != len(fields):
             names = ", ".join(name for name, _ in self.get_valid_fields(queryset, view, {"request": request}))
-            raise exceptions.ValidationError({"ordering": [f"Order by {names}, or the same with a leading '-'."]})
+            raise exceptions.ValidationError(
+                {"ordering": [_("Order by %(names)s, or the same with a leading '-'.") % {"names": names}]}
+            )
         return valid
 
 
@@ -108,7 +114,7 @@ class YesNoField(forms.NullBooleanField):
             return True
         if value in (False, "false", "False", "0"):
             return False
-        raise forms.ValidationError("Use true or false.")
+        raise forms.ValidationError(_("Use true or false."))
 
     def validate(self, value: object) -> None:
         """to_python has decided."""
@@ -146,8 +152,10 @@ def _field_errors(error: DjangoValidationError) -> dict[str, list[str]]:
 
 class Conflict(exceptions.APIException):
     status_code = 409
-    default_detail = "The request conflicts with the current state of the data (e.g. another writer, or rows "
-    "that depend on this one)."
+    default_detail = gettext_lazy(
+        "The request conflicts with the current state of the data (e.g. another writer, or rows "
+        "that depend on this one)."
+    )
     default_code = "conflict"
 
 
@@ -156,7 +164,7 @@ class UtcMomentField(IsoDateTimeField):
 
     def to_python(self, value: object) -> datetime | None:
         if value == "":
-            raise forms.ValidationError("Give a date and time, e.g. 2026-03-02T09:00:00+00:00.")
+            raise forms.ValidationError(_("Give a date and time, e.g. 2026-03-02T09:00:00+00:00."))
         moment = super().to_python(value)
         if moment is None:
             return None
@@ -173,7 +181,7 @@ class GivenIntegerField(forms.IntegerField):
 
     def to_python(self, value: object) -> int | None:
         if value == "":
-            raise forms.ValidationError("Give a whole number.")
+            raise forms.ValidationError(_("Give a whole number."))
         return super().to_python(value)
 
 
@@ -361,7 +369,7 @@ class UpsertResource(ReadOnlyResource):
 
     def create(self, request: Request) -> Response:
         if not isinstance(request.data, dict):
-            raise exceptions.ValidationError({"non_field_errors": ["Send one JSON object."]})
+            raise exceptions.ValidationError({"non_field_errors": [_("Send one JSON object.")]})
         outcome = self.upsert([request.data], self.membership)
         if outcome.errors:
             raise exceptions.ValidationError(item_errors(outcome.errors))
@@ -380,9 +388,9 @@ class UpsertResource(ReadOnlyResource):
         items = request.data
         refusal = ""
         if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-            refusal = "Send a JSON array of objects."
+            refusal = _("Send a JSON array of objects.")
         elif len(items) > MAX_BULK_ITEMS:
-            refusal = f"Send at most {MAX_BULK_ITEMS:,} items at a time; split the rest."
+            refusal = _("Send at most %(max)s items at a time; split the rest.") % {"max": f"{MAX_BULK_ITEMS:,}"}
         if refusal:
             return Response({"written": False, "non_field_errors": [refusal], "errors": []}, status=400)
         outcome = self.upsert(items, self.membership)

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.core.validators import slug_re
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, permissions, throttling
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 from rest_framework.request import Request
@@ -110,7 +112,7 @@ class TokenAuthentication(BaseAuthentication):
             return None
         caller = caller_of(request)
         if caller is None or caller.token is None:
-            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         return caller.membership.user, caller.token
 
     def authenticate_header(self, request: Request) -> str:
@@ -127,11 +129,13 @@ class OrganizationSessionAuthentication(SessionAuthentication):
         caller = caller_of(request)
         if caller is None:
             if request.META.get(ORGANIZATION_HEADER):
-                raise exceptions.NotFound("No such organization.")
-            raise exceptions.AuthenticationFailed("Name your organization in the X-MLS-Organization header.")
+                raise exceptions.NotFound(_("No such organization."))
+            raise exceptions.AuthenticationFailed(_("Name your organization in the X-MLS-Organization header."))
         # The web app's calls follow its pages' rule; a token is a separate credential and is not affected.
         if selectors.needs_mfa_setup(organization=caller.organization, role=caller.membership.role, user=found[0]):
-            raise exceptions.PermissionDenied("This organization requires two-factor authentication: set it up first.")
+            raise exceptions.PermissionDenied(
+                _("This organization requires two-factor authentication: set it up first.")
+            )
         return found
 
 
@@ -139,7 +143,7 @@ class CallerPermission(permissions.BasePermission):
     """An authenticated caller; a read token may only read; a write needs the resource's `write_permission` (the
     Permission the web asks for the same write) for the member the caller acts as, a session's or a token's."""
 
-    message = "This token is read-only: create a read_write token to write."
+    message = gettext_lazy("This token is read-only: create a read_write token to write.")
 
     def has_permission(self, request: Request, view: object) -> bool:
         caller = caller_of(request)
@@ -151,7 +155,9 @@ class CallerPermission(permissions.BasePermission):
             return False
         required = getattr(view, "write_permission", None)
         if required is not None and not caller.membership.has_permission(required):
-            raise exceptions.PermissionDenied(f"Your role may not write here (it needs {required}).")
+            raise exceptions.PermissionDenied(
+                _("Your role may not write here (it needs %(permission)s).") % {"permission": required}
+            )
         return True
 
 

@@ -12,6 +12,7 @@ import json
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Model
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status
@@ -31,13 +32,17 @@ IF_MATCH = OpenApiParameter(
 
 class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = "Someone changed this since you read it: GET it again (new ETag) and reapply your change."
+    default_detail = gettext_lazy(
+        "Someone changed this since you read it: GET it again (new ETag) and reapply your change."
+    )
     default_code = "precondition_failed"
 
 
 class PreconditionRequired(exceptions.APIException):
     status_code = status.HTTP_428_PRECONDITION_REQUIRED
-    default_detail = "Send If-Match with the ETag from your last GET, so you cannot overwrite a change unseen."
+    default_detail = gettext_lazy(
+        "Send If-Match with the ETag from your last GET, so you cannot overwrite a change unseen."
+    )
     default_code = "precondition_required"
 
 

@@ -1,10 +1,11 @@
 """The API's request parsing, apart from mls.api: DRF imports this class from its settings while mls.api (which
 reads DRF's settings when imported) is still being imported."""
 
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, parsers
 
 MAX_JSON_DEPTH = 32  # an xAPI statement with extensions nests about ten levels
-_TOO_DEEP = f"JSON parse error - nested more than {MAX_JSON_DEPTH} levels deep."
+_TOO_DEEP = gettext_lazy("JSON parse error - nested more than %(depth)s levels deep.")
 
 
 class BoundedJSONParser(parsers.JSONParser):
@@ -16,9 +17,9 @@ class BoundedJSONParser(parsers.JSONParser):
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError as error:
-            raise exceptions.ParseError(_TOO_DEEP) from error
+            raise exceptions.ParseError(_TOO_DEEP % {"depth": MAX_JSON_DEPTH}) from error
         if _nested_deeper_than(data, MAX_JSON_DEPTH):
-            raise exceptions.ParseError(_TOO_DEEP)
+            raise exceptions.ParseError(_TOO_DEEP % {"depth": MAX_JSON_DEPTH})
         return data
 
 

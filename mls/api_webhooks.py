@@ -3,6 +3,7 @@ Settings → Webhooks (target checked on save, audited), and reads their deliver
 Anyone else sees none and may not write."""
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers
@@ -55,7 +56,11 @@ class EventNames(serializers.ListField):
             if not isinstance(error.detail, dict):
                 raise
             raise serializers.ValidationError(
-                [f"Item {index}: {message}" for index, messages in error.detail.items() for message in messages]
+                [
+                    _("Item %(index)s: %(message)s") % {"index": index, "message": message}
+                    for index, messages in error.detail.items()
+                    for message in messages
+                ]
             ) from error
 
 
@@ -74,7 +79,8 @@ class EndpointChanges(serializers.Serializer):
         unknown = sorted(set(events) - set(WebhookEvent.values))
         if unknown:
             raise serializers.ValidationError(
-                f"Unknown events: {', '.join(unknown)}. Choose from {', '.join(WebhookEvent.values)}."
+                _("Unknown events: %(unknown)s. Choose from %(events)s.")
+                % {"unknown": ", ".join(unknown), "events": ", ".join(WebhookEvent.values)}
             )
         return events
 

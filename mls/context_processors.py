@@ -3,6 +3,8 @@ delayed."""
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import Promise as StrPromise
+from django.utils.translation import gettext_lazy as _
 
 from .celery import broker_reachable
 from .enums import Permission
@@ -11,19 +13,19 @@ from .selectors import organizations_of
 
 # The areas of DESIGN.md §8 in menu order. An area whose pages are not built yet has no URL name and is shown
 # as plain text, so the menu never links to a 404.
-NAVIGATION: list[tuple[str, str | None, str | None]] = [
-    ("Dashboard", "reporting:dashboard", None),
-    ("Engagements", "engagements:list", None),
-    ("Delivery", "scheduling:sessions", None),
-    ("Learners", "scheduling:learners", None),
-    ("Compliance", "scheduling:compliance", None),
-    ("SLAs", "slas:list", None),
-    ("Credits & statements", "reporting:statements", Permission.VIEW_COMMERCIALS),
-    ("QBRs", "reporting:qbrs", Permission.VIEW_COMMERCIALS),
-    ("Disputes", "engagements:disputes", None),
-    ("Exports", "reporting:exports", None),
-    ("Audit log", "org:audit_log", Permission.VIEW_AUDIT_LOG),
-    ("Settings", "org:members", Permission.MANAGE_MEMBERS),
+NAVIGATION: list[tuple[StrPromise, str | None, str | None]] = [
+    (_("Dashboard"), "reporting:dashboard", None),
+    (_("Engagements"), "engagements:list", None),
+    (_("Delivery"), "scheduling:sessions", None),
+    (_("Learners"), "scheduling:learners", None),
+    (_("Compliance"), "scheduling:compliance", None),
+    (_("SLAs"), "slas:list", None),
+    (_("Credits & statements"), "reporting:statements", Permission.VIEW_COMMERCIALS),
+    (_("QBRs"), "reporting:qbrs", Permission.VIEW_COMMERCIALS),
+    (_("Disputes"), "engagements:disputes", None),
+    (_("Exports"), "reporting:exports", None),
+    (_("Audit log"), "org:audit_log", Permission.VIEW_AUDIT_LOG),
+    (_("Settings"), "org:members", Permission.MANAGE_MEMBERS),
 ]
 
 

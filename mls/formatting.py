@@ -1,12 +1,18 @@
 """How numbers, money and codes read for people, in one place.
 
-Plain functions so emails, notifications, CSV reports and PDFs say the same as the pages; the template filters in
+Plain functions so emails, notifications and PDFs say the same as the pages; the template filters in
 `mls.templatetags.mls` wrap them. Amounts stay `Decimal` until the last moment: a float would print cents wrong.
+
+They follow the active language (Django's DECIMAL_SEPARATOR / THOUSAND_SEPARATOR of it): English reads
+"£1,447.50" and "85.71 %", German "1.447,50 €" and "85,71 %". What machines read — CSV exports, API payloads —
+never goes through here: those print `Decimal`s with a dot and dates in ISO 8601.
 """
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import models
+from django.utils import formats
+from django.utils.translation import get_language
 
 from slas.catalog import METRICS
 
@@ -23,14 +29,29 @@ def _decimal(value: object) -> Decimal | None:
         return None
 
 
-def _grouped(value: Decimal, places: int) -> str:
-    """`value` rounded half-up to `places` with thousands separators, sign kept apart for the caller."""
+# Languages whose money reads figure first ("1.447,50 €"); elsewhere the symbol leads ("£1,447.50").
+SYMBOL_AFTER_FIGURE = frozenset({"de"})
+
+
+def _grouped(value: Decimal, places: int, *, trim: bool = False) -> str:
+    """`value` rounded half-up to `places` with the active language's separators, sign kept apart for the caller;
+    `trim` drops trailing decimal zeros ("93.50" → "93.5", "100.0" → "100")."""
     quantum = Decimal(1).scaleb(-places)
-    return f"{abs(value.quantize(quantum, rounding=ROUND_HALF_UP)):,.{places}f}"
+    text = f"{abs(value.quantize(quantum, rounding=ROUND_HALF_UP)):,.{places}f}"
+    if trim and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.translate(
+        str.maketrans({",": formats.get_format("THOUSAND_SEPARATOR"), ".": formats.get_format("DECIMAL_SEPARATOR")})
+    )
+
+
+def _symbol_after_figure() -> bool:
+    return (get_language() or "").split("-")[0] in SYMBOL_AFTER_FIGURE
 
 
 def money(value: object, currency: str = "", *, rate: bool = False) -> str:
-    """`Decimal("2160")`, "GBP" → "£2,160.00"; a code without a symbol follows the figure: "2,160.00 CHF".
+    """`Decimal("2160")`, "GBP" → "£2,160.00" (German: "2.160,00 £"); a code without a symbol follows the figure:
+    "2,160.00 CHF".
 
     A negative amount reads "−£117.00" (a true minus). A `rate` (a unit price such as 0.025 per learner) keeps
     its sub-cent digits, since rounding it would misstate the contract. Not a number → "—".
@@ -43,8 +64,10 @@ def money(value: object, currency: str = "", *, rate: bool = False) -> str:
     places = -exponent if rate and isinstance(exponent, int) and exponent < -2 else 2
     figure = _grouped(amount, places)
     symbol = CURRENCY_SYMBOLS.get((currency or "").upper())
-    if symbol:
+    if symbol and not _symbol_after_figure():
         return f"{sign}{symbol}{figure}"
+    if symbol:
+        return f"{sign}{figure} {symbol}"
     return f"{sign}{figure} {currency.upper()}".rstrip()
 
 
@@ -61,9 +84,7 @@ def percent(value: object, places: int = 1) -> str:
     number = _decimal(value)
     if number is None:
         return "—"
-    text = _grouped(number, places)
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
+    text = _grouped(number, places, trim=True)
     return f"{MINUS if number < 0 and text != '0' else ''}{text} %"
 
 
@@ -72,9 +93,7 @@ def count(value: object) -> str:
     number = _decimal(value)
     if number is None:
         return "—"
-    text = _grouped(number, 0 if number == number.to_integral_value() else 2)
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
+    text = _grouped(number, 0 if number == number.to_integral_value() else 2, trim=True)
     return f"{MINUS if number < 0 else ''}{text}"
 
 

@@ -3,6 +3,8 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from .enums import Role, WebhookEvent
 from .models import ApiTokenScope, Organization, Provider, User
@@ -12,10 +14,10 @@ class SignupForm(forms.Form):
     """Extra sign-up field (allauth's ACCOUNT_SIGNUP_FORM_CLASS): the organization the new user will own."""
 
     organization_name = forms.CharField(
-        label="Organization name",
+        label=_("Organization name"),
         max_length=200,
         required=False,
-        help_text="Your company's workspace; you become its owner. Leave empty if you are joining by invitation.",
+        help_text=_("Your company's workspace; you become its owner. Leave empty if you are joining by invitation."),
     )
 
     def signup(self, request: HttpRequest, user: User) -> None:
@@ -38,10 +40,17 @@ class OrganizationForm(forms.ModelForm):
     class Meta:
         model = Organization
         fields = ["name", "timezone", "currency", "holiday_country", "holiday_subdivision"]
+        labels = {
+            "name": _("Name"),
+            "timezone": _("Timezone"),
+            "currency": _("Currency"),
+            "holiday_country": _("Holiday country"),
+            "holiday_subdivision": _("Holiday subdivision"),
+        }
         help_texts = {
-            "timezone": "IANA name, e.g. Europe/London. Dates and SLA periods use it.",
-            "currency": "ISO 4217 code, e.g. GBP.",
-            "holiday_country": "ISO country code for business-day deadlines, e.g. GB.",
+            "timezone": _("IANA name, e.g. Europe/London. Dates and SLA periods use it."),
+            "currency": _("ISO 4217 code, e.g. GBP."),
+            "holiday_country": _("ISO country code for business-day deadlines, e.g. GB."),
         }
 
 
@@ -49,12 +58,14 @@ class OrganizationSettingsForm(OrganizationForm):
     """An owner's settings page: the organization's calendar and currency, and who must use two-factor sign-in."""
 
     mfa_required_roles = forms.MultipleChoiceField(
-        label="Require two-factor authentication of these roles",
+        label=_("Require two-factor authentication of these roles"),
         choices=Role.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="Members of a ticked role set up an authenticator app before they see any page of the "
-        "organization. API tokens are not affected.",
+        help_text=_(
+            "Members of a ticked role set up an authenticator app before they see any page of the "
+            "organization. API tokens are not affected."
+        ),
     )
 
     class Meta(OrganizationForm.Meta):
@@ -62,11 +73,12 @@ class OrganizationSettingsForm(OrganizationForm):
 
 
 class _RoleProviderForm(forms.Form):
-    role = forms.ChoiceField(choices=Role.choices)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     provider = forms.ModelChoiceField(
+        label=_("Provider"),
         queryset=Provider.objects.none(),
         required=False,
-        help_text="Required for provider account managers: the provider whose work they log.",
+        help_text=_("Required for provider account managers: the provider whose work they log."),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -78,14 +90,14 @@ class _RoleProviderForm(forms.Form):
         cleaned = super().clean()
         role, provider = cleaned.get("role"), cleaned.get("provider")
         if role == Role.PROVIDER_MANAGER and provider is None:
-            self.add_error("provider", "Choose the provider this account manager works for.")
+            self.add_error("provider", _("Choose the provider this account manager works for."))
         if role and role != Role.PROVIDER_MANAGER and provider is not None:
-            self.add_error("provider", "Only provider account managers are linked to a provider.")
+            self.add_error("provider", _("Only provider account managers are linked to a provider."))
         return cleaned
 
 
 class InvitationForm(_RoleProviderForm):
-    email = forms.EmailField(label="Email address")
+    email = forms.EmailField(label=_("Email address"))
     field_order = ["email", "role", "provider"]
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -102,20 +114,23 @@ class MemberRoleForm(_RoleProviderForm):
 
 class WebhookEndpointForm(forms.Form):
     url = forms.URLField(
-        label="Payload URL",
+        label=_("Payload URL"),
         max_length=500,
         assume_scheme="https",
-        help_text="MLS POSTs JSON here, signed with the endpoint's secret. Public https addresses only.",
+        help_text=_("MLS POSTs JSON here, signed with the endpoint's secret. Public https addresses only."),
     )
-    description = forms.CharField(max_length=200, required=False, help_text="e.g. the system that receives it")
+    description = forms.CharField(
+        label=_("Description"), max_length=200, required=False, help_text=_("e.g. the system that receives it")
+    )
     events = forms.MultipleChoiceField(
-        choices=[(event.value, f"{event.value}: {event.label}") for event in WebhookEvent],
+        label=_("Events"),
+        choices=[(event.value, format_lazy("{}: {}", event.value, event.label)) for event in WebhookEvent],
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="None ticked: every event, including ones added later.",
+        help_text=_("None ticked: every event, including ones added later."),
     )
     is_active = forms.BooleanField(
-        label="Active", required=False, initial=True, help_text="Paused endpoints get nothing."
+        label=_("Active"), required=False, initial=True, help_text=_("Paused endpoints get nothing.")
     )
 
 
@@ -129,12 +144,15 @@ def apply_service_error(form: forms.Form, error: ValidationError) -> None:
 
 
 class ApiTokenForm(forms.Form):
-    name = forms.CharField(max_length=100, help_text="What uses it, e.g. “Workday sync”.")
-    scope = forms.ChoiceField(choices=ApiTokenScope.choices, initial=ApiTokenScope.READ)
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What uses it, e.g. “Workday sync”."))
+    scope = forms.ChoiceField(label=_("Scope"), choices=ApiTokenScope.choices, initial=ApiTokenScope.READ)
     provider = forms.ModelChoiceField(
+        label=_("Provider"),
         queryset=Provider.objects.none(),
         required=False,
-        help_text="Optional: the token then sees and writes only this provider's delivery, like its account manager.",
+        help_text=_(
+            "Optional: the token then sees and writes only this provider's delivery, like its account manager."
+        ),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:

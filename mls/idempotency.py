@@ -17,6 +17,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.timezone import now
+from django.utils.translation import gettext as _
 
 from .models import IdempotencyKey, Organization
 
@@ -72,9 +73,15 @@ def remember(row: IdempotencyKey, response: HttpResponse) -> None:
 def answer_for(existing: IdempotencyKey | None, request_fingerprint: str) -> HttpResponse:
     """What a request whose key is already taken gets: the stored answer, 422 or 409."""
     if existing is not None and existing.fingerprint != request_fingerprint:
-        return _problem(422, f"This {HEADER} was used for a different request. Use a new key for a new request.")
+        return _problem(
+            422,
+            _("This %(header)s was used for a different request. Use a new key for a new request.")
+            % {"header": HEADER},
+        )
     if existing is None or existing.response_status is None:
-        response = _problem(409, f"A request with this {HEADER} is still being processed. Retry in a moment.")
+        response = _problem(
+            409, _("A request with this %(header)s is still being processed. Retry in a moment.") % {"header": HEADER}
+        )
         response["Retry-After"] = "1"
         return response
     response = HttpResponse(
@@ -110,7 +117,7 @@ class IdempotencyMiddleware:
             return self.get_response(request)
         if not KEY_FORMAT.fullmatch(key):
             return JsonResponse(
-                {HEADER: ["Send 1 to 255 visible ASCII characters, e.g. a UUID, and a new one for each new write."]},
+                {HEADER: [_("Send 1 to 255 visible ASCII characters, e.g. a UUID, and a new one for each new write.")]},
                 status=400,
             )
         request_fingerprint = fingerprint(request)

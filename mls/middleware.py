@@ -12,12 +12,16 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .api_auth import scoped_call
+from .enums import Language
 from .models import Membership, Organization, User
 from .selectors import needs_mfa_setup
+from .services import set_member_language
 from .tenancy import organization_scope
 
 
@@ -51,7 +55,8 @@ class OrganizationScopeMiddleware:
             if needs_mfa_setup(organization=organization, role=membership.role, user=request.user):
                 messages.warning(
                     request,
-                    f"{organization.name} requires two-factor authentication: set up an authenticator app to continue.",
+                    _("%(organization)s requires two-factor authentication: set up an authenticator app to continue.")
+                    % {"organization": organization.name},
                 )
                 return redirect("mfa_activate_totp")
             request.organization = organization
@@ -75,7 +80,7 @@ class ApiScopeMiddleware:
         return scoped_call(request, lambda: self.get_response(request))
 
 
-NUL_REFUSED = "A NUL character cannot be searched for or stored."
+NUL_REFUSED = gettext_lazy("A NUL character cannot be searched for or stored.")
 
 
 class RefuseNulQueryMiddleware:
@@ -94,7 +99,7 @@ class RefuseNulQueryMiddleware:
         if not refused:
             return self.get_response(request)
         if request.path_info.startswith("/api/"):
-            errors = {key.replace("\x00", "") or "non_field_errors": [NUL_REFUSED] for key in refused}
+            errors = {key.replace("\x00", "") or "non_field_errors": [str(NUL_REFUSED)] for key in refused}
             return JsonResponse(errors, status=400)
         return HttpResponseBadRequest(NUL_REFUSED, content_type="text/plain; charset=utf-8")
 
@@ -137,6 +142,41 @@ class SessionLifetimeMiddleware:
             elif now - last_seen_at >= LAST_SEEN_RESOLUTION:
                 request.session[LAST_SEEN_AT] = now
         return self.get_response(request)
+
+
+class MemberLanguageMiddleware:
+    """A signed-in member's pages are in the language they chose (User.language), on every device: it wins over
+    the browser's Accept-Language and the language cookie, which LocaleMiddleware read before the user was known.
+    A member who never chose, and anonymous visitors, keep what LocaleMiddleware found.
+
+    Django's `set_language` view (the switcher's form) only sets the cookie; a member's choice is also stored here,
+    once that view has accepted it, so it follows them to their next device.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and user.language in Language.values:
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = user.language
+        response = self.get_response(request)
+        if user.is_authenticated and _is_accepted_language_choice(request, response):
+            set_member_language(user=user, language=request.POST["language"])
+        return response
+
+
+def _is_accepted_language_choice(request: HttpRequest, response: HttpResponse) -> bool:
+    """A POST to Django's set_language that it answered with its redirect (or 204 for fetch) for a known language."""
+    if request.method != "POST" or request.resolver_match is None:
+        return False
+    chosen = request.POST.get("language", "")
+    return (
+        request.resolver_match.url_name == "set_language"
+        and response.status_code in (302, 204)
+        and chosen in Language.values
+    )
 
 
 class NoStoreForCredentialsMiddleware:

@@ -17,10 +17,11 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from .audit import Audited
-from .enums import ROLE_PERMISSIONS, EmailStatus, Permission, Role, WebhookDeliveryStatus, WebhookEvent
+from .enums import ROLE_PERMISSIONS, EmailStatus, Language, Permission, Role, WebhookDeliveryStatus, WebhookEvent
 from .validators import validate_currency, validate_holiday_country, validate_timezone
 
 INVITATION_VALID_FOR = timedelta(days=14)
@@ -48,6 +49,8 @@ class User(AbstractUser):
     # Named at sign-up; the organization is created (and its slug taken) only once this email is verified, so an
     # unverified sign-up reserves nothing.
     pending_organization_name = models.CharField(max_length=200, blank=True)
+    # The language the member chose with the switcher; it follows them across devices. Blank: their browser's.
+    language = models.CharField(_("language"), max_length=10, choices=Language.choices, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -61,7 +64,7 @@ class User(AbstractUser):
 def validate_roles(value: object) -> None:
     """A list of role names (an organization setting that applies per role)."""
     if not isinstance(value, list) or not all(isinstance(role, str) and role in Role.values for role in value):
-        raise ValidationError("Choose roles from the list.")
+        raise ValidationError(_("Choose roles from the list."))
 
 
 class Organization(Audited):
@@ -85,12 +88,12 @@ class Organization(Audited):
     holiday_country = models.CharField(max_length=3, default="GB", validators=[validate_holiday_country])
     holiday_subdivision = models.CharField(max_length=10, blank=True)
     mfa_required = models.BooleanField(
-        "Require two-factor authentication of every member",
+        _("Require two-factor authentication of every member"),
         default=False,
-        help_text="Members without an authenticator app set one up before they see any page of the organization.",
+        help_text=_("Members without an authenticator app set one up before they see any page of the organization."),
     )
     mfa_required_roles = models.JSONField(
-        "Require two-factor authentication of these roles",
+        _("Require two-factor authentication of these roles"),
         default=list,
         blank=True,
         validators=[validate_roles],
@@ -237,10 +240,10 @@ class Membership(TenantModel):
 
 
 class InvitationStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    ACCEPTED = "accepted", "Accepted"
-    REVOKED = "revoked", "Revoked"
-    EXPIRED = "expired", "Expired"
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired")
 
 
 class Invitation(TenantModel):
@@ -418,7 +421,7 @@ class WebhookEndpoint(TenantModel):
     def clean(self) -> None:
         unknown = sorted(set(self.events) - set(WebhookEvent.values))
         if unknown:
-            raise ValidationError({"events": f"Unknown events: {', '.join(unknown)}."})
+            raise ValidationError({"events": _("Unknown events: %(events)s.") % {"events": ", ".join(unknown)}})
 
 
 # A delivery in one of these may still be attempted; succeeded and failed are final.
@@ -497,8 +500,8 @@ class WebhookAttempt(TenantModel):
 
 
 class ApiTokenScope(models.TextChoices):
-    READ = "read", "Read only"
-    READ_WRITE = "read_write", "Read and write"
+    READ = "read", _("Read only")
+    READ_WRITE = "read_write", _("Read and write")
 
 
 class ApiToken(TenantModel):
@@ -513,7 +516,7 @@ class ApiToken(TenantModel):
     audited_fields = ("name", "prefix", "scope", "provider", "revoked_at")
     secret_fields = ("secret_hash",)
 
-    name = models.CharField(max_length=100, help_text="What uses it, e.g. “Workday sync”.")
+    name = models.CharField(max_length=100, help_text=_("What uses it, e.g. “Workday sync”."))
     prefix = models.CharField(max_length=40, help_text="The token's first characters, to recognise it in lists.")
     secret_hash = models.CharField(max_length=64)
     scope = models.CharField(max_length=20, choices=ApiTokenScope.choices, default=ApiTokenScope.READ)
@@ -522,7 +525,9 @@ class ApiToken(TenantModel):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
-        help_text="Restrict the token to one provider's delivery; it then acts like that provider's account manager.",
+        help_text=_(
+            "Restrict the token to one provider's delivery; it then acts like that provider's account manager."
+        ),
     )
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=now)

@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "mls.middleware.SessionLifetimeMiddleware",
+    "mls.middleware.MemberLanguageMiddleware",
     "mls.middleware.NoStoreForCredentialsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -271,6 +272,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "MLS <noreply@mls.localhost>"
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en-gb")
 LANGUAGES = [("en-gb", "English"), ("de", "Deutsch")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["mls.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -6,6 +6,7 @@ from functools import cache
 
 import holidays
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 
 @cache
@@ -15,18 +16,18 @@ def _timezones() -> frozenset[str]:
 
 def validate_timezone(value: str) -> None:
     if value not in _timezones():
-        raise ValidationError("%(value)s is not an IANA timezone such as Europe/London.", params={"value": value})
+        raise ValidationError(_("%(value)s is not an IANA timezone such as Europe/London."), params={"value": value})
 
 
 def validate_currency(value: str) -> None:
     if len(value) != 3 or not value.isalpha() or not value.isupper():
-        raise ValidationError("Use a three-letter ISO 4217 currency code such as GBP.")
+        raise ValidationError(_("Use a three-letter ISO 4217 currency code such as GBP."))
 
 
 def validate_holiday_country(value: str) -> None:
     if value not in holidays.list_supported_countries():
         raise ValidationError(
-            "%(value)s has no public-holiday calendar; use an ISO code such as GB.", params={"value": value}
+            _("%(value)s has no public-holiday calendar; use an ISO code such as GB."), params={"value": value}
         )
 
 
@@ -45,5 +46,5 @@ def validate_sane_date(value: date) -> None:
     """A date or datetime (as typed, in its own zone) in EARLIEST_YEAR..LATEST_YEAR."""
     if not is_sane_year(value.year):
         raise ValidationError(
-            "Give a year from %(earliest)s to %(latest)s.", params={"earliest": EARLIEST_YEAR, "latest": LATEST_YEAR}
+            _("Give a year from %(earliest)s to %(latest)s."), params={"earliest": EARLIEST_YEAR, "latest": LATEST_YEAR}
         )

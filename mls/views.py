@@ -10,6 +10,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from . import selectors, services
@@ -51,7 +53,11 @@ def organization_create(request: HttpRequest) -> HttpResponse:
     form = OrganizationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         organization = services.create_organization(owner=request.user, **form.cleaned_data)
-        messages.success(request, f"{organization.name} is ready. Invite your colleagues from Settings → Members.")
+        messages.success(
+            request,
+            _("%(organization)s is ready. Invite your colleagues from Settings → Members.")
+            % {"organization": organization.name},
+        )
         return redirect(organization)
     return render(request, "mls/organization_form.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -61,12 +67,12 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     """Outside `/o/`: the invitee is not a member yet. The signed token names the tenant to scope into."""
     ids = services.read_invitation_token(token)
     if ids is None:
-        raise Http404("Unknown invitation.")
+        raise Http404(_("Unknown invitation."))
     organization_id, invitation_id = ids
     with organization_scope(organization_id):
         invitation = Invitation.objects.select_related("organization", "provider").filter(pk=invitation_id).first()
         if invitation is None:
-            raise Http404("Unknown invitation.")
+            raise Http404(_("Unknown invitation."))
         context = {"invitation": invitation, "organization": invitation.organization}
         if invitation.status != InvitationStatus.PENDING:
             return render(request, "mls/invitation_accept.html", context, status=410)
@@ -82,12 +88,15 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             except ValidationError as error:
                 context["error"] = error.messages[0]
                 return render(request, "mls/invitation_accept.html", context, status=400)
-            messages.success(request, f"Welcome to {invitation.organization.name}.")
+            messages.success(
+                request, _("Welcome to %(organization)s.") % {"organization": invitation.organization.name}
+            )
             return redirect(invitation.organization)
         if request.user.email.lower() != invitation.email:
-            context["error"] = (
-                f"This invitation was sent to {invitation.email}; you are signed in as {request.user.email}."
-            )
+            context["error"] = _("This invitation was sent to %(invited)s; you are signed in as %(user)s.") % {
+                "invited": invitation.email,
+                "user": request.user.email,
+            }
         return render(request, "mls/invitation_accept.html", context)
 
 
@@ -109,7 +118,7 @@ def organization_settings(request: HttpRequest, organization_slug: str) -> HttpR
     if request.method != "POST":
         return page()
     return write_or_rerender(
-        form, write, lambda: saved_redirect(request, "Settings saved.", settings_url), lambda invalid: page(400)
+        form, write, lambda: saved_redirect(request, _("Settings saved."), settings_url), lambda invalid: page(400)
     )
 
 
@@ -125,7 +134,7 @@ def members(request: HttpRequest, organization_slug: str) -> HttpResponse:
         except ValidationError as error:
             apply_service_error(form, error)
         else:
-            messages.success(request, f"Invitation sent to {invitation.email}.")
+            messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
             return redirect("org:members", organization_slug=organization_slug)
     context = {"form": form, "members": selectors.members(), "invitations": selectors.open_invitations()}
     return render(request, "mls/members.html", context, status=400 if form.errors else 200)
@@ -142,7 +151,11 @@ def member_edit(request: HttpRequest, organization_slug: str, pk: int) -> HttpRe
         except ValidationError as error:
             apply_service_error(form, error)
         else:
-            messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+            messages.success(
+                request,
+                _("%(email)s is now %(role)s.")
+                % {"email": membership.user.email, "role": membership.get_role_display()},
+            )
             return redirect("org:members", organization_slug=organization_slug)
     context = {"form": form, "membership": membership}
     return render(request, "mls/member_edit.html", context, status=400 if form.errors else 200)
@@ -156,11 +169,12 @@ def member_remove(request: HttpRequest, organization_slug: str, pk: int) -> Http
     return confirm_page(
         request,
         lambda: services.remove_member(membership=membership, actor=request.user),
-        title=f"Remove {membership.user.email}?",
-        body=f"They lose access to {request.organization.name} at once. Their past actions stay in the audit log.",
-        action="Remove member",
+        title=_("Remove %(email)s?") % {"email": membership.user.email},
+        body=_("They lose access to %(organization)s at once. Their past actions stay in the audit log.")
+        % {"organization": request.organization.name},
+        action=_("Remove member"),
         cancel_url=members_url,
-        done=f"{membership.user.email} was removed.",
+        done=_("%(email)s was removed.") % {"email": membership.user.email},
         done_url=reverse("home") if membership.user == request.user else members_url,
     )
 
@@ -172,11 +186,11 @@ def invitation_revoke(request: HttpRequest, organization_slug: str, pk: int) -> 
     return confirm_page(
         request,
         lambda: services.revoke_invitation(invitation=invitation, actor=request.user),
-        title=f"Revoke the invitation to {invitation.email}?",
-        body="The emailed link stops working. You can invite the address again later.",
-        action="Revoke invitation",
+        title=_("Revoke the invitation to %(email)s?") % {"email": invitation.email},
+        body=_("The emailed link stops working. You can invite the address again later."),
+        action=_("Revoke invitation"),
         cancel_url=reverse("org:members", kwargs={"organization_slug": organization_slug}),
-        done=f"Invitation to {invitation.email} revoked.",
+        done=_("Invitation to %(email)s revoked.") % {"email": invitation.email},
     )
 
 
@@ -204,7 +218,11 @@ def notifications(request: HttpRequest, organization_slug: str) -> HttpResponse:
     """The member's own inbox in this organization; POST marks everything read."""
     if request.method == "POST":
         count = services.mark_notifications_read(user=request.user)
-        messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
+        messages.success(
+            request,
+            ngettext("Marked %(count)s notification as read.", "Marked %(count)s notifications as read.", count)
+            % {"count": count},
+        )
         return redirect("org:notifications", organization_slug=organization_slug)
     inbox = Notification.objects.filter(user=request.user)
     page = Paginator(inbox, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -232,9 +250,11 @@ def _spend_token_form_key(request: HttpRequest) -> None:
     key = request.POST.get("form_key", "")
     if key not in keys:
         raise ValidationError(
-            "This form was already sent (was the page reloaded?) or has expired: no token was created now. A token it "
-            "created before is in the list, shown once: revoke it if you did not copy it. Send the form again for a "
-            "new token."
+            _(
+                "This form was already sent (was the page reloaded?) or has expired: no token was created now. A token "
+                "it created before is in the list, shown once: revoke it if you did not copy it. Send the form again "
+                "for a new token."
+            )
         )
     request.session[FORM_KEYS_SESSION] = [other for other in keys if other != key]
 
@@ -267,9 +287,10 @@ def api_token_revoke(request: HttpRequest, organization_slug: str, pk: int) -> H
     return confirm_page(
         request,
         lambda: services.revoke_api_token(token=token, membership=request.membership),
-        title=f"Revoke the token {token.name}?",
-        body=f"Integrations using {token.prefix}… are refused (401) from their next request. This cannot be undone.",
-        action="Revoke token",
+        title=_("Revoke the token %(name)s?") % {"name": token.name},
+        body=_("Integrations using %(prefix)s… are refused (401) from their next request. This cannot be undone.")
+        % {"prefix": token.prefix},
+        action=_("Revoke token"),
         cancel_url=reverse("org:api_tokens", kwargs={"organization_slug": organization_slug}),
-        done=f"The token {token.name} was revoked.",
+        done=_("The token %(name)s was revoked.") % {"name": token.name},
     )

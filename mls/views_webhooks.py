@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, webhooks
@@ -42,9 +43,9 @@ def webhook_create(request: HttpRequest, organization_slug: str) -> HttpResponse
         request,
         WebhookEndpointForm(request.POST or None),
         lambda data: webhooks.create_endpoint(organization=request.organization, actor=request.user, **data),
-        title="Add a webhook endpoint",
+        title=_("Add a webhook endpoint"),
         cancel_url=_url(request, "org:webhooks"),
-        saved="Endpoint added. Copy its secret into your receiver to check the signatures.",
+        saved=_("Endpoint added. Copy its secret into your receiver to check the signatures."),
         done_url=lambda endpoint: _url(request, "org:webhook", pk=endpoint.pk),
     )
 
@@ -69,9 +70,9 @@ def webhook_edit(request: HttpRequest, organization_slug: str, pk: int) -> HttpR
         request,
         WebhookEndpointForm(request.POST or None, initial=initial),
         lambda data: webhooks.update_endpoint(endpoint=endpoint, actor=request.user, **data),
-        title=f"Edit the endpoint {endpoint.url}",
+        title=_("Edit the endpoint %(url)s") % {"url": endpoint.url},
         cancel_url=detail_url,
-        saved="Endpoint saved.",
+        saved=_("Endpoint saved."),
     )
 
 
@@ -82,11 +83,11 @@ def webhook_delete(request: HttpRequest, organization_slug: str, pk: int) -> Htt
     return confirm_page(
         request,
         lambda: webhooks.delete_endpoint(endpoint=endpoint, actor=request.user),
-        title=f"Delete the endpoint {endpoint.url}?",
-        body="It stops receiving events at once and its delivery log is deleted. The audit log keeps the change.",
-        action="Delete endpoint",
+        title=_("Delete the endpoint %(url)s?") % {"url": endpoint.url},
+        body=_("It stops receiving events at once and its delivery log is deleted. The audit log keeps the change."),
+        action=_("Delete endpoint"),
         cancel_url=_url(request, "org:webhook", pk=endpoint.pk),
-        done=f"Endpoint {endpoint.url} deleted.",
+        done=_("Endpoint %(url)s deleted.") % {"url": endpoint.url},
         done_url=_url(request, "org:webhooks"),
     )
 
@@ -98,12 +99,14 @@ def webhook_roll_secret(request: HttpRequest, organization_slug: str, pk: int) -
     return confirm_page(
         request,
         lambda: webhooks.roll_secret(endpoint=endpoint, actor=request.user),
-        title=f"Roll the secret of {endpoint.url}?",
-        body="Deliveries from now on are signed with a new secret; your receiver rejects them until you give it "
-        "the new one.",
-        action="Roll secret",
+        title=_("Roll the secret of %(url)s?") % {"url": endpoint.url},
+        body=_(
+            "Deliveries from now on are signed with a new secret; your receiver rejects them until you give it "
+            "the new one."
+        ),
+        action=_("Roll secret"),
         cancel_url=_url(request, "org:webhook", pk=endpoint.pk),
-        done="New secret in place: update your receiver.",
+        done=_("New secret in place: update your receiver."),
     )
 
 
@@ -125,7 +128,7 @@ def webhook_ping(request: HttpRequest, organization_slug: str, pk: int) -> HttpR
     return _act_and_return(
         request,
         lambda: webhooks.send_ping(endpoint=endpoint, actor=request.user),
-        "Test ping sent; its result appears in the delivery log.",
+        _("Test ping sent; its result appears in the delivery log."),
         endpoint.pk,
     )
 
@@ -137,6 +140,6 @@ def webhook_redeliver(request: HttpRequest, organization_slug: str, pk: int) -> 
     return _act_and_return(
         request,
         lambda: webhooks.redeliver(delivery=delivery, actor=request.user),
-        f"{delivery.event} sent again as a new delivery.",
+        _("%(event)s sent again as a new delivery.") % {"event": delivery.event},
         delivery.endpoint_id,
     )

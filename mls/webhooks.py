@@ -34,6 +34,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .audit import save_audited
 from .celery import enqueue, enqueue_after_commit
@@ -141,17 +142,21 @@ def resolve_target(url: str) -> list[str]:
     allow_private = settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or (parts.scheme == "http" and not allow_private):
-        raise ValidationError({"url": "Use an https:// URL."})
+        raise ValidationError({"url": _("Use an https:// URL.")})
     if not parts.hostname:
-        raise ValidationError({"url": "The URL needs a host name."})
+        raise ValidationError({"url": _("The URL needs a host name.")})
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         found = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (OSError, ValueError) as error:
-        raise ValidationError({"url": f"{parts.hostname} cannot be resolved ({error})."}) from error
+        raise ValidationError(
+            {"url": _("%(host)s cannot be resolved (%(error)s).") % {"host": parts.hostname, "error": error}}
+        ) from error
     addresses = list(dict.fromkeys(info[4][0] for info in found))
     if not allow_private and not all(_is_public(address) for address in addresses):
-        raise ValidationError({"url": f"{parts.hostname} is a loopback, private or reserved address."})
+        raise ValidationError(
+            {"url": _("%(host)s is a loopback, private or reserved address.") % {"host": parts.hostname}}
+        )
     return addresses
 
 
@@ -295,7 +300,7 @@ def on_domain_event(sender: object, *, organization_id: int, name: str, audit_ev
 
 def _require_active(endpoint: WebhookEndpoint) -> None:
     if not endpoint.is_active:
-        raise ValidationError("This endpoint is paused: activate it first.")
+        raise ValidationError(_("This endpoint is paused: activate it first."))
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ none, as on the pages.
 
 from django.db.models import QuerySet
 from django.http import FileResponse
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -57,7 +58,7 @@ class QbrViewSet(ReadOnlyResource):
     def pdf(self, request: Request, pk: str) -> FileResponse:
         review = self.get_object()
         if review.status != QbrStatus.READY:
-            raise exceptions.NotFound("This revision has no PDF yet.")
+            raise exceptions.NotFound(_("This revision has no PDF yet."))
         response = FileResponse(review.file.open("rb"), content_type="application/pdf", as_attachment=True)
         response["X-Content-SHA256"] = review.sha256
         return response
@@ -115,9 +116,9 @@ class StatementViewSet(TenantViewSet):
         )
         errors = {}
         if not sow_id.isdigit() or len(sow_id) > 18:
-            errors["sow"] = ["Give the SoW's id."]
+            errors["sow"] = [_("Give the SoW's id.")]
         if month is None:
-            errors["month"] = ["Give the month as YYYY-MM."]
+            errors["month"] = [_("Give the month as YYYY-MM.")]
         if errors:
             raise exceptions.ValidationError(errors)
         sow = self.get_queryset().filter(pk=int(sow_id)).first()

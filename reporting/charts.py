@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 Number = Decimal | int | float
 
@@ -74,14 +75,15 @@ def sparkline(
     known = [value for value in points if value is not None]
     goal = None if target is None else float(target)
     names = list(months) if months is not None else []
-    description = f"{label}: " + (", ".join("no result" if v is None else _number(v) for v in values) or "no results")
+    no_result = _("no result")
+    description = f"{label}: " + (", ".join(no_result if v is None else _number(v) for v in values) or _("no results"))
     spoken = description
     if names and len(names) == len(values):
-        said = [f"{name} {'no result' if v is None else _number(v)}" for name, v in zip(names, values, strict=True)]
+        said = [f"{name} {no_result if v is None else _number(v)}" for name, v in zip(names, values, strict=True)]
         spoken = f"{label}: " + ", ".join(said)
     if goal is not None:
-        description += f"; target {_number(target)}"
-        spoken += f"; target {_number(target)}"
+        description += "; " + _("target %(value)s") % {"value": _number(target)}
+        spoken += "; " + _("target %(value)s") % {"value": _number(target)}
     head = format_html(
         '<svg class="chart chart--sparkline" role="img" aria-label="{}" width="{}" height="{}" viewBox="0 0 {} {}">'
         "<title>{}</title><desc>{}</desc>",
@@ -155,7 +157,7 @@ def bar_chart(
     title: str,
     unit: str = "",
     target: Number | None = None,
-    target_label: str = "target",
+    target_label: str = "",
     higher_is_better: bool = True,
     width: int = 560,
     height: int = 200,
@@ -169,8 +171,10 @@ def bar_chart(
     scale = _Scale.fit([*known, *([] if goal is None else [goal])] or [0.0], top=top, bottom=bottom, include_zero=True)
     slot = (width - left - right) / max(len(bars), 1)
     suffix = f" {unit}" if unit else ""
+    target_label = target_label or _("target")
+    no_result = _("no result")
     description = "; ".join(
-        f"{name}: {'no result' if value is None else _number(value) + suffix}"
+        f"{name}: {no_result if value is None else _number(value) + suffix}"
         for name, value in zip(labels, values, strict=True)
     )
     if goal is not None:
@@ -239,7 +243,7 @@ def bar_chart(
         width,
         height,
         title,
-        description or "no data",
+        description or _("no data"),
         axis,
         SafeString("".join(columns)),
         reference,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from engagements.models import Engagement
 from mls.models import Membership
@@ -45,8 +46,8 @@ class CsvExport:
 
 CSV_EXPORTS: dict[str, CsvExport] = {
     "sessions": CsvExport(
-        "Sessions",
-        "Every scheduled delivery: course, place, status, and when it was requested, confirmed, held or cancelled.",
+        _("Sessions"),
+        _("Every scheduled delivery: course, place, status, and when it was requested, confirmed, held or cancelled."),
         sessions_for,
         (
             ("ID", "id"),
@@ -72,8 +73,8 @@ CSV_EXPORTS: dict[str, CsvExport] = {
         dated_by="starts_at",
     ),
     "enrollments": CsvExport(
-        "Enrollments",
-        "Each learner's place on a session or its waitlist, with when it was requested and processed.",
+        _("Enrollments"),
+        _("Each learner's place on a session or its waitlist, with when it was requested and processed."),
         enrollments_for,
         (
             ("ID", "id"),
@@ -94,8 +95,8 @@ CSV_EXPORTS: dict[str, CsvExport] = {
         of_engagements=_of_sessions_of,
     ),
     "completions": CsvExport(
-        "Completions",
-        "Who completed which course when, and when it was recorded (self-paced completions included).",
+        _("Completions"),
+        _("Who completed which course when, and when it was recorded (self-paced completions included)."),
         completions_for,
         (
             ("ID", "id"),
@@ -115,8 +116,8 @@ CSV_EXPORTS: dict[str, CsvExport] = {
         of_engagements=delivered_under,
     ),
     "tickets": CsvExport(
-        "Support tickets",
-        "Tickets with their category, status and assignee, and when they were opened, first answered and resolved.",
+        _("Support tickets"),
+        _("Tickets with their category, status and assignee, and when they were opened, first answered and resolved."),
         tickets_for,
         (
             ("ID", "id"),
@@ -135,8 +136,8 @@ CSV_EXPORTS: dict[str, CsvExport] = {
         dated_by="opened_at",
     ),
     "measurements": CsvExport(
-        "SLA measurements",
-        "Each metric's value per month against its target, with the counts it was computed from.",
+        _("SLA measurements"),
+        _("Each metric's value per month against its target, with the counts it was computed from."),
         measurements_for,
         (
             ("ID", "id"),
@@ -158,8 +159,8 @@ CSV_EXPORTS: dict[str, CsvExport] = {
         monthly=True,
     ),
     "credits": CsvExport(
-        "Service credits",
-        "Credits for breached targets: amount, allocation, cap, and whether they were earned back.",
+        _("Service credits"),
+        _("Credits for breached targets: amount, allocation, cap, and whether they were earned back."),
         credits_for,
         (
             ("ID", "id"),

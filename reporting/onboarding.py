@@ -4,6 +4,7 @@ rows — nothing is stored — so a step done through the API or a CSV import ti
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext as _
 
 from engagements.models import Engagement
 from mls.enums import Role
@@ -44,27 +45,29 @@ def onboarding_steps(organization: Organization) -> list[OnboardingStep]:
     )
     return [
         OnboardingStep(
-            "Add your provider and invite its account manager",
-            "The training provider you contract with, and the person there who logs its delivery.",
+            _("Add your provider and invite its account manager"),
+            _("The training provider you contract with, and the person there who logs its delivery."),
             "vendors:providers" if flags["has_provider"] else "vendors:provider_create",  # none yet: add one
             flags["has_provider"] and flags["invited_manager"],
         ),
         OnboardingStep(
-            "Create an engagement from a template",
-            "Four short steps: a template fills in the scope, pricing, SLA targets and meetings; you set the dates "
-            "and the money.",
+            _("Create an engagement from a template"),
+            _(
+                "Four short steps: a template fills in the scope, pricing, SLA targets and meetings; you set the dates "
+                "and the money."
+            ),
             "engagements:create",
             flags["has_engagement"],
         ),
         OnboardingStep(
-            "Import or connect delivery data",
-            "Upload sessions and attendance as CSV, log them here, or connect your LMS with an API token.",
+            _("Import or connect delivery data"),
+            _("Upload sessions and attendance as CSV, log them here, or connect your LMS with an API token."),
             "scheduling:imports",
             flags["has_delivery"],
         ),
         OnboardingStep(
-            "See your first SLA month",
-            "Once delivery is in, each month's service levels are measured against the targets.",
+            _("See your first SLA month"),
+            _("Once delivery is in, each month's service levels are measured against the targets."),
             "slas:list",
             flags["has_sla_month"],
         ),

@@ -14,7 +14,9 @@ from decimal import Decimal
 from django.db.models import Avg, Count, DateField, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 from django.template.loader import render_to_string
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from engagements import pricing
 from engagements.enums import ChangeRequestStatus
@@ -65,7 +67,7 @@ class Quarter:
     @property
     def periods(self) -> list[Period]:
         month, periods = self.first_month, []
-        for _ in range(3):
+        for _month in range(3):
             periods.append(Period(month, self.timezone))
             month = first_of_next_month(month)
         return periods
@@ -327,12 +329,12 @@ def qbr_content(engagement: Engagement, quarter: Quarter, *, as_of: datetime, dr
         spend=spend,
         line_names=line_names,
         spend_chart=bar_chart(
-            [f"{month.month:%b %Y}" for month in spend],
+            [date_format(month.month, "M Y") for month in spend],
             [month.fee for month in spend],
-            title="Monthly fee against budget",
+            title=_("Monthly fee against budget"),
             unit=engagement.currency,
             target=pricing.round_half_up(engagement.budget / 12),
-            target_label="budget / month",
+            target_label=_("budget / month"),
             higher_is_better=False,
             height=170,
         ),

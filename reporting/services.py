@@ -31,6 +31,7 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from engagements.models import Engagement
 from mls import work
@@ -78,9 +79,11 @@ def regenerate_qbr(*, engagement: Engagement, quarter: qbr.Quarter, actor: User)
     stay as they are."""
     engagement = _locked(engagement)
     if not qbr.is_complete(engagement, quarter):
-        raise ValidationError(f"{quarter.label} is not finalized yet: download the draft instead.")
+        raise ValidationError(
+            _("%(quarter)s is not finalized yet: download the draft instead.") % {"quarter": quarter.label}
+        )
     if QuarterlyReview.objects.filter(engagement=engagement, status=QbrStatus.GENERATING).exists():
-        raise ValidationError("A QBR of this engagement is being generated; wait until it is ready.")
+        raise ValidationError(_("A QBR of this engagement is being generated; wait until it is ready."))
     return _new_revision(engagement, quarter, actor)
 
 
@@ -168,10 +171,10 @@ def request_portability_export(*, organization: Organization, membership: Member
     unfinished export refuses the next one only until the sweep has run it or given it up (mls.work), never for
     good."""
     if not membership.has_permission(Permission.EXPORT_ALL_DATA):
-        raise ValidationError("Only owners export all of the organization's data.")
+        raise ValidationError(_("Only owners export all of the organization's data."))
     Organization.objects.select_for_update().get(pk=organization.pk)  # serializes concurrent requests
     if DataExport.objects.filter(DataExport.lease.unfinished()).exists():
-        raise ValidationError("An export is already being built: wait for it to finish.")
+        raise ValidationError(_("An export is already being built: wait for it to finish."))
     export = DataExport.objects.create(organization=organization, requested_by=membership.user)
     export.log_action("export.requested", actor=membership.user)
     _enqueue_build(export)

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from engagements.models import Engagement
 from mls import selectors as mls_selectors
@@ -33,9 +34,11 @@ def _quarter(request: HttpRequest, today: date) -> tuple[selectors.Quarter, str]
     try:
         asked = selectors.Quarter.named(key, request.organization.timezone)
     except ValueError:
-        return current, f"“{key}” is not a quarter: write it like {current.key}. Showing {current.label}."
+        message = _("“%(key)s” is not a quarter: write it like %(example)s. Showing %(quarter)s.")
+        return current, message % {"key": key, "example": current.key, "quarter": current.label}
     if asked.start > today:
-        return current, f"{asked.label} has not started yet. Showing {current.label}."
+        message = _("%(asked)s has not started yet. Showing %(quarter)s.")
+        return current, message % {"asked": asked.label, "quarter": current.label}
     return asked, ""
 
 

@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, Stream
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from engagements.selectors import engagements_for
@@ -71,13 +72,15 @@ def data_export_request(request: HttpRequest, organization_slug: str) -> HttpRes
     return confirm_page(
         request,
         lambda: services.request_portability_export(organization=request.organization, membership=request.membership),
-        title="Export all of the organization's data?",
-        body="Every table of the organization (engagements, delivery, SLA results, credits, members, the audit log) "
-        "as CSV and JSON files in one ZIP, with a manifest of row counts and SHA-256 checksums. Passwords and other "
-        "credentials are not included. It is built in the background; only owners can download it.",
-        action="Start the export",
+        title=_("Export all of the organization's data?"),
+        body=_(
+            "Every table of the organization (engagements, delivery, SLA results, credits, members, the audit log) "
+            "as CSV and JSON files in one ZIP, with a manifest of row counts and SHA-256 checksums. Passwords and "
+            "other credentials are not included. It is built in the background; only owners can download it."
+        ),
+        action=_("Start the export"),
         cancel_url=reverse("reporting:exports", kwargs={"organization_slug": organization_slug}),
-        done="Export started: its progress shows below.",
+        done=_("Export started: its progress shows below."),
     )
 
 
@@ -99,5 +102,5 @@ def data_export_download(request: HttpRequest, organization_slug: str, pk: int) 
     try:
         handle = export.file.open("rb")
     except FileNotFoundError as error:
-        raise Http404("The export file is missing.") from error
+        raise Http404(_("The export file is missing.")) from error
     return FileResponse(handle, as_attachment=True, filename=PurePath(export.file.name).name)

@@ -7,6 +7,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from engagements.models import Engagement
@@ -69,11 +70,11 @@ def qbr_download(request: HttpRequest, organization_slug: str, pk: int) -> FileR
     """The stored PDF, for members allowed to read it (never a public media URL), with its SHA-256."""
     review = _review(request, pk)
     if review.status != QbrStatus.READY:
-        raise Http404("This QBR revision has no PDF.")
+        raise Http404(_("This QBR revision has no PDF."))
     try:
         handle = review.file.open("rb")
     except FileNotFoundError as error:
-        raise Http404("The QBR file is missing.") from error
+        raise Http404(_("The QBR file is missing.")) from error
     response = FileResponse(handle, as_attachment=True, filename=review.file.name.rsplit("/", 1)[-1])
     response["X-Content-SHA256"] = review.sha256
     return response
@@ -87,14 +88,15 @@ def qbr_regenerate(request: HttpRequest, organization_slug: str, pk: int) -> Htt
     return confirm_page(
         request,
         lambda: services.regenerate_qbr(engagement=engagement, quarter=quarter, actor=request.user),
-        title=f"Regenerate the {quarter.label} QBR of {engagement.name}?",
-        body=(
+        title=_("Regenerate the %(quarter)s QBR of %(engagement)s?")
+        % {"quarter": quarter.label, "engagement": engagement.name},
+        body=_(
             "A new revision is rendered from the data as it is now. Earlier revisions stay stored, unchanged, "
             "and can still be downloaded."
         ),
-        action="Generate a new revision",
+        action=_("Generate a new revision"),
         cancel_url=_list_url(request),
-        done=f"A new revision of the {quarter.label} QBR is being generated.",
+        done=_("A new revision of the %(quarter)s QBR is being generated.") % {"quarter": quarter.label},
     )
 
 

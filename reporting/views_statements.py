@@ -4,6 +4,7 @@ Thin over reporting.statements."""
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from engagements.models import Sow
@@ -18,7 +19,7 @@ def _statement(request: HttpRequest, pk: int, month: str) -> statements.FeeState
     sow: Sow = get_object_or_404(statements.statement_index(request.membership), pk=pk)
     first_day = statements.parse_month(month)
     if first_day is None:
-        raise Http404("Not a month (YYYY-MM).")
+        raise Http404(_("Not a month (YYYY-MM)."))
     return statements.fee_statement(sow, first_day)
 
 

@@ -364,6 +364,7 @@ NON_TENANT_ROUTES: dict[str, str] = {
     "portal:calendar_feed_revoke": "learner portal: the signed-in learner's own feed",
     "portal:calendar_feed": "learner portal: the feed's secret names the tenant and the learner",
     "surveys:answer": "a learner's post-session survey, no login: the signed link names the tenant and enrollment",
+    "set_language": "Django's language switcher: the visitor's own cookie (and a member's own User.language)",
 }
 NON_TENANT_PREFIXES: dict[str, str] = {
     "accounts/": "allauth: the user's own account, MFA and password",

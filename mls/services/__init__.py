@@ -14,7 +14,7 @@ from .invitations import (
     send_invitation_email,
     sweep_invitation_emails,
 )
-from .members import change_member_role, remove_member
+from .members import change_member_role, remove_member, set_member_language
 from .notifications import mark_notifications_read, notify
 from .organizations import create_organization, create_pending_organization, update_organization_settings
 from .tokens import api_token_hash, create_api_token, deactivate_user, note_api_token_use, revoke_api_token
@@ -38,6 +38,7 @@ __all__ = [
     "revoke_api_token",
     "revoke_invitation",
     "send_invitation_email",
+    "set_member_language",
     "sweep_invitation_emails",
     "update_organization_settings",
 ]

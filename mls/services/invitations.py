@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from mls import work
 from mls.celery import enqueue_after_commit
@@ -25,11 +26,11 @@ INVITATION_TOKEN_SALT = "mls.invitation"  # noqa: S105 - a signing namespace, no
 
 def _check_provider_for_role(organization: Organization, role: str, provider: Provider | None) -> None:
     if role == Role.PROVIDER_MANAGER and provider is None:
-        raise ValidationError({"provider": "A provider account manager must be linked to a provider."})
+        raise ValidationError({"provider": _("A provider account manager must be linked to a provider.")})
     if role != Role.PROVIDER_MANAGER and provider is not None:
-        raise ValidationError({"provider": "Only provider account managers are linked to a provider."})
+        raise ValidationError({"provider": _("Only provider account managers are linked to a provider.")})
     if provider is not None and provider.organization_id != organization.pk:
-        raise ValidationError({"provider": "Choose a provider of this organization."})
+        raise ValidationError({"provider": _("Choose a provider of this organization.")})
 
 
 def invitation_token(invitation: Invitation) -> str:
@@ -67,7 +68,12 @@ def invite_member(
     email = email.strip().lower()
     _check_provider_for_role(organization, role, provider)
     if Membership.objects.filter(user__email__iexact=email).exists():
-        raise ValidationError({"email": f"{email} is already a member of {organization.name}."})
+        raise ValidationError(
+            {
+                "email": _("%(email)s is already a member of %(organization)s.")
+                % {"email": email, "organization": organization.name}
+            }
+        )
     for previous in Invitation.objects.select_for_update().filter(
         email=email, accepted_at__isnull=True, revoked_at__isnull=True
     ):
@@ -119,12 +125,13 @@ def send_invitation_email(invitation: Invitation, *, now: datetime | None = None
 
 def _send_invitation(invitation: Invitation, now: datetime) -> None:
     context = {"invitation": invitation, "organization": invitation.organization, "url": invitation_url(invitation)}
+    # The invitee has no language of their own yet: the email speaks the inviting member's.
+    inviter = invitation.invited_by
     try:
-        send_email(
-            subject=f"You are invited to {invitation.organization.name} on MLS",
-            body=render_to_string("mls/email/invitation.txt", context),
-            recipients=[invitation.email],
-        )
+        with translation.override((inviter.language if inviter else "") or settings.LANGUAGE_CODE):
+            subject = _("You are invited to %(organization)s on MLS") % {"organization": invitation.organization.name}
+            body = render_to_string("mls/email/invitation.txt", context)
+        send_email(subject=subject, body=body, recipients=[invitation.email])
     except Exception as error:  # SMTP refused or unreachable: the sweep tries again after its grace
         logger.warning("Invitation %s could not be emailed", invitation.pk, exc_info=True)
         invitation.email_error = f"{type(error).__name__}: {error}"
@@ -163,7 +170,9 @@ def _revoke(invitation: Invitation, *, actor: User, now: datetime) -> None:
 def revoke_invitation(*, invitation: Invitation, actor: User, now: datetime | None = None) -> None:
     now = now or timezone.now()
     if invitation.status != InvitationStatus.PENDING:
-        raise ValidationError(f"This invitation is {invitation.status.label.lower()} and cannot be revoked.")
+        raise ValidationError(
+            _("This invitation is %(status)s and cannot be revoked.") % {"status": invitation.status.label.lower()}
+        )
     _revoke(invitation, actor=actor, now=now)
 
 
@@ -173,9 +182,12 @@ def accept_invitation(*, invitation: Invitation, user: User, now: datetime | Non
     now = now or timezone.now()
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.status != InvitationStatus.PENDING:
-        raise ValidationError(f"This invitation is {invitation.status.label.lower()}.")
+        raise ValidationError(_("This invitation is %(status)s.") % {"status": invitation.status.label.lower()})
     if user.email.lower() != invitation.email:
-        raise ValidationError(f"This invitation was sent to {invitation.email}; you are signed in as {user.email}.")
+        raise ValidationError(
+            _("This invitation was sent to %(invited)s; you are signed in as %(user)s.")
+            % {"invited": invitation.email, "user": user.email}
+        )
     invitation.accepted_at = now
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])

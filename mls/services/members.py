@@ -1,12 +1,13 @@
-"""Members: changing a role and removing a member, never the last owner."""
+"""Members: changing a role and removing a member, never the last owner; a member's own language."""
 
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from mls.enums import Role
+from mls.enums import Language, Role
 from mls.models import Membership, Provider, User
 
 from .invitations import _check_provider_for_role
@@ -16,7 +17,7 @@ from .tokens import _revoke_tokens_created_by
 def _ensure_another_owner_remains(membership: Membership) -> None:
     owners = Membership.objects.select_for_update().filter(role=Role.OWNER).exclude(pk=membership.pk)
     if membership.role == Role.OWNER and not owners.exists():
-        raise ValidationError("An organization needs at least one owner; make someone else owner first.")
+        raise ValidationError(_("An organization needs at least one owner; make someone else owner first."))
 
 
 @transaction.atomic
@@ -46,3 +47,14 @@ def remove_member(*, membership: Membership, actor: User, now: datetime | None =
     _revoke_tokens_created_by(membership.user, membership.organization, actor=actor, now=now)
     membership.log_action("member.removed", actor=actor, deleted=True)
     membership.delete()
+
+
+def set_member_language(*, user: User, language: str) -> User:
+    """The language the member chose with the switcher: their pages are in it on every device they sign in on
+    (mls.middleware.MemberLanguageMiddleware). An unknown code is refused, so a crafted post stores nothing."""
+    if language not in Language.values:
+        raise ValidationError({"language": _("Choose a language from the list.")})
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+    return user

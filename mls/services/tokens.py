@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mls.audit import save_audited
 from mls.enums import Permission
@@ -28,10 +29,10 @@ def create_api_token(
 ) -> tuple[ApiToken, str]:
     """Create a token for an integrator; returns it with its raw value, which is never shown again."""
     if not membership.has_permission(Permission.MANAGE_API_TOKENS):
-        raise ValidationError("Only owners create API tokens.")
+        raise ValidationError(_("Only owners create API tokens."))
     organization = membership.organization
     if provider is not None and provider.organization_id != organization.pk:
-        raise ValidationError({"provider": "Choose a provider of this organization."})
+        raise ValidationError({"provider": _("Choose a provider of this organization.")})
     raw = f"{API_TOKEN_PREFIX}{organization.pk}_{secrets.token_urlsafe(32)}"
     token = ApiToken(
         organization=organization,
@@ -49,10 +50,10 @@ def create_api_token(
 @transaction.atomic
 def revoke_api_token(*, token: ApiToken, membership: Membership, now: datetime | None = None) -> ApiToken:
     if not membership.has_permission(Permission.MANAGE_API_TOKENS):
-        raise ValidationError("Only owners revoke API tokens.")
+        raise ValidationError(_("Only owners revoke API tokens."))
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is not None:
-        raise ValidationError("This token is already revoked.")
+        raise ValidationError(_("This token is already revoked."))
     return _revoke_token(token, actor=membership.user, now=now or timezone.now())
 
 

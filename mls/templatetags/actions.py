@@ -9,8 +9,14 @@ register = template.Library()
 
 __all__ = ["may", "register"]  # `may` for views and tests that ask outside a template
 
-# Confirmation pages: an action that cannot be undone, or takes something away, is styled as danger.
-DESTRUCTIVE_VERBS = frozenset({"withdraw", "reject", "cancel", "remove", "revoke", "delete", "deactivate", "roll"})
+# Confirmation pages: an action that cannot be undone, or takes something away, is styled as danger. The label is
+# translated, so its verb is looked up in each language MLS speaks: English puts it first ("Revoke token"), German
+# last ("Token widerrufen").
+DESTRUCTIVE_VERBS = frozenset(
+    {"withdraw", "reject", "cancel", "remove", "revoke", "delete", "deactivate", "roll"}
+    | {"zurückziehen", "ablehnen", "absagen", "stornieren", "entfernen", "widerrufen", "löschen", "deaktivieren"}
+    | {"erneuern"}
+)
 
 
 @register.simple_tag(takes_context=True, name="may")
@@ -22,5 +28,6 @@ def may_tag(context: template.Context, action: str, obj: object = None) -> bool:
 @register.filter
 def button_class(action: str) -> str:
     """The button classes for a confirmed action's label: `Withdraw` → danger, `Approve` → primary."""
-    verb = action.split(maxsplit=1)[0].lower() if action else ""
-    return "button button--danger" if verb in DESTRUCTIVE_VERBS else "button"
+    words = str(action).lower().split()
+    verbs = {words[0], words[-1]} if words else set()
+    return "button button--danger" if verbs & DESTRUCTIVE_VERBS else "button"

@@ -2,6 +2,7 @@ from django import template
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from engagements.enums import LineBasis
 from mls import formatting
@@ -78,9 +79,9 @@ def sort_header(sorting: Sorting, key: str, label: str, css_class: str = "") -> 
     """`{% sort_header sorting "name" "Engagement" %}`: a column header that sorts the list by that column; the
     active column carries `aria-sort` and an arrow, and its link flips the direction."""
     state = sorting.aria_sort(key)
-    hint = "descending" if state == "ascending" else "ascending"
+    hint = _("Sort descending") if state == "ascending" else _("Sort ascending")
     return format_html(
-        '<th scope="col"{} aria-sort="{}"><a class="sort" href="{}" title="Sort {}">{}'
+        '<th scope="col"{} aria-sort="{}"><a class="sort" href="{}" title="{}">{}'
         '<span class="sort__arrow" aria-hidden="true">{}</span></a></th>',
         format_html(' class="{}"', css_class) if css_class else "",
         state,

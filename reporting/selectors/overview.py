@@ -18,7 +18,9 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.functions import Coalesce
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from engagements.models import Engagement
 from reporting.charts import bar_chart
@@ -229,9 +231,9 @@ def spend_chart(engagements: QuerySet[Engagement], currency: str, today: date, b
         for month in months
     ]
     return bar_chart(
-        [f"{month:%b}" for month in months],
+        [date_format(month, "M") for month in months],
         values,
-        title=f"Spend per month in {today.year} ({currency})",
+        title=_("Spend per month in %(year)s (%(currency)s)") % {"year": today.year, "currency": currency},
         unit=currency,
         target=_money(budget / 12),
         width=SPEND_CHART_WIDTH,

@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from engagements.models import Engagement
 from reporting.charts import sparkline
@@ -25,9 +27,9 @@ TREND_MONTHS = 6
 
 
 ESCALATION_RAG = {
-    EscalationLevel.EXIT_RIGHT: Rag("red", "Exit right open"),
-    EscalationLevel.FORMAL_REVIEW: Rag("red", "Formal review open"),
-    EscalationLevel.NOTICE: Rag("amber", "Notice open"),
+    EscalationLevel.EXIT_RIGHT: Rag("red", gettext_lazy("Exit right open")),
+    EscalationLevel.FORMAL_REVIEW: Rag("red", gettext_lazy("Formal review open")),
+    EscalationLevel.NOTICE: Rag("amber", gettext_lazy("Notice open")),
 }
 
 
@@ -49,11 +51,11 @@ class SlaStatus:
     def rag(self) -> tuple[str, str]:
         """Colour (a badge modifier, blank for grey) and the words that say the same without colour."""
         if self.failing:
-            return ("red", "Breached") if self.finalized else ("amber", "At risk")
+            return ("red", _("Breached")) if self.finalized else ("amber", _("At risk"))
         if self.escalation:
             escalated = ESCALATION_RAG[self.escalation]
             return (escalated.tone, escalated.label)
-        return ("green", "On target") if self.meeting else ("", "Not judged yet")
+        return ("green", _("On target")) if self.meeting else ("", _("Not judged yet"))
 
     @property
     def escalation_label(self) -> str:
@@ -104,7 +106,7 @@ def sla_status(
     ]
 
 
-NOT_MEASURED = Rag("grey", "Not measured yet")
+NOT_MEASURED = Rag("grey", gettext_lazy("Not measured yet"))
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ class SlaTile:
     @property
     def rag(self) -> Rag:
         if self.latest is None:
-            return Rag("grey", f"Not measured in {self.shown.quarter.label}")
+            return Rag("grey", _("Not measured in %(quarter)s") % {"quarter": self.shown.quarter.label})
         rag = rag_of(self.latest)
         if self.escalation and rag.tone not in ("red", "amber"):
             return ESCALATION_RAG[self.escalation]

@@ -1,9 +1,11 @@
 """The formatting vocabulary: money, percentages, counts and labels as people read them."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from django.template import Context, Template
+from django.utils import translation
 
 from engagements.enums import LineBasis
 from mls import formatting
@@ -90,3 +92,44 @@ def test_template_filters_use_the_same_vocabulary():
     )
 
     assert text == ("£2,160.00 | 2,160.00 | 93.5 % | 1,200 | Fixed monthly amount | Support first response | €0.125")
+
+
+@pytest.mark.parametrize(
+    ("language", "texts"),
+    [
+        ("en-gb", ["£1,447.50", "−£117.00", "2,160.00 CHF", "€0.125", "85.71 %", "1,234.5", "−2,316.00"]),
+        ("de", ["1.447,50 £", "−117,00 £", "2.160,00 CHF", "0,125 €", "85,71 %", "1.234,5", "−2.316,00"]),
+    ],
+)
+def test_numbers_and_money_follow_the_active_language(language, texts):
+    with translation.override(language):
+        read = [
+            formatting.money(Decimal("1447.5"), "GBP"),
+            formatting.money(Decimal("-117"), "GBP"),
+            formatting.money(Decimal("2160"), "CHF"),
+            formatting.money(Decimal("0.125"), "EUR", rate=True),
+            formatting.percent(Decimal("85.714"), 2),  # half up: 85.714 → 85.71
+            formatting.count(Decimal("1234.50")),
+            formatting.amount(Decimal("-2316")),
+        ]
+
+    assert read == texts
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en-gb", "3 Feb 2027 | 3 Feb 2027 14:30 | 3 Feb | February 2027"),
+        ("de", "3. Februar 2027 | 03.02.2027 14:30 | 3. Feb | Februar 2027"),
+    ],
+)
+def test_dates_follow_the_active_language_by_format_name(language, text):
+    template = Template(
+        '{{ at|date }} | {{ at|date:"SHORT_DATETIME_FORMAT" }} | {{ at|date:"MONTH_DAY_FORMAT" }} | '
+        '{{ at|date:"YEAR_MONTH_FORMAT" }}'
+    )
+
+    with translation.override(language):
+        rendered = template.render(Context({"at": datetime(2027, 2, 3, 14, 30, tzinfo=UTC)}))
+
+    assert rendered == text

@@ -26,7 +26,7 @@ VIEWER_PAGES = sorted(
 # What a viewer may post: its own session, organization choice and inbox, never the tenant's records; and the
 # contract-review tool, whose POST only analyses the pasted text and stores nothing.
 VIEWER_OWN_WRITES = frozenset(
-    {"account_logout", "org:notifications", "home", "organization_list", "engagements:contract_review"}
+    {"account_logout", "set_language", "org:notifications", "home", "organization_list", "engagements:contract_review"}
 )
 HTMX_WRITES = ("hx-post", "hx-put", "hx-patch", "hx-delete")
 
