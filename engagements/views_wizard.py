@@ -26,6 +26,7 @@ from .enums import MeetingKind, PricingModel
 from .forms import TemplateNameForm
 from .forms_wizard import BasicsForm, MoneyForm, TargetsForm
 from .services.templates import (
+    FIRST_SOW_REFERENCE,
     EngagementPlan,
     check_create_from_template,
     check_save_as_template,
@@ -105,6 +106,7 @@ def _page(request: HttpRequest, step: int, state: dict, form: object = None, sta
         context["review"] = {str(number): _valid(request, number, state) for number in (1, 2, 3)}
         content = context["review"]["1"].cleaned_data["chosen"].content
         context["pricing_label"] = PricingModel(content.pricing_model).label
+        context["sow_reference"] = FIRST_SOW_REFERENCE
         context["cadences"] = [
             ngettext("%(kind)s every month", "%(kind)s every %(months)s months", c.every_months)
             % {"kind": MeetingKind(c.kind).label, "months": c.every_months}

@@ -10,8 +10,10 @@ from typing import TypeVar
 import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
+from django.conf import settings
 from django.db import connection
 from django.test import TestCase, override_settings
+from django.utils import translation
 from hypothesis import settings as hypothesis_settings
 
 from mls.celery import app as celery_app
@@ -38,6 +40,14 @@ from tests.factories.reporting import stored_qbr
 # loaded the machine. Speed is measured in bench/, never asserted in the suite (DEVELOPERS.md).
 hypothesis_settings.register_profile("mls", deadline=None)
 hypothesis_settings.load_profile("mls")
+
+
+@pytest.fixture(autouse=True)
+def _default_language_afterwards() -> Iterator[None]:
+    """LocaleMiddleware (or a test) activates a language for the thread and nothing resets it: a German request
+    would leave every later test of the process in German."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def pytest_configure(config: pytest.Config) -> None:

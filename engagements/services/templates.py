@@ -53,6 +53,9 @@ AGENDAS = {
 # How often a kind of meeting recurs when an engagement is saved as a template.
 CADENCE_MONTHS = {MeetingKind.MONTHLY_OPERATIONAL_REVIEW: 1, MeetingKind.QUARTERLY_BUSINESS_REVIEW: 3}
 
+# The SoW an engagement made from a template starts with (the wizard shows it before it is written).
+FIRST_SOW_REFERENCE = "SOW-001"
+
 
 @dataclass(frozen=True)
 class ChosenTemplate:
@@ -169,7 +172,7 @@ def create_engagement_from_template(
     sow = create_sow(
         engagement=engagement,
         actor=actor,
-        reference="SOW-001",
+        reference=FIRST_SOW_REFERENCE,
         title=content.sow_title,
         effective_from=plan.start_date,
         pricing_model=content.pricing_model,

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django import template
+from django.utils import formats
 from django.utils.translation import gettext
 
 from slas import selectors
@@ -13,8 +14,8 @@ register = template.Library()
 
 
 def plain(number: Decimal) -> str:
-    """95.00 → "95", 99.50 → "99.5": targets and counts without trailing zeros."""
-    return f"{number.normalize():f}"
+    """95.00 → "95", 99.50 → "99.5" (German "99,5"): targets and counts without trailing zeros."""
+    return formats.number_format(Decimal(f"{number.normalize():f}"))
 
 
 @register.filter
@@ -37,7 +38,8 @@ def measured(value: Decimal | None, key: str) -> str:
     """A value in its metric's unit: "92.31 %" or "4.40 of 5"; "—" when there is none."""
     if value is None:
         return "—"
-    return gettext("%(value)s of 5") % {"value": value} if METRICS[key].kind == Kind.MEAN else f"{value} %"
+    shown = formats.number_format(value)  # the stored places, in the reader's decimal mark
+    return gettext("%(value)s of 5") % {"value": shown} if METRICS[key].kind == Kind.MEAN else f"{shown} %"
 
 
 @register.filter

@@ -68,12 +68,12 @@ def test_scorecard_reads_in_german(client, tenant_a, breached_march):
     # Rows: session delivery (1 of 6 delivered = 16.67 %), support first response (0 of 5 tickets answered within
     # H = 8 hours), mandatory training (0 of 5 on time), instructor rating (five scores of 5 = 5.00).
     assert texts(html, r'<a class="rag [^"]*"[^>]*>(.*?)</a>') == [
-        "16.67 % Verletzt Ziel ≥ 98 % · 6 Elemente",
-        "0.00 % Verletzt Ziel ≥ 95 % · 5 Elemente",
-        "0.00 % Verletzt Ziel ≥ 90 % · 5 Elemente",
-        "5.00 von 5 Erfüllt Ziel ≥ 4.2 von 5 · 5 Bewertungen",
+        "16,67 % Verletzt Ziel ≥ 98 % · 6 Elemente",
+        "0,00 % Verletzt Ziel ≥ 95 % · 5 Elemente",
+        "0,00 % Verletzt Ziel ≥ 90 % · 5 Elemente",
+        "5,00 von 5 Erfüllt Ziel ≥ 4,2 von 5 · 5 Bewertungen",
     ]
-    assert 'Ungedeckelt £6,079.50 &gt; Risikobetrag: <span class="badge badge--amber">Gedeckelt</span>' in html
+    assert 'Ungedeckelt 6.079,50 £ &gt; Risikobetrag: <span class="badge badge--amber">Gedeckelt</span>' in html
     assert "Engagement: 3 Ziele im Zeitraum verletzt." in html
 
 
@@ -81,7 +81,7 @@ def test_results_are_final_notification_is_german_when_finalized_in_german(tenan
     subjects = sorted({message.subject for message in mailoutbox})
 
     assert subjects == [f"{breached_march.name}: Die SLA-Ergebnisse für März 2026 sind endgültig"]
-    assert mailoutbox[0].body.splitlines()[:2] == ["4 Ziele gemessen, 3 verletzt.", "Servicegutschriften: £5,790.00."]
+    assert mailoutbox[0].body.splitlines()[:2] == ["4 Ziele gemessen, 3 verletzt.", "Servicegutschriften: 5.790,00 £."]
 
 
 def test_schedule_refusal_is_german_on_the_form(client, tenant_a):
