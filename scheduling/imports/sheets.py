@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from engagements.enums import Side
-from mls.enums import Permission
+from mls.enums import Language, Permission
 from mls.models import Organization
 from scheduling import services
 from scheduling.enums import (
@@ -90,9 +90,19 @@ class _LearnerSheet(_Sheet):
     model = Learner
     permission = Permission.IMPORT_DATA  # on the web, learners are created only by importing them
     required = ("external_id", "name", "email")
-    optional = ("business_unit", "manager_email", "region")
-    example = ("L-1001", "Ada Lovelace", "ada.lovelace@example.com", "Engineering", "grace.hopper@example.com", "EMEA")
-    fields = ("name", "email", "business_unit", "manager_email", "region")
+    # language and timezone: what the learner's emails, portal and certificates are written in and shown in.
+    optional = ("business_unit", "manager_email", "region", "language", "timezone")
+    example = (
+        "L-1001",
+        "Ada Lovelace",
+        "ada.lovelace@example.com",
+        "Engineering",
+        "grace.hopper@example.com",
+        "EMEA",
+        "en-gb",
+        "Europe/London",
+    )
+    fields = ("name", "email", "business_unit", "manager_email", "region", "language", "timezone")
 
     def load(self, rows: list[_Row]) -> dict[str, dict[Any, Any]]:
         """Stored learners with the file's external_ids and those with its emails in any case, in one query."""
@@ -110,6 +120,11 @@ class _LearnerSheet(_Sheet):
         obj.business_unit = row.text("business_unit")
         obj.manager_email = row.text("manager_email")
         obj.region = row.text("region")
+        # A blank cell keeps what is stored (a new learner: English, and the zone of each session's venue).
+        if language := row.choice("language", Language.values, required=False):
+            obj.language = language
+        if zone := row.text("timezone"):
+            obj.timezone = zone
 
     def check_across_rows(self, checked: list[tuple[_Row, Learner]], file_ids: set[str], context: _Context) -> None:
         """One learner per email in an organization (compared case-insensitively: it is the same inbox)."""

@@ -221,7 +221,7 @@ def test_learner_import_records_one_audit_event_per_written_row_with_before_and_
 
     ids = dict(Learner.objects.values_list("external_id", "pk"))
     events = AuditEvent.objects.filter(action="import.learners").order_by("id")
-    fields = {"business_unit": "", "manager_email": "", "region": ""}
+    fields = {"business_unit": "", "manager_email": "", "region": "", "language": "en-gb", "timezone": ""}
     assert [(e.actor, e.object_type, e.object_id, e.before, e.after) for e in events] == [
         (owner, "scheduling.learner", str(ids["L-00001"]), None,
          {"name": "Learner 1", "email": "learner1@acme.example", **fields}),
@@ -267,7 +267,7 @@ def test_template_csv_example_row_imports_as_a_learner(acme):
                     1,
                     "",
                     "Unknown column(s): nickname. The columns are: "
-                    "external_id, name, email, business_unit, manager_email, region.",
+                    "external_id, name, email, business_unit, manager_email, region, language, timezone.",
                 )
             ],
         ),
