@@ -21,6 +21,7 @@ from rest_framework.request import Request
 
 from . import selectors, services
 from .audit import writing_with_token
+from .cache import count_in_window, window_key
 from .models import ApiToken, Membership, Organization
 from .tenancy import organization_scope
 
@@ -188,21 +189,14 @@ class CallerThrottle(throttling.SimpleRateThrottle):
 
     def counter_key(self, caller_key: str, now: float) -> str:
         """The key of the caller's counter for the window holding `now`."""
-        return f"{caller_key}:{int(now // self.duration)}"
+        return window_key(caller_key, seconds=self.duration, now=now)
 
     def allow_request(self, request: Request, view: object) -> bool:
         caller_key = self.get_cache_key(request, view)
         if caller_key is None:
             return True
         self.now = self.timer()
-        counter = self.counter_key(caller_key, self.now)
-        # It outlives its window by a minute, so the window's last requests never find it expired.
-        self.cache.add(counter, 0, timeout=self.duration + 60)
-        try:
-            count = self.cache.incr(counter)
-        except ValueError:  # lost between the two calls (Redis went away, or evicted it): the window's first
-            count = 1
-        return count <= self.num_requests
+        return count_in_window(self.cache, caller_key, seconds=self.duration, now=self.now) <= self.num_requests
 
     def wait(self) -> float:
         """Seconds until the next window opens (DRF answers them, rounded up, as Retry-After)."""

@@ -110,3 +110,23 @@ class RedisWithLocalFallback(BaseCache):
 
     def close(self, **kwargs: object) -> None:
         self._redis.close(**kwargs)
+
+
+def window_key(key: str, *, seconds: int, now: float) -> str:
+    """The key of `key`'s counter for the fixed window of `seconds` that holds `now` (a Unix time)."""
+    return f"{key}:{int(now // seconds)}"
+
+
+def count_in_window(cache: BaseCache, key: str, *, seconds: int, now: float) -> int:
+    """Count one more request under `key` in the fixed window of `seconds` holding `now`; the window's count so far.
+
+    The counter is created by `cache.add` and counted by `cache.incr` (SET NX and one INCRBY on Redis), so every one
+    of many concurrent requests is counted; read-modify-write (DRF's SimpleRateThrottle) loses those in between. It
+    outlives its window by a minute, so the window's last requests never find it expired. The rate limits of the
+    API (mls.api_auth.CallerThrottle) and of learners' sign-in links (portal.services) count with it."""
+    counter = window_key(key, seconds=seconds, now=now)
+    cache.add(counter, 0, timeout=seconds + 60)
+    try:
+        return cache.incr(counter)
+    except ValueError:  # lost between the two calls (Redis went away, or evicted it): the window's first
+        return 1

@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from mls.audit import record_event
+from mls.cache import count_in_window
 from mls.mail import email_after_commit
 from mls.models import Organization
 from mls.tenancy import organization_scope
@@ -72,19 +73,11 @@ def secret_organization(raw: str) -> Organization | None:
 
 
 def _consume(kind: str, value: str, now: datetime) -> bool:
-    """Count one request for (kind, value) in the clock hour holding `now`; False once past the hour's limit.
-
-    One counter per window, created by `cache.add` and counted by `cache.incr` (atomic on Redis), as
-    mls.api_auth.CallerThrottle counts: concurrent requests are each counted. The value is hashed so the cache never
-    holds an email address."""
-    window = int(now.timestamp() // _RATE_WINDOW.total_seconds())
-    key = f"portal:sign-in:{kind}:{secret_hash(value)}:{window}"
-    cache.add(key, 0, timeout=int(_RATE_WINDOW.total_seconds()) + 60)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # lost between the two calls (evicted, or Redis went away): the window's first
-        count = 1
-    return count <= SIGN_IN_REQUESTS_PER_HOUR
+    """Count one request for (kind, value) in the clock hour holding `now` (mls.cache.count_in_window, as the API
+    throttle counts); False once past the hour's limit. The value is hashed so the cache never holds an email."""
+    key = f"portal:sign-in:{kind}:{secret_hash(value)}"
+    seconds = int(_RATE_WINDOW.total_seconds())
+    return count_in_window(cache, key, seconds=seconds, now=now.timestamp()) <= SIGN_IN_REQUESTS_PER_HOUR
 
 
 def check_sign_in_rate(*, email: str, client_ip: str, now: datetime) -> None:
