@@ -7,6 +7,7 @@ in services for a friendly message and for SQLite.
 
 from typing import ClassVar
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -232,6 +233,11 @@ class SessionInstructor(TenantModel):
         return f"{self.instructor} on {self.session_id}"
 
 
+def default_learner_language() -> str:
+    """A new learner reads the installation's language (settings.LANGUAGE_CODE) until told otherwise."""
+    return settings.LANGUAGE_CODE if settings.LANGUAGE_CODE in Language.values else Language.EN_GB
+
+
 class Learner(TracksUpdates, TenantModel):
     # No index of its own: every index here starts with the organization. With one, PostgreSQL planned a tenant it
     # had no statistics for yet (a new one, before ANALYZE) as "a few rows", and filtered all of its learners
@@ -251,7 +257,7 @@ class Learner(TracksUpdates, TenantModel):
     region = models.CharField(max_length=60, blank=True)
     # What the learner's emails, portal and certificates are written in, and the zone their times are shown in
     # (blank: the session venue's, then the engagement's).
-    language = models.CharField(max_length=8, choices=Language.choices, default=Language.EN_GB)
+    language = models.CharField(max_length=8, choices=Language.choices, default=default_learner_language)
     timezone = models.CharField(max_length=64, blank=True, validators=[validate_timezone])
     # Stops the messages a learner may refuse (reminders, joining instructions, survey invitations); notices about
     # their own places (confirmation, change, cancellation, completion) are sent regardless
